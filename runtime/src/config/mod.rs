@@ -1,0 +1,192 @@
+//! Configuration: profiles, `o11y.toml`, `O11Y_*`/`OTEL_*` environment,
+//! the in-code builder, validation and defaults.
+//!
+//! Every value is resolved once, at `init()`, in this order (later wins):
+//! profile defaults < `o11y.toml` < environment < [`ConfigBuilder`].
+//! A bad value fails with a [`ConfigError`] naming the key, the value, where
+//! it came from and what is allowed; nothing falls back silently.
+//!
+//! # Keys
+//!
+//! One table, [`KNOWN_KEYS`], drives the file reader, the environment
+//! reader, the did-you-mean suggestions and this list (a unit test checks
+//! they agree):
+//!
+//! | `o11y.toml` key            | environment variable           | standard variable (lower precedence) |
+//! |----------------------------|--------------------------------|--------------------------------------|
+//! | `profile`                  | `O11Y_PROFILE`                 |                                      |
+//! | `resource_attributes`      | `O11Y_RESOURCE_ATTRIBUTES`     | `OTEL_RESOURCE_ATTRIBUTES`           |
+//! | `service_name`             | `O11Y_SERVICE_NAME`            | `OTEL_SERVICE_NAME`                  |
+//! | `service_version`          | `O11Y_SERVICE_VERSION`         |                                      |
+//! | `shutdown_timeout`         | `O11Y_SHUTDOWN_TIMEOUT`        |                                      |
+//! | `tracing.enabled`          | `O11Y_TRACING_ENABLED`         | `OTEL_SDK_DISABLED`                  |
+//! | `tracing.otlp_endpoint`    | `O11Y_TRACING_OTLP_ENDPOINT`   | `OTEL_EXPORTER_OTLP_ENDPOINT`        |
+//! | `tracing.otlp_protocol`    | `O11Y_TRACING_OTLP_PROTOCOL`   | `OTEL_EXPORTER_OTLP_PROTOCOL`        |
+//! | `tracing.sample_rate`      | `O11Y_TRACING_SAMPLE_RATE`     | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` |
+//! | `tracing.parent_based`     | `O11Y_TRACING_PARENT_BASED`    | `OTEL_TRACES_SAMPLER`                |
+//! | `tracing.console_exporter` | `O11Y_TRACING_CONSOLE_EXPORTER`|                                      |
+//! | `logging.format`           | `O11Y_LOGGING_FORMAT`          |                                      |
+//! | `logging.level`            | `O11Y_LOGGING_LEVEL`           | `RUST_LOG`                           |
+//! | `logging.file_enabled`     | `O11Y_LOGGING_FILE_ENABLED`    |                                      |
+//! | `logging.file_path`        | `O11Y_LOGGING_FILE_PATH`       |                                      |
+//! | `logging.otlp_enabled`     | `O11Y_LOGGING_OTLP_ENABLED`    | `OTEL_SDK_DISABLED`                  |
+//! | `metrics.enabled`          | `O11Y_METRICS_ENABLED`         |                                      |
+//! | `metrics.otlp_enabled`     | `O11Y_METRICS_OTLP_ENABLED`    | `OTEL_SDK_DISABLED`                  |
+//!
+//! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
+//! exists), and `XDG_STATE_HOME` / `HOME` for the default log file path.
+//!
+//! Value syntax, the same in the environment and in `o11y.toml` strings:
+//! booleans `true/false/1/0/yes/no/on/off` (any case); durations `"5s"`,
+//! `"250ms"` (humantime) or a whole number of milliseconds; resource
+//! attributes `k=v,k2=v2` with percent-encoded values. In `o11y.toml`,
+//! native TOML booleans, numbers (`sample_rate`), integers (milliseconds,
+//! `shutdown_timeout`) and a `[resource_attributes]` table of strings work
+//! too. Empty environment values count as unset.
+//!
+//! Standard variables, each below its `O11Y_*` twin:
+//! - `OTEL_RESOURCE_ATTRIBUTES`: its `service.name` / `service.version`
+//!   set the service name / version (`OTEL_SERVICE_NAME` wins over them);
+//! - `OTEL_TRACES_SAMPLER`: `always_on` / `always_off` (rate 1 / 0),
+//!   `traceidratio` (rate from `OTEL_TRACES_SAMPLER_ARG`, or the rate
+//!   configured so far), each also as `parentbased_*`, which sets
+//!   `tracing.parent_based`;
+//! - `OTEL_SDK_DISABLED=true`: tracing off, no OTLP export of logs or metrics;
+//! - `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` or `http/protobuf`.
+//!
+//! The profile is [`ConfigBuilder::profile`], else `O11Y_PROFILE`, else
+//! `profile` in the file, else [`Profile::compiled_default`]; the defaults of
+//! each profile are listed on [`Profile`].
+//!
+//! An `o11y.toml`:
+//!
+//! ```toml
+//! profile = "prod"
+//! service_name = "checkout"
+//! shutdown_timeout = "10s"
+//!
+//! [resource_attributes]
+//! team = "payments"
+//!
+//! [tracing]
+//! otlp_endpoint = "http://localhost:4317"
+//! sample_rate = 0.1
+//!
+//! [logging]
+//! level = "info,sqlx=warn"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+mod error;
+mod load;
+mod profile;
+
+pub use error::{ConfigError, Origin};
+pub use load::{ConfigBuilder, KNOWN_KEYS, KnownKey};
+pub use profile::{ParseProfileError, Profile};
+
+/// The fully resolved and validated configuration `init()` runs with.
+///
+/// Obtain one with [`Config::load`] (files and environment) or
+/// [`Config::builder`] (the same, plus overrides in code).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Config {
+    /// The profile the defaults came from.
+    pub profile: Profile,
+    /// `service.name`; `OTEL_SERVICE_NAME` too. Defaults to the executable's name.
+    pub service_name: String,
+    /// `service.version`, when known.
+    pub service_version: Option<String>,
+    /// Extra resource attributes; `OTEL_RESOURCE_ATTRIBUTES` too.
+    pub resource_attributes: BTreeMap<String, String>,
+    /// How long dropping the init guard may wait for exporters to flush.
+    pub shutdown_timeout: Duration,
+    /// Spans and their export.
+    pub tracing: TracingConfig,
+    /// Log lines: format, level, sinks.
+    pub logging: LoggingConfig,
+    /// Metrics.
+    pub metrics: MetricsConfig,
+}
+
+/// The `[tracing]` section.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TracingConfig {
+    /// Spans are created and, with an endpoint, exported. `OTEL_SDK_DISABLED=true` turns it off.
+    pub enabled: bool,
+    /// Where spans go; `OTEL_EXPORTER_OTLP_ENDPOINT` too. `None`: spans exist for
+    /// log correlation only and nothing is sent.
+    pub otlp_endpoint: Option<String>,
+    /// gRPC or HTTP/protobuf.
+    pub otlp_protocol: OtlpProtocol,
+    /// Head sampling ratio for root spans, 0.0–1.0.
+    pub sample_rate: f64,
+    /// Children follow their parent's (local or remote) decision.
+    pub parent_based: bool,
+    /// Also print finished spans to stderr (dev aid).
+    pub console_exporter: bool,
+}
+
+/// The `[logging]` section.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LoggingConfig {
+    /// Console (human, colourised) or JSON lines.
+    pub format: LogFormat,
+    /// A filter in `RUST_LOG` syntax, e.g. `info,sqlx=warn`.
+    pub level: String,
+    /// Also write JSON lines to [`LoggingConfig::file_path`].
+    pub file_enabled: bool,
+    /// The JSON log file; resolved to
+    /// `${XDG_STATE_HOME:-~/.local/state}/o11y/<service>/app.log` when not set.
+    pub file_path: PathBuf,
+    /// Export log records over OTLP (to the tracing endpoint).
+    pub otlp_enabled: bool,
+}
+
+/// The `[metrics]` section.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MetricsConfig {
+    /// Metrics are recorded and exposed.
+    pub enabled: bool,
+    /// Also push metrics over OTLP (to the tracing endpoint).
+    /// `OTEL_SDK_DISABLED=true` turns it off.
+    pub otlp_enabled: bool,
+}
+
+/// The wire protocol of the OTLP exporters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    /// OTLP over gRPC (default port 4317).
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies (default port 4318).
+    Http,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, colourised when the output is a terminal.
+    Console,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Config {
+    /// Resolves the configuration from profile defaults, `o11y.toml` and the
+    /// environment, with no overrides in code.
+    pub fn load() -> Result<Config, ConfigError> {
+        ConfigBuilder::default().build()
+    }
+
+    /// Starts a builder whose settings win over every other source.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+}

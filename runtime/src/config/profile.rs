@@ -1,0 +1,217 @@
+//! Profiles: which one is in force, and the defaults each one starts from.
+//!
+//! A profile is chosen at compile time by the cargo features
+//! `profile-test` > `profile-prod` > `profile-dev` (see
+//! [`Profile::compiled_default`]) and can be overridden at run time by
+//! `O11Y_PROFILE`, by `profile = "..."` in `o11y.toml`, or by
+//! [`ConfigBuilder::profile`](super::ConfigBuilder::profile).
+//!
+//! Everything the profile does not decide (service name, log file path) is
+//! resolved by the loader after all sources are applied.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::{Config, LogFormat, LoggingConfig, MetricsConfig, OtlpProtocol, TracingConfig};
+
+/// A named set of defaults.
+///
+/// | key                        | `dev`     | `prod`   | `test`    |
+/// |----------------------------|-----------|----------|-----------|
+/// | `logging.format`           | `console` | `json`   | `console` |
+/// | `logging.level`            | `debug`   | `info`   | `warn`    |
+/// | `logging.file_enabled`     | `true`    | `false`  | `false`   |
+/// | `logging.otlp_enabled`     | `false`   | `false`  | `false`   |
+/// | `tracing.enabled`          | `true`    | `true`   | `false`   |
+/// | `tracing.sample_rate`      | `1.0`     | `0.01`   | `1.0`     |
+/// | `tracing.parent_based`     | `true`    | `true`   | `true`    |
+/// | `tracing.console_exporter` | `false`   | `false`  | `false`   |
+/// | `metrics.enabled`          | `true`    | `true`   | `false`   |
+/// | `metrics.otlp_enabled`     | `false`   | `false`  | `false`   |
+///
+/// In every profile: `service_name` is the executable's file stem (or
+/// `unknown_service`), `service_version` and `tracing.otlp_endpoint` are
+/// unset, `tracing.otlp_protocol` is `grpc`, `shutdown_timeout` is `5s`, and
+/// `logging.file_path` is
+/// `${XDG_STATE_HOME:-$HOME/.local/state}/o11y/<service_name>/app.log`,
+/// computed from the final service name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// Local development: console logs at DEBUG, every trace kept, a log file.
+    Dev,
+    /// Production: JSON logs at INFO, 1% of root traces, parent-based.
+    Prod,
+    /// Test runs: telemetry off, WARN logs.
+    Test,
+}
+
+impl Profile {
+    /// Every profile, in the order they are listed in messages.
+    pub const ALL: [Profile; 3] = [Profile::Dev, Profile::Prod, Profile::Test];
+
+    /// What a profile name may be, for error messages.
+    pub(super) const EXPECTED: &'static str = "one of dev, prod, test";
+
+    /// The profile's name as written in `O11Y_PROFILE` and `o11y.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Dev => "dev",
+            Profile::Prod => "prod",
+            Profile::Test => "test",
+        }
+    }
+
+    /// The profile chosen when nothing at run time names one.
+    ///
+    /// Decided by the features of `o11y-runtime`. Feature unification can
+    /// switch on several at once, so they are ranked: `profile-test` first
+    /// (a test harness must win over the app's own choice), then
+    /// `profile-prod` (safer than dev when in doubt), then `profile-dev`.
+    /// With none of them: `Dev` in debug builds, `Prod` in release builds.
+    pub fn compiled_default() -> Profile {
+        if cfg!(feature = "profile-test") {
+            Profile::Test
+        } else if cfg!(feature = "profile-prod") {
+            Profile::Prod
+        } else if cfg!(feature = "profile-dev") || cfg!(debug_assertions) {
+            Profile::Dev
+        } else {
+            Profile::Prod
+        }
+    }
+
+    /// The profile's defaults. `service_name` and `logging.file_path` are
+    /// left empty: they depend on the other sources and are filled in last.
+    pub(super) fn base_config(self) -> Config {
+        let (format, level, file_enabled) = match self {
+            Profile::Dev => (LogFormat::Console, "debug", true),
+            Profile::Prod => (LogFormat::Json, "info", false),
+            Profile::Test => (LogFormat::Console, "warn", false),
+        };
+        let sample_rate = match self {
+            Profile::Prod => 0.01,
+            Profile::Dev | Profile::Test => 1.0,
+        };
+        let telemetry_on = self != Profile::Test;
+        Config {
+            profile: self,
+            service_name: String::new(),
+            service_version: None,
+            resource_attributes: Default::default(),
+            shutdown_timeout: Duration::from_secs(5),
+            tracing: TracingConfig {
+                enabled: telemetry_on,
+                otlp_endpoint: None,
+                otlp_protocol: OtlpProtocol::Grpc,
+                sample_rate,
+                parent_based: true,
+                console_exporter: false,
+            },
+            logging: LoggingConfig {
+                format,
+                level: level.to_owned(),
+                file_enabled,
+                file_path: PathBuf::new(),
+                otlp_enabled: false,
+            },
+            metrics: MetricsConfig {
+                enabled: telemetry_on,
+                otlp_enabled: false,
+            },
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Profile {
+    type Err = ParseProfileError;
+
+    /// Parses `dev`, `prod` or `test`, ignoring ASCII case and surrounding
+    /// whitespace.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| ParseProfileError {
+                value: s.to_owned(),
+            })
+    }
+}
+
+/// A string that names no [`Profile`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown profile {value:?}: expected {}", Profile::EXPECTED)]
+pub struct ParseProfileError {
+    value: String,
+}
+
+impl ParseProfileError {
+    /// The rejected input.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_case_insensitively() {
+        assert_eq!("dev".parse(), Ok(Profile::Dev));
+        assert_eq!("PROD".parse(), Ok(Profile::Prod));
+        assert_eq!(" Test ".parse(), Ok(Profile::Test));
+    }
+
+    #[test]
+    fn unknown_profile_lists_allowed_values() {
+        let err = "staging".parse::<Profile>().unwrap_err();
+        assert_eq!(err.value(), "staging");
+        assert_eq!(
+            err.to_string(),
+            r#"unknown profile "staging": expected one of dev, prod, test"#
+        );
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for p in Profile::ALL {
+            assert_eq!(p.to_string().parse(), Ok(p));
+        }
+    }
+
+    #[test]
+    #[cfg(not(any(
+        feature = "profile-dev",
+        feature = "profile-prod",
+        feature = "profile-test"
+    )))]
+    fn without_features_the_build_kind_decides() {
+        let expected = if cfg!(debug_assertions) {
+            Profile::Dev
+        } else {
+            Profile::Prod
+        };
+        assert_eq!(Profile::compiled_default(), expected);
+    }
+
+    #[test]
+    #[cfg(feature = "profile-test")]
+    fn test_feature_wins_over_the_others() {
+        assert_eq!(Profile::compiled_default(), Profile::Test);
+    }
+
+    #[test]
+    #[cfg(all(feature = "profile-prod", not(feature = "profile-test")))]
+    fn prod_feature_wins_over_dev() {
+        assert_eq!(Profile::compiled_default(), Profile::Prod);
+    }
+}

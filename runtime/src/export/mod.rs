@@ -1,0 +1,161 @@
+//! Export: the one background thread that ships finished spans and log
+//! records to their destinations (OTLP over gRPC or HTTP/protobuf, the
+//! stderr console sink, or an exporter given in code).
+//!
+//! Callers never block: spans and records go into bounded queues with
+//! `try_send`; a full queue drops the item and counts it ([`stats`]). The
+//! thread batches (up to [`MAX_BATCH`] items, or every [`EXPORT_INTERVAL`]),
+//! exports with a deadline, and drains everything on flush and shutdown.
+//!
+//! Telemetry produced *by* the export thread itself (tonic, hyper, h2 all
+//! emit `tracing` events) is suppressed, so exporting never feeds itself.
+
+mod console;
+mod dynamic;
+mod otlp;
+mod resource;
+mod stats;
+mod worker;
+
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::logs::SdkLogRecord;
+use opentelemetry_sdk::trace::SpanData;
+use tokio::sync::mpsc;
+
+pub use console::ConsoleSpanExporter;
+pub use dynamic::{DynLogExporter, DynSpanExporter};
+pub(crate) use otlp::{build_log_exporter, build_span_exporter};
+pub(crate) use resource::resource;
+pub use stats::{ExportStats, stats};
+pub(crate) use worker::is_export_thread;
+
+/// At most this many spans or log records go into one export call.
+pub const MAX_BATCH: usize = 512;
+/// A partial batch is exported after at most this long.
+pub const EXPORT_INTERVAL: Duration = Duration::from_secs(1);
+/// Spans (and, separately, log records) waiting for export; past it they are dropped and counted.
+pub const QUEUE_CAPACITY: usize = 4096;
+/// One export call may take at most this long before it counts as failed.
+pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A log record waiting for export, with the scope it was emitted under.
+pub(crate) type LogItem = Box<(SdkLogRecord, InstrumentationScope)>;
+
+/// Where finished telemetry goes; built by `init()` from the configuration.
+#[derive(Default)]
+pub(crate) struct Destinations {
+    pub spans: Vec<Box<dyn DynSpanExporter>>,
+    pub logs: Vec<Box<dyn DynLogExporter>>,
+}
+
+/// Builds an exporter; runs on the export thread, inside its Tokio runtime,
+/// because the gRPC client must be created within one.
+pub(crate) type DestinationsFactory =
+    Box<dyn FnOnce() -> Result<Destinations, String> + Send + 'static>;
+
+#[derive(Debug)]
+enum Control {
+    Flush(std_mpsc::Sender<()>),
+    Shutdown(std_mpsc::Sender<()>),
+}
+
+/// The sending side of the pipeline, shared by the span and log layers.
+#[derive(Clone, Debug)]
+pub(crate) struct ExportQueue {
+    spans: Option<mpsc::Sender<SpanData>>,
+    logs: Option<mpsc::Sender<LogItem>>,
+}
+
+impl ExportQueue {
+    /// A queue that accepts nothing: no destination is configured.
+    pub(crate) fn none() -> Self {
+        ExportQueue {
+            spans: None,
+            logs: None,
+        }
+    }
+
+    /// Whether finished spans are wanted at all; span recording is skipped otherwise.
+    pub(crate) fn wants_spans(&self) -> bool {
+        self.spans.is_some()
+    }
+
+    /// Whether log records are wanted at all.
+    pub(crate) fn wants_logs(&self) -> bool {
+        self.logs.is_some()
+    }
+
+    pub(crate) fn push_span(&self, span: SpanData) {
+        if let Some(tx) = &self.spans
+            && tx.try_send(span).is_err()
+        {
+            stats::SPANS_DROPPED.add(1);
+        }
+    }
+
+    pub(crate) fn push_log(&self, item: LogItem) {
+        if let Some(tx) = &self.logs
+            && tx.try_send(item).is_err()
+        {
+            stats::LOGS_DROPPED.add(1);
+        }
+    }
+}
+
+/// Owns the export thread; flushes and stops it on [`Exporter::shutdown`].
+#[derive(Debug)]
+pub(crate) struct Exporter {
+    control: mpsc::UnboundedSender<Control>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Exporter {
+    /// Starts the export thread and builds the destinations on it. Returns the
+    /// queue to feed and the handle that stops it; `Ok(None)` when there is
+    /// nothing to export to.
+    pub(crate) fn start(factory: DestinationsFactory) -> Result<(ExportQueue, Exporter), String> {
+        let (ready_tx, ready_rx) = std_mpsc::channel();
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let thread = std::thread::Builder::new()
+            .name("o11y-export".into())
+            .spawn(move || worker::run(factory, control_rx, ready_tx))
+            .map_err(|e| format!("cannot start the export thread: {e}"))?;
+        let queue = match ready_rx.recv() {
+            Ok(result) => result?,
+            Err(_) => return Err("the export thread stopped while starting".into()),
+        };
+        let exporter = Exporter {
+            control: control_tx,
+            thread: Some(thread),
+        };
+        Ok((queue, exporter))
+    }
+
+    /// Exports everything queued so far; waits at most `timeout`.
+    /// Returns false when the deadline passed first.
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        self.request(Control::Flush, timeout)
+    }
+
+    /// Drains the queues, exports, shuts the destinations down and stops the
+    /// thread; waits at most `timeout`. Returns false when the deadline passed.
+    pub(crate) fn shutdown(&mut self, timeout: Duration) -> bool {
+        let done = self.request(Control::Shutdown, timeout);
+        if done && let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        done
+    }
+
+    fn request(&self, make: fn(std_mpsc::Sender<()>) -> Control, timeout: Duration) -> bool {
+        let (done_tx, done_rx) = std_mpsc::channel();
+        if self.control.send(make(done_tx)).is_err() {
+            return true; // already stopped: nothing left to export
+        }
+        done_rx.recv_timeout(timeout).is_ok()
+    }
+}

@@ -1,0 +1,232 @@
+//! The export thread's loop: a current-thread Tokio runtime (the gRPC and
+//! async HTTP clients need one) that batches queued spans and log records and
+//! hands them to every destination.
+
+use std::cell::Cell;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use opentelemetry_sdk::trace::SpanData;
+use tokio::sync::mpsc;
+
+use super::stats::{
+    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
+    SPANS_EXPORTED,
+};
+use super::{
+    Control, Destinations, DestinationsFactory, EXPORT_INTERVAL, EXPORT_TIMEOUT, ExportQueue,
+    LogItem, MAX_BATCH, QUEUE_CAPACITY,
+};
+
+thread_local! {
+    static IS_EXPORT_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True on the export thread, whose own telemetry (tonic, hyper…) must not
+/// be recorded: exporting it would feed the exporter forever.
+pub(crate) fn is_export_thread() -> bool {
+    IS_EXPORT_THREAD.with(Cell::get)
+}
+
+/// A failed export is reported at most this often, so a collector that is
+/// down does not flood the logs.
+const ERROR_REPORT_INTERVAL: Duration = Duration::from_secs(30);
+
+pub(super) fn run(
+    factory: DestinationsFactory,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    ready: std_mpsc::Sender<Result<ExportQueue, String>>,
+) {
+    IS_EXPORT_THREAD.with(|flag| flag.set(true));
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = ready.send(Err(format!("cannot start the export runtime: {e}")));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let destinations = match factory() {
+            Ok(destinations) => destinations,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let (spans_tx, mut spans_rx) = channel_if(!destinations.spans.is_empty());
+        let (logs_tx, mut logs_rx) = channel_if(!destinations.logs.is_empty());
+        let _ = ready.send(Ok(ExportQueue {
+            spans: spans_tx,
+            logs: logs_tx,
+        }));
+
+        let mut batcher = Batcher::new(destinations);
+        let mut tick = tokio::time::interval(EXPORT_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                Some(span) = recv(&mut spans_rx) => {
+                    batcher.spans.push(span);
+                    if batcher.spans.len() >= MAX_BATCH {
+                        batcher.export_spans().await;
+                    }
+                }
+                Some(item) = recv(&mut logs_rx) => {
+                    batcher.logs.push(item);
+                    if batcher.logs.len() >= MAX_BATCH {
+                        batcher.export_logs().await;
+                    }
+                }
+                _ = tick.tick() => batcher.export_all().await,
+                message = control.recv() => {
+                    drain(&mut spans_rx, &mut batcher.spans);
+                    drain(&mut logs_rx, &mut batcher.logs);
+                    batcher.export_all().await;
+                    match message {
+                        Some(Control::Flush(done)) => { let _ = done.send(()); }
+                        Some(Control::Shutdown(done)) => {
+                            batcher.shutdown();
+                            let _ = done.send(());
+                            break;
+                        }
+                        None => { batcher.shutdown(); break; }
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn channel_if<T>(wanted: bool) -> (Option<mpsc::Sender<T>>, Option<mpsc::Receiver<T>>) {
+    if wanted {
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    }
+}
+
+async fn recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn drain<T>(rx: &mut Option<mpsc::Receiver<T>>, into: &mut Vec<T>) {
+    if let Some(rx) = rx {
+        while let Ok(item) = rx.try_recv() {
+            into.push(item);
+        }
+    }
+}
+
+struct Batcher {
+    destinations: Destinations,
+    spans: Vec<SpanData>,
+    logs: Vec<LogItem>,
+    last_error_report: Option<std::time::Instant>,
+}
+
+impl Batcher {
+    fn new(destinations: Destinations) -> Self {
+        Batcher {
+            destinations,
+            spans: Vec::new(),
+            logs: Vec::new(),
+            last_error_report: None,
+        }
+    }
+
+    async fn export_all(&mut self) {
+        while !self.spans.is_empty() {
+            self.export_spans().await;
+        }
+        while !self.logs.is_empty() {
+            self.export_logs().await;
+        }
+    }
+
+    async fn export_spans(&mut self) {
+        let take = self.spans.len().min(MAX_BATCH);
+        let batch: Vec<SpanData> = self.spans.drain(..take).collect();
+        let count = batch.len() as u64;
+        let mut failed = None;
+        let last = self.destinations.spans.len().saturating_sub(1);
+        let mut batch = Some(batch);
+        for (i, exporter) in self.destinations.spans.iter().enumerate() {
+            // Clone for all but the last destination: usually there is one.
+            let spans = if i == last {
+                batch.take().unwrap_or_default()
+            } else {
+                batch.clone().unwrap_or_default()
+            };
+            match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export_boxed(spans)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => failed = Some(e.to_string()),
+                Err(_) => failed = Some(format!("timed out after {EXPORT_TIMEOUT:?}")),
+            }
+        }
+        match failed {
+            None => SPANS_EXPORTED.add(count),
+            Some(error) => {
+                SPAN_EXPORT_ERRORS.add(1);
+                SPANS_DROPPED.add(count);
+                self.report("spans", count, &error);
+            }
+        }
+    }
+
+    async fn export_logs(&mut self) {
+        let take = self.logs.len().min(MAX_BATCH);
+        let items: Vec<LogItem> = self.logs.drain(..take).collect();
+        let refs: Vec<_> = items.iter().map(|item| (&item.0, &item.1)).collect();
+        let count = items.len() as u64;
+        let mut failed = None;
+        for exporter in &self.destinations.logs {
+            match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export_boxed(&refs)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => failed = Some(e.to_string()),
+                Err(_) => failed = Some(format!("timed out after {EXPORT_TIMEOUT:?}")),
+            }
+        }
+        match failed {
+            None => LOGS_EXPORTED.add(count),
+            Some(error) => {
+                LOG_EXPORT_ERRORS.add(1);
+                LOGS_DROPPED.add(count);
+                self.report("log records", count, &error);
+            }
+        }
+    }
+
+    fn report(&mut self, what: &str, count: u64, error: &str) {
+        let now = std::time::Instant::now();
+        if self
+            .last_error_report
+            .is_some_and(|at| now - at < ERROR_REPORT_INTERVAL)
+        {
+            return;
+        }
+        self.last_error_report = Some(now);
+        // Straight to stderr: a tracing event from here could be queued for
+        // the very exporter that is failing.
+        eprintln!(
+            "o11y: exporting {count} {what} failed: {error} (further failures are counted, \
+             reported at most every {}s)",
+            ERROR_REPORT_INTERVAL.as_secs()
+        );
+    }
+
+    fn shutdown(&mut self) {
+        for exporter in &self.destinations.spans {
+            let _ = exporter.shutdown_dyn(EXPORT_TIMEOUT);
+        }
+        for exporter in &self.destinations.logs {
+            let _ = exporter.shutdown_dyn(EXPORT_TIMEOUT);
+        }
+    }
+}

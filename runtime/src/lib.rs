@@ -1,0 +1,401 @@
+//! The runtime of [o11y](https://docs.rs/o11y): configuration, the span
+//! pipeline, log lines and exporters. Use it through the `o11y` crate,
+//! which re-exports everything public here next to the attribute macros.
+//!
+//! One call wires it all:
+//!
+//! ```no_run
+//! fn main() -> Result<(), o11y_runtime::Error> {
+//!     let _o11y = o11y_runtime::init()?; // flushes and stops exporters when dropped
+//!     tracing::info!(order_id = 7, "order placed");
+//!     Ok(())
+//! }
+//! ```
+
+pub mod config;
+pub mod export;
+pub mod log;
+pub mod trace;
+mod value;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use opentelemetry_sdk::logs::LogExporter;
+use opentelemetry_sdk::trace::SpanExporter;
+use tracing_core::Subscriber;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+pub use config::{Config, ConfigError};
+pub use export::ExportStats;
+pub use log::{log_context, span_attribute, tag};
+pub use value::FieldValue;
+
+use config::LogFormat;
+use export::{Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
+
+/// Why `init()` failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration has a bad value; the message says which, where from, and what is allowed.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// `init()` already ran in this process.
+    #[error(
+        "o11y is already initialised in this process: call init() once, at the start of main, \
+         and keep its guard until the end"
+    )]
+    AlreadyInitialized,
+    /// Another global `tracing` subscriber was installed first.
+    #[error(
+        "a global tracing subscriber is already installed; to add o11y to your own subscriber, \
+         use o11y::layer() instead of o11y::init()"
+    )]
+    SubscriberAlreadySet,
+    /// The JSON log file could not be opened.
+    #[error("cannot open the log file {path} (logging.file_path): {source}")]
+    LogFile {
+        /// The configured path.
+        path: std::path::PathBuf,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The exporters could not be set up.
+    #[error("cannot set up telemetry export: {0}")]
+    Export(String),
+}
+
+static INITIALISED: AtomicBool = AtomicBool::new(false);
+
+/// Loads the configuration (profile defaults, `o11y.toml`, environment),
+/// installs o11y as the global `tracing` subscriber (and `log` logger), and
+/// starts the exporters.
+///
+/// Keep the returned [`Guard`] alive until the program ends: dropping it
+/// exports what is still queued, within `shutdown_timeout`.
+pub fn init() -> Result<Guard, Error> {
+    Setup::new(Config::load()?).init()
+}
+
+/// Like [`init`], with a configuration built in code (see [`Config::builder`]).
+pub fn init_with(config: Config) -> Result<Guard, Error> {
+    Setup::new(config).init()
+}
+
+/// o11y's span and log layers, to compose into a subscriber of your own
+/// (which must be built on [`tracing_subscriber::Registry`]). No filter is
+/// included: add your own, or [`Setup::filter`].
+///
+/// ```no_run
+/// use tracing_subscriber::layer::SubscriberExt;
+/// let config = o11y_runtime::Config::load()?;
+/// let (o11y_layer, _guard) = o11y_runtime::layer(config)?;
+/// let subscriber = tracing_subscriber::Registry::default().with(o11y_layer);
+/// tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+/// # Ok::<(), o11y_runtime::Error>(())
+/// ```
+pub fn layer<S>(config: Config) -> Result<(impl Layer<S> + Send + Sync + 'static, Guard), Error>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    Setup::new(config).into_layer()
+}
+
+/// Exports everything queued so far, waiting at most `timeout`; returns
+/// false when the deadline passed first or o11y is not initialised.
+/// Useful before a process is frozen (serverless) or in tests.
+pub fn flush(timeout: Duration) -> bool {
+    let guard = ACTIVE_EXPORTER.lock().unwrap_or_else(|e| e.into_inner());
+    guard
+        .as_ref()
+        .is_some_and(|exporter| exporter.flush(timeout))
+}
+
+/// The exporter of the live guard, for [`flush`].
+static ACTIVE_EXPORTER: std::sync::Mutex<Option<std::sync::Arc<Exporter>>> =
+    std::sync::Mutex::new(None);
+
+/// Everything `init()` sets up, with room for exporters given in code.
+///
+/// ```no_run
+/// use o11y_runtime::{Config, Setup, export::ConsoleSpanExporter};
+/// let _guard = Setup::new(Config::load()?)
+///     .with_span_exporter(ConsoleSpanExporter)
+///     .init()?;
+/// # Ok::<(), o11y_runtime::Error>(())
+/// ```
+pub struct Setup {
+    config: Config,
+    span_exporters: Vec<Box<dyn DynSpanExporter>>,
+    log_exporters: Vec<Box<dyn DynLogExporter>>,
+}
+
+impl Setup {
+    /// Starts from a resolved configuration.
+    pub fn new(config: Config) -> Self {
+        Setup {
+            config,
+            span_exporters: Vec::new(),
+            log_exporters: Vec::new(),
+        }
+    }
+
+    /// Also sends sampled spans to `exporter` (besides any configured OTLP endpoint).
+    #[must_use]
+    pub fn with_span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
+        self.span_exporters.push(Box::new(exporter));
+        self
+    }
+
+    /// Also sends log records to `exporter` (besides any configured OTLP endpoint).
+    #[must_use]
+    pub fn with_log_exporter(mut self, exporter: impl LogExporter + 'static) -> Self {
+        self.log_exporters.push(Box::new(exporter));
+        self
+    }
+
+    /// The level filter of the configuration (`logging.level`), which applies
+    /// to spans and events alike, as `RUST_LOG` does.
+    pub fn filter(&self) -> Result<EnvFilter, Error> {
+        EnvFilter::builder()
+            .parse(&self.config.logging.level)
+            .map_err(|e| {
+                Error::Export(format!(
+                    "logging.level {:?} is not a valid filter: {e}",
+                    self.config.logging.level
+                ))
+            })
+    }
+
+    /// Installs the global subscriber; see [`init`].
+    pub fn init(self) -> Result<Guard, Error> {
+        if INITIALISED.swap(true, Ordering::SeqCst) {
+            return Err(Error::AlreadyInitialized);
+        }
+        let installed = self.install();
+        if installed.is_err() {
+            INITIALISED.store(false, Ordering::SeqCst);
+        }
+        installed
+    }
+
+    fn install(self) -> Result<Guard, Error> {
+        let filter = self.filter()?;
+        let summary = Summary::of(&self.config);
+        let (layer, guard) =
+            self.into_layer::<tracing_subscriber::layer::Layered<EnvFilter, Registry>>()?;
+        let subscriber = Registry::default().with(filter).with(layer);
+        tracing::subscriber::set_global_default(subscriber)
+            .map_err(|_| Error::SubscriberAlreadySet)?;
+        // A `log` logger installed by the application keeps working; its
+        // records then bypass o11y, which is the application's choice.
+        let _ = tracing_log::LogTracer::init();
+        summary.announce();
+        Ok(guard)
+    }
+
+    /// The layers and their guard, without installing anything; see [`layer`].
+    pub fn into_layer<S>(self) -> Result<(impl Layer<S> + Send + Sync + 'static, Guard), Error>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Setup {
+            config,
+            span_exporters,
+            log_exporters,
+        } = self;
+        let (queue, exporter) = start_export(&config, span_exporters, log_exporters)?;
+
+        let mut sinks = vec![log::Sink::stdout(config.logging.format)];
+        if config.logging.file_enabled {
+            let path = &config.logging.file_path;
+            let file = log::Sink::file(path).map_err(|source| Error::LogFile {
+                path: path.clone(),
+                source,
+            })?;
+            sinks.push(file);
+        }
+        let otlp_logs = queue
+            .wants_logs()
+            .then(|| log::OtlpLogs::new(queue.clone()));
+        let sampler = trace::Sampler::new(
+            config.tracing.enabled,
+            config.tracing.sample_rate,
+            config.tracing.parent_based,
+        );
+        let spans = trace::SpanLayer::new(sampler, queue);
+        let logs = log::LogLayer::new(sinks, otlp_logs);
+
+        let exporter = exporter.map(std::sync::Arc::new);
+        *ACTIVE_EXPORTER.lock().unwrap_or_else(|e| e.into_inner()) = exporter.clone();
+        let guard = Guard {
+            exporter,
+            timeout: config.shutdown_timeout,
+        };
+        Ok((spans.and_then(logs), guard))
+    }
+}
+
+/// Starts the export thread when there is anywhere to export to.
+fn start_export(
+    config: &Config,
+    mut span_exporters: Vec<Box<dyn DynSpanExporter>>,
+    mut log_exporters: Vec<Box<dyn DynLogExporter>>,
+) -> Result<(ExportQueue, Option<Exporter>), Error> {
+    let endpoint = config.tracing.otlp_endpoint.clone();
+    let protocol = config.tracing.otlp_protocol;
+    let otlp_spans = config.tracing.enabled && endpoint.is_some();
+    let otlp_logs = config.logging.otlp_enabled;
+    if otlp_logs && endpoint.is_none() {
+        return Err(Error::Export(
+            "logging.otlp_enabled is true but no OTLP endpoint is configured \
+             (set tracing.otlp_endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)"
+                .into(),
+        ));
+    }
+    let console = config.tracing.enabled && config.tracing.console_exporter;
+    if !(otlp_spans || otlp_logs || console)
+        && span_exporters.is_empty()
+        && log_exporters.is_empty()
+    {
+        return Ok((ExportQueue::none(), None));
+    }
+    let resource = export::resource(config);
+    let factory: export::DestinationsFactory = Box::new(move || {
+        let mut destinations = Destinations::default();
+        if let (true, Some(endpoint)) = (otlp_spans, &endpoint) {
+            destinations
+                .spans
+                .push(Box::new(export::build_span_exporter(endpoint, protocol)?));
+        }
+        if console {
+            destinations
+                .spans
+                .push(Box::new(export::ConsoleSpanExporter));
+        }
+        if let (true, Some(endpoint)) = (otlp_logs, &endpoint) {
+            destinations
+                .logs
+                .push(Box::new(export::build_log_exporter(endpoint, protocol)?));
+        }
+        destinations.spans.append(&mut span_exporters);
+        destinations.logs.append(&mut log_exporters);
+        for exporter in &mut destinations.spans {
+            exporter.set_resource_dyn(&resource);
+        }
+        for exporter in &mut destinations.logs {
+            exporter.set_resource_dyn(&resource);
+        }
+        Ok(destinations)
+    });
+    let (queue, exporter) = Exporter::start(factory).map_err(Error::Export)?;
+    Ok((queue, Some(exporter)))
+}
+
+/// What `init()` reports once, at info level, so the first log line says
+/// where telemetry goes.
+struct Summary {
+    profile: String,
+    service: String,
+    endpoint: Option<String>,
+    tracing: bool,
+    sample_rate: f64,
+    format: LogFormat,
+    log_file: Option<String>,
+}
+
+impl Summary {
+    fn of(config: &Config) -> Self {
+        Summary {
+            profile: config.profile.to_string(),
+            service: config.service_name.clone(),
+            endpoint: config.tracing.otlp_endpoint.clone(),
+            tracing: config.tracing.enabled,
+            sample_rate: config.tracing.sample_rate,
+            format: config.logging.format,
+            log_file: config
+                .logging
+                .file_enabled
+                .then(|| config.logging.file_path.display().to_string()),
+        }
+    }
+
+    fn announce(self) {
+        let log_file = self.log_file.as_deref().unwrap_or("off");
+        let format = match self.format {
+            LogFormat::Console => "console",
+            LogFormat::Json => "json",
+        };
+        match (&self.endpoint, self.tracing) {
+            (Some(endpoint), true) => tracing::info!(
+                target: "o11y",
+                profile = %self.profile, service = %self.service, otlp_endpoint = %endpoint,
+                sample_rate = self.sample_rate, log_format = format, log_file,
+                "o11y started: exporting spans to {endpoint}"
+            ),
+            (None, true) => tracing::info!(
+                target: "o11y",
+                profile = %self.profile, service = %self.service, sample_rate = self.sample_rate,
+                log_format = format, log_file,
+                "o11y started: no OTLP endpoint configured, so spans are kept for log correlation \
+                 only and nothing is sent (set OTEL_EXPORTER_OTLP_ENDPOINT to export)"
+            ),
+            (_, false) => tracing::info!(
+                target: "o11y",
+                profile = %self.profile, service = %self.service, log_format = format, log_file,
+                "o11y started: tracing is disabled"
+            ),
+        }
+    }
+}
+
+/// Returned by [`init`]; dropping it exports what is still queued (waiting at
+/// most the configured `shutdown_timeout`) and stops the exporters.
+#[must_use = "dropping the guard stops telemetry export: bind it, e.g. `let _o11y = o11y::init()?;`"]
+#[derive(Debug)]
+pub struct Guard {
+    exporter: Option<std::sync::Arc<Exporter>>,
+    timeout: Duration,
+}
+
+impl Guard {
+    /// Exports everything queued so far, waiting at most the shutdown timeout.
+    /// Returns false when the deadline passed first.
+    pub fn flush(&self) -> bool {
+        self.exporter
+            .as_ref()
+            .is_none_or(|exporter| exporter.flush(self.timeout))
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        let Some(exporter) = self.exporter.take() else {
+            return;
+        };
+        let mut active = ACTIVE_EXPORTER.lock().unwrap_or_else(|e| e.into_inner());
+        if active
+            .as_ref()
+            .is_some_and(|a| std::sync::Arc::ptr_eq(a, &exporter))
+        {
+            *active = None;
+        }
+        drop(active);
+        let finished = match std::sync::Arc::try_unwrap(exporter) {
+            Ok(mut exporter) => exporter.shutdown(self.timeout),
+            Err(shared) => shared.flush(self.timeout),
+        };
+        if !finished {
+            eprintln!(
+                "o11y: telemetry export did not finish within {:?} (shutdown_timeout); \
+                 what was still queued is lost",
+                self.timeout
+            );
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The context API: attach a key/value to the current span, its log lines,
+//! or both, at run time, without declaring the field up front.
+//!
+//! Each call is a no-op outside a span or when o11y is not the active
+//! subscriber; the value then has nowhere to live.
+
+use std::borrow::Cow;
+
+use opentelemetry::{Key, KeyValue};
+
+use crate::trace::SpanState;
+use crate::trace::current::with_current_span;
+use crate::value::FieldValue;
+
+use super::SpanFields;
+
+/// Sets `key = value` as an attribute of the current span AND as a field of
+/// every later log line inside it (including its child spans).
+///
+/// ```
+/// #[tracing::instrument]
+/// fn checkout(cart_id: u64) {
+///     o11y_runtime::tag("customer.tier", "gold");
+///     tracing::info!("checking out"); // carries customer.tier="gold"
+/// }
+/// # checkout(1);
+/// ```
+pub fn tag(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
+    let (key, value) = (key.into(), value.into());
+    with_current_span(|span| {
+        let mut extensions = span.extensions_mut();
+        set_span_attribute(&mut extensions, key.clone(), value.clone());
+        set_log_field(&mut extensions, key, value);
+    });
+}
+
+/// Sets `key = value` on the current span only (exported with the span, not
+/// written to log lines).
+pub fn span_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
+    let (key, value) = (key.into(), value.into());
+    with_current_span(|span| set_span_attribute(&mut span.extensions_mut(), key, value));
+}
+
+/// Adds `key = value` to every later log line of the current span (and its
+/// child spans), without making it a span attribute.
+pub fn log_context(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
+    let (key, value) = (key.into(), value.into());
+    with_current_span(|span| set_log_field(&mut span.extensions_mut(), key, value));
+}
+
+fn set_span_attribute(
+    extensions: &mut tracing_subscriber::registry::ExtensionsMut<'_>,
+    key: Cow<'static, str>,
+    value: FieldValue,
+) {
+    if let Some(recording) = extensions
+        .get_mut::<SpanState>()
+        .and_then(|s| s.recording.as_mut())
+    {
+        recording.set_attribute(KeyValue::new(Key::from(key), value));
+    }
+}
+
+fn set_log_field(
+    extensions: &mut tracing_subscriber::registry::ExtensionsMut<'_>,
+    key: Cow<'static, str>,
+    value: FieldValue,
+) {
+    match extensions.get_mut::<SpanFields>() {
+        Some(fields) => fields.set(key, value),
+        None => {
+            let mut fields = SpanFields::default();
+            fields.set(key, value);
+            extensions.insert(fields);
+        }
+    }
+}

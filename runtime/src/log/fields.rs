@@ -1,0 +1,70 @@
+//! Fields that log lines carry: those of the event, and those of every
+//! enclosing span (declared ones, recorded later ones, and ones added at run
+//! time through [`crate::tag`] / [`crate::log_context`]).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use tracing_core::field::{Field, Visit};
+
+use crate::value::FieldValue;
+
+pub(crate) type Key = Cow<'static, str>;
+
+/// A span's fields as log lines see them; in the registry's span extensions.
+#[derive(Debug, Default)]
+pub(crate) struct SpanFields(pub(crate) Vec<(Key, FieldValue)>);
+
+impl SpanFields {
+    /// Sets a field, replacing an earlier value of the same key.
+    pub(crate) fn set(&mut self, key: Key, value: FieldValue) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+}
+
+/// Collects fields into [`SpanFields`]; `message` is kept apart for events.
+/// Left out: the `log.*` fields that `tracing-log` adds (already in the
+/// normalised metadata) and the `otel.*` fields that steer the span itself.
+#[derive(Default)]
+pub(crate) struct FieldCollector {
+    pub(crate) message: Option<String>,
+    pub(crate) fields: SpanFields,
+}
+
+impl FieldCollector {
+    fn put(&mut self, field: &Field, value: FieldValue) {
+        let name = field.name();
+        if name == "message" {
+            self.message = Some(value.to_string());
+        } else if !name.starts_with("log.") && !name.starts_with("otel.") {
+            self.fields.set(Cow::Borrowed(name), value);
+        }
+    }
+}
+
+impl Visit for FieldCollector {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, FieldValue::Str(Cow::Owned(value.to_owned())));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.put(field, FieldValue::Str(Cow::Owned(format!("{value:?}"))));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, FieldValue::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, FieldValue::U64(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, FieldValue::F64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, FieldValue::Bool(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.put(field, FieldValue::Str(Cow::Owned(value.to_string())));
+    }
+}

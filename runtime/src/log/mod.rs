@@ -1,0 +1,191 @@
+//! Log lines: the layer that writes every `tracing` event (and every `log`
+//! record, through `tracing-log`) as a console or JSON line, correlated with
+//! the enclosing span's trace and span ids and carrying the fields of every
+//! enclosing span; the JSON file sink; OTLP log export; and the context API
+//! ([`tag`], [`span_attribute`], [`log_context`]).
+
+mod context;
+mod fields;
+mod format;
+mod otlp;
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Subscriber};
+use tracing_log::NormalizeEvent;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::config::LogFormat;
+use crate::export::is_export_thread;
+use crate::trace::SpanState;
+
+pub use context::{log_context, span_attribute, tag};
+pub(crate) use fields::SpanFields;
+use fields::{FieldCollector, Key};
+pub(crate) use otlp::OtlpLogs;
+
+/// Where formatted lines go.
+#[derive(Debug)]
+pub(crate) enum Sink {
+    /// Standard output, in the configured format; colour only on a terminal.
+    Stdout { format: LogFormat, colour: bool },
+    /// A JSON lines file, opened for append.
+    File(File),
+}
+
+impl Sink {
+    pub(crate) fn stdout(format: LogFormat) -> Self {
+        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Sink::Stdout { format, colour }
+    }
+
+    /// Opens (creating its directory) the JSON log file at `path`.
+    pub(crate) fn file(path: &Path) -> std::io::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        Ok(Sink::File(
+            File::options().create(true).append(true).open(path)?,
+        ))
+    }
+}
+
+/// The log layer; see the module documentation.
+#[derive(Debug)]
+pub struct LogLayer {
+    sinks: Vec<Sink>,
+    otlp: Option<OtlpLogs>,
+}
+
+impl LogLayer {
+    pub(crate) fn new(sinks: Vec<Sink>, otlp: Option<OtlpLogs>) -> Self {
+        LogLayer { sinks, otlp }
+    }
+}
+
+thread_local! {
+    /// Reused per thread so that formatting a line does not allocate its buffer.
+    static LINE: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
+}
+
+impl<S> Layer<S> for LogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.fields().is_empty() || is_export_thread() {
+            return;
+        }
+        let mut collector = FieldCollector::default();
+        attrs.record(&mut collector);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(collector.fields);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut collector = FieldCollector::default();
+        values.record(&mut collector);
+        let mut extensions = span.extensions_mut();
+        match extensions.get_mut::<SpanFields>() {
+            Some(fields) => collector
+                .fields
+                .0
+                .into_iter()
+                .for_each(|(k, v)| fields.set(k, v)),
+            None => extensions.insert(collector.fields),
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if is_export_thread() {
+            return;
+        }
+        let normalized = event.normalized_metadata();
+        let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
+        let mut collector = FieldCollector::default();
+        event.record(&mut collector);
+
+        let mut fields: Vec<(Key, crate::value::FieldValue)> = Vec::new();
+        let mut ids = None;
+        if let Some(span) = ctx.event_span(event) {
+            if let Some(state) = span.extensions().get::<SpanState>() {
+                ids = Some((state.trace_id, state.span_id, state.sampled));
+            }
+            for ancestor in span.scope().from_root() {
+                if let Some(span_fields) = ancestor.extensions().get::<SpanFields>() {
+                    fields.extend(span_fields.0.iter().cloned());
+                }
+            }
+        }
+        fields.extend(collector.fields.0);
+        let message = collector.message.unwrap_or_default();
+        let now = SystemTime::now();
+
+        if !self.sinks.is_empty() {
+            let hex_ids =
+                ids.map(|(trace_id, span_id, _)| (trace_id.to_string(), span_id.to_string()));
+            let line = format::Line {
+                timestamp: now,
+                level: *metadata.level(),
+                message: &message,
+                logger: metadata.target(),
+                file: metadata.file(),
+                line: metadata.line(),
+                ids: hex_ids.as_ref().map(|(t, s)| (t.as_str(), s.as_str())),
+                fields: &fields,
+            };
+            LINE.with(|buffers| {
+                let Ok(mut buffers) = buffers.try_borrow_mut() else {
+                    return;
+                };
+                let (json, console) = &mut *buffers;
+                json.clear();
+                console.clear();
+                for sink in &self.sinks {
+                    match sink {
+                        Sink::Stdout {
+                            format: LogFormat::Json,
+                            ..
+                        }
+                        | Sink::File(_)
+                            if json.is_empty() =>
+                        {
+                            format::json(&line, json);
+                        }
+                        Sink::Stdout {
+                            format: LogFormat::Console,
+                            colour,
+                        } if console.is_empty() => {
+                            format::console(&line, *colour, console);
+                        }
+                        _ => {}
+                    }
+                    // A log line that cannot be written has nowhere better to go.
+                    let _ = match sink {
+                        Sink::Stdout {
+                            format: LogFormat::Json,
+                            ..
+                        } => std::io::stdout().lock().write_all(json.as_bytes()),
+                        Sink::Stdout {
+                            format: LogFormat::Console,
+                            ..
+                        } => std::io::stdout().lock().write_all(console.as_bytes()),
+                        Sink::File(file) => (&*file).write_all(json.as_bytes()),
+                    };
+                }
+            });
+        }
+        if let Some(otlp) = &self.otlp {
+            otlp.emit(metadata, now, message, fields, ids);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Access to the current span's o11y state from outside the subscriber:
+//! the ids for correlation, and the context API's writes.
+//!
+//! Works whenever the active subscriber is built on
+//! `tracing_subscriber::Registry` (as `init()` and every `layer()`
+//! composition are): the dispatcher is downcast to the registry, which owns
+//! the span extensions.
+
+use tracing_subscriber::Registry;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+use super::SpanState;
+
+/// The W3C ids of a span, as lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanIds {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits.
+    pub span_id: String,
+    /// Whether the span is sampled (recorded and exported).
+    pub sampled: bool,
+}
+
+/// Runs `f` on the current span, if there is one and the subscriber is o11y's.
+pub(crate) fn with_current_span<R>(f: impl FnOnce(&SpanRef<'_, Registry>) -> R) -> Option<R> {
+    let mut f = Some(f);
+    tracing::dispatcher::get_default(|dispatch| {
+        let registry = dispatch.downcast_ref::<Registry>()?;
+        let current = dispatch.current_span();
+        let span = registry.span(current.id()?)?;
+        f.take().map(|f| f(&span))
+    })
+}
+
+/// The ids of the current span, for correlating with other systems (an
+/// error page, a response header). `None` outside any span, or when o11y is
+/// not the active subscriber.
+///
+/// ```
+/// assert_eq!(o11y_runtime::trace::current_span_ids(), None);
+/// ```
+pub fn current_span_ids() -> Option<SpanIds> {
+    with_current_span(|span| {
+        span.extensions().get::<SpanState>().map(|state| SpanIds {
+            trace_id: state.trace_id.to_string(),
+            span_id: state.span_id.to_string(),
+            sampled: state.sampled,
+        })
+    })
+    .flatten()
+}

@@ -1,0 +1,265 @@
+//! The span pipeline: a `tracing-subscriber` layer that gives every span
+//! (o11y's own, a user's `#[tracing::instrument]`, tower's, sqlx's) W3C trace
+//! and span ids, takes the head-sampling decision once at creation, and for
+//! sampled spans only records attributes and hands the finished span to the
+//! export queue.
+//!
+//! A sampled-out span costs id generation and one small extension; it never
+//! visits its fields, reads the clock or allocates attribute storage. This is
+//! what makes it cheaper than `tracing-opentelemetry`, which builds an SDK
+//! span builder for every span whatever the sampler says.
+//!
+//! Special fields understood on any span, as `tracing-opentelemetry` does:
+//! `otel.name`, `otel.kind` (`server`, `client`, `producer`, `consumer`,
+//! `internal`), `otel.status_code` (`ok`, `error`), `otel.status_message`.
+
+mod attributes;
+pub(crate) mod current;
+mod sampler;
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{
+    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event as TracingEvent, Level, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::export::{ExportQueue, is_export_thread};
+pub use current::{SpanIds, current_span_ids};
+pub(crate) use sampler::Sampler;
+
+/// What o11y keeps for every live span, in the registry's span extensions.
+#[derive(Debug)]
+pub(crate) struct SpanState {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) sampled: bool,
+    /// Present only when the span is sampled and spans are exported.
+    pub(crate) recording: Option<Box<Recording>>,
+}
+
+/// The parts of a span that only a recorded span pays for.
+#[derive(Debug)]
+pub(crate) struct Recording {
+    parent_span_id: SpanId,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    start: SystemTime,
+    pub(crate) attributes: Vec<KeyValue>,
+    events: Vec<Event>,
+    links: Vec<Link>,
+    status: Status,
+    scope: &'static str,
+}
+
+impl Recording {
+    /// Sets an attribute, replacing an earlier one of the same key.
+    pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
+        match self
+            .attributes
+            .iter_mut()
+            .find(|kv| kv.key == attribute.key)
+        {
+            Some(existing) => *existing = attribute,
+            None => self.attributes.push(attribute),
+        }
+    }
+}
+
+/// The span layer; see the module documentation.
+#[derive(Debug)]
+pub struct SpanLayer {
+    sampler: Sampler,
+    queue: ExportQueue,
+}
+
+impl SpanLayer {
+    pub(crate) fn new(sampler: Sampler, queue: ExportQueue) -> Self {
+        SpanLayer { sampler, queue }
+    }
+
+    fn span_context(state: &SpanState) -> SpanContext {
+        let flags = if state.sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        SpanContext::new(
+            state.trace_id,
+            state.span_id,
+            flags,
+            false,
+            TraceState::default(),
+        )
+    }
+}
+
+impl<S> Layer<S> for SpanLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if is_export_thread() {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let parent = span.parent().and_then(|parent| {
+            let extensions = parent.extensions();
+            extensions
+                .get::<SpanState>()
+                .map(|p| (p.trace_id, p.span_id, p.sampled))
+        });
+        let (trace_id, parent_span_id, parent_sampled) = match parent {
+            Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
+            None => (sampler::new_trace_id(), SpanId::INVALID, None),
+        };
+        let sampled = self.sampler.should_sample(trace_id, parent_sampled);
+        let recording = (sampled && self.queue.wants_spans()).then(|| {
+            let metadata = attrs.metadata();
+            let mut recording = Box::new(Recording {
+                parent_span_id,
+                name: Cow::Borrowed(metadata.name()),
+                kind: SpanKind::Internal,
+                start: SystemTime::now(),
+                attributes: Vec::with_capacity(attrs.fields().len() + 2),
+                events: Vec::new(),
+                links: Vec::new(),
+                status: Status::Unset,
+                scope: metadata.target(),
+            });
+            if let Some(file) = metadata.file() {
+                recording
+                    .attributes
+                    .push(KeyValue::new("code.file.path", file));
+            }
+            if let Some(line) = metadata.line() {
+                recording
+                    .attributes
+                    .push(KeyValue::new("code.line.number", i64::from(line)));
+            }
+            attrs.record(&mut attributes::SpanFieldVisitor(&mut recording));
+            recording
+        });
+        let state = SpanState {
+            trace_id,
+            span_id: sampler::new_span_id(),
+            sampled,
+            recording,
+        };
+        span.extensions_mut().insert(state);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|s| s.recording.as_mut())
+        {
+            values.record(&mut attributes::SpanFieldVisitor(recording));
+        }
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
+        let (Some(span), Some(follows)) = (ctx.span(id), ctx.span(follows)) else {
+            return;
+        };
+        let Some(link) = follows
+            .extensions()
+            .get::<SpanState>()
+            .map(Self::span_context)
+        else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|s| s.recording.as_mut())
+        {
+            recording.links.push(Link::with_context(link));
+        }
+    }
+
+    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
+        // Warnings and errors become span events (and errors the span's
+        // status); the rest is for logs, which carry the span's ids anyway.
+        let level = *event.metadata().level();
+        if level > Level::WARN || is_export_thread() {
+            return;
+        }
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|s| s.recording.as_mut())
+        else {
+            return;
+        };
+        let mut visitor = attributes::EventVisitor::default();
+        event.record(&mut visitor);
+        let message = visitor
+            .message
+            .unwrap_or_else(|| event.metadata().name().to_owned());
+        let mut attributes = visitor.attributes;
+        attributes.push(KeyValue::new("level", level.as_str()));
+        if level == Level::ERROR {
+            recording.status = Status::error(message.clone());
+        }
+        recording
+            .events
+            .push(Event::new(message, SystemTime::now(), attributes, 0));
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let Some(state) = span.extensions_mut().remove::<SpanState>() else {
+            return;
+        };
+        let Some(recording) = state.recording else {
+            return;
+        };
+        let recording = *recording;
+        let span_data = SpanData {
+            span_context: Self::span_context(&SpanState {
+                trace_id: state.trace_id,
+                span_id: state.span_id,
+                sampled: true,
+                recording: None,
+            }),
+            parent_span_id: recording.parent_span_id,
+            parent_span_is_remote: false,
+            span_kind: recording.kind,
+            name: recording.name,
+            start_time: recording.start,
+            end_time: SystemTime::now(),
+            attributes: recording.attributes,
+            dropped_attributes_count: 0,
+            events: span_events(recording.events),
+            links: span_links(recording.links),
+            status: recording.status,
+            instrumentation_scope: InstrumentationScope::builder(recording.scope).build(),
+        };
+        self.queue.push_span(span_data);
+    }
+}
+
+fn span_events(events: Vec<Event>) -> SpanEvents {
+    let mut span_events = SpanEvents::default();
+    span_events.events = events;
+    span_events
+}
+
+fn span_links(links: Vec<Link>) -> SpanLinks {
+    let mut span_links = SpanLinks::default();
+    span_links.links = links;
+    span_links
+}

@@ -1,0 +1,856 @@
+//! Configuration through the public API: precedence of the sources, profile
+//! defaults, and the messages of every kind of error.
+//!
+//! Every test passes its own environment with `.env_vars(...)` and either
+//! names its config file or says there is none, so the real environment and
+//! working directory never leak in.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use o11y::config::{ConfigBuilder, LogFormat, Origin, OtlpProtocol, Profile};
+use o11y::{Config, ConfigError};
+
+/// A builder with exactly these environment variables and no config file.
+fn with_env(vars: &[(&str, &str)]) -> ConfigBuilder {
+    Config::builder()
+        .env_vars(vars.iter().copied())
+        .no_config_file()
+}
+
+/// A builder reading `contents` as its config file, with these variables.
+fn with_file(contents: &str, vars: &[(&str, &str)]) -> (ConfigBuilder, tempfile::NamedTempFile) {
+    let file = toml_file(contents);
+    let builder = Config::builder()
+        .env_vars(vars.iter().copied())
+        .config_file(file.path());
+    (builder, file)
+}
+
+fn toml_file(contents: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new()
+        .prefix("o11y")
+        .suffix(".toml")
+        .tempfile()
+        .expect("temp file");
+    file.write_all(contents.as_bytes())
+        .expect("write temp file");
+    file
+}
+
+fn file_origin(path: &Path, line: usize, column: usize) -> Origin {
+    Origin::File {
+        path: path.to_owned(),
+        line,
+        column,
+    }
+}
+
+fn env_origin(var: &str) -> Origin {
+    Origin::Env(var.to_owned())
+}
+
+fn build_err(builder: ConfigBuilder) -> ConfigError {
+    match builder.build() {
+        Ok(config) => panic!("expected an error, got {config:#?}"),
+        Err(e) => e,
+    }
+}
+
+#[track_caller]
+fn assert_mentions(err: &ConfigError, parts: &[&str]) {
+    let message = err.to_string();
+    for part in parts {
+        assert!(
+            message.contains(part),
+            "{message:?} should mention {part:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// tracing.sample_rate
+// ---------------------------------------------------------------------------
+
+#[test]
+fn sample_rate_above_one_from_env() {
+    let err = build_err(with_env(&[("O11Y_TRACING_SAMPLE_RATE", "1.5")]));
+    assert_eq!(err.key(), Some("tracing.sample_rate"));
+    assert_eq!(err.value(), Some("1.5"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_TRACING_SAMPLE_RATE")));
+    assert_eq!(
+        err.to_string(),
+        "invalid tracing.sample_rate = \"1.5\" (from environment variable \
+         O11Y_TRACING_SAMPLE_RATE): expected a number from 0.0 to 1.0"
+    );
+}
+
+#[test]
+fn sample_rate_negative_from_builder() {
+    let err = build_err(with_env(&[]).sample_rate(-0.1));
+    assert_eq!(err.key(), Some("tracing.sample_rate"));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+    assert_mentions(&err, &["\"-0.1\"", "Config::builder()", "0.0 to 1.0"]);
+}
+
+#[test]
+fn sample_rate_not_a_number_from_file_has_line_and_column() {
+    let (builder, file) = with_file("[tracing]\nsample_rate = \"abc\"\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.key(), Some("tracing.sample_rate"));
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 15)));
+    let position = format!("{}:2:15", file.path().display());
+    assert_mentions(&err, &["\"abc\"", &position, "a number from 0.0 to 1.0"]);
+}
+
+#[test]
+fn sample_rate_out_of_range_in_every_source() {
+    let err = build_err(with_env(&[("O11Y_TRACING_SAMPLE_RATE", "abc")]));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_TRACING_SAMPLE_RATE")));
+    assert_mentions(&err, &["\"abc\"", "0.0 to 1.0"]);
+
+    let err = build_err(with_env(&[("O11Y_TRACING_SAMPLE_RATE", "-0.1")]));
+    assert_mentions(&err, &["\"-0.1\"", "0.0 to 1.0"]);
+
+    let err = build_err(with_env(&[("O11Y_TRACING_SAMPLE_RATE", "NaN")]));
+    assert_mentions(&err, &["\"NaN\"", "0.0 to 1.0"]);
+
+    let err = build_err(with_env(&[]).sample_rate(f64::NAN));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+
+    let err = build_err(with_env(&[]).sample_rate(1.5));
+    assert_mentions(&err, &["\"1.5\"", "Config::builder()"]);
+
+    let (builder, file) = with_file("[tracing]\nsample_rate = 1.5\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 15)));
+    assert_mentions(&err, &["\"1.5\"", "0.0 to 1.0"]);
+
+    let (builder, _file) = with_file("[tracing]\nsample_rate = -0.1\n", &[]);
+    assert_mentions(&build_err(builder), &["\"-0.1\""]);
+
+    let (builder, _file) = with_file("[tracing]\nsample_rate = nan\n", &[]);
+    assert_mentions(&build_err(builder), &["\"nan\""]);
+}
+
+#[test]
+fn sample_rate_accepts_toml_integers_floats_and_strings() {
+    for (toml, rate) in [("1", 1.0), ("0", 0.0), ("0.25", 0.25), ("\"0.5\"", 0.5)] {
+        let (builder, _file) = with_file(&format!("[tracing]\nsample_rate = {toml}\n"), &[]);
+        let config = builder.build().unwrap();
+        assert_eq!(config.tracing.sample_rate, rate, "{toml}");
+    }
+}
+
+#[test]
+fn wrong_toml_type_names_the_type() {
+    let (builder, file) = with_file("[tracing]\nenabled = 5\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.key(), Some("tracing.enabled"));
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 11)));
+    assert_mentions(&err, &["\"5\"", "true or false", "found a TOML integer"]);
+}
+
+// ---------------------------------------------------------------------------
+// Endpoint, profile, log format and level
+// ---------------------------------------------------------------------------
+
+#[test]
+fn endpoint_without_scheme() {
+    let err = build_err(with_env(&[(
+        "O11Y_TRACING_OTLP_ENDPOINT",
+        "localhost:4317",
+    )]));
+    assert_eq!(err.key(), Some("tracing.otlp_endpoint"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_TRACING_OTLP_ENDPOINT")));
+    assert_mentions(
+        &err,
+        &[
+            "\"localhost:4317\"",
+            "http:// or https:// URL",
+            "http://localhost:4317",
+            "scheme is required",
+        ],
+    );
+}
+
+#[test]
+fn endpoint_with_unsupported_scheme() {
+    let err = build_err(with_env(&[]).otlp_endpoint("ftp://x"));
+    assert_eq!(err.key(), Some("tracing.otlp_endpoint"));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+    assert_mentions(&err, &["\"ftp://x\"", "http:// or https://", "ftp"]);
+
+    let (builder, file) = with_file("[tracing]\notlp_endpoint = \"ftp://x\"\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 17)));
+}
+
+#[test]
+fn standard_endpoint_variable_is_validated_too() {
+    let err = build_err(with_env(&[(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "localhost:4317",
+    )]));
+    assert_eq!(err.key(), Some("tracing.otlp_endpoint"));
+    assert_eq!(
+        err.origin(),
+        Some(env_origin("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    );
+}
+
+#[test]
+fn unknown_profile_from_env() {
+    let err = build_err(with_env(&[("O11Y_PROFILE", "staging")]));
+    assert_eq!(err.key(), Some("profile"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_PROFILE")));
+    assert_mentions(&err, &["\"staging\"", "dev, prod, test", "O11Y_PROFILE"]);
+}
+
+#[test]
+fn unknown_profile_from_file() {
+    let (builder, file) = with_file("profile = \"staging\"\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.key(), Some("profile"));
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 1, 11)));
+    assert_mentions(&err, &["\"staging\"", "dev, prod, test"]);
+}
+
+#[test]
+fn unknown_log_format() {
+    let err = build_err(with_env(&[("O11Y_LOGGING_FORMAT", "xml")]));
+    assert_eq!(err.key(), Some("logging.format"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_LOGGING_FORMAT")));
+    assert_mentions(&err, &["\"xml\"", "console or json"]);
+}
+
+#[test]
+fn log_level_must_be_a_filter() {
+    let err = build_err(with_env(&[("O11Y_LOGGING_LEVEL", "info,sqlx=loud")]));
+    assert_eq!(err.key(), Some("logging.level"));
+    assert_mentions(&err, &["\"info,sqlx=loud\"", "RUST_LOG syntax"]);
+
+    // A bare word is a target in RUST_LOG syntax; one this close to a level
+    // is a typo, and saying so beats silently logging nothing.
+    let err = build_err(with_env(&[("RUST_LOG", "inof")]));
+    assert_eq!(err.origin(), Some(env_origin("RUST_LOG")));
+    assert_mentions(&err, &["\"inof\"", "did you mean info?"]);
+
+    let config = with_env(&[("O11Y_LOGGING_LEVEL", "info,sqlx=warn")])
+        .build()
+        .unwrap();
+    assert_eq!(config.logging.level, "info,sqlx=warn");
+}
+
+#[test]
+fn service_name_must_not_be_empty() {
+    let err = build_err(with_env(&[]).service_name(""));
+    assert_eq!(err.key(), Some("service_name"));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+    assert_mentions(&err, &["\"\"", "non-empty"]);
+}
+
+#[test]
+fn shutdown_timeout_syntax_and_bounds() {
+    let config = with_env(&[("O11Y_SHUTDOWN_TIMEOUT", "250ms")])
+        .build()
+        .unwrap();
+    assert_eq!(config.shutdown_timeout, Duration::from_millis(250));
+
+    let (builder, _file) = with_file("shutdown_timeout = 1500\n", &[]);
+    assert_eq!(
+        builder.build().unwrap().shutdown_timeout,
+        Duration::from_millis(1500)
+    );
+
+    let (builder, _file) = with_file("shutdown_timeout = \"2s\"\n", &[]);
+    assert_eq!(
+        builder.build().unwrap().shutdown_timeout,
+        Duration::from_secs(2)
+    );
+
+    for bad in ["0s", "11m", "soon"] {
+        let err = build_err(with_env(&[("O11Y_SHUTDOWN_TIMEOUT", bad)]));
+        assert_eq!(err.key(), Some("shutdown_timeout"));
+        assert_mentions(&err, &[&format!("\"{bad}\""), "at most 10m", "\"5s\""]);
+    }
+    let err = build_err(with_env(&[]).shutdown_timeout(Duration::ZERO));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+}
+
+#[test]
+fn booleans_accept_common_spellings() {
+    let config = with_env(&[
+        ("O11Y_TRACING_ENABLED", "off"),
+        ("O11Y_METRICS_ENABLED", "YES"),
+        ("O11Y_LOGGING_FILE_ENABLED", "0"),
+        ("O11Y_TRACING_CONSOLE_EXPORTER", "On"),
+    ])
+    .build()
+    .unwrap();
+    assert!(!config.tracing.enabled);
+    assert!(config.metrics.enabled);
+    assert!(!config.logging.file_enabled);
+    assert!(config.tracing.console_exporter);
+
+    let err = build_err(with_env(&[("O11Y_TRACING_ENABLED", "maybe")]));
+    assert_eq!(err.key(), Some("tracing.enabled"));
+    assert_mentions(&err, &["\"maybe\"", "true or false"]);
+}
+
+// ---------------------------------------------------------------------------
+// Unknown keys, malformed files, missing files
+// ---------------------------------------------------------------------------
+
+#[test]
+fn unknown_key_in_file_suggests_the_right_one() {
+    let (builder, file) = with_file("[tracing]\nsample_rat = 0.5\n", &[]);
+    let err = build_err(builder);
+    assert!(matches!(err, ConfigError::UnknownKey { .. }), "{err:?}");
+    assert_eq!(err.key(), Some("tracing.sample_rat"));
+    assert_eq!(err.suggestion(), Some("tracing.sample_rate"));
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 1)));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "unknown key tracing.sample_rat in {}:2:1; did you mean tracing.sample_rate?",
+            file.path().display()
+        )
+    );
+}
+
+#[test]
+fn unknown_section_and_misplaced_key() {
+    let (builder, _file) = with_file("[tracin]\nenabled = true\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.key(), Some("tracin"));
+    assert_eq!(err.suggestion(), Some("tracing"));
+
+    let (builder, _file) = with_file("[tracing]\nlevel = \"info\"\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.key(), Some("tracing.level"));
+    assert_mentions(&err, &["did you mean logging.level?"]);
+
+    let (builder, _file) = with_file("[database]\nurl = \"x\"\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.suggestion(), None);
+}
+
+#[test]
+fn unknown_o11y_env_var_suggests_the_right_one() {
+    let err = build_err(with_env(&[("O11Y_TRACING_SAMPEL_RATE", "0.5")]));
+    assert!(matches!(err, ConfigError::UnknownKey { .. }), "{err:?}");
+    assert_eq!(err.key(), Some("O11Y_TRACING_SAMPEL_RATE"));
+    assert_eq!(err.suggestion(), Some("O11Y_TRACING_SAMPLE_RATE"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_TRACING_SAMPEL_RATE")));
+    assert_eq!(
+        err.to_string(),
+        "unknown environment variable O11Y_TRACING_SAMPEL_RATE; \
+         did you mean O11Y_TRACING_SAMPLE_RATE?"
+    );
+}
+
+#[test]
+fn test_tooling_variables_are_not_unknown() {
+    let config = with_env(&[
+        ("O11Y_REQUIRE_PEERS", "1"),
+        ("O11Y_TEST_SEED", "42"),
+        ("O11Y_PEERS_DIR", "/tmp/peers"),
+        ("OTEL_SOMETHING_ELSE", "ignored"),
+    ])
+    .build();
+    assert!(config.is_ok(), "{config:?}");
+}
+
+#[test]
+fn malformed_toml_reports_line_and_column() {
+    let (builder, file) = with_file("[tracing]\nenabled = tru\n", &[]);
+    let err = build_err(builder);
+    let ConfigError::Parse {
+        path, line, column, ..
+    } = &err
+    else {
+        panic!("expected a parse error, got {err:?}");
+    };
+    assert_eq!((path.as_path(), *line, *column), (file.path(), 2, 11));
+    let position = format!("{}:2:11", file.path().display());
+    assert_mentions(&err, &["malformed TOML", &position, "boolean"]);
+}
+
+#[test]
+fn explicit_missing_config_file_is_an_error() {
+    let missing = PathBuf::from("/nonexistent/o11y-test/o11y.toml");
+    let err = build_err(
+        Config::builder()
+            .env_vars([("HOME", "/home/u")])
+            .config_file(&missing),
+    );
+    assert!(matches!(err, ConfigError::Io { .. }), "{err:?}");
+    assert_eq!(err.origin(), Some(Origin::Builder));
+    assert_mentions(
+        &err,
+        &["/nonexistent/o11y-test/o11y.toml", "Config::builder()"],
+    );
+
+    let err = build_err(
+        Config::builder().env_vars([("O11Y_CONFIG", "/nonexistent/o11y-test/o11y.toml")]),
+    );
+    assert!(matches!(err, ConfigError::Io { .. }), "{err:?}");
+    assert_eq!(err.origin(), Some(env_origin("O11Y_CONFIG")));
+    assert_mentions(&err, &["/nonexistent/o11y-test/o11y.toml", "O11Y_CONFIG"]);
+}
+
+#[test]
+fn o11y_config_names_the_file() {
+    let file = toml_file("service_name = \"from-file\"\n");
+    let path = file.path().to_str().unwrap();
+    let config = Config::builder()
+        .env_vars([("O11Y_CONFIG", path)])
+        .build()
+        .unwrap();
+    assert_eq!(config.service_name, "from-file");
+
+    // The builder's choice beats the variable.
+    let config = Config::builder()
+        .env_vars([("O11Y_CONFIG", path)])
+        .no_config_file()
+        .build()
+        .unwrap();
+    assert_ne!(config.service_name, "from-file");
+}
+
+// ---------------------------------------------------------------------------
+// Precedence
+// ---------------------------------------------------------------------------
+
+#[test]
+fn defaults_then_file_then_env_then_builder() {
+    let file = "\
+profile = \"dev\"
+service_name = \"file-name\"
+
+[tracing]
+sample_rate = 0.5
+console_exporter = true
+
+[logging]
+format = \"json\"
+level = \"info\"
+";
+    let env = [
+        ("O11Y_TRACING_SAMPLE_RATE", "0.25"),
+        ("O11Y_LOGGING_LEVEL", "warn"),
+        ("O11Y_SERVICE_NAME", "env-name"),
+    ];
+    let (builder, _file) = with_file(file, &env);
+    let config = builder.sample_rate(0.75).build().unwrap();
+
+    assert_eq!(config.tracing.sample_rate, 0.75, "builder beats env");
+    assert_eq!(config.logging.level, "warn", "env beats file");
+    assert_eq!(config.service_name, "env-name", "env beats file");
+    assert_eq!(
+        config.logging.format,
+        LogFormat::Json,
+        "file beats defaults"
+    );
+    assert!(config.tracing.console_exporter, "file beats defaults");
+    assert!(config.tracing.parent_based, "defaults remain");
+    assert_eq!(
+        config.shutdown_timeout,
+        Duration::from_secs(5),
+        "defaults remain"
+    );
+}
+
+#[test]
+fn a_bad_value_fails_even_when_overridden() {
+    let (builder, _file) = with_file("[tracing]\nsample_rate = 2\n", &[]);
+    let err = build_err(builder.sample_rate(0.5));
+    assert_eq!(err.key(), Some("tracing.sample_rate"));
+    assert!(matches!(err.origin(), Some(Origin::File { .. })));
+}
+
+#[test]
+fn profile_precedence() {
+    let (builder, _file) = with_file("profile = \"prod\"\n", &[]);
+    assert_eq!(builder.build().unwrap().profile, Profile::Prod, "file");
+
+    let (builder, _file) = with_file("profile = \"prod\"\n", &[("O11Y_PROFILE", "TEST")]);
+    assert_eq!(
+        builder.build().unwrap().profile,
+        Profile::Test,
+        "env beats file"
+    );
+
+    let (builder, _file) = with_file("profile = \"prod\"\n", &[("O11Y_PROFILE", "test")]);
+    let config = builder.profile(Profile::Dev).build().unwrap();
+    assert_eq!(config.profile, Profile::Dev, "builder beats env");
+
+    let config = with_env(&[]).build().unwrap();
+    assert_eq!(config.profile, Profile::compiled_default(), "nothing named");
+}
+
+#[test]
+fn profile_defaults() {
+    let dev = with_env(&[]).profile(Profile::Dev).build().unwrap();
+    assert_eq!(dev.logging.format, LogFormat::Console);
+    assert_eq!(dev.logging.level, "debug");
+    assert!(dev.logging.file_enabled);
+    assert!(!dev.logging.otlp_enabled);
+    assert!(dev.tracing.enabled);
+    assert_eq!(dev.tracing.sample_rate, 1.0);
+    assert!(dev.tracing.parent_based);
+    assert!(!dev.tracing.console_exporter);
+    assert!(dev.metrics.enabled);
+
+    let prod = with_env(&[]).profile(Profile::Prod).build().unwrap();
+    assert_eq!(prod.logging.format, LogFormat::Json);
+    assert_eq!(prod.logging.level, "info");
+    assert!(!prod.logging.file_enabled);
+    assert!(prod.tracing.enabled);
+    assert_eq!(prod.tracing.sample_rate, 0.01);
+    assert!(prod.tracing.parent_based);
+    assert!(prod.metrics.enabled);
+
+    let test = with_env(&[]).profile(Profile::Test).build().unwrap();
+    assert_eq!(test.logging.format, LogFormat::Console);
+    assert_eq!(test.logging.level, "warn");
+    assert!(!test.logging.file_enabled);
+    assert!(!test.tracing.enabled);
+    assert_eq!(test.tracing.sample_rate, 1.0);
+    assert!(!test.metrics.enabled);
+
+    for config in [&dev, &prod, &test] {
+        assert_eq!(config.service_version, None);
+        assert_eq!(config.tracing.otlp_endpoint, None);
+        assert_eq!(config.tracing.otlp_protocol, OtlpProtocol::Grpc);
+        assert_eq!(config.shutdown_timeout, Duration::from_secs(5));
+        assert!(config.resource_attributes.is_empty());
+    }
+}
+
+#[test]
+fn service_name_defaults_to_the_executable() {
+    let config = with_env(&[]).build().unwrap();
+    // This test binary is `config-<hash>`.
+    assert!(
+        config.service_name.starts_with("config"),
+        "{}",
+        config.service_name
+    );
+}
+
+#[test]
+fn o11y_variables_beat_their_otel_twins() {
+    let both = with_env(&[
+        ("OTEL_SERVICE_NAME", "otel-name"),
+        ("O11Y_SERVICE_NAME", "o11y-name"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4317"),
+        ("O11Y_TRACING_OTLP_ENDPOINT", "http://o11y:4317"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("O11Y_TRACING_OTLP_PROTOCOL", "http"),
+        ("RUST_LOG", "trace"),
+        ("O11Y_LOGGING_LEVEL", "warn"),
+        ("OTEL_TRACES_SAMPLER_ARG", "0.1"),
+        ("O11Y_TRACING_SAMPLE_RATE", "0.2"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(both.service_name, "o11y-name");
+    assert_eq!(
+        both.tracing.otlp_endpoint.as_deref(),
+        Some("http://o11y:4317")
+    );
+    assert_eq!(both.tracing.otlp_protocol, OtlpProtocol::Http);
+    assert_eq!(both.logging.level, "warn");
+    assert_eq!(both.tracing.sample_rate, 0.2);
+
+    let otel_only = with_env(&[
+        ("OTEL_SERVICE_NAME", "otel-name"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("RUST_LOG", "info,hyper=off"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(otel_only.service_name, "otel-name");
+    assert_eq!(
+        otel_only.tracing.otlp_endpoint.as_deref(),
+        Some("https://collector:4318")
+    );
+    assert_eq!(otel_only.tracing.otlp_protocol, OtlpProtocol::Http);
+    assert_eq!(otel_only.logging.level, "info,hyper=off");
+}
+
+#[test]
+fn otel_protocol_values() {
+    let err = build_err(with_env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]));
+    assert_eq!(err.key(), Some("tracing.otlp_protocol"));
+    assert_eq!(
+        err.origin(),
+        Some(env_origin("OTEL_EXPORTER_OTLP_PROTOCOL"))
+    );
+    assert_mentions(&err, &["\"http/json\"", "grpc or http"]);
+}
+
+#[test]
+fn otel_resource_attributes() {
+    let config = with_env(&[(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "service.name=from-attrs,service.version=1.2.3,team=pay%20ments,region=eu",
+    )])
+    .build()
+    .unwrap();
+    assert_eq!(config.service_name, "from-attrs");
+    assert_eq!(config.service_version.as_deref(), Some("1.2.3"));
+    assert_eq!(config.resource_attributes["team"], "pay ments");
+    assert_eq!(config.resource_attributes["region"], "eu");
+    assert!(!config.resource_attributes.contains_key("service.name"));
+
+    // OTEL_SERVICE_NAME beats service.name in the attributes, as the spec says.
+    let config = with_env(&[
+        ("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attrs"),
+        ("OTEL_SERVICE_NAME", "from-var"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(config.service_name, "from-var");
+
+    let err = build_err(with_env(&[("OTEL_RESOURCE_ATTRIBUTES", "team=a,broken")]));
+    assert_eq!(err.key(), Some("resource_attributes"));
+    assert_mentions(&err, &["\"team=a,broken\"", "key=value"]);
+}
+
+#[test]
+fn resource_attributes_merge_across_sources() {
+    let file = "[resource_attributes]\nteam = \"file\"\nregion = \"eu\"\n";
+    let (builder, _file) = with_file(
+        file,
+        &[
+            ("OTEL_RESOURCE_ATTRIBUTES", "team=otel,tier=gold"),
+            ("O11Y_RESOURCE_ATTRIBUTES", "tier=platinum"),
+        ],
+    );
+    let config = builder.resource_attribute("owner", "me").build().unwrap();
+    let attrs: Vec<(&str, &str)> = config
+        .resource_attributes
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        attrs,
+        [
+            ("owner", "me"),
+            ("region", "eu"),
+            ("team", "otel"),
+            ("tier", "platinum")
+        ]
+    );
+
+    let (builder, file) = with_file("[resource_attributes]\nteam = 5\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.key(), Some("resource_attributes"));
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 8)));
+}
+
+#[test]
+fn otel_sdk_disabled() {
+    let file = "[tracing]\nenabled = true\n[logging]\notlp_enabled = true\n[metrics]\notlp_enabled = true\n";
+    let (builder, _file) = with_file(file, &[("OTEL_SDK_DISABLED", "true")]);
+    let config = builder.build().unwrap();
+    assert!(!config.tracing.enabled);
+    assert!(!config.logging.otlp_enabled);
+    assert!(!config.metrics.otlp_enabled);
+
+    let (builder, _file) = with_file(file, &[("OTEL_SDK_DISABLED", "false")]);
+    let config = builder.build().unwrap();
+    assert!(config.tracing.enabled);
+    assert!(config.logging.otlp_enabled);
+    assert!(config.metrics.otlp_enabled);
+
+    let err = build_err(with_env(&[("OTEL_SDK_DISABLED", "yes please")]));
+    assert_eq!(err.origin(), Some(env_origin("OTEL_SDK_DISABLED")));
+    assert_mentions(&err, &["\"yes please\"", "true or false"]);
+}
+
+#[test]
+fn otel_traces_sampler_variants() {
+    let cases = [
+        ("always_on", None, 1.0, false),
+        ("always_off", None, 0.0, false),
+        ("traceidratio", Some("0.25"), 0.25, false),
+        ("parentbased_always_on", None, 1.0, true),
+        ("parentbased_always_off", None, 0.0, true),
+        ("parentbased_traceidratio", Some("0.5"), 0.5, true),
+        // The argument only matters to the ratio samplers.
+        ("always_on", Some("0.3"), 1.0, false),
+    ];
+    for (sampler, arg, rate, parent_based) in cases {
+        let mut env = vec![("OTEL_TRACES_SAMPLER", sampler)];
+        env.extend(arg.map(|a| ("OTEL_TRACES_SAMPLER_ARG", a)));
+        let config = with_env(&env).profile(Profile::Prod).build().unwrap();
+        assert_eq!(config.tracing.sample_rate, rate, "{sampler} {arg:?}");
+        assert_eq!(
+            config.tracing.parent_based, parent_based,
+            "{sampler} {arg:?}"
+        );
+    }
+
+    // A ratio sampler without an argument keeps the rate configured so far.
+    let config = with_env(&[("OTEL_TRACES_SAMPLER", "traceidratio")])
+        .profile(Profile::Prod)
+        .build()
+        .unwrap();
+    assert_eq!(config.tracing.sample_rate, 0.01);
+    assert!(!config.tracing.parent_based);
+
+    // O11Y_ variables beat the sampler.
+    let config = with_env(&[
+        ("OTEL_TRACES_SAMPLER", "always_off"),
+        ("O11Y_TRACING_PARENT_BASED", "true"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(config.tracing.sample_rate, 0.0);
+    assert!(config.tracing.parent_based);
+}
+
+#[test]
+fn otel_traces_sampler_errors() {
+    let err = build_err(with_env(&[("OTEL_TRACES_SAMPLER", "jaeger_remote")]));
+    assert_eq!(err.key(), Some("tracing.sample_rate"));
+    assert_eq!(err.origin(), Some(env_origin("OTEL_TRACES_SAMPLER")));
+    assert_mentions(
+        &err,
+        &[
+            "\"jaeger_remote\"",
+            "always_on, always_off, traceidratio, parentbased_always_on, \
+             parentbased_always_off, parentbased_traceidratio",
+        ],
+    );
+
+    let err = build_err(with_env(&[
+        ("OTEL_TRACES_SAMPLER", "traceidratio"),
+        ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+    ]));
+    assert_eq!(err.origin(), Some(env_origin("OTEL_TRACES_SAMPLER_ARG")));
+    assert_mentions(&err, &["\"1.5\"", "0.0 to 1.0"]);
+}
+
+#[test]
+fn empty_environment_values_count_as_unset() {
+    let config = with_env(&[
+        ("O11Y_TRACING_SAMPLE_RATE", ""),
+        ("OTEL_SERVICE_NAME", ""),
+        ("O11Y_TRACING_SAMPEL_RATE", ""),
+    ])
+    .profile(Profile::Prod)
+    .build()
+    .unwrap();
+    assert_eq!(config.tracing.sample_rate, 0.01);
+}
+
+// ---------------------------------------------------------------------------
+// Log file path
+// ---------------------------------------------------------------------------
+
+#[test]
+fn log_file_path_defaults_under_xdg_state_home() {
+    let config = with_env(&[
+        ("XDG_STATE_HOME", "/srv/state"),
+        ("HOME", "/home/u"),
+        ("O11Y_SERVICE_NAME", "checkout"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(
+        config.logging.file_path,
+        Path::new("/srv/state/o11y/checkout/app.log")
+    );
+}
+
+#[test]
+fn log_file_path_falls_back_to_home_and_follows_the_final_service_name() {
+    let config = with_env(&[("HOME", "/home/u"), ("O11Y_SERVICE_NAME", "env-name")])
+        .service_name("builder-name")
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.logging.file_path,
+        Path::new("/home/u/.local/state/o11y/builder-name/app.log")
+    );
+
+    // A relative XDG_STATE_HOME is ignored, as the XDG spec says.
+    let config = with_env(&[("XDG_STATE_HOME", "rel"), ("HOME", "/home/u")])
+        .service_name("svc")
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.logging.file_path,
+        Path::new("/home/u/.local/state/o11y/svc/app.log")
+    );
+}
+
+#[test]
+fn log_file_path_set_explicitly_wins() {
+    let config = with_env(&[
+        ("XDG_STATE_HOME", "/srv/state"),
+        ("O11Y_LOGGING_FILE_PATH", "/var/log/app.jsonl"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(config.logging.file_path, Path::new("/var/log/app.jsonl"));
+
+    let config = with_env(&[("O11Y_LOGGING_FILE_PATH", "/var/log/app.jsonl")])
+        .log_file_path("/tmp/b.log")
+        .build()
+        .unwrap();
+    assert_eq!(config.logging.file_path, Path::new("/tmp/b.log"));
+}
+
+#[test]
+fn every_builder_setter_lands_in_the_config() {
+    let config = with_env(&[])
+        .profile(Profile::Test)
+        .service_name("svc")
+        .service_version("2.0.0")
+        .resource_attribute("team", "core")
+        .shutdown_timeout(Duration::from_secs(30))
+        .tracing_enabled(true)
+        .otlp_endpoint("http://localhost:4318")
+        .otlp_protocol(OtlpProtocol::Http)
+        .sample_rate(0.3)
+        .parent_based(false)
+        .console_exporter(true)
+        .log_format(LogFormat::Json)
+        .log_level("info,sqlx=warn")
+        .log_file_enabled(true)
+        .log_file_path("/tmp/svc.log")
+        .log_otlp_enabled(true)
+        .metrics_enabled(true)
+        .metrics_otlp_enabled(true)
+        .build()
+        .unwrap();
+    assert_eq!(config.profile, Profile::Test);
+    assert_eq!(config.service_name, "svc");
+    assert_eq!(config.service_version.as_deref(), Some("2.0.0"));
+    assert_eq!(config.resource_attributes["team"], "core");
+    assert_eq!(config.shutdown_timeout, Duration::from_secs(30));
+    assert!(config.tracing.enabled);
+    assert_eq!(
+        config.tracing.otlp_endpoint.as_deref(),
+        Some("http://localhost:4318")
+    );
+    assert_eq!(config.tracing.otlp_protocol, OtlpProtocol::Http);
+    assert_eq!(config.tracing.sample_rate, 0.3);
+    assert!(!config.tracing.parent_based);
+    assert!(config.tracing.console_exporter);
+    assert_eq!(config.logging.format, LogFormat::Json);
+    assert_eq!(config.logging.level, "info,sqlx=warn");
+    assert!(config.logging.file_enabled);
+    assert_eq!(config.logging.file_path, Path::new("/tmp/svc.log"));
+    assert!(config.logging.otlp_enabled);
+    assert!(config.metrics.enabled);
+    assert!(config.metrics.otlp_enabled);
+}
