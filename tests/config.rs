@@ -669,6 +669,17 @@ fn otel_sdk_disabled() {
     assert!(config.logging.otlp_enabled);
     assert!(config.metrics.otlp_enabled);
 
+    // The master switch beats O11Y_* variables and the builder too.
+    let builder = with_env(&[
+        ("OTEL_SDK_DISABLED", "true"),
+        ("O11Y_TRACING_ENABLED", "true"),
+        ("O11Y_LOGGING_OTLP_ENABLED", "true"),
+    ]);
+    let config = builder.tracing_enabled(true).metrics_otlp_enabled(true).build().unwrap();
+    assert!(!config.tracing.enabled);
+    assert!(!config.logging.otlp_enabled);
+    assert!(!config.metrics.otlp_enabled);
+
     let err = build_err(with_env(&[("OTEL_SDK_DISABLED", "yes please")]));
     assert_eq!(err.origin(), Some(env_origin("OTEL_SDK_DISABLED")));
     assert_mentions(&err, &["\"yes please\"", "true or false"]);

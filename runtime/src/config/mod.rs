@@ -51,7 +51,8 @@
 //!   `traceidratio` (rate from `OTEL_TRACES_SAMPLER_ARG`, or the rate
 //!   configured so far), each also as `parentbased_*`, which sets
 //!   `tracing.parent_based`;
-//! - `OTEL_SDK_DISABLED=true`: tracing off, no OTLP export of logs or metrics;
+//! - `OTEL_SDK_DISABLED=true`: tracing off, no OTLP export of logs or
+//!   metrics, whatever any other source says (the operator's master switch);
 //! - `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` or `http/protobuf`.
 //!
 //! The profile is [`ConfigBuilder::profile`], else `O11Y_PROFILE`, else
@@ -80,12 +81,17 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod builder;
+mod env;
 mod error;
-mod load;
+mod file;
+mod keys;
 mod profile;
+mod value;
 
+pub use builder::ConfigBuilder;
 pub use error::{ConfigError, Origin};
-pub use load::{ConfigBuilder, KNOWN_KEYS, KnownKey};
+pub use keys::{KNOWN_KEYS, KnownKey};
 pub use profile::{ParseProfileError, Profile};
 
 /// The fully resolved and validated configuration `init()` runs with.

@@ -3,7 +3,7 @@
 //! stderr console sink, or an exporter given in code).
 //!
 //! Callers never block: spans and records go into bounded queues with
-//! `try_send`; a full queue drops the item and counts it ([`stats`]). The
+//! `try_send`; a full queue drops the item and counts it ([`stats()`]). The
 //! thread batches (up to [`MAX_BATCH`] items, or every [`EXPORT_INTERVAL`]),
 //! exports with a deadline, and drains everything on flush and shutdown.
 //!

@@ -1,0 +1,424 @@
+//! Single values: [`Setting`], one typed value of one key, read from text
+//! (environment values and `o11y.toml` strings) and validated (ranges, URLs,
+//! log filters, emptiness) the same way whichever source it came from, and
+//! [`Refusal`], why a value was refused.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::keys::Key;
+use super::{ConfigError, LogFormat, Origin, OtlpProtocol, Profile};
+
+// ---------------------------------------------------------------------------
+// Typed values
+// ---------------------------------------------------------------------------
+
+/// One parsed value of one key.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Setting {
+    Profile(Profile),
+    ResourceAttributes(Vec<(String, String)>),
+    ServiceName(String),
+    ServiceVersion(String),
+    ShutdownTimeout(Duration),
+    TracingEnabled(bool),
+    OtlpEndpoint(String),
+    OtlpProtocol(OtlpProtocol),
+    SampleRate(f64),
+    ParentBased(bool),
+    ConsoleExporter(bool),
+    LogFormat(LogFormat),
+    LogLevel(String),
+    LogFileEnabled(bool),
+    LogFilePath(PathBuf),
+    LogOtlpEnabled(bool),
+    MetricsEnabled(bool),
+    MetricsOtlpEnabled(bool),
+}
+
+impl Setting {
+    pub(super) fn key(&self) -> Key {
+        match self {
+            Setting::Profile(_) => Key::Profile,
+            Setting::ResourceAttributes(_) => Key::ResourceAttributes,
+            Setting::ServiceName(_) => Key::ServiceName,
+            Setting::ServiceVersion(_) => Key::ServiceVersion,
+            Setting::ShutdownTimeout(_) => Key::ShutdownTimeout,
+            Setting::TracingEnabled(_) => Key::TracingEnabled,
+            Setting::OtlpEndpoint(_) => Key::OtlpEndpoint,
+            Setting::OtlpProtocol(_) => Key::OtlpProtocol,
+            Setting::SampleRate(_) => Key::SampleRate,
+            Setting::ParentBased(_) => Key::ParentBased,
+            Setting::ConsoleExporter(_) => Key::ConsoleExporter,
+            Setting::LogFormat(_) => Key::LogFormat,
+            Setting::LogLevel(_) => Key::LogLevel,
+            Setting::LogFileEnabled(_) => Key::LogFileEnabled,
+            Setting::LogFilePath(_) => Key::LogFilePath,
+            Setting::LogOtlpEnabled(_) => Key::LogOtlpEnabled,
+            Setting::MetricsEnabled(_) => Key::MetricsEnabled,
+            Setting::MetricsOtlpEnabled(_) => Key::MetricsOtlpEnabled,
+        }
+    }
+}
+
+/// The value as an error message shows a builder argument.
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Setting::Profile(p) => write!(f, "{p}"),
+            Setting::ResourceAttributes(pairs) => {
+                for (i, (k, v)) in pairs.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    write!(f, "{sep}{k}={v}")?;
+                }
+                Ok(())
+            }
+            Setting::ServiceName(s)
+            | Setting::ServiceVersion(s)
+            | Setting::OtlpEndpoint(s)
+            | Setting::LogLevel(s) => f.write_str(s),
+            Setting::ShutdownTimeout(d) => write!(f, "{}", humantime::format_duration(*d)),
+            Setting::TracingEnabled(b)
+            | Setting::ParentBased(b)
+            | Setting::ConsoleExporter(b)
+            | Setting::LogFileEnabled(b)
+            | Setting::LogOtlpEnabled(b)
+            | Setting::MetricsEnabled(b)
+            | Setting::MetricsOtlpEnabled(b) => write!(f, "{b}"),
+            Setting::OtlpProtocol(OtlpProtocol::Grpc) => f.write_str("grpc"),
+            Setting::OtlpProtocol(OtlpProtocol::Http) => f.write_str("http"),
+            Setting::SampleRate(r) => write!(f, "{r}"),
+            Setting::LogFormat(LogFormat::Console) => f.write_str("console"),
+            Setting::LogFormat(LogFormat::Json) => f.write_str("json"),
+            Setting::LogFilePath(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// A setting with the text it was read from and where.
+#[derive(Debug)]
+pub(super) struct Entry {
+    pub(super) setting: Setting,
+    /// The value as written, for error messages.
+    pub(super) raw: String,
+    pub(super) origin: Origin,
+}
+
+/// Why a value was refused: the key's `expected` text, plus a detail when
+/// one helps (which scheme, which TOML type, the filter parser's reason),
+/// shown after a semicolon.
+#[derive(Debug, PartialEq)]
+pub(super) struct Refusal(Option<String>);
+
+impl Refusal {
+    pub(super) fn plain() -> Refusal {
+        Refusal(None)
+    }
+
+    pub(super) fn because(detail: impl Into<String>) -> Refusal {
+        Refusal(Some(detail.into()))
+    }
+
+    pub(super) fn into_error(self, key: Key, raw: &str, origin: Origin) -> ConfigError {
+        let def = key.def();
+        let expected = match self.0 {
+            Some(detail) => format!("{}; {detail}", def.expected),
+            None => def.expected.to_owned(),
+        };
+        ConfigError::Invalid {
+            key: def.name.to_owned(),
+            value: raw.to_owned(),
+            origin,
+            expected,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parsing text (environment values and o11y.toml strings)
+// ---------------------------------------------------------------------------
+
+/// Reads `text` as a value of `key`. Syntax only; ranges are checked by
+/// [`check`] so builder values go through the same rules.
+pub(super) fn parse_text(key: Key, text: &str) -> Result<Setting, Refusal> {
+    Ok(match key {
+        Key::Profile => Setting::Profile(text.parse().map_err(|_| Refusal::plain())?),
+        Key::ResourceAttributes => Setting::ResourceAttributes(parse_attributes(text)?),
+        Key::ServiceName => Setting::ServiceName(text.to_owned()),
+        Key::ServiceVersion => Setting::ServiceVersion(text.to_owned()),
+        Key::ShutdownTimeout => Setting::ShutdownTimeout(parse_duration(text)?),
+        Key::TracingEnabled => Setting::TracingEnabled(parse_bool(text)?),
+        Key::OtlpEndpoint => Setting::OtlpEndpoint(text.to_owned()),
+        Key::OtlpProtocol => Setting::OtlpProtocol(parse_protocol(text)?),
+        Key::SampleRate => Setting::SampleRate(parse_number(text)?),
+        Key::ParentBased => Setting::ParentBased(parse_bool(text)?),
+        Key::ConsoleExporter => Setting::ConsoleExporter(parse_bool(text)?),
+        Key::LogFormat => Setting::LogFormat(parse_format(text)?),
+        Key::LogLevel => Setting::LogLevel(text.to_owned()),
+        Key::LogFileEnabled => Setting::LogFileEnabled(parse_bool(text)?),
+        Key::LogFilePath => Setting::LogFilePath(PathBuf::from(text)),
+        Key::LogOtlpEnabled => Setting::LogOtlpEnabled(parse_bool(text)?),
+        Key::MetricsEnabled => Setting::MetricsEnabled(parse_bool(text)?),
+        Key::MetricsOtlpEnabled => Setting::MetricsOtlpEnabled(parse_bool(text)?),
+    })
+}
+
+fn parse_bool(text: &str) -> Result<bool, Refusal> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(Refusal::plain()),
+    }
+}
+
+fn parse_number(text: &str) -> Result<f64, Refusal> {
+    text.trim().parse().map_err(|_| Refusal::plain())
+}
+
+/// humantime syntax (`5s`, `1m 30s`, `250ms`), or bare milliseconds.
+fn parse_duration(text: &str) -> Result<Duration, Refusal> {
+    let text = text.trim();
+    if let Ok(millis) = text.parse::<u64>() {
+        return Ok(Duration::from_millis(millis));
+    }
+    // humantime's own message ("expected number at 0") would only muddle
+    // the expected text, which already shows the syntax.
+    humantime::parse_duration(text).map_err(|_| Refusal::plain())
+}
+
+fn parse_protocol(text: &str) -> Result<OtlpProtocol, Refusal> {
+    // `http/protobuf` is how OTEL_EXPORTER_OTLP_PROTOCOL spells it.
+    match text.trim().to_ascii_lowercase().as_str() {
+        "grpc" => Ok(OtlpProtocol::Grpc),
+        "http" | "http/protobuf" => Ok(OtlpProtocol::Http),
+        _ => Err(Refusal::plain()),
+    }
+}
+
+fn parse_format(text: &str) -> Result<LogFormat, Refusal> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "console" => Ok(LogFormat::Console),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(Refusal::plain()),
+    }
+}
+
+/// `k=v,k2=v2`, the `OTEL_RESOURCE_ATTRIBUTES` syntax (W3C-baggage-like):
+/// values are percent-decoded, names and values trimmed, empty items skipped.
+fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, Refusal> {
+    let mut pairs = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let Some((name, value)) = item.split_once('=') else {
+            return Err(Refusal::because(format!("{item:?} has no '='")));
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Refusal::because(format!("{item:?} has no name")));
+        }
+        let value = percent_decode(value.trim()).ok_or_else(|| {
+            Refusal::because(format!("{value:?} is not valid percent-encoded UTF-8"))
+        })?;
+        pairs.push((name.to_owned(), value));
+    }
+    Ok(pairs)
+}
+
+/// Decodes `%XX` escapes; `None` for a truncated or non-hex escape or a
+/// result that is not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let &[hi, lo] = bytes.get(i + 1..i + 3)? else {
+                return None;
+            };
+            let hi = char::from(hi).to_digit(16)?;
+            let lo = char::from(lo).to_digit(16)?;
+            // Two hex digits always fit a byte.
+            out.push(u8::try_from(hi * 16 + lo).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+// ---------------------------------------------------------------------------
+// Validation (every source)
+// ---------------------------------------------------------------------------
+
+/// The longest `shutdown_timeout`: a stuck exporter must not hold a
+/// terminating process for longer than orchestrators wait anyway.
+const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Checks what parsing cannot: ranges, URLs, filters, emptiness.
+pub(super) fn check(setting: &Setting) -> Result<(), Refusal> {
+    match setting {
+        Setting::ServiceName(s) | Setting::ServiceVersion(s) if s.trim().is_empty() => {
+            Err(Refusal::plain())
+        }
+        Setting::ResourceAttributes(pairs) if pairs.iter().any(|(k, _)| k.trim().is_empty()) => {
+            Err(Refusal::because("an attribute name is empty"))
+        }
+        Setting::ShutdownTimeout(d) if d.is_zero() || *d > MAX_SHUTDOWN_TIMEOUT => {
+            Err(Refusal::plain())
+        }
+        Setting::SampleRate(r) if !(r.is_finite() && (0.0..=1.0).contains(r)) => {
+            Err(Refusal::plain())
+        }
+        Setting::OtlpEndpoint(url) => check_endpoint(url),
+        Setting::LogLevel(filter) => check_filter(filter),
+        Setting::LogFilePath(p) if p.as_os_str().is_empty() => Err(Refusal::plain()),
+        _ => Ok(()),
+    }
+}
+
+fn check_endpoint(text: &str) -> Result<(), Refusal> {
+    // `localhost:4317` parses as a URL with scheme "localhost", so the
+    // common mistake of leaving the scheme out is caught before parsing.
+    if !text.contains("://") {
+        return Err(Refusal::because("a scheme is required"));
+    }
+    let url = url::Url::parse(text).map_err(|e| Refusal::because(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Refusal::because(format!(
+            "scheme {}:// is not supported",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Refusal::because("a host is required"));
+    }
+    Ok(())
+}
+
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// Level names from other logging systems, and what they are called here.
+const LEVEL_ALIASES: [(&str, &str); 4] = [
+    ("warning", "warn"),
+    ("information", "info"),
+    ("fatal", "error"),
+    ("critical", "error"),
+];
+
+/// The level a bare filter word was probably meant to be: a known alias, or
+/// one edit away from a level name (`inof`, `debgu`). Kept that strict so
+/// real crate names (`mio`, `io`, `tracing`) stay usable as targets.
+fn intended_level(word: &str) -> Option<&'static str> {
+    let lower = word.to_ascii_lowercase();
+    if LEVELS.contains(&lower.as_str()) {
+        return None;
+    }
+    if let Some((_, level)) = LEVEL_ALIASES.iter().find(|(alias, _)| *alias == lower) {
+        return Some(level);
+    }
+    LEVELS
+        .into_iter()
+        .find(|level| lower.len() >= 3 && strsim::damerau_levenshtein(&lower, level) <= 1)
+}
+
+fn check_filter(filter: &str) -> Result<(), Refusal> {
+    if filter.trim().is_empty() {
+        return Err(Refusal::because("it is empty"));
+    }
+    tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map_err(|e| Refusal::because(e.to_string()))?;
+    // EnvFilter reads a bare word as a target name, so a misspelt level
+    // (`inof`, `warning`) would quietly mean "everything from a crate called
+    // inof" and drop the intended level. Refuse bare words close to a level;
+    // a target of that name can still be written `name=trace`.
+    for word in filter.split(',').map(str::trim) {
+        let is_bare = word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if let Some(level) = intended_level(word).filter(|_| is_bare) {
+            return Err(Refusal::because(format!(
+                "{word:?} is not a level; did you mean {level}?"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bools_accept_the_usual_spellings() {
+        for yes in ["true", "TRUE", "1", "yes", "On", " on "] {
+            assert_eq!(parse_bool(yes), Ok(true), "{yes}");
+        }
+        for no in ["false", "False", "0", "no", "OFF"] {
+            assert_eq!(parse_bool(no), Ok(false), "{no}");
+        }
+        for bad in ["", "2", "y", "enabled", "truee"] {
+            assert!(parse_bool(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_accept_humantime_and_milliseconds() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1500"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-5").is_err());
+    }
+
+    #[test]
+    fn attributes_are_split_trimmed_and_percent_decoded() {
+        let parsed = parse_attributes(" team = payments , region=eu%20west%2C1,, a=b=c ");
+        let expected = [("team", "payments"), ("region", "eu west,1"), ("a", "b=c")];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(parsed, Ok(expected));
+        assert_eq!(parse_attributes(""), Ok(vec![]));
+    }
+
+    #[test]
+    fn attributes_reject_bad_items() {
+        assert!(parse_attributes("novalue").is_err());
+        assert!(parse_attributes("=x").is_err());
+        assert!(parse_attributes("a=%zz").is_err());
+        assert!(parse_attributes("a=%4").is_err());
+        assert!(parse_attributes("a=%ff").is_err(), "not UTF-8");
+        assert_eq!(percent_decode("%C3%A9"), Some("é".to_owned()));
+    }
+
+    #[test]
+    fn endpoints_need_http_scheme_and_host() {
+        assert!(check_endpoint("http://localhost:4317").is_ok());
+        assert!(check_endpoint("https://otel.example.com/v1/traces").is_ok());
+        assert!(check_endpoint("http://[::1]:4318").is_ok());
+        assert_eq!(
+            check_endpoint("localhost:4317"),
+            Err(Refusal::because("a scheme is required"))
+        );
+        assert!(check_endpoint("ftp://x").is_err());
+        assert!(check_endpoint("http://").is_err());
+    }
+
+    #[test]
+    fn filters_follow_rust_log_and_catch_level_typos() {
+        let targets = [
+            "my_crate", "mio", "io", "tokio", "tracing", "log", "offset", "rand",
+        ];
+        for ok in ["info", "INFO", "info,sqlx=warn", "hyper=off"]
+            .iter()
+            .chain(&targets)
+        {
+            assert!(check_filter(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "inof", "warning", "debgu", "info,foo=bogus", "=", "[{"] {
+            assert!(check_filter(bad).is_err(), "{bad}");
+        }
+    }
+}
