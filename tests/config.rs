@@ -675,7 +675,11 @@ fn otel_sdk_disabled() {
         ("O11Y_TRACING_ENABLED", "true"),
         ("O11Y_LOGGING_OTLP_ENABLED", "true"),
     ]);
-    let config = builder.tracing_enabled(true).metrics_otlp_enabled(true).build().unwrap();
+    let config = builder
+        .tracing_enabled(true)
+        .metrics_otlp_enabled(true)
+        .build()
+        .unwrap();
     assert!(!config.tracing.enabled);
     assert!(!config.logging.otlp_enabled);
     assert!(!config.metrics.otlp_enabled);
