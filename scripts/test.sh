@@ -73,7 +73,7 @@ ensure_components() {
   fi
 }
 
-# shellcheck lints the scripts in the fmt step; Debian has it.
+# The fmt step lints the scripts with ShellCheck (a Debian package).
 ensure_shellcheck() {
   command -v shellcheck >/dev/null 2>&1 && return 0
   apt-get update -qq
