@@ -221,3 +221,23 @@ fn the_layer_composes_into_a_subscriber_of_ones_own() {
     assert_eq!(span["attributes"]["answer"], 42);
     assert_eq!(span["resource"]["service.name"], "composed");
 }
+
+#[test]
+fn the_profile_feature_picks_the_defaults_when_nothing_else_does() {
+    let expected = if cfg!(feature = "profile-test") {
+        "test"
+    } else if cfg!(feature = "profile-prod") {
+        "prod"
+    } else if cfg!(feature = "profile-dev") || cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "prod"
+    };
+    // Not o11y_child(): it pins the dev profile, and nothing may be set here.
+    let output = common::child("the_profile_feature_picks_the_defaults_when_nothing_else_does")
+        .run(|| {
+            let config = o11y::Config::load().expect("config");
+            report("profile", json!(config.profile.to_string()));
+        });
+    assert_eq!(reported(&output, "profile"), expected);
+}
