@@ -15,6 +15,7 @@
 pub mod config;
 pub mod export;
 pub mod log;
+pub mod metrics;
 pub mod trace;
 mod value;
 
@@ -63,6 +64,9 @@ pub enum Error {
         /// Why it failed.
         source: std::io::Error,
     },
+    /// A metric is invalid or declared twice in the binary.
+    #[error(transparent)]
+    Metrics(#[from] metrics::RegistryError),
     /// The exporters could not be set up.
     #[error("cannot set up telemetry export: {0}")]
     Export(String),
@@ -207,6 +211,7 @@ impl Setup {
             span_exporters,
             log_exporters,
         } = self;
+        metrics::setup::init(&config)?;
         let (queue, exporter) = start_export(&config, span_exporters, log_exporters)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];

@@ -93,7 +93,7 @@ impl ExportQueue {
         if let Some(tx) = &self.spans
             && tx.try_send(span).is_err()
         {
-            stats::SPANS_DROPPED.add(1);
+            crate::metrics::own::SPANS_DROPPED.inc();
         }
     }
 
@@ -101,7 +101,7 @@ impl ExportQueue {
         if let Some(tx) = &self.logs
             && tx.try_send(item).is_err()
         {
-            stats::LOGS_DROPPED.add(1);
+            crate::metrics::own::LOGS_DROPPED.inc();
         }
     }
 }

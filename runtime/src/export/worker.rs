@@ -9,7 +9,7 @@ use std::time::Duration;
 use opentelemetry_sdk::trace::SpanData;
 use tokio::sync::mpsc;
 
-use super::stats::{
+use crate::metrics::own::{
     LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
     SPANS_EXPORTED,
 };
@@ -171,10 +171,10 @@ impl Batcher {
             }
         }
         match failed {
-            None => SPANS_EXPORTED.add(count),
+            None => SPANS_EXPORTED.inc_by(count),
             Some(error) => {
-                SPAN_EXPORT_ERRORS.add(1);
-                SPANS_DROPPED.add(count);
+                SPAN_EXPORT_ERRORS.inc();
+                SPANS_DROPPED.inc_by(count);
                 self.report("spans", count, &error);
             }
         }
@@ -194,10 +194,10 @@ impl Batcher {
             }
         }
         match failed {
-            None => LOGS_EXPORTED.add(count),
+            None => LOGS_EXPORTED.inc_by(count),
             Some(error) => {
-                LOG_EXPORT_ERRORS.add(1);
-                LOGS_DROPPED.add(count);
+                LOG_EXPORT_ERRORS.inc();
+                LOGS_DROPPED.inc_by(count);
                 self.report("log records", count, &error);
             }
         }

@@ -6,6 +6,7 @@
 //! composition are): the dispatcher is downcast to the registry, which owns
 //! the span extensions.
 
+use opentelemetry::trace::{SpanId, TraceId};
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
@@ -47,6 +48,14 @@ pub fn current_span_ids() -> Option<SpanIds> {
             span_id: state.span_id.to_string(),
             sampled: state.sampled,
         })
+    })
+    .flatten()
+}
+
+/// The ids and sampled flag of the current span, without formatting them.
+pub(crate) fn current_ids() -> Option<(TraceId, SpanId, bool)> {
+    with_current_span(|span| {
+        span.extensions().get::<SpanState>().map(|state| (state.trace_id, state.span_id, state.sampled))
     })
     .flatten()
 }

@@ -1,0 +1,246 @@
+//! What a metric is, independent of its values: name, type, help, unit,
+//! label names, buckets, series cap; and the naming rules every metric must
+//! follow (Prometheus/OpenMetrics conventions).
+
+use std::fmt;
+
+/// The OpenTelemetry default bucket boundaries for durations in seconds:
+/// 5 ms to 10 s.
+pub const DEFAULT_SECONDS_BUCKETS: &[f64] =
+    &[0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+
+/// The type of a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetricKind {
+    /// A monotonically increasing count; its name ends in `_total`.
+    Counter,
+    /// A value that goes up and down.
+    Gauge,
+    /// Observations counted into buckets, with their sum.
+    Histogram,
+}
+
+impl MetricKind {
+    /// The name used in `# TYPE` lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
+        }
+    }
+}
+
+impl fmt::Display for MetricKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The static description of a metric, built in a `const` context.
+///
+/// ```
+/// use o11y_runtime::metrics::MetricDesc;
+/// const PAYMENTS: MetricDesc = MetricDesc::counter("payments_total", "Payments processed")
+///     .labels(&["status", "method"]);
+/// const LATENCY: MetricDesc = MetricDesc::histogram("checkout_duration_seconds", "Checkout latency")
+///     .unit("seconds")
+///     .buckets(&[0.01, 0.1, 1.0]);
+/// # assert!(PAYMENTS.validate().is_ok() && LATENCY.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricDesc {
+    /// The full metric name (a counter's includes `_total`).
+    pub name: &'static str,
+    /// Counter, gauge or histogram.
+    pub kind: MetricKind,
+    /// One line saying what it measures (`# HELP`).
+    pub help: &'static str,
+    /// The base unit, also a suffix of the name (`seconds`, `bytes`, …).
+    pub unit: Option<&'static str>,
+    /// The label names, fixed at declaration.
+    pub labels: &'static [&'static str],
+    /// Histogram bucket upper bounds, strictly increasing (`+Inf` is implied).
+    pub buckets: &'static [f64],
+    /// The most label sets this metric keeps; `None`: the global cap.
+    pub series_cap: Option<usize>,
+}
+
+impl MetricDesc {
+    const fn new(kind: MetricKind, name: &'static str, help: &'static str) -> Self {
+        MetricDesc { name, kind, help, unit: None, labels: &[], buckets: &[], series_cap: None }
+    }
+
+    /// A counter; `name` must end in `_total`.
+    pub const fn counter(name: &'static str, help: &'static str) -> Self {
+        Self::new(MetricKind::Counter, name, help)
+    }
+
+    /// A gauge.
+    pub const fn gauge(name: &'static str, help: &'static str) -> Self {
+        Self::new(MetricKind::Gauge, name, help)
+    }
+
+    /// A histogram, with [`DEFAULT_SECONDS_BUCKETS`] unless [`MetricDesc::buckets`] says otherwise.
+    pub const fn histogram(name: &'static str, help: &'static str) -> Self {
+        let mut desc = Self::new(MetricKind::Histogram, name, help);
+        desc.buckets = DEFAULT_SECONDS_BUCKETS;
+        desc
+    }
+
+    /// Sets the label names.
+    pub const fn labels(mut self, labels: &'static [&'static str]) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// Sets the unit; the name must end in `_<unit>` (before `_total`).
+    pub const fn unit(mut self, unit: &'static str) -> Self {
+        self.unit = Some(unit);
+        self
+    }
+
+    /// Sets the histogram buckets.
+    pub const fn buckets(mut self, buckets: &'static [f64]) -> Self {
+        self.buckets = buckets;
+        self
+    }
+
+    /// Caps the number of label sets of this metric.
+    pub const fn series_cap(mut self, cap: usize) -> Self {
+        self.series_cap = Some(cap);
+        self
+    }
+
+    /// The OpenMetrics family name: a counter's name without `_total`.
+    pub fn family_name(&self) -> &'static str {
+        match self.kind {
+            MetricKind::Counter => self.name.strip_suffix("_total").unwrap_or(self.name),
+            _ => self.name,
+        }
+    }
+
+    /// Checks the naming rules; the error says what is wrong and what is allowed.
+    pub fn validate(&self) -> Result<(), String> {
+        let name = self.name;
+        if !is_metric_name(name) {
+            return Err(format!(
+                "metric name `{name}` is not valid: use letters, digits and underscores, \
+                 not starting with a digit (e.g. `http_requests_total`)"
+            ));
+        }
+        if name.starts_with("__") {
+            return Err(format!("metric name `{name}` starts with `__`, which Prometheus reserves"));
+        }
+        if self.help.trim().is_empty() {
+            return Err(format!("metric `{name}` has no help text: say in one line what it measures"));
+        }
+        match self.kind {
+            MetricKind::Counter if !name.ends_with("_total") => {
+                return Err(format!("counter `{name}` must end in `_total` (e.g. `{name}_total`)"));
+            }
+            MetricKind::Gauge | MetricKind::Histogram if name.ends_with("_total") => {
+                return Err(format!(
+                    "{} `{name}` must not end in `_total`, which is for counters",
+                    self.kind
+                ));
+            }
+            _ => {}
+        }
+        if let Some(unit) = self.unit {
+            let stem = self.family_name();
+            if !is_label_name(unit) || !stem.ends_with(&format!("_{unit}")) {
+                return Err(format!(
+                    "metric `{name}` has unit `{unit}`, so its name must end in `_{unit}`{}",
+                    if self.kind == MetricKind::Counter { " (before `_total`)" } else { "" }
+                ));
+            }
+        }
+        let mut seen: Vec<&str> = Vec::with_capacity(self.labels.len());
+        for label in self.labels {
+            if !is_label_name(label) || label.starts_with("__") {
+                return Err(format!(
+                    "label `{label}` of metric `{name}` is not valid: use letters, digits and \
+                     underscores, not starting with a digit or `__`"
+                ));
+            }
+            if *label == "le" || *label == "quantile" {
+                return Err(format!(
+                    "label `{label}` of metric `{name}` is reserved for histogram and summary buckets"
+                ));
+            }
+            if seen.contains(label) {
+                return Err(format!("label `{label}` appears twice in metric `{name}`"));
+            }
+            seen.push(label);
+        }
+        if self.kind == MetricKind::Histogram {
+            if self.buckets.is_empty() {
+                return Err(format!("histogram `{name}` has no buckets"));
+            }
+            if self.buckets.iter().any(|b| !b.is_finite()) {
+                return Err(format!("histogram `{name}` has a bucket that is not finite (`+Inf` is implied)"));
+            }
+            if self.buckets.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("the buckets of histogram `{name}` must be strictly increasing"));
+            }
+        }
+        if self.series_cap == Some(0) {
+            return Err(format!("metric `{name}` has a series cap of 0: it could keep no series"));
+        }
+        Ok(())
+    }
+}
+
+fn is_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(desc: MetricDesc) -> String {
+        desc.validate().expect_err("invalid")
+    }
+
+    #[test]
+    fn good_descriptions_pass() {
+        MetricDesc::counter("payments_total", "Payments").labels(&["status", "method"]).validate().unwrap();
+        MetricDesc::gauge("queue_depth", "Jobs waiting").validate().unwrap();
+        MetricDesc::histogram("db_query_duration_seconds", "Query time").unit("seconds").validate().unwrap();
+        MetricDesc::counter("sent_bytes_total", "Bytes sent").unit("bytes").validate().unwrap();
+    }
+
+    #[test]
+    fn bad_descriptions_say_why() {
+        assert!(err(MetricDesc::counter("payments", "P")).contains("must end in `_total`"));
+        assert!(err(MetricDesc::gauge("open_total", "O")).contains("which is for counters"));
+        assert!(err(MetricDesc::counter("9lives_total", "N")).contains("not valid"));
+        assert!(err(MetricDesc::counter("a-b_total", "N")).contains("not valid"));
+        assert!(err(MetricDesc::counter("__x_total", "N")).contains("reserves"));
+        assert!(err(MetricDesc::counter("x_total", " ")).contains("no help"));
+        assert!(err(MetricDesc::histogram("latency", "L").unit("seconds")).contains("must end in `_seconds`"));
+        assert!(err(MetricDesc::counter("x_total", "X").labels(&["le"])).contains("reserved"));
+        assert!(err(MetricDesc::counter("x_total", "X").labels(&["a", "a"])).contains("twice"));
+        assert!(err(MetricDesc::counter("x_total", "X").labels(&["a-b"])).contains("not valid"));
+        assert!(err(MetricDesc::histogram("h_seconds", "H").buckets(&[1.0, 1.0])).contains("strictly"));
+        assert!(err(MetricDesc::histogram("h_seconds", "H").buckets(&[1.0, f64::INFINITY])).contains("finite"));
+        assert!(err(MetricDesc::histogram("h_seconds", "H").buckets(&[])).contains("no buckets"));
+        assert!(err(MetricDesc::gauge("g", "G").series_cap(0)).contains("cap of 0"));
+    }
+
+    #[test]
+    fn family_name_drops_total_for_counters_only() {
+        assert_eq!(MetricDesc::counter("a_total", "A").family_name(), "a");
+        assert_eq!(MetricDesc::gauge("b", "B").family_name(), "b");
+    }
+}

@@ -1,0 +1,309 @@
+//! Exposition: every registered metric rendered as Prometheus text 0.0.4 or
+//! OpenMetrics 1.0 text (with exemplars and `# EOF`), and the content
+//! negotiation between the two.
+
+use std::fmt::Write as _;
+
+use super::cell::{Exemplar, HistogramSnapshot};
+use super::desc::{MetricDesc, MetricKind};
+use super::registry::METRICS;
+use super::types::{Metric, SeriesValue};
+
+/// An exposition format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Prometheus text format 0.0.4: what `promtool check metrics` reads. No exemplars.
+    Prometheus,
+    /// OpenMetrics 1.0 text: exemplars, `# UNIT`, `# EOF`.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The `Content-Type` of a response in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+
+    /// The format a scraper asked for in its `Accept` header: OpenMetrics
+    /// when it lists `application/openmetrics-text` (as Prometheus does),
+    /// Prometheus text otherwise.
+    pub fn from_accept(accept: Option<&str>) -> Format {
+        let wants_openmetrics = accept.is_some_and(|accept| {
+            accept.split(',').any(|part| {
+                let mut params = part.split(';').map(str::trim);
+                let media = params.next().unwrap_or_default();
+                let refused = params.any(|p| p.replace(' ', "") == "q=0");
+                media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
+            })
+        });
+        if wants_openmetrics { Format::OpenMetrics } else { Format::Prometheus }
+    }
+}
+
+/// Renders every registered metric, sorted by name.
+///
+/// ```
+/// use o11y_runtime::metrics::{render, Format};
+/// let text = render(Format::OpenMetrics);
+/// assert!(text.contains("# TYPE o11y_build_info gauge"));
+/// assert!(text.ends_with("# EOF\n"));
+/// ```
+pub fn render(format: Format) -> String {
+    let mut metrics: Vec<&dyn Metric> = METRICS.iter().map(|r| r.metric).collect();
+    metrics.sort_by_key(|m| m.desc().name);
+    let mut out = String::with_capacity(4096);
+    render_into(&metrics, format, &mut out);
+    out
+}
+
+/// Renders `metrics` in order into `out`.
+pub fn render_into(metrics: &[&dyn Metric], format: Format, out: &mut String) {
+    for metric in metrics {
+        let desc = metric.desc();
+        header(desc, format, out);
+        metric.visit(&mut |labels, value| series(desc, labels, value, format, out));
+    }
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
+}
+
+fn header(desc: &MetricDesc, format: Format, out: &mut String) {
+    match format {
+        Format::Prometheus => {
+            let _ = write!(out, "# HELP {} ", desc.name);
+            escape_help(desc.help, false, out);
+            let _ = writeln!(out, "\n# TYPE {} {}", desc.name, desc.kind);
+        }
+        Format::OpenMetrics => {
+            let family = desc.family_name();
+            let _ = writeln!(out, "# TYPE {family} {}", desc.kind);
+            if let Some(unit) = desc.unit {
+                let _ = writeln!(out, "# UNIT {family} {unit}");
+            }
+            let _ = write!(out, "# HELP {family} ");
+            escape_help(desc.help, true, out);
+            out.push('\n');
+        }
+    }
+}
+
+fn series(desc: &MetricDesc, labels: &[&str], value: SeriesValue<'_>, format: Format, out: &mut String) {
+    match value {
+        SeriesValue::Counter(count, exemplar) => {
+            sample_name(desc, "", format, out);
+            label_set(desc.labels, labels, None, out);
+            let _ = write!(out, " {count}");
+            if format == Format::OpenMetrics {
+                write_exemplar(exemplar.as_ref(), out);
+            }
+            out.push('\n');
+        }
+        SeriesValue::Gauge(value) => {
+            sample_name(desc, "", format, out);
+            label_set(desc.labels, labels, None, out);
+            out.push(' ');
+            float(value, out);
+            out.push('\n');
+        }
+        SeriesValue::Histogram(snapshot) => histogram(desc, labels, snapshot, format, out),
+    }
+}
+
+fn histogram(desc: &MetricDesc, labels: &[&str], snapshot: &HistogramSnapshot, format: Format, out: &mut String) {
+    let mut cumulative = 0;
+    let mut le = String::with_capacity(16);
+    for (i, count) in snapshot.counts.iter().enumerate() {
+        cumulative += count;
+        le.clear();
+        match snapshot.bounds.get(i) {
+            Some(bound) => float(*bound, &mut le),
+            None => le.push_str("+Inf"),
+        }
+        sample_name(desc, "_bucket", format, out);
+        label_set(desc.labels, labels, Some(&le), out);
+        let _ = write!(out, " {cumulative}");
+        if format == Format::OpenMetrics {
+            write_exemplar(snapshot.exemplars.get(i).and_then(Option::as_ref), out);
+        }
+        out.push('\n');
+    }
+    sample_name(desc, "_sum", format, out);
+    label_set(desc.labels, labels, None, out);
+    out.push(' ');
+    float(snapshot.sum, out);
+    out.push('\n');
+    sample_name(desc, "_count", format, out);
+    label_set(desc.labels, labels, None, out);
+    let _ = writeln!(out, " {cumulative}");
+}
+
+fn sample_name(desc: &MetricDesc, suffix: &str, format: Format, out: &mut String) {
+    match (desc.kind, format) {
+        // OpenMetrics names the family without `_total` and the sample with it.
+        (MetricKind::Counter, Format::OpenMetrics) => {
+            out.push_str(desc.family_name());
+            out.push_str("_total");
+        }
+        _ => {
+            out.push_str(desc.name);
+            out.push_str(suffix);
+        }
+    }
+}
+
+fn label_set(names: &[&str], values: &[&str], le: Option<&str>, out: &mut String) {
+    if names.is_empty() && le.is_none() {
+        return;
+    }
+    out.push('{');
+    let mut first = true;
+    for (name, value) in names.iter().zip(values).map(|(n, v)| (*n, *v)).chain(le.map(|le| ("le", le))) {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(name);
+        out.push_str("=\"");
+        escape_label_value(value, out);
+        out.push('"');
+    }
+    out.push('}');
+}
+
+fn write_exemplar(exemplar: Option<&Exemplar>, out: &mut String) {
+    let Some(exemplar) = exemplar else { return };
+    let _ = write!(out, " # {{trace_id=\"{}\",span_id=\"{}\"}} ", exemplar.trace_id, exemplar.span_id);
+    float(exemplar.value, out);
+    if let Ok(since_epoch) = exemplar.timestamp.duration_since(std::time::UNIX_EPOCH) {
+        let _ = write!(out, " {}.{:03}", since_epoch.as_secs(), since_epoch.subsec_millis());
+    }
+}
+
+/// Floats as Prometheus and OpenMetrics parsers expect them: `+Inf`,
+/// `-Inf`, `NaN`, and integral values with a `.0` (the canonical form of
+/// OpenMetrics `le` labels).
+fn float(value: f64, out: &mut String) {
+    if value.is_nan() {
+        out.push_str("NaN");
+    } else if value.is_infinite() {
+        out.push_str(if value > 0.0 { "+Inf" } else { "-Inf" });
+    } else {
+        let start = out.len();
+        let _ = write!(out, "{value}");
+        if !out[start..].contains(['.', 'e']) {
+            out.push_str(".0");
+        }
+    }
+}
+
+fn escape_label_value(value: &str, out: &mut String) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn escape_help(help: &str, quotes: bool, out: &mut String) {
+    for c in help.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' if quotes => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Counter, CounterVec, Gauge, HistogramVec};
+
+    static REQUESTS: CounterVec<2> = CounterVec::new(
+        MetricDesc::counter("test_requests_total", "Requests \"served\"\nby route").labels(&["route", "code"]),
+    );
+    static UP: Gauge = Gauge::new(MetricDesc::gauge("test_up", "Up"));
+    static IDLE: Counter = Counter::new(MetricDesc::counter("test_idle_total", "Never incremented"));
+    static LATENCY: HistogramVec<1> = HistogramVec::new(
+        MetricDesc::histogram("test_latency_seconds", "Latency").unit("seconds").buckets(&[0.1, 1.0]).labels(&["route"]),
+    );
+
+    fn render_test_metrics(format: Format) -> String {
+        let mut out = String::new();
+        render_into(&[&REQUESTS, &UP, &IDLE, &LATENCY], format, &mut out);
+        out
+    }
+
+    #[test]
+    fn both_formats_render_every_kind() {
+        REQUESTS.labels(["/a\"b", "200"]).inc_by(3);
+        UP.set(1.0);
+        let latency = LATENCY.labels(["/a"]);
+        latency.observe(0.05);
+        latency.observe(0.5);
+        latency.observe(5.0);
+
+        let text = render_test_metrics(Format::Prometheus);
+        assert!(text.contains("# HELP test_requests_total Requests \"served\"\\nby route\n"), "{text}");
+        assert!(text.contains("# TYPE test_requests_total counter\n"));
+        assert!(text.contains("test_requests_total{route=\"/a\\\"b\",code=\"200\"} 3\n"), "{text}");
+        assert!(text.contains("test_up 1.0\n"));
+        assert!(text.contains("test_idle_total 0\n"), "an unused counter shows 0: {text}");
+        assert!(text.contains("test_latency_seconds_bucket{route=\"/a\",le=\"0.1\"} 1\n"), "{text}");
+        assert!(text.contains("test_latency_seconds_bucket{route=\"/a\",le=\"1.0\"} 2\n"), "{text}");
+        assert!(text.contains("test_latency_seconds_bucket{route=\"/a\",le=\"+Inf\"} 3\n"));
+        assert!(text.contains("test_latency_seconds_sum{route=\"/a\"} 5.55\n"), "{text}");
+        assert!(text.contains("test_latency_seconds_count{route=\"/a\"} 3\n"));
+        assert!(!text.contains("# EOF"));
+
+        let open = render_test_metrics(Format::OpenMetrics);
+        assert!(open.contains("# TYPE test_requests counter\n"), "{open}");
+        assert!(open.contains("# HELP test_requests Requests \\\"served\\\"\\nby route\n"), "{open}");
+        assert!(open.contains("test_requests_total{route=\"/a\\\"b\",code=\"200\"} 3\n"));
+        assert!(open.contains("# UNIT test_latency_seconds seconds\n"));
+        assert!(open.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn exemplars_appear_in_openmetrics_only() {
+        let trace_id = opentelemetry::trace::TraceId::from(0x0af7651916cd43dd8448eb211c80319c_u128);
+        let span_id = opentelemetry::trace::SpanId::from(0xb7ad6b7169203331_u64);
+        LATENCY.labels(["/exemplar"]).observe_with_span(0.07, trace_id, span_id);
+        let open = render_test_metrics(Format::OpenMetrics);
+        let line = open.lines().find(|l| l.starts_with("test_latency_seconds_bucket{route=\"/exemplar\",le=\"0.1\"}")).unwrap();
+        assert!(
+            line.starts_with(
+                "test_latency_seconds_bucket{route=\"/exemplar\",le=\"0.1\"} 1 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\",span_id=\"b7ad6b7169203331\"} 0.07 "
+            ),
+            "{line}"
+        );
+        assert!(!render_test_metrics(Format::Prometheus).contains("trace_id"));
+    }
+
+    #[test]
+    fn accept_header_negotiation() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(Format::from_accept(Some(prometheus)), Format::OpenMetrics);
+        assert_eq!(Format::from_accept(Some("text/plain")), Format::Prometheus);
+        assert_eq!(Format::from_accept(None), Format::Prometheus);
+        assert_eq!(Format::from_accept(Some("application/openmetrics-text; q=0")), Format::Prometheus);
+    }
+
+    #[test]
+    fn floats_are_canonical() {
+        let mut out = String::new();
+        for v in [1.0, 0.25, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e21] {
+            float(v, &mut out);
+            out.push(' ');
+        }
+        assert_eq!(out, "1.0 0.25 +Inf -Inf NaN 1000000000000000000000.0 ");
+    }
+}

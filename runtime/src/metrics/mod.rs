@@ -1,0 +1,32 @@
+//! Metrics: the metric types, the link-time registry, exposition
+//! (Prometheus text and OpenMetrics with exemplars), the cardinality guard
+//! and the runtime's own metrics.
+//!
+//! Every metric is a `static` with a fixed set of label names. A labelled
+//! metric hands out handles (`labels(..)`) that callers keep, so recording
+//! is one atomic operation. Registration happens at link time
+//! ([`register_metric!`](crate::register_metric)), so exposition knows every
+//! metric of the binary, with its help text and zero value, before its first
+//! use.
+
+mod cell;
+mod desc;
+mod exposition;
+mod family;
+pub(crate) mod own;
+mod registry;
+pub(crate) mod setup;
+mod types;
+
+pub use cell::{Exemplar, HistogramSnapshot};
+pub use desc::{DEFAULT_SECONDS_BUCKETS, MetricDesc, MetricKind};
+pub use exposition::{Format, render, render_into};
+pub use family::{DEFAULT_SERIES_CAP, OVERFLOW_LABEL_VALUE, set_global_series_cap};
+pub use registry::{CatalogEntry, METRICS, Registration, RegistryError, catalog, check};
+pub use types::{
+    Counter, CounterHandle, CounterVec, Gauge, GaugeHandle, GaugeVec, Histogram, HistogramHandle,
+    HistogramTimer, HistogramVec, Metric, SeriesValue,
+};
+
+#[doc(hidden)]
+pub use linkme as __linkme;

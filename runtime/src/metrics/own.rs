@@ -1,0 +1,57 @@
+//! The runtime's own metrics: what the export pipeline did, the cardinality
+//! guard, refused scrapes, and `o11y_build_info`.
+
+use super::desc::MetricDesc;
+use super::types::{Counter, CounterVec, GaugeVec};
+use crate::register_metric;
+
+/// Spans handed to an exporter that reported success.
+pub static SPANS_EXPORTED: Counter =
+    Counter::new(MetricDesc::counter("o11y_spans_exported_total", "Spans exported successfully"));
+/// Spans dropped: queue full, or their export failed.
+pub static SPANS_DROPPED: Counter = Counter::new(MetricDesc::counter(
+    "o11y_spans_dropped_total",
+    "Spans dropped because the export queue was full or their export failed",
+));
+/// Span export calls that failed or timed out.
+pub static SPAN_EXPORT_ERRORS: Counter =
+    Counter::new(MetricDesc::counter("o11y_span_export_errors_total", "Span export calls that failed"));
+/// Log records handed to an exporter that reported success.
+pub static LOGS_EXPORTED: Counter =
+    Counter::new(MetricDesc::counter("o11y_logs_exported_total", "Log records exported successfully"));
+/// Log records dropped: queue full, or their export failed.
+pub static LOGS_DROPPED: Counter = Counter::new(MetricDesc::counter(
+    "o11y_logs_dropped_total",
+    "Log records dropped because the export queue was full or their export failed",
+));
+/// Log export calls that failed or timed out.
+pub static LOG_EXPORT_ERRORS: Counter =
+    Counter::new(MetricDesc::counter("o11y_log_export_errors_total", "Log record export calls that failed"));
+/// Label sets that went to a metric's overflow series.
+pub static SERIES_OVERFLOW: CounterVec<1> = CounterVec::new(
+    MetricDesc::counter(
+        "o11y_metric_series_overflow_total",
+        "Label sets recorded in a metric's overflow series because it reached its series cap",
+    )
+    .labels(&["metric"]),
+);
+/// Scrapes of the metrics endpoint that were refused, by reason.
+pub static SCRAPES_REFUSED: CounterVec<1> = CounterVec::new(
+    MetricDesc::counter("o11y_metrics_scrapes_refused_total", "Metrics scrapes refused by the access rules")
+        .labels(&["reason"]),
+);
+/// Always 1; its labels say what is running.
+pub static BUILD_INFO: GaugeVec<3> = GaugeVec::new(
+    MetricDesc::gauge("o11y_build_info", "The running service and o11y version (value always 1)")
+        .labels(&["service_name", "service_version", "o11y_version"]),
+);
+
+register_metric!(SPANS_EXPORTED);
+register_metric!(SPANS_DROPPED);
+register_metric!(SPAN_EXPORT_ERRORS);
+register_metric!(LOGS_EXPORTED);
+register_metric!(LOGS_DROPPED);
+register_metric!(LOG_EXPORT_ERRORS);
+register_metric!(SERIES_OVERFLOW);
+register_metric!(SCRAPES_REFUSED);
+register_metric!(BUILD_INFO);
