@@ -19,11 +19,14 @@ TEST_FEATURE_SETS=(
   "profile-prod"
   "profile-test"
   "off"
+  "axum"
 )
-# clippy runs once per entry (default features, and everything compiled out).
+# clippy runs once per entry (default features, everything compiled out, and
+# the integrations).
 CLIPPY_FEATURE_SETS=(
   ""
   "off"
+  "axum"
 )
 ALL_STEPS=(peers fmt clippy quickstart test doc)
 

@@ -24,12 +24,79 @@
 //!
 //! To compose o11y into a subscriber of your own instead of installing a
 //! global one, use [`layer()`].
+//!
+//! ## Instrumenting functions
+//!
+//! ```
+//! #[derive(Debug)]
+//! struct OutOfStock;
+//! impl std::fmt::Display for OutOfStock {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         f.write_str("out of stock")
+//!     }
+//! }
+//!
+//! // A span, calls by result, a duration histogram; `err` logs the error.
+//! #[o11y::observe(fields(sku = %sku), err)]
+//! fn reserve(sku: &str, quantity: u32) -> Result<u32, OutOfStock> {
+//!     if quantity > 10 { return Err(OutOfStock); }
+//!     Ok(quantity)
+//! }
+//!
+//! struct Cart;
+//!
+//! #[o11y::observe] // every method: spans named `Cart::add`, `Cart::total`
+//! impl Cart {
+//!     fn add(&mut self, _sku: &str) {}
+//!     #[observe(skip)]
+//!     fn total(&self) -> u32 { 0 }
+//! }
+//!
+//! assert!(reserve("A-1", 2).is_ok()); // o11y not initialised: costs one atomic load
+//! ```
+//!
+//! ## Declaring metrics
+//!
+//! ```
+//! #[derive(o11y::LabelValue)]
+//! enum Method { Card, BankTransfer }
+//!
+//! #[o11y::metric(counter, help = "Payments processed", labels(status, method))]
+//! static PAYMENTS: o11y::Counter;
+//!
+//! #[o11y::metric(histogram, unit = "seconds", buckets = [0.01, 0.1, 1.0], help = "Checkout time")]
+//! static CHECKOUT_SECONDS: o11y::Histogram;
+//!
+//! let approved = PAYMENTS.labels("success", Method::Card); // keep it: one atomic op per inc
+//! approved.inc();
+//! CHECKOUT_SECONDS.observe(0.042);
+//! assert!(o11y::metrics::render(o11y::metrics::Format::Prometheus)
+//!     .contains(r#"payments_total{status="success",method="card"} 1"#));
+//! ```
 
 pub use o11y_runtime::{
     Config, ConfigError, Error, ExportStats, FieldValue, Guard, Setup, flush, init, init_with,
     layer, log_context, span_attribute, tag,
 };
-pub use o11y_runtime::{config, export, trace};
+pub use o11y_runtime::{config, export, metrics, register_metric, trace};
+
+/// HTTP integration; with the `axum` feature, `http::routes()` mounts the
+/// metrics endpoint in an axum app.
+pub use o11y_runtime::http;
 
 /// Re-exported so that `o11y::tracing::info!` works without another dependency line.
 pub use tracing;
+
+pub use o11y_macros::{LabelValue, metric, observe};
+pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
+
+/// What the attribute macros' generated code calls. Not a public API: it
+/// changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use o11y_runtime::observe::{
+        CallGuard, Check, FnSite, IsResult, NotResult, SiteOptions, flags,
+    };
+    pub use tracing;
+    pub use tracing::Instrument;
+}

@@ -869,3 +869,323 @@ fn every_builder_setter_lands_in_the_config() {
     assert!(config.metrics.enabled);
     assert!(config.metrics.otlp_enabled);
 }
+
+// ---------------------------------------------------------------------------
+// [metrics]: endpoint, listen, series_cap, allow_from, bearer_token, otlp_interval
+// ---------------------------------------------------------------------------
+
+fn nets(list: &[&str]) -> Vec<o11y::config::IpNet> {
+    list.iter().map(|n| n.parse().unwrap()).collect()
+}
+
+#[test]
+fn metrics_defaults() {
+    for profile in Profile::ALL {
+        let config = with_env(&[]).profile(profile).build().unwrap();
+        let metrics = &config.metrics;
+        assert_eq!(metrics.endpoint, "/metrics");
+        assert_eq!(metrics.listen, "127.0.0.1:9464".parse().unwrap());
+        assert_eq!(metrics.series_cap, 2000);
+        assert_eq!(metrics.series_cap, o11y::metrics::DEFAULT_SERIES_CAP);
+        assert!(metrics.allow_from.is_empty());
+        assert_eq!(metrics.bearer_token, None);
+        let interval = if profile == Profile::Dev { 10 } else { 60 };
+        assert_eq!(
+            metrics.otlp_interval,
+            Duration::from_secs(interval),
+            "{profile}"
+        );
+    }
+}
+
+#[test]
+fn metrics_endpoint_from_every_source() {
+    let config = with_env(&[("O11Y_METRICS_ENDPOINT", "/internal/metrics")])
+        .build()
+        .unwrap();
+    assert_eq!(config.metrics.endpoint, "/internal/metrics");
+    let (builder, _file) = with_file("[metrics]\nendpoint = \"/m\"\n", &[]);
+    assert_eq!(builder.build().unwrap().metrics.endpoint, "/m");
+    let config = with_env(&[]).metrics_endpoint("/prom").build().unwrap();
+    assert_eq!(config.metrics.endpoint, "/prom");
+}
+
+#[test]
+fn metrics_endpoint_must_be_a_plain_path() {
+    let err = build_err(with_env(&[("O11Y_METRICS_ENDPOINT", "metrics")]));
+    assert_eq!(err.key(), Some("metrics.endpoint"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_METRICS_ENDPOINT")));
+    assert_eq!(
+        err.to_string(),
+        "invalid metrics.endpoint = \"metrics\" (from environment variable O11Y_METRICS_ENDPOINT): \
+         expected a URL path starting with /, like \"/metrics\", made of letters, digits and \
+         - . _ ~ / (no query, no spaces); it does not start with /"
+    );
+    let err = build_err(with_env(&[(
+        "O11Y_METRICS_ENDPOINT",
+        "/metrics?format=prom",
+    )]));
+    assert_mentions(&err, &["\"/metrics?format=prom\"", "'?' is not allowed"]);
+    let (builder, file) = with_file("[metrics]\nendpoint = \"/my metrics\"\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 12)));
+    assert_mentions(&err, &["\"/my metrics\"", "it contains whitespace"]);
+    let err = build_err(with_env(&[]).metrics_endpoint("/{id}"));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+    assert_mentions(&err, &["'{' is not allowed"]);
+}
+
+#[test]
+fn metrics_listen_from_every_source() {
+    let config = with_env(&[("O11Y_METRICS_LISTEN", "0.0.0.0:9100")])
+        .build()
+        .unwrap();
+    assert_eq!(config.metrics.listen, "0.0.0.0:9100".parse().unwrap());
+    let (builder, _file) = with_file("[metrics]\nlisten = \"[::1]:9464\"\n", &[]);
+    assert_eq!(
+        builder.build().unwrap().metrics.listen,
+        "[::1]:9464".parse().unwrap()
+    );
+    let addr = "127.0.0.1:1234".parse().unwrap();
+    assert_eq!(
+        with_env(&[])
+            .metrics_listen(addr)
+            .build()
+            .unwrap()
+            .metrics
+            .listen,
+        addr
+    );
+}
+
+#[test]
+fn metrics_listen_needs_an_ip_and_a_port() {
+    let err = build_err(with_env(&[("O11Y_METRICS_LISTEN", "localhost:9464")]));
+    assert_eq!(err.key(), Some("metrics.listen"));
+    assert_eq!(err.value(), Some("localhost:9464"));
+    assert_mentions(
+        &err,
+        &["\"127.0.0.1:9464\"", "a host name is not allowed here"],
+    );
+    let err = build_err(with_env(&[("O11Y_METRICS_LISTEN", "127.0.0.1")]));
+    assert_mentions(&err, &["the port is missing"]);
+    let (builder, file) = with_file("[metrics]\nlisten = 9464\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 10)));
+    assert_mentions(&err, &["\"9464\"", "found a TOML integer"]);
+}
+
+#[test]
+fn metrics_series_cap_from_every_source() {
+    let config = with_env(&[("O11Y_METRICS_SERIES_CAP", "500")])
+        .build()
+        .unwrap();
+    assert_eq!(config.metrics.series_cap, 500);
+    let (builder, _file) = with_file("[metrics]\nseries_cap = 10_000\n", &[]);
+    assert_eq!(builder.build().unwrap().metrics.series_cap, 10_000);
+    let (builder, _file) = with_file("[metrics]\nseries_cap = \"7\"\n", &[]);
+    assert_eq!(builder.build().unwrap().metrics.series_cap, 7);
+    assert_eq!(
+        with_env(&[])
+            .metrics_series_cap(1)
+            .build()
+            .unwrap()
+            .metrics
+            .series_cap,
+        1
+    );
+}
+
+#[test]
+fn metrics_series_cap_is_a_whole_number_of_at_least_one() {
+    for bad in ["0", "-5", "many", "2.5"] {
+        let err = build_err(with_env(&[("O11Y_METRICS_SERIES_CAP", bad)]));
+        assert_eq!(err.key(), Some("metrics.series_cap"));
+        assert_mentions(
+            &err,
+            &[&format!("\"{bad}\""), "a whole number of at least 1"],
+        );
+    }
+    let (builder, file) = with_file("[metrics]\nseries_cap = 2.5\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 14)));
+    assert_mentions(&err, &["\"2.5\"", "found a TOML float"]);
+    let err = build_err(with_env(&[]).metrics_series_cap(0));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+}
+
+#[test]
+fn metrics_allow_from_from_every_source() {
+    let config = with_env(&[("O11Y_METRICS_ALLOW_FROM", "127.0.0.1/32, 10.0.0.0/8,::1")])
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.metrics.allow_from,
+        nets(&["127.0.0.1/32", "10.0.0.0/8", "::1/128"])
+    );
+
+    let (builder, _file) = with_file(
+        "[metrics]\nallow_from = [\"192.168.0.0/16\", \"127.0.0.1\"]\n",
+        &[],
+    );
+    let config = builder.build().unwrap();
+    assert_eq!(
+        config.metrics.allow_from,
+        nets(&["192.168.0.0/16", "127.0.0.1/32"])
+    );
+
+    let (builder, _file) = with_file("[metrics]\nallow_from = \"10.0.0.0/8,fd00::/8\"\n", &[]);
+    let config = builder.build().unwrap();
+    assert_eq!(config.metrics.allow_from, nets(&["10.0.0.0/8", "fd00::/8"]));
+
+    // The environment replaces the file's list, it does not add to it.
+    let (builder, _file) = with_file(
+        "[metrics]\nallow_from = [\"192.168.0.0/16\"]\n",
+        &[("O11Y_METRICS_ALLOW_FROM", "10.1.0.0/16")],
+    );
+    assert_eq!(
+        builder.build().unwrap().metrics.allow_from,
+        nets(&["10.1.0.0/16"])
+    );
+
+    let config = with_env(&[])
+        .metrics_allow_from(nets(&["10.0.0.0/8"]))
+        .build()
+        .unwrap();
+    assert_eq!(config.metrics.allow_from, nets(&["10.0.0.0/8"]));
+}
+
+#[test]
+fn metrics_allow_from_refuses_what_is_not_a_network() {
+    let err = build_err(with_env(&[(
+        "O11Y_METRICS_ALLOW_FROM",
+        "10.0.0.0/8,localhost",
+    )]));
+    assert_eq!(err.key(), Some("metrics.allow_from"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_METRICS_ALLOW_FROM")));
+    assert_mentions(
+        &err,
+        &[
+            "\"10.0.0.0/8,localhost\"",
+            "CIDR notation",
+            "\"localhost\" is not an IP network or address",
+        ],
+    );
+    let err = build_err(with_env(&[("O11Y_METRICS_ALLOW_FROM", "10.0.0.0/40")]));
+    assert_mentions(&err, &["\"10.0.0.0/40\" is not an IP network"]);
+
+    // In an array, the error points at the bad item.
+    let (builder, file) = with_file("[metrics]\nallow_from = [\"10.0.0.0/8\", \"nope\"]\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 29)));
+    assert_eq!(err.value(), Some("nope"));
+    let (builder, file) = with_file("[metrics]\nallow_from = [\"10.0.0.0/8\", 7]\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 29)));
+    assert_mentions(&err, &["found a TOML integer in the array"]);
+}
+
+#[test]
+fn metrics_bearer_token_from_every_source() {
+    let config = with_env(&[("O11Y_METRICS_BEARER_TOKEN", "from-env")])
+        .build()
+        .unwrap();
+    assert_eq!(config.metrics.bearer_token.as_deref(), Some("from-env"));
+    let (builder, _file) = with_file("[metrics]\nbearer_token = \"from-file\"\n", &[]);
+    assert_eq!(
+        builder.build().unwrap().metrics.bearer_token.as_deref(),
+        Some("from-file")
+    );
+    let config = with_env(&[])
+        .metrics_bearer_token("from-code")
+        .build()
+        .unwrap();
+    assert_eq!(config.metrics.bearer_token.as_deref(), Some("from-code"));
+}
+
+#[test]
+fn metrics_bearer_token_is_never_printed() {
+    let config = with_env(&[("O11Y_METRICS_BEARER_TOKEN", "hunter2-s3cret")])
+        .build()
+        .unwrap();
+    for shown in [
+        format!("{config:?}"),
+        format!("{:?}", config.metrics),
+        format!("{config:#?}"),
+    ] {
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+    }
+
+    let (builder, file) = with_file("[metrics]\nbearer_token = \"hunter2 s3cret\"\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.key(), Some("metrics.bearer_token"));
+    assert_eq!(err.value(), Some("***"));
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 16)));
+    assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+    assert_mentions(&err, &["visible ASCII", "it contains whitespace"]);
+
+    let (builder, _file) = with_file("[metrics]\nbearer_token = \"\"\n", &[]);
+    assert_mentions(
+        &build_err(builder),
+        &["metrics.bearer_token", "it is empty"],
+    );
+    let (builder, _file) = with_file("[metrics]\nbearer_token = 12345\n", &[]);
+    let err = build_err(builder);
+    assert!(!err.to_string().contains("12345"), "{err}");
+    let err = build_err(with_env(&[]).metrics_bearer_token("tab\there"));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+    assert!(!err.to_string().contains("tab"), "{err}");
+    let err = build_err(with_env(&[("O11Y_METRICS_BEARER_TOKEN", "café-secret")]));
+    assert!(!err.to_string().contains("secret"), "{err}");
+    assert_mentions(&err, &["non-ASCII"]);
+}
+
+#[test]
+fn metrics_otlp_interval_from_every_source() {
+    let config = with_env(&[("O11Y_METRICS_OTLP_INTERVAL", "30s")])
+        .build()
+        .unwrap();
+    assert_eq!(config.metrics.otlp_interval, Duration::from_secs(30));
+    let (builder, _file) = with_file("[metrics]\notlp_interval = \"1m\"\n", &[]);
+    assert_eq!(
+        builder.build().unwrap().metrics.otlp_interval,
+        Duration::from_secs(60)
+    );
+    let (builder, _file) = with_file("[metrics]\notlp_interval = 5000\n", &[]);
+    assert_eq!(
+        builder.build().unwrap().metrics.otlp_interval,
+        Duration::from_secs(5)
+    );
+    let config = with_env(&[])
+        .metrics_otlp_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    assert_eq!(config.metrics.otlp_interval, Duration::from_secs(3600));
+}
+
+#[test]
+fn metrics_otlp_interval_is_between_a_second_and_an_hour() {
+    for bad in ["500ms", "0s", "2h", "often"] {
+        let err = build_err(with_env(&[("O11Y_METRICS_OTLP_INTERVAL", bad)]));
+        assert_eq!(err.key(), Some("metrics.otlp_interval"));
+        assert_mentions(&err, &[&format!("\"{bad}\""), "from 1s to 1h"]);
+    }
+    let (builder, file) = with_file("[metrics]\notlp_interval = 30\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 17)));
+    assert_mentions(&err, &["\"30\"", "whole number of milliseconds"]);
+    let err = build_err(with_env(&[]).metrics_otlp_interval(Duration::from_millis(999)));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+}
+
+#[test]
+fn metrics_keys_have_did_you_mean() {
+    let err = build_err(with_env(&[("O11Y_METRICS_ALLOWFROM", "10.0.0.0/8")]));
+    assert_eq!(err.suggestion(), Some("O11Y_METRICS_ALLOW_FROM"));
+    let (builder, _file) = with_file("[metrics]\nbearer = \"x\"\n", &[]);
+    assert_eq!(
+        build_err(builder).suggestion(),
+        Some("metrics.bearer_token")
+    );
+}

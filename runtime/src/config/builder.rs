@@ -10,13 +10,14 @@
 //! The keys, their variables and value syntax are listed in the
 //! [`config`](super) module docs, from [`KNOWN_KEYS`](super::KNOWN_KEYS).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::env::{Env, env_entries, sdk_disabled_entries};
 use super::file::{FileChoice, file_entries, locate_file};
 use super::value::{Entry, Setting, check};
-use super::{Config, ConfigError, LogFormat, Origin, OtlpProtocol, Profile};
+use super::{Config, ConfigError, IpNet, LogFormat, Origin, OtlpProtocol, Profile};
 
 // ---------------------------------------------------------------------------
 // Layering
@@ -106,6 +107,12 @@ impl Draft {
             Setting::LogOtlpEnabled(v) => c.logging.otlp_enabled = v,
             Setting::MetricsEnabled(v) => c.metrics.enabled = v,
             Setting::MetricsOtlpEnabled(v) => c.metrics.otlp_enabled = v,
+            Setting::MetricsEndpoint(v) => c.metrics.endpoint = v,
+            Setting::MetricsListen(v) => c.metrics.listen = v,
+            Setting::MetricsSeriesCap(v) => c.metrics.series_cap = v,
+            Setting::MetricsAllowFrom(v) => c.metrics.allow_from = v,
+            Setting::MetricsBearerToken(v) => c.metrics.bearer_token = Some(v),
+            Setting::MetricsOtlpInterval(v) => c.metrics.otlp_interval = v,
         }
     }
 
@@ -335,6 +342,43 @@ impl ConfigBuilder {
     #[must_use]
     pub fn metrics_otlp_enabled(self, enabled: bool) -> Self {
         self.with(Setting::MetricsOtlpEnabled(enabled))
+    }
+
+    /// `metrics.otlp_interval`, from 1 s to 1 h.
+    #[must_use]
+    pub fn metrics_otlp_interval(self, interval: Duration) -> Self {
+        self.with(Setting::MetricsOtlpInterval(interval))
+    }
+
+    /// `metrics.endpoint`, a path like `/metrics`.
+    #[must_use]
+    pub fn metrics_endpoint(self, path: impl Into<String>) -> Self {
+        self.with(Setting::MetricsEndpoint(path.into()))
+    }
+
+    /// `metrics.listen`, the address [`serve_configured`](crate::metrics::serve_configured) binds.
+    #[must_use]
+    pub fn metrics_listen(self, addr: SocketAddr) -> Self {
+        self.with(Setting::MetricsListen(addr))
+    }
+
+    /// `metrics.series_cap`, at least 1.
+    #[must_use]
+    pub fn metrics_series_cap(self, cap: usize) -> Self {
+        self.with(Setting::MetricsSeriesCap(cap))
+    }
+
+    /// `metrics.allow_from`: the networks allowed to scrape (replaces what
+    /// other sources set; empty: every client).
+    #[must_use]
+    pub fn metrics_allow_from(self, nets: impl IntoIterator<Item = IpNet>) -> Self {
+        self.with(Setting::MetricsAllowFrom(nets.into_iter().collect()))
+    }
+
+    /// `metrics.bearer_token`: scrapes must send `Authorization: Bearer <token>`.
+    #[must_use]
+    pub fn metrics_bearer_token(self, token: impl Into<String>) -> Self {
+        self.with(Setting::MetricsBearerToken(token.into()))
     }
 
     /// Resolves and validates the configuration.

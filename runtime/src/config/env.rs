@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::keys::{KNOWN_KEYS, Key, suggest};
-use super::value::{Entry, Setting, parse_text};
+use super::value::{Entry, Setting, parse_text, redacted};
 use super::{ConfigError, Origin};
 
 /// A snapshot of the environment; empty (or blank) values are dropped, as
@@ -38,10 +38,16 @@ impl Env {
             match value.into_string() {
                 Ok(value) => env.insert(&name, &value),
                 Err(value) if Env::read_by_o11y(&name) => {
-                    let key = Key::by_env(&name).map_or(name.as_str(), |k| k.name);
+                    let def = Key::by_env(&name);
+                    let key = def.map_or(name.as_str(), |k| k.name);
+                    let value = value.to_string_lossy();
+                    let value = match def {
+                        Some(def) if def.key.is_secret() => redacted(&value),
+                        _ => &value,
+                    };
                     return Err(ConfigError::Invalid {
                         key: key.to_owned(),
-                        value: value.to_string_lossy().into_owned(),
+                        value: value.to_owned(),
                         origin: Origin::env(&name),
                         expected: "valid UTF-8 text".to_owned(),
                     });

@@ -172,8 +172,14 @@ impl FileReader<'_> {
         value: &Spanned<DeValue<'_>>,
         entries: &mut Vec<Entry>,
     ) -> Result<(), ConfigError> {
-        if let (Kind::Table, DeValue::Table(table)) = (def.kind, value.get_ref()) {
-            return self.read_attribute_table(def, table, entries);
+        match (def.kind, value.get_ref()) {
+            (Kind::Table, DeValue::Table(table)) => {
+                return self.read_attribute_table(def, table, entries);
+            }
+            (Kind::List, DeValue::Array(items)) => {
+                return self.read_list(def, value, items, entries);
+            }
+            _ => {}
         }
         let raw = self.raw(value);
         let origin = self.origin(value.span().start);
@@ -188,6 +194,42 @@ impl FileReader<'_> {
             }
             Err(refusal) => Err(refusal.into_error(def.key, &raw, origin)),
         }
+    }
+
+    /// An array of strings (`allow_from = ["10.0.0.0/8", "127.0.0.1"]`):
+    /// each item read like the comma-separated text form and reported at its
+    /// own position; one entry for the whole list, which replaces the value
+    /// of lower sources.
+    fn read_list(
+        &self,
+        def: &KnownKey,
+        value: &Spanned<DeValue<'_>>,
+        items: &[Spanned<DeValue<'_>>],
+        entries: &mut Vec<Entry>,
+    ) -> Result<(), ConfigError> {
+        let mut texts = Vec::with_capacity(items.len());
+        for item in items {
+            let raw = self.raw(item);
+            let origin = self.origin(item.span().start);
+            let DeValue::String(text) = item.get_ref() else {
+                let found = format!("found a TOML {} in the array", item.get_ref().type_str());
+                return Err(Refusal::because(found).into_error(def.key, &raw, origin));
+            };
+            // Each item alone, so an error points at the item.
+            parse_text(def.key, text)
+                .map_err(|refusal| refusal.into_error(def.key, &raw, origin))?;
+            texts.push(text.to_string());
+        }
+        let joined = texts.join(",");
+        let setting = parse_text(def.key, &joined).map_err(|refusal| {
+            refusal.into_error(def.key, &joined, self.origin(value.span().start))
+        })?;
+        entries.push(Entry {
+            setting,
+            raw: self.raw(value),
+            origin: self.origin(value.span().start),
+        });
+        Ok(())
     }
 
     /// `[resource_attributes]`: each entry a string, reported at its own
@@ -226,7 +268,7 @@ fn from_toml(def: &KnownKey, value: &DeValue<'_>) -> Result<Setting, Refusal> {
         (_, DeValue::String(text)) => parse_text(def.key, text),
         (Kind::Bool, DeValue::Boolean(b)) => parse_text(def.key, if *b { "true" } else { "false" }),
         (Kind::Number, DeValue::Float(f)) => parse_text(def.key, f.as_str()),
-        (Kind::Number | Kind::Duration, DeValue::Integer(i)) => {
+        (Kind::Number | Kind::Integer | Kind::Duration, DeValue::Integer(i)) => {
             // Radix-aware (0x10), then as decimal text; an integer too big
             // for i64 is refused rather than wrapped.
             let n = i64::from_str_radix(i.as_str(), i.radix()).map_err(|_| mismatch())?;

@@ -30,6 +30,12 @@ pub(super) enum Key {
     LogOtlpEnabled,
     MetricsEnabled,
     MetricsOtlpEnabled,
+    MetricsEndpoint,
+    MetricsListen,
+    MetricsSeriesCap,
+    MetricsAllowFrom,
+    MetricsBearerToken,
+    MetricsOtlpInterval,
 }
 
 /// What a TOML value of a key may natively be, besides a string (strings are
@@ -39,8 +45,12 @@ pub(super) enum Kind {
     Text,
     Bool,
     Number,
+    /// A whole number: TOML integers, not floats.
+    Integer,
     Duration,
     Table,
+    /// A list: a TOML array of strings, or one string of comma-separated items.
+    List,
 }
 
 /// One configuration key: its dotted `o11y.toml` name, its `O11Y_*`
@@ -205,9 +215,61 @@ pub const KNOWN_KEYS: &[KnownKey] = &[
         kind: Kind::Bool,
         expected: EXPECT_BOOL,
     },
+    KnownKey {
+        key: Key::MetricsEndpoint,
+        name: "metrics.endpoint",
+        env: "O11Y_METRICS_ENDPOINT",
+        kind: Kind::Text,
+        expected: "a URL path starting with /, like \"/metrics\", made of letters, digits \
+                   and - . _ ~ / (no query, no spaces)",
+    },
+    KnownKey {
+        key: Key::MetricsListen,
+        name: "metrics.listen",
+        env: "O11Y_METRICS_LISTEN",
+        kind: Kind::Text,
+        expected: "an IP address and port, like \"127.0.0.1:9464\", \"0.0.0.0:9464\" \
+                   or \"[::1]:9464\"",
+    },
+    KnownKey {
+        key: Key::MetricsSeriesCap,
+        name: "metrics.series_cap",
+        env: "O11Y_METRICS_SERIES_CAP",
+        kind: Kind::Integer,
+        expected: "a whole number of at least 1 (label sets kept per metric)",
+    },
+    KnownKey {
+        key: Key::MetricsAllowFrom,
+        name: "metrics.allow_from",
+        env: "O11Y_METRICS_ALLOW_FROM",
+        kind: Kind::List,
+        expected: "IP networks in CIDR notation separated by commas, like \
+                   \"127.0.0.1/32,10.0.0.0/8\" (a bare IP address means that one address; \
+                   in o11y.toml, also an array of strings)",
+    },
+    KnownKey {
+        key: Key::MetricsBearerToken,
+        name: "metrics.bearer_token",
+        env: "O11Y_METRICS_BEARER_TOKEN",
+        kind: Kind::Text,
+        expected: "a non-empty token of visible ASCII characters, without spaces",
+    },
+    KnownKey {
+        key: Key::MetricsOtlpInterval,
+        name: "metrics.otlp_interval",
+        env: "O11Y_METRICS_OTLP_INTERVAL",
+        kind: Kind::Duration,
+        expected: "a duration from 1s to 1h, like \"60s\" or \"1m\", \
+                   or a whole number of milliseconds",
+    },
 ];
 
 impl Key {
+    /// A key whose values error messages must not show.
+    pub(super) fn is_secret(self) -> bool {
+        self == Key::MetricsBearerToken
+    }
+
     pub(super) fn def(self) -> &'static KnownKey {
         // KNOWN_KEYS lists the keys in declaration order (checked by a test).
         &KNOWN_KEYS[self as usize]

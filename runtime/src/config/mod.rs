@@ -32,6 +32,12 @@
 //! | `logging.otlp_enabled`     | `O11Y_LOGGING_OTLP_ENABLED`    | `OTEL_SDK_DISABLED`                  |
 //! | `metrics.enabled`          | `O11Y_METRICS_ENABLED`         |                                      |
 //! | `metrics.otlp_enabled`     | `O11Y_METRICS_OTLP_ENABLED`    | `OTEL_SDK_DISABLED`                  |
+//! | `metrics.otlp_interval`    | `O11Y_METRICS_OTLP_INTERVAL`   |                                      |
+//! | `metrics.endpoint`         | `O11Y_METRICS_ENDPOINT`        |                                      |
+//! | `metrics.listen`           | `O11Y_METRICS_LISTEN`          |                                      |
+//! | `metrics.series_cap`       | `O11Y_METRICS_SERIES_CAP`      |                                      |
+//! | `metrics.allow_from`       | `O11Y_METRICS_ALLOW_FROM`      |                                      |
+//! | `metrics.bearer_token`     | `O11Y_METRICS_BEARER_TOKEN`    |                                      |
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
 //! exists), and `XDG_STATE_HOME` / `HOME` for the default log file path.
@@ -39,10 +45,24 @@
 //! Value syntax, the same in the environment and in `o11y.toml` strings:
 //! booleans `true/false/1/0/yes/no/on/off` (any case); durations `"5s"`,
 //! `"250ms"` (humantime) or a whole number of milliseconds; resource
-//! attributes `k=v,k2=v2` with percent-encoded values. In `o11y.toml`,
-//! native TOML booleans, numbers (`sample_rate`), integers (milliseconds,
-//! `shutdown_timeout`) and a `[resource_attributes]` table of strings work
-//! too. Empty environment values count as unset.
+//! attributes `k=v,k2=v2` with percent-encoded values; networks
+//! (`metrics.allow_from`) `127.0.0.1/32,10.0.0.0/8`, where a bare address
+//! means that one address (/32 or /128); listen addresses an IP and a port
+//! (`127.0.0.1:9464`, `[::1]:9464`). In `o11y.toml`, native TOML booleans,
+//! numbers (`sample_rate`), integers (`series_cap`; milliseconds for
+//! `shutdown_timeout` and `otlp_interval`), arrays of strings (`allow_from`)
+//! and a `[resource_attributes]` table of strings work too. Empty
+//! environment values count as unset.
+//!
+//! The metrics endpoint: [`serve`](crate::metrics::serve) /
+//! [`serve_configured`](crate::metrics::serve_configured) (binding
+//! `metrics.listen`) and the axum routes answer `GET <metrics.endpoint>`.
+//! With `metrics.allow_from` set, only clients in those networks may scrape
+//! (others get 403; an empty list, the default, allows every client, and
+//! `0.0.0.0/0,::/0` says so explicitly, e.g. to override a file's list from
+//! the environment); with `metrics.bearer_token` set, a scrape must send
+//! `Authorization: Bearer <token>` (else 401). The token is never printed:
+//! `Debug` output and error messages show `***`.
 //!
 //! Standard variables, each below its `O11Y_*` twin:
 //! - `OTEL_RESOURCE_ATTRIBUTES`: its `service.name` / `service.version`
@@ -75,11 +95,19 @@
 //!
 //! [logging]
 //! level = "info,sqlx=warn"
+//!
+//! [metrics]
+//! listen = "0.0.0.0:9464"
+//! allow_from = ["10.0.0.0/8", "127.0.0.1"]
 //! ```
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+pub use ipnet::IpNet;
 
 mod builder;
 mod env;
@@ -156,7 +184,9 @@ pub struct LoggingConfig {
 }
 
 /// The `[metrics]` section.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` shows the bearer token as `***`.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MetricsConfig {
     /// Metrics are recorded and exposed.
@@ -164,6 +194,44 @@ pub struct MetricsConfig {
     /// Also push metrics over OTLP (to the tracing endpoint).
     /// `OTEL_SDK_DISABLED=true` turns it off.
     pub otlp_enabled: bool,
+    /// How often metrics are pushed over OTLP, 1 s to 1 h.
+    pub otlp_interval: Duration,
+    /// The path the metrics endpoint answers on, e.g. `/metrics`.
+    pub endpoint: String,
+    /// The address [`serve_configured`](crate::metrics::serve_configured) binds.
+    pub listen: SocketAddr,
+    /// The most label sets a labelled metric keeps unless it sets its own
+    /// cap; past it, new label sets share one overflow series.
+    pub series_cap: usize,
+    /// Clients allowed to scrape; empty: every client.
+    pub allow_from: Vec<IpNet>,
+    /// When set, a scrape must send `Authorization: Bearer <token>`.
+    pub bearer_token: Option<String>,
+}
+
+impl fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let MetricsConfig {
+            enabled,
+            otlp_enabled,
+            otlp_interval,
+            endpoint,
+            listen,
+            series_cap,
+            allow_from,
+            bearer_token,
+        } = self;
+        f.debug_struct("MetricsConfig")
+            .field("enabled", enabled)
+            .field("otlp_enabled", otlp_enabled)
+            .field("otlp_interval", otlp_interval)
+            .field("endpoint", endpoint)
+            .field("listen", listen)
+            .field("series_cap", series_cap)
+            .field("allow_from", allow_from)
+            .field("bearer_token", &bearer_token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// The wire protocol of the OTLP exporters.

@@ -30,13 +30,17 @@ use super::{Config, LogFormat, LoggingConfig, MetricsConfig, OtlpProtocol, Traci
 /// | `tracing.console_exporter` | `false`   | `false`  | `false`   |
 /// | `metrics.enabled`          | `true`    | `true`   | `false`   |
 /// | `metrics.otlp_enabled`     | `false`   | `false`  | `false`   |
+/// | `metrics.otlp_interval`    | `10s`     | `60s`    | `60s`     |
 ///
 /// In every profile: `service_name` is the executable's file stem (or
 /// `unknown_service`), `service_version` and `tracing.otlp_endpoint` are
 /// unset, `tracing.otlp_protocol` is `grpc`, `shutdown_timeout` is `5s`, and
 /// `logging.file_path` is
 /// `${XDG_STATE_HOME:-$HOME/.local/state}/o11y/<service_name>/app.log`,
-/// computed from the final service name.
+/// computed from the final service name; `metrics.endpoint` is `/metrics`,
+/// `metrics.listen` `127.0.0.1:9464`, `metrics.series_cap` 2000,
+/// `metrics.allow_from` empty (every client) and `metrics.bearer_token`
+/// unset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// Local development: console logs at DEBUG, every trace kept, a log file.
@@ -95,6 +99,11 @@ impl Profile {
             Profile::Dev | Profile::Test => 1.0,
         };
         let telemetry_on = self != Profile::Test;
+        // Dev pushes often so a local collector shows metrics quickly.
+        let otlp_interval = match self {
+            Profile::Dev => Duration::from_secs(10),
+            Profile::Prod | Profile::Test => Duration::from_secs(60),
+        };
         Config {
             profile: self,
             service_name: String::new(),
@@ -119,6 +128,12 @@ impl Profile {
             metrics: MetricsConfig {
                 enabled: telemetry_on,
                 otlp_enabled: false,
+                otlp_interval,
+                endpoint: crate::metrics::DEFAULT_ENDPOINT.to_owned(),
+                listen: crate::metrics::DEFAULT_LISTEN,
+                series_cap: crate::metrics::DEFAULT_SERIES_CAP,
+                allow_from: Vec::new(),
+                bearer_token: None,
             },
         }
     }

@@ -4,8 +4,11 @@
 //! [`Refusal`], why a value was refused.
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 use super::keys::Key;
 use super::{ConfigError, LogFormat, Origin, OtlpProtocol, Profile};
@@ -35,6 +38,12 @@ pub(super) enum Setting {
     LogOtlpEnabled(bool),
     MetricsEnabled(bool),
     MetricsOtlpEnabled(bool),
+    MetricsEndpoint(String),
+    MetricsListen(SocketAddr),
+    MetricsSeriesCap(usize),
+    MetricsAllowFrom(Vec<IpNet>),
+    MetricsBearerToken(String),
+    MetricsOtlpInterval(Duration),
 }
 
 impl Setting {
@@ -58,6 +67,12 @@ impl Setting {
             Setting::LogOtlpEnabled(_) => Key::LogOtlpEnabled,
             Setting::MetricsEnabled(_) => Key::MetricsEnabled,
             Setting::MetricsOtlpEnabled(_) => Key::MetricsOtlpEnabled,
+            Setting::MetricsEndpoint(_) => Key::MetricsEndpoint,
+            Setting::MetricsListen(_) => Key::MetricsListen,
+            Setting::MetricsSeriesCap(_) => Key::MetricsSeriesCap,
+            Setting::MetricsAllowFrom(_) => Key::MetricsAllowFrom,
+            Setting::MetricsBearerToken(_) => Key::MetricsBearerToken,
+            Setting::MetricsOtlpInterval(_) => Key::MetricsOtlpInterval,
         }
     }
 }
@@ -77,8 +92,22 @@ impl fmt::Display for Setting {
             Setting::ServiceName(s)
             | Setting::ServiceVersion(s)
             | Setting::OtlpEndpoint(s)
-            | Setting::LogLevel(s) => f.write_str(s),
-            Setting::ShutdownTimeout(d) => write!(f, "{}", humantime::format_duration(*d)),
+            | Setting::LogLevel(s)
+            | Setting::MetricsEndpoint(s) => f.write_str(s),
+            Setting::ShutdownTimeout(d) | Setting::MetricsOtlpInterval(d) => {
+                write!(f, "{}", humantime::format_duration(*d))
+            }
+            Setting::MetricsListen(a) => write!(f, "{a}"),
+            Setting::MetricsSeriesCap(n) => write!(f, "{n}"),
+            Setting::MetricsAllowFrom(nets) => {
+                for (i, net) in nets.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    write!(f, "{sep}{net}")?;
+                }
+                Ok(())
+            }
+            // Never shown: error messages print the redacted form.
+            Setting::MetricsBearerToken(token) => f.write_str(redacted(token)),
             Setting::TracingEnabled(b)
             | Setting::ParentBased(b)
             | Setting::ConsoleExporter(b)
@@ -126,13 +155,19 @@ impl Refusal {
             Some(detail) => format!("{}; {detail}", def.expected),
             None => def.expected.to_owned(),
         };
+        let value = if key.is_secret() { redacted(raw) } else { raw };
         ConfigError::Invalid {
             key: def.name.to_owned(),
-            value: raw.to_owned(),
+            value: value.to_owned(),
             origin,
             expected,
         }
     }
+}
+
+/// What error messages and `Debug` output show for a secret: nothing of it.
+pub(super) fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() { "" } else { "***" }
 }
 
 // ---------------------------------------------------------------------------
@@ -161,7 +196,51 @@ pub(super) fn parse_text(key: Key, text: &str) -> Result<Setting, Refusal> {
         Key::LogOtlpEnabled => Setting::LogOtlpEnabled(parse_bool(text)?),
         Key::MetricsEnabled => Setting::MetricsEnabled(parse_bool(text)?),
         Key::MetricsOtlpEnabled => Setting::MetricsOtlpEnabled(parse_bool(text)?),
+        Key::MetricsEndpoint => Setting::MetricsEndpoint(text.to_owned()),
+        Key::MetricsListen => Setting::MetricsListen(parse_socket_addr(text)?),
+        Key::MetricsSeriesCap => {
+            Setting::MetricsSeriesCap(text.trim().parse().map_err(|_| Refusal::plain())?)
+        }
+        Key::MetricsAllowFrom => Setting::MetricsAllowFrom(parse_nets(text)?),
+        Key::MetricsBearerToken => Setting::MetricsBearerToken(text.to_owned()),
+        Key::MetricsOtlpInterval => Setting::MetricsOtlpInterval(parse_duration(text)?),
     })
+}
+
+fn parse_socket_addr(text: &str) -> Result<SocketAddr, Refusal> {
+    let text = text.trim();
+    text.parse().map_err(|_| {
+        if text.parse::<IpAddr>().is_ok() {
+            Refusal::because("the port is missing")
+        } else if text
+            .rsplit_once(':')
+            .is_some_and(|(host, _)| host.parse::<IpAddr>().is_err())
+        {
+            Refusal::because("a host name is not allowed here, only an IP address")
+        } else {
+            Refusal::plain()
+        }
+    })
+}
+
+/// Comma-separated networks (`10.0.0.0/8`) or addresses (`127.0.0.1`, one
+/// address: /32 or /128); empty items are skipped.
+pub(super) fn parse_nets(text: &str) -> Result<Vec<IpNet>, Refusal> {
+    let mut nets = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let net = if item.contains('/') {
+            item.parse::<IpNet>().ok().map(|net| net.trunc())
+        } else {
+            item.parse::<IpAddr>().ok().map(IpNet::from)
+        };
+        let Some(net) = net else {
+            return Err(Refusal::because(format!(
+                "{item:?} is not an IP network or address"
+            )));
+        };
+        nets.push(net);
+    }
+    Ok(nets)
 }
 
 fn parse_bool(text: &str) -> Result<bool, Refusal> {
@@ -256,6 +335,10 @@ fn percent_decode(text: &str) -> Option<String> {
 /// terminating process for longer than orchestrators wait anyway.
 const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
+/// The bounds of `metrics.otlp_interval`.
+const MIN_OTLP_INTERVAL: Duration = Duration::from_secs(1);
+const MAX_OTLP_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
 /// Checks what parsing cannot: ranges, URLs, filters, emptiness.
 pub(super) fn check(setting: &Setting) -> Result<(), Refusal> {
     match setting {
@@ -274,7 +357,45 @@ pub(super) fn check(setting: &Setting) -> Result<(), Refusal> {
         Setting::OtlpEndpoint(url) => check_endpoint(url),
         Setting::LogLevel(filter) => check_filter(filter),
         Setting::LogFilePath(p) if p.as_os_str().is_empty() => Err(Refusal::plain()),
+        Setting::MetricsEndpoint(path) => check_path(path),
+        Setting::MetricsSeriesCap(0) => Err(Refusal::plain()),
+        Setting::MetricsBearerToken(token) => check_token(token),
+        Setting::MetricsOtlpInterval(d) if !(MIN_OTLP_INTERVAL..=MAX_OTLP_INTERVAL).contains(d) => {
+            Err(Refusal::plain())
+        }
         _ => Ok(()),
+    }
+}
+
+/// A path both servers can route: `/`, then unreserved URL characters and
+/// `/` (no `{capture}`, `:name` or `*` that a router would read as a pattern).
+fn check_path(path: &str) -> Result<(), Refusal> {
+    if !path.starts_with('/') {
+        return Err(Refusal::because("it does not start with /"));
+    }
+    match path
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._~/".contains(*c)))
+    {
+        None => Ok(()),
+        Some(c) if c.is_whitespace() => Err(Refusal::because("it contains whitespace")),
+        Some(c) => Err(Refusal::because(format!("{c:?} is not allowed"))),
+    }
+}
+
+/// What an `Authorization: Bearer` header can carry. The refusal never
+/// quotes the token.
+fn check_token(token: &str) -> Result<(), Refusal> {
+    if token.is_empty() {
+        Err(Refusal::because("it is empty"))
+    } else if token.chars().any(char::is_whitespace) {
+        Err(Refusal::because("it contains whitespace"))
+    } else if !token.chars().all(|c| c.is_ascii_graphic()) {
+        Err(Refusal::because(
+            "it contains a control or non-ASCII character",
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -404,6 +525,80 @@ mod tests {
         );
         assert!(check_endpoint("ftp://x").is_err());
         assert!(check_endpoint("http://").is_err());
+    }
+
+    #[test]
+    fn networks_accept_cidrs_and_bare_addresses() {
+        let nets = parse_nets(" 127.0.0.1/32, 10.1.2.3/8 ,::1,, 192.168.0.7").unwrap();
+        let shown: Vec<String> = nets.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "192.168.0.7/32"]
+        );
+        assert_eq!(parse_nets(""), Ok(vec![]));
+        assert!(parse_nets("10.0.0.0/33").is_err());
+        assert!(parse_nets("localhost").is_err());
+        assert!(parse_nets("10.0.0.0/8;127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn listen_addresses_need_an_ip_and_a_port() {
+        assert_eq!(
+            parse_socket_addr("127.0.0.1:9464"),
+            Ok("127.0.0.1:9464".parse().unwrap())
+        );
+        assert_eq!(
+            parse_socket_addr("[::1]:9464"),
+            Ok("[::1]:9464".parse().unwrap())
+        );
+        assert_eq!(
+            parse_socket_addr("127.0.0.1"),
+            Err(Refusal::because("the port is missing"))
+        );
+        assert_eq!(
+            parse_socket_addr("localhost:9464"),
+            Err(Refusal::because(
+                "a host name is not allowed here, only an IP address"
+            ))
+        );
+        assert!(parse_socket_addr("127.0.0.1:99999").is_err());
+    }
+
+    #[test]
+    fn endpoint_paths_are_routable() {
+        for ok in ["/metrics", "/", "/internal/metrics-v2", "/a.b~c_d"] {
+            assert!(check_path(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "metrics",
+            "",
+            "/metrics?x=1",
+            "/me trics",
+            "/{id}",
+            "/a#b",
+            "/%20",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_visible_ascii_and_never_shown() {
+        assert!(check_token("s3cr3t-Token_~+/=").is_ok());
+        assert!(check_token("").is_err());
+        assert!(check_token("two words").is_err());
+        assert!(check_token("tab\there").is_err());
+        assert!(check_token("café").is_err());
+        let error = Refusal::because("it contains whitespace").into_error(
+            Key::MetricsBearerToken,
+            "hunter2 hunter2",
+            Origin::Builder,
+        );
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        assert_eq!(
+            Setting::MetricsBearerToken("hunter2".into()).to_string(),
+            "***"
+        );
     }
 
     #[test]

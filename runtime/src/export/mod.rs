@@ -2,32 +2,39 @@
 //! records to their destinations (OTLP over gRPC or HTTP/protobuf, the
 //! stderr console sink, or an exporter given in code).
 //!
-//! Callers never block: spans and records go into bounded queues with
-//! `try_send`; a full queue drops the item and counts it ([`stats()`]). The
-//! thread batches (up to [`MAX_BATCH`] items, or every [`EXPORT_INTERVAL`]),
-//! exports with a deadline, and drains everything on flush and shutdown.
+//! Callers never block: spans and records go into bounded lock-free queues;
+//! a full queue drops the item and counts it ([`stats()`]). The thread
+//! exports a batch when [`MAX_BATCH`] items are waiting or every
+//! [`EXPORT_INTERVAL`], with a deadline per export call, and drains
+//! everything on flush and shutdown. With `metrics.otlp_enabled`, it also
+//! pushes every registered metric over OTLP on an interval.
 //!
 //! Telemetry produced *by* the export thread itself (tonic, hyper, h2 all
 //! emit `tracing` events) is suppressed, so exporting never feeds itself.
 
 mod console;
 mod dynamic;
+mod metrics;
 mod otlp;
 mod resource;
 mod stats;
 mod worker;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crossbeam_queue::ArrayQueue;
+
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::logs::SdkLogRecord;
-use opentelemetry_sdk::trace::SpanData;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 pub use console::ConsoleSpanExporter;
 pub use dynamic::{DynLogExporter, DynSpanExporter};
+pub(crate) use metrics::MetricsExporter;
 pub(crate) use otlp::{build_log_exporter, build_span_exporter};
 pub(crate) use resource::resource;
 pub use stats::{ExportStats, stats};
@@ -42,6 +49,9 @@ pub const QUEUE_CAPACITY: usize = 4096;
 /// One export call may take at most this long before it counts as failed.
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A recorded span that closed, waiting for export.
+pub(crate) type FinishedSpan = Box<crate::trace::Recording>;
+
 /// A log record waiting for export, with the scope it was emitted under.
 pub(crate) type LogItem = Box<(SdkLogRecord, InstrumentationScope)>;
 
@@ -50,6 +60,8 @@ pub(crate) type LogItem = Box<(SdkLogRecord, InstrumentationScope)>;
 pub(crate) struct Destinations {
     pub spans: Vec<Box<dyn DynSpanExporter>>,
     pub logs: Vec<Box<dyn DynLogExporter>>,
+    /// The OTLP metrics push (`metrics.otlp_enabled`).
+    pub metrics: Option<MetricsExporter>,
 }
 
 /// Builds an exporter; runs on the export thread, inside its Tokio runtime,
@@ -63,45 +75,76 @@ enum Control {
     Shutdown(std_mpsc::Sender<()>),
 }
 
+/// The queues between the threads that finish spans and log records and
+/// the export thread. Lock-free and bounded: a push is one CAS, and the
+/// export thread is woken only when a batch is ready (or by its timer), not
+/// once per item, which would cost a futex wake per span.
+#[derive(Debug)]
+pub(crate) struct Queues {
+    spans: Option<ArrayQueue<FinishedSpan>>,
+    logs: Option<ArrayQueue<LogItem>>,
+    /// Items pushed so far (both queues): every [`MAX_BATCH`]th push wakes
+    /// the export thread. Cheaper than `ArrayQueue::len`, which loops.
+    pushed: AtomicUsize,
+    batch_ready: Notify,
+}
+
+impl Queues {
+    #[inline]
+    fn pushed_one(&self) {
+        if self.pushed.fetch_add(1, Ordering::Relaxed) % MAX_BATCH == MAX_BATCH - 1 {
+            self.batch_ready.notify_one();
+        }
+    }
+}
+
 /// The sending side of the pipeline, shared by the span and log layers.
 #[derive(Clone, Debug)]
 pub(crate) struct ExportQueue {
-    spans: Option<mpsc::Sender<SpanData>>,
-    logs: Option<mpsc::Sender<LogItem>>,
+    queues: Option<Arc<Queues>>,
 }
 
 impl ExportQueue {
     /// A queue that accepts nothing: no destination is configured.
     pub(crate) fn none() -> Self {
-        ExportQueue {
-            spans: None,
-            logs: None,
-        }
+        ExportQueue { queues: None }
+    }
+
+    fn new(spans: bool, logs: bool) -> Self {
+        let queues = Queues {
+            spans: spans.then(|| ArrayQueue::new(QUEUE_CAPACITY)),
+            logs: logs.then(|| ArrayQueue::new(QUEUE_CAPACITY)),
+            pushed: AtomicUsize::new(0),
+            batch_ready: Notify::new(),
+        };
+        ExportQueue { queues: Some(Arc::new(queues)) }
     }
 
     /// Whether finished spans are wanted at all; span recording is skipped otherwise.
     pub(crate) fn wants_spans(&self) -> bool {
-        self.spans.is_some()
+        self.queues.as_ref().is_some_and(|q| q.spans.is_some())
     }
 
     /// Whether log records are wanted at all.
     pub(crate) fn wants_logs(&self) -> bool {
-        self.logs.is_some()
+        self.queues.as_ref().is_some_and(|q| q.logs.is_some())
     }
 
-    pub(crate) fn push_span(&self, span: SpanData) {
-        if let Some(tx) = &self.spans
-            && tx.try_send(span).is_err()
-        {
-            crate::metrics::own::SPANS_DROPPED.inc();
+    pub(crate) fn push_span(&self, span: FinishedSpan) {
+        let Some(queues) = &self.queues else { return };
+        let Some(spans) = &queues.spans else { return };
+        match spans.push(span) {
+            Ok(()) => queues.pushed_one(),
+            Err(_) => crate::metrics::own::SPANS_DROPPED.inc(),
         }
     }
 
     pub(crate) fn push_log(&self, item: LogItem) {
-        if let Some(tx) = &self.logs
-            && tx.try_send(item).is_err()
-        {
-            crate::metrics::own::LOGS_DROPPED.inc();
+        let Some(queues) = &self.queues else { return };
+        let Some(logs) = &queues.logs else { return };
+        match logs.push(item) {
+            Ok(()) => queues.pushed_one(),
+            Err(_) => crate::metrics::own::LOGS_DROPPED.inc(),
         }
     }
 }

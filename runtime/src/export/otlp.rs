@@ -9,7 +9,7 @@ use crate::config::OtlpProtocol;
 
 /// The OTLP/HTTP path of one signal, appended to the base endpoint as the
 /// OpenTelemetry specification does for `OTEL_EXPORTER_OTLP_ENDPOINT`.
-fn http_url(base: &str, signal_path: &str) -> String {
+pub(super) fn http_url(base: &str, signal_path: &str) -> String {
     format!("{}{signal_path}", base.trim_end_matches('/'))
 }
 

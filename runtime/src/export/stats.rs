@@ -3,8 +3,8 @@
 //! scraped with everything else; [`stats`] reads them in code.
 
 use crate::metrics::own::{
-    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
-    SPANS_EXPORTED,
+    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, METRIC_EXPORT_ERRORS, SPAN_EXPORT_ERRORS,
+    SPANS_DROPPED, SPANS_EXPORTED,
 };
 
 /// A snapshot of the export counters since the process started.
@@ -23,6 +23,8 @@ pub struct ExportStats {
     pub logs_dropped: u64,
     /// Export calls for log records that failed or timed out.
     pub log_export_errors: u64,
+    /// OTLP metric pushes that failed or timed out.
+    pub metric_export_errors: u64,
 }
 
 /// Reads the export counters.
@@ -39,5 +41,6 @@ pub fn stats() -> ExportStats {
         logs_exported: LOGS_EXPORTED.get(),
         logs_dropped: LOGS_DROPPED.get(),
         log_export_errors: LOG_EXPORT_ERRORS.get(),
+        metric_export_errors: METRIC_EXPORT_ERRORS.get(),
     }
 }

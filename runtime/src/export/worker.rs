@@ -6,6 +6,8 @@ use std::cell::Cell;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
+use crossbeam_queue::ArrayQueue;
+
 use opentelemetry_sdk::trace::SpanData;
 use tokio::sync::mpsc;
 
@@ -13,9 +15,10 @@ use crate::metrics::own::{
     LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
     SPANS_EXPORTED,
 };
+use super::metrics::MetricsPush;
 use super::{
     Control, Destinations, DestinationsFactory, EXPORT_INTERVAL, EXPORT_TIMEOUT, ExportQueue,
-    LogItem, MAX_BATCH, QUEUE_CAPACITY,
+    FinishedSpan, LogItem, MAX_BATCH, Queues,
 };
 
 thread_local! {
@@ -49,42 +52,31 @@ pub(super) fn run(
         }
     };
     runtime.block_on(async move {
-        let destinations = match factory() {
+        let mut destinations = match factory() {
             Ok(destinations) => destinations,
             Err(e) => {
                 let _ = ready.send(Err(e));
                 return;
             }
         };
-        let (spans_tx, mut spans_rx) = channel_if(!destinations.spans.is_empty());
-        let (logs_tx, mut logs_rx) = channel_if(!destinations.logs.is_empty());
-        let _ = ready.send(Ok(ExportQueue {
-            spans: spans_tx,
-            logs: logs_tx,
-        }));
+        let queue = ExportQueue::new(!destinations.spans.is_empty(), !destinations.logs.is_empty());
+        let _ = ready.send(Ok(queue.clone()));
+        let Some(queues) = queue.queues else { return };
 
+        let mut metrics = destinations.metrics.take().map(MetricsPush::new);
         let mut batcher = Batcher::new(destinations);
         let mut tick = tokio::time::interval(EXPORT_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                Some(span) = recv(&mut spans_rx) => {
-                    batcher.spans.push(span);
-                    if batcher.spans.len() >= MAX_BATCH {
-                        batcher.export_spans().await;
-                    }
+                _ = queues.batch_ready.notified() => batcher.export_all(&queues).await,
+                _ = tick.tick() => batcher.export_all(&queues).await,
+                _ = MetricsPush::tick(&mut metrics) => {
+                    if let Some(metrics) = &mut metrics { metrics.start(); }
                 }
-                Some(item) = recv(&mut logs_rx) => {
-                    batcher.logs.push(item);
-                    if batcher.logs.len() >= MAX_BATCH {
-                        batcher.export_logs().await;
-                    }
-                }
-                _ = tick.tick() => batcher.export_all().await,
                 message = control.recv() => {
-                    drain(&mut spans_rx, &mut batcher.spans);
-                    drain(&mut logs_rx, &mut batcher.logs);
-                    batcher.export_all().await;
+                    batcher.export_all(&queues).await;
+                    if let Some(metrics) = &mut metrics { metrics.push_now().await; }
                     match message {
                         Some(Control::Flush(done)) => { let _ = done.send(()); }
                         Some(Control::Shutdown(done)) => {
@@ -100,33 +92,21 @@ pub(super) fn run(
     });
 }
 
-fn channel_if<T>(wanted: bool) -> (Option<mpsc::Sender<T>>, Option<mpsc::Receiver<T>>) {
-    if wanted {
-        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        (Some(tx), Some(rx))
-    } else {
-        (None, None)
-    }
-}
-
-async fn recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-fn drain<T>(rx: &mut Option<mpsc::Receiver<T>>, into: &mut Vec<T>) {
-    if let Some(rx) = rx {
-        while let Ok(item) = rx.try_recv() {
-            into.push(item);
+/// Moves up to a batch from the queue; true when more is waiting.
+fn take_batch<T>(queue: Option<&ArrayQueue<T>>, into: &mut Vec<T>) -> bool {
+    let Some(queue) = queue else { return false };
+    while into.len() < MAX_BATCH {
+        match queue.pop() {
+            Some(item) => into.push(item),
+            None => return false,
         }
     }
+    !queue.is_empty()
 }
 
 struct Batcher {
     destinations: Destinations,
-    spans: Vec<SpanData>,
+    spans: Vec<FinishedSpan>,
     logs: Vec<LogItem>,
     last_error_report: Option<std::time::Instant>,
 }
@@ -141,18 +121,26 @@ impl Batcher {
         }
     }
 
-    async fn export_all(&mut self) {
-        while !self.spans.is_empty() {
-            self.export_spans().await;
-        }
-        while !self.logs.is_empty() {
-            self.export_logs().await;
+    /// Exports everything queued, a batch at a time.
+    async fn export_all(&mut self, queues: &Queues) {
+        loop {
+            let more_spans = take_batch(queues.spans.as_ref(), &mut self.spans);
+            if !self.spans.is_empty() {
+                self.export_spans().await;
+            }
+            let more_logs = take_batch(queues.logs.as_ref(), &mut self.logs);
+            if !self.logs.is_empty() {
+                self.export_logs().await;
+            }
+            if !more_spans && !more_logs {
+                return;
+            }
         }
     }
 
     async fn export_spans(&mut self) {
         let take = self.spans.len().min(MAX_BATCH);
-        let batch: Vec<SpanData> = self.spans.drain(..take).collect();
+        let batch: Vec<SpanData> = self.spans.drain(..take).map(|span| span.into_span_data()).collect();
         let count = batch.len() as u64;
         let mut failed = None;
         let last = self.destinations.spans.len().saturating_sub(1);

@@ -26,6 +26,9 @@ pub struct Exemplar {
     pub timestamp: SystemTime,
 }
 
+/// A bucket keeps the exemplar of one observation in this many.
+const EXEMPLAR_EVERY: u64 = 64;
+
 /// Holds the latest exemplar of a series (or of a bucket).
 #[derive(Debug, Default)]
 pub(crate) struct ExemplarSlot(Mutex<Option<Exemplar>>);
@@ -196,12 +199,17 @@ impl HistogramCell {
         }
     }
 
-    /// Records `value` with an exemplar linking to the given span.
+    /// Records `value` with an exemplar linking to the given span. The
+    /// exemplar is kept for the 1st, 65th, 129th… observation of its bucket:
+    /// rare (slow) buckets always get one, busy ones stay fresh, and the
+    /// common case skips the clock read and the lock an exemplar costs.
     pub(crate) fn observe_with_span(&self, value: f64, trace_id: TraceId, span_id: SpanId) {
         let bucket = self.bucket(value);
-        self.counts[bucket].fetch_add(1, Ordering::Relaxed);
+        let previous = self.counts[bucket].fetch_add(1, Ordering::Relaxed);
         add_f64(&self.sum_bits, value);
-        self.exemplars[bucket].offer(trace_id, span_id, value);
+        if previous.is_multiple_of(EXEMPLAR_EVERY) {
+            self.exemplars[bucket].offer(trace_id, span_id, value);
+        }
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {

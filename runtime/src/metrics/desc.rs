@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::naming;
+
 /// The OpenTelemetry default bucket boundaries for durations in seconds:
 /// 5 ms to 10 s.
 pub const DEFAULT_SECONDS_BUCKETS: &[f64] =
@@ -122,86 +124,22 @@ impl MetricDesc {
 
     /// Checks the naming rules; the error says what is wrong and what is allowed.
     pub fn validate(&self) -> Result<(), String> {
-        let name = self.name;
-        if !is_metric_name(name) {
-            return Err(format!(
-                "metric name `{name}` is not valid: use letters, digits and underscores, \
-                 not starting with a digit (e.g. `http_requests_total`)"
-            ));
-        }
-        if name.starts_with("__") {
-            return Err(format!("metric name `{name}` starts with `__`, which Prometheus reserves"));
-        }
-        if self.help.trim().is_empty() {
-            return Err(format!("metric `{name}` has no help text: say in one line what it measures"));
-        }
-        match self.kind {
-            MetricKind::Counter if !name.ends_with("_total") => {
-                return Err(format!("counter `{name}` must end in `_total` (e.g. `{name}_total`)"));
-            }
-            MetricKind::Gauge | MetricKind::Histogram if name.ends_with("_total") => {
-                return Err(format!(
-                    "{} `{name}` must not end in `_total`, which is for counters",
-                    self.kind
-                ));
-            }
-            _ => {}
-        }
-        if let Some(unit) = self.unit {
-            let stem = self.family_name();
-            if !is_label_name(unit) || !stem.ends_with(&format!("_{unit}")) {
-                return Err(format!(
-                    "metric `{name}` has unit `{unit}`, so its name must end in `_{unit}`{}",
-                    if self.kind == MetricKind::Counter { " (before `_total`)" } else { "" }
-                ));
-            }
-        }
-        let mut seen: Vec<&str> = Vec::with_capacity(self.labels.len());
-        for label in self.labels {
-            if !is_label_name(label) || label.starts_with("__") {
-                return Err(format!(
-                    "label `{label}` of metric `{name}` is not valid: use letters, digits and \
-                     underscores, not starting with a digit or `__`"
-                ));
-            }
-            if *label == "le" || *label == "quantile" {
-                return Err(format!(
-                    "label `{label}` of metric `{name}` is reserved for histogram and summary buckets"
-                ));
-            }
-            if seen.contains(label) {
-                return Err(format!("label `{label}` appears twice in metric `{name}`"));
-            }
-            seen.push(label);
-        }
+        let kind = match self.kind {
+            MetricKind::Counter => naming::Kind::Counter,
+            MetricKind::Gauge => naming::Kind::Gauge,
+            MetricKind::Histogram => naming::Kind::Histogram,
+        };
+        naming::validate_name(kind, self.name, self.unit)?;
+        naming::validate_help(self.name, self.help)?;
+        naming::validate_labels(self.name, self.labels)?;
         if self.kind == MetricKind::Histogram {
-            if self.buckets.is_empty() {
-                return Err(format!("histogram `{name}` has no buckets"));
-            }
-            if self.buckets.iter().any(|b| !b.is_finite()) {
-                return Err(format!("histogram `{name}` has a bucket that is not finite (`+Inf` is implied)"));
-            }
-            if self.buckets.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(format!("the buckets of histogram `{name}` must be strictly increasing"));
-            }
+            naming::validate_buckets(self.name, self.buckets)?;
         }
         if self.series_cap == Some(0) {
-            return Err(format!("metric `{name}` has a series cap of 0: it could keep no series"));
+            return Err(format!("metric `{}` has a series cap of 0: it could keep no series", self.name));
         }
         Ok(())
     }
-}
-
-fn is_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-fn is_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! logged once per metric. Memory stays bounded whatever the label values.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -70,22 +70,23 @@ impl<C: Cell> Family<C> {
     pub(crate) fn get_or_create(&self, desc: &MetricDesc, values: &[&str]) -> Arc<C> {
         debug_assert_eq!(values.len(), desc.labels.len(), "label arity of {}", desc.name);
         let state = self.state();
-        let hash = {
-            let mut hasher = state.hasher.build_hasher();
-            values.hash(&mut hasher);
-            hasher.finish()
-        };
+        let hash = state.hasher.hash_one(values);
+        let cap = desc.series_cap.unwrap_or_else(|| GLOBAL_SERIES_CAP.load(Ordering::Relaxed));
         {
             let table = state.table.read().unwrap_or_else(|e| e.into_inner());
             if let Some(cell) = table.find(hash, values) {
                 return cell;
+            }
+            // Full: a flood of new label sets must not queue on the write lock.
+            if table.series.len() >= cap {
+                drop(table);
+                return self.overflow(desc, state, cap);
             }
         }
         let mut table = state.table.write().unwrap_or_else(|e| e.into_inner());
         if let Some(cell) = table.find(hash, values) {
             return cell; // created by another thread meanwhile
         }
-        let cap = desc.series_cap.unwrap_or_else(|| GLOBAL_SERIES_CAP.load(Ordering::Relaxed));
         if table.series.len() >= cap {
             drop(table);
             return self.overflow(desc, state, cap);

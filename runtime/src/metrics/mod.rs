@@ -13,16 +13,23 @@ mod cell;
 mod desc;
 mod exposition;
 mod family;
+mod label;
+mod naming;
 pub(crate) mod own;
 mod registry;
+pub(crate) mod server;
 pub(crate) mod setup;
 mod types;
 
 pub use cell::{Exemplar, HistogramSnapshot};
 pub use desc::{DEFAULT_SECONDS_BUCKETS, MetricDesc, MetricKind};
 pub use exposition::{Format, render, render_into};
+pub use label::LabelValue;
 pub use family::{DEFAULT_SERIES_CAP, OVERFLOW_LABEL_VALUE, set_global_series_cap};
 pub use registry::{CatalogEntry, METRICS, Registration, RegistryError, catalog, check};
+pub use server::{
+    DEFAULT_ENDPOINT, DEFAULT_LISTEN, MetricsServer, scrape_response, serve, serve_configured,
+};
 pub use types::{
     Counter, CounterHandle, CounterVec, Gauge, GaugeHandle, GaugeVec, Histogram, HistogramHandle,
     HistogramTimer, HistogramVec, Metric, SeriesValue,

@@ -27,13 +27,20 @@ pub static LOGS_DROPPED: Counter = Counter::new(MetricDesc::counter(
 /// Log export calls that failed or timed out.
 pub static LOG_EXPORT_ERRORS: Counter =
     Counter::new(MetricDesc::counter("o11y_log_export_errors_total", "Log record export calls that failed"));
+/// OTLP metric pushes that failed or timed out (`metrics.otlp_enabled`).
+pub static METRIC_EXPORT_ERRORS: Counter = Counter::new(MetricDesc::counter(
+    "o11y_metric_export_errors_total",
+    "OTLP metric pushes that failed or timed out",
+));
 /// Label sets that went to a metric's overflow series.
 pub static SERIES_OVERFLOW: CounterVec<1> = CounterVec::new(
     MetricDesc::counter(
         "o11y_metric_series_overflow_total",
         "Label sets recorded in a metric's overflow series because it reached its series cap",
     )
-    .labels(&["metric"]),
+    .labels(&["metric"])
+    // One series per metric name, so bounded; under a cap, its own overflow would recurse.
+    .series_cap(usize::MAX),
 );
 /// Scrapes of the metrics endpoint that were refused, by reason.
 pub static SCRAPES_REFUSED: CounterVec<1> = CounterVec::new(
@@ -52,6 +59,7 @@ register_metric!(SPAN_EXPORT_ERRORS);
 register_metric!(LOGS_EXPORTED);
 register_metric!(LOGS_DROPPED);
 register_metric!(LOG_EXPORT_ERRORS);
+register_metric!(METRIC_EXPORT_ERRORS);
 register_metric!(SERIES_OVERFLOW);
 register_metric!(SCRAPES_REFUSED);
 register_metric!(BUILD_INFO);

@@ -141,26 +141,45 @@ pub fn check() -> Result<(), RegistryError> {
 }
 
 pub(crate) fn check_registrations(registrations: &[Registration]) -> Result<(), RegistryError> {
-    let mut by_name: HashMap<&str, &Registration> = HashMap::with_capacity(registrations.len());
+    // Every name a metric takes in either exposition format: its own, a
+    // counter's OpenMetrics family name, a histogram's sample names.
+    let mut taken: HashMap<String, &Registration> = HashMap::with_capacity(registrations.len() * 2);
     // Sorted, so the error for a given binary is always the same one.
     let mut sorted: Vec<&Registration> = registrations.iter().collect();
     sorted.sort_by_key(|r| (r.metric.desc().name, r.file, r.line));
     for registration in sorted {
         let desc = registration.metric.desc();
         desc.validate().map_err(|reason| RegistryError::Invalid { reason, site: registration.site() })?;
-        // Histograms expose `<name>_bucket`, `_sum`, `_count`: those names are taken too.
-        if let Some(first) = by_name.insert(desc.name, registration) {
-            let first_desc = first.metric.desc();
-            return Err(RegistryError::Duplicate {
-                name: desc.name.to_owned(),
-                first: describe(first_desc),
-                first_site: first.site(),
-                second: describe(desc),
-                second_site: registration.site(),
-            });
+        for name in exposed_names(desc) {
+            if let Some(first) = taken.insert(name, registration) {
+                let first_desc = first.metric.desc();
+                return Err(RegistryError::Duplicate {
+                    name: if first_desc.name == desc.name {
+                        desc.name.to_owned()
+                    } else {
+                        format!("{}` / `{}", first_desc.name, desc.name)
+                    },
+                    first: describe(first_desc),
+                    first_site: first.site(),
+                    second: describe(desc),
+                    second_site: registration.site(),
+                });
+            }
         }
     }
     Ok(())
+}
+
+fn exposed_names(desc: &MetricDesc) -> Vec<String> {
+    let name = desc.name;
+    match desc.kind {
+        MetricKind::Counter => {
+            let family = desc.family_name();
+            if family == name { vec![name.to_owned()] } else { vec![name.to_owned(), family.to_owned()] }
+        }
+        MetricKind::Gauge => vec![name.to_owned()],
+        MetricKind::Histogram => ["", "_bucket", "_sum", "_count"].iter().map(|s| format!("{name}{s}")).collect(),
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +209,29 @@ mod tests {
             Registration { metric: &A, file: "src/a.rs", line: 11 },
         ];
         assert!(matches!(check_registrations(&registrations), Err(RegistryError::Duplicate { .. })));
+    }
+
+    static JOBS_TOTAL: Counter = Counter::new(MetricDesc::counter("jobs_total", "Jobs run"));
+    static JOBS: Gauge = Gauge::new(MetricDesc::gauge("jobs", "Jobs running"));
+    static LATENCY: crate::metrics::Histogram =
+        crate::metrics::Histogram::new(MetricDesc::histogram("latency_seconds", "Latency"));
+    static LATENCY_COUNT: Gauge = Gauge::new(MetricDesc::gauge("latency_seconds_count", "Clashes"));
+
+    #[test]
+    fn names_that_collide_in_the_exposition_are_refused() {
+        // A counter's OpenMetrics family `jobs` is the gauge's name.
+        let family = [
+            Registration { metric: &JOBS_TOTAL, file: "src/a.rs", line: 1 },
+            Registration { metric: &JOBS, file: "src/b.rs", line: 2 },
+        ];
+        let error = check_registrations(&family).unwrap_err().to_string();
+        assert!(error.contains("src/a.rs:1") && error.contains("src/b.rs:2"), "{error}");
+        // A histogram exposes `<name>_count`.
+        let samples = [
+            Registration { metric: &LATENCY, file: "src/a.rs", line: 1 },
+            Registration { metric: &LATENCY_COUNT, file: "src/b.rs", line: 2 },
+        ];
+        assert!(check_registrations(&samples).is_err());
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub(super) struct SpanFieldVisitor<'a>(pub(super) &'a mut Recording);
 impl SpanFieldVisitor<'_> {
     fn special(&mut self, name: &str, value: &str) -> bool {
         match name {
-            "otel.name" => self.0.name = Cow::Owned(value.to_owned()),
+            "otel.name" => self.0.name = Some(Cow::Owned(value.to_owned())),
             "otel.kind" => {
                 if let Some(kind) = parse_kind(value) {
                     self.0.kind = kind;

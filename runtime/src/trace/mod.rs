@@ -15,6 +15,7 @@
 
 mod attributes;
 pub(crate) mod current;
+pub mod decide;
 mod sampler;
 
 use std::borrow::Cow;
@@ -45,21 +46,61 @@ pub(crate) struct SpanState {
     pub(crate) recording: Option<Box<Recording>>,
 }
 
-/// The parts of a span that only a recorded span pays for.
+/// The parts of a span that only a recorded span pays for. When the span
+/// closes, this box itself is queued for export (one pointer through the
+/// queue); the export thread turns it into a `SpanData`.
 #[derive(Debug)]
 pub(crate) struct Recording {
+    trace_id: TraceId,
+    span_id: SpanId,
     parent_span_id: SpanId,
-    name: Cow<'static, str>,
+    end: SystemTime,
+    /// Name, target (the scope) and code location: read on the export
+    /// thread, so recording a span copies nothing from them.
+    metadata: &'static tracing_core::Metadata<'static>,
+    /// Set by an `otel.name` field.
+    name: Option<Cow<'static, str>>,
     kind: SpanKind,
     start: SystemTime,
     pub(crate) attributes: Vec<KeyValue>,
     events: Vec<Event>,
     links: Vec<Link>,
     status: Status,
-    scope: &'static str,
 }
 
 impl Recording {
+    /// The exporters' form of the finished span; built on the export thread.
+    pub(crate) fn into_span_data(mut self) -> SpanData {
+        let metadata = self.metadata;
+        if let Some(file) = metadata.file() {
+            self.attributes.push(KeyValue::new("code.file.path", file));
+        }
+        if let Some(line) = metadata.line() {
+            self.attributes.push(KeyValue::new("code.line.number", i64::from(line)));
+        }
+        SpanData {
+            span_context: SpanContext::new(
+                self.trace_id,
+                self.span_id,
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: self.parent_span_id,
+            parent_span_is_remote: false,
+            span_kind: self.kind,
+            name: self.name.unwrap_or(Cow::Borrowed(metadata.name())),
+            start_time: self.start,
+            end_time: self.end,
+            attributes: self.attributes,
+            dropped_attributes_count: 0,
+            events: span_events(self.events),
+            links: span_links(self.links),
+            status: self.status,
+            instrumentation_scope: InstrumentationScope::builder(metadata.target()).build(),
+        }
+    }
+
     /// Sets an attribute, replacing an earlier one of the same key.
     pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
         match self
@@ -76,7 +117,7 @@ impl Recording {
 /// The span layer; see the module documentation.
 #[derive(Debug)]
 pub struct SpanLayer {
-    sampler: Sampler,
+    pub(crate) sampler: Sampler,
     queue: ExportQueue,
 }
 
@@ -110,46 +151,46 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        let parent = span.parent().and_then(|parent| {
-            let extensions = parent.extensions();
-            extensions
-                .get::<SpanState>()
-                .map(|p| (p.trace_id, p.span_id, p.sampled))
-        });
-        let (trace_id, parent_span_id, parent_sampled) = match parent {
-            Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
-            None => (sampler::new_trace_id(), SpanId::INVALID, None),
-        };
-        let sampled = self.sampler.should_sample(trace_id, parent_sampled);
-        let recording = (sampled && self.queue.wants_spans()).then(|| {
-            let metadata = attrs.metadata();
-            let mut recording = Box::new(Recording {
+        // o11y's own instrumentation decided (and read the parent) before
+        // creating the span; for any other span, decide here.
+        let decision = decide::take_preset().unwrap_or_else(|| {
+            let parent = span.parent().and_then(|parent| {
+                let extensions = parent.extensions();
+                extensions.get::<SpanState>().map(|p| (p.trace_id, p.span_id, p.sampled))
+            });
+            let (trace_id, parent_span_id, parent_sampled) = match parent {
+                Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
+                None => (sampler::new_trace_id(), SpanId::INVALID, None),
+            };
+            decide::Decision {
+                trace_id,
+                span_id: sampler::new_span_id(),
                 parent_span_id,
-                name: Cow::Borrowed(metadata.name()),
+                sampled: self.sampler.should_sample(trace_id, parent_sampled),
+            }
+        });
+        let decide::Decision { trace_id, span_id, parent_span_id, sampled } = decision;
+        let recording = (sampled && self.queue.wants_spans()).then(|| {
+            let mut recording = Box::new(Recording {
+                trace_id,
+                span_id,
+                parent_span_id,
+                end: SystemTime::UNIX_EPOCH,
+                metadata: attrs.metadata(),
+                name: None,
                 kind: SpanKind::Internal,
                 start: SystemTime::now(),
-                attributes: Vec::with_capacity(attrs.fields().len() + 2),
+                attributes: Vec::new(),
                 events: Vec::new(),
                 links: Vec::new(),
                 status: Status::Unset,
-                scope: metadata.target(),
             });
-            if let Some(file) = metadata.file() {
-                recording
-                    .attributes
-                    .push(KeyValue::new("code.file.path", file));
-            }
-            if let Some(line) = metadata.line() {
-                recording
-                    .attributes
-                    .push(KeyValue::new("code.line.number", i64::from(line)));
-            }
             attrs.record(&mut attributes::SpanFieldVisitor(&mut recording));
             recording
         });
         let state = SpanState {
             trace_id,
-            span_id: sampler::new_span_id(),
+            span_id,
             sampled,
             recording,
         };
@@ -224,31 +265,10 @@ where
         let Some(state) = span.extensions_mut().remove::<SpanState>() else {
             return;
         };
-        let Some(recording) = state.recording else {
-            return;
-        };
-        let recording = *recording;
-        let span_data = SpanData {
-            span_context: Self::span_context(&SpanState {
-                trace_id: state.trace_id,
-                span_id: state.span_id,
-                sampled: true,
-                recording: None,
-            }),
-            parent_span_id: recording.parent_span_id,
-            parent_span_is_remote: false,
-            span_kind: recording.kind,
-            name: recording.name,
-            start_time: recording.start,
-            end_time: SystemTime::now(),
-            attributes: recording.attributes,
-            dropped_attributes_count: 0,
-            events: span_events(recording.events),
-            links: span_links(recording.links),
-            status: recording.status,
-            instrumentation_scope: InstrumentationScope::builder(recording.scope).build(),
-        };
-        self.queue.push_span(span_data);
+        if let Some(mut recording) = state.recording {
+            recording.end = SystemTime::now();
+            self.queue.push_span(recording);
+        }
     }
 }
 
@@ -262,4 +282,23 @@ fn span_links(links: Vec<Link>) -> SpanLinks {
     let mut span_links = SpanLinks::default();
     span_links.links = links;
     span_links
+}
+
+/// Marks a span as failed: status error and an `error.type` attribute (and
+/// `error.message` when given). A no-op for a span that is not recorded.
+pub fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>) {
+    span.with_subscriber(|(id, dispatch)| {
+        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else { return };
+        let Some(span) = registry.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(recording) = extensions.get_mut::<SpanState>().and_then(|s| s.recording.as_mut()) {
+            recording.set_attribute(KeyValue::new("error.type", error_type.to_owned()));
+            // A message set earlier (an `error!` event inside, `err`) is kept.
+            match (message, &recording.status) {
+                (Some(message), _) => recording.status = Status::error(message),
+                (None, Status::Error { .. }) => {}
+                (None, _) => recording.status = Status::error(error_type.to_owned()),
+            }
+        }
+    });
 }

@@ -1,0 +1,210 @@
+//! What `#[observe]` costs per call, beside the standard stack, in one
+//! criterion run (group `observe`). Every case calls the same trivial
+//! `#[inline(never)]` body.
+//!
+//! ```text
+//! cargo bench --bench overhead
+//! bash scripts/bench-overhead.sh   # the same, then the ratios against the bars
+//! ```
+//!
+//! The o11y cases install o11y's layer in a scoped dispatcher (not a global
+//! one) so that each case gets its own configuration; spans that are
+//! recorded go through the real pipeline into an in-process sink exporter.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter};
+use tracing::Dispatch;
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Counts what it is given and keeps nothing: the cost measured is the
+/// pipeline's, not a network's.
+#[derive(Debug, Clone, Default)]
+struct Sink(Arc<AtomicU64>);
+
+impl SpanExporter for Sink {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+struct DiscardReporter;
+
+impl fastrace::collector::Reporter for DiscardReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        black_box(spans);
+    }
+}
+
+#[inline(never)]
+fn work(x: u64) -> u64 {
+    black_box(x).wrapping_mul(31)
+}
+
+#[o11y::observe]
+fn observed(x: u64) -> u64 {
+    work(x)
+}
+
+#[o11y::observe]
+async fn observed_async(x: u64) -> u64 {
+    work(x)
+}
+
+#[tracing::instrument(skip_all)]
+fn instrumented(x: u64) -> u64 {
+    work(x)
+}
+
+#[fastrace::trace]
+fn traced(x: u64) -> u64 {
+    work(x)
+}
+
+/// Polls a future that completes at once (the async case has no I/O).
+fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("the benchmarked future never waits"),
+    }
+}
+
+/// o11y's layers in a dispatcher of their own, configured like `prod` but
+/// with the given tracing switch and sample rate.
+fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y::Guard) {
+    let config = o11y::Config::builder()
+        .env_vars(Vec::<(String, String)>::new())
+        .no_config_file()
+        .profile(o11y::config::Profile::Prod)
+        .log_file_enabled(false)
+        .tracing_enabled(tracing_enabled)
+        .sample_rate(sample_rate)
+        .build()
+        .expect("valid config");
+    let (layer, guard) =
+        o11y::Setup::new(config).with_span_exporter(Sink::default()).into_layer().expect("o11y layer");
+    (Dispatch::new(tracing_subscriber::registry().with(layer)), guard)
+}
+
+fn otel_dispatch(sampler: Sampler) -> (Dispatch, SdkTracerProvider) {
+    let provider = SdkTracerProvider::builder().with_sampler(sampler).with_batch_exporter(Sink::default()).build();
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
+    (Dispatch::new(tracing_subscriber::registry().with(layer)), provider)
+}
+
+/// The work a metrics-only call cannot avoid: the clock at both ends, and
+/// a cached counter and histogram of prometheus-client.
+struct Floor {
+    counter: prometheus_client::metrics::counter::Counter,
+    histogram: prometheus_client::metrics::histogram::Histogram,
+}
+
+impl Floor {
+    fn new() -> Self {
+        let buckets = o11y::metrics::DEFAULT_SECONDS_BUCKETS.iter().copied();
+        Floor {
+            counter: Default::default(),
+            histogram: prometheus_client::metrics::histogram::Histogram::new(buckets),
+        }
+    }
+
+    #[inline(never)]
+    fn call(&self, x: u64) -> u64 {
+        let start = Instant::now();
+        let result = work(x);
+        let elapsed = Instant::now().duration_since(start);
+        self.counter.inc();
+        self.histogram.observe(elapsed.as_secs_f64());
+        result
+    }
+}
+
+/// `threads` threads call `f` `iters` times each, at once; the time is the
+/// slowest thread's, so the figure is the per-call cost under contention.
+fn contended(threads: usize, iters: u64, dispatch: &Dispatch, f: fn(u64) -> u64) -> Duration {
+    let barrier = Arc::new(std::sync::Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let barrier = barrier.clone();
+            let dispatch = dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        black_box(f(black_box(i)));
+                    }
+                    start.elapsed()
+                })
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().expect("bench thread")).max().unwrap_or_default()
+}
+
+fn observe(c: &mut Criterion) {
+    let mut group = c.benchmark_group("observe");
+
+    group.bench_function("bare", |b| b.iter(|| work(black_box(7))));
+
+    // Before any o11y layer exists: the flags word is 0.
+    group.bench_function("observe_off", |b| b.iter(|| observed(black_box(7))));
+
+    let (dispatch, _guard) = o11y_dispatch(false, 0.0);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("observe_metrics_only", |b| b.iter(|| observed(black_box(7))));
+    });
+    group.bench_function("observe_metrics_only_2_threads", |b| {
+        b.iter_custom(|iters| contended(2, iters, &dispatch, observed))
+    });
+    drop((dispatch, _guard));
+
+    let (dispatch, _guard) = o11y_dispatch(true, 0.0);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("observe_sampled_out", |b| b.iter(|| observed(black_box(7))));
+    });
+    drop((dispatch, _guard));
+
+    let (dispatch, _guard) = o11y_dispatch(true, 1.0);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("observe_recorded", |b| b.iter(|| observed(black_box(7))));
+        group.bench_function("observe_recorded_async", |b| b.iter(|| run_ready(observed_async(black_box(7)))));
+    });
+    drop((dispatch, _guard));
+
+    let (dispatch, _provider) = otel_dispatch(Sampler::AlwaysOff);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("instrument_otel_off", |b| b.iter(|| instrumented(black_box(7))));
+    });
+    let (dispatch, _provider) = otel_dispatch(Sampler::AlwaysOn);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("instrument_otel_recorded", |b| b.iter(|| instrumented(black_box(7))));
+    });
+
+    fastrace::set_reporter(DiscardReporter, fastrace::collector::Config::default());
+    let root = fastrace::Span::root("bench", fastrace::collector::SpanContext::random());
+    {
+        let _parent = root.set_local_parent();
+        group.bench_function("fastrace_recorded", |b| b.iter(|| traced(black_box(7))));
+    }
+    drop(root);
+    fastrace::flush();
+
+    let floor = Floor::new();
+    group.bench_function("metrics_floor", |b| b.iter(|| floor.call(black_box(7))));
+    group.finish();
+}
+
+criterion_group!(benches, observe);
+criterion_main!(benches);

@@ -1,0 +1,247 @@
+//! Code generation for `#[metric]`: the static, its link-time registration,
+//! and for labelled metrics a wrapper type whose `labels(..)` method has one
+//! parameter per label name, so a wrong number of labels is a compile error
+//! at the call site.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, ExprUnary, Lit, Type, UnOp};
+
+use super::args::{Declaration, Kind, MetricArgs};
+use super::naming;
+use crate::common::krate;
+
+/// Checks everything that can be checked at compile time, then expands.
+/// Every problem is reported, each at its token; with any, the static is
+/// still declared (unregistered, see [`fallback`]) so that its uses do not
+/// add errors of their own.
+pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStream {
+    let mut errors = args.errors.clone();
+    let mut push = |error: syn::Error| match &mut errors {
+        Some(all) => all.combine(error),
+        None => errors = Some(error),
+    };
+    let (kind_ident, kind) = &args.kind;
+    if let Err(error) = check_type(*kind, &declaration.ty) {
+        push(error);
+    }
+    let name = metric_name(args, declaration);
+    match &args.help {
+        Some((_, help)) => {
+            if let Err(e) = naming::validate_help(&name, &help.value()) {
+                push(syn::Error::new_spanned(help, e));
+            }
+        }
+        None => push(syn::Error::new_spanned(
+            kind_ident,
+            "a metric needs `help = \"...\"`: one line saying what it measures (the `# HELP` line)",
+        )),
+    }
+
+    // A name taken from the static is reported at the static's name.
+    let name_token = args.name.as_ref().map_or_else(|| declaration.ident.to_token_stream(), |(_, lit)| quote!(#lit));
+    let unit = args.unit.as_ref().map(|(_, unit)| unit.value());
+    let naming_kind = match kind {
+        Kind::Counter => naming::Kind::Counter,
+        Kind::Gauge => naming::Kind::Gauge,
+        Kind::Histogram => naming::Kind::Histogram,
+    };
+    if let Err(e) = naming::validate_name(naming_kind, &name, unit.as_deref()) {
+        let hint = if args.name.is_none() {
+            " (the name comes from the static's name; set `name = \"...\"` to choose another)"
+        } else {
+            ""
+        };
+        push(syn::Error::new_spanned(&name_token, format!("{e}{hint}")));
+    }
+
+    let labels: Vec<&syn::Ident> = args.labels.as_ref().map(|(_, l)| l.iter().collect()).unwrap_or_default();
+    let label_names: Vec<String> = labels.iter().map(ToString::to_string).collect();
+    for (i, label) in labels.iter().enumerate() {
+        if let Err(e) = naming::validate_label(&name, &label_names[i]) {
+            push(syn::Error::new_spanned(label, e));
+        } else if label_names[..i].contains(&label_names[i]) {
+            push(syn::Error::new_spanned(label, format!("label `{label}` is given twice")));
+        }
+    }
+    if let Some((key, labels)) = &args.labels
+        && labels.is_empty()
+    {
+        push(syn::Error::new_spanned(key, "`labels()` is empty: remove it for a metric without labels"));
+    }
+
+    let buckets = match (&args.buckets, kind) {
+        (Some((key, _)), Kind::Counter | Kind::Gauge) => {
+            push(syn::Error::new_spanned(key, format!("`buckets` is for histograms, not a {}", kind.as_str())));
+            None
+        }
+        (Some((_, array)), Kind::Histogram) => bucket_values(array, &name).map_err(&mut push).ok(),
+        (None, _) => None,
+    };
+    let series_cap = match &args.series_cap {
+        Some((_, cap)) => match cap.base10_parse::<usize>() {
+            Ok(0) => {
+                push(syn::Error::new_spanned(cap, "`series_cap` must be at least 1"));
+                None
+            }
+            Ok(_) if labels.is_empty() => {
+                push(syn::Error::new_spanned(cap, "`series_cap` limits label sets: this metric has no labels"));
+                None
+            }
+            Ok(value) => Some(value),
+            Err(error) => {
+                push(error);
+                None
+            }
+        },
+        None => None,
+    };
+
+    let krate = krate(&args.krate);
+    if let Some(errors) = errors {
+        let errors = errors.to_compile_error();
+        let fallback = fallback(*kind, &labels, declaration, &krate);
+        return quote!(#errors #fallback);
+    }
+    let help = args.help.as_ref().map(|(_, help)| help.value()).unwrap_or_default();
+    let constructor = format_ident!("{}", kind.as_str());
+    let mut desc = quote!(#krate::metrics::MetricDesc::#constructor(#name, #help));
+    if let Some(unit) = &unit {
+        desc = quote!(#desc.unit(#unit));
+    }
+    if !labels.is_empty() {
+        desc = quote!(#desc.labels(&[#(#label_names),*]));
+    }
+    if let Some(buckets) = &buckets {
+        desc = quote!(#desc.buckets(&[#(#buckets),*]));
+    }
+    if let Some(cap) = series_cap {
+        desc = quote!(#desc.series_cap(#cap));
+    }
+    declare(declaration, *kind, &labels, desc, &krate, !cfg!(feature = "off"))
+}
+
+/// The static of a declaration that has errors: same type and `labels(..)`
+/// as it would have, not registered, so only the errors are reported.
+pub(crate) fn fallback(kind: Kind, labels: &[&syn::Ident], declaration: &Declaration, krate: &TokenStream) -> TokenStream {
+    let constructor = format_ident!("{}", kind.as_str());
+    let label_names: Vec<String> = labels.iter().map(ToString::to_string).collect();
+    let mut desc = quote!(#krate::metrics::MetricDesc::#constructor("", ""));
+    if !labels.is_empty() {
+        desc = quote!(#desc.labels(&[#(#label_names),*]));
+    }
+    declare(declaration, kind, labels, desc, krate, false)
+}
+
+/// The declared type must be the runtime type of the kind (`o11y::Counter`
+/// for `counter`), whatever path leads to it.
+fn check_type(kind: Kind, ty: &Type) -> syn::Result<()> {
+    let last = match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    if last.as_deref() == Some(kind.type_name()) {
+        return Ok(());
+    }
+    Err(syn::Error::new_spanned(
+        ty,
+        format!("a {} is declared as `o11y::{}` (labels go in `labels(...)`, not in the type)", kind.as_str(), kind.type_name()),
+    ))
+}
+
+/// `name = "..."`, or the static's name in snake case, with `_total` added to counters.
+fn metric_name(args: &MetricArgs, declaration: &Declaration) -> String {
+    if let Some((_, name)) = &args.name {
+        return name.value();
+    }
+    let name = declaration.ident.to_string().to_lowercase();
+    if args.kind.1 == Kind::Counter && !name.ends_with("_total") { format!("{name}_total") } else { name }
+}
+
+fn bucket_values(array: &syn::ExprArray, name: &str) -> syn::Result<Vec<f64>> {
+    let mut values = Vec::with_capacity(array.elems.len());
+    for element in &array.elems {
+        values.push(number(element)?);
+    }
+    naming::validate_buckets(name, &values).map_err(|e| syn::Error::new_spanned(array, e))?;
+    Ok(values)
+}
+
+fn number(expr: &Expr) -> syn::Result<f64> {
+    let (negative, literal) = match expr {
+        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => (true, &**expr),
+        other => (false, other),
+    };
+    let value = match literal {
+        Expr::Lit(ExprLit { lit: Lit::Float(float), .. }) => float.base10_parse::<f64>()?,
+        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => int.base10_parse::<f64>()?,
+        other => return Err(syn::Error::new_spanned(other, "a bucket bound is a number literal")),
+    };
+    Ok(if negative { -value } else { value })
+}
+
+fn declare(
+    declaration: &Declaration,
+    kind: Kind,
+    labels: &[&syn::Ident],
+    desc: TokenStream,
+    krate: &TokenStream,
+    register: bool,
+) -> TokenStream {
+    let Declaration { attrs, vis, static_token, ident, ty } = declaration;
+    let register = if register { quote!(#krate::register_metric!(#ident);) } else { TokenStream::new() };
+    if labels.is_empty() {
+        let runtime_type = format_ident!("{}", kind.type_name());
+        return quote_spanned! {ty.span()=>
+            #(#attrs)*
+            #vis #static_token #ident: #krate::metrics::#runtime_type = #krate::metrics::#runtime_type::new(#desc);
+            #register
+        };
+    }
+    let arity = labels.len();
+    let (vec_type, handle) = match kind {
+        Kind::Counter => (format_ident!("CounterVec"), format_ident!("CounterHandle")),
+        Kind::Gauge => (format_ident!("GaugeVec"), format_ident!("GaugeHandle")),
+        Kind::Histogram => (format_ident!("HistogramVec"), format_ident!("HistogramHandle")),
+    };
+    // The wrapper type is named as the static (types and values do not
+    // clash), so that errors at a call of `labels(..)` read `PAYMENTS::labels`.
+    let wrapper = ident;
+    let doc = format!(
+        "The series of `{ident}` with these label values, created on first use. Keep the handle: \
+         recording through it is one atomic operation."
+    );
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #wrapper {
+            series: #krate::metrics::#vec_type<#arity>,
+        }
+
+        impl #wrapper {
+            #[doc = #doc]
+            #vis fn labels(&self, #(#labels: impl #krate::metrics::LabelValue),*) -> #krate::metrics::#handle {
+                self.series.labels([#(&*#labels.label_value()),*])
+            }
+
+            /// How many label sets this metric keeps.
+            #vis fn series_count(&self) -> usize {
+                self.series.series_count()
+            }
+        }
+
+        impl #krate::metrics::Metric for #wrapper {
+            fn desc(&self) -> &#krate::metrics::MetricDesc {
+                #krate::metrics::Metric::desc(&self.series)
+            }
+            fn visit(&self, f: &mut dyn FnMut(&[&str], #krate::metrics::SeriesValue<'_>)) {
+                #krate::metrics::Metric::visit(&self.series, f)
+            }
+        }
+
+        #(#attrs)*
+        #vis #static_token #ident: #wrapper = #wrapper { series: #krate::metrics::#vec_type::new(#desc) };
+        #register
+    }
+}

@@ -1,0 +1,440 @@
+//! Code generation for one observed function: a call-site `static`, a
+//! [`CallGuard`](../../o11y_runtime/observe/struct.CallGuard.html) that
+//! records the call when dropped, the span (created only when it will be
+//! recorded), and the body run inside it. Generated code stays thin: the
+//! logic is in `o11y::__private`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Block, Expr, FnArg, Ident, Pat, ReturnType, Signature, Stmt, Type};
+
+use super::args::{ArgsSelection, Field, ObserveArgs, Sigil, SkipSelection, field_name};
+use crate::common::{Level, krate};
+
+/// Where the function lives, as far as names go.
+pub(crate) struct Names {
+    /// `function` label: `get_order`, or `OrderRepo::get` for methods of an observed impl.
+    pub(crate) function: String,
+    /// The type of an observed impl block, which names the span `Type::method`.
+    pub(crate) self_type: Option<String>,
+}
+
+/// The parameters a function binds, for `args(...)` and `skip(...)`.
+pub(crate) fn param_names(sig: &Signature) -> Vec<Ident> {
+    let mut names = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => names.push(Ident::new("self", receiver.self_token.span)),
+            FnArg::Typed(typed) => collect_bindings(&typed.pat, &mut names),
+        }
+    }
+    names
+}
+
+fn collect_bindings(pat: &Pat, names: &mut Vec<Ident>) {
+    match pat {
+        Pat::Ident(ident) => names.push(ident.ident.clone()),
+        Pat::Tuple(tuple) => tuple.elems.iter().for_each(|p| collect_bindings(p, names)),
+        Pat::TupleStruct(tuple) => tuple.elems.iter().for_each(|p| collect_bindings(p, names)),
+        Pat::Struct(s) => s.fields.iter().for_each(|f| collect_bindings(&f.pat, names)),
+        Pat::Reference(r) => collect_bindings(&r.pat, names),
+        Pat::Type(t) => collect_bindings(&t.pat, names),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| collect_bindings(p, names)),
+        _ => {}
+    }
+}
+
+/// Rejects what cannot be observed, with the reason, at the offending token.
+pub(crate) fn check_signature(sig: &Signature) -> syn::Result<()> {
+    if let Some(constness) = &sig.constness {
+        return Err(syn::Error::new_spanned(
+            constness,
+            "#[observe] cannot instrument a `const fn`: a const call may run at compile time, \
+             where there is no clock, span or metric; remove `const` or the attribute",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        return Err(syn::Error::new_spanned(variadic, "#[observe] cannot instrument a variadic function"));
+    }
+    Ok(())
+}
+
+/// The new body of an observed function.
+pub(crate) fn body(args: &ObserveArgs, sig: &Signature, block: &Block, names: &Names) -> TokenStream {
+    let krate = krate(&args.krate.as_ref().map(|(_, path)| path.clone()));
+    let site = site_static(args, names, &krate);
+    let make_span = span_expr(args, sig, names, &krate);
+    let imports = quote!(#[allow(unused_imports)] use #krate::__private::{IsResult as _, NotResult as _};);
+
+    if returns_never(&sig.output) {
+        let never = |key: &Ident| {
+            syn::Error::new_spanned(key, format!("`{key}` has nothing to log: the function never returns (`-> !`)"))
+                .to_compile_error()
+        };
+        let misused: TokenStream = [&args.err, &args.ret].into_iter().flatten().map(|(key, _)| never(key)).collect();
+        if !misused.is_empty() {
+            return quote!({ #misused loop {} });
+        }
+    }
+    if sig.asyncness.is_some() && returns_never(&sig.output) {
+        // `async fn .. -> !`: the future never completes, so there is no
+        // outcome to record but a panic or a drop, which the guard records.
+        let future = quote!(async move #block);
+        return quote! {{
+            #site
+            let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
+            match &__o11y_guard {
+                ::core::option::Option::Some(guard) => {
+                    #krate::__private::Instrument::instrument(#future, guard.span_handle()).await
+                }
+                ::core::option::Option::None => #future.await,
+            }
+        }};
+    }
+    if sig.asyncness.is_some() {
+        let inner = with_fake_return(block, &sig.output);
+        let instrumented = async_body(args, names, &krate, &make_span, quote!(async move #inner));
+        return quote!({ #imports #site #instrumented });
+    }
+    if let Some(async_block) = async_trait_future(block) {
+        // `#[async_trait]` ran first: the work is in the boxed `async move`.
+        let instrumented = async_body(args, names, &krate, &make_span, quote!(#async_block));
+        let boxed = quote!(::std::boxed::Box::pin(async move { #imports #site #instrumented }));
+        return quote!({ #boxed });
+    }
+    let inner = with_fake_return(block, &sig.output);
+    let inner = if sig.unsafety.is_some() {
+        // The body of an `unsafe fn` may use unsafe operations directly
+        // (before edition 2024); the closure it now runs in must allow them too.
+        quote!({ #[allow(unused_unsafe)] unsafe #inner })
+    } else {
+        quote!(#inner)
+    };
+    if returns_never(&sig.output) {
+        // `-> !`: no return to record (a panic is, by the guard's drop); the
+        // closure says `-> !` because nothing else tells its type.
+        let inner = if sig.unsafety.is_some() { quote!({ #[allow(unused_unsafe)] unsafe #block }) } else { quote!(#block) };
+        return quote_spanned! {block.span()=>
+            {
+                #site
+                let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
+                let __o11y_entered = __o11y_guard.as_ref().and_then(#krate::__private::CallGuard::enter);
+                #[allow(clippy::redundant_closure_call)]
+                (move || -> ! #inner)()
+            }
+        };
+    }
+    let events = result_events(args, &krate, &quote!(__o11y_result), &names.function);
+    quote_spanned! {block.span()=>
+        {
+            #imports
+            #site
+            let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
+            let __o11y_entered = __o11y_guard.as_ref().and_then(#krate::__private::CallGuard::enter);
+            #[allow(clippy::redundant_closure_call, clippy::let_unit_value)]
+            let __o11y_result = (move || #inner)();
+            #events
+            drop(__o11y_entered);
+            #krate::__private::CallGuard::finish(__o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
+            __o11y_result
+        }
+    }
+}
+
+fn async_body(
+    args: &ObserveArgs,
+    names: &Names,
+    krate: &TokenStream,
+    make_span: &TokenStream,
+    future: TokenStream,
+) -> TokenStream {
+    let events = result_events(args, krate, &quote!(__o11y_inner), &names.function);
+    quote! {
+        let __o11y_guard = #krate::__private::CallGuard::start_async(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
+        let __o11y_future = async move {
+            let __o11y_inner = #future.await;
+            #events
+            __o11y_inner
+        };
+        let __o11y_result = match &__o11y_guard {
+            ::core::option::Option::Some(guard) => {
+                guard.run(#krate::__private::Instrument::instrument(__o11y_future, guard.span_handle())).await
+            }
+            ::core::option::Option::None => __o11y_future.await,
+        };
+        #krate::__private::CallGuard::finish(__o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
+        __o11y_result
+    }
+}
+
+/// The call-site `static`.
+fn site_static(args: &ObserveArgs, names: &Names, krate: &TokenStream) -> TokenStream {
+    let function = &names.function;
+    let metrics = args.metrics_enabled();
+    let span = args.span_enabled();
+    let concurrency = args.concurrency.is_some();
+    let span_for_logs = args.fields.as_ref().is_some_and(|(_, f)| !f.is_empty()) || args.args.is_some();
+    quote! {
+        static __O11Y_SITE: #krate::__private::FnSite = #krate::__private::FnSite::new(
+            #function,
+            ::core::module_path!(),
+            #krate::__private::SiteOptions {
+                metrics: #metrics,
+                concurrency: #concurrency,
+                span_for_logs: #span_for_logs,
+                span: #span,
+            },
+        );
+    }
+}
+
+/// `tracing::span!(...)` for the function, with its fields and arguments.
+fn span_expr(args: &ObserveArgs, sig: &Signature, names: &Names, krate: &TokenStream) -> TokenStream {
+    let level = args.level.as_ref().map_or(Level::Info, |(_, level)| *level).tokens(krate);
+    let name = match (&args.name, &names.self_type) {
+        (Some((_, name)), _) => quote!(#name),
+        (None, Some(self_type)) => {
+            let name = format!("{self_type}::{}", sig.ident);
+            quote!(#name)
+        }
+        (None, None) => {
+            let ident = sig.ident.to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+        }
+    };
+    let mut fields = Vec::new();
+    if let Some((_, list)) = &args.fields {
+        for field in list {
+            let field_name = field_name(field);
+            let value = field_value(field, krate);
+            fields.push(quote!(#field_name = #value));
+        }
+    }
+    if let Some((_, selection)) = &args.args {
+        let skipped: Vec<Ident> = match &args.skip {
+            Some((_, SkipSelection::Params(names))) => names.clone(),
+            _ => Vec::new(),
+        };
+        for (param, ty) in typed_params(sig) {
+            let wanted = match selection {
+                ArgsSelection::All => param != "self" && !skipped.contains(&param),
+                ArgsSelection::Listed(listed) => listed.contains(&param),
+            };
+            if wanted {
+                fields.push(arg_field(&param, ty, krate));
+            }
+        }
+    }
+    quote! {
+        #krate::__private::tracing::span!(target: ::core::module_path!(), #level, #name #(, #fields)*)
+    }
+}
+
+fn typed_params(sig: &Signature) -> Vec<(Ident, Option<&Type>)> {
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => params.push((Ident::new("self", receiver.self_token.span), None)),
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(ident) => params.push((ident.ident.clone(), Some(&*typed.ty))),
+                pat => {
+                    let mut names = Vec::new();
+                    collect_bindings(pat, &mut names);
+                    params.extend(names.into_iter().map(|name| (name, None)));
+                }
+            },
+        }
+    }
+    params
+}
+
+/// A field's value, wrapped here rather than by `tracing`'s `%` / `?`
+/// sigils and spanned at the user's expression: a value that is not
+/// `Display` / `Debug` / a `tracing` value is then reported at that
+/// expression, not at the whole attribute (where errors inside `tracing`'s
+/// macros land).
+fn field_value(field: &Field, krate: &TokenStream) -> TokenStream {
+    let value = &field.value;
+    let span = value.span();
+    match &field.sigil {
+        Sigil::Value => {
+            quote_spanned!(span=> (&(#value) as &dyn #krate::__private::tracing::Value))
+        }
+        Sigil::Display => quote_spanned!(span=> #krate::__private::tracing::field::display(&(#value))),
+        Sigil::Debug => quote_spanned!(span=> #krate::__private::tracing::field::debug(&(#value))),
+    }
+}
+
+/// Numbers and booleans are recorded as such, text with `Display`, the rest
+/// with `Debug` (a parameter that is not `Debug` is reported at itself).
+fn arg_field(param: &Ident, ty: Option<&Type>, krate: &TokenStream) -> TokenStream {
+    let key = if param == "self" { format_ident!("self_") } else { param.clone() };
+    let as_text = |t: &Type| quote!(#t).to_string().replace(' ', "");
+    let span = param.span();
+    match ty.map(as_text).as_deref() {
+        Some(
+            "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize" | "f32" | "f64"
+            | "bool",
+        ) => quote!(#key = #param),
+        Some("&str" | "String" | "&String" | "char") => {
+            quote_spanned!(span=> #key = #krate::__private::tracing::field::display(&#param))
+        }
+        _ => quote_spanned!(span=> #key = #krate::__private::tracing::field::debug(&#param)),
+    }
+}
+
+/// `err` and `ret` events, emitted inside the span.
+fn result_events(args: &ObserveArgs, krate: &TokenStream, result: &TokenStream, function: &str) -> TokenStream {
+    let failed = format!("{function} failed");
+    let returned = format!("{function} returned");
+    let mut events = TokenStream::new();
+    if let Some((key, level)) = &args.err {
+        let level = level.unwrap_or(Level::Error).tokens(krate);
+        // A trait of its own, in a block of its own (no user code in it, so
+        // its name shadows nothing), so that a function that does not
+        // return a `Result` with a `Display` error gets an error that says
+        // so, at `err`, instead of a type mismatch.
+        events.extend(quote_spanned! {key.span()=>
+            {
+                #[diagnostic::on_unimplemented(
+                    message = "`#[observe(err)]` logs the error of a returned `Result`, with `Display`: the function returns `{Self}`",
+                    label = "`err` needs a `Result<_, E>` return type with `E: Display`",
+                    note = "an `Err` is detected and counted without `err`: it only adds the log line"
+                )]
+                trait ObservedResult {
+                    fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)>;
+                }
+                impl<T, E: ::core::fmt::Display> ObservedResult for ::core::result::Result<T, E> {
+                    #[inline]
+                    fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)> {
+                        match self {
+                            ::core::result::Result::Err(error) => ::core::option::Option::Some(error),
+                            ::core::result::Result::Ok(_) => ::core::option::Option::None,
+                        }
+                    }
+                }
+                if let ::core::option::Option::Some(error) = ObservedResult::logged_error(&#result) {
+                    #krate::__private::tracing::event!(target: ::core::module_path!(), #level, error = %error, #failed);
+                }
+            }
+        });
+    }
+    if let Some((key, level)) = &args.ret {
+        let level = level.unwrap_or(Level::Info).tokens(krate);
+        let value = quote_spanned!(key.span()=> #krate::__private::tracing::field::debug(&#result));
+        events.extend(quote_spanned! {key.span()=>
+            #krate::__private::tracing::event!(target: ::core::module_path!(), #level, r#return = #value, #returned);
+        });
+    }
+    events
+}
+
+/// Whether the function returns a `Result`, as far as its signature says:
+/// a type named `Result` or `...Result` (`io::Result`, `anyhow::Result`),
+/// also inside the `Pin<Box<dyn Future<Output = ..>>>` of `#[async_trait]`.
+/// Decides which methods an impl block's `err` applies to.
+pub(crate) fn returns_result(sig: &Signature, block: &Block) -> bool {
+    let ReturnType::Type(_, ty) = &sig.output else { return false };
+    if async_trait_future(block).is_some() {
+        return future_output(ty).is_some_and(is_result_type);
+    }
+    is_result_type(ty)
+}
+
+fn is_result_type(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) => path.path.segments.last().is_some_and(|s| s.ident.to_string().ends_with("Result")),
+        Type::Paren(inner) => is_result_type(&inner.elem),
+        Type::Group(inner) => is_result_type(&inner.elem),
+        _ => false,
+    }
+}
+
+/// `X` in `Pin<Box<dyn Future<Output = X> + Send + '_>>`.
+fn future_output(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Path(path) => {
+            let last = path.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(generics) = &last.arguments else { return None };
+            generics.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Type(inner) => future_output(inner),
+                syn::GenericArgument::AssocType(binding) if binding.ident == "Output" => Some(&binding.ty),
+                _ => None,
+            })
+        }
+        Type::TraitObject(object) => object.bounds.iter().find_map(|bound| match bound {
+            syn::TypeParamBound::Trait(bound) => {
+                let last = bound.path.segments.last()?;
+                let syn::PathArguments::AngleBracketed(generics) = &last.arguments else { return None };
+                generics.args.iter().find_map(|arg| match arg {
+                    syn::GenericArgument::AssocType(binding) if binding.ident == "Output" => Some(&binding.ty),
+                    _ => None,
+                })
+            }
+            _ => None,
+        }),
+        Type::Paren(inner) => future_output(&inner.elem),
+        Type::Group(inner) => future_output(&inner.elem),
+        _ => None,
+    }
+}
+
+/// `-> !`: a type that cannot be written in a `let` on stable Rust.
+fn returns_never(output: &ReturnType) -> bool {
+    matches!(output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)))
+}
+
+/// The body with an unreachable `return` of the declared type first, so
+/// `?` and `return` inside infer that type (`impl Trait` parts as `_`), as
+/// tracing-attributes does.
+fn with_fake_return(block: &Block, output: &ReturnType) -> TokenStream {
+    let (return_type, span) = match output {
+        ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            EraseImplTrait.visit_type_mut(&mut ty);
+            (quote!(#ty), ty.span())
+        }
+        ReturnType::Default => (quote!(()), Span::call_site()),
+    };
+    let fake = quote_spanned! {span=>
+        #[allow(
+            unknown_lints, unreachable_code, clippy::diverging_sub_expression,
+            clippy::empty_loop, clippy::let_unit_value, clippy::let_with_type_underscore,
+            clippy::needless_return, clippy::unreachable
+        )]
+        if false {
+            let __o11y_fake_return: #return_type = loop {};
+            return __o11y_fake_return;
+        }
+    };
+    let stmts = &block.stmts;
+    quote!({ #fake #(#stmts)* })
+}
+
+struct EraseImplTrait;
+
+impl VisitMut for EraseImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(impl_trait) = ty {
+            *ty = Type::Infer(syn::TypeInfer { underscore_token: syn::Token![_](impl_trait.impl_token.span) });
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+}
+
+/// `Box::pin(async move { .. })` as the whole body: what `#[async_trait]` generates.
+fn async_trait_future(block: &Block) -> Option<&syn::ExprAsync> {
+    let [Stmt::Expr(Expr::Call(call), None)] = block.stmts.as_slice() else { return None };
+    let Expr::Path(path) = &*call.func else { return None };
+    let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first() {
+        Some(Expr::Async(future)) if future.capture.is_some() => Some(future),
+        _ => None,
+    }
+}

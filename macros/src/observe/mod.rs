@@ -1,0 +1,192 @@
+//! `#[observe]`: on a function, or on an `impl` block (every method, named
+//! `Type::method`, unless it says `#[observe(skip)]`).
+
+mod args;
+mod expand;
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::{ImplItem, Item, ItemImpl, Type};
+
+pub(crate) use args::ObserveArgs;
+use expand::Names;
+
+use crate::common::with_errors;
+
+/// Entry point: parse, check, expand; on error, the errors plus the item
+/// as written.
+pub(crate) fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let args = match syn::parse2::<ObserveArgs>(attr) {
+        Ok(args) => args,
+        Err(error) => return with_errors(item, error),
+    };
+    let parsed = match syn::parse2::<Item>(item.clone()) {
+        Ok(parsed) => parsed,
+        Err(error) => return with_errors(item, error),
+    };
+    let expanded = match parsed {
+        Item::Fn(function) => observe_fn(&args, function),
+        Item::Impl(block) => Ok(observe_impl(&args, block)),
+        Item::ForeignMod(foreign) => Err(syn::Error::new_spanned(
+            &foreign.abi,
+            "#[observe] cannot instrument an `extern` block: its functions are defined elsewhere, \
+             so there is no body to observe; observe the Rust function that calls them",
+        )),
+        other => Err(syn::Error::new_spanned(
+            item_keyword(&other),
+            "#[observe] goes on a function (`fn`, `async fn`, a method) or on an `impl` block",
+        )),
+    };
+    expanded.unwrap_or_else(|error| with_errors(item, error))
+}
+
+fn item_keyword(item: &Item) -> TokenStream {
+    match item {
+        Item::Struct(s) => s.struct_token.to_token_stream(),
+        Item::Enum(e) => e.enum_token.to_token_stream(),
+        Item::Static(s) => s.static_token.to_token_stream(),
+        Item::Const(c) => c.const_token.to_token_stream(),
+        Item::Trait(t) => t.trait_token.to_token_stream(),
+        Item::Mod(m) => m.mod_token.to_token_stream(),
+        Item::Type(t) => t.type_token.to_token_stream(),
+        Item::Use(u) => u.use_token.to_token_stream(),
+        other => other.to_token_stream(),
+    }
+}
+
+fn observe_fn(args: &ObserveArgs, mut function: syn::ItemFn) -> syn::Result<TokenStream> {
+    expand::check_signature(&function.sig)?;
+    args.check(&expand::param_names(&function.sig))?;
+    if cfg!(feature = "off") {
+        return Ok(function.into_token_stream());
+    }
+    let names = Names { function: function.sig.ident.to_string(), self_type: None };
+    let body = expand::body(args, &function.sig, &function.block, &names);
+    function.block = Box::new(syn::parse2(body)?);
+    Ok(function.into_token_stream())
+}
+
+/// The name methods get: the last path segment of the type, without generics.
+fn type_name(ty: &Type) -> String {
+    match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+        Type::Reference(reference) => type_name(&reference.elem),
+        other => other.to_token_stream().to_string().replace(' ', ""),
+    }
+}
+
+fn observe_impl(args: &ObserveArgs, mut block: ItemImpl) -> TokenStream {
+    let mut errors: Option<syn::Error> = None;
+    let misplaced = [
+        args.fields.as_ref().map(|(key, _)| {
+            (key, "`fields` on an impl block would apply to every method; put it on the methods that have those values")
+        }),
+        args.args.as_ref().map(|(key, _)| (key, "`args` goes on a method, not on the impl block")),
+        args.skip.as_ref().map(|(key, _)| (key, "`skip` goes on a method of the block, to opt it out")),
+        args.name.as_ref().map(|(key, _)| (key, "`name` goes on a method: each method's span has its own name")),
+    ];
+    for (key, message) in misplaced.into_iter().flatten() {
+        push(&mut errors, syn::Error::new_spanned(key, message));
+    }
+    let block_is_valid = errors.is_none();
+
+    // First every method's own #[observe(...)] is taken off (whatever
+    // happens next, so that it never expands on its own) and checked.
+    let mut plans: Vec<Option<ObserveArgs>> = Vec::with_capacity(block.items.len());
+    for item in &mut block.items {
+        let ImplItem::Fn(method) = item else {
+            plans.push(None);
+            continue;
+        };
+        let own = take_own_args(method, &mut errors);
+        let method_args = match own {
+            Some(own) if own.is_opt_out() => {
+                plans.push(None);
+                continue;
+            }
+            Some(own) => {
+                let mut merged = args.merged_with(own.clone());
+                // The block's `err` applies to the methods that return a
+                // `Result`; a method's own `err` is checked as on a function.
+                if own.err.is_none() && !expand::returns_result(&method.sig, &method.block) {
+                    merged.err = None;
+                }
+                merged
+            }
+            None => {
+                let mut inherited = args.clone();
+                if !expand::returns_result(&method.sig, &method.block) {
+                    inherited.err = None;
+                }
+                inherited
+            }
+        };
+        if block_is_valid {
+            let result = expand::check_signature(&method.sig)
+                .and_then(|()| method_args.check(&expand::param_names(&method.sig)));
+            if let Err(error) = result {
+                push(&mut errors, error);
+            }
+        }
+        plans.push(Some(method_args));
+    }
+    if let Some(error) = errors {
+        // The block without the attributes, so the rest of the crate still
+        // sees its methods.
+        return with_errors(quote!(#block), error);
+    }
+    if cfg!(feature = "off") {
+        return quote!(#block);
+    }
+
+    let self_type = type_name(&block.self_ty);
+    for (item, plan) in block.items.iter_mut().zip(plans) {
+        let (ImplItem::Fn(method), Some(method_args)) = (item, plan) else { continue };
+        let names = Names { function: format!("{self_type}::{}", method.sig.ident), self_type: Some(self_type.clone()) };
+        let body = expand::body(&method_args, &method.sig, &method.block, &names);
+        match syn::parse2(body) {
+            Ok(body) => method.block = body,
+            Err(error) => return with_errors(quote!(#block), error),
+        }
+    }
+    quote!(#block)
+}
+
+/// Removes a method's own `#[observe(...)]` (or `#[o11y::observe(...)]`)
+/// and returns its arguments.
+fn take_own_args(method: &mut syn::ImplItemFn, errors: &mut Option<syn::Error>) -> Option<ObserveArgs> {
+    let mut own: Option<ObserveArgs> = None;
+    let mut kept_attrs = Vec::with_capacity(method.attrs.len());
+    for attr in method.attrs.drain(..) {
+        if !(attr.path().is_ident("observe") || attr_is_o11y_observe(&attr)) {
+            kept_attrs.push(attr);
+            continue;
+        }
+        if own.is_some() {
+            push(errors, syn::Error::new_spanned(&attr, "a method takes one #[observe(...)]: merge their arguments"));
+            continue;
+        }
+        let parsed = match &attr.meta {
+            syn::Meta::Path(_) => Ok(ObserveArgs::default()),
+            _ => attr.parse_args::<ObserveArgs>(),
+        };
+        match parsed {
+            Ok(parsed) => own = Some(parsed),
+            Err(error) => push(errors, error),
+        }
+    }
+    method.attrs = kept_attrs;
+    own
+}
+
+fn attr_is_o11y_observe(attr: &syn::Attribute) -> bool {
+    let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+    segments.len() == 2 && segments[0] == "o11y" && segments[1] == "observe"
+}
+
+fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
+    match errors {
+        Some(all) => all.combine(error),
+        None => *errors = Some(error),
+    }
+}

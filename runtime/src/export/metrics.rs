@@ -1,0 +1,710 @@
+//! OTLP metrics push (`metrics.otlp_enabled`): every registered metric,
+//! read through [`Metric::visit`], sent as one OTLP
+//! `ExportMetricsServiceRequest` to the tracing endpoint (same protocol,
+//! gRPC or HTTP/protobuf at `<endpoint>/v1/metrics`), every
+//! `metrics.otlp_interval`, and once more on flush and at shutdown. It runs
+//! on the export thread's runtime; a periodic push is a task of its own, so
+//! a slow collector never holds up span and log export.
+//!
+//! The SDK's metric data types cannot be built outside the SDK, so the
+//! request is built from `opentelemetry-proto`'s generated types:
+//! - a counter is a monotonic cumulative Sum with integer points;
+//! - a gauge is a Gauge with double points;
+//! - a histogram is a cumulative Histogram: explicit bounds, a count per
+//!   bucket (not cumulative, `+Inf` last, as OTLP wants), sum and count;
+//! - exemplars carry the trace and span ids of the span that recorded them;
+//! - label values become attributes, the help text the description, and
+//!   the unit its UCUM code (`seconds` → `s`, `bytes` → `By`);
+//! - cumulative points start when the exporter started (`init()`, which
+//!   runs first thing in `main`), and all points of a push share one time.
+//!
+//! Metric names are the Prometheus names, unchanged (`payments_total`), so
+//! a series pushed here and the one scraped from `/metrics` are the same.
+//!
+//! Headers come from `OTEL_EXPORTER_OTLP_HEADERS` and
+//! `OTEL_EXPORTER_OTLP_METRICS_HEADERS` (which wins), as `opentelemetry-otlp`
+//! reads them for spans and logs; a push is uncompressed and times out after
+//! [`EXPORT_TIMEOUT`].
+//!
+//! A push that fails or times out counts in `o11y_metric_export_errors_total`
+//! and is reported on stderr at most every 30 s. Nothing is retried: every
+//! push carries the cumulative values, so the next one makes up for it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1 as pb;
+use opentelemetry_proto::tonic::resource::v1::Resource as PbResource;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_sdk::Resource;
+use prost::Message as _;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::task::JoinHandle;
+use tokio::time::{Interval, MissedTickBehavior};
+use tonic::Extensions;
+use tonic::metadata::MetadataMap;
+use tonic::transport::{Channel, Endpoint};
+
+use super::EXPORT_TIMEOUT;
+use super::otlp::http_url;
+use crate::config::OtlpProtocol;
+use crate::metrics::own::METRIC_EXPORT_ERRORS;
+use crate::metrics::{
+    Exemplar, HistogramSnapshot, METRICS, Metric, MetricDesc, MetricKind, SeriesValue,
+};
+
+/// A failed push is reported at most this often.
+const ERROR_REPORT_INTERVAL: Duration = Duration::from_secs(30);
+
+enum Transport {
+    Grpc(MetricsServiceClient<Channel>),
+    Http {
+        client: reqwest::Client,
+        url: String,
+    },
+}
+
+/// Pushes every registered metric to one OTLP endpoint.
+pub(crate) struct MetricsExporter {
+    transport: Transport,
+    /// Sent with every push (the HTTP client has them as its defaults too).
+    headers: HeaderMap,
+    endpoint: String,
+    resource: PbResource,
+    schema_url: String,
+    start_time_unix_nano: u64,
+    interval: Duration,
+    last_error_report: Mutex<Option<Instant>>,
+}
+
+impl MetricsExporter {
+    /// An exporter to `endpoint`; must run inside the export thread's
+    /// runtime, where the gRPC channel's background task lives.
+    pub(crate) fn new(
+        endpoint: &str,
+        protocol: OtlpProtocol,
+        resource: &Resource,
+        interval: Duration,
+    ) -> Result<Self, String> {
+        let headers = headers();
+        let transport = match protocol {
+            OtlpProtocol::Grpc => {
+                let channel = Endpoint::from_shared(endpoint.to_owned())
+                    .map_err(|e| {
+                        format!("cannot build the OTLP metrics exporter for {endpoint}: {e}")
+                    })?
+                    .timeout(EXPORT_TIMEOUT)
+                    .connect_lazy();
+                Transport::Grpc(MetricsServiceClient::new(channel))
+            }
+            OtlpProtocol::Http => {
+                let client = reqwest::Client::builder()
+                    .timeout(EXPORT_TIMEOUT)
+                    .default_headers(headers.clone())
+                    .build()
+                    .map_err(|e| {
+                        format!("cannot build the OTLP metrics exporter for {endpoint}: {e}")
+                    })?;
+                Transport::Http {
+                    client,
+                    url: http_url(endpoint, "/v1/metrics"),
+                }
+            }
+        };
+        let ResourceAttributesWithSchema {
+            attributes,
+            schema_url,
+        } = resource.into();
+        Ok(MetricsExporter {
+            transport,
+            headers,
+            endpoint: endpoint.to_owned(),
+            resource: PbResource {
+                attributes: attributes.0,
+                dropped_attributes_count: 0,
+                entity_refs: Vec::new(),
+            },
+            schema_url: schema_url.unwrap_or_default(),
+            start_time_unix_nano: unix_nanos(SystemTime::now()),
+            // The configuration allows 1 s and more; a zero period would panic.
+            interval: interval.max(Duration::from_millis(100)),
+            last_error_report: Mutex::new(None),
+        })
+    }
+
+    /// The request for the current value of every registered metric.
+    fn request(&self) -> ExportMetricsServiceRequest {
+        let mut metrics: Vec<&dyn Metric> = METRICS.iter().map(|r| r.metric).collect();
+        metrics.sort_by_key(|m| m.desc().name);
+        build_request(
+            &metrics,
+            self.resource.clone(),
+            self.schema_url.clone(),
+            self.start_time_unix_nano,
+            unix_nanos(SystemTime::now()),
+        )
+    }
+
+    /// Pushes once; a failure is counted and reported, never returned.
+    pub(crate) async fn push(&self) {
+        let result = match tokio::time::timeout(EXPORT_TIMEOUT, self.send(self.request())).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("timed out after {EXPORT_TIMEOUT:?}")),
+        };
+        if let Err(error) = result {
+            METRIC_EXPORT_ERRORS.inc();
+            self.report(&error);
+        }
+    }
+
+    async fn send(&self, request: ExportMetricsServiceRequest) -> Result<(), String> {
+        let response = match &self.transport {
+            Transport::Grpc(client) => client
+                .clone()
+                .export(tonic::Request::from_parts(
+                    MetadataMap::from_headers(self.headers.clone()),
+                    Extensions::default(),
+                    request,
+                ))
+                .await
+                .map_err(|status| format!("gRPC status {:?}: {}", status.code(), status.message()))?
+                .into_inner(),
+            Transport::Http { client, url } => {
+                let response = client
+                    .post(url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/x-protobuf")
+                    .body(request.encode_to_vec())
+                    .send()
+                    .await
+                    .map_err(|e| error_chain(&e))?;
+                let status = response.status();
+                let body = response.bytes().await.map_err(|e| error_chain(&e))?;
+                if !status.is_success() {
+                    let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+                    return Err(format!("HTTP {status} from {url}: {text}"));
+                }
+                // A body that is not a response message (some proxies answer
+                // with nothing, or with text) still means the push was taken.
+                ExportMetricsServiceResponse::decode(body.as_ref()).unwrap_or_default()
+            }
+        };
+        match response.partial_success {
+            Some(ExportMetricsPartialSuccess {
+                rejected_data_points,
+                error_message,
+            }) if rejected_data_points > 0 => Err(format!(
+                "the collector rejected {rejected_data_points} data points: {error_message}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn report(&self, error: &str) {
+        let now = Instant::now();
+        let mut last = self
+            .last_error_report
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| now - at < ERROR_REPORT_INTERVAL) {
+            return;
+        }
+        *last = Some(now);
+        // Straight to stderr, as the span exporter does: a tracing event from
+        // the export thread is not recorded.
+        eprintln!(
+            "o11y: pushing metrics to {} failed: {error} (further failures are counted in \
+             o11y_metric_export_errors_total, reported at most every {}s)",
+            self.endpoint,
+            ERROR_REPORT_INTERVAL.as_secs()
+        );
+    }
+}
+
+/// The headers every push carries, from the standard variables; a pair
+/// that is not a valid header is left out, and said so on stderr.
+fn headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for var in [
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    ] {
+        let Ok(text) = std::env::var(var) else {
+            continue;
+        };
+        for (name, value) in parse_headers(&text) {
+            match (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                (Ok(name), Ok(value)) => {
+                    headers.insert(name, value);
+                }
+                _ => eprintln!(
+                    "o11y: {var}: `{name}` is not a valid header; metrics are pushed without it"
+                ),
+            }
+        }
+    }
+    headers
+}
+
+/// `k=v` pairs separated by commas, with percent-encoded values; empty
+/// names or values are skipped, as `opentelemetry-otlp` does.
+fn parse_headers(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    text.split(',').filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let (name, value) = (name.trim(), value.trim());
+        let value = percent_decode(value).unwrap_or_else(|| value.to_owned());
+        (!name.is_empty() && !value.is_empty()).then(|| (name.to_owned(), value))
+    })
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let [first, tail @ ..] = rest {
+        if *first == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(*first);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The export loop's view of the push: a timer, and at most one push in
+/// flight as a task of its own.
+pub(crate) struct MetricsPush {
+    exporter: Arc<MetricsExporter>,
+    timer: Interval,
+    in_flight: Option<JoinHandle<()>>,
+}
+
+impl MetricsPush {
+    /// Schedules pushes every interval from now (the first one interval from now).
+    pub(crate) fn new(exporter: MetricsExporter) -> Self {
+        let interval = exporter.interval;
+        let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        timer.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        MetricsPush {
+            exporter: Arc::new(exporter),
+            timer,
+            in_flight: None,
+        }
+    }
+
+    /// Waits for the next tick of `push`'s timer; never, without a push.
+    pub(crate) async fn tick(push: &mut Option<MetricsPush>) {
+        match push {
+            Some(push) => {
+                push.timer.tick().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Starts a push in the background, unless the last one is still running.
+    pub(crate) fn start(&mut self) {
+        if self
+            .in_flight
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
+            return;
+        }
+        let exporter = self.exporter.clone();
+        self.in_flight = Some(tokio::spawn(async move { exporter.push().await }));
+    }
+
+    /// Pushes now and waits for it (after any push already in flight): for
+    /// flush and shutdown.
+    pub(crate) async fn push_now(&mut self) {
+        if let Some(task) = self.in_flight.take() {
+            let _ = task.await;
+        }
+        self.exporter.push().await;
+    }
+}
+
+fn unix_nanos(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// The request carrying `metrics`, in order; a labelled metric without any
+/// series yet is left out.
+pub(crate) fn build_request(
+    metrics: &[&dyn Metric],
+    resource: PbResource,
+    schema_url: String,
+    start_time_unix_nano: u64,
+    time_unix_nano: u64,
+) -> ExportMetricsServiceRequest {
+    let times = Times {
+        start: start_time_unix_nano,
+        now: time_unix_nano,
+    };
+    let metrics = metrics
+        .iter()
+        .filter_map(|metric| to_proto(*metric, times))
+        .collect();
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![pb::ResourceMetrics {
+            resource: Some(resource),
+            scope_metrics: vec![pb::ScopeMetrics {
+                scope: Some(InstrumentationScope {
+                    name: "o11y".to_owned(),
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                    attributes: Vec::new(),
+                    dropped_attributes_count: 0,
+                }),
+                metrics,
+                schema_url: String::new(),
+            }],
+            schema_url,
+        }],
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Times {
+    start: u64,
+    now: u64,
+}
+
+fn to_proto(metric: &dyn Metric, times: Times) -> Option<pb::Metric> {
+    let desc = metric.desc();
+    let cumulative = pb::AggregationTemporality::Cumulative as i32;
+    let data = match desc.kind {
+        MetricKind::Counter => {
+            let mut data_points = Vec::new();
+            metric.visit(&mut |labels, value| {
+                if let SeriesValue::Counter(count, exemplar) = value {
+                    data_points.push(pb::NumberDataPoint {
+                        attributes: attributes(desc, labels),
+                        start_time_unix_nano: times.start,
+                        time_unix_nano: times.now,
+                        exemplars: exemplar.iter().map(|e| to_exemplar(e, true)).collect(),
+                        flags: 0,
+                        value: Some(pb::number_data_point::Value::AsInt(saturating_i64(count))),
+                    });
+                }
+            });
+            (!data_points.is_empty()).then_some(pb::metric::Data::Sum(pb::Sum {
+                data_points,
+                aggregation_temporality: cumulative,
+                is_monotonic: true,
+            }))
+        }
+        MetricKind::Gauge => {
+            let mut data_points = Vec::new();
+            metric.visit(&mut |labels, value| {
+                if let SeriesValue::Gauge(value) = value {
+                    data_points.push(pb::NumberDataPoint {
+                        attributes: attributes(desc, labels),
+                        // A gauge has no start: OTLP ignores it.
+                        start_time_unix_nano: 0,
+                        time_unix_nano: times.now,
+                        exemplars: Vec::new(),
+                        flags: 0,
+                        value: Some(pb::number_data_point::Value::AsDouble(value)),
+                    });
+                }
+            });
+            (!data_points.is_empty()).then_some(pb::metric::Data::Gauge(pb::Gauge { data_points }))
+        }
+        MetricKind::Histogram => {
+            let mut data_points = Vec::new();
+            metric.visit(&mut |labels, value| {
+                if let SeriesValue::Histogram(snapshot) = value {
+                    data_points.push(histogram_point(desc, labels, snapshot, times));
+                }
+            });
+            (!data_points.is_empty()).then_some(pb::metric::Data::Histogram(pb::Histogram {
+                data_points,
+                aggregation_temporality: cumulative,
+            }))
+        }
+    }?;
+    Some(pb::Metric {
+        name: desc.name.to_owned(),
+        description: desc.help.to_owned(),
+        unit: desc.unit.map(ucum).unwrap_or_default().to_owned(),
+        metadata: Vec::new(),
+        data: Some(data),
+    })
+}
+
+fn histogram_point(
+    desc: &MetricDesc,
+    labels: &[&str],
+    snapshot: &HistogramSnapshot,
+    times: Times,
+) -> pb::HistogramDataPoint {
+    pb::HistogramDataPoint {
+        attributes: attributes(desc, labels),
+        start_time_unix_nano: times.start,
+        time_unix_nano: times.now,
+        count: snapshot.count(),
+        sum: Some(snapshot.sum),
+        bucket_counts: snapshot.counts.clone(),
+        explicit_bounds: snapshot.bounds.to_vec(),
+        exemplars: snapshot
+            .exemplars
+            .iter()
+            .flatten()
+            .map(|e| to_exemplar(e, false))
+            .collect(),
+        flags: 0,
+        min: None,
+        max: None,
+    }
+}
+
+fn attributes(desc: &MetricDesc, values: &[&str]) -> Vec<KeyValue> {
+    desc.labels
+        .iter()
+        .zip(values)
+        .map(|(key, value)| KeyValue {
+            key: (*key).to_owned(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue((*value).to_owned())),
+            }),
+            key_strindex: 0,
+        })
+        .collect()
+}
+
+fn to_exemplar(exemplar: &Exemplar, integer: bool) -> pb::Exemplar {
+    let value = if integer {
+        pb::exemplar::Value::AsInt(exemplar.value as i64)
+    } else {
+        pb::exemplar::Value::AsDouble(exemplar.value)
+    };
+    pb::Exemplar {
+        filtered_attributes: Vec::new(),
+        time_unix_nano: unix_nanos(exemplar.timestamp),
+        span_id: exemplar.span_id.to_bytes().to_vec(),
+        trace_id: exemplar.trace_id.to_bytes().to_vec(),
+        value: Some(value),
+    }
+}
+
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// The UCUM code OTLP expects for a Prometheus unit suffix; other units pass
+/// through as they are.
+fn ucum(unit: &str) -> &str {
+    match unit {
+        "seconds" => "s",
+        "milliseconds" => "ms",
+        "microseconds" => "us",
+        "nanoseconds" => "ns",
+        "minutes" => "min",
+        "hours" => "h",
+        "days" => "d",
+        "bytes" => "By",
+        "kilobytes" => "kBy",
+        "megabytes" => "MBy",
+        "meters" => "m",
+        "volts" => "V",
+        "amperes" => "A",
+        "joules" => "J",
+        "watts" => "W",
+        "grams" => "g",
+        "celsius" => "Cel",
+        "hertz" => "Hz",
+        "ratio" => "1",
+        "percent" => "%",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::{SpanId, TraceId};
+
+    use super::*;
+    use crate::metrics::{Counter, CounterVec, GaugeVec, HistogramVec};
+
+    static JOBS: CounterVec<2> = CounterVec::new(
+        MetricDesc::counter("push_test_jobs_total", "Jobs done").labels(&["queue", "result"]),
+    );
+    static DEPTH: GaugeVec<1> =
+        GaugeVec::new(MetricDesc::gauge("push_test_depth", "Jobs waiting").labels(&["queue"]));
+    static LATENCY: HistogramVec<1> = HistogramVec::new(
+        MetricDesc::histogram("push_test_latency_seconds", "Job latency")
+            .unit("seconds")
+            .buckets(&[0.1, 1.0])
+            .labels(&["queue"]),
+    );
+    static UNUSED: CounterVec<1> =
+        CounterVec::new(MetricDesc::counter("push_test_unused_total", "Never used").labels(&["x"]));
+    static PLAIN: Counter = Counter::new(MetricDesc::counter(
+        "push_test_plain_total",
+        "Never used either",
+    ));
+
+    fn request() -> ExportMetricsServiceRequest {
+        let resource = PbResource {
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            entity_refs: Vec::new(),
+        };
+        build_request(
+            &[&JOBS, &DEPTH, &LATENCY, &UNUSED, &PLAIN],
+            resource,
+            String::new(),
+            10,
+            20,
+        )
+    }
+
+    fn attrs(point_attributes: &[KeyValue]) -> Vec<(String, String)> {
+        point_attributes
+            .iter()
+            .map(|kv| match &kv.value {
+                Some(AnyValue {
+                    value: Some(any_value::Value::StringValue(v)),
+                }) => (kv.key.clone(), v.clone()),
+                other => panic!("not a string attribute: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_maps_to_its_otlp_shape() {
+        JOBS.labels(["mail", "ok"]).inc_by(3);
+        DEPTH.labels(["mail"]).set(2.5);
+        let latency = LATENCY.labels(["mail"]);
+        let trace_id = TraceId::from(0x0af7651916cd43dd8448eb211c80319c_u128);
+        let span_id = SpanId::from(0xb7ad6b7169203331_u64);
+        latency.observe(0.05);
+        latency.observe_with_span(0.5, trace_id, span_id);
+        latency.observe(5.0);
+
+        let request = request();
+        let scope = &request.resource_metrics[0].scope_metrics[0];
+        assert_eq!(scope.scope.as_ref().unwrap().name, "o11y");
+        let names: Vec<&str> = scope.metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "push_test_jobs_total",
+                "push_test_depth",
+                "push_test_latency_seconds",
+                "push_test_plain_total"
+            ],
+            "a labelled metric with no series is left out; a plain one is there with 0"
+        );
+
+        let Some(pb::metric::Data::Sum(sum)) = &scope.metrics[0].data else {
+            panic!("a counter is a Sum")
+        };
+        assert!(sum.is_monotonic);
+        assert_eq!(
+            sum.aggregation_temporality,
+            pb::AggregationTemporality::Cumulative as i32
+        );
+        let point = &sum.data_points[0];
+        assert_eq!(point.value, Some(pb::number_data_point::Value::AsInt(3)));
+        assert_eq!(
+            attrs(&point.attributes),
+            [
+                ("queue".into(), "mail".into()),
+                ("result".into(), "ok".into())
+            ]
+        );
+        assert_eq!((point.start_time_unix_nano, point.time_unix_nano), (10, 20));
+        assert_eq!(scope.metrics[0].description, "Jobs done");
+
+        let Some(pb::metric::Data::Gauge(gauge)) = &scope.metrics[1].data else {
+            panic!("a gauge is a Gauge")
+        };
+        assert_eq!(
+            gauge.data_points[0].value,
+            Some(pb::number_data_point::Value::AsDouble(2.5))
+        );
+
+        let histogram_metric = &scope.metrics[2];
+        assert_eq!(histogram_metric.unit, "s");
+        let Some(pb::metric::Data::Histogram(histogram)) = &histogram_metric.data else {
+            panic!("a Histogram")
+        };
+        assert_eq!(
+            histogram.aggregation_temporality,
+            pb::AggregationTemporality::Cumulative as i32
+        );
+        let point = &histogram.data_points[0];
+        assert_eq!(point.explicit_bounds, [0.1, 1.0]);
+        assert_eq!(point.bucket_counts, [1, 1, 1], "per bucket, not cumulative");
+        assert_eq!(point.count, 3);
+        assert_eq!(point.sum, Some(5.55));
+        assert_eq!(point.start_time_unix_nano, 10);
+        assert_eq!(point.exemplars.len(), 1);
+        let exemplar = &point.exemplars[0];
+        assert_eq!(exemplar.trace_id, trace_id.to_bytes());
+        assert_eq!(exemplar.span_id, span_id.to_bytes());
+        assert_eq!(exemplar.value, Some(pb::exemplar::Value::AsDouble(0.5)));
+
+        let Some(pb::metric::Data::Sum(plain)) = &scope.metrics[3].data else {
+            panic!("a Sum")
+        };
+        assert_eq!(
+            plain.data_points[0].value,
+            Some(pb::number_data_point::Value::AsInt(0))
+        );
+        assert!(plain.data_points[0].attributes.is_empty());
+    }
+
+    #[test]
+    fn the_request_round_trips_through_protobuf() {
+        let request = request();
+        let decoded =
+            ExportMetricsServiceRequest::decode(request.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(decoded, request);
+    }
+
+    #[test]
+    fn headers_are_pairs_with_percent_encoded_values() {
+        let parsed: Vec<_> =
+            parse_headers(" api-key = s3cr%C3%A9t ,x-tenant=a%2Cb,=skipped,empty=,bad").collect();
+        assert_eq!(
+            parsed,
+            [
+                ("api-key".to_owned(), "s3cr\u{e9}t".to_owned()),
+                ("x-tenant".to_owned(), "a,b".to_owned())
+            ]
+        );
+        assert_eq!(percent_decode("100%"), None);
+        assert_eq!(percent_decode("%zz"), None);
+    }
+
+    #[test]
+    fn units_become_ucum() {
+        assert_eq!(ucum("seconds"), "s");
+        assert_eq!(ucum("bytes"), "By");
+        assert_eq!(ucum("requests"), "requests");
+    }
+}

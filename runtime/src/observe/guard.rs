@@ -1,0 +1,199 @@
+//! The guard that lives for the duration of an observed call and records
+//! its outcome when dropped: at the end of the body, during a panic's
+//! unwinding, or when a future is dropped before completion.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use opentelemetry::trace::{SpanId, TraceId};
+
+use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
+use crate::register_metric;
+use crate::trace::decide::{Decision, decide, with_decision};
+
+use super::site::FnSite;
+use super::state::{METRICS, TRACING};
+
+static FUNCTION_CALLS: CounterVec<3> = CounterVec::new(
+    MetricDesc::counter("function_calls_total", "Calls of instrumented functions, by result")
+        .labels(&["function", "module", "result"]),
+);
+static FUNCTION_DURATION: HistogramVec<2> = HistogramVec::new(
+    MetricDesc::histogram("function_calls_duration_seconds", "Duration of instrumented function calls")
+        .unit("seconds")
+        .labels(&["function", "module"]),
+);
+static FUNCTION_CONCURRENT: GaugeVec<2> = GaugeVec::new(
+    MetricDesc::gauge("function_calls_concurrent", "Calls of instrumented functions in progress")
+        .labels(&["function", "module"]),
+);
+register_metric!(FUNCTION_CALLS);
+register_metric!(FUNCTION_DURATION);
+register_metric!(FUNCTION_CONCURRENT);
+
+pub(super) fn function_metrics() -> (&'static CounterVec<3>, &'static HistogramVec<2>, &'static GaugeVec<2>) {
+    (&FUNCTION_CALLS, &FUNCTION_DURATION, &FUNCTION_CONCURRENT)
+}
+
+#[derive(Clone, Copy)]
+enum Outcome {
+    Pending,
+    Ok,
+    Error(&'static str),
+}
+
+/// Records one observed call when dropped. Created by the code
+/// `#[observe]` generates, only when o11y is on.
+#[must_use]
+pub struct CallGuard {
+    site: &'static FnSite,
+    start: Instant,
+    metrics: bool,
+    outcome: Outcome,
+    /// The body is running (sync), or being polled (async): a panic seen
+    /// while this is set is the body's. An async call dropped while it waits
+    /// is cancelled, even if the drop happens during another task's panic.
+    in_body: AtomicBool,
+    span: Option<tracing::Span>,
+    /// Set when the span is sampled: the duration's exemplar.
+    exemplar: Option<(TraceId, SpanId)>,
+}
+
+impl CallGuard {
+    /// Starts a call of `site`; `None` when o11y is off, which is all an
+    /// uninstrumented run pays. `flags` is [`super::flags()`], read once by
+    /// the caller; `make_span` creates the function's `tracing` span and is
+    /// called only when the call will be recorded (or its fields are needed
+    /// by log lines).
+    #[inline(always)]
+    pub fn start(site: &'static FnSite, flags: u8, make_span: impl FnOnce() -> tracing::Span) -> Option<Self> {
+        if flags == 0 {
+            return None;
+        }
+        Some(Self::start_on(site, flags, make_span))
+    }
+
+    /// Like [`CallGuard::start`], for an async call: the body is not
+    /// running until [`CallGuard::run`] polls it.
+    #[inline(always)]
+    pub fn start_async(site: &'static FnSite, flags: u8, make_span: impl FnOnce() -> tracing::Span) -> Option<Self> {
+        let guard = Self::start(site, flags, make_span)?;
+        guard.in_body.store(false, Ordering::Relaxed);
+        Some(guard)
+    }
+
+    /// Polls the body of an async call, marking the time spent inside it.
+    pub async fn run<F: Future>(&self, future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(|cx| {
+            self.in_body.store(true, Ordering::Relaxed);
+            let poll = future.as_mut().poll(cx);
+            // Not reached when the poll panics: the flag stays set.
+            self.in_body.store(false, Ordering::Relaxed);
+            poll
+        })
+        .await
+    }
+
+    fn start_on(site: &'static FnSite, flags: u8, make_span: impl FnOnce() -> tracing::Span) -> Self {
+        let options = site.options;
+        let metrics = options.metrics && flags & METRICS != 0;
+        let (span, exemplar) =
+            if options.span { Self::span(flags, options.span_for_logs, make_span) } else { (None, None) };
+        if metrics && let Some(concurrent) = &site.handles().concurrent {
+            concurrent.inc();
+        }
+        CallGuard {
+            site,
+            start: Instant::now(),
+            metrics,
+            outcome: Outcome::Pending,
+            in_body: AtomicBool::new(true),
+            span,
+            exemplar,
+        }
+    }
+
+    #[inline]
+    fn span(
+        flags: u8,
+        span_for_logs: bool,
+        make_span: impl FnOnce() -> tracing::Span,
+    ) -> (Option<tracing::Span>, Option<(TraceId, SpanId)>) {
+        let decision = if flags & TRACING != 0 { decide() } else { None };
+        match decision {
+            Some(decision @ Decision { sampled: true, .. }) => {
+                let span = with_decision(decision, make_span);
+                let exemplar = (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
+                (Some(span), exemplar)
+            }
+            // Not recorded: a span only if log lines need its fields.
+            Some(decision) if span_for_logs => (Some(with_decision(decision, make_span)), None),
+            None if span_for_logs => (Some(make_span()), None),
+            _ => (None, None),
+        }
+    }
+
+    /// Enters the span for the rest of a sync call; `None` without a span.
+    #[inline]
+    pub fn enter(&self) -> Option<tracing::span::Entered<'_>> {
+        self.span.as_ref().map(tracing::Span::enter)
+    }
+
+    /// The span to enter (sync) or to instrument the future with (async);
+    /// [`tracing::Span::none()`] when none was created.
+    #[inline]
+    pub fn span_handle(&self) -> tracing::Span {
+        self.span.clone().unwrap_or_else(tracing::Span::none)
+    }
+
+    /// Records how the call ended, from its return value's [`super::Check`],
+    /// and ends it. Taking the `Option` by value means the normal path
+    /// consumes it; only an unwinding or cancelled call reaches the drop
+    /// glue, and an uninstrumented call does nothing here.
+    #[inline(always)]
+    pub fn finish(guard: Option<Self>, error_type: Option<&'static str>) {
+        if let Some(guard) = guard {
+            guard.complete(error_type);
+        }
+    }
+
+    #[inline]
+    fn complete(mut self, error_type: Option<&'static str>) {
+        self.outcome = match error_type {
+            None => Outcome::Ok,
+            Some(error_type) => Outcome::Error(error_type),
+        };
+    }
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        let start = self.start;
+        let outcome = match self.outcome {
+            Outcome::Pending if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() => {
+                Outcome::Error("panic")
+            }
+            Outcome::Pending => Outcome::Error("cancelled"),
+            done => done,
+        };
+        if let (Outcome::Error(error_type), Some(span)) = (&outcome, &self.span) {
+            crate::trace::set_error(span, error_type, None);
+        }
+        if self.metrics {
+            let handles = self.site.handles();
+            let elapsed = start.elapsed().as_secs_f64();
+            match outcome {
+                Outcome::Error(_) => handles.error.inc(),
+                _ => handles.ok.inc(),
+            }
+            match self.exemplar {
+                Some((trace_id, span_id)) => handles.duration.observe_with_span(elapsed, trace_id, span_id),
+                None => handles.duration.observe(elapsed),
+            }
+            if let Some(concurrent) = &handles.concurrent {
+                concurrent.dec();
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The runtime side of `#[observe]`: what the generated code calls.
+//!
+//! A call costs, in order of what it can skip:
+//! - o11y off (not initialised, or compiled out): one relaxed atomic load;
+//! - metrics only, or a call that is not sampled: the clock at both ends and
+//!   a counter and a histogram updated through handles cached in the call
+//!   site's `static` (no label hashing);
+//! - a sampled call: a `tracing` span too, recorded and exported, whose ids
+//!   go into the duration histogram's exemplar.
+//!
+//! Outcomes are recorded by a drop guard, so a panic (`error.type=panic`)
+//! and a future dropped before completion (`error.type=cancelled`) are
+//! counted as errors, and the panic still propagates unchanged.
+
+mod guard;
+mod outcome;
+mod site;
+mod state;
+
+pub use guard::CallGuard;
+pub use outcome::{Check, IsResult, NotResult};
+pub use site::{FnSite, SiteOptions};
+pub use state::{ENABLED, METRICS, TRACING, flags, set_flags};

@@ -1,0 +1,59 @@
+//! Is a returned value an error? Decided at compile time for the concrete
+//! return type, without the macro knowing it: a `Result::Err` is an error
+//! whose `error.type` is `E`'s type name; any other type is a success.
+//!
+//! The method is resolved by autoref: `(&Check(&value)).error_type()` finds
+//! [`IsResult`] (implemented on `Check<Result<..>>`) before [`NotResult`]
+//! (implemented on `&Check<T>` for every `T`), so type aliases
+//! (`io::Result`, `anyhow::Result`) and generic `Result<T, E>` are seen.
+
+/// Wraps a reference to the returned value for the lookup above.
+pub struct Check<'a, T>(pub &'a T);
+
+/// Picked for `Result<T, E>`.
+pub trait IsResult {
+    /// `Some(type name of E)` for `Err`, `None` for `Ok`.
+    fn error_type(&self) -> Option<&'static str>;
+}
+
+impl<T, E> IsResult for Check<'_, Result<T, E>> {
+    #[inline]
+    fn error_type(&self) -> Option<&'static str> {
+        self.0.as_ref().err().map(|_| std::any::type_name::<E>())
+    }
+}
+
+/// Picked for every other type: never an error.
+pub trait NotResult {
+    /// Always `None`.
+    #[inline]
+    fn error_type(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl<T> NotResult for &Check<'_, T> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct MyError;
+
+    fn error_type_of_result(r: &std::io::Result<u8>) -> Option<&'static str> {
+        (&Check(r)).error_type()
+    }
+
+    #[test]
+    fn results_are_told_apart_from_other_values() {
+        let ok: Result<u8, MyError> = Ok(1);
+        let err: Result<u8, MyError> = Err(MyError);
+        assert_eq!((&Check(&ok)).error_type(), None);
+        assert_eq!((&Check(&err)).error_type(), Some(std::any::type_name::<MyError>()));
+        assert_eq!((&Check(&42_u32)).error_type(), None);
+        assert_eq!((&Check(&Some(MyError))).error_type(), None);
+        let io_err = Err(std::io::Error::other("x"));
+        assert_eq!(error_type_of_result(&io_err), Some("std::io::error::Error"));
+    }
+}

@@ -1,0 +1,66 @@
+//! Sampling before a span exists, for o11y's own instrumentation: decide
+//! from the current span (or the ratio, for a root) whether a new span will
+//! be recorded, so that a sampled-out call never pays for a `tracing` span
+//! at all. A span that is then created receives the ids and decision taken
+//! here, handed over through a thread-local, so the layer does not decide
+//! a second time (and differently).
+
+use std::cell::Cell;
+
+use opentelemetry::trace::{SpanId, TraceId};
+use tracing_subscriber::Registry;
+use tracing_subscriber::registry::LookupSpan;
+
+use super::{SpanLayer, SpanState, sampler};
+
+/// The ids and sampling decision of a span about to be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// The trace the span belongs to: its parent's, or a new one.
+    pub trace_id: TraceId,
+    /// The id the span will have.
+    pub span_id: SpanId,
+    /// Its parent's id; invalid for a root.
+    pub parent_span_id: SpanId,
+    /// Whether it will be recorded and exported.
+    pub sampled: bool,
+}
+
+thread_local! {
+    static PRESET: Cell<Option<Decision>> = const { Cell::new(None) };
+}
+
+/// Decides for a span that would be created now, as a child of the current
+/// span. `None` when o11y's span layer is not in the active subscriber.
+pub fn decide() -> Option<Decision> {
+    tracing::dispatcher::get_default(|dispatch| {
+        let layer = dispatch.downcast_ref::<SpanLayer>()?;
+        let parent = dispatch.downcast_ref::<Registry>().and_then(|registry| {
+            let current = dispatch.current_span();
+            let span = registry.span(current.id()?)?;
+            let extensions = span.extensions();
+            extensions.get::<SpanState>().map(|state| (state.trace_id, state.span_id, state.sampled))
+        });
+        let (trace_id, parent_span_id, parent_sampled) = match parent {
+            Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
+            None => (sampler::new_trace_id(), SpanId::INVALID, None),
+        };
+        let sampled = layer.sampler.should_sample(trace_id, parent_sampled);
+        Some(Decision { trace_id, span_id: sampler::new_span_id(), parent_span_id, sampled })
+    })
+}
+
+/// Runs `create` (which must create exactly one span, on this thread) with
+/// `decision` handed to the span layer for that span.
+pub fn with_decision<T>(decision: Decision, create: impl FnOnce() -> T) -> T {
+    PRESET.with(|preset| preset.set(Some(decision)));
+    let created = create();
+    // Cleared even if the span was disabled and never reached the layer.
+    PRESET.with(|preset| preset.set(None));
+    created
+}
+
+/// The decision handed over for the span being created, if any.
+pub(super) fn take_preset() -> Option<Decision> {
+    PRESET.with(Cell::take)
+}

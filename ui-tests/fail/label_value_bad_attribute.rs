@@ -1,0 +1,7 @@
+#[derive(o11y::LabelValue)]
+enum Method {
+    #[label("card")]
+    Card,
+}
+
+fn main() {}

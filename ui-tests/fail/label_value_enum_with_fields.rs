@@ -1,0 +1,7 @@
+#[derive(o11y::LabelValue)]
+enum Method {
+    Card,
+    Other(String),
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(o11y::LabelValue)]
+struct Method {
+    name: String,
+}
+
+fn main() {}

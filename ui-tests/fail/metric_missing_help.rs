@@ -1,0 +1,4 @@
+#[o11y::metric(counter, labels(status))]
+static PAYMENTS: o11y::Counter;
+
+fn main() {}

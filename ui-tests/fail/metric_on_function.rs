@@ -1,0 +1,4 @@
+#[o11y::metric(counter, help = "Payments")]
+fn payments() {}
+
+fn main() {}

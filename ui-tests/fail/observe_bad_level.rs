@@ -1,0 +1,4 @@
+#[o11y::observe(level = "verbose")]
+fn handler() {}
+
+fn main() {}

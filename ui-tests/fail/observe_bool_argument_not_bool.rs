@@ -1,0 +1,4 @@
+#[o11y::observe(span = "no")]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[o11y::observe(metrics)]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[o11y::observe(metrics = false, concurrency)]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[o11y::observe(err(levle = "warn"))]
+fn handler() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+struct Repo;
+
+#[o11y::observe(skip(id))]
+impl Repo {
+    fn get(&self, id: u32) -> u32 {
+        id
+    }
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[o11y::observe(level = debug)]
+fn handler() {}
+
+fn main() {}

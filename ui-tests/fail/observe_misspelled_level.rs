@@ -1,0 +1,4 @@
+#[o11y::observe(levle = "debug")]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[o11y::observe(level = "wran")]
+fn handler() {}
+
+fn main() {}

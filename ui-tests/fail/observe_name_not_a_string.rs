@@ -1,0 +1,4 @@
+#[o11y::observe(name = checkout)]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[o11y::observe]
+struct Handler {
+    id: u64,
+}
+
+fn main() {}

@@ -1,0 +1,38 @@
+// `crate = path`: reach o11y through a re-export, for crates that depend on
+// it under another name or wrap it.
+mod my {
+    pub use o11y;
+}
+
+#[my::o11y::observe(crate = my::o11y)]
+fn through_reexport(x: u8) -> u8 {
+    x + 1
+}
+
+mod nested {
+    #[crate::my::o11y::observe(crate = crate::my::o11y, err, concurrency)]
+    pub async fn deeper() -> Result<u8, String> {
+        Ok(2)
+    }
+
+    pub struct Store;
+
+    #[crate::my::o11y::observe(crate = crate::my::o11y)]
+    impl Store {
+        pub fn get(&self) -> u8 {
+            3
+        }
+    }
+}
+
+#[my::o11y::metric(counter, help = "Calls through the re-export", crate = my::o11y)]
+static REEXPORTED_CALLS: my::o11y::Counter;
+
+fn main() {
+    assert_eq!(through_reexport(1), 2);
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    assert_eq!(runtime.block_on(nested::deeper()), Ok(2));
+    assert_eq!(nested::Store.get(), 3);
+    REEXPORTED_CALLS.inc();
+    assert!(o11y::metrics::catalog().iter().any(|m| m.name == "reexported_calls_total"));
+}

@@ -1,0 +1,74 @@
+// Inherent methods with every receiver: `&self`, `&mut self`, `self`,
+// `mut self`, `self: Pin<&mut Self>`, `self: Box<Self>`, and async ones.
+use std::pin::Pin;
+
+use o11y::observe;
+
+struct Cart {
+    items: Vec<u32>,
+}
+
+impl Cart {
+    #[observe]
+    fn total(&self) -> u32 {
+        self.items.iter().sum()
+    }
+
+    #[observe]
+    fn add(&mut self, item: u32) {
+        self.items.push(item);
+    }
+
+    #[observe]
+    fn into_items(self) -> Vec<u32> {
+        self.items
+    }
+
+    #[observe]
+    fn sorted(mut self) -> Self {
+        self.items.sort_unstable();
+        self
+    }
+
+    #[observe]
+    fn pinned(self: Pin<&mut Self>) -> usize {
+        self.items.len()
+    }
+
+    #[observe]
+    fn boxed(self: Box<Self>) -> usize {
+        self.items.len()
+    }
+
+    #[observe]
+    async fn total_async(&self) -> u32 {
+        self.items.iter().sum()
+    }
+
+    #[observe]
+    async fn add_async(&mut self, item: u32) -> &mut Self {
+        self.items.push(item);
+        self
+    }
+
+    #[observe]
+    fn new() -> Self {
+        Cart { items: Vec::new() }
+    }
+}
+
+fn main() {
+    let mut cart = Cart::new();
+    cart.add(3);
+    cart.add(1);
+    assert_eq!(cart.total(), 4);
+    assert_eq!(Pin::new(&mut cart).pinned(), 2);
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(async {
+        cart.add_async(5).await.add(6);
+        assert_eq!(cart.total_async().await, 15);
+    });
+    let cart = cart.sorted();
+    assert_eq!(Box::new(Cart { items: vec![1] }).boxed(), 1);
+    assert_eq!(cart.into_items(), vec![1, 3, 5, 6]);
+}
