@@ -74,7 +74,10 @@ fn traced(x: u64) -> u64 {
 /// Polls a future that completes at once (the async case has no I/O).
 fn run_ready<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(output) => output,
         Poll::Pending => unreachable!("the benchmarked future never waits"),
     }
@@ -92,15 +95,26 @@ fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y::Gu
         .sample_rate(sample_rate)
         .build()
         .expect("valid config");
-    let (layer, guard) =
-        o11y::Setup::new(config).with_span_exporter(Sink::default()).into_layer().expect("o11y layer");
-    (Dispatch::new(tracing_subscriber::registry().with(layer)), guard)
+    let (layer, guard) = o11y::Setup::new(config)
+        .with_span_exporter(Sink::default())
+        .into_layer()
+        .expect("o11y layer");
+    (
+        Dispatch::new(tracing_subscriber::registry().with(layer)),
+        guard,
+    )
 }
 
 fn otel_dispatch(sampler: Sampler) -> (Dispatch, SdkTracerProvider) {
-    let provider = SdkTracerProvider::builder().with_sampler(sampler).with_batch_exporter(Sink::default()).build();
+    let provider = SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_batch_exporter(Sink::default())
+        .build();
     let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
-    (Dispatch::new(tracing_subscriber::registry().with(layer)), provider)
+    (
+        Dispatch::new(tracing_subscriber::registry().with(layer)),
+        provider,
+    )
 }
 
 /// The work a metrics-only call cannot avoid: the clock at both ends, and
@@ -150,7 +164,11 @@ fn contended(threads: usize, iters: u64, dispatch: &Dispatch, f: fn(u64) -> u64)
             })
         })
         .collect();
-    handles.into_iter().map(|h| h.join().expect("bench thread")).max().unwrap_or_default()
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("bench thread"))
+        .max()
+        .unwrap_or_default()
 }
 
 fn observe(c: &mut Criterion) {
@@ -163,7 +181,9 @@ fn observe(c: &mut Criterion) {
 
     let (dispatch, _guard) = o11y_dispatch(false, 0.0);
     tracing::dispatcher::with_default(&dispatch, || {
-        group.bench_function("observe_metrics_only", |b| b.iter(|| observed(black_box(7))));
+        group.bench_function("observe_metrics_only", |b| {
+            b.iter(|| observed(black_box(7)))
+        });
     });
     group.bench_function("observe_metrics_only_2_threads", |b| {
         b.iter_custom(|iters| contended(2, iters, &dispatch, observed))
@@ -179,17 +199,23 @@ fn observe(c: &mut Criterion) {
     let (dispatch, _guard) = o11y_dispatch(true, 1.0);
     tracing::dispatcher::with_default(&dispatch, || {
         group.bench_function("observe_recorded", |b| b.iter(|| observed(black_box(7))));
-        group.bench_function("observe_recorded_async", |b| b.iter(|| run_ready(observed_async(black_box(7)))));
+        group.bench_function("observe_recorded_async", |b| {
+            b.iter(|| run_ready(observed_async(black_box(7))))
+        });
     });
     drop((dispatch, _guard));
 
     let (dispatch, _provider) = otel_dispatch(Sampler::AlwaysOff);
     tracing::dispatcher::with_default(&dispatch, || {
-        group.bench_function("instrument_otel_off", |b| b.iter(|| instrumented(black_box(7))));
+        group.bench_function("instrument_otel_off", |b| {
+            b.iter(|| instrumented(black_box(7)))
+        });
     });
     let (dispatch, _provider) = otel_dispatch(Sampler::AlwaysOn);
     tracing::dispatcher::with_default(&dispatch, || {
-        group.bench_function("instrument_otel_recorded", |b| b.iter(|| instrumented(black_box(7))));
+        group.bench_function("instrument_otel_recorded", |b| {
+            b.iter(|| instrumented(black_box(7)))
+        });
     });
 
     fastrace::set_reporter(DiscardReporter, fastrace::collector::Config::default());

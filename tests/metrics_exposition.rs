@@ -700,13 +700,7 @@ mod exposition {
         families
             .iter()
             .flat_map(|f| &f.samples)
-            .find(|s| {
-                s.name == name
-                    && s.labels.len() == labels.len()
-                    && labels
-                        .iter()
-                        .all(|(k, v)| s.labels.iter().any(|(sk, sv)| sk == k && sv == v))
-            })
+            .find(|s| s.name == name && crate::common::exposition::labels_are(&s.labels, labels))
             .map(|s| s.value)
     }
 

@@ -9,82 +9,20 @@ mod common;
 use std::future::Future;
 use std::time::Duration;
 
+use common::exposition::{sample_value, samples};
 use common::scenario::{json_lines, log_line, o11y_child, report, reported, span_named};
 use serde_json::{Value, json};
 
 const MODULE: &str = "observe_options";
 
 // ---------------------------------------------------------------------------
-// Helpers (the Prometheus reader is the same as in observe_outcomes.rs).
-
-struct Sample {
-    name: String,
-    labels: Vec<(String, String)>,
-    value: f64,
-}
-
-fn samples(text: &str) -> Vec<Sample> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let (name, mut rest) = match line.find('{') {
-            Some(brace) => (&line[..brace], &line[brace + 1..]),
-            None => line.split_once(' ').expect("a sample line"),
-        };
-        let mut labels = Vec::new();
-        if line.contains('{') {
-            loop {
-                if let Some(after) = rest.strip_prefix('}') {
-                    rest = after;
-                    break;
-                }
-                let (key, after) = rest.split_once("=\"").expect("label=\"value\"");
-                let mut value = String::new();
-                let mut chars = after.char_indices();
-                let end = loop {
-                    match chars.next().expect("closing quote") {
-                        (_, '\\') => value.push(chars.next().expect("escaped char").1),
-                        (i, '"') => break i,
-                        (_, c) => value.push(c),
-                    }
-                };
-                labels.push((key.to_string(), value));
-                rest = after[end + 1..].trim_start_matches(',');
-            }
-        }
-        let value = rest.split_whitespace().next().expect("a value");
-        out.push(Sample {
-            name: name.to_string(),
-            labels,
-            value: value.parse().expect("a number"),
-        });
-    }
-    out
-}
+// Helpers.
 
 /// The value of `name{function, module=MODULE, extra...}`, if that series exists.
 fn value(text: &str, name: &str, function: &str, extra: &[(&str, &str)]) -> Option<f64> {
     let mut wanted = vec![("function", function), ("module", MODULE)];
     wanted.extend_from_slice(extra);
-    let found: Vec<f64> = samples(text)
-        .into_iter()
-        .filter(|s| {
-            s.name == name
-                && s.labels.len() == wanted.len()
-                && wanted
-                    .iter()
-                    .all(|(k, v)| s.labels.iter().any(|(k2, v2)| k2 == k && v2 == v))
-        })
-        .map(|s| s.value)
-        .collect();
-    assert!(
-        found.len() <= 1,
-        "{name}/{function}: {} series",
-        found.len()
-    );
-    found.first().copied()
+    sample_value(text, name, &wanted)
 }
 
 fn calls(text: &str, function: &str, result: &str) -> Option<f64> {
@@ -100,11 +38,7 @@ fn calls(text: &str, function: &str, result: &str) -> Option<f64> {
 fn series_with_function(text: &str, function: &str) -> Vec<String> {
     samples(text)
         .into_iter()
-        .filter(|s| {
-            s.labels
-                .iter()
-                .any(|(k, v)| k == "function" && v == function)
-        })
+        .filter(|s| s.has_label("function", function))
         .map(|s| format!("{}{:?}", s.name, s.labels))
         .collect()
 }

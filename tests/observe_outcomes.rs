@@ -12,6 +12,7 @@ use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use common::exposition::sample_value;
 use common::scenario::{json_lines, log_line, o11y_child, report, reported, span_named};
 use serde_json::{Value, json};
 
@@ -161,79 +162,6 @@ fn unit_work() {
 // ---------------------------------------------------------------------------
 // Helpers.
 
-/// One sample of a Prometheus text exposition: name, labels, value.
-struct Sample {
-    name: String,
-    labels: Vec<(String, String)>,
-    value: f64,
-}
-
-fn samples(text: &str) -> Vec<Sample> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let (name, rest) = match line.find('{') {
-            Some(brace) => (&line[..brace], &line[brace + 1..]),
-            None => {
-                let (name, rest) = line.split_once(' ').expect("a sample line");
-                (name, rest)
-            }
-        };
-        let mut labels = Vec::new();
-        let mut rest = rest;
-        if line.contains('{') {
-            loop {
-                if let Some(after) = rest.strip_prefix('}') {
-                    rest = after;
-                    break;
-                }
-                let (key, after) = rest.split_once("=\"").expect("label=\"value\"");
-                let mut value = String::new();
-                let mut chars = after.char_indices();
-                let end = loop {
-                    match chars.next().expect("closing quote") {
-                        (_, '\\') => value.push(chars.next().expect("escaped char").1),
-                        (i, '"') => break i,
-                        (_, c) => value.push(c),
-                    }
-                };
-                labels.push((key.to_string(), value));
-                rest = after[end + 1..].trim_start_matches(',');
-            }
-        }
-        let value = rest.split_whitespace().next().expect("a value");
-        out.push(Sample {
-            name: name.to_string(),
-            labels,
-            value: value.parse().expect("a number"),
-        });
-    }
-    out
-}
-
-/// The value of the sample `name` whose labels are exactly `labels`.
-fn sample_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let found: Vec<f64> = samples(text)
-        .into_iter()
-        .filter(|s| {
-            s.name == name
-                && s.labels.len() == labels.len()
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.iter().any(|(k2, v2)| k2 == k && v2 == v))
-        })
-        .map(|s| s.value)
-        .collect();
-    assert!(
-        found.len() <= 1,
-        "{name}{labels:?} appears {} times",
-        found.len()
-    );
-    found.first().copied()
-}
-
 fn calls(text: &str, function: &str, result: &str) -> f64 {
     sample_value(
         text,
@@ -263,8 +191,7 @@ fn span_name(function: &str) -> String {
 }
 
 fn spans_named<'a>(spans: &'a [Value], function: &str) -> Vec<&'a Value> {
-    let name = span_name(function);
-    spans.iter().filter(|span| span["name"] == name).collect()
+    common::named(spans, &span_name(function))
 }
 
 fn count_named(spans: &[Value], function: &str) -> usize {

@@ -10,6 +10,7 @@ mod common;
 use std::fmt::Debug;
 use std::time::Duration;
 
+use common::exposition::{Sample, samples, series_of};
 use common::scenario::{json_lines, log_line, o11y_child, report, reported, span_named};
 use serde_json::Value;
 
@@ -17,81 +18,13 @@ const MODULE: &str = "observe_spans";
 const SECRET: &str = "hunter2-do-not-leak";
 
 // ---------------------------------------------------------------------------
-// Helpers (the Prometheus reader is the same as in observe_outcomes.rs).
-
-struct Sample {
-    name: String,
-    labels: Vec<(String, String)>,
-    value: f64,
-}
-
-fn samples(text: &str) -> Vec<Sample> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let (name, mut rest) = match line.find('{') {
-            Some(brace) => (&line[..brace], &line[brace + 1..]),
-            None => line.split_once(' ').expect("a sample line"),
-        };
-        let mut labels = Vec::new();
-        if line.contains('{') {
-            loop {
-                if let Some(after) = rest.strip_prefix('}') {
-                    rest = after;
-                    break;
-                }
-                let (key, after) = rest.split_once("=\"").expect("label=\"value\"");
-                let mut value = String::new();
-                let mut chars = after.char_indices();
-                let end = loop {
-                    match chars.next().expect("closing quote") {
-                        (_, '\\') => value.push(chars.next().expect("escaped char").1),
-                        (i, '"') => break i,
-                        (_, c) => value.push(c),
-                    }
-                };
-                labels.push((key.to_string(), value));
-                rest = after[end + 1..].trim_start_matches(',');
-            }
-        }
-        let value = rest.split_whitespace().next().expect("a value");
-        out.push(Sample {
-            name: name.to_string(),
-            labels,
-            value: value.parse().expect("a number"),
-        });
-    }
-    out
-}
-
-/// Every sample of `name` whose `function` label is `function`.
-fn series_of<'a>(all: &'a [Sample], name: &str, function: &str) -> Vec<&'a Sample> {
-    all.iter()
-        .filter(|s| {
-            s.name == name
-                && s.labels
-                    .iter()
-                    .any(|(k, v)| k == "function" && v == function)
-        })
-        .collect()
-}
-
-fn label<'a>(sample: &'a Sample, key: &str) -> &'a str {
-    sample
-        .labels
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no label {key} in {:?}", sample.labels))
-}
+// Helpers.
 
 /// `function_calls_total{function, result}` (whatever the module), or 0.
 fn calls(all: &[Sample], function: &str, result: &str) -> f64 {
     let found: Vec<&Sample> = series_of(all, "function_calls_total", function)
         .into_iter()
-        .filter(|s| label(s, "result") == result)
+        .filter(|s| s.label("result") == result)
         .collect();
     assert!(
         found.len() <= 1,
@@ -99,10 +32,6 @@ fn calls(all: &[Sample], function: &str, result: &str) -> f64 {
         found.len()
     );
     found.first().map_or(0.0, |s| s.value)
-}
-
-fn spans_named<'a>(spans: &'a [Value], name: &str) -> Vec<&'a Value> {
-    spans.iter().filter(|span| span["name"] == name).collect()
 }
 
 fn fn_span(function: &str) -> String {
@@ -273,6 +202,8 @@ fn describe<T: Debug>(value: T) -> String {
     format!("{value:?}")
 }
 
+// The explicit lifetime is the case under test (with `off`, clippy sees it as written).
+#[allow(clippy::needless_lifetimes)]
 #[o11y::observe]
 fn first_word<'a, S>(text: &'a S) -> &'a str
 where
@@ -386,7 +317,7 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
         "one series per result, not per type: {text}"
     );
     for series in &describe_series {
-        assert_eq!(label(series, "module"), MODULE);
+        assert_eq!(series.label("module"), MODULE);
     }
     assert_eq!(calls(&all, "describe", "ok"), 3.0);
     assert_eq!(calls(&all, "describe", "error"), 0.0);
@@ -404,7 +335,7 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
     assert_eq!(calls(&all, "OrderRepo::get", "error"), 1.0);
     assert_eq!(calls(&all, "OrderRepo::save", "ok"), 1.0);
     for s in series_of(&all, "function_calls_total", "OrderRepo::get") {
-        assert_eq!(label(s, "module"), MODULE);
+        assert_eq!(s.label("module"), MODULE);
     }
     // #[observe(skip)]: no series at all.
     assert!(
@@ -423,9 +354,9 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
     );
 
     let spans = rotel.wait_for_spans(Duration::from_secs(15), |spans| spans.len() >= 11);
-    assert_eq!(spans_named(&spans, &fn_span("describe")).len(), 3);
-    assert_eq!(spans_named(&spans, &fn_span("first_word")).len(), 2);
-    let gets = spans_named(&spans, "OrderRepo::get");
+    assert_eq!(common::named(&spans, &fn_span("describe")).len(), 3);
+    assert_eq!(common::named(&spans, &fn_span("first_word")).len(), 2);
+    let gets = common::named(&spans, "OrderRepo::get");
     assert_eq!(gets.len(), 2, "{spans:#?}");
     assert_eq!(
         gets.iter().filter(|s| s["status_code"] == "error").count(),
@@ -437,7 +368,7 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
         std::any::type_name::<NotFound>()
     );
     span_named(&spans, "OrderRepo::save");
-    assert_eq!(spans_named(&spans, "MemoryStore::load").len(), 2);
+    assert_eq!(common::named(&spans, "MemoryStore::load").len(), 2);
     span_named(&spans, &fn_span("load"));
     assert!(
         spans

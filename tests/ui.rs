@@ -13,13 +13,17 @@
 //! `TRYBUILD=overwrite cargo test --test ui` (and `--features off`), then
 //! read every diff.
 //!
-//! Skipped when a `profile-*` feature is on: a profile only changes runtime
-//! defaults, never what the macros expand to or which diagnostics they give,
-//! so those runs would compile the same cases again for nothing (and
-//! trybuild would rebuild the dependency tree per feature set).
-//! scripts/test.sh runs the ui tests in its default and `off` runs.
+//! Skipped when a `profile-*` feature is on: a profile only changes the
+//! runtime's defaults, never what the macros expand to nor the diagnostics
+//! they give, so those runs would compile and check the same cases again
+//! for nothing (each trybuild run is a minute or more). scripts/test.sh
+//! runs them in its default and `off` runs.
 
-#![cfg(not(any(feature = "profile-dev", feature = "profile-prod", feature = "profile-test")))]
+#![cfg(not(any(
+    feature = "profile-dev",
+    feature = "profile-prod",
+    feature = "profile-test"
+)))]
 
 #[cfg(not(feature = "off"))]
 #[test]

@@ -39,7 +39,9 @@ impl Level {
                 let hint = did_you_mean(&value.to_ascii_lowercase(), &LEVELS);
                 return Err(syn::Error::new_spanned(
                     lit,
-                    format!("unknown level `{value}`: expected one of trace, debug, info, warn, error{hint}"),
+                    format!(
+                        "unknown level `{value}`: expected one of trace, debug, info, warn, error{hint}"
+                    ),
                 ));
             }
         })
@@ -62,7 +64,9 @@ pub(crate) fn did_you_mean(word: &str, known: &[&str]) -> String {
     known
         .iter()
         .map(|candidate| (edit_distance(word, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= 2.max(candidate.len() / 3) && *distance < candidate.len())
+        .filter(|(distance, candidate)| {
+            *distance <= 2.max(candidate.len() / 3) && *distance < candidate.len()
+        })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| format!("; did you mean `{candidate}`?"))
         .unwrap_or_default()
@@ -100,8 +104,14 @@ mod tests {
 
     #[test]
     fn suggestions_are_close_words_only() {
-        assert_eq!(did_you_mean("feilds", &["fields", "skip"]), "; did you mean `fields`?");
-        assert_eq!(did_you_mean("concurency", &["concurrency"]), "; did you mean `concurrency`?");
+        assert_eq!(
+            did_you_mean("feilds", &["fields", "skip"]),
+            "; did you mean `fields`?"
+        );
+        assert_eq!(
+            did_you_mean("concurency", &["concurrency"]),
+            "; did you mean `concurrency`?"
+        );
         assert_eq!(did_you_mean("banana", &["fields", "skip"]), "");
     }
 }

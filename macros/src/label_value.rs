@@ -2,8 +2,8 @@
 //! is its name in snake_case, or `#[label = "..."]`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
-use syn::{Data, DeriveInput, Expr, ExprLit, Fields, Lit, Meta};
+use quote::{ToTokens, quote};
+use syn::{Data, DeriveInput, Expr, ExprLit, Fields, Lit, LitStr, Meta};
 
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
     match expand(input) {
@@ -23,16 +23,33 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
     let mut arms = Vec::with_capacity(data.variants.len());
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
     for variant in &data.variants {
         if !matches!(variant.fields, Fields::Unit) {
-            return Err(syn::Error::new_spanned(&variant.fields, "a label value variant has no fields"));
+            return Err(syn::Error::new_spanned(
+                &variant.fields,
+                "a label value variant has no fields: a label takes one of a fixed set of values",
+            ));
         }
-        let value = label_attr(&variant.attrs)?.unwrap_or_else(|| snake_case(&variant.ident.to_string()));
-        if seen.contains(&value) {
-            return Err(syn::Error::new_spanned(variant, format!("two variants have the label value `{value}`")));
+        let explicit = label_attr(&variant.attrs)?;
+        let value = explicit
+            .as_ref()
+            .map_or_else(|| snake_case(&variant.ident.to_string()), LitStr::value);
+        if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == value) {
+            // At the `#[label = ".."]` value when there is one, else at the variant's name.
+            let at = explicit.as_ref().map_or_else(
+                || variant.ident.to_token_stream(),
+                ToTokens::to_token_stream,
+            );
+            return Err(syn::Error::new_spanned(
+                at,
+                format!(
+                    "`{}` has the label value `{value}`, as `{first}` does: each variant needs its own",
+                    variant.ident
+                ),
+            ));
         }
-        seen.push(value.clone());
+        seen.push((value.clone(), &variant.ident));
         let name = &variant.ident;
         arms.push(quote!(#ident::#name => #value));
     }
@@ -45,16 +62,22 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     })
 }
 
-fn label_attr(attrs: &[syn::Attribute]) -> syn::Result<Option<String>> {
+fn label_attr(attrs: &[syn::Attribute]) -> syn::Result<Option<LitStr>> {
     let Some(attr) = attrs.iter().find(|a| a.path().is_ident("label")) else {
         return Ok(None);
     };
     if let Meta::NameValue(pair) = &attr.meta
-        && let Expr::Lit(ExprLit { lit: Lit::Str(value), .. }) = &pair.value
+        && let Expr::Lit(ExprLit {
+            lit: Lit::Str(value),
+            ..
+        }) = &pair.value
     {
-        return Ok(Some(value.value()));
+        return Ok(Some(value.clone()));
     }
-    Err(syn::Error::new_spanned(attr, "write the label value as `#[label = \"value\"]`"))
+    Err(syn::Error::new_spanned(
+        attr,
+        "write the label value as `#[label = \"value\"]`",
+    ))
 }
 
 fn snake_case(name: &str) -> String {

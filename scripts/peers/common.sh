@@ -1,8 +1,10 @@
 # shellcheck shell=bash
 # Shared helpers for the peer scripts in scripts/peers/. Sourced, never run.
 #
-# Each peer script sets PEER (its name) before sourcing this file, then
-# dispatches on its first argument: install | installed | start | stop.
+# Each peer script sets PEER (its name) before sourcing this file, defines
+# cmd_install, is_installed, cmd_start and cmd_stop, and ends with
+# `peer_main USAGE "$@"`, which dispatches on the first argument:
+# install | installed | start | stop.
 #
 # Environment:
 #   O11Y_PEERS_DIR            install state (rotel venv, apt stamp);
@@ -25,6 +27,9 @@ trap '' PIPE
 O11Y_PEERS_DIR="${O11Y_PEERS_DIR:-${HOME:-/root}/.cache/o11y-peers}"
 # shellcheck disable=SC2034 # used by the peer scripts
 PEERS_SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The peer script itself (what its watchdog and failed start run again).
+# shellcheck disable=SC2034 # used by the peer scripts
+SELF="$PEERS_SCRIPT_DIR/$PEER.sh"
 # shellcheck disable=SC2034 # used by the peer scripts
 PEER_START_TIMEOUT="${O11Y_PEER_START_TIMEOUT:-60}"
 
@@ -235,6 +240,31 @@ check_port_arg() {
   if [ "$1" -lt 1 ] || [ "$1" -gt 65535 ]; then die "port out of range: $1"; fi
 }
 
+# require_not_running WORKDIR: fail if the peer whose pid is in
+# WORKDIR/$PEER.pid is alive.
+require_not_running() {
+  local pidfile="$1/$PEER.pid"
+  if pid_alive "$(pid_from_file "$pidfile")"; then
+    die "$PEER already running in $1 (pid $(pid_from_file "$pidfile"))"
+  fi
+}
+
+# start_checks NAME WORKDIR PORT...: the checks a `start` begins with, in this
+# order: each PORT a port number, the peer installed (is_installed; NAME is
+# what the error calls the missing program), WORKDIR made, no peer alive in
+# it (require_not_running), each PORT free. Prints WORKDIR's absolute path:
+#   workdir="$(start_checks NAME "$1" "$port")"
+start_checks() {
+  local name="$1" dir="$2" workdir port
+  shift 2
+  for port in "$@"; do check_port_arg "$port"; done
+  is_installed || die "$name is not installed: run scripts/peers/$PEER.sh install"
+  workdir="$(prepare_workdir "$dir")" || exit 1
+  require_not_running "$workdir"
+  for port in "$@"; do require_port_free "$port"; done
+  printf '%s\n' "$workdir"
+}
+
 # start_watchdog WORKDIR SCRIPT: with O11Y_PEER_OWNER_PID set, run a
 # background loop that, once the owner is gone and this start script has
 # ended, calls `SCRIPT stop WORKDIR` (and removes WORKDIR when
@@ -257,6 +287,31 @@ start_watchdog() {
   echo "$!" >"$workdir/watchdog.pid"
 }
 
+# workdir_to_stop WORKDIR: true when WORKDIR exists; otherwise log that there
+# is nothing to stop and be false (the `stop` then succeeds doing nothing).
+workdir_to_stop() {
+  [ -d "$1" ] && return 0
+  log "nothing to stop ($1 does not exist)"
+  return 1
+}
+
+# stop_by_pidfile WORKDIR PIDFILE NAME: the whole `stop` of a peer that runs
+# as the one process in PIDFILE: stop it (stop_pid, then "stopped") or say
+# "not running" and remove a stale PIDFILE, then end_stop WORKDIR. Does
+# nothing (but log) when WORKDIR does not exist.
+stop_by_pidfile() {
+  local workdir="$1" pidfile="$2" name="$3"
+  workdir_to_stop "$workdir" || return 0
+  if pid_alive "$(pid_from_file "$pidfile")"; then
+    stop_pid "$pidfile" "$name"
+    log "stopped"
+  else
+    rm -f "$pidfile"
+    log "not running"
+  fi
+  end_stop "$workdir"
+}
+
 # end_stop WORKDIR: the last step of every `stop`: with O11Y_PEER_STOP_RM=1
 # remove WORKDIR, then end the peer's watchdog (last, so that a stop cut
 # short still leaves the watchdog to finish the job).
@@ -271,4 +326,25 @@ end_stop() {
     kill -TERM "$wpid" 2>/dev/null || true
   fi
   rm -f "$workdir/watchdog.pid"
+}
+
+# peer_main USAGE [ARG...]: a peer script's command line: install, installed,
+# start ARGS or stop ARGS, run by the script's cmd_install, is_installed,
+# cmd_start and cmd_stop; anything else prints USAGE and exits 2.
+peer_main() {
+  local usage="$1"
+  shift
+  case "${1:-}" in
+    install) cmd_install ;;
+    installed) is_installed ;;
+    start)
+      shift
+      cmd_start "$@"
+      ;;
+    stop)
+      shift
+      cmd_stop "$@"
+      ;;
+    *) usage_exit "$usage" ;;
+  esac
 }

@@ -26,7 +26,6 @@ set -euo pipefail
 PEER=postgres
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-SELF="$PEERS_SCRIPT_DIR/postgres.sh"
 
 pg_bin() {
   if [ -n "${O11Y_PG_BIN:-}" ]; then
@@ -73,9 +72,7 @@ cmd_start() {
   check_port_arg "$port"
   is_installed || die "postgresql is not installed: run scripts/peers/postgres.sh install"
   workdir="$(prepare_workdir "$1")"
-  if pid_alive "$(pid_from_file "$workdir/postgres.pid")"; then
-    die "postgres already running in $workdir (pid $(pid_from_file "$workdir/postgres.pid"))"
-  fi
+  require_not_running "$workdir"
   [ -e "$workdir/postgres" ] && die "$workdir/postgres already exists; use a fresh WORKDIR"
   require_port_free "$port"
 
@@ -134,10 +131,7 @@ cmd_start() {
 cmd_stop() {
   [ "$#" -eq 1 ] || usage_exit "postgres.sh stop WORKDIR"
   local workdir="$1"
-  [ -d "$workdir" ] || {
-    log "nothing to stop ($workdir does not exist)"
-    return 0
-  }
+  workdir_to_stop "$workdir" || return 0
   local link="$workdir/postgres" root pid
   # Resolve the link to a /tmp cluster: the server's user may not reach WORKDIR.
   root="$(readlink -f "$link" 2>/dev/null || printf '%s' "$link")"
@@ -168,16 +162,4 @@ cmd_stop() {
   end_stop "$workdir"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  installed) is_installed ;;
-  start)
-    shift
-    cmd_start "$@"
-    ;;
-  stop)
-    shift
-    cmd_stop "$@"
-    ;;
-  *) usage_exit "postgres.sh install|installed|start WORKDIR PORT|stop WORKDIR" ;;
-esac
+peer_main "postgres.sh install|installed|start WORKDIR PORT|stop WORKDIR" "$@"

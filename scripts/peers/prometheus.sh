@@ -25,7 +25,6 @@ set -euo pipefail
 PEER=prometheus
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-SELF="$PEERS_SCRIPT_DIR/prometheus.sh"
 
 PROMETHEUS_BIN="${O11Y_PROMETHEUS_BIN:-/usr/bin/prometheus}"
 
@@ -63,14 +62,8 @@ EOF
 cmd_start() {
   [ "$#" -eq 2 ] || usage_exit "prometheus.sh start WORKDIR PORT"
   local workdir port="$2"
-  check_port_arg "$port"
-  is_installed || die "prometheus is not installed: run scripts/peers/prometheus.sh install"
-  workdir="$(prepare_workdir "$1")"
+  workdir="$(start_checks prometheus "$1" "$port")"
   local pidfile="$workdir/prometheus.pid" logfile="$workdir/prometheus.log"
-  if pid_alive "$(pid_from_file "$pidfile")"; then
-    die "prometheus already running in $workdir (pid $(pid_from_file "$pidfile"))"
-  fi
-  require_port_free "$port"
   mkdir -p "$workdir/data" "$workdir/targets"
   if [ -n "${O11Y_PROMETHEUS_CONFIG:-}" ]; then
     [ -f "$O11Y_PROMETHEUS_CONFIG" ] || die "O11Y_PROMETHEUS_CONFIG=$O11Y_PROMETHEUS_CONFIG: no such file"
@@ -100,31 +93,7 @@ cmd_start() {
 
 cmd_stop() {
   [ "$#" -eq 1 ] || usage_exit "prometheus.sh stop WORKDIR"
-  local workdir="$1"
-  [ -d "$workdir" ] || {
-    log "nothing to stop ($workdir does not exist)"
-    return 0
-  }
-  if pid_alive "$(pid_from_file "$workdir/prometheus.pid")"; then
-    stop_pid "$workdir/prometheus.pid" prometheus
-    log "stopped"
-  else
-    rm -f "$workdir/prometheus.pid"
-    log "not running"
-  fi
-  end_stop "$workdir"
+  stop_by_pidfile "$1" "$1/prometheus.pid" prometheus
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  installed) is_installed ;;
-  start)
-    shift
-    cmd_start "$@"
-    ;;
-  stop)
-    shift
-    cmd_stop "$@"
-    ;;
-  *) usage_exit "prometheus.sh install|installed|start WORKDIR PORT|stop WORKDIR" ;;
-esac
+peer_main "prometheus.sh install|installed|start WORKDIR PORT|stop WORKDIR" "$@"

@@ -17,7 +17,6 @@ set -euo pipefail
 PEER=redis
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-SELF="$PEERS_SCRIPT_DIR/redis.sh"
 
 REDIS_BIN="${O11Y_REDIS_BIN:-/usr/bin/redis-server}"
 
@@ -49,14 +48,8 @@ redis_ping() {
 cmd_start() {
   [ "$#" -eq 2 ] || usage_exit "redis.sh start WORKDIR PORT"
   local workdir port="$2"
-  check_port_arg "$port"
-  is_installed || die "redis-server is not installed: run scripts/peers/redis.sh install"
-  workdir="$(prepare_workdir "$1")"
+  workdir="$(start_checks redis-server "$1" "$port")"
   local pidfile="$workdir/redis.pid" logfile="$workdir/redis.log"
-  if pid_alive "$(pid_from_file "$pidfile")"; then
-    die "redis already running in $workdir (pid $(pid_from_file "$pidfile"))"
-  fi
-  require_port_free "$port"
   mkdir -p "$workdir/redis"
   rm -f "$pidfile"
   : >"$logfile"
@@ -100,31 +93,7 @@ cmd_start() {
 
 cmd_stop() {
   [ "$#" -eq 1 ] || usage_exit "redis.sh stop WORKDIR"
-  local workdir="$1"
-  [ -d "$workdir" ] || {
-    log "nothing to stop ($workdir does not exist)"
-    return 0
-  }
-  if pid_alive "$(pid_from_file "$workdir/redis.pid")"; then
-    stop_pid "$workdir/redis.pid" redis
-    log "stopped"
-  else
-    rm -f "$workdir/redis.pid"
-    log "not running"
-  fi
-  end_stop "$workdir"
+  stop_by_pidfile "$1" "$1/redis.pid" redis
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  installed) is_installed ;;
-  start)
-    shift
-    cmd_start "$@"
-    ;;
-  stop)
-    shift
-    cmd_stop "$@"
-    ;;
-  *) usage_exit "redis.sh install|installed|start WORKDIR PORT|stop WORKDIR" ;;
-esac
+peer_main "redis.sh install|installed|start WORKDIR PORT|stop WORKDIR" "$@"

@@ -26,7 +26,6 @@ set -euo pipefail
 PEER=rotel
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-SELF="$PEERS_SCRIPT_DIR/rotel.sh"
 
 ROTEL_VERSION="${O11Y_ROTEL_VERSION:-0.0.1a15}"
 VENV="$O11Y_PEERS_DIR/rotel-venv"
@@ -77,10 +76,8 @@ cmd_start() {
   check_port_arg "$http_port"
   [ -x "$AGENT_LINK" ] || die "rotel is not installed: run scripts/peers/rotel.sh install"
   workdir="$(prepare_workdir "$1")"
+  require_not_running "$workdir"
   local pidfile="$workdir/rotel.pid" logfile="$workdir/rotel.log"
-  if pid_alive "$(pid_from_file "$pidfile")"; then
-    die "rotel already running in $workdir (pid $(pid_from_file "$pidfile"))"
-  fi
   require_port_free "$grpc_port"
   require_port_free "$http_port"
   local proc="$workdir/rotel_processor.py"
@@ -146,31 +143,7 @@ wait_for_otlp_http() {
 
 cmd_stop() {
   [ "$#" -eq 1 ] || usage_exit "rotel.sh stop WORKDIR"
-  local workdir="$1"
-  [ -d "$workdir" ] || {
-    log "nothing to stop ($workdir does not exist)"
-    return 0
-  }
-  if pid_alive "$(pid_from_file "$workdir/rotel.pid")"; then
-    stop_pid "$workdir/rotel.pid" rotel
-    log "stopped"
-  else
-    rm -f "$workdir/rotel.pid"
-    log "not running"
-  fi
-  end_stop "$workdir"
+  stop_by_pidfile "$1" "$1/rotel.pid" rotel
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  installed) is_installed ;;
-  start)
-    shift
-    cmd_start "$@"
-    ;;
-  stop)
-    shift
-    cmd_stop "$@"
-    ;;
-  *) usage_exit "rotel.sh install|installed|start WORKDIR GRPC_PORT HTTP_PORT|stop WORKDIR" ;;
-esac
+peer_main "rotel.sh install|installed|start WORKDIR GRPC_PORT HTTP_PORT|stop WORKDIR" "$@"

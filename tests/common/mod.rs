@@ -89,6 +89,7 @@
 #![allow(dead_code)]
 
 mod child;
+pub mod exposition;
 pub mod http;
 mod postgres;
 mod prometheus;

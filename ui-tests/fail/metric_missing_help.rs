@@ -1,4 +1,6 @@
 #[o11y::metric(counter, labels(status))]
 static PAYMENTS: o11y::Counter;
 
-fn main() {}
+fn main() {
+    PAYMENTS.labels("ok").inc();
+}

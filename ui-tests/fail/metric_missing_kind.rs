@@ -2,4 +2,6 @@
 #[o11y::metric(help = "Payments accepted")]
 static PAYMENTS: o11y::Counter;
 
-fn main() {}
+fn main() {
+    PAYMENTS.inc();
+}

@@ -1,4 +1,6 @@
 #[o11y::metric(counter, help = "Payments")]
 static PAYMENTS: o11y::Gauge;
 
-fn main() {}
+fn main() {
+    PAYMENTS.inc();
+}

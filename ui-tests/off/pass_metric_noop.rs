@@ -2,6 +2,8 @@
 // and gives the same API (`labels(..)` with one parameter per label,
 // `inc()`, handles), but the metric is not registered: the catalog and
 // `/metrics` do not show it.
+#![deny(warnings)]
+
 use o11y::{LabelValue, metric};
 
 #[derive(LabelValue)]
@@ -28,7 +30,10 @@ fn main() {
 
     let catalog = o11y::metrics::catalog();
     for name in ["payments_total", "queue_depth", "request_duration_seconds"] {
-        assert!(!catalog.iter().any(|m| m.name == name), "{name} is registered with `off`");
+        assert!(
+            !catalog.iter().any(|m| m.name == name),
+            "{name} is registered with `off`"
+        );
     }
     let exposition = o11y::metrics::render(o11y::metrics::Format::Prometheus);
     assert!(!exposition.contains("payments_total"), "{exposition}");

@@ -1,16 +1,44 @@
 // With the facade feature `off`, `#[observe]` checks its arguments and
 // returns the item as written: even with o11y initialised, calls record
 // nothing (no `function_calls_*` series) and behave as the bare function.
+// The one addition is a `let _ = (&param, ..);` for the parameters that
+// `args` / `fields` would have read, so that a parameter used only there is
+// not reported unused (denied below).
+#![deny(warnings)]
+
 use o11y::observe;
+
+#[observe(args(user, attempt), fields(customer = %customer, tenant.id = tenant.len()))]
+fn audit(user: &str, attempt: u32, customer: &str, tenant: &str) -> bool {
+    true
+}
+
+struct Session;
+
+#[observe]
+impl Session {
+    #[observe(args, skip(token))]
+    fn open(&self, user: &str, token: &str) -> bool {
+        token.is_empty()
+    }
+}
 
 #[observe(name = "checkout", level = "debug", fields(order.id = id, tier = %"gold"), err, ret, concurrency)]
 fn checkout(id: u64) -> Result<u64, String> {
-    if id == 0 { Err("no order".to_owned()) } else { Ok(id) }
+    if id == 0 {
+        Err("no order".to_owned())
+    } else {
+        Ok(id)
+    }
 }
 
 #[observe(args, skip(password), err(level = "warn"))]
 async fn login(user: &str, password: &str) -> Result<(), String> {
-    if user == password { Err("weak".to_owned()) } else { Ok(()) }
+    if user == password {
+        Err("weak".to_owned())
+    } else {
+        Ok(())
+    }
 }
 
 #[observe(span = false)]
@@ -46,15 +74,22 @@ fn main() {
         .unwrap();
     let _guard = o11y::init_with(config).unwrap();
 
+    assert!(audit("ada", 1, "acme", "eu"));
+    assert!(Session.open("ada", ""));
     assert_eq!(checkout(7), Ok(7));
     assert!(checkout(0).is_err());
     assert_eq!(counted_only(), 1);
     assert_eq!(Repo.get(1), Ok(1));
     assert_eq!(Repo.len(), 0);
     assert_eq!(Repo.find(2), Some(2));
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert!(runtime.block_on(login("ada", "ada")).is_err());
 
     let exposition = o11y::metrics::render(o11y::metrics::Format::Prometheus);
-    assert!(!exposition.contains("function=\""), "an observed call was recorded:\n{exposition}");
+    assert!(
+        !exposition.contains("function=\""),
+        "an observed call was recorded:\n{exposition}"
+    );
 }

@@ -1,6 +1,8 @@
 // A counter without labels: the name comes from the static (snake case,
 // `_total` added), registered at link time; visibility and doc comments
 // are kept.
+#![deny(warnings)]
+
 use o11y::{Counter, metric};
 
 #[metric(counter, help = "Payments accepted")]
@@ -22,9 +24,17 @@ fn main() {
     RETRIES_TOTAL.inc();
     nested::WRITTEN_BYTES.inc_by(512);
     let catalog = o11y::metrics::catalog();
-    let entry = |name: &str| catalog.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("{name} not registered"));
+    let entry = |name: &str| {
+        catalog
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap_or_else(|| panic!("{name} not registered"))
+    };
     assert_eq!(entry("payments_total").help, "Payments accepted");
-    assert_eq!(entry("payments_total").kind, o11y::metrics::MetricKind::Counter);
+    assert_eq!(
+        entry("payments_total").kind,
+        o11y::metrics::MetricKind::Counter
+    );
     entry("retries_total");
     assert_eq!(entry("written_bytes_total").unit, Some("bytes"));
 }

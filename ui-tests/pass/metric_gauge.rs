@@ -1,4 +1,6 @@
 // Gauges, with and without labels and unit.
+#![deny(warnings)]
+
 use o11y::{Gauge, metric};
 
 #[metric(gauge, help = "Jobs waiting in the queue")]

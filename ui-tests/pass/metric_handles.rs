@@ -1,5 +1,7 @@
 // A labelled series' handle is kept and reused (recording through it is
 // one atomic operation), stored in a struct and shared across threads.
+#![deny(warnings)]
+
 use std::sync::OnceLock;
 
 use o11y::metric;
@@ -19,7 +21,10 @@ struct Worker {
 static EMAILS: OnceLock<CounterHandle> = OnceLock::new();
 
 fn main() {
-    let worker = Worker { processed: JOBS.labels("default"), duration: JOB_DURATION_SECONDS.labels("default") };
+    let worker = Worker {
+        processed: JOBS.labels("default"),
+        duration: JOB_DURATION_SECONDS.labels("default"),
+    };
     for _ in 0..3 {
         worker.processed.inc();
         worker.duration.observe(0.01);

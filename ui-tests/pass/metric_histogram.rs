@@ -1,5 +1,7 @@
 // Histograms: default buckets, integer and float buckets (negative too),
 // a unit, labels, and a timer.
+#![deny(warnings)]
+
 use o11y::{Histogram, metric};
 
 #[metric(histogram, help = "Request latency", unit = "seconds")]
@@ -34,7 +36,10 @@ fn main() {
     let entry = |name: &str| catalog.iter().find(|m| m.name == name).unwrap().clone();
     assert_eq!(entry("batch_size").buckets, &[1.0, 5.0, 10.0, 50.0, 100.0]);
     assert_eq!(entry("sensor_celsius").buckets, &[-10.5, 0.0, 0.5, 25.0]);
-    assert_eq!(entry("query_duration_seconds").buckets, &[0.001, 0.01, 0.1, 1.0]);
+    assert_eq!(
+        entry("query_duration_seconds").buckets,
+        &[0.001, 0.01, 0.1, 1.0]
+    );
     assert_eq!(entry("query_duration_seconds").labels, &["table"]);
     assert!(!entry("request_duration_seconds").buckets.is_empty());
 }

@@ -1,6 +1,8 @@
 // `args` records every parameter, `args(a, b)` the listed ones,
 // `args, skip(...)` every parameter but the skipped ones. Numbers and bools
 // are recorded as such, text with Display, anything else with Debug.
+#![deny(warnings)]
+
 use o11y::observe;
 
 #[derive(Debug)]

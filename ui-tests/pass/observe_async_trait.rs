@@ -2,6 +2,8 @@
 // first: when async_trait is outside, observe gets each body as
 // `Box::pin(async move { .. })` and instruments inside the box; when
 // observe is outside (on the impl block), it sees the `async fn`s.
+#![deny(warnings)]
+
 use async_trait::async_trait;
 use o11y::observe;
 
@@ -18,7 +20,11 @@ struct PerMethod(Vec<(String, u32)>);
 impl Store for PerMethod {
     #[observe(err, args(key))]
     async fn get(&self, key: &str) -> Result<u32, String> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v).ok_or_else(|| format!("no {key}"))
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| format!("no {key}"))
     }
 
     #[observe]
@@ -37,7 +43,11 @@ struct ObserveOutside(Vec<(String, u32)>);
 #[async_trait]
 impl Store for ObserveOutside {
     async fn get(&self, key: &str) -> Result<u32, String> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v).ok_or_else(|| format!("no {key}"))
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| format!("no {key}"))
     }
 
     #[observe(args(key, value))]
@@ -53,7 +63,11 @@ struct ObserveInside(Vec<(String, u32)>);
 #[observe(level = "debug")]
 impl Store for ObserveInside {
     async fn get(&self, key: &str) -> Result<u32, String> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v).ok_or_else(|| format!("no {key}"))
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| format!("no {key}"))
     }
 
     #[observe(skip)]
@@ -70,7 +84,9 @@ async fn exercise(store: &mut dyn Store) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         exercise(&mut PerMethod(Vec::new())).await;
         exercise(&mut ObserveOutside(Vec::new())).await;

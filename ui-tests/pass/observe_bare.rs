@@ -1,5 +1,7 @@
 // `#[observe]` with no arguments on a sync and an async free function,
 // called without `init`: o11y is off, the functions behave as written.
+#![deny(warnings)]
+
 use o11y::observe;
 
 #[observe]
@@ -18,6 +20,8 @@ fn nothing() {}
 fn main() {
     assert_eq!(add(2, 3), 5);
     nothing();
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(double(21)), 42);
 }

@@ -1,6 +1,8 @@
 // Early `return` and `?` in sync and async bodies, `return` inside nested
 // closures and async blocks (which belongs to them, not to the function),
 // loops with `break` values, and a body that diverges.
+#![deny(warnings)]
+
 use o11y::observe;
 
 #[observe]
@@ -70,6 +72,15 @@ fn never_returns() -> ! {
     std::process::exit(0)
 }
 
+// Never completes: defined to show it compiles.
+#[allow(dead_code)]
+#[observe]
+async fn serve_forever() -> ! {
+    loop {
+        tokio::task::yield_now().await;
+    }
+}
+
 fn main() {
     assert_eq!(first_even(&[1, 3, 4]), Some(4));
     assert_eq!(first_even(&[1]), None);
@@ -79,7 +90,9 @@ fn main() {
     assert_eq!(closure_return(&[-1, 2]), vec![0, 2]);
     assert_eq!(loop_value(), 10);
     assert_eq!(option_chain("ab\ncd"), Some('a'));
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(fetch(1)).unwrap(), 42);
     assert!(runtime.block_on(fetch(0)).is_err());
     never_returns();

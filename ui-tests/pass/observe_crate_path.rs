@@ -1,5 +1,7 @@
 // `crate = path`: reach o11y through a re-export, for crates that depend on
 // it under another name or wrap it.
+#![deny(warnings)]
+
 mod my {
     pub use o11y;
 }
@@ -30,9 +32,15 @@ static REEXPORTED_CALLS: my::o11y::Counter;
 
 fn main() {
     assert_eq!(through_reexport(1), 2);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(nested::deeper()), Ok(2));
     assert_eq!(nested::Store.get(), 3);
     REEXPORTED_CALLS.inc();
-    assert!(o11y::metrics::catalog().iter().any(|m| m.name == "reexported_calls_total"));
+    assert!(
+        o11y::metrics::catalog()
+            .iter()
+            .any(|m| m.name == "reexported_calls_total")
+    );
 }

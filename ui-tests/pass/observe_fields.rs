@@ -1,5 +1,7 @@
 // `fields(...)`: a plain value, `%` (Display), `?` (Debug), dotted names,
 // keyword names, expressions over the arguments, a trailing comma.
+#![deny(warnings)]
+
 use o11y::observe;
 
 #[derive(Debug)]
@@ -25,8 +27,13 @@ async fn tiered() -> &'static str {
 }
 
 fn main() {
-    let order = Order { id: 7, customer: "ada".to_owned() };
+    let order = Order {
+        id: 7,
+        customer: "ada".to_owned(),
+    };
     assert_eq!(place(&order, &[1, 2]), 9);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(tiered()), "gold");
 }

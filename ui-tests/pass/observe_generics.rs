@@ -1,5 +1,7 @@
 // Generic functions: type and const parameters, where-clauses, lifetimes
 // (elided and named), async generics borrowing their arguments.
+#![deny(warnings)]
+
 use std::fmt::Display;
 
 use o11y::observe;
@@ -26,7 +28,11 @@ where
     I: IntoIterator<Item = T>,
     T: Display,
 {
-    items.into_iter().map(|item| item.to_string()).collect::<Vec<_>>().join(separator)
+    items
+        .into_iter()
+        .map(|item| item.to_string())
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 #[observe]
@@ -68,9 +74,14 @@ fn main() {
     assert_eq!(longest("abc", "de"), "abc");
     assert_eq!(join([1, 2, 3], ","), "1,2,3");
     assert_eq!(sum_array([1, 2, 3, 4]), 10);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(first_word("hello world")), "hello");
-    assert_eq!(runtime.block_on(parse_all::<u8>(&["1", "2"])), Ok(vec![1, 2]));
+    assert_eq!(
+        runtime.block_on(parse_all::<u8>(&["1", "2"])),
+        Ok(vec![1, 2])
+    );
     assert!(runtime.block_on(parse_all::<u8>(&["x"])).is_err());
     assert_eq!(Wrapper(4).get(), 4);
     assert_eq!(Wrapper(4).map(|x| x * 2).0, 8);

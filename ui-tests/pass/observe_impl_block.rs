@@ -1,6 +1,8 @@
 // `#[observe]` on an impl block instruments every method as `Type::method`;
 // a method's own `#[observe(...)]` refines the block's arguments, and
 // `#[observe(skip)]` opts it out. Associated consts and types are left alone.
+#![deny(warnings)]
+
 use o11y::observe;
 
 struct OrderRepo {
@@ -74,16 +76,26 @@ fn main() {
     assert_eq!(repo.len(), 1);
     assert_eq!(repo.name(), "orders");
     assert_eq!(Generic(3).get(), 3);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(repo.total()), 5);
 
     let exposition = o11y::metrics::render(o11y::metrics::Format::Prometheus);
     let called = |function: &str| {
-        exposition
-            .lines()
-            .any(|line| line.starts_with("function_calls_total{") && line.contains(&format!("function=\"{function}\"")))
+        exposition.lines().any(|line| {
+            line.starts_with("function_calls_total{")
+                && line.contains(&format!("function=\"{function}\""))
+        })
     };
-    for function in ["OrderRepo::new", "OrderRepo::add", "OrderRepo::get", "OrderRepo::total", "OrderRepo::name", "Generic::get"] {
+    for function in [
+        "OrderRepo::new",
+        "OrderRepo::add",
+        "OrderRepo::get",
+        "OrderRepo::total",
+        "OrderRepo::name",
+        "Generic::get",
+    ] {
         assert!(called(function), "{function} not counted:\n{exposition}");
     }
     assert!(!called("OrderRepo::len"), "{exposition}");

@@ -1,5 +1,7 @@
 // `impl Trait` in return position, alone and inside `Result<impl Trait, E>`,
 // with `?` and early `return` in the body; and `impl Trait` arguments.
+#![deny(warnings)]
+
 use std::fmt::Display;
 
 use o11y::observe;
@@ -45,7 +47,9 @@ fn main() {
     assert!(parsed("x").is_err());
     assert_eq!(boxed_closure(1)(1), 2);
     assert_eq!(adder(2)(1), 3);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(lines("a\nb")).count(), 2);
     assert_eq!(show(7), "7");
 }

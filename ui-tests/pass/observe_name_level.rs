@@ -1,5 +1,7 @@
 // `name = "..."` replaces the span name; `level = "..."` sets its level
 // (any case, `warning` too).
+#![deny(warnings)]
+
 use o11y::observe;
 
 #[observe(name = "checkout.place_order")]

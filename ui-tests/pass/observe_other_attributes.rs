@@ -1,6 +1,6 @@
 // Other attributes before and after `#[observe]`: `#[inline]`,
 // `#[allow(..)]`, `#[must_use]`, `#[cfg_attr]`, doc comments, `#[deprecated]`.
-#![deny(unused_variables)]
+#![deny(warnings)]
 
 use o11y::observe;
 
@@ -42,6 +42,8 @@ async fn async_inline() -> u8 {
 #[allow(deprecated)]
 fn main() {
     assert_eq!(inlined(1) + after(2, 0) + needless() + old(), 10);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(async_inline()), 5);
 }

@@ -1,5 +1,7 @@
 // Pattern and `mut` parameters: tuples, structs, references, wildcards;
 // `args` records the bindings they introduce.
+#![deny(warnings)]
+
 use o11y::observe;
 
 struct Point {
@@ -43,6 +45,8 @@ fn main() {
     assert_eq!(manhattan(Point { x: -1, y: 2 }), 3);
     assert_eq!(count_down(3), 3);
     assert_eq!(ignore(1, 2, &3), 3);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(swap((1, 2), [10, 20])), (12, 21));
 }

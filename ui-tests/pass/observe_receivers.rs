@@ -1,5 +1,7 @@
 // Inherent methods with every receiver: `&self`, `&mut self`, `self`,
 // `mut self`, `self: Pin<&mut Self>`, `self: Box<Self>`, and async ones.
+#![deny(warnings)]
+
 use std::pin::Pin;
 
 use o11y::observe;
@@ -51,6 +53,33 @@ impl Cart {
         self
     }
 
+    // Borrows of `self` returned: shared, mutable, inside an Option, an
+    // iterator, and from an async method.
+    #[observe]
+    fn first(&self) -> Option<&u32> {
+        self.items.first()
+    }
+
+    #[observe]
+    fn items_mut(&mut self) -> &mut Vec<u32> {
+        &mut self.items
+    }
+
+    #[observe]
+    fn last_mut(&mut self) -> Option<&mut u32> {
+        self.items.last_mut()
+    }
+
+    #[observe]
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut u32> {
+        self.items.iter_mut()
+    }
+
+    #[observe]
+    async fn items_mut_async(&mut self) -> &mut Vec<u32> {
+        &mut self.items
+    }
+
     #[observe]
     fn new() -> Self {
         Cart { items: Vec::new() }
@@ -63,12 +92,21 @@ fn main() {
     cart.add(1);
     assert_eq!(cart.total(), 4);
     assert_eq!(Pin::new(&mut cart).pinned(), 2);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         cart.add_async(5).await.add(6);
         assert_eq!(cart.total_async().await, 15);
     });
+    cart.items_mut().push(0);
+    *cart.last_mut().unwrap() += 7;
+    cart.iter_mut().for_each(|item| *item += 1);
+    assert_eq!(cart.first(), Some(&4));
+    runtime
+        .block_on(cart.items_mut_async())
+        .retain(|item| *item != 8);
     let cart = cart.sorted();
     assert_eq!(Box::new(Cart { items: vec![1] }).boxed(), 1);
-    assert_eq!(cart.into_items(), vec![1, 3, 5, 6]);
+    assert_eq!(cart.into_items(), vec![2, 4, 6, 7]);
 }

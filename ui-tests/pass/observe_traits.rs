@@ -1,5 +1,7 @@
 // Trait impl methods, including native `async fn` in traits, default
 // methods, and a generic trait.
+#![deny(warnings)]
+
 use o11y::observe;
 
 trait Repo {
@@ -44,7 +46,9 @@ fn main() {
     assert_eq!(Memory.get(1), Some(1));
     assert_eq!(Memory.describe(), "memory");
     assert_eq!(Memory.convert(5_u8), "5");
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(Memory.load(2)), Ok(2));
     assert!(runtime.block_on(Memory.load(0)).is_err());
 }

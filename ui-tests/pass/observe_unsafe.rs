@@ -1,6 +1,8 @@
 // `unsafe fn`: its body keeps the right to use unsafe operations, in an
 // `unsafe {}` block (edition 2024) or, for older code, directly; and an
 // `unsafe` method, sync and async.
+#![deny(warnings)]
+
 use o11y::observe;
 
 /// # Safety
@@ -42,6 +44,8 @@ fn main() {
     assert_eq!(unsafe { read_directly(&value) }, 7);
     let buffer = Buffer(vec![1, 2]);
     assert_eq!(unsafe { buffer.get_unchecked(1) }, 2);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(unsafe { buffer.get_async(0) }), 1);
 }

@@ -3,11 +3,21 @@
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Attribute, Expr, ExprArray, Ident, LitInt, LitStr, Path, Token, Type, Visibility, parenthesized};
+use syn::{
+    Attribute, Expr, ExprArray, Ident, LitInt, LitStr, Path, Token, Type, Visibility, parenthesized,
+};
 
 use crate::common::{did_you_mean, duplicate};
 
-const ARGUMENTS: [&str; 7] = ["help", "labels", "name", "unit", "buckets", "series_cap", "crate"];
+const ARGUMENTS: [&str; 7] = [
+    "help",
+    "labels",
+    "name",
+    "unit",
+    "buckets",
+    "series_cap",
+    "crate",
+];
 const KINDS: [&str; 3] = ["counter", "gauge", "histogram"];
 
 /// The metric type named first in the attribute.
@@ -71,10 +81,12 @@ fn set<T>(slot: &mut Option<T>, ident: &Ident, value: T) -> syn::Result<()> {
 }
 
 fn value<T: Parse>(input: ParseStream<'_>, key: &Ident, what: &str) -> syn::Result<T> {
+    input.parse::<Token![=]>().map_err(|_| {
+        syn::Error::new_spanned(key, format!("`{key}` takes a value: `{key} = {what}`"))
+    })?;
     input
-        .parse::<Token![=]>()
-        .map_err(|_| syn::Error::new_spanned(key, format!("`{key}` takes a value: `{key} = {what}`")))?;
-    input.parse::<T>().map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes {what}")))
+        .parse::<T>()
+        .map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes {what}")))
 }
 
 impl Parse for MetricArgs {
@@ -100,11 +112,20 @@ impl Parse for MetricArgs {
                     ),
                 ));
             }
+            "summary" => {
+                return Err(syn::Error::new_spanned(
+                    &kind_ident,
+                    "#[metric] offers no summary: use a `histogram`, whose buckets aggregate across \
+                     instances (quantiles are computed at query time)",
+                ));
+            }
             other => {
                 let hint = did_you_mean(other, &KINDS);
                 return Err(syn::Error::new_spanned(
                     &kind_ident,
-                    format!("#[metric] starts with the metric type: counter, gauge or histogram, not `{other}`{hint}"),
+                    format!(
+                        "#[metric] starts with the metric type: counter, gauge or histogram, not `{other}`{hint}"
+                    ),
                 ));
             }
         };
@@ -176,16 +197,26 @@ fn argument(input: ParseStream<'_>, args: &mut MetricArgs) -> syn::Result<()> {
         }
         "labels" => {
             if !input.peek(syn::token::Paren) {
-                return Err(syn::Error::new_spanned(&key, "`labels` lists the label names: `labels(status, method)`"));
+                return Err(syn::Error::new_spanned(
+                    &key,
+                    "`labels` lists the label names: `labels(status, method)`",
+                ));
             }
             let content;
             parenthesized!(content in input);
             let labels = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
-            set(&mut args.labels, &key, (key.clone(), labels.into_iter().collect()))
+            set(
+                &mut args.labels,
+                &key,
+                (key.clone(), labels.into_iter().collect()),
+            )
         }
         "counter" | "gauge" | "histogram" => Err(syn::Error::new_spanned(
             &key,
-            format!("the metric type is already `{}`; a metric has one type", args.kind.1.as_str()),
+            format!(
+                "the metric type is already `{}`; a metric has one type",
+                args.kind.1.as_str()
+            ),
         )),
         other => {
             let hint = did_you_mean(other, &ARGUMENTS);
@@ -239,6 +270,12 @@ impl Parse for Declaration {
             ));
         }
         input.parse::<Token![;]>()?;
-        Ok(Declaration { attrs, vis, static_token, ident, ty })
+        Ok(Declaration {
+            attrs,
+            vis,
+            static_token,
+            ident,
+            ty,
+        })
     }
 }

@@ -40,7 +40,10 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
     }
 
     // A name taken from the static is reported at the static's name.
-    let name_token = args.name.as_ref().map_or_else(|| declaration.ident.to_token_stream(), |(_, lit)| quote!(#lit));
+    let name_token = args.name.as_ref().map_or_else(
+        || declaration.ident.to_token_stream(),
+        |(_, lit)| quote!(#lit),
+    );
     let unit = args.unit.as_ref().map(|(_, unit)| unit.value());
     let naming_kind = match kind {
         Kind::Counter => naming::Kind::Counter,
@@ -49,31 +52,44 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
     };
     if let Err(e) = naming::validate_name(naming_kind, &name, unit.as_deref()) {
         let hint = if args.name.is_none() {
-            " (the name comes from the static's name; set `name = \"...\"` to choose another)"
+            "; the name comes from the static's name: set `name = \"...\"` to choose another"
         } else {
             ""
         };
         push(syn::Error::new_spanned(&name_token, format!("{e}{hint}")));
     }
 
-    let labels: Vec<&syn::Ident> = args.labels.as_ref().map(|(_, l)| l.iter().collect()).unwrap_or_default();
+    let labels: Vec<&syn::Ident> = args
+        .labels
+        .as_ref()
+        .map(|(_, l)| l.iter().collect())
+        .unwrap_or_default();
     let label_names: Vec<String> = labels.iter().map(ToString::to_string).collect();
     for (i, label) in labels.iter().enumerate() {
         if let Err(e) = naming::validate_label(&name, &label_names[i]) {
             push(syn::Error::new_spanned(label, e));
         } else if label_names[..i].contains(&label_names[i]) {
-            push(syn::Error::new_spanned(label, format!("label `{label}` is given twice")));
+            push(syn::Error::new_spanned(
+                label,
+                format!("label `{label}` is given twice"),
+            ));
         }
     }
     if let Some((key, labels)) = &args.labels
         && labels.is_empty()
     {
-        push(syn::Error::new_spanned(key, "`labels()` is empty: remove it for a metric without labels"));
+        push(syn::Error::new_spanned(
+            key,
+            "`labels()` is empty: remove it for a metric without labels",
+        ));
     }
 
     let buckets = match (&args.buckets, kind) {
         (Some((key, _)), Kind::Counter | Kind::Gauge) => {
-            push(syn::Error::new_spanned(key, format!("`buckets` is for histograms, not a {}", kind.as_str())));
+            push(syn::Error::new_spanned(
+                key,
+                format!("`buckets` is for histograms, not a {}", kind.as_str()),
+            ));
             None
         }
         (Some((_, array)), Kind::Histogram) => bucket_values(array, &name).map_err(&mut push).ok(),
@@ -82,11 +98,17 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
     let series_cap = match &args.series_cap {
         Some((_, cap)) => match cap.base10_parse::<usize>() {
             Ok(0) => {
-                push(syn::Error::new_spanned(cap, "`series_cap` must be at least 1"));
+                push(syn::Error::new_spanned(
+                    cap,
+                    "`series_cap` must be at least 1",
+                ));
                 None
             }
             Ok(_) if labels.is_empty() => {
-                push(syn::Error::new_spanned(cap, "`series_cap` limits label sets: this metric has no labels"));
+                push(syn::Error::new_spanned(
+                    cap,
+                    "`series_cap` limits label sets: this metric has no labels",
+                ));
                 None
             }
             Ok(value) => Some(value),
@@ -101,10 +123,20 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
     let krate = krate(&args.krate);
     if let Some(errors) = errors {
         let errors = errors.to_compile_error();
-        let fallback = fallback(*kind, &labels, declaration, &krate);
+        let fallback = fallback(
+            *kind,
+            &labels,
+            args.labels.as_ref().map(|(key, _)| key),
+            declaration,
+            &krate,
+        );
         return quote!(#errors #fallback);
     }
-    let help = args.help.as_ref().map(|(_, help)| help.value()).unwrap_or_default();
+    let help = args
+        .help
+        .as_ref()
+        .map(|(_, help)| help.value())
+        .unwrap_or_default();
     let constructor = format_ident!("{}", kind.as_str());
     let mut desc = quote!(#krate::metrics::MetricDesc::#constructor(#name, #help));
     if let Some(unit) = &unit {
@@ -119,19 +151,49 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
     if let Some(cap) = series_cap {
         desc = quote!(#desc.series_cap(#cap));
     }
-    declare(declaration, *kind, &labels, desc, &krate, !cfg!(feature = "off"))
+    let labels_key = args.labels.as_ref().map(|(key, _)| key);
+    declare(
+        declaration,
+        *kind,
+        &labels,
+        desc,
+        &krate,
+        !cfg!(feature = "off"),
+        labels_key,
+    )
 }
 
 /// The static of a declaration that has errors: same type and `labels(..)`
 /// as it would have, not registered, so only the errors are reported.
-pub(crate) fn fallback(kind: Kind, labels: &[&syn::Ident], declaration: &Declaration, krate: &TokenStream) -> TokenStream {
+pub(crate) fn fallback(
+    kind: Kind,
+    labels: &[&syn::Ident],
+    labels_key: Option<&syn::Ident>,
+    declaration: &Declaration,
+    krate: &TokenStream,
+) -> TokenStream {
+    // The declared type wins: its uses are checked against it.
+    let kind = super::args::kind_of_type(&declaration.ty).unwrap_or(kind);
     let constructor = format_ident!("{}", kind.as_str());
-    let label_names: Vec<String> = labels.iter().map(ToString::to_string).collect();
+    // A label given twice still makes one parameter each.
+    let params: Vec<syn::Ident> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            if labels[..i].iter().any(|l| l == label) {
+                format_ident!("{}_{}", label, i, span = label.span())
+            } else {
+                (*label).clone()
+            }
+        })
+        .collect();
+    let params: Vec<&syn::Ident> = params.iter().collect();
+    let label_names: Vec<String> = params.iter().map(ToString::to_string).collect();
     let mut desc = quote!(#krate::metrics::MetricDesc::#constructor("", ""));
     if !labels.is_empty() {
         desc = quote!(#desc.labels(&[#(#label_names),*]));
     }
-    declare(declaration, kind, labels, desc, krate, false)
+    declare(declaration, kind, &params, desc, krate, false, labels_key)
 }
 
 /// The declared type must be the runtime type of the kind (`o11y::Counter`
@@ -144,9 +206,20 @@ fn check_type(kind: Kind, ty: &Type) -> syn::Result<()> {
     if last.as_deref() == Some(kind.type_name()) {
         return Ok(());
     }
+    // `CounterVec<2>` and the like: the labels are the attribute's.
+    let hint = if last.as_deref().is_some_and(|name| name.ends_with("Vec")) {
+        "; labels go in `labels(...)`, not in the type"
+    } else {
+        ""
+    };
     Err(syn::Error::new_spanned(
         ty,
-        format!("a {} is declared as `o11y::{}` (labels go in `labels(...)`, not in the type)", kind.as_str(), kind.type_name()),
+        format!(
+            "a {} is declared as `o11y::{}`, not `{}`{hint}",
+            kind.as_str(),
+            kind.type_name(),
+            ty.to_token_stream().to_string().replace(' ', "")
+        ),
     ))
 }
 
@@ -156,13 +229,37 @@ fn metric_name(args: &MetricArgs, declaration: &Declaration) -> String {
         return name.value();
     }
     let name = declaration.ident.to_string().to_lowercase();
-    if args.kind.1 == Kind::Counter && !name.ends_with("_total") { format!("{name}_total") } else { name }
+    if args.kind.1 == Kind::Counter && !name.ends_with("_total") {
+        format!("{name}_total")
+    } else {
+        name
+    }
 }
 
 fn bucket_values(array: &syn::ExprArray, name: &str) -> syn::Result<Vec<f64>> {
-    let mut values = Vec::with_capacity(array.elems.len());
+    let mut values: Vec<f64> = Vec::with_capacity(array.elems.len());
     for element in &array.elems {
-        values.push(number(element)?);
+        let value = number(element)?;
+        // The first bound out of order is pointed at, not the whole array.
+        if !value.is_finite() {
+            return Err(syn::Error::new_spanned(
+                element,
+                format!(
+                    "bucket bound `{value}` of histogram `{name}` is not finite (`+Inf` is implied)"
+                ),
+            ));
+        }
+        if let Some(previous) = values.last()
+            && value <= *previous
+        {
+            return Err(syn::Error::new_spanned(
+                element,
+                format!(
+                    "the buckets of histogram `{name}` must be strictly increasing: `{value}` comes after `{previous}`"
+                ),
+            ));
+        }
+        values.push(value);
     }
     naming::validate_buckets(name, &values).map_err(|e| syn::Error::new_spanned(array, e))?;
     Ok(values)
@@ -170,13 +267,27 @@ fn bucket_values(array: &syn::ExprArray, name: &str) -> syn::Result<Vec<f64>> {
 
 fn number(expr: &Expr) -> syn::Result<f64> {
     let (negative, literal) = match expr {
-        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => (true, &**expr),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => (true, &**expr),
         other => (false, other),
     };
     let value = match literal {
-        Expr::Lit(ExprLit { lit: Lit::Float(float), .. }) => float.base10_parse::<f64>()?,
-        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => int.base10_parse::<f64>()?,
-        other => return Err(syn::Error::new_spanned(other, "a bucket bound is a number literal")),
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(float),
+            ..
+        }) => float.base10_parse::<f64>()?,
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse::<f64>()?,
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                "a bucket bound is a number literal",
+            ));
+        }
     };
     Ok(if negative { -value } else { value })
 }
@@ -188,22 +299,60 @@ fn declare(
     desc: TokenStream,
     krate: &TokenStream,
     register: bool,
+    labels_key: Option<&syn::Ident>,
 ) -> TokenStream {
-    let Declaration { attrs, vis, static_token, ident, ty } = declaration;
-    let register = if register { quote!(#krate::register_metric!(#ident);) } else { TokenStream::new() };
+    let Declaration {
+        attrs,
+        vis,
+        static_token,
+        ident,
+        ty,
+    } = declaration;
+    let register = if register {
+        quote!(#krate::register_metric!(#ident);)
+    } else {
+        TokenStream::new()
+    };
+    // The declared type is named in the expansion, so that an import of it
+    // (`use o11y::Counter;`) is used.
+    let mention_type = quote_spanned! {ty.span()=>
+        const _: ::core::marker::PhantomData<#ty> = ::core::marker::PhantomData;
+    };
     if labels.is_empty() {
         let runtime_type = format_ident!("{}", kind.type_name());
         return quote_spanned! {ty.span()=>
             #(#attrs)*
             #vis #static_token #ident: #krate::metrics::#runtime_type = #krate::metrics::#runtime_type::new(#desc);
+            #mention_type
             #register
         };
     }
     let arity = labels.len();
+    // `labels` and its parameters carry the spans of the attribute's
+    // `labels(status, method)`, where a call's errors then point ("method
+    // defined here", "required by a bound in `PAYMENTS::labels`").
+    let labels_fn = syn::Ident::new(
+        "labels",
+        labels_key.map_or_else(proc_macro2::Span::call_site, syn::Ident::span),
+    );
+    let params = labels.iter().map(|label| {
+        let krate: TokenStream = krate
+            .clone()
+            .into_iter()
+            .map(|mut token| {
+                token.set_span(label.span());
+                token
+            })
+            .collect();
+        quote_spanned!(label.span()=> #label: impl #krate::metrics::LabelValue)
+    });
     let (vec_type, handle) = match kind {
         Kind::Counter => (format_ident!("CounterVec"), format_ident!("CounterHandle")),
         Kind::Gauge => (format_ident!("GaugeVec"), format_ident!("GaugeHandle")),
-        Kind::Histogram => (format_ident!("HistogramVec"), format_ident!("HistogramHandle")),
+        Kind::Histogram => (
+            format_ident!("HistogramVec"),
+            format_ident!("HistogramHandle"),
+        ),
     };
     // The wrapper type is named as the static (types and values do not
     // clash), so that errors at a call of `labels(..)` read `PAYMENTS::labels`.
@@ -221,7 +370,7 @@ fn declare(
 
         impl #wrapper {
             #[doc = #doc]
-            #vis fn labels(&self, #(#labels: impl #krate::metrics::LabelValue),*) -> #krate::metrics::#handle {
+            #vis fn #labels_fn(&self, #(#params),*) -> #krate::metrics::#handle {
                 self.series.labels([#(&*#labels.label_value()),*])
             }
 
@@ -242,6 +391,7 @@ fn declare(
 
         #(#attrs)*
         #vis #static_token #ident: #wrapper = #wrapper { series: #krate::metrics::#vec_type::new(#desc) };
+        #mention_type
         #register
     }
 }

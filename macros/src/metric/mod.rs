@@ -24,7 +24,13 @@ pub(crate) fn metric(attr: TokenStream, item: TokenStream) -> TokenStream {
             // static is still declared and its uses add no errors.
             let fallback = declaration.ok().and_then(|declaration| {
                 let kind = args::kind_of_type(&declaration.ty)?;
-                Some(expand::fallback(kind, &[], &declaration, &quote::quote!(::o11y)))
+                Some(expand::fallback(
+                    kind,
+                    &[],
+                    None,
+                    &declaration,
+                    &quote::quote!(::o11y),
+                ))
             });
             return with_errors(fallback.unwrap_or_default(), error);
         }

@@ -11,8 +11,19 @@ use syn::{Expr, Ident, LitBool, LitStr, Path, Token, parenthesized};
 
 use crate::common::{Level, did_you_mean, duplicate};
 
-const ARGUMENTS: [&str; 11] =
-    ["name", "level", "fields", "args", "skip", "err", "ret", "concurrency", "metrics", "span", "crate"];
+const ARGUMENTS: [&str; 11] = [
+    "name",
+    "level",
+    "fields",
+    "args",
+    "skip",
+    "err",
+    "ret",
+    "concurrency",
+    "metrics",
+    "span",
+    "crate",
+];
 
 /// How a field value is recorded: as is, with `Display` (`%`), or `Debug` (`?`).
 #[derive(Clone)]
@@ -36,7 +47,10 @@ impl Parse for Field {
         if !input.peek(Token![=]) {
             return Err(syn::Error::new_spanned(
                 &name,
-                format!("field `{}` needs a value: `{0} = expr`", name.to_token_stream().to_string().replace(' ', "")),
+                format!(
+                    "field `{}` needs a value: `{0} = expr`",
+                    name.to_token_stream().to_string().replace(' ', "")
+                ),
             ));
         }
         input.parse::<Token![=]>()?;
@@ -49,7 +63,11 @@ impl Parse for Field {
         } else {
             Sigil::Value
         };
-        Ok(Field { name, sigil, value: input.parse()? })
+        Ok(Field {
+            name,
+            sigil,
+            value: input.parse()?,
+        })
     }
 }
 
@@ -140,7 +158,10 @@ fn optional_level(input: ParseStream<'_>, owner: &Ident) -> syn::Result<Option<L
     if !content.is_empty() {
         // Point at what follows, not at the comma before it.
         let extra: TokenStream = content.parse()?;
-        return Err(syn::Error::new_spanned(extra, format!("`{owner}(...)` takes only `level = \"...\"`")));
+        return Err(syn::Error::new_spanned(
+            extra,
+            format!("`{owner}(...)` takes only `level = \"...\"`"),
+        ));
     }
     Ok(Some(level))
 }
@@ -149,14 +170,18 @@ fn bool_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitBool> {
     input.parse::<Token![=]>().map_err(|_| {
         syn::Error::new_spanned(key, format!("`{key}` takes a value: `{key} = false`"))
     })?;
-    input.parse::<LitBool>().map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes `true` or `false`")))
+    input
+        .parse::<LitBool>()
+        .map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes `true` or `false`")))
 }
 
 fn string_value(input: ParseStream<'_>, key: &Ident) -> syn::Result<LitStr> {
     input.parse::<Token![=]>().map_err(|_| {
         syn::Error::new_spanned(key, format!("`{key}` takes a value: `{key} = \"...\"`"))
     })?;
-    input.parse::<LitStr>().map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes a string literal")))
+    input
+        .parse::<LitStr>()
+        .map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes a string literal")))
 }
 
 impl Parse for ObserveArgs {
@@ -185,7 +210,11 @@ impl Parse for ObserveArgs {
                         let content;
                         parenthesized!(content in input);
                         let fields = Punctuated::<Field, Token![,]>::parse_terminated(&content)?;
-                        set(&mut args.fields, &key, (key.clone(), fields.into_iter().collect()))?;
+                        set(
+                            &mut args.fields,
+                            &key,
+                            (key.clone(), fields.into_iter().collect()),
+                        )?;
                     }
                     "args" => {
                         let selection = if input.peek(syn::token::Paren) {
@@ -252,7 +281,9 @@ fn instrument_only(argument: &str) -> Option<&'static str> {
         "skip_all" => {
             "`skip_all` is not needed: #[observe] records no argument unless named in `args(...)` or `fields(...)`"
         }
-        "target" => "#[observe] takes no `target`: its spans and events use the module path, as `tracing` does",
+        "target" => {
+            "#[observe] takes no `target`: its spans and events use the module path, as `tracing` does"
+        }
         "parent" | "follows_from" => {
             "#[observe] takes no `parent` / `follows_from`: its span is a child of the current span"
         }
@@ -317,7 +348,10 @@ impl ObserveArgs {
             }
         }
         if let (Some(key), false) = (&self.concurrency, self.metrics_enabled()) {
-            push(syn::Error::new_spanned(key, "`concurrency` is a metric: it has no effect with `metrics = false`"));
+            push(syn::Error::new_spanned(
+                key,
+                "`concurrency` is a metric: it has no effect with `metrics = false`",
+            ));
         }
         if let Some((key, selection)) = &self.skip {
             match (selection, &self.args) {
@@ -331,10 +365,12 @@ impl ObserveArgs {
                     "`skip(...)` leaves parameters out of `args`, and no parameter is recorded \
                      without `args` (arguments are not captured unless named)",
                 )),
-                (SkipSelection::Params(_), Some((_, ArgsSelection::Listed(_)))) => push(syn::Error::new_spanned(
-                    key,
-                    "`skip(...)` has no effect with `args(...)`: list only the parameters to record",
-                )),
+                (SkipSelection::Params(_), Some((_, ArgsSelection::Listed(_)))) => {
+                    push(syn::Error::new_spanned(
+                        key,
+                        "`skip(...)` has no effect with `args(...)`: list only the parameters to record",
+                    ))
+                }
                 (SkipSelection::Params(names), Some((_, ArgsSelection::All))) => {
                     for name in names {
                         check_param(name, params, "skip", &mut push);

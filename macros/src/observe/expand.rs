@@ -5,7 +5,7 @@
 //! logic is in `o11y::__private`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Block, Expr, FnArg, Ident, Pat, ReturnType, Signature, Stmt, Type};
@@ -38,7 +38,10 @@ fn collect_bindings(pat: &Pat, names: &mut Vec<Ident>) {
         Pat::Ident(ident) => names.push(ident.ident.clone()),
         Pat::Tuple(tuple) => tuple.elems.iter().for_each(|p| collect_bindings(p, names)),
         Pat::TupleStruct(tuple) => tuple.elems.iter().for_each(|p| collect_bindings(p, names)),
-        Pat::Struct(s) => s.fields.iter().for_each(|f| collect_bindings(&f.pat, names)),
+        Pat::Struct(s) => s
+            .fields
+            .iter()
+            .for_each(|f| collect_bindings(&f.pat, names)),
         Pat::Reference(r) => collect_bindings(&r.pat, names),
         Pat::Type(t) => collect_bindings(&t.pat, names),
         Pat::Slice(s) => s.elems.iter().for_each(|p| collect_bindings(p, names)),
@@ -56,28 +59,97 @@ pub(crate) fn check_signature(sig: &Signature) -> syn::Result<()> {
         ));
     }
     if let Some(variadic) = &sig.variadic {
-        return Err(syn::Error::new_spanned(variadic, "#[observe] cannot instrument a variadic function"));
+        return Err(syn::Error::new_spanned(
+            variadic,
+            "#[observe] cannot instrument a variadic function",
+        ));
     }
     Ok(())
 }
 
+/// With the `off` feature, the item is returned as written but for one
+/// statement: `let _ = (&a, &b);` for the parameters that `args(...)` or
+/// the `fields(...)` expressions would have read, so that a parameter used
+/// only there is not reported unused when instrumentation is compiled out.
+pub(crate) fn mark_recorded_params_used(args: &ObserveArgs, sig: &Signature, block: &mut Block) {
+    let params = param_names(sig);
+    let mut used: Vec<Ident> = Vec::new();
+    if let Some((_, selection)) = &args.args {
+        let skipped: &[Ident] = match &args.skip {
+            Some((_, SkipSelection::Params(names))) => names,
+            _ => &[],
+        };
+        match selection {
+            ArgsSelection::All => {
+                used.extend(
+                    params
+                        .iter()
+                        .filter(|p| *p != "self" && !skipped.contains(p))
+                        .cloned(),
+                );
+            }
+            ArgsSelection::Listed(listed) => used.extend(listed.iter().cloned()),
+        }
+    }
+    if let Some((_, fields)) = &args.fields {
+        for field in fields {
+            idents_in(field.value.to_token_stream(), &params, &mut used);
+        }
+    }
+    used.sort_by_key(ToString::to_string);
+    used.dedup_by_key(|ident| ident.to_string());
+    if used.is_empty() {
+        return;
+    }
+    let statement: Stmt = syn::parse_quote!(let _ = (#(&#used,)*););
+    block.stmts.insert(0, statement);
+}
+
+/// The identifiers of `tokens` that name a parameter.
+fn idents_in(tokens: TokenStream, params: &[Ident], found: &mut Vec<Ident>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) if params.contains(&ident) => found.push(ident),
+            proc_macro2::TokenTree::Group(group) => idents_in(group.stream(), params, found),
+            _ => {}
+        }
+    }
+}
+
+/// `err` and `ret` on a function that never returns (`-> !`).
+pub(crate) fn check_outcome_args(args: &ObserveArgs, sig: &Signature) -> syn::Result<()> {
+    if !returns_never(&sig.output) {
+        return Ok(());
+    }
+    let mut errors = [&args.err, &args.ret]
+        .into_iter()
+        .flatten()
+        .map(|(key, _)| {
+            syn::Error::new_spanned(
+                key,
+                format!("`{key}` has nothing to log: the function never returns (`-> !`)"),
+            )
+        });
+    let Some(mut first) = errors.next() else {
+        return Ok(());
+    };
+    errors.for_each(|error| first.combine(error));
+    Err(first)
+}
+
 /// The new body of an observed function.
-pub(crate) fn body(args: &ObserveArgs, sig: &Signature, block: &Block, names: &Names) -> TokenStream {
+pub(crate) fn body(
+    args: &ObserveArgs,
+    sig: &Signature,
+    block: &Block,
+    names: &Names,
+) -> TokenStream {
     let krate = krate(&args.krate.as_ref().map(|(_, path)| path.clone()));
     let site = site_static(args, names, &krate);
     let make_span = span_expr(args, sig, names, &krate);
-    let imports = quote!(#[allow(unused_imports)] use #krate::__private::{IsResult as _, NotResult as _};);
+    let imports =
+        quote!(#[allow(unused_imports)] use #krate::__private::{IsResult as _, NotResult as _};);
 
-    if returns_never(&sig.output) {
-        let never = |key: &Ident| {
-            syn::Error::new_spanned(key, format!("`{key}` has nothing to log: the function never returns (`-> !`)"))
-                .to_compile_error()
-        };
-        let misused: TokenStream = [&args.err, &args.ret].into_iter().flatten().map(|(key, _)| never(key)).collect();
-        if !misused.is_empty() {
-            return quote!({ #misused loop {} });
-        }
-    }
     if sig.asyncness.is_some() && returns_never(&sig.output) {
         // `async fn .. -> !`: the future never completes, so there is no
         // outcome to record but a panic or a drop, which the guard records.
@@ -115,7 +187,11 @@ pub(crate) fn body(args: &ObserveArgs, sig: &Signature, block: &Block, names: &N
     if returns_never(&sig.output) {
         // `-> !`: no return to record (a panic is, by the guard's drop); the
         // closure says `-> !` because nothing else tells its type.
-        let inner = if sig.unsafety.is_some() { quote!({ #[allow(unused_unsafe)] unsafe #block }) } else { quote!(#block) };
+        let inner = if sig.unsafety.is_some() {
+            quote!({ #[allow(unused_unsafe)] unsafe #block })
+        } else {
+            quote!(#block)
+        };
         return quote_spanned! {block.span()=>
             {
                 #site
@@ -133,8 +209,15 @@ pub(crate) fn body(args: &ObserveArgs, sig: &Signature, block: &Block, names: &N
             #site
             let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
             let __o11y_entered = __o11y_guard.as_ref().and_then(#krate::__private::CallGuard::enter);
-            #[allow(clippy::redundant_closure_call, clippy::let_unit_value)]
-            let __o11y_result = (move || #inner)();
+            // Called through an `FnOnce` bound so that the closure is one:
+            // a body returning a borrow of a captured `&mut` (`&mut
+            // self.items`) cannot be an `FnMut` closure's.
+            #[inline(always)]
+            fn __o11y_call_once<R>(body: impl ::core::ops::FnOnce() -> R) -> R {
+                body()
+            }
+            #[allow(clippy::let_unit_value)]
+            let __o11y_result = __o11y_call_once(move || #inner);
             #events
             drop(__o11y_entered);
             #krate::__private::CallGuard::finish(__o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
@@ -175,7 +258,8 @@ fn site_static(args: &ObserveArgs, names: &Names, krate: &TokenStream) -> TokenS
     let metrics = args.metrics_enabled();
     let span = args.span_enabled();
     let concurrency = args.concurrency.is_some();
-    let span_for_logs = args.fields.as_ref().is_some_and(|(_, f)| !f.is_empty()) || args.args.is_some();
+    let span_for_logs =
+        args.fields.as_ref().is_some_and(|(_, f)| !f.is_empty()) || args.args.is_some();
     quote! {
         static __O11Y_SITE: #krate::__private::FnSite = #krate::__private::FnSite::new(
             #function,
@@ -191,8 +275,17 @@ fn site_static(args: &ObserveArgs, names: &Names, krate: &TokenStream) -> TokenS
 }
 
 /// `tracing::span!(...)` for the function, with its fields and arguments.
-fn span_expr(args: &ObserveArgs, sig: &Signature, names: &Names, krate: &TokenStream) -> TokenStream {
-    let level = args.level.as_ref().map_or(Level::Info, |(_, level)| *level).tokens(krate);
+fn span_expr(
+    args: &ObserveArgs,
+    sig: &Signature,
+    names: &Names,
+    krate: &TokenStream,
+) -> TokenStream {
+    let level = args
+        .level
+        .as_ref()
+        .map_or(Level::Info, |(_, level)| *level)
+        .tokens(krate);
     let name = match (&args.name, &names.self_type) {
         (Some((_, name)), _) => quote!(#name),
         (None, Some(self_type)) => {
@@ -223,7 +316,7 @@ fn span_expr(args: &ObserveArgs, sig: &Signature, names: &Names, krate: &TokenSt
                 ArgsSelection::Listed(listed) => listed.contains(&param),
             };
             if wanted {
-                fields.push(arg_field(&param, ty, krate));
+                fields.push(arg_field(&param, ty));
             }
         }
     }
@@ -236,7 +329,9 @@ fn typed_params(sig: &Signature) -> Vec<(Ident, Option<&Type>)> {
     let mut params = Vec::new();
     for input in &sig.inputs {
         match input {
-            FnArg::Receiver(receiver) => params.push((Ident::new("self", receiver.self_token.span), None)),
+            FnArg::Receiver(receiver) => {
+                params.push((Ident::new("self", receiver.self_token.span), None))
+            }
             FnArg::Typed(typed) => match &*typed.pat {
                 Pat::Ident(ident) => params.push((ident.ident.clone(), Some(&*typed.ty))),
                 pat => {
@@ -250,11 +345,11 @@ fn typed_params(sig: &Signature) -> Vec<(Ident, Option<&Type>)> {
     params
 }
 
-/// A field's value, wrapped here rather than by `tracing`'s `%` / `?`
-/// sigils and spanned at the user's expression: a value that is not
-/// `Display` / `Debug` / a `tracing` value is then reported at that
-/// expression, not at the whole attribute (where errors inside `tracing`'s
-/// macros land).
+/// A field's value, converted here rather than by `tracing`'s `%` / `?`
+/// sigils, with the user's spans: `format_args!` reports a value that is
+/// not `Display` / `Debug` at that value (once), and what reaches
+/// `tracing`'s macros is always well-typed, so no error lands on the whole
+/// attribute. Recorded the same way as `%` / `?` would.
 fn field_value(field: &Field, krate: &TokenStream) -> TokenStream {
     let value = &field.value;
     let span = value.span();
@@ -262,36 +357,58 @@ fn field_value(field: &Field, krate: &TokenStream) -> TokenStream {
         Sigil::Value => {
             quote_spanned!(span=> (&(#value) as &dyn #krate::__private::tracing::Value))
         }
-        Sigil::Display => quote_spanned!(span=> #krate::__private::tracing::field::display(&(#value))),
-        Sigil::Debug => quote_spanned!(span=> #krate::__private::tracing::field::debug(&(#value))),
+        Sigil::Display => quote_spanned!(span=> ::core::format_args!("{}", #value)),
+        Sigil::Debug => quote_spanned!(span=> ::core::format_args!("{:?}", #value)),
     }
 }
 
 /// Numbers and booleans are recorded as such, text with `Display`, the rest
 /// with `Debug` (a parameter that is not `Debug` is reported at itself).
-fn arg_field(param: &Ident, ty: Option<&Type>, krate: &TokenStream) -> TokenStream {
-    let key = if param == "self" { format_ident!("self_") } else { param.clone() };
+fn arg_field(param: &Ident, ty: Option<&Type>) -> TokenStream {
+    let key = if param == "self" {
+        format_ident!("self_")
+    } else {
+        param.clone()
+    };
     let as_text = |t: &Type| quote!(#t).to_string().replace(' ', "");
     let span = param.span();
     match ty.map(as_text).as_deref() {
         Some(
-            "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize" | "f32" | "f64"
-            | "bool",
+            "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize" | "f32"
+            | "f64" | "bool",
         ) => quote!(#key = #param),
         Some("&str" | "String" | "&String" | "char") => {
-            quote_spanned!(span=> #key = #krate::__private::tracing::field::display(&#param))
+            quote_spanned!(span=> #key = ::core::format_args!("{}", #param))
         }
-        _ => quote_spanned!(span=> #key = #krate::__private::tracing::field::debug(&#param)),
+        _ => quote_spanned!(span=> #key = ::core::format_args!("{:?}", #param)),
     }
 }
 
 /// `err` and `ret` events, emitted inside the span.
-fn result_events(args: &ObserveArgs, krate: &TokenStream, result: &TokenStream, function: &str) -> TokenStream {
+fn result_events(
+    args: &ObserveArgs,
+    krate: &TokenStream,
+    result: &TokenStream,
+    function: &str,
+) -> TokenStream {
     let failed = format!("{function} failed");
     let returned = format!("{function} returned");
     let mut events = TokenStream::new();
+    // The returned value as seen from an argument's token, so that an
+    // error about it points at that argument, not at the whole attribute.
+    let result_at = |key: &Ident| -> TokenStream {
+        result
+            .clone()
+            .into_iter()
+            .map(|mut token| {
+                token.set_span(key.span());
+                token
+            })
+            .collect()
+    };
     if let Some((key, level)) = &args.err {
         let level = level.unwrap_or(Level::Error).tokens(krate);
+        let result = result_at(key);
         // A trait of its own, in a block of its own (no user code in it, so
         // its name shadows nothing), so that a function that does not
         // return a `Result` with a `Display` error gets an error that says
@@ -323,7 +440,8 @@ fn result_events(args: &ObserveArgs, krate: &TokenStream, result: &TokenStream, 
     }
     if let Some((key, level)) = &args.ret {
         let level = level.unwrap_or(Level::Info).tokens(krate);
-        let value = quote_spanned!(key.span()=> #krate::__private::tracing::field::debug(&#result));
+        let result = result_at(key);
+        let value = quote_spanned!(key.span()=> ::core::format_args!("{:?}", #result));
         events.extend(quote_spanned! {key.span()=>
             #krate::__private::tracing::event!(target: ::core::module_path!(), #level, r#return = #value, #returned);
         });
@@ -336,7 +454,9 @@ fn result_events(args: &ObserveArgs, krate: &TokenStream, result: &TokenStream, 
 /// also inside the `Pin<Box<dyn Future<Output = ..>>>` of `#[async_trait]`.
 /// Decides which methods an impl block's `err` applies to.
 pub(crate) fn returns_result(sig: &Signature, block: &Block) -> bool {
-    let ReturnType::Type(_, ty) = &sig.output else { return false };
+    let ReturnType::Type(_, ty) = &sig.output else {
+        return false;
+    };
     if async_trait_future(block).is_some() {
         return future_output(ty).is_some_and(is_result_type);
     }
@@ -345,7 +465,11 @@ pub(crate) fn returns_result(sig: &Signature, block: &Block) -> bool {
 
 fn is_result_type(ty: &Type) -> bool {
     match ty {
-        Type::Path(path) => path.path.segments.last().is_some_and(|s| s.ident.to_string().ends_with("Result")),
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().ends_with("Result")),
         Type::Paren(inner) => is_result_type(&inner.elem),
         Type::Group(inner) => is_result_type(&inner.elem),
         _ => false,
@@ -357,19 +481,27 @@ fn future_output(ty: &Type) -> Option<&Type> {
     match ty {
         Type::Path(path) => {
             let last = path.path.segments.last()?;
-            let syn::PathArguments::AngleBracketed(generics) = &last.arguments else { return None };
+            let syn::PathArguments::AngleBracketed(generics) = &last.arguments else {
+                return None;
+            };
             generics.args.iter().find_map(|arg| match arg {
                 syn::GenericArgument::Type(inner) => future_output(inner),
-                syn::GenericArgument::AssocType(binding) if binding.ident == "Output" => Some(&binding.ty),
+                syn::GenericArgument::AssocType(binding) if binding.ident == "Output" => {
+                    Some(&binding.ty)
+                }
                 _ => None,
             })
         }
         Type::TraitObject(object) => object.bounds.iter().find_map(|bound| match bound {
             syn::TypeParamBound::Trait(bound) => {
                 let last = bound.path.segments.last()?;
-                let syn::PathArguments::AngleBracketed(generics) = &last.arguments else { return None };
+                let syn::PathArguments::AngleBracketed(generics) = &last.arguments else {
+                    return None;
+                };
                 generics.args.iter().find_map(|arg| match arg {
-                    syn::GenericArgument::AssocType(binding) if binding.ident == "Output" => Some(&binding.ty),
+                    syn::GenericArgument::AssocType(binding) if binding.ident == "Output" => {
+                        Some(&binding.ty)
+                    }
                     _ => None,
                 })
             }
@@ -418,7 +550,9 @@ struct EraseImplTrait;
 impl VisitMut for EraseImplTrait {
     fn visit_type_mut(&mut self, ty: &mut Type) {
         if let Type::ImplTrait(impl_trait) = ty {
-            *ty = Type::Infer(syn::TypeInfer { underscore_token: syn::Token![_](impl_trait.impl_token.span) });
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](impl_trait.impl_token.span),
+            });
         } else {
             syn::visit_mut::visit_type_mut(self, ty);
         }
@@ -427,9 +561,18 @@ impl VisitMut for EraseImplTrait {
 
 /// `Box::pin(async move { .. })` as the whole body: what `#[async_trait]` generates.
 fn async_trait_future(block: &Block) -> Option<&syn::ExprAsync> {
-    let [Stmt::Expr(Expr::Call(call), None)] = block.stmts.as_slice() else { return None };
-    let Expr::Path(path) = &*call.func else { return None };
-    let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let [Stmt::Expr(Expr::Call(call), None)] = block.stmts.as_slice() else {
+        return None;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
         return None;
     }

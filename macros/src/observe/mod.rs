@@ -57,10 +57,15 @@ fn item_keyword(item: &Item) -> TokenStream {
 fn observe_fn(args: &ObserveArgs, mut function: syn::ItemFn) -> syn::Result<TokenStream> {
     expand::check_signature(&function.sig)?;
     args.check(&expand::param_names(&function.sig))?;
+    expand::check_outcome_args(args, &function.sig)?;
     if cfg!(feature = "off") {
+        expand::mark_recorded_params_used(args, &function.sig, &mut function.block);
         return Ok(function.into_token_stream());
     }
-    let names = Names { function: function.sig.ident.to_string(), self_type: None };
+    let names = Names {
+        function: function.sig.ident.to_string(),
+        self_type: None,
+    };
     let body = expand::body(args, &function.sig, &function.block, &names);
     function.block = Box::new(syn::parse2(body)?);
     Ok(function.into_token_stream())
@@ -69,7 +74,12 @@ fn observe_fn(args: &ObserveArgs, mut function: syn::ItemFn) -> syn::Result<Toke
 /// The name methods get: the last path segment of the type, without generics.
 fn type_name(ty: &Type) -> String {
     match ty {
-        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
         Type::Reference(reference) => type_name(&reference.elem),
         other => other.to_token_stream().to_string().replace(' ', ""),
     }
@@ -123,7 +133,8 @@ fn observe_impl(args: &ObserveArgs, mut block: ItemImpl) -> TokenStream {
         };
         if block_is_valid {
             let result = expand::check_signature(&method.sig)
-                .and_then(|()| method_args.check(&expand::param_names(&method.sig)));
+                .and_then(|()| method_args.check(&expand::param_names(&method.sig)))
+                .and_then(|()| expand::check_outcome_args(&method_args, &method.sig));
             if let Err(error) = result {
                 push(&mut errors, error);
             }
@@ -136,13 +147,23 @@ fn observe_impl(args: &ObserveArgs, mut block: ItemImpl) -> TokenStream {
         return with_errors(quote!(#block), error);
     }
     if cfg!(feature = "off") {
+        for (item, plan) in block.items.iter_mut().zip(plans) {
+            if let (ImplItem::Fn(method), Some(method_args)) = (item, plan) {
+                expand::mark_recorded_params_used(&method_args, &method.sig, &mut method.block);
+            }
+        }
         return quote!(#block);
     }
 
     let self_type = type_name(&block.self_ty);
     for (item, plan) in block.items.iter_mut().zip(plans) {
-        let (ImplItem::Fn(method), Some(method_args)) = (item, plan) else { continue };
-        let names = Names { function: format!("{self_type}::{}", method.sig.ident), self_type: Some(self_type.clone()) };
+        let (ImplItem::Fn(method), Some(method_args)) = (item, plan) else {
+            continue;
+        };
+        let names = Names {
+            function: format!("{self_type}::{}", method.sig.ident),
+            self_type: Some(self_type.clone()),
+        };
         let body = expand::body(&method_args, &method.sig, &method.block, &names);
         match syn::parse2(body) {
             Ok(body) => method.block = body,
@@ -154,7 +175,10 @@ fn observe_impl(args: &ObserveArgs, mut block: ItemImpl) -> TokenStream {
 
 /// Removes a method's own `#[observe(...)]` (or `#[o11y::observe(...)]`)
 /// and returns its arguments.
-fn take_own_args(method: &mut syn::ImplItemFn, errors: &mut Option<syn::Error>) -> Option<ObserveArgs> {
+fn take_own_args(
+    method: &mut syn::ImplItemFn,
+    errors: &mut Option<syn::Error>,
+) -> Option<ObserveArgs> {
     let mut own: Option<ObserveArgs> = None;
     let mut kept_attrs = Vec::with_capacity(method.attrs.len());
     for attr in method.attrs.drain(..) {
@@ -163,7 +187,13 @@ fn take_own_args(method: &mut syn::ImplItemFn, errors: &mut Option<syn::Error>) 
             continue;
         }
         if own.is_some() {
-            push(errors, syn::Error::new_spanned(&attr, "a method takes one #[observe(...)]: merge their arguments"));
+            push(
+                errors,
+                syn::Error::new_spanned(
+                    &attr,
+                    "a method takes one #[observe(...)]: merge their arguments",
+                ),
+            );
             continue;
         }
         let parsed = match &attr.meta {
@@ -180,7 +210,12 @@ fn take_own_args(method: &mut syn::ImplItemFn, errors: &mut Option<syn::Error>) 
 }
 
 fn attr_is_o11y_observe(attr: &syn::Attribute) -> bool {
-    let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     segments.len() == 2 && segments[0] == "o11y" && segments[1] == "observe"
 }
 

@@ -82,6 +82,10 @@ enum Control {
 #[derive(Debug)]
 pub(crate) struct Queues {
     spans: Option<ArrayQueue<FinishedSpan>>,
+    /// Emptied span boxes on their way back from the export thread, so the
+    /// threads that record spans reuse them instead of allocating a box that
+    /// another thread frees (glibc's arenas make that cross-thread pair slow).
+    recycled: ArrayQueue<FinishedSpan>,
     logs: Option<ArrayQueue<LogItem>>,
     /// Items pushed so far (both queues): every [`MAX_BATCH`]th push wakes
     /// the export thread. Cheaper than `ArrayQueue::len`, which loops.
@@ -113,11 +117,14 @@ impl ExportQueue {
     fn new(spans: bool, logs: bool) -> Self {
         let queues = Queues {
             spans: spans.then(|| ArrayQueue::new(QUEUE_CAPACITY)),
+            recycled: ArrayQueue::new(if spans { QUEUE_CAPACITY } else { 1 }),
             logs: logs.then(|| ArrayQueue::new(QUEUE_CAPACITY)),
             pushed: AtomicUsize::new(0),
             batch_ready: Notify::new(),
         };
-        ExportQueue { queues: Some(Arc::new(queues)) }
+        ExportQueue {
+            queues: Some(Arc::new(queues)),
+        }
     }
 
     /// Whether finished spans are wanted at all; span recording is skipped otherwise.
@@ -128,6 +135,12 @@ impl ExportQueue {
     /// Whether log records are wanted at all.
     pub(crate) fn wants_logs(&self) -> bool {
         self.queues.as_ref().is_some_and(|q| q.logs.is_some())
+    }
+
+    /// An emptied span box to fill, if one came back from the export thread.
+    #[inline]
+    pub(crate) fn recycled_span(&self) -> Option<FinishedSpan> {
+        self.queues.as_ref()?.recycled.pop()
     }
 
     pub(crate) fn push_span(&self, span: FinishedSpan) {

@@ -11,14 +11,14 @@ use crossbeam_queue::ArrayQueue;
 use opentelemetry_sdk::trace::SpanData;
 use tokio::sync::mpsc;
 
-use crate::metrics::own::{
-    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
-    SPANS_EXPORTED,
-};
 use super::metrics::MetricsPush;
 use super::{
     Control, Destinations, DestinationsFactory, EXPORT_INTERVAL, EXPORT_TIMEOUT, ExportQueue,
     FinishedSpan, LogItem, MAX_BATCH, Queues,
+};
+use crate::metrics::own::{
+    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
+    SPANS_EXPORTED,
 };
 
 thread_local! {
@@ -59,7 +59,10 @@ pub(super) fn run(
                 return;
             }
         };
-        let queue = ExportQueue::new(!destinations.spans.is_empty(), !destinations.logs.is_empty());
+        let queue = ExportQueue::new(
+            !destinations.spans.is_empty(),
+            !destinations.logs.is_empty(),
+        );
         let _ = ready.send(Ok(queue.clone()));
         let Some(queues) = queue.queues else { return };
 
@@ -126,7 +129,7 @@ impl Batcher {
         loop {
             let more_spans = take_batch(queues.spans.as_ref(), &mut self.spans);
             if !self.spans.is_empty() {
-                self.export_spans().await;
+                self.export_spans(queues).await;
             }
             let more_logs = take_batch(queues.logs.as_ref(), &mut self.logs);
             if !self.logs.is_empty() {
@@ -138,9 +141,18 @@ impl Batcher {
         }
     }
 
-    async fn export_spans(&mut self) {
+    async fn export_spans(&mut self, queues: &Queues) {
         let take = self.spans.len().min(MAX_BATCH);
-        let batch: Vec<SpanData> = self.spans.drain(..take).map(|span| span.into_span_data()).collect();
+        let batch: Vec<SpanData> = self
+            .spans
+            .drain(..take)
+            .map(|mut span| {
+                let data = span.take_span_data();
+                // A full pool just frees the box.
+                let _ = queues.recycled.push(span);
+                data
+            })
+            .collect();
         let count = batch.len() as u64;
         let mut failed = None;
         let last = self.destinations.spans.len().saturating_sub(1);

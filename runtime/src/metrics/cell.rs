@@ -6,7 +6,7 @@
 //! waited for, when another thread is writing one.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, TraceId};
@@ -31,23 +31,45 @@ const EXEMPLAR_EVERY: u64 = 64;
 
 /// Holds the latest exemplar of a series (or of a bucket).
 #[derive(Debug, Default)]
-pub(crate) struct ExemplarSlot(Mutex<Option<Exemplar>>);
+pub(crate) struct ExemplarSlot {
+    /// Set once an exemplar was stored: exposition skips the lock of the
+    /// many series that never get one.
+    filled: AtomicBool,
+    exemplar: Mutex<Option<Exemplar>>,
+}
 
 impl ExemplarSlot {
+    const fn new() -> Self {
+        ExemplarSlot {
+            filled: AtomicBool::new(false),
+            exemplar: Mutex::new(None),
+        }
+    }
+
     fn offer(&self, trace_id: TraceId, span_id: SpanId, value: f64) {
-        if let Ok(mut slot) = self.0.try_lock() {
-            *slot = Some(Exemplar { trace_id, span_id, value, timestamp: SystemTime::now() });
+        if let Ok(mut slot) = self.exemplar.try_lock() {
+            *slot = Some(Exemplar {
+                trace_id,
+                span_id,
+                value,
+                timestamp: SystemTime::now(),
+            });
+            self.filled.store(true, Ordering::Release);
         }
     }
 
     pub(crate) fn get(&self) -> Option<Exemplar> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        if !self.filled.load(Ordering::Acquire) {
+            return None;
+        }
+        *self.exemplar.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 /// The ids of the current span when it is sampled: what an exemplar links to.
 pub(crate) fn sampled_span() -> Option<(TraceId, SpanId)> {
-    crate::trace::current::current_ids().and_then(|(trace_id, span_id, sampled)| sampled.then_some((trace_id, span_id)))
+    crate::trace::current::current_ids()
+        .and_then(|(trace_id, span_id, sampled)| sampled.then_some((trace_id, span_id)))
 }
 
 /// The storage of one series of some metric type.
@@ -71,7 +93,10 @@ impl Cell for CounterCell {
 
 impl CounterCell {
     pub(crate) const fn new_const() -> Self {
-        CounterCell { value: AtomicU64::new(0), exemplar: ExemplarSlot(Mutex::new(None)) }
+        CounterCell {
+            value: AtomicU64::new(0),
+            exemplar: ExemplarSlot::new(),
+        }
     }
 
     #[inline]
@@ -83,6 +108,16 @@ impl CounterCell {
         self.inc_by(n);
         if let Some((trace_id, span_id)) = sampled_span() {
             self.exemplar.offer(trace_id, span_id, n as f64);
+        }
+    }
+
+    /// Adds one with an exemplar linking to the given span, kept for the
+    /// 1st, 65th, 129th… increment (see [`HistogramCell::observe_with_span`]).
+    #[inline]
+    pub(crate) fn inc_with_span(&self, trace_id: TraceId, span_id: SpanId) {
+        let previous = self.value.fetch_add(1, Ordering::Relaxed);
+        if previous.is_multiple_of(EXEMPLAR_EVERY) {
+            self.exemplar.offer(trace_id, span_id, 1.0);
         }
     }
 
@@ -109,7 +144,9 @@ impl Cell for GaugeCell {
 
 impl GaugeCell {
     pub(crate) const fn new_const() -> Self {
-        GaugeCell { bits: AtomicU64::new(0) }
+        GaugeCell {
+            bits: AtomicU64::new(0),
+        }
     }
 
     #[inline]
@@ -181,7 +218,10 @@ impl HistogramCell {
     #[inline]
     fn bucket(&self, value: f64) -> usize {
         // Buckets are few (14 by default): a linear scan beats a binary search.
-        self.bounds.iter().position(|bound| value <= *bound).unwrap_or(self.bounds.len())
+        self.bounds
+            .iter()
+            .position(|bound| value <= *bound)
+            .unwrap_or(self.bounds.len())
     }
 
     #[inline]
@@ -215,7 +255,11 @@ impl HistogramCell {
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
         HistogramSnapshot {
             bounds: self.bounds,
-            counts: self.counts.iter().map(|c| c.load(Ordering::Relaxed)).collect(),
+            counts: self
+                .counts
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect(),
             sum: f64::from_bits(self.sum_bits.load(Ordering::Relaxed)),
             exemplars: self.exemplars.iter().map(ExemplarSlot::get).collect(),
         }

@@ -8,8 +8,9 @@ use super::naming;
 
 /// The OpenTelemetry default bucket boundaries for durations in seconds:
 /// 5 ms to 10 s.
-pub const DEFAULT_SECONDS_BUCKETS: &[f64] =
-    &[0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+pub const DEFAULT_SECONDS_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
 
 /// The type of a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,7 +71,15 @@ pub struct MetricDesc {
 
 impl MetricDesc {
     const fn new(kind: MetricKind, name: &'static str, help: &'static str) -> Self {
-        MetricDesc { name, kind, help, unit: None, labels: &[], buckets: &[], series_cap: None }
+        MetricDesc {
+            name,
+            kind,
+            help,
+            unit: None,
+            labels: &[],
+            buckets: &[],
+            series_cap: None,
+        }
     }
 
     /// A counter; `name` must end in `_total`.
@@ -136,7 +145,10 @@ impl MetricDesc {
             naming::validate_buckets(self.name, self.buckets)?;
         }
         if self.series_cap == Some(0) {
-            return Err(format!("metric `{}` has a series cap of 0: it could keep no series", self.name));
+            return Err(format!(
+                "metric `{}` has a series cap of 0: it could keep no series",
+                self.name
+            ));
         }
         Ok(())
     }
@@ -152,10 +164,21 @@ mod tests {
 
     #[test]
     fn good_descriptions_pass() {
-        MetricDesc::counter("payments_total", "Payments").labels(&["status", "method"]).validate().unwrap();
-        MetricDesc::gauge("queue_depth", "Jobs waiting").validate().unwrap();
-        MetricDesc::histogram("db_query_duration_seconds", "Query time").unit("seconds").validate().unwrap();
-        MetricDesc::counter("sent_bytes_total", "Bytes sent").unit("bytes").validate().unwrap();
+        MetricDesc::counter("payments_total", "Payments")
+            .labels(&["status", "method"])
+            .validate()
+            .unwrap();
+        MetricDesc::gauge("queue_depth", "Jobs waiting")
+            .validate()
+            .unwrap();
+        MetricDesc::histogram("db_query_duration_seconds", "Query time")
+            .unit("seconds")
+            .validate()
+            .unwrap();
+        MetricDesc::counter("sent_bytes_total", "Bytes sent")
+            .unit("bytes")
+            .validate()
+            .unwrap();
     }
 
     #[test]
@@ -166,12 +189,20 @@ mod tests {
         assert!(err(MetricDesc::counter("a-b_total", "N")).contains("not valid"));
         assert!(err(MetricDesc::counter("__x_total", "N")).contains("reserves"));
         assert!(err(MetricDesc::counter("x_total", " ")).contains("no help"));
-        assert!(err(MetricDesc::histogram("latency", "L").unit("seconds")).contains("must end in `_seconds`"));
+        assert!(
+            err(MetricDesc::histogram("latency", "L").unit("seconds"))
+                .contains("must end in `_seconds`")
+        );
         assert!(err(MetricDesc::counter("x_total", "X").labels(&["le"])).contains("reserved"));
         assert!(err(MetricDesc::counter("x_total", "X").labels(&["a", "a"])).contains("twice"));
         assert!(err(MetricDesc::counter("x_total", "X").labels(&["a-b"])).contains("not valid"));
-        assert!(err(MetricDesc::histogram("h_seconds", "H").buckets(&[1.0, 1.0])).contains("strictly"));
-        assert!(err(MetricDesc::histogram("h_seconds", "H").buckets(&[1.0, f64::INFINITY])).contains("finite"));
+        assert!(
+            err(MetricDesc::histogram("h_seconds", "H").buckets(&[1.0, 1.0])).contains("strictly")
+        );
+        assert!(
+            err(MetricDesc::histogram("h_seconds", "H").buckets(&[1.0, f64::INFINITY]))
+                .contains("finite")
+        );
         assert!(err(MetricDesc::histogram("h_seconds", "H").buckets(&[])).contains("no buckets"));
         assert!(err(MetricDesc::gauge("g", "G").series_cap(0)).contains("cap of 0"));
     }

@@ -39,7 +39,11 @@ impl Format {
                 media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
             })
         });
-        if wants_openmetrics { Format::OpenMetrics } else { Format::Prometheus }
+        if wants_openmetrics {
+            Format::OpenMetrics
+        } else {
+            Format::Prometheus
+        }
     }
 }
 
@@ -91,12 +95,18 @@ fn header(desc: &MetricDesc, format: Format, out: &mut String) {
     }
 }
 
-fn series(desc: &MetricDesc, labels: &[&str], value: SeriesValue<'_>, format: Format, out: &mut String) {
+fn series(
+    desc: &MetricDesc,
+    labels: &[&str],
+    value: SeriesValue<'_>,
+    format: Format,
+    out: &mut String,
+) {
     match value {
         SeriesValue::Counter(count, exemplar) => {
             sample_name(desc, "", format, out);
             label_set(desc.labels, labels, None, out);
-            let _ = write!(out, " {count}");
+            space_integer(count, out);
             if format == Format::OpenMetrics {
                 write_exemplar(exemplar.as_ref(), out);
             }
@@ -113,7 +123,13 @@ fn series(desc: &MetricDesc, labels: &[&str], value: SeriesValue<'_>, format: Fo
     }
 }
 
-fn histogram(desc: &MetricDesc, labels: &[&str], snapshot: &HistogramSnapshot, format: Format, out: &mut String) {
+fn histogram(
+    desc: &MetricDesc,
+    labels: &[&str],
+    snapshot: &HistogramSnapshot,
+    format: Format,
+    out: &mut String,
+) {
     let mut cumulative = 0;
     let mut le = String::with_capacity(16);
     for (i, count) in snapshot.counts.iter().enumerate() {
@@ -125,7 +141,7 @@ fn histogram(desc: &MetricDesc, labels: &[&str], snapshot: &HistogramSnapshot, f
         }
         sample_name(desc, "_bucket", format, out);
         label_set(desc.labels, labels, Some(&le), out);
-        let _ = write!(out, " {cumulative}");
+        space_integer(cumulative, out);
         if format == Format::OpenMetrics {
             write_exemplar(snapshot.exemplars.get(i).and_then(Option::as_ref), out);
         }
@@ -138,7 +154,8 @@ fn histogram(desc: &MetricDesc, labels: &[&str], snapshot: &HistogramSnapshot, f
     out.push('\n');
     sample_name(desc, "_count", format, out);
     label_set(desc.labels, labels, None, out);
-    let _ = writeln!(out, " {cumulative}");
+    space_integer(cumulative, out);
+    out.push('\n');
 }
 
 fn sample_name(desc: &MetricDesc, suffix: &str, format: Format, out: &mut String) {
@@ -161,7 +178,12 @@ fn label_set(names: &[&str], values: &[&str], le: Option<&str>, out: &mut String
     }
     out.push('{');
     let mut first = true;
-    for (name, value) in names.iter().zip(values).map(|(n, v)| (*n, *v)).chain(le.map(|le| ("le", le))) {
+    for (name, value) in names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| (*n, *v))
+        .chain(le.map(|le| ("le", le)))
+    {
         if !first {
             out.push(',');
         }
@@ -176,10 +198,19 @@ fn label_set(names: &[&str], values: &[&str], le: Option<&str>, out: &mut String
 
 fn write_exemplar(exemplar: Option<&Exemplar>, out: &mut String) {
     let Some(exemplar) = exemplar else { return };
-    let _ = write!(out, " # {{trace_id=\"{}\",span_id=\"{}\"}} ", exemplar.trace_id, exemplar.span_id);
+    let _ = write!(
+        out,
+        " # {{trace_id=\"{}\",span_id=\"{}\"}} ",
+        exemplar.trace_id, exemplar.span_id
+    );
     float(exemplar.value, out);
     if let Ok(since_epoch) = exemplar.timestamp.duration_since(std::time::UNIX_EPOCH) {
-        let _ = write!(out, " {}.{:03}", since_epoch.as_secs(), since_epoch.subsec_millis());
+        let _ = write!(
+            out,
+            " {}.{:03}",
+            since_epoch.as_secs(),
+            since_epoch.subsec_millis()
+        );
     }
 }
 
@@ -201,25 +232,37 @@ fn float(value: f64, out: &mut String) {
 }
 
 fn escape_label_value(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
+    escape(value, true, out);
 }
 
 fn escape_help(help: &str, quotes: bool, out: &mut String) {
-    for c in help.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '"' if quotes => out.push_str("\\\""),
-            c => out.push(c),
-        }
+    escape(help, quotes, out);
+}
+
+/// Writes `text` with `\`, newline (and `"` when `quotes`) escaped, copying
+/// the runs between them whole: usually there is nothing to escape, and
+/// the text is one copy.
+fn escape(text: &str, quotes: bool, out: &mut String) {
+    let mut run = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'"' if quotes => "\\\"",
+            _ => continue,
+        };
+        // An ASCII byte is a char boundary.
+        out.push_str(&text[run..i]);
+        out.push_str(escaped);
+        run = i + 1;
     }
+    out.push_str(&text[run..]);
+}
+
+/// ` <n>`, formatted without `fmt` (most of a counter line's cost otherwise).
+fn space_integer(n: u64, out: &mut String) {
+    out.push(' ');
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 #[cfg(test)]
@@ -228,12 +271,17 @@ mod tests {
     use crate::metrics::{Counter, CounterVec, Gauge, HistogramVec};
 
     static REQUESTS: CounterVec<2> = CounterVec::new(
-        MetricDesc::counter("test_requests_total", "Requests \"served\"\nby route").labels(&["route", "code"]),
+        MetricDesc::counter("test_requests_total", "Requests \"served\"\nby route")
+            .labels(&["route", "code"]),
     );
     static UP: Gauge = Gauge::new(MetricDesc::gauge("test_up", "Up"));
-    static IDLE: Counter = Counter::new(MetricDesc::counter("test_idle_total", "Never incremented"));
+    static IDLE: Counter =
+        Counter::new(MetricDesc::counter("test_idle_total", "Never incremented"));
     static LATENCY: HistogramVec<1> = HistogramVec::new(
-        MetricDesc::histogram("test_latency_seconds", "Latency").unit("seconds").buckets(&[0.1, 1.0]).labels(&["route"]),
+        MetricDesc::histogram("test_latency_seconds", "Latency")
+            .unit("seconds")
+            .buckets(&[0.1, 1.0])
+            .labels(&["route"]),
     );
 
     fn render_test_metrics(format: Format) -> String {
@@ -252,21 +300,42 @@ mod tests {
         latency.observe(5.0);
 
         let text = render_test_metrics(Format::Prometheus);
-        assert!(text.contains("# HELP test_requests_total Requests \"served\"\\nby route\n"), "{text}");
+        assert!(
+            text.contains("# HELP test_requests_total Requests \"served\"\\nby route\n"),
+            "{text}"
+        );
         assert!(text.contains("# TYPE test_requests_total counter\n"));
-        assert!(text.contains("test_requests_total{route=\"/a\\\"b\",code=\"200\"} 3\n"), "{text}");
+        assert!(
+            text.contains("test_requests_total{route=\"/a\\\"b\",code=\"200\"} 3\n"),
+            "{text}"
+        );
         assert!(text.contains("test_up 1.0\n"));
-        assert!(text.contains("test_idle_total 0\n"), "an unused counter shows 0: {text}");
-        assert!(text.contains("test_latency_seconds_bucket{route=\"/a\",le=\"0.1\"} 1\n"), "{text}");
-        assert!(text.contains("test_latency_seconds_bucket{route=\"/a\",le=\"1.0\"} 2\n"), "{text}");
+        assert!(
+            text.contains("test_idle_total 0\n"),
+            "an unused counter shows 0: {text}"
+        );
+        assert!(
+            text.contains("test_latency_seconds_bucket{route=\"/a\",le=\"0.1\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test_latency_seconds_bucket{route=\"/a\",le=\"1.0\"} 2\n"),
+            "{text}"
+        );
         assert!(text.contains("test_latency_seconds_bucket{route=\"/a\",le=\"+Inf\"} 3\n"));
-        assert!(text.contains("test_latency_seconds_sum{route=\"/a\"} 5.55\n"), "{text}");
+        assert!(
+            text.contains("test_latency_seconds_sum{route=\"/a\"} 5.55\n"),
+            "{text}"
+        );
         assert!(text.contains("test_latency_seconds_count{route=\"/a\"} 3\n"));
         assert!(!text.contains("# EOF"));
 
         let open = render_test_metrics(Format::OpenMetrics);
         assert!(open.contains("# TYPE test_requests counter\n"), "{open}");
-        assert!(open.contains("# HELP test_requests Requests \\\"served\\\"\\nby route\n"), "{open}");
+        assert!(
+            open.contains("# HELP test_requests Requests \\\"served\\\"\\nby route\n"),
+            "{open}"
+        );
         assert!(open.contains("test_requests_total{route=\"/a\\\"b\",code=\"200\"} 3\n"));
         assert!(open.contains("# UNIT test_latency_seconds seconds\n"));
         assert!(open.ends_with("# EOF\n"));
@@ -276,9 +345,14 @@ mod tests {
     fn exemplars_appear_in_openmetrics_only() {
         let trace_id = opentelemetry::trace::TraceId::from(0x0af7651916cd43dd8448eb211c80319c_u128);
         let span_id = opentelemetry::trace::SpanId::from(0xb7ad6b7169203331_u64);
-        LATENCY.labels(["/exemplar"]).observe_with_span(0.07, trace_id, span_id);
+        LATENCY
+            .labels(["/exemplar"])
+            .observe_with_span(0.07, trace_id, span_id);
         let open = render_test_metrics(Format::OpenMetrics);
-        let line = open.lines().find(|l| l.starts_with("test_latency_seconds_bucket{route=\"/exemplar\",le=\"0.1\"}")).unwrap();
+        let line = open
+            .lines()
+            .find(|l| l.starts_with("test_latency_seconds_bucket{route=\"/exemplar\",le=\"0.1\"}"))
+            .unwrap();
         assert!(
             line.starts_with(
                 "test_latency_seconds_bucket{route=\"/exemplar\",le=\"0.1\"} 1 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\",span_id=\"b7ad6b7169203331\"} 0.07 "
@@ -294,7 +368,10 @@ mod tests {
         assert_eq!(Format::from_accept(Some(prometheus)), Format::OpenMetrics);
         assert_eq!(Format::from_accept(Some("text/plain")), Format::Prometheus);
         assert_eq!(Format::from_accept(None), Format::Prometheus);
-        assert_eq!(Format::from_accept(Some("application/openmetrics-text; q=0")), Format::Prometheus);
+        assert_eq!(
+            Format::from_accept(Some("application/openmetrics-text; q=0")),
+            Format::Prometheus
+        );
     }
 
     #[test]
@@ -305,5 +382,14 @@ mod tests {
             out.push(' ');
         }
         assert_eq!(out, "1.0 0.25 +Inf -Inf NaN 1000000000000000000000.0 ");
+    }
+
+    #[test]
+    fn escaping_copies_runs_and_keeps_unicode() {
+        let mut out = String::new();
+        escape_label_value("plain", &mut out);
+        escape_label_value("é\"x\\y\nz\"", &mut out);
+        escape_help("a \"quoted\" help\\", false, &mut out);
+        assert_eq!(out, "plainé\\\"x\\\\y\\nz\\\"a \"quoted\" help\\\\");
     }
 }

@@ -7,8 +7,10 @@
 //! `o11y_metric_series_overflow_total{metric}` counts it, and a warning is
 //! logged once per metric. Memory stays bounded whatever the label values.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -29,6 +31,8 @@ pub fn set_global_series_cap(cap: usize) {
 }
 
 struct Series<C> {
+    /// The label set's hash, kept for when the index grows.
+    hash: u64,
     labels: Box<[Box<str>]>,
     cell: Arc<C>,
 }
@@ -36,8 +40,9 @@ struct Series<C> {
 struct Table<C> {
     /// In creation order, which is the exposition order.
     series: Vec<Series<C>>,
-    /// Label-set hash to indexes into `series` (a collision shares a bucket).
-    index: HashMap<u64, Vec<u32>>,
+    /// Indexes into `series`, found by the label set's hash (computed once
+    /// per lookup, not hashed again by a map).
+    index: HashTable<u32>,
 }
 
 /// The series of one labelled metric.
@@ -54,13 +59,18 @@ struct State<C> {
 
 impl<C: Cell> Family<C> {
     pub(crate) const fn new() -> Self {
-        Family { state: OnceLock::new() }
+        Family {
+            state: OnceLock::new(),
+        }
     }
 
     fn state(&self) -> &State<C> {
         self.state.get_or_init(|| State {
-            hasher: RandomState::new(),
-            table: RwLock::new(Table { series: Vec::new(), index: HashMap::new() }),
+            hasher: RandomState::default(),
+            table: RwLock::new(Table {
+                series: Vec::new(),
+                index: HashTable::new(),
+            }),
             overflow: OnceLock::new(),
             warned: AtomicBool::new(false),
         })
@@ -68,10 +78,17 @@ impl<C: Cell> Family<C> {
 
     /// The cell of this label set, created if new (or the overflow cell past the cap).
     pub(crate) fn get_or_create(&self, desc: &MetricDesc, values: &[&str]) -> Arc<C> {
-        debug_assert_eq!(values.len(), desc.labels.len(), "label arity of {}", desc.name);
+        debug_assert_eq!(
+            values.len(),
+            desc.labels.len(),
+            "label arity of {}",
+            desc.name
+        );
         let state = self.state();
         let hash = state.hasher.hash_one(values);
-        let cap = desc.series_cap.unwrap_or_else(|| GLOBAL_SERIES_CAP.load(Ordering::Relaxed));
+        let cap = desc
+            .series_cap
+            .unwrap_or_else(|| GLOBAL_SERIES_CAP.load(Ordering::Relaxed));
         {
             let table = state.table.read().unwrap_or_else(|e| e.into_inner());
             if let Some(cell) = table.find(hash, values) {
@@ -94,8 +111,13 @@ impl<C: Cell> Family<C> {
         let cell = Arc::new(C::new(desc));
         let labels = values.iter().map(|v| Box::<str>::from(*v)).collect();
         let position = table.series.len() as u32;
-        table.series.push(Series { labels, cell: cell.clone() });
-        table.index.entry(hash).or_default().push(position);
+        table.series.push(Series {
+            hash,
+            labels,
+            cell: cell.clone(),
+        });
+        let Table { series, index } = &mut *table;
+        index.insert_unique(hash, position, |&i| series[i as usize].hash);
         cell
     }
 
@@ -112,12 +134,17 @@ impl<C: Cell> Family<C> {
                 desc.name
             );
         }
-        state.overflow.get_or_init(|| Arc::new(C::new(desc))).clone()
+        state
+            .overflow
+            .get_or_init(|| Arc::new(C::new(desc)))
+            .clone()
     }
 
     /// Visits every series: label values and cell, the overflow series last.
     pub(crate) fn for_each(&self, desc: &MetricDesc, mut f: impl FnMut(&[&str], &C)) {
-        let Some(state) = self.state.get() else { return };
+        let Some(state) = self.state.get() else {
+            return;
+        };
         let mut values: Vec<&str> = Vec::with_capacity(desc.labels.len());
         {
             let table = state.table.read().unwrap_or_else(|e| e.into_inner());
@@ -135,18 +162,23 @@ impl<C: Cell> Family<C> {
 
     /// How many label sets are kept (the overflow series not included).
     pub(crate) fn len(&self) -> usize {
-        self.state.get().map_or(0, |s| s.table.read().unwrap_or_else(|e| e.into_inner()).series.len())
+        self.state.get().map_or(0, |s| {
+            s.table
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .series
+                .len()
+        })
     }
 }
 
 impl<C> Table<C> {
     fn find(&self, hash: u64, values: &[&str]) -> Option<Arc<C>> {
-        let positions = self.index.get(&hash)?;
-        positions.iter().map(|&i| &self.series[i as usize]).find_map(|series| {
-            let same = series.labels.len() == values.len()
-                && series.labels.iter().zip(values).all(|(a, b)| **a == **b);
-            same.then(|| series.cell.clone())
-        })
+        let position = self.index.find(hash, |&i| {
+            let labels = &self.series[i as usize].labels;
+            labels.len() == values.len() && labels.iter().zip(values).all(|(a, b)| **a == **b)
+        })?;
+        Some(self.series[*position as usize].cell.clone())
     }
 }
 
@@ -155,7 +187,9 @@ mod tests {
     use super::*;
     use crate::metrics::cell::CounterCell;
 
-    const DESC: MetricDesc = MetricDesc::counter("family_test_total", "T").labels(&["a", "b"]).series_cap(3);
+    const DESC: MetricDesc = MetricDesc::counter("family_test_total", "T")
+        .labels(&["a", "b"])
+        .series_cap(3);
 
     #[test]
     fn same_labels_same_cell() {
@@ -172,11 +206,15 @@ mod tests {
     fn past_the_cap_label_sets_share_the_overflow_series() {
         let family = Family::<CounterCell>::new();
         for i in 0..10 {
-            family.get_or_create(&DESC, &[&i.to_string(), "x"]).inc_by(1);
+            family
+                .get_or_create(&DESC, &[&i.to_string(), "x"])
+                .inc_by(1);
         }
         assert_eq!(family.len(), 3);
         let mut seen = Vec::new();
-        family.for_each(&DESC, |labels, cell| seen.push((labels.join(","), cell.get())));
+        family.for_each(&DESC, |labels, cell| {
+            seen.push((labels.join(","), cell.get()))
+        });
         assert_eq!(seen.len(), 4);
         assert_eq!(seen[3], ("__overflow__,__overflow__".to_owned(), 7));
     }

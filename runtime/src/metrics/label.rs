@@ -59,4 +59,6 @@ macro_rules! integer_label_values {
         }
     )*};
 }
-integer_label_values!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+integer_label_values!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);

@@ -24,8 +24,8 @@ mod types;
 pub use cell::{Exemplar, HistogramSnapshot};
 pub use desc::{DEFAULT_SECONDS_BUCKETS, MetricDesc, MetricKind};
 pub use exposition::{Format, render, render_into};
-pub use label::LabelValue;
 pub use family::{DEFAULT_SERIES_CAP, OVERFLOW_LABEL_VALUE, set_global_series_cap};
+pub use label::LabelValue;
 pub use registry::{CatalogEntry, METRICS, Registration, RegistryError, catalog, check};
 pub use server::{
     DEFAULT_ENDPOINT, DEFAULT_LISTEN, MetricsServer, scrape_response, serve, serve_configured,

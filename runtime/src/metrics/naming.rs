@@ -49,23 +49,38 @@ pub fn validate_name(kind: Kind, name: &str, unit: Option<&str>) -> Result<(), S
         ));
     }
     if name.starts_with("__") {
-        return Err(format!("metric name `{name}` starts with `__`, which Prometheus reserves"));
+        return Err(format!(
+            "metric name `{name}` starts with `__`, which Prometheus reserves"
+        ));
     }
     match kind {
         Kind::Counter if !name.ends_with("_total") => {
-            return Err(format!("counter `{name}` must end in `_total` (e.g. `{name}_total`)"));
+            return Err(format!(
+                "counter `{name}` must end in `_total` (e.g. `{name}_total`)"
+            ));
         }
         Kind::Gauge | Kind::Histogram if name.ends_with("_total") => {
-            return Err(format!("{} `{name}` must not end in `_total`, which is for counters", kind.as_str()));
+            return Err(format!(
+                "{} `{name}` must not end in `_total`, which is for counters",
+                kind.as_str()
+            ));
         }
         _ => {}
     }
     if let Some(unit) = unit {
-        let stem = if kind == Kind::Counter { name.strip_suffix("_total").unwrap_or(name) } else { name };
+        let stem = if kind == Kind::Counter {
+            name.strip_suffix("_total").unwrap_or(name)
+        } else {
+            name
+        };
         if !is_label_name(unit) || !stem.ends_with(&format!("_{unit}")) {
             return Err(format!(
                 "metric `{name}` has unit `{unit}`, so its name must end in `_{unit}`{}",
-                if kind == Kind::Counter { " (before `_total`)" } else { "" }
+                if kind == Kind::Counter {
+                    " (before `_total`)"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -75,7 +90,9 @@ pub fn validate_name(kind: Kind, name: &str, unit: Option<&str>) -> Result<(), S
 /// Help text is required.
 pub fn validate_help(name: &str, help: &str) -> Result<(), String> {
     if help.trim().is_empty() {
-        return Err(format!("metric `{name}` has no help text: say in one line what it measures"));
+        return Err(format!(
+            "metric `{name}` has no help text: say in one line what it measures"
+        ));
     }
     Ok(())
 }
@@ -89,7 +106,9 @@ pub fn validate_label(name: &str, label: &str) -> Result<(), String> {
         ));
     }
     if label == "le" || label == "quantile" {
-        return Err(format!("label `{label}` of metric `{name}` is reserved for histogram and summary buckets"));
+        return Err(format!(
+            "label `{label}` of metric `{name}` is reserved for histogram and summary buckets"
+        ));
     }
     Ok(())
 }
@@ -111,10 +130,14 @@ pub fn validate_buckets(name: &str, buckets: &[f64]) -> Result<(), String> {
         return Err(format!("histogram `{name}` has no buckets"));
     }
     if buckets.iter().any(|b| !b.is_finite()) {
-        return Err(format!("histogram `{name}` has a bucket that is not finite (`+Inf` is implied)"));
+        return Err(format!(
+            "histogram `{name}` has a bucket that is not finite (`+Inf` is implied)"
+        ));
     }
     if buckets.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(format!("the buckets of histogram `{name}` must be strictly increasing"));
+        return Err(format!(
+            "the buckets of histogram `{name}` must be strictly increasing"
+        ));
     }
     Ok(())
 }

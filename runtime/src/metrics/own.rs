@@ -6,27 +6,35 @@ use super::types::{Counter, CounterVec, GaugeVec};
 use crate::register_metric;
 
 /// Spans handed to an exporter that reported success.
-pub static SPANS_EXPORTED: Counter =
-    Counter::new(MetricDesc::counter("o11y_spans_exported_total", "Spans exported successfully"));
+pub static SPANS_EXPORTED: Counter = Counter::new(MetricDesc::counter(
+    "o11y_spans_exported_total",
+    "Spans exported successfully",
+));
 /// Spans dropped: queue full, or their export failed.
 pub static SPANS_DROPPED: Counter = Counter::new(MetricDesc::counter(
     "o11y_spans_dropped_total",
     "Spans dropped because the export queue was full or their export failed",
 ));
 /// Span export calls that failed or timed out.
-pub static SPAN_EXPORT_ERRORS: Counter =
-    Counter::new(MetricDesc::counter("o11y_span_export_errors_total", "Span export calls that failed"));
+pub static SPAN_EXPORT_ERRORS: Counter = Counter::new(MetricDesc::counter(
+    "o11y_span_export_errors_total",
+    "Span export calls that failed",
+));
 /// Log records handed to an exporter that reported success.
-pub static LOGS_EXPORTED: Counter =
-    Counter::new(MetricDesc::counter("o11y_logs_exported_total", "Log records exported successfully"));
+pub static LOGS_EXPORTED: Counter = Counter::new(MetricDesc::counter(
+    "o11y_logs_exported_total",
+    "Log records exported successfully",
+));
 /// Log records dropped: queue full, or their export failed.
 pub static LOGS_DROPPED: Counter = Counter::new(MetricDesc::counter(
     "o11y_logs_dropped_total",
     "Log records dropped because the export queue was full or their export failed",
 ));
 /// Log export calls that failed or timed out.
-pub static LOG_EXPORT_ERRORS: Counter =
-    Counter::new(MetricDesc::counter("o11y_log_export_errors_total", "Log record export calls that failed"));
+pub static LOG_EXPORT_ERRORS: Counter = Counter::new(MetricDesc::counter(
+    "o11y_log_export_errors_total",
+    "Log record export calls that failed",
+));
 /// OTLP metric pushes that failed or timed out (`metrics.otlp_enabled`).
 pub static METRIC_EXPORT_ERRORS: Counter = Counter::new(MetricDesc::counter(
     "o11y_metric_export_errors_total",
@@ -44,13 +52,19 @@ pub static SERIES_OVERFLOW: CounterVec<1> = CounterVec::new(
 );
 /// Scrapes of the metrics endpoint that were refused, by reason.
 pub static SCRAPES_REFUSED: CounterVec<1> = CounterVec::new(
-    MetricDesc::counter("o11y_metrics_scrapes_refused_total", "Metrics scrapes refused by the access rules")
-        .labels(&["reason"]),
+    MetricDesc::counter(
+        "o11y_metrics_scrapes_refused_total",
+        "Metrics scrapes refused by the access rules",
+    )
+    .labels(&["reason"]),
 );
 /// Always 1; its labels say what is running.
 pub static BUILD_INFO: GaugeVec<3> = GaugeVec::new(
-    MetricDesc::gauge("o11y_build_info", "The running service and o11y version (value always 1)")
-        .labels(&["service_name", "service_version", "o11y_version"]),
+    MetricDesc::gauge(
+        "o11y_build_info",
+        "The running service and o11y version (value always 1)",
+    )
+    .labels(&["service_name", "service_version", "o11y_version"]),
 );
 
 register_metric!(SPANS_EXPORTED);

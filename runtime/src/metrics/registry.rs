@@ -91,12 +91,20 @@ pub fn catalog() -> Vec<CatalogEntry> {
                 help: desc.help,
                 unit: desc.unit,
                 labels: desc.labels,
-                buckets: if desc.kind == MetricKind::Histogram { desc.buckets } else { &[] },
+                buckets: if desc.kind == MetricKind::Histogram {
+                    desc.buckets
+                } else {
+                    &[]
+                },
                 declared_at: registration.site(),
             }
         })
         .collect();
-    entries.sort_by(|a, b| a.name.cmp(b.name).then_with(|| a.declared_at.cmp(&b.declared_at)));
+    entries.sort_by(|a, b| {
+        a.name
+            .cmp(b.name)
+            .then_with(|| a.declared_at.cmp(&b.declared_at))
+    });
     entries
 }
 
@@ -149,7 +157,10 @@ pub(crate) fn check_registrations(registrations: &[Registration]) -> Result<(), 
     sorted.sort_by_key(|r| (r.metric.desc().name, r.file, r.line));
     for registration in sorted {
         let desc = registration.metric.desc();
-        desc.validate().map_err(|reason| RegistryError::Invalid { reason, site: registration.site() })?;
+        desc.validate().map_err(|reason| RegistryError::Invalid {
+            reason,
+            site: registration.site(),
+        })?;
         for name in exposed_names(desc) {
             if let Some(first) = taken.insert(name, registration) {
                 let first_desc = first.metric.desc();
@@ -175,10 +186,17 @@ fn exposed_names(desc: &MetricDesc) -> Vec<String> {
     match desc.kind {
         MetricKind::Counter => {
             let family = desc.family_name();
-            if family == name { vec![name.to_owned()] } else { vec![name.to_owned(), family.to_owned()] }
+            if family == name {
+                vec![name.to_owned()]
+            } else {
+                vec![name.to_owned(), family.to_owned()]
+            }
         }
         MetricKind::Gauge => vec![name.to_owned()],
-        MetricKind::Histogram => ["", "_bucket", "_sum", "_count"].iter().map(|s| format!("{name}{s}")).collect(),
+        MetricKind::Histogram => ["", "_bucket", "_sum", "_count"]
+            .iter()
+            .map(|s| format!("{name}{s}"))
+            .collect(),
     }
 }
 
@@ -194,21 +212,43 @@ mod tests {
     #[test]
     fn a_duplicate_names_both_sites() {
         let registrations = [
-            Registration { metric: &B, file: "src/b.rs", line: 20 },
-            Registration { metric: &A, file: "src/a.rs", line: 10 },
+            Registration {
+                metric: &B,
+                file: "src/b.rs",
+                line: 20,
+            },
+            Registration {
+                metric: &A,
+                file: "src/a.rs",
+                line: 10,
+            },
         ];
         let error = check_registrations(&registrations).unwrap_err().to_string();
         assert!(error.contains("`dup_total` is declared twice"), "{error}");
-        assert!(error.contains("src/a.rs:10") && error.contains("src/b.rs:20"), "{error}");
+        assert!(
+            error.contains("src/a.rs:10") && error.contains("src/b.rs:20"),
+            "{error}"
+        );
     }
 
     #[test]
     fn the_same_static_registered_twice_is_a_duplicate_too() {
         let registrations = [
-            Registration { metric: &A, file: "src/a.rs", line: 10 },
-            Registration { metric: &A, file: "src/a.rs", line: 11 },
+            Registration {
+                metric: &A,
+                file: "src/a.rs",
+                line: 10,
+            },
+            Registration {
+                metric: &A,
+                file: "src/a.rs",
+                line: 11,
+            },
         ];
-        assert!(matches!(check_registrations(&registrations), Err(RegistryError::Duplicate { .. })));
+        assert!(matches!(
+            check_registrations(&registrations),
+            Err(RegistryError::Duplicate { .. })
+        ));
     }
 
     static JOBS_TOTAL: Counter = Counter::new(MetricDesc::counter("jobs_total", "Jobs run"));
@@ -221,31 +261,61 @@ mod tests {
     fn names_that_collide_in_the_exposition_are_refused() {
         // A counter's OpenMetrics family `jobs` is the gauge's name.
         let family = [
-            Registration { metric: &JOBS_TOTAL, file: "src/a.rs", line: 1 },
-            Registration { metric: &JOBS, file: "src/b.rs", line: 2 },
+            Registration {
+                metric: &JOBS_TOTAL,
+                file: "src/a.rs",
+                line: 1,
+            },
+            Registration {
+                metric: &JOBS,
+                file: "src/b.rs",
+                line: 2,
+            },
         ];
         let error = check_registrations(&family).unwrap_err().to_string();
-        assert!(error.contains("src/a.rs:1") && error.contains("src/b.rs:2"), "{error}");
+        assert!(
+            error.contains("src/a.rs:1") && error.contains("src/b.rs:2"),
+            "{error}"
+        );
         // A histogram exposes `<name>_count`.
         let samples = [
-            Registration { metric: &LATENCY, file: "src/a.rs", line: 1 },
-            Registration { metric: &LATENCY_COUNT, file: "src/b.rs", line: 2 },
+            Registration {
+                metric: &LATENCY,
+                file: "src/a.rs",
+                line: 1,
+            },
+            Registration {
+                metric: &LATENCY_COUNT,
+                file: "src/b.rs",
+                line: 2,
+            },
         ];
         assert!(check_registrations(&samples).is_err());
     }
 
     #[test]
     fn an_invalid_metric_names_its_site() {
-        let registrations = [Registration { metric: &BAD, file: "src/g.rs", line: 3 }];
+        let registrations = [Registration {
+            metric: &BAD,
+            file: "src/g.rs",
+            line: 3,
+        }];
         let error = check_registrations(&registrations).unwrap_err().to_string();
-        assert!(error.contains("which is for counters") && error.contains("src/g.rs:3"), "{error}");
+        assert!(
+            error.contains("which is for counters") && error.contains("src/g.rs:3"),
+            "{error}"
+        );
     }
 
     #[test]
     fn the_runtime_s_own_metrics_are_registered_and_valid() {
         check().expect("the registry of this test binary is valid");
         let names: Vec<_> = catalog().into_iter().map(|e| e.name).collect();
-        for own in ["o11y_build_info", "o11y_spans_dropped_total", "o11y_metric_series_overflow_total"] {
+        for own in [
+            "o11y_build_info",
+            "o11y_spans_dropped_total",
+            "o11y_metric_series_overflow_total",
+        ] {
             assert!(names.contains(&own), "{own} missing from {names:?}");
         }
     }

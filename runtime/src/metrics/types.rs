@@ -51,8 +51,14 @@ pub trait Metric: Sync + 'static {
 }
 
 const fn expect_kind(desc: &MetricDesc, kind: MetricKind, labels: usize) {
-    assert!(desc.kind as u8 == kind as u8, "the MetricDesc is of another metric type");
-    assert!(desc.labels.len() == labels, "the MetricDesc's label count differs from the type's");
+    assert!(
+        desc.kind as u8 == kind as u8,
+        "the MetricDesc is of another metric type"
+    );
+    assert!(
+        desc.labels.len() == labels,
+        "the MetricDesc's label count differs from the type's"
+    );
 }
 
 /// A counter without labels.
@@ -66,7 +72,10 @@ impl Counter {
     /// A counter described by `desc` (a [`MetricDesc::counter`] without labels).
     pub const fn new(desc: MetricDesc) -> Self {
         expect_kind(&desc, MetricKind::Counter, 0);
-        Counter { desc, cell: CounterCell::new_const() }
+        Counter {
+            desc,
+            cell: CounterCell::new_const(),
+        }
     }
     /// Adds one.
     #[inline]
@@ -93,7 +102,10 @@ impl Metric for Counter {
         &self.desc
     }
     fn visit(&self, f: &mut dyn FnMut(&[&str], SeriesValue<'_>)) {
-        f(&[], SeriesValue::Counter(self.cell.get(), self.cell.exemplar()));
+        f(
+            &[],
+            SeriesValue::Counter(self.cell.get(), self.cell.exemplar()),
+        );
     }
 }
 
@@ -108,7 +120,10 @@ impl Gauge {
     /// A gauge described by `desc` (a [`MetricDesc::gauge`] without labels).
     pub const fn new(desc: MetricDesc) -> Self {
         expect_kind(&desc, MetricKind::Gauge, 0);
-        Gauge { desc, cell: GaugeCell::new_const() }
+        Gauge {
+            desc,
+            cell: GaugeCell::new_const(),
+        }
     }
     /// Sets the value.
     #[inline]
@@ -157,11 +172,15 @@ impl Histogram {
     /// A histogram described by `desc` (a [`MetricDesc::histogram`] without labels).
     pub const fn new(desc: MetricDesc) -> Self {
         expect_kind(&desc, MetricKind::Histogram, 0);
-        Histogram { desc, cell: std::sync::OnceLock::new() }
+        Histogram {
+            desc,
+            cell: std::sync::OnceLock::new(),
+        }
     }
     #[inline]
     fn cell(&self) -> &HistogramCell {
-        self.cell.get_or_init(|| <HistogramCell as super::cell::Cell>::new(&self.desc))
+        self.cell
+            .get_or_init(|| <HistogramCell as super::cell::Cell>::new(&self.desc))
     }
     /// Records one observation.
     #[inline]
@@ -179,7 +198,10 @@ impl Histogram {
     }
     /// Starts a timer that records the elapsed seconds when dropped.
     pub fn start_timer(&self) -> HistogramTimer<'_> {
-        HistogramTimer { cell: self.cell(), start: Instant::now() }
+        HistogramTimer {
+            cell: self.cell(),
+            start: Instant::now(),
+        }
     }
     /// Reads the buckets, sum and exemplars.
     pub fn snapshot(&self) -> HistogramSnapshot {
@@ -268,7 +290,9 @@ impl<const N: usize> Metric for CounterVec<N> {
         &self.desc
     }
     fn visit(&self, f: &mut dyn FnMut(&[&str], SeriesValue<'_>)) {
-        self.family.for_each(&self.desc, |labels, cell| f(labels, SeriesValue::Counter(cell.get(), cell.exemplar())));
+        self.family.for_each(&self.desc, |labels, cell| {
+            f(labels, SeriesValue::Counter(cell.get(), cell.exemplar()))
+        });
     }
 }
 
@@ -277,7 +301,9 @@ impl<const N: usize> Metric for GaugeVec<N> {
         &self.desc
     }
     fn visit(&self, f: &mut dyn FnMut(&[&str], SeriesValue<'_>)) {
-        self.family.for_each(&self.desc, |labels, cell| f(labels, SeriesValue::Gauge(cell.get())));
+        self.family.for_each(&self.desc, |labels, cell| {
+            f(labels, SeriesValue::Gauge(cell.get()))
+        });
     }
 }
 
@@ -286,7 +312,9 @@ impl<const N: usize> Metric for HistogramVec<N> {
         &self.desc
     }
     fn visit(&self, f: &mut dyn FnMut(&[&str], SeriesValue<'_>)) {
-        self.family.for_each(&self.desc, |labels, cell| f(labels, SeriesValue::Histogram(&cell.snapshot())));
+        self.family.for_each(&self.desc, |labels, cell| {
+            f(labels, SeriesValue::Histogram(&cell.snapshot()))
+        });
     }
 }
 
@@ -295,6 +323,12 @@ impl CounterHandle {
     #[inline]
     pub fn inc(&self) {
         self.0.inc_by(1);
+    }
+    /// Adds one, with an exemplar linking to the given span (kept for one
+    /// increment in 64, and the first).
+    #[inline]
+    pub fn inc_with_span(&self, trace_id: TraceId, span_id: SpanId) {
+        self.0.inc_with_span(trace_id, span_id);
     }
     /// Adds `n`.
     #[inline]
@@ -355,7 +389,10 @@ impl HistogramHandle {
     }
     /// Starts a timer that records the elapsed seconds when dropped.
     pub fn start_timer(&self) -> HistogramTimer<'_> {
-        HistogramTimer { cell: &self.0, start: Instant::now() }
+        HistogramTimer {
+            cell: &self.0,
+            start: Instant::now(),
+        }
     }
     /// Reads the buckets, sum and exemplars.
     pub fn snapshot(&self) -> HistogramSnapshot {

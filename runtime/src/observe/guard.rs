@@ -3,35 +3,48 @@
 //! unwinding, or when a future is dropped before completion.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use opentelemetry::trace::{SpanId, TraceId};
 
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
 use crate::register_metric;
-use crate::trace::decide::{Decision, decide, with_decision};
+use crate::trace::decide::{Decision, decide, with_decision, with_end};
 
 use super::site::FnSite;
 use super::state::{METRICS, TRACING};
 
 static FUNCTION_CALLS: CounterVec<3> = CounterVec::new(
-    MetricDesc::counter("function_calls_total", "Calls of instrumented functions, by result")
-        .labels(&["function", "module", "result"]),
+    MetricDesc::counter(
+        "function_calls_total",
+        "Calls of instrumented functions, by result",
+    )
+    .labels(&["function", "module", "result"]),
 );
 static FUNCTION_DURATION: HistogramVec<2> = HistogramVec::new(
-    MetricDesc::histogram("function_calls_duration_seconds", "Duration of instrumented function calls")
-        .unit("seconds")
-        .labels(&["function", "module"]),
+    MetricDesc::histogram(
+        "function_calls_duration_seconds",
+        "Duration of instrumented function calls",
+    )
+    .unit("seconds")
+    .labels(&["function", "module"]),
 );
 static FUNCTION_CONCURRENT: GaugeVec<2> = GaugeVec::new(
-    MetricDesc::gauge("function_calls_concurrent", "Calls of instrumented functions in progress")
-        .labels(&["function", "module"]),
+    MetricDesc::gauge(
+        "function_calls_concurrent",
+        "Calls of instrumented functions in progress",
+    )
+    .labels(&["function", "module"]),
 );
 register_metric!(FUNCTION_CALLS);
 register_metric!(FUNCTION_DURATION);
 register_metric!(FUNCTION_CONCURRENT);
 
-pub(super) fn function_metrics() -> (&'static CounterVec<3>, &'static HistogramVec<2>, &'static GaugeVec<2>) {
+pub(super) fn function_metrics() -> (
+    &'static CounterVec<3>,
+    &'static HistogramVec<2>,
+    &'static GaugeVec<2>,
+) {
     (&FUNCTION_CALLS, &FUNCTION_DURATION, &FUNCTION_CONCURRENT)
 }
 
@@ -42,13 +55,22 @@ enum Outcome {
     Error(&'static str),
 }
 
+/// When a call started. A recorded call reads the wall clock, whose
+/// readings its span needs anyway (each clock read costs ~50 ns on a VM);
+/// any other call reads the monotonic one.
+#[derive(Clone, Copy)]
+enum Clock {
+    Mono(Instant),
+    Wall(SystemTime),
+}
+
 /// Records one observed call when dropped. Created by the code
 /// `#[observe]` generates, only when o11y is on.
 #[must_use]
 pub struct CallGuard {
     site: &'static FnSite,
-    start: Instant,
     metrics: bool,
+    start: Clock,
     outcome: Outcome,
     /// The body is running (sync), or being polled (async): a panic seen
     /// while this is set is the body's. An async call dropped while it waits
@@ -66,7 +88,11 @@ impl CallGuard {
     /// called only when the call will be recorded (or its fields are needed
     /// by log lines).
     #[inline(always)]
-    pub fn start(site: &'static FnSite, flags: u8, make_span: impl FnOnce() -> tracing::Span) -> Option<Self> {
+    pub fn start(
+        site: &'static FnSite,
+        flags: u8,
+        make_span: impl FnOnce() -> tracing::Span,
+    ) -> Option<Self> {
         if flags == 0 {
             return None;
         }
@@ -76,7 +102,11 @@ impl CallGuard {
     /// Like [`CallGuard::start`], for an async call: the body is not
     /// running until [`CallGuard::run`] polls it.
     #[inline(always)]
-    pub fn start_async(site: &'static FnSite, flags: u8, make_span: impl FnOnce() -> tracing::Span) -> Option<Self> {
+    pub fn start_async(
+        site: &'static FnSite,
+        flags: u8,
+        make_span: impl FnOnce() -> tracing::Span,
+    ) -> Option<Self> {
         let guard = Self::start(site, flags, make_span)?;
         guard.in_body.store(false, Ordering::Relaxed);
         Some(guard)
@@ -95,42 +125,49 @@ impl CallGuard {
         .await
     }
 
-    fn start_on(site: &'static FnSite, flags: u8, make_span: impl FnOnce() -> tracing::Span) -> Self {
+    fn start_on(
+        site: &'static FnSite,
+        flags: u8,
+        make_span: impl FnOnce() -> tracing::Span,
+    ) -> Self {
         let options = site.options;
         let metrics = options.metrics && flags & METRICS != 0;
-        let (span, exemplar) =
-            if options.span { Self::span(flags, options.span_for_logs, make_span) } else { (None, None) };
+        let decision = if options.span && flags & TRACING != 0 {
+            decide()
+        } else {
+            None
+        };
+        let (start, span, exemplar) = match decision {
+            // Recorded: one wall-clock read serves the span and the duration.
+            Some(mut decision @ Decision { sampled: true, .. }) => {
+                let now = SystemTime::now();
+                decision.start = Some(now);
+                let span = with_decision(decision, make_span);
+                let exemplar =
+                    (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
+                (Clock::Wall(now), Some(span), exemplar)
+            }
+            // Not recorded: a span only if log lines need its fields.
+            Some(decision) if options.span_for_logs => {
+                let span = with_decision(decision, make_span);
+                (Clock::Mono(Instant::now()), Some(span), None)
+            }
+            None if options.span && options.span_for_logs => {
+                (Clock::Mono(Instant::now()), Some(make_span()), None)
+            }
+            _ => (Clock::Mono(Instant::now()), None, None),
+        };
         if metrics && let Some(concurrent) = &site.handles().concurrent {
             concurrent.inc();
         }
         CallGuard {
             site,
-            start: Instant::now(),
+            start,
             metrics,
             outcome: Outcome::Pending,
             in_body: AtomicBool::new(true),
             span,
             exemplar,
-        }
-    }
-
-    #[inline]
-    fn span(
-        flags: u8,
-        span_for_logs: bool,
-        make_span: impl FnOnce() -> tracing::Span,
-    ) -> (Option<tracing::Span>, Option<(TraceId, SpanId)>) {
-        let decision = if flags & TRACING != 0 { decide() } else { None };
-        match decision {
-            Some(decision @ Decision { sampled: true, .. }) => {
-                let span = with_decision(decision, make_span);
-                let exemplar = (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
-                (Some(span), exemplar)
-            }
-            // Not recorded: a span only if log lines need its fields.
-            Some(decision) if span_for_logs => (Some(with_decision(decision, make_span)), None),
-            None if span_for_logs => (Some(make_span()), None),
-            _ => (None, None),
         }
     }
 
@@ -169,9 +206,17 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        let start = self.start;
+        let (elapsed, end) = match self.start {
+            Clock::Mono(start) => (start.elapsed(), None),
+            Clock::Wall(start) => {
+                let now = SystemTime::now();
+                (now.duration_since(start).unwrap_or_default(), Some(now))
+            }
+        };
         let outcome = match self.outcome {
-            Outcome::Pending if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() => {
+            Outcome::Pending
+                if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() =>
+            {
                 Outcome::Error("panic")
             }
             Outcome::Pending => Outcome::Error("cancelled"),
@@ -182,18 +227,27 @@ impl Drop for CallGuard {
         }
         if self.metrics {
             let handles = self.site.handles();
-            let elapsed = start.elapsed().as_secs_f64();
-            match outcome {
-                Outcome::Error(_) => handles.error.inc(),
-                _ => handles.ok.inc(),
+            let elapsed = elapsed.as_secs_f64();
+            let calls = match outcome {
+                Outcome::Error(_) => &handles.error,
+                _ => &handles.ok,
+            };
+            match self.exemplar {
+                Some((trace_id, span_id)) => calls.inc_with_span(trace_id, span_id),
+                None => calls.inc(),
             }
             match self.exemplar {
-                Some((trace_id, span_id)) => handles.duration.observe_with_span(elapsed, trace_id, span_id),
+                Some((trace_id, span_id)) => handles
+                    .duration
+                    .observe_with_span(elapsed, trace_id, span_id),
                 None => handles.duration.observe(elapsed),
             }
             if let Some(concurrent) = &handles.concurrent {
                 concurrent.dec();
             }
+        }
+        if let (Some(end), Some(span)) = (end, self.span.take()) {
+            with_end(end, || drop(span));
         }
     }
 }

@@ -44,7 +44,12 @@ pub struct FnSite {
 impl FnSite {
     /// A call site; `const` so it can be a `static`.
     pub const fn new(function: &'static str, module: &'static str, options: SiteOptions) -> Self {
-        FnSite { function, module, options, handles: OnceLock::new() }
+        FnSite {
+            function,
+            module,
+            options,
+            handles: OnceLock::new(),
+        }
     }
 
     /// The handles of this site's series, looked up once.
@@ -56,7 +61,10 @@ impl FnSite {
                 ok: calls.labels([self.function, self.module, "ok"]),
                 error: calls.labels([self.function, self.module, "error"]),
                 duration: duration.labels([self.function, self.module]),
-                concurrent: self.options.concurrency.then(|| concurrent.labels([self.function, self.module])),
+                concurrent: self
+                    .options
+                    .concurrency
+                    .then(|| concurrent.labels([self.function, self.module])),
             }
         })
     }
@@ -64,6 +72,9 @@ impl FnSite {
 
 impl std::fmt::Debug for FnSite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FnSite").field("function", &self.function).field("module", &self.module).finish()
+        f.debug_struct("FnSite")
+            .field("function", &self.function)
+            .field("module", &self.module)
+            .finish()
     }
 }

@@ -55,7 +55,9 @@ pub fn current_span_ids() -> Option<SpanIds> {
 /// The ids and sampled flag of the current span, without formatting them.
 pub(crate) fn current_ids() -> Option<(TraceId, SpanId, bool)> {
     with_current_span(|span| {
-        span.extensions().get::<SpanState>().map(|state| (state.trace_id, state.span_id, state.sampled))
+        span.extensions()
+            .get::<SpanState>()
+            .map(|state| (state.trace_id, state.span_id, state.sampled))
     })
     .flatten()
 }

@@ -6,6 +6,7 @@
 //! a second time (and differently).
 
 use std::cell::Cell;
+use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, TraceId};
 use tracing_subscriber::Registry;
@@ -24,10 +25,13 @@ pub struct Decision {
     pub parent_span_id: SpanId,
     /// Whether it will be recorded and exported.
     pub sampled: bool,
+    /// The span's start, when the caller read the clock already.
+    pub start: Option<SystemTime>,
 }
 
 thread_local! {
     static PRESET: Cell<Option<Decision>> = const { Cell::new(None) };
+    static END: Cell<Option<SystemTime>> = const { Cell::new(None) };
 }
 
 /// Decides for a span that would be created now, as a child of the current
@@ -39,14 +43,22 @@ pub fn decide() -> Option<Decision> {
             let current = dispatch.current_span();
             let span = registry.span(current.id()?)?;
             let extensions = span.extensions();
-            extensions.get::<SpanState>().map(|state| (state.trace_id, state.span_id, state.sampled))
+            extensions
+                .get::<SpanState>()
+                .map(|state| (state.trace_id, state.span_id, state.sampled))
         });
         let (trace_id, parent_span_id, parent_sampled) = match parent {
             Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
             None => (sampler::new_trace_id(), SpanId::INVALID, None),
         };
         let sampled = layer.sampler.should_sample(trace_id, parent_sampled);
-        Some(Decision { trace_id, span_id: sampler::new_span_id(), parent_span_id, sampled })
+        Some(Decision {
+            trace_id,
+            span_id: sampler::new_span_id(),
+            parent_span_id,
+            sampled,
+            start: None,
+        })
     })
 }
 
@@ -58,6 +70,21 @@ pub fn with_decision<T>(decision: Decision, create: impl FnOnce() -> T) -> T {
     // Cleared even if the span was disabled and never reached the layer.
     PRESET.with(|preset| preset.set(None));
     created
+}
+
+/// Runs `close` (which must close exactly one recorded span, on this
+/// thread) with `end` as that span's end time, so the clock is not read
+/// again.
+pub fn with_end<T>(end: SystemTime, close: impl FnOnce() -> T) -> T {
+    END.with(|preset| preset.set(Some(end)));
+    let closed = close();
+    END.with(|preset| preset.set(None));
+    closed
+}
+
+/// The end time handed over for the span being closed, if any.
+pub(super) fn take_end() -> Option<SystemTime> {
+    END.with(Cell::take)
 }
 
 /// The decision handed over for the span being created, if any.

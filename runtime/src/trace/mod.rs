@@ -69,14 +69,16 @@ pub(crate) struct Recording {
 }
 
 impl Recording {
-    /// The exporters' form of the finished span; built on the export thread.
-    pub(crate) fn into_span_data(mut self) -> SpanData {
+    /// The exporters' form of the finished span, built on the export
+    /// thread; leaves the box empty, to be recycled.
+    pub(crate) fn take_span_data(&mut self) -> SpanData {
         let metadata = self.metadata;
+        let mut attributes = std::mem::take(&mut self.attributes);
         if let Some(file) = metadata.file() {
-            self.attributes.push(KeyValue::new("code.file.path", file));
+            attributes.push(KeyValue::new("code.file.path", file));
         }
         if let Some(line) = metadata.line() {
-            self.attributes.push(KeyValue::new("code.line.number", i64::from(line)));
+            attributes.push(KeyValue::new("code.line.number", i64::from(line)));
         }
         SpanData {
             span_context: SpanContext::new(
@@ -88,15 +90,15 @@ impl Recording {
             ),
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: false,
-            span_kind: self.kind,
-            name: self.name.unwrap_or(Cow::Borrowed(metadata.name())),
+            span_kind: std::mem::replace(&mut self.kind, SpanKind::Internal),
+            name: self.name.take().unwrap_or(Cow::Borrowed(metadata.name())),
             start_time: self.start,
             end_time: self.end,
-            attributes: self.attributes,
+            attributes,
             dropped_attributes_count: 0,
-            events: span_events(self.events),
-            links: span_links(self.links),
-            status: self.status,
+            events: span_events(std::mem::take(&mut self.events)),
+            links: span_links(std::mem::take(&mut self.links)),
+            status: std::mem::replace(&mut self.status, Status::Unset),
             instrumentation_scope: InstrumentationScope::builder(metadata.target()).build(),
         }
     }
@@ -156,7 +158,9 @@ where
         let decision = decide::take_preset().unwrap_or_else(|| {
             let parent = span.parent().and_then(|parent| {
                 let extensions = parent.extensions();
-                extensions.get::<SpanState>().map(|p| (p.trace_id, p.span_id, p.sampled))
+                extensions
+                    .get::<SpanState>()
+                    .map(|p| (p.trace_id, p.span_id, p.sampled))
             });
             let (trace_id, parent_span_id, parent_sampled) = match parent {
                 Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
@@ -167,11 +171,18 @@ where
                 span_id: sampler::new_span_id(),
                 parent_span_id,
                 sampled: self.sampler.should_sample(trace_id, parent_sampled),
+                start: None,
             }
         });
-        let decide::Decision { trace_id, span_id, parent_span_id, sampled } = decision;
+        let decide::Decision {
+            trace_id,
+            span_id,
+            parent_span_id,
+            sampled,
+            start,
+        } = decision;
         let recording = (sampled && self.queue.wants_spans()).then(|| {
-            let mut recording = Box::new(Recording {
+            let fresh = Recording {
                 trace_id,
                 span_id,
                 parent_span_id,
@@ -179,12 +190,19 @@ where
                 metadata: attrs.metadata(),
                 name: None,
                 kind: SpanKind::Internal,
-                start: SystemTime::now(),
+                start: start.unwrap_or_else(SystemTime::now),
                 attributes: Vec::new(),
                 events: Vec::new(),
                 links: Vec::new(),
                 status: Status::Unset,
-            });
+            };
+            let mut recording = match self.queue.recycled_span() {
+                Some(mut recycled) => {
+                    *recycled = fresh;
+                    recycled
+                }
+                None => Box::new(fresh),
+            };
             attrs.record(&mut attributes::SpanFieldVisitor(&mut recording));
             recording
         });
@@ -266,7 +284,7 @@ where
             return;
         };
         if let Some(mut recording) = state.recording {
-            recording.end = SystemTime::now();
+            recording.end = decide::take_end().unwrap_or_else(SystemTime::now);
             self.queue.push_span(recording);
         }
     }
@@ -288,10 +306,17 @@ fn span_links(links: Vec<Link>) -> SpanLinks {
 /// `error.message` when given). A no-op for a span that is not recorded.
 pub fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>) {
     span.with_subscriber(|(id, dispatch)| {
-        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else { return };
-        let Some(span) = registry.span(id) else { return };
+        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
+            return;
+        };
+        let Some(span) = registry.span(id) else {
+            return;
+        };
         let mut extensions = span.extensions_mut();
-        if let Some(recording) = extensions.get_mut::<SpanState>().and_then(|s| s.recording.as_mut()) {
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|s| s.recording.as_mut())
+        {
             recording.set_attribute(KeyValue::new("error.type", error_type.to_owned()));
             // A message set earlier (an `error!` event inside, `err`) is kept.
             match (message, &recording.status) {
