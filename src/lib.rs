@@ -70,6 +70,8 @@
 //! let approved = PAYMENTS.labels("success", Method::Card); // keep it: one atomic op per inc
 //! approved.inc();
 //! CHECKOUT_SECONDS.observe(0.042);
+//! # // With the `off` feature a #[metric] is not registered, so not rendered.
+//! # #[cfg(not(feature = "off"))]
 //! assert!(o11y::metrics::render(o11y::metrics::Format::Prometheus)
 //!     .contains(r#"payments_total{status="success",method="card"} 1"#));
 //! ```

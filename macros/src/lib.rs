@@ -41,7 +41,9 @@ use proc_macro::TokenStream;
 /// | `span = false` | no span |
 /// | `crate = path` | where o11y is, when re-exported |
 ///
-/// ```ignore
+/// Runnable examples are in the `o11y` crate's documentation.
+///
+/// ```text
 /// #[o11y::observe(fields(order_id = id), err)]
 /// async fn get_order(db: &Pool, id: i64) -> Result<Order, AppError> { .. }
 /// ```
@@ -68,7 +70,9 @@ pub fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// label, in order, each taking any `LabelValue` (text, integers, `bool`,
 /// or an enum deriving `LabelValue`); a wrong count is a compile error.
 ///
-/// ```ignore
+/// Runnable examples are in the `o11y` crate's documentation.
+///
+/// ```text
 /// #[o11y::metric(counter, help = "Payments processed", labels(status, method))]
 /// static PAYMENTS: o11y::Counter;
 ///
