@@ -207,8 +207,16 @@ pub(crate) fn body(
         {
             #imports
             #site
-            let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
-            let __o11y_entered = __o11y_guard.as_ref().and_then(#krate::__private::CallGuard::enter);
+            // Branches below test the flags word (in a register), not the
+            // guard: reading back a `None` just written costs a
+            // store-forwarding stall on the uninstrumented path.
+            let __o11y_flags = #krate::__private::flags();
+            let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, __o11y_flags, || #make_span);
+            let __o11y_entered = if __o11y_flags != 0 {
+                __o11y_guard.as_ref().and_then(#krate::__private::CallGuard::enter)
+            } else {
+                ::core::option::Option::None
+            };
             // Called through an `FnOnce` bound so that the closure is one:
             // a body returning a borrow of a captured `&mut` (`&mut
             // self.items`) cannot be an `FnMut` closure's.
@@ -219,8 +227,14 @@ pub(crate) fn body(
             #[allow(clippy::let_unit_value)]
             let __o11y_result = __o11y_call_once(move || #inner);
             #events
-            drop(__o11y_entered);
-            #krate::__private::CallGuard::finish(__o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
+            if __o11y_flags != 0 {
+                drop(__o11y_entered);
+                #krate::__private::CallGuard::finish(__o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
+            } else {
+                // Both are `None`: nothing to drop.
+                ::core::mem::forget(__o11y_entered);
+                ::core::mem::forget(__o11y_guard);
+            }
             __o11y_result
         }
     }
