@@ -15,28 +15,15 @@ use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{o11y_dispatch, otel_dispatch};
 use criterion::{Criterion, criterion_group, criterion_main};
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::Sampler;
 use tracing::Dispatch;
-use tracing_subscriber::layer::SubscriberExt;
-
-/// Counts what it is given and keeps nothing: the cost measured is the
-/// pipeline's, not a network's.
-#[derive(Debug, Clone, Default)]
-struct Sink(Arc<AtomicU64>);
-
-impl SpanExporter for Sink {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-}
 
 struct DiscardReporter;
 
@@ -81,40 +68,6 @@ fn run_ready<F: Future>(future: F) -> F::Output {
         Poll::Ready(output) => output,
         Poll::Pending => unreachable!("the benchmarked future never waits"),
     }
-}
-
-/// o11y's layers in a dispatcher of their own, configured like `prod` but
-/// with the given tracing switch and sample rate.
-fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y::Guard) {
-    let config = o11y::Config::builder()
-        .env_vars(Vec::<(String, String)>::new())
-        .no_config_file()
-        .profile(o11y::config::Profile::Prod)
-        .log_file_enabled(false)
-        .tracing_enabled(tracing_enabled)
-        .sample_rate(sample_rate)
-        .build()
-        .expect("valid config");
-    let (layer, guard) = o11y::Setup::new(config)
-        .with_span_exporter(Sink::default())
-        .into_layer()
-        .expect("o11y layer");
-    (
-        Dispatch::new(tracing_subscriber::registry().with(layer)),
-        guard,
-    )
-}
-
-fn otel_dispatch(sampler: Sampler) -> (Dispatch, SdkTracerProvider) {
-    let provider = SdkTracerProvider::builder()
-        .with_sampler(sampler)
-        .with_batch_exporter(Sink::default())
-        .build();
-    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
-    (
-        Dispatch::new(tracing_subscriber::registry().with(layer)),
-        provider,
-    )
 }
 
 /// The work a metrics-only call cannot avoid: the clock at both ends, and
