@@ -153,15 +153,16 @@ pub(crate) fn body(
     if sig.asyncness.is_some() && returns_never(&sig.output) {
         // `async fn .. -> !`: the future never completes, so there is no
         // outcome to record but a panic or a drop, which the guard records.
-        let future = quote!(async move #block);
         return quote! {{
             #site
-            let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
+            let __o11y_guard = #krate::__private::CallGuard::start_async(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
+            // The body once, awaited on whichever path applies.
+            let __o11y_future = async move #block;
             match &__o11y_guard {
                 ::core::option::Option::Some(guard) => {
-                    #krate::__private::Instrument::instrument(#future, guard.span_handle()).await
+                    guard.run(#krate::__private::Instrument::instrument(__o11y_future, guard.span_handle())).await
                 }
-                ::core::option::Option::None => #future.await,
+                ::core::option::Option::None => __o11y_future.await,
             }
         }};
     }

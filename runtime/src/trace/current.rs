@@ -42,14 +42,11 @@ pub(crate) fn with_current_span<R>(f: impl FnOnce(&SpanRef<'_, Registry>) -> R) 
 /// assert_eq!(o11y_runtime::trace::current_span_ids(), None);
 /// ```
 pub fn current_span_ids() -> Option<SpanIds> {
-    with_current_span(|span| {
-        span.extensions().get::<SpanState>().map(|state| SpanIds {
-            trace_id: state.trace_id.to_string(),
-            span_id: state.span_id.to_string(),
-            sampled: state.sampled,
-        })
+    current_ids().map(|(trace_id, span_id, sampled)| SpanIds {
+        trace_id: trace_id.to_string(),
+        span_id: span_id.to_string(),
+        sampled,
     })
-    .flatten()
 }
 
 /// The ids and sampled flag of the current span, without formatting them.

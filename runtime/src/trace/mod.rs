@@ -81,13 +81,7 @@ impl Recording {
             attributes.push(KeyValue::new("code.line.number", i64::from(line)));
         }
         SpanData {
-            span_context: SpanContext::new(
-                self.trace_id,
-                self.span_id,
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
+            span_context: span_context(self.trace_id, self.span_id, true),
             parent_span_id: self.parent_span_id,
             parent_span_is_remote: false,
             span_kind: std::mem::replace(&mut self.kind, SpanKind::Internal),
@@ -129,18 +123,7 @@ impl SpanLayer {
     }
 
     fn span_context(state: &SpanState) -> SpanContext {
-        let flags = if state.sampled {
-            TraceFlags::SAMPLED
-        } else {
-            TraceFlags::default()
-        };
-        SpanContext::new(
-            state.trace_id,
-            state.span_id,
-            flags,
-            false,
-            TraceState::default(),
-        )
+        span_context(state.trace_id, state.span_id, state.sampled)
     }
 }
 
@@ -288,6 +271,15 @@ where
             self.queue.push_span(recording);
         }
     }
+}
+
+fn span_context(trace_id: TraceId, span_id: SpanId, sampled: bool) -> SpanContext {
+    let flags = if sampled {
+        TraceFlags::SAMPLED
+    } else {
+        TraceFlags::default()
+    };
+    SpanContext::new(trace_id, span_id, flags, false, TraceState::default())
 }
 
 fn span_events(events: Vec<Event>) -> SpanEvents {
