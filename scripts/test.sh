@@ -30,6 +30,13 @@ CLIPPY_FEATURE_SETS=(
 )
 ALL_STEPS=(peers fmt clippy quickstart test doc)
 
+# Disk, not time, is what a CI machine runs out of: six feature sets of test
+# binaries plus trybuild's own target dir. Incremental caches only pay off on
+# rebuilds of the same crate, and line tables keep backtraces readable at a
+# fraction of full debug info (trybuild's builds inherit both variables).
+export CARGO_INCREMENTAL=0
+export CARGO_PROFILE_DEV_DEBUG=line-tables-only
+
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
@@ -46,6 +53,9 @@ for s in "${steps[@]}"; do
 done
 
 total_start=$SECONDS
+# A full run peaks at about 8 GB under target/: say what the disk has, so a
+# "No space left on device" later is not a mystery.
+df -h "$root" | awk 'NR == 2 { printf "disk: %s free of %s at %s\n", $4, $2, $6 }'
 
 # run_step NAME CMD...: a header, the command, its elapsed time; exit on failure.
 run_step() {
