@@ -1,73 +1,109 @@
-//! The quickstart: runs with no external server. It initialises o11y with
-//! the dev profile's defaults, does a little "work" inside nested spans, and
-//! shows what you get: console log lines carrying trace ids and span
-//! fields, the JSON log file, and (with `OTEL_EXPORTER_OTLP_ENDPOINT` set)
-//! spans and logs exported over OTLP.
+//! The quickstart: an observed axum service with an embedded SQLite
+//! database, no external server needed.
 //!
 //! ```text
-//! cargo run --example quickstart
+//! cargo run --example quickstart                       # serve on 127.0.0.1:3000 (PORT overrides)
+//! cargo run --example quickstart -- --demo-traffic     # send a tour of requests to itself, print, exit
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo run --example quickstart
 //! ```
 
-use std::time::Duration;
+use std::net::SocketAddr;
 
-#[tracing::instrument(skip(lines), fields(items = lines.len()))]
-fn price_order(order_id: u64, lines: &[(&str, u32, f64)]) -> f64 {
-    let total: f64 = lines
-        .iter()
-        .map(|(_, quantity, price)| f64::from(*quantity) * price)
-        .sum();
-    tracing::debug!(total, "priced");
-    total
-}
+use o11y_examples::{AppState, api, demo, store, worker::Confirmations};
 
-fn place_order(order_id: u64, customer: &'static str) -> Result<f64, String> {
-    let span = tracing::info_span!("place_order", order_id, otel.kind = "server");
-    let _entered = span.enter();
-    o11y::tag("customer", customer);
-
-    let total = price_order(order_id, &[("A-1", 2, 9.99), ("B-7", 1, 24.5)]);
-    std::thread::sleep(Duration::from_millis(5));
-    if total > 40.0 {
-        tracing::warn!(total, limit = 40.0, "order needs manual review");
-    }
-    tracing::info!(total, "order placed");
-    Ok(total)
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let demo_traffic = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--demo-traffic") => true,
+        Some(other) => {
+            return Err(format!("unknown argument {other:?} (the only one is --demo-traffic)").into());
+        }
+    };
     let config = o11y::Config::load()?;
     let log_file = config
         .logging
         .file_enabled
         .then(|| config.logging.file_path.clone());
     let endpoint = config.tracing.otlp_endpoint.clone();
-    let guard = o11y::init_with(config)?;
+    let metrics_path = config.metrics.endpoint.clone();
+    let o11y = o11y::init_with(config)?;
 
-    for (order_id, customer) in [(1001, "ada"), (1002, "grace")] {
-        place_order(order_id, customer)?;
-    }
-    log::info!("a record from the `log` crate is captured too");
+    let migrator = store::migrator().await?;
+    let db = store::open("quickstart", &migrator).await?;
+    o11y::db::refresh_migrations(&db, &migrator, "quickstart").await?;
+    let (confirmations, worker) = Confirmations::start(db.clone());
+    let app = api::router(AppState { db, confirmations });
 
-    drop(guard); // exports what is still queued, within shutdown_timeout
-    println!();
-    println!("What you just saw: one console line per event, each with the trace_id and span_id");
-    println!("of the span it was written in and the fields of every enclosing span.");
-    match log_file {
-        Some(path) => println!("The same lines as JSON: {}", path.display()),
-        None => println!("JSON log file: off in this profile (logging.file_enabled)"),
+    // The tour binds any free port, so that it runs beside a quickstart
+    // already serving on 3000.
+    let port: u16 = match std::env::var("PORT") {
+        Ok(port) => port.parse().map_err(|_| format!("PORT={port:?} is not a port number"))?,
+        Err(_) if demo_traffic => 0,
+        Err(_) => 3000,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to another port)"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+
+    println!("\no11y quickstart: serving {base}");
+    for route in api::ROUTES {
+        println!("  {route}");
     }
-    match endpoint {
-        Some(endpoint) => println!("Spans were exported over OTLP to {endpoint}."),
+    match &log_file {
+        Some(path) => println!("logs: this console, and as JSON lines in {}", path.display()),
+        None => println!("logs: this console (the JSON log file is off: logging.file_enabled)"),
+    }
+    println!("metrics: {base}{metrics_path}");
+    match &endpoint {
+        Some(endpoint) => println!("traces: exported over OTLP to {endpoint}"),
         None => println!(
-            "To export spans, point it at a collector: \
-             OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo run --example quickstart"
+            "traces: kept for log correlation only; to export them, run with \
+             OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317"
         ),
     }
-    let stats = o11y::export::stats();
-    println!(
-        "Spans exported: {}, dropped: {}",
-        stats.spans_exported, stats.spans_dropped
+    println!();
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
     );
+
+    if demo_traffic {
+        demo::run(&base).await?;
+    } else {
+        tokio::signal::ctrl_c().await?;
+        println!("\nstopping");
+    }
+    let _ = stop.send(());
+    server.await??;
+    // The router held the last queue handle: the worker drains and stops.
+    worker.await?;
+    drop(o11y); // exports what is still queued, within shutdown_timeout
+
+    if demo_traffic {
+        let stats = o11y::export::stats();
+        println!("\nWhat to look at:");
+        println!("- each log line above carries request_id, trace_id and span_id;");
+        println!("  GET /orders logged one n_plus_one_detected warning naming list_orders;");
+        if let Some(path) = &log_file {
+            println!("- the same lines as JSON: {}", path.display());
+        }
+        println!("- the metric lines above: RED metrics per route, per function, per query;");
+        match &endpoint {
+            Some(endpoint) => println!(
+                "- spans exported to {endpoint}: {} (dropped: {})",
+                stats.spans_exported, stats.spans_dropped
+            ),
+            None => println!(
+                "- spans: point OTEL_EXPORTER_OTLP_ENDPOINT at a collector to see the traces"
+            ),
+        }
+    }
     Ok(())
 }

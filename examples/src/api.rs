@@ -1,0 +1,143 @@
+//! The quickstart's HTTP API: the routes, their handlers (each observed:
+//! a span, RED metrics, errors recorded), and the JSON errors they answer.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sqlx::sqlite::SqlitePool;
+
+use crate::orders::{Invalid, NewOrder, Order};
+use crate::store;
+use crate::worker::Confirmations;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+    pub confirmations: Confirmations,
+}
+
+#[o11y::metric(counter, help = "Orders placed through the API")]
+static ORDERS_PLACED: o11y::Counter;
+
+/// The routes, as the README lists them.
+pub const ROUTES: &[&str] = &[
+    "GET  /orders/{id}   one order (one query)",
+    "GET  /orders        every order, with a deliberate N+1 (one query per order)",
+    "GET  /orders/fast   the same data with one joined query",
+    "POST /orders        place an order: {\"customer\": \"ada\", \"items\": [{\"sku\": \"A-1\", \"quantity\": 2, \"unit_price\": \"9.99\"}]}",
+    "GET  /boom          a handler error: 500",
+    "GET  /health        liveness (not traced)",
+    "GET  /metrics       Prometheus / OpenMetrics",
+];
+
+/// The application: the routes, o11y's metrics endpoint, and o11y's layer
+/// around all of it (request spans, request ids, RED metrics, access log).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/orders", get(list_orders).post(place_order))
+        .route("/orders/fast", get(list_orders_fast))
+        .route("/orders/{id}", get(get_order))
+        .route("/boom", get(boom))
+        .route("/health", get(|| async { "ok" }))
+        .with_state(state)
+        .merge(o11y::http::routes())
+        .layer(o11y::http::layer())
+}
+
+#[o11y::observe(skip(state), fields(order_id = id))]
+async fn get_order(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Order>, AppError> {
+    match store::order(&state.db, id).await? {
+        Some(order) => Ok(Json(order)),
+        None => Err(AppError::NotFound(format!("no order {id}"))),
+    }
+}
+
+#[o11y::observe(skip(state))]
+async fn list_orders(State(state): State<AppState>) -> Result<Json<Vec<Order>>, AppError> {
+    Ok(Json(store::orders_one_by_one(&state.db).await?))
+}
+
+#[o11y::observe(skip(state))]
+async fn list_orders_fast(State(state): State<AppState>) -> Result<Json<Vec<Order>>, AppError> {
+    Ok(Json(store::orders_joined(&state.db).await?))
+}
+
+/// Validates the body, stores the order, and hands it to the background
+/// worker for confirmation; answers 201 with the stored order.
+#[o11y::observe(skip(state, body), err(level = "warn"))]
+async fn place_order(State(state): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Order>), AppError> {
+    let new = NewOrder::from_json(&body)?;
+    let order = store::insert(&state.db, &new).await?;
+    o11y::tag("order_id", order.id);
+    ORDERS_PLACED.inc();
+    tracing::info!(order_id = order.id, customer = %order.customer, total = %order.total, "order placed");
+    state.confirmations.enqueue(order.id);
+    Ok((StatusCode::CREATED, Json(order)))
+}
+
+/// Always fails: what a 500 looks like in the span, the logs and the metrics.
+#[o11y::observe(err)]
+async fn boom() -> Result<&'static str, AppError> {
+    Err(AppError::Internal("the boom route always fails".to_owned()))
+}
+
+/// A handler's error, answered as JSON with its status.
+#[derive(Debug)]
+pub enum AppError {
+    /// 404: no such resource.
+    NotFound(String),
+    /// 422: the body is malformed or invalid; names the field.
+    Invalid(Invalid),
+    /// 500: the database failed.
+    Database(sqlx::Error),
+    /// 500: anything else.
+    Internal(String),
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::NotFound(what) => write!(f, "not found: {what}"),
+            AppError::Invalid(invalid) => write!(f, "invalid {}: {}", invalid.field, invalid.message),
+            AppError::Database(error) => write!(f, "database error: {error}"),
+            AppError::Internal(what) => write!(f, "internal error: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Database(error)
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(invalid: Invalid) -> Self {
+        AppError::Invalid(invalid)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self {
+            AppError::NotFound(what) => (StatusCode::NOT_FOUND, serde_json::json!({ "error": what })),
+            AppError::Invalid(invalid) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                serde_json::json!({ "error": "invalid request body", "field": invalid.field, "message": invalid.message }),
+            ),
+            // The details are in the span and the log line, not in the answer.
+            AppError::Database(_) | AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::json!({ "error": "internal server error" }),
+            ),
+        };
+        (status, Json(body)).into_response()
+    }
+}

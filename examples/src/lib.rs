@@ -1,0 +1,16 @@
+//! The quickstart service of o11y, as a library so that its tests drive the
+//! same router the example serves (`cargo run --example quickstart`).
+//!
+//! An axum service over an in-memory SQLite database: `api` (routes,
+//! observed handlers, JSON errors), `orders` (the domain and the validation
+//! of a new order), `store` (migrations, seed data and queries, one of them
+//! a deliberate N+1), `worker` (the background confirmation of placed
+//! orders) and `demo` (`--demo-traffic`: a tour of requests to itself).
+
+pub mod api;
+pub mod demo;
+pub mod orders;
+pub mod store;
+pub mod worker;
+
+pub use api::{AppState, router};
