@@ -82,8 +82,10 @@ pub use o11y_runtime::{
 };
 pub use o11y_runtime::{config, export, metrics, register_metric, trace};
 
-/// HTTP integration; with the `axum` feature, `http::routes()` mounts the
-/// metrics endpoint in an axum app.
+/// HTTP integration (feature `axum`): `http::layer()`, the tower layer
+/// that gives each request a server span, a request id, RED metrics and an
+/// access-log line; `http::set_user()`; and `http::routes()`, the metrics
+/// endpoint to merge into an axum app.
 pub use o11y_runtime::http;
 
 /// Re-exported so that `o11y::tracing::info!` works without another dependency line.

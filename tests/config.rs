@@ -1189,3 +1189,85 @@ fn metrics_keys_have_did_you_mean() {
         Some("metrics.bearer_token")
     );
 }
+
+// ---------------------------------------------------------------------------
+// [http]: access_log, exclude_paths
+
+#[test]
+fn http_defaults_log_every_request_and_exclude_probes() {
+    for profile in Profile::ALL {
+        let config = with_env(&[]).profile(profile).build().unwrap();
+        assert!(config.http.access_log, "{profile}");
+        assert_eq!(
+            config.http.exclude_paths,
+            ["/metrics", "/health", "/healthz", "/ready", "/favicon.ico"],
+            "{profile}"
+        );
+    }
+}
+
+#[test]
+fn http_keys_from_every_source() {
+    let config = with_env(&[
+        ("O11Y_HTTP_ACCESS_LOG", "off"),
+        ("O11Y_HTTP_EXCLUDE_PATHS", " /livez, /internal/ping "),
+    ])
+    .build()
+    .unwrap();
+    assert!(!config.http.access_log);
+    assert_eq!(config.http.exclude_paths, ["/livez", "/internal/ping"]);
+
+    let (builder, _file) = with_file(
+        "[http]\naccess_log = false\nexclude_paths = [\"/a\", \"/b\"]\n",
+        &[],
+    );
+    let config = builder.build().unwrap();
+    assert!(!config.http.access_log);
+    assert_eq!(config.http.exclude_paths, ["/a", "/b"]);
+
+    // An empty array observes every path.
+    let (builder, _file) = with_file("[http]\nexclude_paths = []\n", &[]);
+    assert!(builder.build().unwrap().http.exclude_paths.is_empty());
+
+    // The environment replaces the file's list; the builder replaces both.
+    let (builder, _file) = with_file(
+        "[http]\nexclude_paths = [\"/a\"]\n",
+        &[("O11Y_HTTP_EXCLUDE_PATHS", "/b")],
+    );
+    assert_eq!(builder.build().unwrap().http.exclude_paths, ["/b"]);
+    let config = with_env(&[("O11Y_HTTP_EXCLUDE_PATHS", "/b")])
+        .http_exclude_paths(["/c"])
+        .http_access_log(false)
+        .build()
+        .unwrap();
+    assert_eq!(config.http.exclude_paths, ["/c"]);
+    assert!(!config.http.access_log);
+}
+
+#[test]
+fn http_exclude_paths_refuses_what_is_not_a_path() {
+    let err = build_err(with_env(&[("O11Y_HTTP_EXCLUDE_PATHS", "/health,ready")]));
+    assert_eq!(err.key(), Some("http.exclude_paths"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_HTTP_EXCLUDE_PATHS")));
+    assert_mentions(
+        &err,
+        &[
+            "\"/health,ready\"",
+            "\"ready\" is not a path",
+            "does not start with /",
+        ],
+    );
+
+    // In an array, the error points at the bad item.
+    let (builder, file) = with_file("[http]\nexclude_paths = [\"/ok\", \"/a b\"]\n", &[]);
+    let err = build_err(builder);
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 25)));
+    assert_mentions(&err, &["it contains whitespace"]);
+
+    let err = build_err(with_env(&[]).http_exclude_paths(["/x?y=1"]));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+    assert_mentions(&err, &["\"/x?y=1\" is not a path", "'?' is not allowed"]);
+
+    let err = build_err(with_env(&[("O11Y_HTTP_ACCESS_LOG", "sometimes")]));
+    assert_eq!(err.key(), Some("http.access_log"));
+}

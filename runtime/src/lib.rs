@@ -223,6 +223,8 @@ impl Setup {
             log_exporters,
         } = self;
         metrics::setup::init(&config)?;
+        #[cfg(feature = "axum")]
+        http::configure(&config.http);
         let (queue, exporter) = start_export(&config, span_exporters, log_exporters)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];

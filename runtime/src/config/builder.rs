@@ -113,6 +113,8 @@ impl Draft {
             Setting::MetricsAllowFrom(v) => c.metrics.allow_from = v,
             Setting::MetricsBearerToken(v) => c.metrics.bearer_token = Some(v),
             Setting::MetricsOtlpInterval(v) => c.metrics.otlp_interval = v,
+            Setting::HttpAccessLog(v) => c.http.access_log = v,
+            Setting::HttpExcludePaths(v) => c.http.exclude_paths = v,
         }
     }
 
@@ -379,6 +381,25 @@ impl ConfigBuilder {
     #[must_use]
     pub fn metrics_bearer_token(self, token: impl Into<String>) -> Self {
         self.with(Setting::MetricsBearerToken(token.into()))
+    }
+
+    /// `http.access_log`: one `request_finished` log line per request.
+    #[must_use]
+    pub fn http_access_log(self, enabled: bool) -> Self {
+        self.with(Setting::HttpAccessLog(enabled))
+    }
+
+    /// `http.exclude_paths`: request paths the HTTP layer leaves alone
+    /// (replaces what other sources set; empty: every path is observed).
+    #[must_use]
+    pub fn http_exclude_paths<I, P>(self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.with(Setting::HttpExcludePaths(
+            paths.into_iter().map(Into::into).collect(),
+        ))
     }
 
     /// Resolves and validates the configuration.

@@ -36,6 +36,8 @@ pub(super) enum Key {
     MetricsAllowFrom,
     MetricsBearerToken,
     MetricsOtlpInterval,
+    HttpAccessLog,
+    HttpExcludePaths,
 }
 
 /// What a TOML value of a key may natively be, besides a string (strings are
@@ -261,6 +263,22 @@ pub const KNOWN_KEYS: &[KnownKey] = &[
         kind: Kind::Duration,
         expected: "a duration from 1s to 1h, like \"60s\" or \"1m\", \
                    or a whole number of milliseconds",
+    },
+    KnownKey {
+        key: Key::HttpAccessLog,
+        name: "http.access_log",
+        env: "O11Y_HTTP_ACCESS_LOG",
+        kind: Kind::Bool,
+        expected: EXPECT_BOOL,
+    },
+    KnownKey {
+        key: Key::HttpExcludePaths,
+        name: "http.exclude_paths",
+        env: "O11Y_HTTP_EXCLUDE_PATHS",
+        kind: Kind::List,
+        expected: "URL paths separated by commas, like \"/health,/ready\", each starting \
+                   with / and made of letters, digits and - . _ ~ / (in o11y.toml, also an \
+                   array of strings)",
     },
 ];
 

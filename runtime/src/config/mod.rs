@@ -38,6 +38,8 @@
 //! | `metrics.series_cap`       | `O11Y_METRICS_SERIES_CAP`      |                                      |
 //! | `metrics.allow_from`       | `O11Y_METRICS_ALLOW_FROM`      |                                      |
 //! | `metrics.bearer_token`     | `O11Y_METRICS_BEARER_TOKEN`    |                                      |
+//! | `http.access_log`          | `O11Y_HTTP_ACCESS_LOG`         |                                      |
+//! | `http.exclude_paths`       | `O11Y_HTTP_EXCLUDE_PATHS`      |                                      |
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
 //! exists), and `XDG_STATE_HOME` / `HOME` for the default log file path.
@@ -50,7 +52,8 @@
 //! means that one address (/32 or /128); listen addresses an IP and a port
 //! (`127.0.0.1:9464`, `[::1]:9464`). In `o11y.toml`, native TOML booleans,
 //! numbers (`sample_rate`), integers (`series_cap`; milliseconds for
-//! `shutdown_timeout` and `otlp_interval`), arrays of strings (`allow_from`)
+//! `shutdown_timeout` and `otlp_interval`), arrays of strings (`allow_from`,
+//! `exclude_paths`)
 //! and a `[resource_attributes]` table of strings work too. Empty
 //! environment values count as unset.
 //!
@@ -63,6 +66,12 @@
 //! the environment); with `metrics.bearer_token` set, a scrape must send
 //! `Authorization: Bearer <token>` (else 401). The token is never printed:
 //! `Debug` output and error messages show `***`.
+//!
+//! The HTTP server layer (`o11y::http::layer()`, feature `axum`) leaves the
+//! paths of `http.exclude_paths` alone (exact matches; default `/metrics`,
+//! `/health`, `/healthz`, `/ready`, `/favicon.ico`; an empty array in
+//! `o11y.toml` observes every path), and writes one `request_finished` log
+//! line per request unless `http.access_log` is false.
 //!
 //! Standard variables, each below its `O11Y_*` twin:
 //! - `OTEL_RESOURCE_ATTRIBUTES`: its `service.name` / `service.version`
@@ -145,6 +154,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// Metrics.
     pub metrics: MetricsConfig,
+    /// The HTTP server layer.
+    pub http: HttpConfig,
 }
 
 /// The `[tracing]` section.
@@ -232,6 +243,18 @@ impl fmt::Debug for MetricsConfig {
             .field("bearer_token", &bearer_token.as_ref().map(|_| "***"))
             .finish()
     }
+}
+
+/// The `[http]` section: what the HTTP server layer
+/// (`o11y::http::layer()`, feature `axum`) records.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct HttpConfig {
+    /// One `request_finished` log line per request (status, duration).
+    pub access_log: bool,
+    /// Request paths left alone: no span, no log line, no metrics. Exact
+    /// matches of the request's path.
+    pub exclude_paths: Vec<String>,
 }
 
 /// The wire protocol of the OTLP exporters.

@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::{Config, LogFormat, LoggingConfig, MetricsConfig, OtlpProtocol, TracingConfig};
+use super::{
+    Config, HttpConfig, LogFormat, LoggingConfig, MetricsConfig, OtlpProtocol, TracingConfig,
+};
 
 /// A named set of defaults.
 ///
@@ -40,7 +42,8 @@ use super::{Config, LogFormat, LoggingConfig, MetricsConfig, OtlpProtocol, Traci
 /// computed from the final service name; `metrics.endpoint` is `/metrics`,
 /// `metrics.listen` `127.0.0.1:9464`, `metrics.series_cap` 2000,
 /// `metrics.allow_from` empty (every client) and `metrics.bearer_token`
-/// unset.
+/// unset; `http.access_log` is `true` and `http.exclude_paths` is
+/// `/metrics,/health,/healthz,/ready,/favicon.ico`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// Local development: console logs at DEBUG, every trace kept, a log file.
@@ -134,6 +137,13 @@ impl Profile {
                 series_cap: crate::metrics::DEFAULT_SERIES_CAP,
                 allow_from: Vec::new(),
                 bearer_token: None,
+            },
+            http: HttpConfig {
+                access_log: true,
+                exclude_paths: crate::http::DEFAULT_EXCLUDE_PATHS
+                    .iter()
+                    .map(|path| (*path).to_owned())
+                    .collect(),
             },
         }
     }

@@ -44,6 +44,8 @@ pub(super) enum Setting {
     MetricsAllowFrom(Vec<IpNet>),
     MetricsBearerToken(String),
     MetricsOtlpInterval(Duration),
+    HttpAccessLog(bool),
+    HttpExcludePaths(Vec<String>),
 }
 
 impl Setting {
@@ -73,6 +75,8 @@ impl Setting {
             Setting::MetricsAllowFrom(_) => Key::MetricsAllowFrom,
             Setting::MetricsBearerToken(_) => Key::MetricsBearerToken,
             Setting::MetricsOtlpInterval(_) => Key::MetricsOtlpInterval,
+            Setting::HttpAccessLog(_) => Key::HttpAccessLog,
+            Setting::HttpExcludePaths(_) => Key::HttpExcludePaths,
         }
     }
 }
@@ -106,6 +110,7 @@ impl fmt::Display for Setting {
                 }
                 Ok(())
             }
+            Setting::HttpExcludePaths(paths) => f.write_str(&paths.join(",")),
             // Never shown: error messages print the redacted form.
             Setting::MetricsBearerToken(token) => f.write_str(redacted(token)),
             Setting::TracingEnabled(b)
@@ -114,7 +119,8 @@ impl fmt::Display for Setting {
             | Setting::LogFileEnabled(b)
             | Setting::LogOtlpEnabled(b)
             | Setting::MetricsEnabled(b)
-            | Setting::MetricsOtlpEnabled(b) => write!(f, "{b}"),
+            | Setting::MetricsOtlpEnabled(b)
+            | Setting::HttpAccessLog(b) => write!(f, "{b}"),
             Setting::OtlpProtocol(OtlpProtocol::Grpc) => f.write_str("grpc"),
             Setting::OtlpProtocol(OtlpProtocol::Http) => f.write_str("http"),
             Setting::SampleRate(r) => write!(f, "{r}"),
@@ -204,6 +210,8 @@ pub(super) fn parse_text(key: Key, text: &str) -> Result<Setting, Refusal> {
         Key::MetricsAllowFrom => Setting::MetricsAllowFrom(parse_nets(text)?),
         Key::MetricsBearerToken => Setting::MetricsBearerToken(text.to_owned()),
         Key::MetricsOtlpInterval => Setting::MetricsOtlpInterval(parse_duration(text)?),
+        Key::HttpAccessLog => Setting::HttpAccessLog(parse_bool(text)?),
+        Key::HttpExcludePaths => Setting::HttpExcludePaths(parse_paths(text)?),
     })
 }
 
@@ -241,6 +249,23 @@ pub(super) fn parse_nets(text: &str) -> Result<Vec<IpNet>, Refusal> {
         nets.push(net);
     }
     Ok(nets)
+}
+
+/// Comma-separated paths, trimmed, each routable; empty items are skipped.
+fn parse_paths(text: &str) -> Result<Vec<String>, Refusal> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|path| check_listed_path(path).map(|()| path.to_owned()))
+        .collect()
+}
+
+/// One path of a list, refused with the path named.
+fn check_listed_path(path: &str) -> Result<(), Refusal> {
+    check_path(path).map_err(|Refusal(detail)| {
+        let detail = detail.map_or_else(String::new, |d| format!(": {d}"));
+        Refusal::because(format!("{path:?} is not a path{detail}"))
+    })
 }
 
 fn parse_bool(text: &str) -> Result<bool, Refusal> {
@@ -358,6 +383,7 @@ pub(super) fn check(setting: &Setting) -> Result<(), Refusal> {
         Setting::LogLevel(filter) => check_filter(filter),
         Setting::LogFilePath(p) if p.as_os_str().is_empty() => Err(Refusal::plain()),
         Setting::MetricsEndpoint(path) => check_path(path),
+        Setting::HttpExcludePaths(paths) => paths.iter().try_for_each(|p| check_listed_path(p)),
         Setting::MetricsSeriesCap(0) => Err(Refusal::plain()),
         Setting::MetricsBearerToken(token) => check_token(token),
         Setting::MetricsOtlpInterval(d) if !(MIN_OTLP_INTERVAL..=MAX_OTLP_INTERVAL).contains(d) => {
@@ -580,6 +606,31 @@ mod tests {
         ] {
             assert!(check_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn excluded_paths_are_a_list_of_routable_paths() {
+        assert_eq!(
+            parse_paths(" /health, /ready ,, /metrics"),
+            Ok(vec!["/health".into(), "/ready".into(), "/metrics".into()])
+        );
+        assert_eq!(parse_paths(""), Ok(vec![]));
+        assert_eq!(
+            parse_paths("/health,/a b"),
+            Err(Refusal::because(
+                "\"/a b\" is not a path: it contains whitespace"
+            ))
+        );
+        let ok = Setting::HttpExcludePaths(vec!["/health".into(), "/internal/ping".into()]);
+        assert!(check(&ok).is_ok());
+        assert!(check(&Setting::HttpExcludePaths(vec![])).is_ok());
+        let bad = Setting::HttpExcludePaths(vec!["/health".into(), "ready".into()]);
+        assert_eq!(
+            check(&bad),
+            Err(Refusal::because(
+                "\"ready\" is not a path: it does not start with /"
+            ))
+        );
     }
 
     #[test]

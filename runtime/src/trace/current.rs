@@ -8,7 +8,7 @@
 
 use opentelemetry::trace::{SpanId, TraceId};
 use tracing_subscriber::Registry;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::{ExtensionsMut, LookupSpan, SpanRef};
 
 use super::SpanState;
 
@@ -32,6 +32,37 @@ pub(crate) fn with_current_span<R>(f: impl FnOnce(&SpanRef<'_, Registry>) -> R) 
         let span = registry.span(current.id()?)?;
         f.take().map(|f| f(&span))
     })
+}
+
+/// Runs `f` on the extensions of `span`, if it exists and the subscriber
+/// is o11y's (built on the registry).
+pub(crate) fn with_span_extensions<R>(
+    span: &tracing::Span,
+    f: impl FnOnce(&mut ExtensionsMut<'_>) -> R,
+) -> Option<R> {
+    span.with_subscriber(|(id, dispatch)| {
+        let registry = dispatch.downcast_ref::<Registry>()?;
+        let span = registry.span(id)?;
+        Some(f(&mut span.extensions_mut()))
+    })
+    .flatten()
+}
+
+/// Runs `f` on the extensions of the nearest span, from the current one
+/// outwards, that carries an extension `M` (a marker an instrumentation put
+/// on its spans, like the HTTP layer on its request span).
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+pub(crate) fn with_enclosing_marked<M: 'static, R>(
+    f: impl FnOnce(&mut ExtensionsMut<'_>) -> R,
+) -> Option<R> {
+    with_current_span(|current| {
+        let marked = current
+            .scope()
+            .find(|span| span.extensions().get::<M>().is_some())?;
+        let mut extensions = marked.extensions_mut();
+        Some(f(&mut extensions))
+    })
+    .flatten()
 }
 
 /// The ids of the current span, for correlating with other systems (an

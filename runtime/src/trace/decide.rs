@@ -4,11 +4,16 @@
 //! at all. A span that is then created receives the ids and decision taken
 //! here, handed over through a thread-local, so the layer does not decide
 //! a second time (and differently).
+//!
+//! A span continuing a trace from another process (an HTTP server span
+//! whose request carried a W3C `traceparent`) is decided by
+//! [`decide_with_remote_parent`]: the caller's trace id, its span as the
+//! parent, and (parent-based sampling) its sampled flag.
 
 use std::cell::Cell;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::trace::{SpanContext, SpanId, TraceId};
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -27,6 +32,8 @@ pub struct Decision {
     pub sampled: bool,
     /// The span's start, when the caller read the clock already.
     pub start: Option<SystemTime>,
+    /// The parent is a span of another process (from a `traceparent`).
+    pub remote_parent: bool,
 }
 
 thread_local! {
@@ -58,6 +65,32 @@ pub fn decide() -> Option<Decision> {
             parent_span_id,
             sampled,
             start: None,
+            remote_parent: false,
+        })
+    })
+}
+
+/// Decides for a span that continues the trace of `parent`, a span of
+/// another process (extracted from a W3C `traceparent`): same trace id,
+/// `parent` as the parent span, and with `tracing.parent_based` the remote
+/// sampled flag decides. An invalid `parent` decides like [`decide`].
+/// `None` when o11y's span layer is not in the active subscriber.
+pub fn decide_with_remote_parent(parent: &SpanContext) -> Option<Decision> {
+    if !parent.is_valid() {
+        return decide();
+    }
+    tracing::dispatcher::get_default(|dispatch| {
+        let layer = dispatch.downcast_ref::<SpanLayer>()?;
+        let trace_id = parent.trace_id();
+        Some(Decision {
+            trace_id,
+            span_id: sampler::new_span_id(),
+            parent_span_id: parent.span_id(),
+            sampled: layer
+                .sampler
+                .should_sample(trace_id, Some(parent.is_sampled())),
+            start: None,
+            remote_parent: true,
         })
     })
 }

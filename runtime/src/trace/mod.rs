@@ -54,6 +54,10 @@ pub(crate) struct Recording {
     trace_id: TraceId,
     span_id: SpanId,
     parent_span_id: SpanId,
+    /// The parent is a span of another process.
+    parent_is_remote: bool,
+    /// The W3C `tracestate` the trace arrived with, if any.
+    trace_state: TraceState,
     end: SystemTime,
     /// Name, target (the scope) and code location: read on the export
     /// thread, so recording a span copies nothing from them.
@@ -81,9 +85,15 @@ impl Recording {
             attributes.push(KeyValue::new("code.line.number", i64::from(line)));
         }
         SpanData {
-            span_context: span_context(self.trace_id, self.span_id, true),
+            span_context: SpanContext::new(
+                self.trace_id,
+                self.span_id,
+                TraceFlags::SAMPLED,
+                false,
+                std::mem::take(&mut self.trace_state),
+            ),
             parent_span_id: self.parent_span_id,
-            parent_span_is_remote: false,
+            parent_span_is_remote: self.parent_is_remote,
             span_kind: std::mem::replace(&mut self.kind, SpanKind::Internal),
             name: self.name.take().unwrap_or(Cow::Borrowed(metadata.name())),
             start_time: self.start,
@@ -97,6 +107,18 @@ impl Recording {
         }
     }
 
+    /// Marks the span failed: an `error.type` attribute and status error
+    /// (with `message`, else `error_type`); a message set earlier (an
+    /// `error!` event inside, `err`) is kept when `message` is `None`.
+    pub(crate) fn set_error(&mut self, error_type: Cow<'static, str>, message: Option<String>) {
+        match message {
+            Some(message) => self.status = Status::error(message),
+            None if matches!(self.status, Status::Error { .. }) => {}
+            None => self.status = Status::error(error_type.clone()),
+        }
+        self.set_attribute(KeyValue::new("error.type", error_type));
+    }
+
     /// Sets an attribute, replacing an earlier one of the same key.
     pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
         match self
@@ -107,6 +129,31 @@ impl Recording {
             Some(existing) => *existing = attribute,
             None => self.attributes.push(attribute),
         }
+    }
+}
+
+/// What an instrumentation that describes its spans directly, rather than
+/// through `tracing` fields (the HTTP server layer), sets on a recording.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+impl Recording {
+    /// Sets the exported name (what an `otel.name` field does).
+    pub(crate) fn set_name(&mut self, name: Cow<'static, str>) {
+        self.name = Some(name);
+    }
+
+    /// Sets the span kind (what an `otel.kind` field does).
+    pub(crate) fn set_kind(&mut self, kind: SpanKind) {
+        self.kind = kind;
+    }
+
+    /// Keeps the W3C `tracestate` the trace arrived with.
+    pub(crate) fn set_trace_state(&mut self, trace_state: TraceState) {
+        self.trace_state = trace_state;
+    }
+
+    /// Room for `additional` more attributes.
+    pub(crate) fn reserve_attributes(&mut self, additional: usize) {
+        self.attributes.reserve(additional);
     }
 }
 
@@ -155,6 +202,7 @@ where
                 parent_span_id,
                 sampled: self.sampler.should_sample(trace_id, parent_sampled),
                 start: None,
+                remote_parent: false,
             }
         });
         let decide::Decision {
@@ -163,12 +211,15 @@ where
             parent_span_id,
             sampled,
             start,
+            remote_parent,
         } = decision;
         let recording = (sampled && self.queue.wants_spans()).then(|| {
             let fresh = Recording {
                 trace_id,
                 span_id,
                 parent_span_id,
+                parent_is_remote: remote_parent,
+                trace_state: TraceState::NONE,
                 end: SystemTime::UNIX_EPOCH,
                 metadata: attrs.metadata(),
                 name: None,
@@ -297,25 +348,12 @@ fn span_links(links: Vec<Link>) -> SpanLinks {
 /// Marks a span as failed: status error and an `error.type` attribute (and
 /// `error.message` when given). A no-op for a span that is not recorded.
 pub fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>) {
-    span.with_subscriber(|(id, dispatch)| {
-        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
-            return;
-        };
-        let Some(span) = registry.span(id) else {
-            return;
-        };
-        let mut extensions = span.extensions_mut();
+    current::with_span_extensions(span, |extensions| {
         if let Some(recording) = extensions
             .get_mut::<SpanState>()
             .and_then(|s| s.recording.as_mut())
         {
-            recording.set_attribute(KeyValue::new("error.type", error_type.to_owned()));
-            // A message set earlier (an `error!` event inside, `err`) is kept.
-            match (message, &recording.status) {
-                (Some(message), _) => recording.status = Status::error(message),
-                (None, Status::Error { .. }) => {}
-                (None, _) => recording.status = Status::error(error_type.to_owned()),
-            }
+            recording.set_error(Cow::Owned(error_type.to_owned()), message);
         }
     });
 }

@@ -1,5 +1,6 @@
-//! The axum routes: `GET <metrics.endpoint>` answered like the standalone
-//! server does (content negotiation, access rules, refusals counted).
+//! The metrics endpoint as an axum route: `GET <metrics.endpoint>` answered
+//! like the standalone server does (content negotiation, access rules,
+//! refusals counted).
 
 use std::net::SocketAddr;
 

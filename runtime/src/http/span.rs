@@ -1,0 +1,276 @@
+//! The request span: one SERVER span per request, decided before it exists
+//! (continuing the caller's trace when it sent one), named `METHOD route`,
+//! with the OpenTelemetry HTTP semantic-convention attributes when it is
+//! recorded; the request's log context (`request_id`, `http.method`,
+//! `path`, and `user_id` from [`set_user`]); and what its end records.
+//!
+//! The span exists for every observed request, sampled or not: its ids and
+//! log context are what correlate the request's log lines. A span that is
+//! not recorded costs its ids and one small extension, and none of the
+//! attribute work below, which goes straight into the recording (one
+//! registry lookup) instead of through `tracing` fields.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::extract::ConnectInfo;
+use http::{HeaderValue, Request, StatusCode, Version};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
+
+use super::route::RouteSeries;
+use crate::log::SpanFields;
+use crate::trace::SpanState;
+use crate::trace::current::{with_enclosing_marked, with_span_extensions};
+use crate::trace::decide::{Decision, decide, decide_with_remote_parent, with_decision};
+use crate::value::FieldValue;
+
+/// In the extensions of a request span, so [`set_user`] finds it from any
+/// span inside the request.
+struct RequestSpanMarker;
+
+/// When a request started. A recorded request reads the wall clock, which
+/// its span needs anyway; any other reads the monotonic one.
+#[derive(Clone, Copy)]
+pub(crate) enum Clock {
+    Wall(SystemTime),
+    Mono(Instant),
+}
+
+impl Clock {
+    /// The time since the start, and the end time for a recorded span.
+    pub(crate) fn stop(self) -> (Duration, Option<SystemTime>) {
+        match self {
+            Clock::Mono(start) => (start.elapsed(), None),
+            Clock::Wall(start) => {
+                let now = SystemTime::now();
+                (now.duration_since(start).unwrap_or_default(), Some(now))
+            }
+        }
+    }
+}
+
+/// A started request span.
+pub(crate) struct RequestSpan {
+    pub(crate) span: tracing::Span,
+    pub(crate) clock: Clock,
+    /// Set when the span is sampled: the duration's exemplar.
+    pub(crate) exemplar: Option<(TraceId, SpanId)>,
+}
+
+/// Starts the span of `request`, whose route is `series`, as a child of
+/// `remote` (the caller's span) when there is one, else of the current
+/// span.
+pub(crate) fn start<B>(
+    request: &Request<B>,
+    series: &'static RouteSeries,
+    request_id: &HeaderValue,
+    remote: Option<&SpanContext>,
+) -> RequestSpan {
+    let decision = match remote {
+        Some(parent) => decide_with_remote_parent(parent),
+        None => decide(),
+    };
+    let make_span = || tracing::info_span!(target: "o11y::http", "HTTP request");
+    let started = match decision {
+        Some(mut decision @ Decision { sampled: true, .. }) => {
+            let now = SystemTime::now();
+            decision.start = Some(now);
+            let span = with_decision(decision, make_span);
+            let exemplar = (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
+            RequestSpan {
+                span,
+                clock: Clock::Wall(now),
+                exemplar,
+            }
+        }
+        Some(decision) => RequestSpan {
+            span: with_decision(decision, make_span),
+            clock: Clock::Mono(Instant::now()),
+            exemplar: None,
+        },
+        None => RequestSpan {
+            span: make_span(),
+            clock: Clock::Mono(Instant::now()),
+            exemplar: None,
+        },
+    };
+    describe(&started.span, request, series, request_id, remote);
+    started
+}
+
+/// Puts the request's log context on the span, and its attributes when it
+/// is recorded.
+fn describe<B>(
+    span: &tracing::Span,
+    request: &Request<B>,
+    series: &'static RouteSeries,
+    request_id: &HeaderValue,
+    remote: Option<&SpanContext>,
+) {
+    let path = request.uri().path();
+    // Sane by construction: 1..=128 bytes of [A-Za-z0-9._-].
+    let request_id = String::from_utf8_lossy(request_id.as_bytes()).into_owned();
+    with_span_extensions(span, |extensions| {
+        extensions.replace(RequestSpanMarker);
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|state| state.recording.as_mut())
+        {
+            recording.set_name(Cow::Borrowed(series.span_name));
+            recording.set_kind(SpanKind::Server);
+            recording.reserve_attributes(10);
+            recording.set_attribute(KeyValue::new("http.request.method", series.method.as_str()));
+            if series.method.is_other() {
+                recording.set_attribute(KeyValue::new(
+                    "http.request.method_original",
+                    request.method().as_str().to_owned(),
+                ));
+            }
+            if let Some(route) = series.route {
+                recording.set_attribute(KeyValue::new("http.route", route));
+            }
+            recording.set_attribute(KeyValue::new("url.path", path.to_owned()));
+            recording.set_attribute(KeyValue::new("url.scheme", scheme(request)));
+            recording.set_attribute(KeyValue::new(
+                "network.protocol.version",
+                protocol_version(request.version()),
+            ));
+            if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+                recording.set_attribute(KeyValue::new("client.address", peer.ip().to_string()));
+            }
+            if let Some(agent) = request.headers().get(http::header::USER_AGENT) {
+                let agent = String::from_utf8_lossy(agent.as_bytes()).into_owned();
+                recording.set_attribute(KeyValue::new("user_agent.original", agent));
+            }
+            recording.set_attribute(KeyValue::new("request_id", request_id.clone()));
+            if let Some(parent) = remote
+                && parent.trace_state() != &opentelemetry::trace::TraceState::NONE
+            {
+                recording.set_trace_state(parent.trace_state().clone());
+            }
+        }
+        let mut fields = SpanFields(Vec::with_capacity(4));
+        fields.set(Cow::Borrowed("request_id"), FieldValue::from(request_id));
+        fields.set(
+            Cow::Borrowed("http.method"),
+            FieldValue::Str(Cow::Borrowed(series.method.as_str())),
+        );
+        fields.set(Cow::Borrowed("path"), FieldValue::from(path.to_owned()));
+        extensions.replace(fields);
+    });
+}
+
+/// `url.scheme`: the request URI's (HTTP/2 requests and absolute-form
+/// HTTP/1 targets carry one), else `http`. Behind a TLS-terminating proxy
+/// this is the scheme the proxy spoke to the service.
+fn scheme<B>(request: &Request<B>) -> Cow<'static, str> {
+    match request.uri().scheme_str() {
+        None | Some("http") => Cow::Borrowed("http"),
+        Some("https") => Cow::Borrowed("https"),
+        Some(other) => Cow::Owned(other.to_owned()),
+    }
+}
+
+/// `network.protocol.version` as OpenTelemetry writes it.
+fn protocol_version(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_11 => "1.1",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "_OTHER",
+    }
+}
+
+/// Records the end of the request on its span, when the span is recorded:
+/// the status code sent (if a response was), and `error_type` (status
+/// error) for a 5xx, a panic, a cancelled request or a service error.
+pub(crate) fn end(
+    span: &tracing::Span,
+    status: Option<StatusCode>,
+    error_type: Option<Cow<'static, str>>,
+) {
+    with_span_extensions(span, |extensions| {
+        let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|state| state.recording.as_mut())
+        else {
+            return;
+        };
+        if let Some(status) = status {
+            recording.set_attribute(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status.as_u16()),
+            ));
+        }
+        if let Some(error_type) = error_type {
+            recording.set_error(error_type, None);
+        }
+    });
+}
+
+/// Sets the user of the current request: `user_id` in every later log line
+/// of the request (the access log line included) and `user.id` on its span.
+/// Call it from authentication code (a middleware inside the layer, an
+/// extractor, the handler), anywhere inside the request's span or a span
+/// within it, like an `#[observe]` handler's. Returns `false` (and does
+/// nothing) outside a request observed by [`layer()`](super::layer()).
+///
+/// ```
+/// async fn get_order(/* claims: Claims, … */) -> &'static str {
+///     let user = String::from("u-42"); // e.g. claims.sub
+///     o11y_runtime::http::set_user(user);
+///     tracing::info!("loading order"); // carries user_id="u-42", request_id, …
+///     "order"
+/// }
+/// ```
+pub fn set_user(id: impl Into<FieldValue>) -> bool {
+    let id = id.into();
+    with_enclosing_marked::<RequestSpanMarker, _>(|extensions| {
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|state| state.recording.as_mut())
+        {
+            recording.set_attribute(KeyValue::new("user.id", id.clone()));
+        }
+        let key = Cow::Borrowed("user_id");
+        match extensions.get_mut::<SpanFields>() {
+            Some(fields) => fields.set(key, id),
+            None => {
+                let mut fields = SpanFields::default();
+                fields.set(key, id);
+                extensions.insert(fields);
+            }
+        }
+    })
+    .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_versions_follow_semantic_conventions() {
+        assert_eq!(protocol_version(Version::HTTP_10), "1.0");
+        assert_eq!(protocol_version(Version::HTTP_11), "1.1");
+        assert_eq!(protocol_version(Version::HTTP_2), "2");
+        assert_eq!(protocol_version(Version::HTTP_3), "3");
+    }
+
+    #[test]
+    fn scheme_defaults_to_http() {
+        let plain = Request::get("/orders").body(()).unwrap();
+        assert_eq!(scheme(&plain), "http");
+        let absolute = Request::get("https://example.com/orders").body(()).unwrap();
+        assert_eq!(scheme(&absolute), "https");
+    }
+
+    #[test]
+    fn set_user_outside_a_request_does_nothing() {
+        assert!(!set_user("u-1"));
+    }
+}
