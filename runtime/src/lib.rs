@@ -13,6 +13,7 @@
 //! ```
 
 pub mod config;
+pub mod db;
 pub mod export;
 pub mod http;
 pub mod log;
@@ -223,6 +224,7 @@ impl Setup {
             log_exporters,
         } = self;
         metrics::setup::init(&config)?;
+        db::configure(&config.db);
         let (queue, exporter) = start_export(&config, span_exporters, log_exporters)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];
