@@ -13,6 +13,7 @@
 //! ```
 
 pub mod config;
+pub mod db;
 pub mod export;
 pub mod http;
 pub mod log;
@@ -225,6 +226,7 @@ impl Setup {
         metrics::setup::init(&config)?;
         #[cfg(feature = "axum")]
         http::configure(&config.http);
+        db::configure(&config.db);
         let (queue, exporter) = start_export(&config, span_exporters, log_exporters)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];

@@ -17,7 +17,7 @@ use std::time::Duration;
 use super::env::{Env, env_entries, sdk_disabled_entries};
 use super::file::{FileChoice, file_entries, locate_file};
 use super::value::{Entry, Setting, check};
-use super::{Config, ConfigError, IpNet, LogFormat, Origin, OtlpProtocol, Profile};
+use super::{Config, ConfigError, IpNet, LogFormat, NPlusOneMode, Origin, OtlpProtocol, Profile};
 
 // ---------------------------------------------------------------------------
 // Layering
@@ -115,6 +115,11 @@ impl Draft {
             Setting::MetricsOtlpInterval(v) => c.metrics.otlp_interval = v,
             Setting::HttpAccessLog(v) => c.http.access_log = v,
             Setting::HttpExcludePaths(v) => c.http.exclude_paths = v,
+            Setting::DbNPlusOneThreshold(v) => c.db.n_plus_one.threshold = v,
+            Setting::DbNPlusOneMinDuration(v) => c.db.n_plus_one.min_duration = v,
+            Setting::DbNPlusOneAllowlist(v) => c.db.n_plus_one.allowlist = v,
+            Setting::DbNPlusOneMode(v) => c.db.n_plus_one.mode = v,
+            Setting::DbCaptureParameters(v) => c.db.capture_parameters = v,
         }
     }
 
@@ -400,6 +405,48 @@ impl ConfigBuilder {
         self.with(Setting::HttpExcludePaths(
             paths.into_iter().map(Into::into).collect(),
         ))
+    }
+
+    /// `db.n_plus_one.threshold`: how many queries of one shape within one
+    /// scope make an N+1 (at least 2; default 5).
+    #[must_use]
+    pub fn db_n_plus_one_threshold(self, threshold: u32) -> Self {
+        self.with(Setting::DbNPlusOneThreshold(threshold))
+    }
+
+    /// `db.n_plus_one.min_duration`: an N+1 is reported only when its
+    /// queries took at least this long in total (default 0 in `dev` and
+    /// `test`, 50 ms in `prod`).
+    #[must_use]
+    pub fn db_n_plus_one_min_duration(self, min: Duration) -> Self {
+        self.with(Setting::DbNPlusOneMinDuration(min))
+    }
+
+    /// `db.n_plus_one.allowlist`: scope names or statements never reported,
+    /// `*` matching anything (replaces the list of lower sources).
+    #[must_use]
+    pub fn db_n_plus_one_allowlist<I, P>(self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.with(Setting::DbNPlusOneAllowlist(
+            patterns.into_iter().map(Into::into).collect(),
+        ))
+    }
+
+    /// `db.n_plus_one.mode`: warn (default), raise (panic when the scope
+    /// ends, for test suites) or off.
+    #[must_use]
+    pub fn db_n_plus_one_mode(self, mode: NPlusOneMode) -> Self {
+        self.with(Setting::DbNPlusOneMode(mode))
+    }
+
+    /// `db.capture_parameters`: put statements in spans as written, literal
+    /// values included, instead of their fingerprint (default false).
+    #[must_use]
+    pub fn db_capture_parameters(self, capture: bool) -> Self {
+        self.with(Setting::DbCaptureParameters(capture))
     }
 
     /// Resolves and validates the configuration.

@@ -144,7 +144,7 @@ impl FileReader<'_> {
             };
             if let Some(def) = Key::by_name(&dotted) {
                 self.read_value(def, value, entries)?;
-            } else if section.is_none() && is_section(&dotted) {
+            } else if is_section(&dotted) {
                 let DeValue::Table(inner) = value.get_ref() else {
                     return Err(ConfigError::Invalid {
                         key: dotted.clone(),
@@ -220,7 +220,7 @@ impl FileReader<'_> {
                 .map_err(|refusal| refusal.into_error(def.key, &raw, origin))?;
             texts.push(text.to_string());
         }
-        let joined = texts.join(",");
+        let joined = texts.join(&def.key.list_separator().to_string());
         let setting = parse_text(def.key, &joined).map_err(|refusal| {
             refusal.into_error(def.key, &joined, self.origin(value.span().start))
         })?;

@@ -38,6 +38,11 @@ pub(super) enum Key {
     MetricsOtlpInterval,
     HttpAccessLog,
     HttpExcludePaths,
+    DbNPlusOneThreshold,
+    DbNPlusOneMinDuration,
+    DbNPlusOneAllowlist,
+    DbNPlusOneMode,
+    DbCaptureParameters,
 }
 
 /// What a TOML value of a key may natively be, besides a string (strings are
@@ -51,7 +56,8 @@ pub(super) enum Kind {
     Integer,
     Duration,
     Table,
-    /// A list: a TOML array of strings, or one string of comma-separated items.
+    /// A list: a TOML array of strings, or one string of items separated by
+    /// [`Key::list_separator`].
     List,
 }
 
@@ -280,6 +286,46 @@ pub const KNOWN_KEYS: &[KnownKey] = &[
                    with / and made of letters, digits and - . _ ~ / (in o11y.toml, also an \
                    array of strings)",
     },
+    KnownKey {
+        key: Key::DbNPlusOneThreshold,
+        name: "db.n_plus_one.threshold",
+        env: "O11Y_DB_N_PLUS_ONE_THRESHOLD",
+        kind: Kind::Integer,
+        expected: "a whole number from 2 to 1000000 (queries of one shape in one scope)",
+    },
+    KnownKey {
+        key: Key::DbNPlusOneMinDuration,
+        name: "db.n_plus_one.min_duration",
+        env: "O11Y_DB_N_PLUS_ONE_MIN_DURATION",
+        kind: Kind::Duration,
+        expected: "a duration of at most 1h, like \"50ms\" or \"0s\" (no minimum), \
+                   or a whole number of milliseconds",
+    },
+    KnownKey {
+        key: Key::DbNPlusOneAllowlist,
+        name: "db.n_plus_one.allowlist",
+        env: "O11Y_DB_N_PLUS_ONE_ALLOWLIST",
+        kind: Kind::List,
+        expected: "patterns separated by ';' (statements contain commas), each a scope name \
+                   (a function, a route) or a statement, where * matches anything, like \
+                   \"load_settings;SELECT * FROM flags WHERE name = ?\" \
+                   (in o11y.toml, also an array of strings)",
+    },
+    KnownKey {
+        key: Key::DbNPlusOneMode,
+        name: "db.n_plus_one.mode",
+        env: "O11Y_DB_N_PLUS_ONE_MODE",
+        kind: Kind::Text,
+        expected: "warn (log and count each N+1), raise (also panic when the scope ends, \
+                   for test suites) or off",
+    },
+    KnownKey {
+        key: Key::DbCaptureParameters,
+        name: "db.capture_parameters",
+        env: "O11Y_DB_CAPTURE_PARAMETERS",
+        kind: Kind::Bool,
+        expected: EXPECT_BOOL,
+    },
 ];
 
 impl Key {
@@ -293,6 +339,15 @@ impl Key {
         &KNOWN_KEYS[self as usize]
     }
 
+    /// What separates the items of a [`Kind::List`] value written as one
+    /// string (and joins the items of a TOML array).
+    pub(super) fn list_separator(self) -> char {
+        match self {
+            Key::DbNPlusOneAllowlist => ';',
+            _ => ',',
+        }
+    }
+
     pub(super) fn by_name(name: &str) -> Option<&'static KnownKey> {
         KNOWN_KEYS.iter().find(|k| k.name == name)
     }
@@ -302,11 +357,14 @@ impl Key {
     }
 }
 
-/// `o11y.toml` sections: the prefixes of the dotted names.
+/// `o11y.toml` sections (and nested sections, like `db.n_plus_one`): the
+/// prefixes of the dotted names.
 pub(super) fn is_section(name: &str) -> bool {
-    KNOWN_KEYS
-        .iter()
-        .any(|k| k.name.split_once('.').is_some_and(|(s, _)| s == name))
+    KNOWN_KEYS.iter().any(|k| {
+        k.name
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with('.'))
+    })
 }
 
 // ---------------------------------------------------------------------------

@@ -40,6 +40,11 @@
 //! | `metrics.bearer_token`     | `O11Y_METRICS_BEARER_TOKEN`    |                                      |
 //! | `http.access_log`          | `O11Y_HTTP_ACCESS_LOG`         |                                      |
 //! | `http.exclude_paths`       | `O11Y_HTTP_EXCLUDE_PATHS`      |                                      |
+//! | `db.n_plus_one.threshold`  | `O11Y_DB_N_PLUS_ONE_THRESHOLD` |                                      |
+//! | `db.n_plus_one.min_duration` | `O11Y_DB_N_PLUS_ONE_MIN_DURATION` |                                |
+//! | `db.n_plus_one.allowlist`  | `O11Y_DB_N_PLUS_ONE_ALLOWLIST` |                                      |
+//! | `db.n_plus_one.mode`       | `O11Y_DB_N_PLUS_ONE_MODE`      |                                      |
+//! | `db.capture_parameters`    | `O11Y_DB_CAPTURE_PARAMETERS`   |                                      |
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
 //! exists), and `XDG_STATE_HOME` / `HOME` for the default log file path.
@@ -50,7 +55,10 @@
 //! attributes `k=v,k2=v2` with percent-encoded values; networks
 //! (`metrics.allow_from`) `127.0.0.1/32,10.0.0.0/8`, where a bare address
 //! means that one address (/32 or /128); listen addresses an IP and a port
-//! (`127.0.0.1:9464`, `[::1]:9464`). In `o11y.toml`, native TOML booleans,
+//! (`127.0.0.1:9464`, `[::1]:9464`); N+1 allowlists
+//! (`db.n_plus_one.allowlist`) patterns separated by `;`, since statements
+//! contain commas; the N+1 mode `warn`, `raise` or `off`. In `o11y.toml`,
+//! native TOML booleans,
 //! numbers (`sample_rate`), integers (`series_cap`; milliseconds for
 //! `shutdown_timeout` and `otlp_interval`), arrays of strings (`allow_from`,
 //! `exclude_paths`)
@@ -108,7 +116,15 @@
 //! [metrics]
 //! listen = "0.0.0.0:9464"
 //! allow_from = ["10.0.0.0/8", "127.0.0.1"]
+//!
+//! [db.n_plus_one]
+//! threshold = 5
+//! min_duration = "50ms"
+//! allowlist = ["warm_cache", "SELECT * FROM flags WHERE name = ?"]
 //! ```
+//!
+//! The `[db]` keys steer the N+1 detector and query spans: see
+//! [`crate::db`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -156,6 +172,57 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// The HTTP server layer.
     pub http: HttpConfig,
+    /// Database queries: N+1 detection, query text in spans.
+    pub db: DbConfig,
+}
+
+/// The `[db]` section.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DbConfig {
+    /// The N+1 detector (`[db.n_plus_one]`).
+    pub n_plus_one: NPlusOneConfig,
+    /// Query spans carry the statement as written (literal values included)
+    /// instead of its fingerprint. Off by default: values can be personal data.
+    pub capture_parameters: bool,
+}
+
+/// The `[db.n_plus_one]` section: when repeated queries are an N+1.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct NPlusOneConfig {
+    /// Queries of one fingerprint within one scope that make an N+1 (≥ 2).
+    pub threshold: u32,
+    /// Their least total duration for a report.
+    pub min_duration: Duration,
+    /// Scope names and statements (`*` matches anything) never reported.
+    pub allowlist: Vec<String>,
+    /// What a detection does.
+    pub mode: NPlusOneMode,
+}
+
+/// What an N+1 detection does (`db.n_plus_one.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NPlusOneMode {
+    /// No detection.
+    Off,
+    /// Log a `n_plus_one_detected` warning, mark the scope's span, count
+    /// `db_n_plus_one_total`.
+    Warn,
+    /// As `Warn`, then panic with the report when the scope ends (unless it
+    /// is already unwinding): for test suites.
+    Raise,
+}
+
+impl NPlusOneMode {
+    /// `off`, `warn` or `raise`, as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NPlusOneMode::Off => "off",
+            NPlusOneMode::Warn => "warn",
+            NPlusOneMode::Raise => "raise",
+        }
+    }
 }
 
 /// The `[tracing]` section.

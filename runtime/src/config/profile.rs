@@ -15,7 +15,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::{
-    Config, HttpConfig, LogFormat, LoggingConfig, MetricsConfig, OtlpProtocol, TracingConfig,
+    Config, DbConfig, HttpConfig, LogFormat, LoggingConfig, MetricsConfig, NPlusOneConfig,
+    NPlusOneMode, OtlpProtocol, TracingConfig,
 };
 
 /// A named set of defaults.
@@ -33,6 +34,7 @@ use super::{
 /// | `metrics.enabled`          | `true`    | `true`   | `false`   |
 /// | `metrics.otlp_enabled`     | `false`   | `false`  | `false`   |
 /// | `metrics.otlp_interval`    | `10s`     | `60s`    | `60s`     |
+/// | `db.n_plus_one.min_duration` | `0s`    | `50ms`   | `0s`      |
 ///
 /// In every profile: `service_name` is the executable's file stem (or
 /// `unknown_service`), `service_version` and `tracing.otlp_endpoint` are
@@ -44,6 +46,8 @@ use super::{
 /// `metrics.allow_from` empty (every client) and `metrics.bearer_token`
 /// unset; `http.access_log` is `true` and `http.exclude_paths` is
 /// `/metrics,/health,/healthz,/ready,/favicon.ico`.
+/// unset; `db.n_plus_one.threshold` is 5, `db.n_plus_one.mode` `warn`,
+/// `db.n_plus_one.allowlist` empty and `db.capture_parameters` false.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// Local development: console logs at DEBUG, every trace kept, a log file.
@@ -107,6 +111,12 @@ impl Profile {
             Profile::Dev => Duration::from_secs(10),
             Profile::Prod | Profile::Test => Duration::from_secs(60),
         };
+        // Sentry's default: below 50 ms in total, repeated queries are not
+        // worth a production warning; in development every one is.
+        let min_duration = match self {
+            Profile::Prod => Duration::from_millis(50),
+            Profile::Dev | Profile::Test => Duration::ZERO,
+        };
         Config {
             profile: self,
             service_name: String::new(),
@@ -144,6 +154,15 @@ impl Profile {
                     .iter()
                     .map(|path| (*path).to_owned())
                     .collect(),
+            },
+            db: DbConfig {
+                n_plus_one: NPlusOneConfig {
+                    threshold: 5,
+                    min_duration,
+                    allowlist: Vec::new(),
+                    mode: NPlusOneMode::Warn,
+                },
+                capture_parameters: false,
             },
         }
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use super::keys::Key;
-use super::{ConfigError, LogFormat, Origin, OtlpProtocol, Profile};
+use super::{ConfigError, LogFormat, NPlusOneMode, Origin, OtlpProtocol, Profile};
 
 // ---------------------------------------------------------------------------
 // Typed values
@@ -46,6 +46,11 @@ pub(super) enum Setting {
     MetricsOtlpInterval(Duration),
     HttpAccessLog(bool),
     HttpExcludePaths(Vec<String>),
+    DbNPlusOneThreshold(u32),
+    DbNPlusOneMinDuration(Duration),
+    DbNPlusOneAllowlist(Vec<String>),
+    DbNPlusOneMode(NPlusOneMode),
+    DbCaptureParameters(bool),
 }
 
 impl Setting {
@@ -77,6 +82,11 @@ impl Setting {
             Setting::MetricsOtlpInterval(_) => Key::MetricsOtlpInterval,
             Setting::HttpAccessLog(_) => Key::HttpAccessLog,
             Setting::HttpExcludePaths(_) => Key::HttpExcludePaths,
+            Setting::DbNPlusOneThreshold(_) => Key::DbNPlusOneThreshold,
+            Setting::DbNPlusOneMinDuration(_) => Key::DbNPlusOneMinDuration,
+            Setting::DbNPlusOneAllowlist(_) => Key::DbNPlusOneAllowlist,
+            Setting::DbNPlusOneMode(_) => Key::DbNPlusOneMode,
+            Setting::DbCaptureParameters(_) => Key::DbCaptureParameters,
         }
     }
 }
@@ -98,11 +108,16 @@ impl fmt::Display for Setting {
             | Setting::OtlpEndpoint(s)
             | Setting::LogLevel(s)
             | Setting::MetricsEndpoint(s) => f.write_str(s),
-            Setting::ShutdownTimeout(d) | Setting::MetricsOtlpInterval(d) => {
+            Setting::ShutdownTimeout(d)
+            | Setting::MetricsOtlpInterval(d)
+            | Setting::DbNPlusOneMinDuration(d) => {
                 write!(f, "{}", humantime::format_duration(*d))
             }
             Setting::MetricsListen(a) => write!(f, "{a}"),
             Setting::MetricsSeriesCap(n) => write!(f, "{n}"),
+            Setting::DbNPlusOneThreshold(n) => write!(f, "{n}"),
+            Setting::DbNPlusOneAllowlist(patterns) => f.write_str(&patterns.join(";")),
+            Setting::DbNPlusOneMode(mode) => f.write_str(mode.as_str()),
             Setting::MetricsAllowFrom(nets) => {
                 for (i, net) in nets.iter().enumerate() {
                     let sep = if i == 0 { "" } else { "," };
@@ -120,7 +135,8 @@ impl fmt::Display for Setting {
             | Setting::LogOtlpEnabled(b)
             | Setting::MetricsEnabled(b)
             | Setting::MetricsOtlpEnabled(b)
-            | Setting::HttpAccessLog(b) => write!(f, "{b}"),
+            | Setting::HttpAccessLog(b)
+            | Setting::DbCaptureParameters(b) => write!(f, "{b}"),
             Setting::OtlpProtocol(OtlpProtocol::Grpc) => f.write_str("grpc"),
             Setting::OtlpProtocol(OtlpProtocol::Http) => f.write_str("http"),
             Setting::SampleRate(r) => write!(f, "{r}"),
@@ -212,6 +228,13 @@ pub(super) fn parse_text(key: Key, text: &str) -> Result<Setting, Refusal> {
         Key::MetricsOtlpInterval => Setting::MetricsOtlpInterval(parse_duration(text)?),
         Key::HttpAccessLog => Setting::HttpAccessLog(parse_bool(text)?),
         Key::HttpExcludePaths => Setting::HttpExcludePaths(parse_paths(text)?),
+        Key::DbNPlusOneThreshold => {
+            Setting::DbNPlusOneThreshold(text.trim().parse().map_err(|_| Refusal::plain())?)
+        }
+        Key::DbNPlusOneMinDuration => Setting::DbNPlusOneMinDuration(parse_duration(text)?),
+        Key::DbNPlusOneAllowlist => Setting::DbNPlusOneAllowlist(parse_patterns(text)),
+        Key::DbNPlusOneMode => Setting::DbNPlusOneMode(parse_mode(text)?),
+        Key::DbCaptureParameters => Setting::DbCaptureParameters(parse_bool(text)?),
     })
 }
 
@@ -291,6 +314,24 @@ fn parse_duration(text: &str) -> Result<Duration, Refusal> {
     humantime::parse_duration(text).map_err(|_| Refusal::plain())
 }
 
+/// `;`-separated patterns, trimmed; empty items skipped.
+fn parse_patterns(text: &str) -> Vec<String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_mode(text: &str) -> Result<NPlusOneMode, Refusal> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "warn" => Ok(NPlusOneMode::Warn),
+        "raise" => Ok(NPlusOneMode::Raise),
+        "off" => Ok(NPlusOneMode::Off),
+        _ => Err(Refusal::plain()),
+    }
+}
+
 fn parse_protocol(text: &str) -> Result<OtlpProtocol, Refusal> {
     // `http/protobuf` is how OTEL_EXPORTER_OTLP_PROTOCOL spells it.
     match text.trim().to_ascii_lowercase().as_str() {
@@ -360,6 +401,10 @@ fn percent_decode(text: &str) -> Option<String> {
 /// terminating process for longer than orchestrators wait anyway.
 const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
+/// The bounds of `db.n_plus_one.*`.
+const MAX_N_PLUS_ONE_THRESHOLD: u32 = 1_000_000;
+const MAX_N_PLUS_ONE_MIN_DURATION: Duration = Duration::from_secs(60 * 60);
+
 /// The bounds of `metrics.otlp_interval`.
 const MIN_OTLP_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_OTLP_INTERVAL: Duration = Duration::from_secs(60 * 60);
@@ -387,6 +432,12 @@ pub(super) fn check(setting: &Setting) -> Result<(), Refusal> {
         Setting::MetricsSeriesCap(0) => Err(Refusal::plain()),
         Setting::MetricsBearerToken(token) => check_token(token),
         Setting::MetricsOtlpInterval(d) if !(MIN_OTLP_INTERVAL..=MAX_OTLP_INTERVAL).contains(d) => {
+            Err(Refusal::plain())
+        }
+        Setting::DbNPlusOneThreshold(n) if !(2..=MAX_N_PLUS_ONE_THRESHOLD).contains(n) => {
+            Err(Refusal::plain())
+        }
+        Setting::DbNPlusOneMinDuration(d) if *d > MAX_N_PLUS_ONE_MIN_DURATION => {
             Err(Refusal::plain())
         }
         _ => Ok(()),
@@ -495,6 +546,43 @@ fn check_filter(filter: &str) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn n_plus_one_settings_are_parsed_and_bounded() {
+        assert_eq!(
+            parse_text(Key::DbNPlusOneThreshold, " 7 "),
+            Ok(Setting::DbNPlusOneThreshold(7))
+        );
+        assert!(parse_text(Key::DbNPlusOneThreshold, "-1").is_err());
+        assert!(check(&Setting::DbNPlusOneThreshold(1)).is_err());
+        assert!(check(&Setting::DbNPlusOneThreshold(2)).is_ok());
+        assert_eq!(
+            parse_text(Key::DbNPlusOneMinDuration, "0"),
+            Ok(Setting::DbNPlusOneMinDuration(Duration::ZERO))
+        );
+        assert!(check(&Setting::DbNPlusOneMinDuration(Duration::from_secs(7200))).is_err());
+        assert_eq!(
+            parse_text(
+                Key::DbNPlusOneAllowlist,
+                " load_flags ; SELECT a, b FROM t WHERE id = ? ;;"
+            ),
+            Ok(Setting::DbNPlusOneAllowlist(vec![
+                "load_flags".into(),
+                "SELECT a, b FROM t WHERE id = ?".into()
+            ]))
+        );
+        for (text, mode) in [
+            ("warn", NPlusOneMode::Warn),
+            ("RAISE", NPlusOneMode::Raise),
+            (" off ", NPlusOneMode::Off),
+        ] {
+            assert_eq!(
+                parse_text(Key::DbNPlusOneMode, text),
+                Ok(Setting::DbNPlusOneMode(mode))
+            );
+        }
+        assert!(parse_text(Key::DbNPlusOneMode, "panic").is_err());
+    }
 
     #[test]
     fn bools_accept_the_usual_spellings() {

@@ -16,6 +16,7 @@
 mod attributes;
 pub(crate) mod current;
 pub mod decide;
+pub(crate) mod finished;
 mod sampler;
 
 use std::borrow::Cow;
@@ -161,7 +162,7 @@ impl Recording {
 #[derive(Debug)]
 pub struct SpanLayer {
     pub(crate) sampler: Sampler,
-    queue: ExportQueue,
+    pub(crate) queue: ExportQueue,
 }
 
 impl SpanLayer {
@@ -343,6 +344,28 @@ fn span_links(links: Vec<Link>) -> SpanLinks {
     let mut span_links = SpanLinks::default();
     span_links.links = links;
     span_links
+}
+
+/// Sets attributes on a span, replacing earlier ones of the same keys. A
+/// no-op for a span that is not recorded.
+pub(crate) fn set_attributes(span: &tracing::Span, attributes: Vec<KeyValue>) {
+    span.with_subscriber(|(id, dispatch)| {
+        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
+            return;
+        };
+        let Some(span) = registry.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|s| s.recording.as_mut())
+        {
+            for attribute in attributes {
+                recording.set_attribute(attribute);
+            }
+        }
+    });
 }
 
 /// Marks a span as failed: status error and an `error.type` attribute (and

@@ -1,0 +1,122 @@
+//! Spans that are over before o11y hears of them: a database query reported
+//! with its duration once it has run. Such a span never exists as a
+//! `tracing` span: it is built here, with start = end − elapsed, as a child
+//! of the span current when it is reported, and goes straight to the export
+//! queue (when it is sampled; parent-based like any other span).
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use tracing_core::callsite::{Callsite, Identifier};
+use tracing_core::field::FieldSet;
+use tracing_core::metadata::Kind;
+use tracing_core::subscriber::Interest;
+use tracing_core::{Level, Metadata};
+
+use super::{Recording, SpanLayer, SpanState, sampler};
+use crate::export::ExportQueue;
+
+/// A finished span to export.
+#[derive(Debug)]
+pub(crate) struct FinishedSpan {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) kind: SpanKind,
+    pub(crate) start: SystemTime,
+    pub(crate) end: SystemTime,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) status: Status,
+}
+
+/// The ids and sampled flag of a would-be parent.
+pub(crate) type Parent = (TraceId, SpanId, bool);
+
+/// The callsite of spans built here: instrumentation scope `o11y::db`, no
+/// code location (a query's own location, when known, is an attribute).
+struct DbCallsite;
+
+static DB_CALLSITE: DbCallsite = DbCallsite;
+
+static DB_METADATA: Metadata<'static> = Metadata::new(
+    "db.query",
+    "o11y::db",
+    Level::INFO,
+    None,
+    None,
+    None,
+    FieldSet::new(&[], Identifier(&DB_CALLSITE)),
+    Kind::SPAN,
+);
+
+impl Callsite for DbCallsite {
+    fn set_interest(&self, _: Interest) {}
+
+    fn metadata(&self) -> &Metadata<'_> {
+        &DB_METADATA
+    }
+}
+
+/// Exports `span` as a child of `parent` (a new root without one), if the
+/// sampler keeps it and spans are exported at all.
+pub(crate) fn export(
+    sampler: &sampler::Sampler,
+    queue: &ExportQueue,
+    parent: Option<Parent>,
+    span: FinishedSpan,
+) {
+    if !queue.wants_spans() {
+        return;
+    }
+    let (trace_id, parent_span_id, parent_sampled) = match parent {
+        Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
+        None => (sampler::new_trace_id(), SpanId::INVALID, None),
+    };
+    if !sampler.should_sample(trace_id, parent_sampled) {
+        return;
+    }
+    let fresh = Recording {
+        trace_id,
+        span_id: sampler::new_span_id(),
+        parent_span_id,
+        end: span.end,
+        metadata: &DB_METADATA,
+        name: Some(span.name),
+        kind: span.kind,
+        start: span.start,
+        attributes: span.attributes,
+        events: Vec::new(),
+        links: Vec::new(),
+        status: span.status,
+        // A query span's parent is always a span of this process.
+        parent_is_remote: false,
+        trace_state: opentelemetry::trace::TraceState::NONE,
+    };
+    let recording = match queue.recycled_span() {
+        Some(mut recycled) => {
+            *recycled = fresh;
+            recycled
+        }
+        None => Box::new(fresh),
+    };
+    queue.push_span(recording);
+}
+
+/// [`export`], from outside the subscriber: the parent is the current span,
+/// the sampler and queue those of o11y's layer in the active subscriber.
+/// Nothing happens when o11y is not the active subscriber.
+pub(crate) fn export_in_current(span: FinishedSpan) {
+    let parent = super::current::current_ids();
+    let mut span = Some(span);
+    tracing::dispatcher::get_default(|dispatch| {
+        if let (Some(layer), Some(span)) = (dispatch.downcast_ref::<SpanLayer>(), span.take()) {
+            export(&layer.sampler, &layer.queue, parent, span);
+        }
+    });
+}
+
+/// The ids of a span's o11y state, for a parent.
+#[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
+pub(crate) fn parent_of(state: &SpanState) -> Parent {
+    (state.trace_id, state.span_id, state.sampled)
+}
