@@ -17,7 +17,9 @@ use crate::worker::Confirmations;
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
+    /// The orders database.
     pub db: SqlitePool,
+    /// The queue of orders to confirm in the background.
     pub confirmations: Confirmations,
 }
 
@@ -49,7 +51,7 @@ pub fn router(state: AppState) -> Router {
         .layer(o11y::http::layer())
 }
 
-#[o11y::observe(skip(state), fields(order_id = id))]
+#[o11y::observe(fields(order_id = id))]
 async fn get_order(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Order>, AppError> {
     match store::order(&state.db, id).await? {
         Some(order) => Ok(Json(order)),
@@ -57,19 +59,19 @@ async fn get_order(State(state): State<AppState>, Path(id): Path<i64>) -> Result
     }
 }
 
-#[o11y::observe(skip(state))]
+#[o11y::observe]
 async fn list_orders(State(state): State<AppState>) -> Result<Json<Vec<Order>>, AppError> {
     Ok(Json(store::orders_one_by_one(&state.db).await?))
 }
 
-#[o11y::observe(skip(state))]
+#[o11y::observe]
 async fn list_orders_fast(State(state): State<AppState>) -> Result<Json<Vec<Order>>, AppError> {
     Ok(Json(store::orders_joined(&state.db).await?))
 }
 
 /// Validates the body, stores the order, and hands it to the background
 /// worker for confirmation; answers 201 with the stored order.
-#[o11y::observe(skip(state, body), err(level = "warn"))]
+#[o11y::observe(err(level = "warn"))]
 async fn place_order(State(state): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Order>), AppError> {
     let new = NewOrder::from_json(&body)?;
     let order = store::insert(&state.db, &new).await?;

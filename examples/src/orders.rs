@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 /// An order as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Order {
+    /// Assigned by the database.
     pub id: i64,
+    /// Who placed it.
     pub customer: String,
     /// `pending` until the background worker confirms it.
     pub status: String,
+    /// What was ordered.
     pub items: Vec<Item>,
     /// The sum of the items, as a decimal string (`"44.48"`).
     pub total: Money,
@@ -18,8 +21,11 @@ pub struct Order {
 /// One line of an order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Item {
+    /// The product's stock-keeping unit, e.g. `A-1`.
     pub sku: String,
+    /// How many, at least 1.
     pub quantity: i64,
+    /// The price of one.
     pub unit_price: Money,
 }
 
@@ -83,7 +89,9 @@ impl Serialize for Money {
 /// A validated `POST /orders` body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrder {
+    /// Who places it (trimmed, not empty).
     pub customer: String,
+    /// At least one item.
     pub items: Vec<Item>,
 }
 
@@ -91,7 +99,9 @@ pub struct NewOrder {
 /// `items[0].quantity`, or `body` when it is not JSON at all) and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Invalid {
+    /// `customer`, `items[0].quantity`, or `body`.
     pub field: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
