@@ -92,19 +92,6 @@ pub(crate) fn record(
     with_current(|state| state.record(statement, elapsed, source)).is_some()
 }
 
-/// Whether a scope is current on this thread.
-#[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
-pub(crate) fn is_active() -> bool {
-    CURRENT
-        .try_with(|c| {
-            let frame = c.take();
-            let active = frame.active;
-            c.set(frame);
-            active
-        })
-        .unwrap_or(false)
-}
-
 /// Ends a scope whose frame is no longer current: the detector's work
 /// (when it saw queries), then the panic `raise` mode asks for.
 fn close(frame: Frame, name: &str, span: Option<&tracing::Span>, may_raise: bool) -> Report {
