@@ -57,7 +57,7 @@
 
 mod assert;
 mod detector;
-pub mod fingerprint;
+mod fingerprint;
 mod migrations;
 mod pending;
 mod query;
