@@ -286,6 +286,11 @@ macro_rules! scenarios {
                     drop(guard);
                 });
             let lines = json_lines(&output);
+            // The bridge saw sqlx's DEBUG events; `info` kept them out of the log.
+            assert!(
+                !lines.iter().any(|line| line["logger"] == "sqlx::query"),
+                "{lines:#?}"
+            );
             let detected = n_plus_one_lines(&lines);
             assert_eq!(detected.len(), 1, "{detected:#?}");
             let line = detected[0];
@@ -355,6 +360,8 @@ macro_rules! scenarios {
             };
             let output = o11y_child("below_the_threshold_or_joined_nothing_is_flagged")
                 .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
+                // Asked for: sqlx's own query lines are printed too.
+                .env("O11Y_LOGGING_LEVEL", "info,sqlx::query=debug")
                 .run(|| {
                     let guard = o11y::init().expect("init");
                     let runtime = runtime();
@@ -375,6 +382,8 @@ macro_rules! scenarios {
                 });
             let lines = json_lines(&output);
             assert!(n_plus_one_lines(&lines).is_empty(), "{lines:#?}");
+            let sqlx_lines = lines.iter().filter(|line| line["logger"] == "sqlx::query").count();
+            assert!(sqlx_lines >= 5, "sqlx's query lines were asked for: {lines:#?}");
             let metrics = reported(&output, "metrics");
             assert!(
                 !metrics.as_str().unwrap().contains("db_n_plus_one_total{"),
