@@ -20,6 +20,7 @@ TEST_FEATURE_SETS=(
   "profile-test"
   "off"
   "axum"
+  "sqlx"
 )
 # clippy runs once per entry (default features, everything compiled out, and
 # the integrations).
@@ -27,6 +28,7 @@ CLIPPY_FEATURE_SETS=(
   ""
   "off"
   "axum"
+  "sqlx"
 )
 ALL_STEPS=(peers fmt clippy quickstart test doc)
 # The examples package turns on the integrations it shows (axum, sqlx):

@@ -80,7 +80,7 @@ pub use o11y_runtime::{
     Config, ConfigError, Error, ExportStats, FieldValue, Guard, Setup, flush, init, init_with,
     layer, log_context, span_attribute, tag,
 };
-pub use o11y_runtime::{config, export, metrics, register_metric, trace};
+pub use o11y_runtime::{config, db, export, metrics, register_metric, trace};
 
 /// HTTP integration (feature `axum`): `http::layer()`, the tower layer
 /// that gives each request a server span, a request id, RED metrics and an

@@ -1271,3 +1271,79 @@ fn http_exclude_paths_refuses_what_is_not_a_path() {
     let err = build_err(with_env(&[("O11Y_HTTP_ACCESS_LOG", "sometimes")]));
     assert_eq!(err.key(), Some("http.access_log"));
 }
+
+// ---------------------------------------------------------------------------
+// db.*
+// ---------------------------------------------------------------------------
+
+#[test]
+fn db_defaults_follow_the_profile() {
+    use o11y::config::NPlusOneMode;
+    for (profile, min) in [
+        (Profile::Dev, Duration::ZERO),
+        (Profile::Prod, Duration::from_millis(50)),
+        (Profile::Test, Duration::ZERO),
+    ] {
+        let config = with_env(&[]).profile(profile).build().expect("valid");
+        let n_plus_one = &config.db.n_plus_one;
+        assert_eq!(n_plus_one.threshold, 5, "{profile}");
+        assert_eq!(n_plus_one.min_duration, min, "{profile}");
+        assert_eq!(n_plus_one.mode, NPlusOneMode::Warn, "{profile}");
+        assert!(n_plus_one.allowlist.is_empty(), "{profile}");
+        assert!(!config.db.capture_parameters, "{profile}");
+    }
+}
+
+#[test]
+fn db_keys_from_a_nested_section_the_environment_and_the_builder() {
+    use o11y::config::NPlusOneMode;
+    let (builder, _file) = with_file(
+        "[db]\ncapture_parameters = true\n\n[db.n_plus_one]\nthreshold = 3\nmin_duration = \"20ms\"\n\
+         allowlist = [\"warm_*\", \"SELECT a, b FROM flags WHERE name = ?\"]\nmode = \"raise\"\n",
+        &[("O11Y_DB_N_PLUS_ONE_THRESHOLD", "8")],
+    );
+    let config = builder.build().expect("valid");
+    let n_plus_one = &config.db.n_plus_one;
+    assert_eq!(
+        n_plus_one.threshold, 8,
+        "the environment wins over the file"
+    );
+    assert_eq!(n_plus_one.min_duration, Duration::from_millis(20));
+    assert_eq!(
+        n_plus_one.allowlist,
+        ["warm_*", "SELECT a, b FROM flags WHERE name = ?"],
+        "items keep their commas"
+    );
+    assert_eq!(n_plus_one.mode, NPlusOneMode::Raise);
+    assert!(config.db.capture_parameters);
+
+    let config = with_env(&[("O11Y_DB_N_PLUS_ONE_ALLOWLIST", "load_flags; SELECT 1, 2")])
+        .db_n_plus_one_mode(NPlusOneMode::Off)
+        .build()
+        .expect("valid");
+    assert_eq!(
+        config.db.n_plus_one.allowlist,
+        ["load_flags", "SELECT 1, 2"]
+    );
+    assert_eq!(config.db.n_plus_one.mode, NPlusOneMode::Off);
+}
+
+#[test]
+fn db_values_out_of_range_name_the_key() {
+    let err = build_err(with_env(&[("O11Y_DB_N_PLUS_ONE_THRESHOLD", "1")]));
+    assert_eq!(err.key(), Some("db.n_plus_one.threshold"));
+    assert_mentions(&err, &["a whole number from 2"]);
+    let err = build_err(with_env(&[("O11Y_DB_N_PLUS_ONE_MODE", "panic")]));
+    assert_eq!(err.key(), Some("db.n_plus_one.mode"));
+    assert_mentions(&err, &["warn", "raise", "off"]);
+    let (builder, file) = with_file("[db.n_plus_one]\nthresold = 3\n", &[]);
+    let err = build_err(builder);
+    assert_mentions(
+        &err,
+        &[
+            "db.n_plus_one.thresold",
+            "did you mean db.n_plus_one.threshold?",
+        ],
+    );
+    drop(file);
+}

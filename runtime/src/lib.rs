@@ -200,9 +200,12 @@ impl Setup {
 
     fn install(self) -> Result<Guard, Error> {
         let filter = self.filter()?;
+        // sqlx's query events reach the db bridge whatever the level says.
+        #[cfg(feature = "sqlx")]
+        let filter = db::sqlx::QueryEventFilter::new(filter);
         let summary = Summary::of(&self.config);
         let (layer, guard) =
-            self.into_layer::<tracing_subscriber::layer::Layered<EnvFilter, Registry>>()?;
+            self.into_layer::<tracing_subscriber::layer::Layered<InstalledFilter, Registry>>()?;
         let subscriber = Registry::default().with(filter).with(layer);
         tracing::subscriber::set_global_default(subscriber)
             .map_err(|_| Error::SubscriberAlreadySet)?;
@@ -246,6 +249,7 @@ impl Setup {
             config.tracing.sample_rate,
             config.tracing.parent_based,
         );
+        let db_bridge = db::bridge(sampler, queue.clone());
         let spans = trace::SpanLayer::new(sampler, queue);
         let logs = log::LogLayer::new(sinks, otlp_logs);
 
@@ -256,9 +260,16 @@ impl Setup {
             exporter,
             timeout: config.shutdown_timeout,
         };
-        Ok((spans.and_then(logs), guard))
+        Ok((spans.and_then(db_bridge).and_then(logs), guard))
     }
 }
+
+/// The filter `init()` installs: `logging.level`'s, which with the `sqlx`
+/// feature lets sqlx's query events through to the db bridge.
+#[cfg(feature = "sqlx")]
+type InstalledFilter = db::sqlx::QueryEventFilter;
+#[cfg(not(feature = "sqlx"))]
+type InstalledFilter = EnvFilter;
 
 /// What `#[observe]` does, read by every instrumented call in one load.
 fn instrumentation_flags(config: &Config) -> u8 {

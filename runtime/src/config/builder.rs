@@ -409,6 +409,21 @@ impl ConfigBuilder {
 
     /// `db.n_plus_one.threshold`: how many queries of one shape within one
     /// scope make an N+1 (at least 2; default 5).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use o11y_runtime::config::{Config, NPlusOneMode};
+    ///
+    /// let config = Config::builder()
+    ///     .db_n_plus_one_threshold(3)
+    ///     .db_n_plus_one_min_duration(Duration::ZERO)
+    ///     .db_n_plus_one_allowlist(["warm_cache", "SELECT * FROM flags WHERE name = ?"])
+    ///     .db_n_plus_one_mode(NPlusOneMode::Raise)
+    ///     .db_capture_parameters(false)
+    ///     .build()?;
+    /// assert_eq!(config.db.n_plus_one.threshold, 3);
+    /// # Ok::<(), o11y_runtime::ConfigError>(())
+    /// ```
     #[must_use]
     pub fn db_n_plus_one_threshold(self, threshold: u32) -> Self {
         self.with(Setting::DbNPlusOneThreshold(threshold))

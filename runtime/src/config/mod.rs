@@ -177,6 +177,19 @@ pub struct Config {
 }
 
 /// The `[db]` section.
+///
+/// ```
+/// let config = o11y_runtime::Config::builder()
+///     .no_config_file()
+///     .env_vars([("O11Y_DB_N_PLUS_ONE_ALLOWLIST", "warm_cache;SELECT a, b FROM flags")])
+///     .profile(o11y_runtime::config::Profile::Prod)
+///     .build()?;
+/// assert_eq!(config.db.n_plus_one.threshold, 5);
+/// assert_eq!(config.db.n_plus_one.min_duration, std::time::Duration::from_millis(50));
+/// assert_eq!(config.db.n_plus_one.allowlist, ["warm_cache", "SELECT a, b FROM flags"]);
+/// assert!(!config.db.capture_parameters);
+/// # Ok::<(), o11y_runtime::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct DbConfig {
@@ -187,7 +200,8 @@ pub struct DbConfig {
     pub capture_parameters: bool,
 }
 
-/// The `[db.n_plus_one]` section: when repeated queries are an N+1.
+/// The `[db.n_plus_one]` section: when repeated queries are an N+1 (see
+/// [`DbConfig`] for an example).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct NPlusOneConfig {
@@ -202,6 +216,11 @@ pub struct NPlusOneConfig {
 }
 
 /// What an N+1 detection does (`db.n_plus_one.mode`).
+///
+/// ```
+/// use o11y_runtime::config::NPlusOneMode;
+/// assert_eq!(NPlusOneMode::Raise.as_str(), "raise");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NPlusOneMode {
     /// No detection.

@@ -41,7 +41,27 @@ static N_PLUS_ONE: CounterVec<1> = CounterVec::new(
 );
 register_metric!(N_PLUS_ONE);
 
-/// One N+1: a statement repeated within one scope.
+/// One N+1: a statement repeated within one scope; its `Display` is the
+/// line of a report.
+///
+/// ```
+/// use std::time::Duration;
+/// use o11y_runtime::db::{Scope, record_query};
+///
+/// let mut scope = Scope::new("list_orders");
+/// scope.in_scope(|| {
+///     for id in 1..=5 {
+///         let sql = format!("SELECT * FROM items WHERE order_id = {id}");
+///         record_query("sqlite", &sql, Duration::from_millis(1), Some(2));
+///     }
+/// });
+/// let report = scope.finish();
+/// let detection = &report.detections()[0];
+/// assert_eq!(detection.count, 5);
+/// assert_eq!(detection.duration, Duration::from_millis(5));
+/// assert!(detection.source.as_deref().is_some_and(|s| s.contains(".rs:")));
+/// assert!(detection.to_string().starts_with("5 × `SELECT * FROM items WHERE order_id = ?` in list_orders"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Detection {
@@ -76,7 +96,15 @@ impl fmt::Display for Detection {
     }
 }
 
-/// What a scope detected when it ended, nested scopes' detections included.
+/// What a scope detected when it ended, nested scopes' detections included
+/// ([`Scope::finish`](super::Scope::finish)); its `Display` is the readable
+/// report `assert_no_n_plus_one` fails with.
+///
+/// ```
+/// let report = o11y_runtime::db::Scope::new("idle").finish();
+/// assert!(report.is_empty());
+/// assert_eq!(report.to_string(), "no N+1 query detected");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     detections: Vec<Detection>,

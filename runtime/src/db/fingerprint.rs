@@ -29,7 +29,23 @@
 /// fingerprint ends in ` …`.
 pub const MAX_STATEMENT_LEN: usize = 16 * 1024;
 
-/// The fingerprint of a statement; see the module documentation.
+/// The fingerprint of a statement: its stable shape, with every literal
+/// value replaced by `?`, the same for every run of the same code.
+///
+/// - literals become `?`: strings (`'..'`, `E'..'`, `N'..'`, `U&'..'`), bit
+///   and hex strings (`B'..'`, `X'..'`), numbers (`42`, `-1.5e3`, `0x1F`),
+///   booleans (`TRUE`, `FALSE`), dollar-quoted strings (`$$..$$`,
+///   `$tag$..$tag$`);
+/// - placeholders become `?`: `$1`, `?`, `?1`, `:name`, `@name`, `$name`;
+/// - `IN (?, ?, ?)` becomes `IN (?)`; `VALUES (..), (..)` keeps its first
+///   row; `SAVEPOINT`, `RELEASE` and `ROLLBACK TO` names become `?`;
+/// - comments are dropped, whitespace folded to one space between tokens,
+///   trailing `;` dropped;
+/// - identifiers are kept as written, double-quoted and backquoted ones too.
+///
+/// Statements longer than [`MAX_STATEMENT_LEN`] are cut there first (the
+/// fingerprint then ends in ` …`); time is linear in the input, and any
+/// input, valid SQL or not, gives a result.
 ///
 /// ```
 /// use o11y_runtime::db::fingerprint;

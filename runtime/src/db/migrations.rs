@@ -26,6 +26,11 @@ register_metric!(PENDING);
 
 /// How many migrations a database has applied, and how many of the
 /// application's are still pending.
+///
+/// ```
+/// let counts = o11y_runtime::db::MigrationCounts::new(3, 1);
+/// assert_eq!((counts.applied, counts.pending), (3, 1));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct MigrationCounts {
@@ -36,7 +41,7 @@ pub struct MigrationCounts {
 }
 
 impl MigrationCounts {
-    /// Counts to give to [`set_migration_counts`].
+    /// Counts to give to [`set_migration_counts`] (see the type's example).
     pub fn new(applied: u64, pending: u64) -> Self {
         MigrationCounts { applied, pending }
     }

@@ -16,8 +16,8 @@
 //! `db_client_queries_total{db_system,db_operation_name,result}`.
 //!
 //! With the `sqlx` feature every sqlx query is reported without code
-//! changes (see [`sqlx`](self::sqlx) for how, and what it needs). Other
-//! drivers report through [`record_query`].
+//! changes (the `sqlx` module says how, and what it needs). Other drivers
+//! report through [`record_query`].
 //!
 //! # N+1 detection
 //!
@@ -52,17 +52,19 @@
 //! # Migrations
 //!
 //! `db_migrations_applied{database}` and `db_migrations_pending{database}`:
-//! set by [`refresh_migrations`] (sqlx's migrator against its
+//! set by `refresh_migrations` (sqlx's migrator against its
 //! `_sqlx_migrations` table, feature `sqlx`) or [`set_migration_counts`].
 
 mod assert;
 mod detector;
-pub mod fingerprint;
+mod fingerprint;
 mod migrations;
 mod pending;
 mod query;
 pub(crate) mod scope;
 mod settings;
+#[cfg(feature = "sqlx")]
+pub mod sqlx;
 mod statement;
 
 pub use assert::{assert_no_n_plus_one, assert_no_n_plus_one_async};
@@ -75,3 +77,37 @@ pub use query::{record_query, record_query_error};
 pub use scope::{Entered, Scope, Scoped};
 
 pub(crate) use settings::configure;
+
+/// The layer that bridges driver events (sqlx's) into query spans,
+/// metrics and N+1 counts.
+#[cfg(feature = "sqlx")]
+pub(crate) fn bridge(
+    sampler: crate::trace::Sampler,
+    queue: crate::export::ExportQueue,
+) -> sqlx::SqlxLayer {
+    sqlx::SqlxLayer::new(sampler, queue)
+}
+
+/// Without a driver feature there is nothing to bridge.
+#[cfg(not(feature = "sqlx"))]
+pub(crate) fn bridge(
+    _: crate::trace::Sampler,
+    _: crate::export::ExportQueue,
+) -> tracing_subscriber::layer::Identity {
+    tracing_subscriber::layer::Identity::new()
+}
+
+/// Whether an event is a driver's query event that only the bridge wants
+/// (the configured level filters it out): log lines and span events skip it.
+#[inline]
+pub(crate) fn only_for_bridge(metadata: &tracing_core::Metadata<'_>) -> bool {
+    #[cfg(feature = "sqlx")]
+    {
+        sqlx::only_for_bridge(metadata)
+    }
+    #[cfg(not(feature = "sqlx"))]
+    {
+        let _ = metadata;
+        false
+    }
+}

@@ -37,6 +37,13 @@ where
     WAITING.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Whether any query is waiting, anywhere.
+#[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
+#[inline]
+pub(crate) fn any() -> bool {
+    WAITING.load(Ordering::Relaxed) != 0
+}
+
 /// Counts the queries waiting on `span` in the current scope.
 #[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
 pub(crate) fn deliver<S>(span: &SpanRef<'_, S>)

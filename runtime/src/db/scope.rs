@@ -92,19 +92,6 @@ pub(crate) fn record(
     with_current(|state| state.record(statement, elapsed, source)).is_some()
 }
 
-/// Whether a scope is current on this thread.
-#[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
-pub(crate) fn is_active() -> bool {
-    CURRENT
-        .try_with(|c| {
-            let frame = c.take();
-            let active = frame.active;
-            c.set(frame);
-            active
-        })
-        .unwrap_or(false)
-}
-
 /// Ends a scope whose frame is no longer current: the detector's work
 /// (when it saw queries), then the panic `raise` mode asks for.
 fn close(frame: Frame, name: &str, span: Option<&tracing::Span>, may_raise: bool) -> Report {
@@ -287,6 +274,11 @@ impl Scope {
     /// A scope named `name`: the function, route (`GET /orders/{id}`) or
     /// task the reports name, and the `scope` label of
     /// `db_n_plus_one_total` (so keep names few: routes, not paths).
+    ///
+    /// ```
+    /// let scope = o11y_runtime::db::Scope::new("GET /orders/{id}");
+    /// assert_eq!(scope.name(), "GET /orders/{id}");
+    /// ```
     pub fn new(name: impl Into<Cow<'static, str>>) -> Scope {
         Scope {
             name: name.into(),
@@ -311,12 +303,21 @@ impl Scope {
     /// `db.n_plus_one.*`, and in which the warning is logged. Also what
     /// lets SQLite queries be attributed: sqlx runs them on a worker thread
     /// that enters the caller's span, so o11y finds the scope through it.
+    ///
+    /// ```
+    /// let request = tracing::info_span!("request", otel.kind = "server");
+    /// let scope = o11y_runtime::db::Scope::new("POST /checkout").with_span(request);
+    /// ```
     pub fn with_span(mut self, span: tracing::Span) -> Scope {
         self.span = Some(span);
         self
     }
 
     /// The scope's name.
+    ///
+    /// ```
+    /// assert_eq!(o11y_runtime::db::Scope::new("nightly").name(), "nightly");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -326,6 +327,18 @@ impl Scope {
     /// async code, use [`Scope::instrument`]: a guard held across an
     /// `.await` would leave the scope current on a thread that runs other
     /// tasks meanwhile.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use o11y_runtime::db::{Scope, record_query};
+    ///
+    /// let mut scope = Scope::new("import_batch");
+    /// {
+    ///     let _entered = scope.enter();
+    ///     record_query("sqlite", "INSERT INTO rows (v) VALUES (1)", Duration::ZERO, None);
+    /// } // the previous scope (here: none) is current again
+    /// assert!(scope.finish().is_empty());
+    /// ```
     pub fn enter(&mut self) -> Entered<'_> {
         Entered {
             _current: Current::enter(&mut self.frame),
@@ -333,6 +346,18 @@ impl Scope {
     }
 
     /// Runs `f` with this scope current.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use o11y_runtime::db::{Scope, record_query};
+    ///
+    /// let mut scope = Scope::new("warm_cache");
+    /// let loaded = scope.in_scope(|| {
+    ///     record_query("postgresql", "SELECT * FROM flags", Duration::ZERO, Some(12));
+    ///     12
+    /// });
+    /// assert_eq!(loaded, 12);
+    /// ```
     pub fn in_scope<R>(&mut self, f: impl FnOnce() -> R) -> R {
         let _entered = self.enter();
         f()
@@ -340,6 +365,16 @@ impl Scope {
 
     /// Wraps `future` so that this scope is current during each of its
     /// polls; the scope ends when the future completes (or is dropped).
+    ///
+    /// ```
+    /// use o11y_runtime::db::{Scope, Scoped};
+    ///
+    /// async fn process(job: u32) -> u32 { job * 2 }
+    ///
+    /// // A nameable future, for a tower `Service` or a task runner.
+    /// let job: Scoped<_> = Scope::new("send_invoices").instrument(process(21));
+    /// # let _ = job;
+    /// ```
     pub fn instrument<F: Future>(self, future: F) -> Scoped<F> {
         Scoped {
             future,
@@ -350,6 +385,21 @@ impl Scope {
     /// Ends the scope now and returns what it detected (nested scopes'
     /// detections included). Dropping the scope does the same, without the
     /// report.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use o11y_runtime::db::{Scope, record_query};
+    ///
+    /// let mut scope = Scope::new("rebuild_index");
+    /// scope.in_scope(|| {
+    ///     for id in 0..6 {
+    ///         record_query("sqlite", &format!("DELETE FROM idx WHERE doc = {id}"), Duration::ZERO, None);
+    ///     }
+    /// });
+    /// let report = scope.finish();
+    /// assert_eq!(report.detections().len(), 1);
+    /// assert_eq!(report.detections()[0].scope, "rebuild_index");
+    /// ```
     pub fn finish(mut self) -> Report {
         self.close(true)
     }

@@ -106,7 +106,7 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if is_export_thread() {
+        if is_export_thread() || crate::db::only_for_bridge(event.metadata()) {
             return;
         }
         let normalized = event.normalized_metadata();

@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use opentelemetry::trace::{SpanId, TraceId};
 
+use crate::db::scope::{self as n_plus_one, CallScope, Frame};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
 use crate::register_metric;
 use crate::trace::decide::{Decision, decide, with_decision, with_end};
@@ -79,6 +80,10 @@ pub struct CallGuard {
     span: Option<tracing::Span>,
     /// Set when the span is sampled: the duration's exemplar.
     exemplar: Option<(TraceId, SpanId)>,
+    /// A sync call's N+1 scope is current while its body runs; this is the
+    /// scope to restore after. `None` for an async call, whose scope is
+    /// current during each poll (see [`CallGuard::run`]).
+    outer_scope: Option<Frame>,
 }
 
 impl CallGuard {
@@ -96,7 +101,9 @@ impl CallGuard {
         if flags == 0 {
             return None;
         }
-        Some(Self::start_on(site, flags, make_span))
+        let mut guard = Self::start_on(site, flags, make_span);
+        guard.outer_scope = Some(n_plus_one::enter_call());
+        Some(guard)
     }
 
     /// Like [`CallGuard::start`], for an async call: the body is not
@@ -107,17 +114,22 @@ impl CallGuard {
         flags: u8,
         make_span: impl FnOnce() -> tracing::Span,
     ) -> Option<Self> {
-        let guard = Self::start(site, flags, make_span)?;
+        if flags == 0 {
+            return None;
+        }
+        let guard = Self::start_on(site, flags, make_span);
         guard.in_body.store(false, Ordering::Relaxed);
         Some(guard)
     }
 
-    /// Polls the body of an async call, marking the time spent inside it.
+    /// Polls the body of an async call, marking the time spent inside it;
+    /// the call's N+1 scope is current during each poll.
     pub async fn run<F: Future>(&self, future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
+        let mut scope = CallScope::new(self.site.function, self.span.as_ref());
         std::future::poll_fn(|cx| {
             self.in_body.store(true, Ordering::Relaxed);
-            let poll = future.as_mut().poll(cx);
+            let poll = scope.poll(|| future.as_mut().poll(cx));
             // Not reached when the poll panics: the flag stays set.
             self.in_body.store(false, Ordering::Relaxed);
             poll
@@ -168,6 +180,7 @@ impl CallGuard {
             in_body: AtomicBool::new(true),
             span,
             exemplar,
+            outer_scope: None,
         }
     }
 
@@ -206,6 +219,11 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
+        if let Some(outer) = self.outer_scope.take() {
+            // Before the span ends: the scope may write to it. Panics in
+            // `db.n_plus_one.mode = raise`, after its own bookkeeping.
+            n_plus_one::leave_call(outer, self.site.function, self.span.as_ref());
+        }
         let (elapsed, end) = match self.start {
             Clock::Mono(start) => (start.elapsed(), None),
             Clock::Wall(start) => {

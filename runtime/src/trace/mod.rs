@@ -285,7 +285,8 @@ where
         // Warnings and errors become span events (and errors the span's
         // status); the rest is for logs, which carry the span's ids anyway.
         let level = *event.metadata().level();
-        if level > Level::WARN || is_export_thread() {
+        if level > Level::WARN || is_export_thread() || crate::db::only_for_bridge(event.metadata())
+        {
             return;
         }
         let Some(span) = ctx.event_span(event) else {
