@@ -212,7 +212,7 @@ pub(crate) fn body(
             // guard: reading back a `None` just written costs a
             // store-forwarding stall on the uninstrumented path.
             let __o11y_flags = #krate::__private::flags();
-            let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, __o11y_flags, || #make_span);
+            let mut __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, __o11y_flags, || #make_span);
             let __o11y_entered = if __o11y_flags != 0 {
                 __o11y_guard.as_ref().and_then(#krate::__private::CallGuard::enter)
             } else {
@@ -230,7 +230,8 @@ pub(crate) fn body(
             #events
             if __o11y_flags != 0 {
                 drop(__o11y_entered);
-                #krate::__private::CallGuard::finish(__o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
+                // The guard records the call when it drops, below, in place.
+                #krate::__private::CallGuard::finish(&mut __o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
             } else {
                 // Both are `None`: nothing to drop.
                 ::core::mem::forget(__o11y_entered);
@@ -250,7 +251,7 @@ fn async_body(
 ) -> TokenStream {
     let events = result_events(args, krate, &quote!(__o11y_inner), &names.function);
     quote! {
-        let __o11y_guard = #krate::__private::CallGuard::start_async(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
+        let mut __o11y_guard = #krate::__private::CallGuard::start_async(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
         let __o11y_future = async move {
             let __o11y_inner = #future.await;
             #events
@@ -262,7 +263,7 @@ fn async_body(
             }
             ::core::option::Option::None => __o11y_future.await,
         };
-        #krate::__private::CallGuard::finish(__o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
+        #krate::__private::CallGuard::finish(&mut __o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
         __o11y_result
     }
 }

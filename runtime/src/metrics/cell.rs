@@ -1,17 +1,54 @@
 //! The storage of one series: lock-free atomics for counters, gauges and
 //! histograms, plus exemplar slots written only from sampled spans.
 //!
-//! A histogram observation is three relaxed atomic operations (bucket,
-//! count, sum); an exemplar is written with `try_lock` and skipped, not
-//! waited for, when another thread is writing one.
+//! Counters and histograms are striped: each series keeps [`STRIPES`]
+//! copies of its words on separate cache lines, and a thread always writes
+//! the same stripe. Threads of a busy service that record the same series
+//! then touch different cache lines instead of bouncing one between cores
+//! (a contended `fetch_add` costs 10-50x an uncontended one); a read adds
+//! the stripes up. A histogram observation is two relaxed atomic operations
+//! on one cache line of its stripe (the bucket, the sum); an exemplar is
+//! written with `try_lock` and skipped, not waited for, when another thread
+//! is writing one.
+//!
+//! Gauges are not striped: `set` must replace the value, not add to a copy.
 
+use std::cell::Cell as ThreadCell;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::SystemTime;
 
+use crossbeam_utils::CachePadded;
 use opentelemetry::trace::{SpanId, TraceId};
 
 use super::desc::MetricDesc;
+
+/// How many copies of its words a counter or histogram series keeps. Four
+/// keeps two to four busy threads apart at 512 bytes per counter series;
+/// more threads share stripes, which still divides their contention.
+pub(crate) const STRIPES: usize = 4;
+
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's stripe, handed out round-robin on first use, so
+    /// threads that start together get different stripes.
+    static STRIPE: ThreadCell<usize> = const { ThreadCell::new(usize::MAX) };
+}
+
+/// The stripe the current thread writes.
+#[inline]
+fn stripe() -> usize {
+    STRIPE.with(|stripe| {
+        let current = stripe.get();
+        if current < STRIPES {
+            return current;
+        }
+        let assigned = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) % STRIPES;
+        stripe.set(assigned);
+        assigned
+    })
+}
 
 /// A trace that explains a value: the span that recorded it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,30 +115,36 @@ pub trait Cell: Send + Sync + 'static {
     fn new(desc: &MetricDesc) -> Self;
 }
 
-/// A counter series.
-#[derive(Debug, Default)]
+/// A counter series: one cache-line-padded word per stripe.
+#[derive(Debug)]
 pub struct CounterCell {
-    value: AtomicU64,
+    stripes: [CachePadded<AtomicU64>; STRIPES],
     exemplar: ExemplarSlot,
 }
 
 impl Cell for CounterCell {
     fn new(_: &MetricDesc) -> Self {
-        CounterCell::default()
+        CounterCell::new_const()
     }
 }
 
 impl CounterCell {
     pub(crate) const fn new_const() -> Self {
         CounterCell {
-            value: AtomicU64::new(0),
+            stripes: [const { CachePadded::new(AtomicU64::new(0)) }; STRIPES],
             exemplar: ExemplarSlot::new(),
         }
     }
 
+    /// Adds `n` to this thread's stripe; the stripe's previous value.
+    #[inline]
+    fn add(&self, n: u64) -> u64 {
+        self.stripes[stripe()].fetch_add(n, Ordering::Relaxed)
+    }
+
     #[inline]
     pub(crate) fn inc_by(&self, n: u64) {
-        self.value.fetch_add(n, Ordering::Relaxed);
+        self.add(n);
     }
 
     pub(crate) fn inc_by_with_exemplar(&self, n: u64) {
@@ -112,17 +155,20 @@ impl CounterCell {
     }
 
     /// Adds one with an exemplar linking to the given span, kept for the
-    /// 1st, 65th, 129th… increment (see [`HistogramCell::observe_with_span`]).
+    /// 1st, 65th, 129th… increment of a stripe (see
+    /// [`HistogramCell::observe_with_span`]).
     #[inline]
     pub(crate) fn inc_with_span(&self, trace_id: TraceId, span_id: SpanId) {
-        let previous = self.value.fetch_add(1, Ordering::Relaxed);
-        if previous.is_multiple_of(EXEMPLAR_EVERY) {
+        if self.add(1).is_multiple_of(EXEMPLAR_EVERY) {
             self.exemplar.offer(trace_id, span_id, 1.0);
         }
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.value.load(Ordering::Relaxed)
+        self.stripes
+            .iter()
+            .map(|word| word.load(Ordering::Relaxed))
+            .fold(0, u64::wrapping_add)
     }
 
     pub(crate) fn exemplar(&self) -> Option<Exemplar> {
@@ -171,23 +217,43 @@ fn add_f64(bits: &AtomicU64, delta: f64) {
     });
 }
 
-/// A histogram series: a count per bucket (not cumulative; `+Inf` last),
-/// the sum, and an exemplar slot per bucket.
-#[derive(Debug)]
+/// Sixteen words on their own pair of cache lines (128 bytes: x86 CPUs
+/// fetch lines in adjacent pairs, so 64-byte padding still false-shares).
+#[repr(align(128))]
+struct Line([AtomicU64; WORDS_PER_LINE]);
+
+const WORDS_PER_LINE: usize = 16;
+
+/// A histogram series: per stripe, a count per bucket (not cumulative;
+/// `+Inf` last) followed by the sum's bits; an exemplar slot per bucket.
+/// With the default 14 buckets a stripe is exactly one [`Line`].
 pub struct HistogramCell {
     bounds: &'static [f64],
-    counts: Box<[AtomicU64]>,
-    sum_bits: AtomicU64,
+    /// `STRIPES` runs of `lines_per_stripe` lines each.
+    lines: Box<[Line]>,
+    lines_per_stripe: usize,
     exemplars: Box<[ExemplarSlot]>,
+}
+
+impl std::fmt::Debug for HistogramCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistogramCell")
+            .field("snapshot", &self.snapshot())
+            .finish()
+    }
 }
 
 impl Cell for HistogramCell {
     fn new(desc: &MetricDesc) -> Self {
         let buckets = desc.buckets.len() + 1;
+        // The bucket counts, then the sum.
+        let lines_per_stripe = (buckets + 1).div_ceil(WORDS_PER_LINE);
         HistogramCell {
             bounds: desc.buckets,
-            counts: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
-            sum_bits: AtomicU64::new(0),
+            lines: (0..STRIPES * lines_per_stripe)
+                .map(|_| Line([const { AtomicU64::new(0) }; WORDS_PER_LINE]))
+                .collect(),
+            lines_per_stripe,
             exemplars: (0..buckets).map(|_| ExemplarSlot::default()).collect(),
         }
     }
@@ -224,43 +290,62 @@ impl HistogramCell {
             .unwrap_or(self.bounds.len())
     }
 
+    /// Word `index` of `stripe`: bucket counts first, then the sum.
+    #[inline]
+    fn word(&self, stripe: usize, index: usize) -> &AtomicU64 {
+        let line = stripe * self.lines_per_stripe + index / WORDS_PER_LINE;
+        &self.lines[line].0[index % WORDS_PER_LINE]
+    }
+
+    /// Counts `value` in its bucket of this thread's stripe and adds it to
+    /// the stripe's sum; the bucket and the stripe's previous count of it.
+    #[inline]
+    fn record(&self, value: f64) -> (usize, u64) {
+        let stripe = stripe();
+        let bucket = self.bucket(value);
+        let previous = self.word(stripe, bucket).fetch_add(1, Ordering::Relaxed);
+        add_f64(self.word(stripe, self.bounds.len() + 1), value);
+        (bucket, previous)
+    }
+
     #[inline]
     pub(crate) fn observe(&self, value: f64) {
-        self.counts[self.bucket(value)].fetch_add(1, Ordering::Relaxed);
-        add_f64(&self.sum_bits, value);
+        self.record(value);
     }
 
     pub(crate) fn observe_with_exemplar(&self, value: f64) {
-        let bucket = self.bucket(value);
-        self.counts[bucket].fetch_add(1, Ordering::Relaxed);
-        add_f64(&self.sum_bits, value);
+        let (bucket, _) = self.record(value);
         if let Some((trace_id, span_id)) = sampled_span() {
             self.exemplars[bucket].offer(trace_id, span_id, value);
         }
     }
 
     /// Records `value` with an exemplar linking to the given span. The
-    /// exemplar is kept for the 1st, 65th, 129th… observation of its bucket:
-    /// rare (slow) buckets always get one, busy ones stay fresh, and the
-    /// common case skips the clock read and the lock an exemplar costs.
+    /// exemplar is kept for the 1st, 65th, 129th… observation of its bucket
+    /// in a stripe: rare (slow) buckets always get one, busy ones stay
+    /// fresh, and the common case skips the clock read and the lock an
+    /// exemplar costs.
     pub(crate) fn observe_with_span(&self, value: f64, trace_id: TraceId, span_id: SpanId) {
-        let bucket = self.bucket(value);
-        let previous = self.counts[bucket].fetch_add(1, Ordering::Relaxed);
-        add_f64(&self.sum_bits, value);
+        let (bucket, previous) = self.record(value);
         if previous.is_multiple_of(EXEMPLAR_EVERY) {
             self.exemplars[bucket].offer(trace_id, span_id, value);
         }
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
+        let buckets = self.bounds.len() + 1;
+        let mut counts = vec![0u64; buckets];
+        let mut sum = 0.0;
+        for stripe in 0..STRIPES {
+            for (bucket, count) in counts.iter_mut().enumerate() {
+                *count += self.word(stripe, bucket).load(Ordering::Relaxed);
+            }
+            sum += f64::from_bits(self.word(stripe, buckets).load(Ordering::Relaxed));
+        }
         HistogramSnapshot {
             bounds: self.bounds,
-            counts: self
-                .counts
-                .iter()
-                .map(|c| c.load(Ordering::Relaxed))
-                .collect(),
-            sum: f64::from_bits(self.sum_bits.load(Ordering::Relaxed)),
+            counts,
+            sum,
             exemplars: self.exemplars.iter().map(ExemplarSlot::get).collect(),
         }
     }
@@ -304,5 +389,37 @@ mod tests {
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
         assert_eq!(counter.get(), 40_000);
+    }
+
+    #[test]
+    fn histogram_stripes_add_up_across_threads() {
+        // 20 buckets: a stripe spans two lines, the sum on the second.
+        static BOUNDS: [f64; 20] = [
+            1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0,
+            17.0, 18.0, 19.0, 20.0,
+        ];
+        let desc = MetricDesc::histogram("h_seconds", "H").buckets(&BOUNDS);
+        let cell = std::sync::Arc::new(HistogramCell::new(&desc));
+        let threads: Vec<_> = (0..(2 * STRIPES))
+            .map(|_| {
+                let cell = cell.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1_000 {
+                        cell.observe(f64::from(i % 25));
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let snapshot = cell.snapshot();
+        let threads = 2 * STRIPES as u64;
+        assert_eq!(snapshot.count(), threads * 1_000);
+        // Per thread, 0..25 forty times: buckets 1..=20 take 0 and 1, then
+        // one value each; +Inf takes 21..=24.
+        assert_eq!(snapshot.counts[0], threads * 80);
+        assert_eq!(snapshot.counts[1], threads * 40);
+        assert_eq!(snapshot.counts[20], threads * 160);
+        let expected_sum = threads as f64 * 40.0 * (0..25).sum::<i32>() as f64;
+        assert_eq!(snapshot.sum, expected_sum);
     }
 }
