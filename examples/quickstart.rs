@@ -17,10 +17,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => false,
         Some("--demo-traffic") => true,
         Some(other) => {
-            return Err(format!("unknown argument {other:?} (the only one is --demo-traffic)").into());
+            return Err(
+                format!("unknown argument {other:?} (the only one is --demo-traffic)").into(),
+            );
         }
     };
-    let config = o11y::Config::load()?;
+    // The dev profile logs at debug, which includes every query sqlx runs
+    // and hyper's connection chatter: the tour is easier to read at info.
+    // RUST_LOG or O11Y_LOGGING_LEVEL still decide when set.
+    let mut builder = o11y::Config::builder();
+    if std::env::var_os("RUST_LOG").is_none() && std::env::var_os("O11Y_LOGGING_LEVEL").is_none() {
+        builder = builder.log_level("info");
+    }
+    let config = builder.build()?;
     let log_file = config
         .logging
         .file_enabled
@@ -38,13 +47,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The tour binds any free port, so that it runs beside a quickstart
     // already serving on 3000.
     let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port.parse().map_err(|_| format!("PORT={port:?} is not a port number"))?,
+        Ok(port) => port
+            .parse()
+            .map_err(|_| format!("PORT={port:?} is not a port number"))?,
         Err(_) if demo_traffic => 0,
         Err(_) => 3000,
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to another port)"))?;
+        .map_err(|e| {
+            format!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to another port)")
+        })?;
     let base = format!("http://{}", listener.local_addr()?);
 
     println!("\no11y quickstart: serving {base}");
@@ -52,7 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {route}");
     }
     match &log_file {
-        Some(path) => println!("logs: this console, and as JSON lines in {}", path.display()),
+        Some(path) => println!(
+            "logs: this console, and as JSON lines in {}",
+            path.display()
+        ),
         None => println!("logs: this console (the JSON log file is off: logging.file_enabled)"),
     }
     println!("metrics: {base}{metrics_path}");
@@ -67,11 +83,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .into_future(),
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .into_future(),
     );
 
     if demo_traffic {

@@ -52,7 +52,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 #[o11y::observe(fields(order_id = id))]
-async fn get_order(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Order>, AppError> {
+async fn get_order(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Order>, AppError> {
     match store::order(&state.db, id).await? {
         Some(order) => Ok(Json(order)),
         None => Err(AppError::NotFound(format!("no order {id}"))),
@@ -72,7 +75,10 @@ async fn list_orders_fast(State(state): State<AppState>) -> Result<Json<Vec<Orde
 /// Validates the body, stores the order, and hands it to the background
 /// worker for confirmation; answers 201 with the stored order.
 #[o11y::observe(err(level = "warn"))]
-async fn place_order(State(state): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Order>), AppError> {
+async fn place_order(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Order>), AppError> {
     let new = NewOrder::from_json(&body)?;
     let order = store::insert(&state.db, &new).await?;
     o11y::tag("order_id", order.id);
@@ -105,7 +111,9 @@ impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AppError::NotFound(what) => write!(f, "not found: {what}"),
-            AppError::Invalid(invalid) => write!(f, "invalid {}: {}", invalid.field, invalid.message),
+            AppError::Invalid(invalid) => {
+                write!(f, "invalid {}: {}", invalid.field, invalid.message)
+            }
             AppError::Database(error) => write!(f, "database error: {error}"),
             AppError::Internal(what) => write!(f, "internal error: {what}"),
         }
@@ -129,7 +137,9 @@ impl From<Invalid> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, body) = match &self {
-            AppError::NotFound(what) => (StatusCode::NOT_FOUND, serde_json::json!({ "error": what })),
+            AppError::NotFound(what) => {
+                (StatusCode::NOT_FOUND, serde_json::json!({ "error": what }))
+            }
             AppError::Invalid(invalid) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 serde_json::json!({ "error": "invalid request body", "field": invalid.field, "message": invalid.message }),

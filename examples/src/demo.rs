@@ -12,23 +12,52 @@ struct Visit {
 }
 
 const TOUR: &[Visit] = &[
-    Visit { method: "GET", path: "/orders/1", body: None, what: "one order, one query" },
-    Visit { method: "GET", path: "/orders", body: None, what: "an N+1: look for n_plus_one_detected in the log" },
-    Visit { method: "GET", path: "/orders/fast", body: None, what: "the same data, one joined query" },
+    Visit {
+        method: "GET",
+        path: "/orders/1",
+        body: None,
+        what: "one order, one query",
+    },
+    Visit {
+        method: "GET",
+        path: "/orders",
+        body: None,
+        what: "an N+1: look for n_plus_one_detected in the log",
+    },
+    Visit {
+        method: "GET",
+        path: "/orders/fast",
+        body: None,
+        what: "the same data, one joined query",
+    },
     Visit {
         method: "POST",
         path: "/orders",
-        body: Some(r#"{"customer": "ada", "items": [{"sku": "A-1", "quantity": 2, "unit_price": "9.99"}]}"#),
+        body: Some(
+            r#"{"customer": "ada", "items": [{"sku": "A-1", "quantity": 2, "unit_price": "9.99"}]}"#,
+        ),
         what: "an order placed, then confirmed by the background worker",
     },
     Visit {
         method: "POST",
         path: "/orders",
-        body: Some(r#"{"customer": "ada", "items": [{"sku": "A-1", "quantity": 0, "unit_price": "9.99"}]}"#),
+        body: Some(
+            r#"{"customer": "ada", "items": [{"sku": "A-1", "quantity": 0, "unit_price": "9.99"}]}"#,
+        ),
         what: "an invalid body: 422 naming the field",
     },
-    Visit { method: "GET", path: "/orders/999", body: None, what: "not found: 404, not an error span" },
-    Visit { method: "GET", path: "/boom", body: None, what: "a handler error: 500, an error span and log line" },
+    Visit {
+        method: "GET",
+        path: "/orders/999",
+        body: None,
+        what: "not found: 404, not an error span",
+    },
+    Visit {
+        method: "GET",
+        path: "/boom",
+        body: None,
+        what: "a handler error: 500, an error span and log line",
+    },
 ];
 
 /// Metric families worth a look after the tour.
@@ -42,7 +71,9 @@ const METRICS: &[&str] = &[
 
 /// Runs the tour against `base` (`http://127.0.0.1:PORT`) and prints it.
 pub async fn run(base: &str) -> Result<(), reqwest::Error> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
     println!("\n--- demo traffic: one request of each kind ---");
     for visit in TOUR {
         let url = format!("{base}{}", visit.path);
@@ -73,7 +104,12 @@ pub async fn run(base: &str) -> Result<(), reqwest::Error> {
     // Let the worker confirm the order placed above.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let metrics = client.get(format!("{base}/metrics")).send().await?.text().await?;
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
     println!("\n--- from GET /metrics ---");
     for line in metrics.lines() {
         if METRICS.iter().any(|name| line.starts_with(name)) {

@@ -61,7 +61,8 @@ impl Money {
             Some(_) => return None,
             None => (text, "0"),
         };
-        let digits = |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
         if !digits(units) || !digits(cents) {
             return None;
         }
@@ -147,7 +148,11 @@ impl NewOrder {
             let field = match message.strip_prefix("missing field `") {
                 Some(rest) => {
                     let name = rest.split('`').next().unwrap_or(rest);
-                    if path == "." { name.to_owned() } else { format!("{path}.{name}") }
+                    if path == "." {
+                        name.to_owned()
+                    } else {
+                        format!("{path}.{name}")
+                    }
                 }
                 None if path == "." => "body".to_owned(),
                 None => path,
@@ -287,7 +292,16 @@ mod tests {
         for (text, cents) in [("0", 0), ("9.99", 999), ("10.5", 1050), ("0.05", 5)] {
             assert_eq!(Money::parse(text), Some(Money(cents)), "{text}");
         }
-        for text in ["", ".5", "5.", "1.234", "-1", "1e3", "9,99", "9999999999999"] {
+        for text in [
+            "",
+            ".5",
+            "5.",
+            "1.234",
+            "-1",
+            "1e3",
+            "9,99",
+            "9999999999999",
+        ] {
             assert_eq!(Money::parse(text), None, "{text}");
         }
         assert_eq!(Money(5).to_string(), "0.05");

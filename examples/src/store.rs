@@ -15,7 +15,11 @@ use crate::orders::{Item, Money, NewOrder, Order};
 /// The migrations in `examples/migrations`, read when the service starts
 /// (sqlx's `migrate!` would embed them, at the cost of its macro crate).
 pub async fn migrator() -> Result<Migrator, sqlx::migrate::MigrateError> {
-    Migrator::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))).await
+    Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations"
+    )))
+    .await
 }
 
 /// Customers and carts of the seed data: enough orders for the N+1 route to
@@ -35,7 +39,8 @@ const SEED: &[(&str, &[(&str, i64, i64)])] = &[
 /// share it; it lives as long as one of them does), applies `migrator` and
 /// inserts the seed orders.
 pub async fn open(name: &str, migrator: &Migrator) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(&format!("sqlite:file:{name}?mode=memory&cache=shared"))?;
+    let options =
+        SqliteConnectOptions::from_str(&format!("sqlite:file:{name}?mode=memory&cache=shared"))?;
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         // An in-memory database disappears with its last connection.
@@ -94,7 +99,12 @@ pub async fn orders_one_by_one(pool: &SqlitePool) -> Result<Vec<Order>, sqlx::Er
         .iter()
         .map(item)
         .collect();
-        orders.push(Order::new(id, head.get("customer"), head.get("status"), items));
+        orders.push(Order::new(
+            id,
+            head.get("customer"),
+            head.get("status"),
+            items,
+        ));
     }
     Ok(orders)
 }
@@ -116,7 +126,12 @@ pub async fn insert(pool: &SqlitePool, new: &NewOrder) -> Result<Order, sqlx::Er
     let mut tx = pool.begin().await?;
     let id = insert_in(&mut tx, new).await?;
     tx.commit().await?;
-    Ok(Order::new(id, new.customer.clone(), "pending".to_owned(), new.items.clone()))
+    Ok(Order::new(
+        id,
+        new.customer.clone(),
+        "pending".to_owned(),
+        new.items.clone(),
+    ))
 }
 
 async fn insert_in(db: &mut SqliteConnection, new: &NewOrder) -> Result<i64, sqlx::Error> {
@@ -141,10 +156,11 @@ async fn insert_in(db: &mut SqliteConnection, new: &NewOrder) -> Result<i64, sql
 
 /// Marks an order confirmed; false when there is no such pending order.
 pub async fn confirm(pool: &SqlitePool, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE orders SET status = 'confirmed' WHERE id = ?1 AND status = 'pending'")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    let done =
+        sqlx::query("UPDATE orders SET status = 'confirmed' WHERE id = ?1 AND status = 'pending'")
+            .bind(id)
+            .execute(pool)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -16,18 +16,23 @@ use serde_json::{Value, json};
 /// Serves the quickstart on a free loopback port for the duration of `f`.
 async fn with_quickstart<F: Future<Output = ()>>(f: impl FnOnce(String) -> F) {
     let migrator = store::migrator().await.expect("migrations");
-    let db = store::open("quickstart_test", &migrator).await.expect("database");
+    let db = store::open("quickstart_test", &migrator)
+        .await
+        .expect("database");
     let (confirmations, worker) = Confirmations::start(db.clone());
     let app = router(AppState { db, confirmations });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .into_future(),
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .into_future(),
     );
     f(base).await;
     let _ = stop.send(());
@@ -35,20 +40,32 @@ async fn with_quickstart<F: Future<Output = ()>>(f: impl FnOnce(String) -> F) {
     worker.await.unwrap();
 }
 
-async fn call(client: &reqwest::Client, method: &str, url: &str, body: Option<&str>) -> (u16, Value) {
+async fn call(
+    client: &reqwest::Client,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+) -> (u16, Value) {
     let mut request = client.request(method.parse().unwrap(), url);
     if let Some(body) = body {
-        request = request.header("content-type", "application/json").body(body.to_owned());
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_owned());
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 #[test]
 fn every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once() {
-    let Some(rotel) = common::Rotel::start() else { return };
+    let Some(rotel) = common::Rotel::start() else {
+        return;
+    };
     let out = o11y_child("every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
         .run(|| {
@@ -99,7 +116,12 @@ fn every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once() {
             }));
         });
     let answers = reported(&out, "answers");
-    let answer = |key: &str| (answers[key]["status"].as_u64().unwrap(), &answers[key]["body"]);
+    let answer = |key: &str| {
+        (
+            answers[key]["status"].as_u64().unwrap(),
+            &answers[key]["body"],
+        )
+    };
 
     let (status, one) = answer("one");
     assert_eq!(status, 200);
@@ -110,7 +132,10 @@ fn every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once() {
     let (status, list) = answer("list");
     assert_eq!(status, 200);
     let (_, fast) = answer("fast");
-    assert_eq!(list, fast, "the N+1 route and the joined one return the same orders");
+    assert_eq!(
+        list, fast,
+        "the N+1 route and the joined one return the same orders"
+    );
     assert_eq!(list.as_array().unwrap().len(), 8, "the seed orders");
     let (status, placed) = answer("placed");
     assert_eq!(status, 201);
@@ -124,13 +149,22 @@ fn every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once() {
     assert_eq!(malformed["field"], "body");
     let (status, boom) = answer("boom");
     assert_eq!(status, 500);
-    assert_eq!(boom["error"], "internal server error", "no details leak to the client");
+    assert_eq!(
+        boom["error"], "internal server error",
+        "no details leak to the client"
+    );
     assert_eq!(answer("health").0, 200);
-    assert_eq!(answers["confirmed"], "confirmed", "the worker confirmed the order");
+    assert_eq!(
+        answers["confirmed"], "confirmed",
+        "the worker confirmed the order"
+    );
 
     // One N+1 warning, for GET /orders, naming its handler; none for the rest.
     let lines = json_lines(&out);
-    let n_plus_one: Vec<&Value> = lines.iter().filter(|l| l["event"] == "n_plus_one_detected").collect();
+    let n_plus_one: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "n_plus_one_detected")
+        .collect();
     assert_eq!(n_plus_one.len(), 1, "{n_plus_one:#?}");
     let warning = n_plus_one[0];
     assert_eq!(warning["level"], "warn");
@@ -138,9 +172,15 @@ fn every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once() {
         warning.to_string().contains("list_orders"),
         "the warning names the handler: {warning}"
     );
-    assert!(warning["request_id"].is_string(), "inside the request: {warning}");
+    assert!(
+        warning["request_id"].is_string(),
+        "inside the request: {warning}"
+    );
     // Every handler log line carries the request's ids.
-    let placed_line = lines.iter().find(|l| l["event"] == "order placed").expect("order placed logged");
+    let placed_line = lines
+        .iter()
+        .find(|l| l["event"] == "order placed")
+        .expect("order placed logged");
     assert!(placed_line["trace_id"].is_string() && placed_line["request_id"].is_string());
 
     let metrics = answers["metrics"].as_str().unwrap();
@@ -160,7 +200,13 @@ fn every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once() {
         .find(|s| s["name"].as_str().unwrap().ends_with("list_orders"))
         .expect("the handler's span");
     assert_eq!(handler["parent_span_id"], server["span_id"]);
-    assert_eq!(handler["attributes"]["db.n_plus_one.detected"], true, "{handler}");
-    let queries = in_trace.iter().filter(|s| s["parent_span_id"] == handler["span_id"]).count();
+    assert_eq!(
+        handler["attributes"]["db.n_plus_one.detected"], true,
+        "{handler}"
+    );
+    let queries = in_trace
+        .iter()
+        .filter(|s| s["parent_span_id"] == handler["span_id"])
+        .count();
     assert_eq!(queries, 9, "one query for the orders, one per order");
 }
