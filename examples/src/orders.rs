@@ -140,7 +140,9 @@ impl NewOrder {
         let body: Body = serde_path_to_error::deserialize(&mut json).map_err(|error| {
             let inner = error.inner();
             if inner.is_syntax() || inner.is_eof() {
-                return Invalid::new("body", format!("not valid JSON: {inner}"));
+                let at = format!(" (line {}, column {})", inner.line(), inner.column());
+                let message = strip_position(&inner.to_string());
+                return Invalid::new("body", format!("not valid JSON: {message}{at}"));
             }
             let path = error.path().to_string();
             let message = inner.to_string();
@@ -283,6 +285,8 @@ mod tests {
             let error = invalid(body);
             assert_eq!(error.field, field, "{body}: {error:?}");
             assert!(!error.message.is_empty());
+            // serde_json's " at line 1 column 9" suffix is gone: the field
+            // says where (the body's own errors say line and column).
             assert!(!error.message.contains(" at line "), "{error:?}");
         }
     }

@@ -204,9 +204,24 @@ fn every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once() {
         handler["attributes"]["db.n_plus_one.detected"], true,
         "{handler}"
     );
-    let queries = in_trace
+    let queries: Vec<&str> = in_trace
         .iter()
         .filter(|s| s["parent_span_id"] == handler["span_id"])
-        .count();
-    assert_eq!(queries, 9, "one query for the orders, one per order");
+        .filter_map(|s| s["attributes"]["db.query.text"].as_str())
+        .collect();
+    let per_order =
+        "SELECT sku, quantity, unit_price_cents FROM order_items WHERE order_id = ? ORDER BY rowid";
+    assert_eq!(
+        queries.iter().filter(|q| **q == per_order).count(),
+        8,
+        "one query per order, literals replaced: {queries:#?}"
+    );
+    assert_eq!(
+        queries
+            .iter()
+            .filter(|q| q.starts_with("SELECT id, customer, status FROM orders"))
+            .count(),
+        1,
+        "one query for the orders: {queries:#?}"
+    );
 }

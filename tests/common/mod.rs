@@ -138,9 +138,16 @@ pub fn keep_peer_dirs() -> bool {
     )
 }
 
-/// The workspace root (where `scripts/` lives).
+/// The workspace root (where `scripts/` lives): the package's directory,
+/// or the nearest one above it with `scripts/peers` (tests of the
+/// `examples/` package share this module).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+    package
+        .ancestors()
+        .find(|dir| dir.join("scripts/peers").is_dir())
+        .unwrap_or(package)
+        .to_path_buf()
 }
 
 /// `scripts/peers/<peer>.sh` in the workspace.
