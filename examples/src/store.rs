@@ -22,9 +22,12 @@ pub async fn migrator() -> Result<Migrator, sqlx::migrate::MigrateError> {
     .await
 }
 
+/// `(sku, quantity, unit price in cents)`.
+type SeedItem = (&'static str, i64, i64);
+
 /// Customers and carts of the seed data: enough orders for the N+1 route to
 /// repeat its per-order query past the detector's threshold (5).
-const SEED: &[(&str, &[(&str, i64, i64)])] = &[
+const SEED: &[(&str, &[SeedItem])] = &[
     ("ada", &[("A-1", 2, 999), ("B-7", 1, 2450)]),
     ("grace", &[("C-3", 1, 1500)]),
     ("alan", &[("A-1", 1, 999), ("D-9", 3, 325)]),
