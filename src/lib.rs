@@ -80,7 +80,7 @@ pub use o11y_runtime::{
     Config, ConfigError, Error, ExportStats, FieldValue, Guard, Setup, flush, init, init_with,
     layer, log_context, span_attribute, tag,
 };
-pub use o11y_runtime::{config, export, metrics, register_metric, trace};
+pub use o11y_runtime::{config, export, metrics, register_metric, task, trace};
 
 /// HTTP integration; with the `axum` feature, `http::routes()` mounts the
 /// metrics endpoint in an axum app.
@@ -98,6 +98,9 @@ pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
 pub mod __private {
     pub use o11y_runtime::observe::{
         CallGuard, Check, FnSite, IsResult, NotResult, SiteOptions, flags,
+    };
+    pub use o11y_runtime::task::{
+        ErrorMessage, HasMessage, NoMessage, TaskRun, TaskSite, task_error,
     };
     pub use tracing;
     pub use tracing::Instrument;

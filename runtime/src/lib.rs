@@ -19,6 +19,7 @@ pub mod log;
 pub mod metrics;
 #[doc(hidden)]
 pub mod observe;
+pub mod task;
 pub mod trace;
 mod value;
 

@@ -294,6 +294,26 @@ fn span_links(links: Vec<Link>) -> SpanLinks {
     span_links
 }
 
+/// Adds a link to `context` (a span of another trace or process) to
+/// `span`. A no-op for a span that is not recorded.
+pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
+    span.with_subscriber(|(id, dispatch)| {
+        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
+            return;
+        };
+        let Some(span) = registry.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|s| s.recording.as_mut())
+        {
+            recording.links.push(Link::with_context(context));
+        }
+    });
+}
+
 /// Marks a span as failed: status error and an `error.type` attribute (and
 /// `error.message` when given). A no-op for a span that is not recorded.
 pub fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>) {
