@@ -89,7 +89,7 @@ pub use o11y_runtime::http;
 /// Re-exported so that `o11y::tracing::info!` works without another dependency line.
 pub use tracing;
 
-pub use o11y_macros::{LabelValue, metric, observe};
+pub use o11y_macros::{LabelValue, metric, observe, task_traced};
 pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
 
 /// What the attribute macros' generated code calls. Not a public API: it

@@ -1,8 +1,8 @@
 //! `#[observe]`: on a function, or on an `impl` block (every method, named
 //! `Type::method`, unless it says `#[observe(skip)]`).
 
-mod args;
-mod expand;
+pub(crate) mod args;
+pub(crate) mod expand;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};

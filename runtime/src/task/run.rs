@@ -3,8 +3,9 @@
 //! events, the metrics, and the outcome recorded by a drop guard so that a
 //! panic (`panicked`) or a future dropped mid-run (`cancelled`) is counted.
 //!
-//! Events (target `o11y::task`), each with `task_id`, `task_name`,
-//! `trace_id`, `span_id`: `task_started` (info), `task_succeeded` (info,
+//! Events (target `o11y::task`), written inside the consumer span so that
+//! their log lines (and OTLP log records) carry its `trace_id` and
+//! `span_id`, each with `task_id` and `task_name`: `task_started` (info), `task_succeeded` (info,
 //! `duration_ms`), `task_retried` (warn, `duration_ms`, `reason`),
 //! `task_failed` (error, `duration_ms`, `outcome` = failed | panicked |
 //! cancelled, `error.type`, `error` when the error is `Display`).
@@ -14,8 +15,6 @@ use std::sync::Mutex;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
-
-use opentelemetry::trace::{SpanId, TraceId};
 
 use super::context::{TaskContext, decide_remote};
 use super::metrics::{DURATION, IN_PROGRESS, QUEUE_WAIT, RUNS};
@@ -157,7 +156,6 @@ pub struct TaskRun {
     task_id: String,
     start: Instant,
     span: tracing::Span,
-    ids: Option<(String, String)>,
     /// See `CallGuard`: set while the body runs (sync) or is polled (async).
     in_body: AtomicBool,
     retry: Mutex<Option<String>>,
@@ -197,9 +195,6 @@ impl TaskRun {
         if let (Some(remote), true) = (remote, site.link) {
             crate::trace::add_link(&span, remote);
         }
-        let ids = decision
-            .filter(|_| !span.is_disabled())
-            .map(|d| (hex_trace(d.trace_id), hex_span(d.span_id)));
         let handles = site.handles();
         if let Some(wait) = context.queue_wait(started) {
             handles.queue_wait.observe(wait.as_secs_f64());
@@ -210,7 +205,6 @@ impl TaskRun {
             task_id,
             start: Instant::now(),
             span,
-            ids,
             in_body: AtomicBool::new(true),
             retry: Mutex::new(None),
             result: None,
@@ -274,29 +268,24 @@ impl TaskRun {
     }
 
     fn event(&self, event: Event<'_>) {
-        let (trace_id, span_id) = match &self.ids {
-            Some((trace_id, span_id)) => (Some(trace_id.as_str()), Some(span_id.as_str())),
-            None => (None, None),
-        };
         let task_id = self.task_id.as_str();
         let task_name = self.site.name;
         let duration_ms = || self.start.elapsed().as_secs_f64() * 1e3;
         self.span.in_scope(|| match event {
             Event::Started => tracing::info!(
-                target: "o11y::task", task_id, task_name, trace_id, span_id, "task_started"
+                target: "o11y::task", task_id, task_name, "task_started"
             ),
             Event::Succeeded => tracing::info!(
-                target: "o11y::task", task_id, task_name, duration_ms = duration_ms(), trace_id,
-                span_id, "task_succeeded"
+                target: "o11y::task", task_id, task_name, duration_ms = duration_ms(), "task_succeeded"
             ),
             Event::Retried(reason) => tracing::warn!(
                 target: "o11y::task", task_id, task_name, duration_ms = duration_ms(), reason,
-                trace_id, span_id, "task_retried"
+                "task_retried"
             ),
             Event::Failed(outcome, error) => tracing::error!(
                 target: "o11y::task", task_id, task_name, duration_ms = duration_ms(), outcome,
-                error.type = error.error_type, error = error.message.as_deref(), trace_id,
-                span_id, "task_failed"
+                error.type = error.error_type, error = error.message.as_deref(),
+                "task_failed"
             ),
         });
     }
@@ -307,14 +296,6 @@ enum Event<'a> {
     Succeeded,
     Retried(&'a str),
     Failed(&'static str, &'a TaskError),
-}
-
-fn hex_trace(id: TraceId) -> String {
-    id.to_string()
-}
-
-fn hex_span(id: SpanId) -> String {
-    id.to_string()
 }
 
 impl Drop for TaskRun {
