@@ -40,7 +40,9 @@ pub(crate) fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
     expanded.unwrap_or_else(|error| with_errors(item, error))
 }
 
-fn item_keyword(item: &Item) -> TokenStream {
+/// The keyword of an item (`struct`, `enum`, ...), where an error about
+/// the kind of item points.
+pub(crate) fn item_keyword(item: &Item) -> TokenStream {
     match item {
         Item::Struct(s) => s.struct_token.to_token_stream(),
         Item::Enum(e) => e.enum_token.to_token_stream(),

@@ -23,7 +23,7 @@ pub(crate) fn task_traced(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let Item::Fn(mut function) = parsed else {
         let error = syn::Error::new_spanned(
-            &item,
+            crate::observe::item_keyword(&parsed),
             "#[task_traced] goes on a worker function (`fn` or `async fn`) taking the task's \
              `Envelope<T>` or a `#[carrier]` headers map",
         );

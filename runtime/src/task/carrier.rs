@@ -26,6 +26,11 @@ const TASK_ID: &str = "o11y-task-id";
 /// headers.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
 /// assert!(headers.get("traceparent").is_some());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a task carrier: `#[carrier]` marks a headers map (`impl o11y::task::Carrier`)",
+    label = "not a headers map",
+    note = "`Carrier` is implemented for `HashMap<String, String>` and `BTreeMap<String, String>` (and references to them); implement it for your own message's headers"
+)]
 pub trait Carrier {
     /// The value of `key`, if present.
     fn get(&self, key: &str) -> Option<&str>;
