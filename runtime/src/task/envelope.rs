@@ -18,7 +18,8 @@ use crate::trace::decide::{decide, with_decision};
 /// `messaging.operation.type = "send"`, `messaging.message.id`) and carries
 /// that span's `traceparent`, so the worker's CONSUMER span is its child.
 /// Created outside any span, it carries no trace context and the worker
-/// starts a new trace. Each creation counts `task_published_total{task}`.
+/// starts a new trace. Each creation counts `task_published_total{task}`
+/// (while o11y is on).
 ///
 /// ```
 /// use o11y_runtime::task::Envelope;
@@ -162,8 +163,14 @@ impl<T> EnvelopeBuilder<T> {
             .unwrap_or_else(|| format!("{:032x}", fastrand::u128(..)));
         let system = self.system.as_deref().unwrap_or("o11y");
         let destination = self.destination.as_deref().unwrap_or(&self.task_name);
-        let traceparent = producer_span(&self.task_name, &task_id, system, destination);
-        PUBLISHED.labels([self.task_name.as_str()]).inc();
+        // o11y off (not initialised, or its guard dropped): no span, no count.
+        let on = crate::observe::flags() != 0;
+        let traceparent = on
+            .then(|| producer_span(&self.task_name, &task_id, system, destination))
+            .flatten();
+        if on {
+            PUBLISHED.labels([self.task_name.as_str()]).inc();
+        }
         Envelope {
             task_id,
             task_name: self.task_name,
