@@ -5,7 +5,9 @@
 //! worker's CONSUMER span is a child of the producer's PRODUCER span, itself
 //! a child of the request's SERVER span; the queue wait is measured; a
 //! failing task gives `task_failed` and `outcome="failed"`, a panicking one
-//! `panicked`, and the worker keeps running.
+//! `panicked`, and the worker keeps running. The worker's metrics are
+//! scraped from `o11y::metrics::serve`, as a worker without an HTTP server
+//! exposes them.
 #![cfg(not(feature = "off"))]
 
 mod common;
@@ -82,6 +84,8 @@ fn worker_process() {
         .parse()
         .unwrap();
     let guard = o11y::init().expect("init");
+    // No HTTP server in a worker: its metrics get a listener of their own.
+    let metrics = o11y::metrics::serve("127.0.0.1:0").expect("serve metrics");
     let mut outcomes = Vec::new();
     for _ in 0..3 {
         let json = brpop(port, QUEUE).expect("a task within 10 s");
@@ -96,10 +100,10 @@ fn worker_process() {
         );
     }
     report("outcomes", json!(outcomes));
-    report(
-        "prometheus",
-        Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-    );
+    let scrape = common::http::get(&format!("http://{}/metrics", metrics.local_addr()))
+        .expect("scrape the worker");
+    report("prometheus", Value::from(scrape.text()));
+    drop(metrics);
     assert!(o11y::task::shutdown(), "the worker's telemetry is exported");
     drop(guard);
 }
@@ -195,7 +199,7 @@ fn producer_and_worker_share_one_trace_through_redis() {
         .collect();
     assert_eq!(failed, ["failed", "panicked"]);
 
-    // Metrics, queue wait included.
+    // Metrics, as scraped from the worker, queue wait included.
     let text = reported(&worker, "prometheus");
     let text = text.as_str().unwrap();
     for outcome in ["succeeded", "failed", "panicked"] {
