@@ -318,6 +318,15 @@ fn failures_panics_retries_and_cancellations_are_outcomes_and_the_worker_keeps_r
         let retried = Envelope::new("process_order_async", OrderJob { order_id: 99 });
         assert!(runtime.block_on(process_order_async(&retried)).is_err());
         assert!(runtime.block_on(process_order_async(&job(1))).is_ok());
+        // A task future is `Send`: it can be spawned on a multi-threaded runtime.
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let spawned = job(3);
+        let handle = multi.spawn(async move { process_order_async(&spawned).await });
+        assert_eq!(multi.block_on(handle).unwrap().unwrap(), 3);
+        drop(multi);
 
         // Dropped after its first poll: cancelled.
         {
@@ -401,7 +410,7 @@ fn failures_panics_retries_and_cancellations_are_outcomes_and_the_worker_keeps_r
     assert_eq!(runs(text, "process_order", "panicked"), 1.0);
     assert_eq!(runs(text, "process_order", "succeeded"), 1.0);
     assert_eq!(runs(text, "process_order_async", "retried"), 1.0);
-    assert_eq!(runs(text, "process_order_async", "succeeded"), 1.0);
+    assert_eq!(runs(text, "process_order_async", "succeeded"), 2.0);
     assert_eq!(runs(text, "slow_task", "cancelled"), 1.0);
     assert_eq!(runs(text, "slow_task", "succeeded"), 1.0);
     assert_eq!(runs(text, "resize", "succeeded"), 1.0);
@@ -426,6 +435,6 @@ fn failures_panics_retries_and_cancellations_are_outcomes_and_the_worker_keeps_r
     }
     assert_eq!(
         sample_value(text, "task_published_total", &[("task", "process_order")]),
-        Some(4.0)
+        Some(5.0)
     );
 }
