@@ -76,11 +76,43 @@
 //!     .contains(r#"payments_total{status="success",method="card"} 1"#));
 //! ```
 
+//! ## Background tasks
+//!
+//! ```
+//! use o11y::task::Envelope;
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct OrderJob { order_id: u64 }
+//!
+//! #[derive(Debug)]
+//! struct Busy;
+//!
+//! // Worker: a CONSUMER span `process process_order`, child of the producer's
+//! // span; task_started / task_succeeded | task_failed | task_retried events;
+//! // task_runs_total{task,outcome} and the duration, queue-wait and
+//! // in-progress metrics.
+//! #[o11y::task_traced(fields(order_id = job.payload.order_id))]
+//! fn process_order(job: Envelope<OrderJob>) -> Result<u64, Busy> {
+//!     if job.payload.order_id == 0 {
+//!         o11y::task::retry("nothing to do yet"); // counted as `retried`
+//!         return Err(Busy);
+//!     }
+//!     Ok(job.payload.order_id)
+//! }
+//!
+//! // Producer (inside a request's span, the envelope carries its trace):
+//! let json = serde_json::to_string(&Envelope::new("process_order", OrderJob { order_id: 7 })).unwrap();
+//! // ... through any queue ...
+//! let job: Envelope<OrderJob> = serde_json::from_str(&json).unwrap();
+//! assert_eq!(process_order(job).unwrap(), 7);
+//! o11y::task::shutdown(); // a worker's bounded flush before it exits
+//! ```
+
 pub use o11y_runtime::{
     Config, ConfigError, Error, ExportStats, FieldValue, Guard, Setup, flush, init, init_with,
     layer, log_context, span_attribute, tag,
 };
-pub use o11y_runtime::{config, db, export, metrics, register_metric, trace};
+pub use o11y_runtime::{config, db, export, metrics, register_metric, task, trace};
 
 /// HTTP integration (feature `axum`): `http::layer()`, the tower layer
 /// that gives each request a server span, a request id, RED metrics and an
@@ -91,7 +123,7 @@ pub use o11y_runtime::http;
 /// Re-exported so that `o11y::tracing::info!` works without another dependency line.
 pub use tracing;
 
-pub use o11y_macros::{LabelValue, metric, observe};
+pub use o11y_macros::{LabelValue, metric, observe, task_traced};
 pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
 
 /// What the attribute macros' generated code calls. Not a public API: it
@@ -100,6 +132,9 @@ pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
 pub mod __private {
     pub use o11y_runtime::observe::{
         CallGuard, Check, FnSite, IsResult, NotResult, SiteOptions, flags,
+    };
+    pub use o11y_runtime::task::{
+        ErrorMessage, HasMessage, NoMessage, TaskRun, TaskSite, task_error,
     };
     pub use tracing;
     pub use tracing::Instrument;

@@ -6,12 +6,14 @@
 //!   block): a span, RED metrics, error/panic/cancellation outcomes.
 //! - `#[metric]` declares a static metric, registered at link time, with
 //!   its name, unit, labels and buckets checked at compile time.
+//! - `#[task_traced]` traces a background task from its envelope.
 //! - `#[derive(LabelValue)]` lets an enum be a label value.
 
 mod common;
 mod label_value;
 mod metric;
 mod observe;
+mod task;
 
 use proc_macro::TokenStream;
 
@@ -81,6 +83,40 @@ pub fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn metric(attr: TokenStream, item: TokenStream) -> TokenStream {
     metric::metric(attr.into(), item.into()).into()
+}
+
+/// Traces a background task: on a worker function whose parameter is the
+/// task's `o11y::task::Envelope<T>` (or a headers map, `impl
+/// o11y::task::Carrier`, marked `#[carrier]`), each run gets a CONSUMER span
+/// `process <task>` whose parent is the producer's span (one trace from
+/// the request that enqueued the task to the worker, across processes),
+/// the events `task_started`, `task_succeeded`, `task_failed`,
+/// `task_retried` (with `task_id`, `task_name`, `duration_ms`, `trace_id`,
+/// `span_id`), and the metrics `task_runs_total{task,outcome}`,
+/// `task_duration_seconds{task}`, `task_queue_wait_seconds{task}` and
+/// `task_in_progress{task}`. A panic (`panicked`) and a future dropped
+/// mid-run (`cancelled`) are recorded by a drop guard. A run that called
+/// `o11y::task::retry(reason)` is `retried`.
+///
+/// | argument | effect |
+/// |---|---|
+/// | `name = "..."` | the task's name (default: the function's) |
+/// | `level = "debug"` | the span's level (default `info`) |
+/// | `fields(..)`, `args`, `args(a, b)`, `skip(a, b)` | span fields, as on `#[observe]` |
+/// | `err` / `ret` | log the error / the returned value, as on `#[observe]` |
+/// | `link` | the producer's span is a link, not the parent (batch consumers) |
+/// | `crate = path` | where o11y is, when re-exported |
+///
+/// ```text
+/// #[o11y::task_traced(fields(order_id = job.payload.order_id))]
+/// async fn process_order(job: o11y::task::Envelope<OrderJob>) -> Result<(), Error> { .. }
+///
+/// #[o11y::task_traced(name = "resize", link)]
+/// fn resize(#[carrier] headers: &HashMap<String, String>, body: &[u8]) { .. }
+/// ```
+#[proc_macro_attribute]
+pub fn task_traced(attr: TokenStream, item: TokenStream) -> TokenStream {
+    task::task_traced(attr.into(), item.into()).into()
 }
 
 /// Makes a fieldless enum usable as a metric label value.

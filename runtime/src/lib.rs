@@ -20,6 +20,7 @@ pub mod log;
 pub mod metrics;
 #[doc(hidden)]
 pub mod observe;
+pub mod task;
 pub mod trace;
 mod value;
 

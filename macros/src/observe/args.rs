@@ -188,82 +188,20 @@ impl Parse for ObserveArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = ObserveArgs::default();
         while !input.is_empty() {
-            if input.peek(Token![crate]) {
-                let token: Token![crate] = input.parse()?;
-                input.parse::<Token![=]>()?;
-                if args.krate.is_some() {
-                    return Err(syn::Error::new_spanned(token, "`crate` is given twice"));
+            if let Some(key) = args.parse_known(input)? {
+                let other = key.to_string();
+                if let Some(reason) = instrument_only(&other) {
+                    return Err(syn::Error::new_spanned(&key, reason));
                 }
-                args.krate = Some((token, input.parse()?));
-            } else {
-                let key: Ident = input.parse()?;
-                match key.to_string().as_str() {
-                    "name" => {
-                        let value = string_value(input, &key)?;
-                        set(&mut args.name, &key, (key.clone(), value))?;
-                    }
-                    "level" => {
-                        let value = Level::parse(&string_value(input, &key)?)?;
-                        set(&mut args.level, &key, (key.clone(), value))?;
-                    }
-                    "fields" => {
-                        let content;
-                        parenthesized!(content in input);
-                        let fields = Punctuated::<Field, Token![,]>::parse_terminated(&content)?;
-                        set(
-                            &mut args.fields,
-                            &key,
-                            (key.clone(), fields.into_iter().collect()),
-                        )?;
-                    }
-                    "args" => {
-                        let selection = if input.peek(syn::token::Paren) {
-                            ArgsSelection::Listed(parenthesized_idents(input)?)
-                        } else {
-                            ArgsSelection::All
-                        };
-                        set(&mut args.args, &key, (key.clone(), selection))?;
-                    }
-                    "skip" => {
-                        let selection = if input.peek(syn::token::Paren) {
-                            SkipSelection::Params(parenthesized_idents(input)?)
-                        } else {
-                            SkipSelection::OptOut
-                        };
-                        set(&mut args.skip, &key, (key.clone(), selection))?;
-                    }
-                    "err" => {
-                        let level = optional_level(input, &key)?;
-                        set(&mut args.err, &key, (key.clone(), level))?;
-                    }
-                    "ret" => {
-                        let level = optional_level(input, &key)?;
-                        set(&mut args.ret, &key, (key.clone(), level))?;
-                    }
-                    "concurrency" => set(&mut args.concurrency, &key, key.clone())?,
-                    "metrics" => {
-                        let value = bool_value(input, &key)?;
-                        set(&mut args.metrics, &key, (key.clone(), value))?;
-                    }
-                    "span" => {
-                        let value = bool_value(input, &key)?;
-                        set(&mut args.span, &key, (key.clone(), value))?;
-                    }
-                    other => {
-                        if let Some(reason) = instrument_only(other) {
-                            return Err(syn::Error::new_spanned(&key, reason));
-                        }
-                        let hint = did_you_mean(other, &ARGUMENTS);
-                        return Err(syn::Error::new_spanned(
-                            &key,
-                            format!(
-                                "unknown argument `{other}` of #[observe]{hint}\n\
-                                 expected one of: name, level, fields, args, skip, err, ret, \
-                                 concurrency, metrics, span, crate"
-                            ),
-                        ));
-                    }
-                }
+                let hint = did_you_mean(&other, &ARGUMENTS);
+                return Err(syn::Error::new_spanned(
+                    &key,
+                    format!(
+                        "unknown argument `{other}` of #[observe]{hint}\n\
+                         expected one of: name, level, fields, args, skip, err, ret, \
+                         concurrency, metrics, span, crate"
+                    ),
+                ));
             }
             if input.is_empty() {
                 break;
@@ -271,6 +209,80 @@ impl Parse for ObserveArgs {
             input.parse::<Token![,]>()?;
         }
         Ok(args)
+    }
+}
+
+impl ObserveArgs {
+    /// Parses one argument of the `#[observe]` family at `input` into
+    /// `self`. An argument it does not know is returned, with only its name
+    /// consumed, for the caller to parse (an attribute's own arguments) or
+    /// to report.
+    pub(crate) fn parse_known(&mut self, input: ParseStream<'_>) -> syn::Result<Option<Ident>> {
+        if input.peek(Token![crate]) {
+            let token: Token![crate] = input.parse()?;
+            input.parse::<Token![=]>()?;
+            if self.krate.is_some() {
+                return Err(syn::Error::new_spanned(token, "`crate` is given twice"));
+            }
+            self.krate = Some((token, input.parse()?));
+            return Ok(None);
+        }
+        let key: Ident = input.parse()?;
+        match key.to_string().as_str() {
+            "name" => {
+                let value = string_value(input, &key)?;
+                set(&mut self.name, &key, (key.clone(), value))?;
+            }
+            "level" => {
+                let value = Level::parse(&string_value(input, &key)?)?;
+                set(&mut self.level, &key, (key.clone(), value))?;
+            }
+            "fields" => {
+                let content;
+                parenthesized!(content in input);
+                let fields = Punctuated::<Field, Token![,]>::parse_terminated(&content)?;
+                set(
+                    &mut self.fields,
+                    &key,
+                    (key.clone(), fields.into_iter().collect()),
+                )?;
+            }
+            "args" => {
+                let selection = if input.peek(syn::token::Paren) {
+                    ArgsSelection::Listed(parenthesized_idents(input)?)
+                } else {
+                    ArgsSelection::All
+                };
+                set(&mut self.args, &key, (key.clone(), selection))?;
+            }
+            "skip" => {
+                let selection = if input.peek(syn::token::Paren) {
+                    SkipSelection::Params(parenthesized_idents(input)?)
+                } else {
+                    SkipSelection::OptOut
+                };
+                set(&mut self.skip, &key, (key.clone(), selection))?;
+            }
+            "err" => {
+                let level = optional_level(input, &key)?;
+                set(&mut self.err, &key, (key.clone(), level))?;
+            }
+            "ret" => {
+                let level = optional_level(input, &key)?;
+                set(&mut self.ret, &key, (key.clone(), level))?;
+            }
+            "concurrency" => set(&mut self.concurrency, &key, key.clone())?,
+            "metrics" => {
+                let value = bool_value(input, &key)?;
+                set(&mut self.metrics, &key, (key.clone(), value))?;
+            }
+            "span" => {
+                let value = bool_value(input, &key)?;
+                set(&mut self.span, &key, (key.clone(), value))?;
+            }
+            _ => return Ok(Some(key)),
+        }
+        Ok(None)
     }
 }
 

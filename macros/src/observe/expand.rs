@@ -313,6 +313,18 @@ fn span_expr(
             quote!(::core::concat!(::core::module_path!(), "::", #ident))
         }
     };
+    let fields = span_fields(args, sig, krate);
+    quote! {
+        #krate::__private::tracing::span!(target: ::core::module_path!(), #level, #name #(, #fields)*)
+    }
+}
+
+/// The span fields of `fields(...)` and `args(...)`, as `name = value` tokens.
+pub(crate) fn span_fields(
+    args: &ObserveArgs,
+    sig: &Signature,
+    krate: &TokenStream,
+) -> Vec<TokenStream> {
     let mut fields = Vec::new();
     if let Some((_, list)) = &args.fields {
         for field in list {
@@ -336,9 +348,7 @@ fn span_expr(
             }
         }
     }
-    quote! {
-        #krate::__private::tracing::span!(target: ::core::module_path!(), #level, #name #(, #fields)*)
-    }
+    fields
 }
 
 fn typed_params(sig: &Signature) -> Vec<(Ident, Option<&Type>)> {
@@ -401,7 +411,7 @@ fn arg_field(param: &Ident, ty: Option<&Type>) -> TokenStream {
 }
 
 /// `err` and `ret` events, emitted inside the span.
-fn result_events(
+pub(crate) fn result_events(
     args: &ObserveArgs,
     krate: &TokenStream,
     result: &TokenStream,
@@ -530,14 +540,14 @@ fn future_output(ty: &Type) -> Option<&Type> {
 }
 
 /// `-> !`: a type that cannot be written in a `let` on stable Rust.
-fn returns_never(output: &ReturnType) -> bool {
+pub(crate) fn returns_never(output: &ReturnType) -> bool {
     matches!(output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)))
 }
 
 /// The body with an unreachable `return` of the declared type first, so
 /// `?` and `return` inside infer that type (`impl Trait` parts as `_`), as
 /// tracing-attributes does.
-fn with_fake_return(block: &Block, output: &ReturnType) -> TokenStream {
+pub(crate) fn with_fake_return(block: &Block, output: &ReturnType) -> TokenStream {
     let (return_type, span) = match output {
         ReturnType::Type(_, ty) => {
             let mut ty = (**ty).clone();

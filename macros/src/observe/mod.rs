@@ -1,8 +1,8 @@
 //! `#[observe]`: on a function, or on an `impl` block (every method, named
 //! `Type::method`, unless it says `#[observe(skip)]`).
 
-mod args;
-mod expand;
+pub(crate) mod args;
+pub(crate) mod expand;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
@@ -40,7 +40,9 @@ pub(crate) fn observe(attr: TokenStream, item: TokenStream) -> TokenStream {
     expanded.unwrap_or_else(|error| with_errors(item, error))
 }
 
-fn item_keyword(item: &Item) -> TokenStream {
+/// The keyword of an item (`struct`, `enum`, ...), where an error about
+/// the kind of item points.
+pub(crate) fn item_keyword(item: &Item) -> TokenStream {
     match item {
         Item::Struct(s) => s.struct_token.to_token_stream(),
         Item::Enum(e) => e.enum_token.to_token_stream(),

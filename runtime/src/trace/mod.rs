@@ -347,6 +347,19 @@ fn span_links(links: Vec<Link>) -> SpanLinks {
     span_links
 }
 
+/// Adds a link to `context` (a span of another trace or process) to
+/// `span`. A no-op for a span that is not recorded.
+pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
+    current::with_span_extensions(span, |extensions| {
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|s| s.recording.as_mut())
+        {
+            recording.links.push(Link::with_context(context));
+        }
+    });
+}
+
 /// Sets attributes on a span, replacing earlier ones of the same keys. A
 /// no-op for a span that is not recorded.
 pub(crate) fn set_attributes(span: &tracing::Span, attributes: Vec<KeyValue>) {

@@ -1,0 +1,186 @@
+//! W3C trace context as carried by a task: the `traceparent` /
+//! `tracestate` / `baggage` strings ([`TraceContext`]), what a worker knows
+//! about an incoming task ([`TaskContext`]), and the sampling decision for a
+//! span whose parent is in another process.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use serde::{Deserialize, Serialize};
+
+use crate::trace::current::current_ids;
+
+/// The W3C trace context of a message: `traceparent`, `tracestate` and
+/// `baggage`, each absent when there was nothing to carry.
+///
+/// ```
+/// use o11y_runtime::task::TraceContext;
+///
+/// let context = TraceContext {
+///     traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+///     ..TraceContext::default()
+/// };
+/// let parent = context.span_context().unwrap();
+/// assert_eq!(parent.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert!(parent.is_sampled() && parent.is_remote());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceContext {
+    /// `00-<trace id>-<span id>-<flags>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+    /// Vendor-specific trace state, forwarded as received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracestate: Option<String>,
+    /// W3C baggage (`key=value,key2=value2`), forwarded as received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baggage: Option<String>,
+}
+
+impl TraceContext {
+    /// The context of the current span: its `traceparent`; empty outside
+    /// any span or when o11y is not the active subscriber. o11y's spans
+    /// hold no trace state or baggage, so those two are left empty.
+    ///
+    /// ```
+    /// // Outside any span: nothing to carry, the worker starts a new trace.
+    /// assert_eq!(o11y_runtime::task::TraceContext::current().traceparent, None);
+    /// ```
+    pub fn current() -> TraceContext {
+        TraceContext {
+            traceparent: current_ids()
+                .map(|(trace_id, span_id, sampled)| format_traceparent(trace_id, span_id, sampled)),
+            tracestate: None,
+            baggage: None,
+        }
+    }
+
+    /// The remote parent described by `traceparent` (with `tracestate`);
+    /// `None` when it is absent or malformed.
+    pub fn span_context(&self) -> Option<SpanContext> {
+        let (trace_id, span_id, sampled) = parse_traceparent(self.traceparent.as_deref()?)?;
+        let state = self
+            .tracestate
+            .as_deref()
+            .and_then(|state| state.parse::<TraceState>().ok())
+            .unwrap_or_default();
+        let flags = if sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        Some(SpanContext::new(trace_id, span_id, flags, true, state))
+    }
+}
+
+/// What a worker knows about a task it is about to run, from an
+/// [`Envelope`](super::Envelope) or from a message's headers
+/// ([`extract`](super::extract)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskContext {
+    /// The producer's trace context.
+    pub trace: TraceContext,
+    /// The task's id, when the message carries one.
+    pub task_id: Option<String>,
+    /// When the task was enqueued, in milliseconds since the Unix epoch.
+    pub enqueued_at_ms: Option<u64>,
+}
+
+impl TaskContext {
+    /// How long the task waited in the queue, up to `now`; `None` without
+    /// an enqueue time (or with one in the future: clocks differ).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    /// let context = o11y_runtime::task::TaskContext { enqueued_at_ms: Some(1_000), ..Default::default() };
+    /// let now = UNIX_EPOCH + Duration::from_millis(3_500);
+    /// assert_eq!(context.queue_wait(now), Some(Duration::from_millis(2_500)));
+    /// ```
+    pub fn queue_wait(&self, now: SystemTime) -> Option<Duration> {
+        let enqueued = UNIX_EPOCH + Duration::from_millis(self.enqueued_at_ms?);
+        now.duration_since(enqueued).ok()
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+pub(crate) fn format_traceparent(trace_id: TraceId, span_id: SpanId, sampled: bool) -> String {
+    format!("00-{trace_id}-{span_id}-{:02x}", u8::from(sampled))
+}
+
+/// `(trace id, span id, sampled)` of a version-00 `traceparent` (later
+/// versions are read as 00, as the W3C spec asks); `None` if malformed or
+/// with all-zero ids.
+pub(crate) fn parse_traceparent(value: &str) -> Option<(TraceId, SpanId, bool)> {
+    let mut parts = value.trim().split('-');
+    let version = parts.next()?;
+    let (trace_id, span_id, flags) = (parts.next()?, parts.next()?, parts.next()?);
+    if version.len() != 2 || version == "ff" || (version == "00" && parts.next().is_some()) {
+        return None;
+    }
+    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if !(hex(version, 2) && hex(trace_id, 32) && hex(span_id, 16) && hex(flags, 2)) {
+        return None;
+    }
+    let trace_id = TraceId::from_hex(trace_id).ok()?;
+    let span_id = SpanId::from_hex(span_id).ok()?;
+    if trace_id == TraceId::INVALID || span_id == SpanId::INVALID {
+        return None;
+    }
+    let flags = u8::from_str_radix(flags, 16).ok()?;
+    Some((trace_id, span_id, flags & 1 == 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_round_trips_and_rejects_malformed_values() {
+        let trace_id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+        let span_id = SpanId::from_hex("00f067aa0ba902b7").unwrap();
+        let text = format_traceparent(trace_id, span_id, true);
+        assert_eq!(
+            text,
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        );
+        assert_eq!(parse_traceparent(&text), Some((trace_id, span_id, true)));
+        assert_eq!(
+            parse_traceparent(&format_traceparent(trace_id, span_id, false)),
+            Some((trace_id, span_id, false))
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473x-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        ] {
+            assert_eq!(parse_traceparent(bad), None, "{bad:?}");
+        }
+        // A later version may add fields after the flags.
+        assert!(
+            parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn tracestate_is_kept_on_the_remote_parent() {
+        let context = TraceContext {
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00".into()),
+            tracestate: Some("vendor=abc".into()),
+            baggage: None,
+        };
+        let parent = context.span_context().unwrap();
+        assert!(!parent.is_sampled());
+        assert_eq!(parent.trace_state().get("vendor"), Some("abc"));
+    }
+}

@@ -1,0 +1,372 @@
+//! A task run, as `#[task_traced]` drives it: the CONSUMER span `process
+//! <task>` (child of the producer's span, or linked to it), the lifecycle
+//! events, the metrics, and the outcome recorded by a drop guard so that a
+//! panic (`panicked`) or a future dropped mid-run (`cancelled`) is counted.
+//!
+//! Events (target `o11y::task`), written inside the consumer span so that
+//! their log lines (and OTLP log records) carry its `trace_id` and
+//! `span_id`, each with `task_id` and `task_name`: `task_started` (info), `task_succeeded` (info,
+//! `duration_ms`), `task_retried` (warn, `duration_ms`, `reason`),
+//! `task_failed` (error, `duration_ms`, `outcome` = failed | panicked |
+//! cancelled, `error.type`, `error` when the error is `Display`).
+
+use std::cell::{Cell, RefCell};
+use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, SystemTime};
+
+use super::context::TaskContext;
+use crate::trace::decide::decide_with_remote_parent;
+use super::metrics::{DURATION, IN_PROGRESS, QUEUE_WAIT, RUNS};
+use crate::metrics::{CounterHandle, GaugeHandle, HistogramHandle};
+use crate::trace::decide::{decide, with_decision};
+
+thread_local! {
+    /// How many task bodies are being run (or polled) on this thread.
+    static RUNNING: Cell<u32> = const { Cell::new(0) };
+    /// A retry reported by [`retry`] during the innermost running body.
+    static RETRY: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Reports that the running task will be retried: its run is counted as
+/// `outcome="retried"` and logged as `task_retried` with `reason`, whatever
+/// the function then returns (a panic is still `panicked`). Re-enqueueing
+/// is the caller's business: o11y does not own the queue. Returns `false`
+/// (and does nothing) outside a `#[task_traced]` function.
+///
+/// ```
+/// #[derive(Debug)]
+/// struct Busy;
+/// fn charge(attempt: u32) -> Result<(), Busy> {
+///     if attempt < 3 {
+///         o11y_runtime::task::retry("payment gateway busy"); // then put it back on the queue
+///         return Err(Busy);
+///     }
+///     Ok(())
+/// }
+/// // Outside a task run it is a no-op.
+/// assert!(charge(1).is_err());
+/// assert!(!o11y_runtime::task::retry("not in a task"));
+/// ```
+pub fn retry(reason: impl Into<String>) -> bool {
+    if RUNNING.with(Cell::get) == 0 {
+        return false;
+    }
+    RETRY.with(|retry| *retry.borrow_mut() = Some(reason.into()));
+    true
+}
+
+/// Marks a task body as running on this thread while alive; on drop
+/// (also during unwinding) moves a reported retry into its run.
+struct Running<'a>(&'a Mutex<Option<String>>);
+
+impl<'a> Running<'a> {
+    fn enter(retry: &'a Mutex<Option<String>>) -> Self {
+        RUNNING.with(|running| running.set(running.get() + 1));
+        RETRY.with(|retry| retry.borrow_mut().take());
+        Running(retry)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        RUNNING.with(|running| running.set(running.get().saturating_sub(1)));
+        if let Some(reason) = RETRY.with(|retry| retry.borrow_mut().take()) {
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        }
+    }
+}
+
+/// One `#[task_traced]` function: its task name and module, fixed at
+/// compile time, and its metric handles, resolved on the first run.
+pub struct TaskSite {
+    /// The `task` label and span name suffix: the `name` argument, or the
+    /// function's name.
+    pub name: &'static str,
+    /// The function's `module_path!()`.
+    pub module: &'static str,
+    /// `link`: the producer's span is a link, not the parent.
+    pub link: bool,
+    handles: OnceLock<Handles>,
+}
+
+struct Handles {
+    succeeded: CounterHandle,
+    failed: CounterHandle,
+    retried: CounterHandle,
+    panicked: CounterHandle,
+    cancelled: CounterHandle,
+    duration: HistogramHandle,
+    queue_wait: HistogramHandle,
+    in_progress: GaugeHandle,
+}
+
+impl TaskSite {
+    /// A call site; `const` so it can be a `static`.
+    pub const fn new(name: &'static str, module: &'static str, link: bool) -> Self {
+        TaskSite {
+            name,
+            module,
+            link,
+            handles: OnceLock::new(),
+        }
+    }
+
+    fn handles(&self) -> &Handles {
+        self.handles.get_or_init(|| {
+            let runs = |outcome| RUNS.labels([self.name, outcome]);
+            Handles {
+                succeeded: runs("succeeded"),
+                failed: runs("failed"),
+                retried: runs("retried"),
+                panicked: runs("panicked"),
+                cancelled: runs("cancelled"),
+                duration: DURATION.labels([self.name]),
+                queue_wait: QUEUE_WAIT.labels([self.name]),
+                in_progress: IN_PROGRESS.labels([self.name]),
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for TaskSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskSite")
+            .field("name", &self.name)
+            .field("module", &self.module)
+            .field("link", &self.link)
+            .finish()
+    }
+}
+
+/// Why a run failed: the error's type name, and its `Display` when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskError {
+    /// `error.type`: the error's type name.
+    pub error_type: &'static str,
+    /// `error`: the error's `Display`, if it implements it.
+    pub message: Option<String>,
+}
+
+/// A task run in progress; records its outcome when dropped. Created by
+/// the code `#[task_traced]` generates, only when o11y is on.
+#[must_use]
+pub struct TaskRun {
+    site: &'static TaskSite,
+    task_id: String,
+    start: Instant,
+    span: tracing::Span,
+    /// See `CallGuard`: set while the body runs (sync) or is polled (async).
+    in_body: AtomicBool,
+    retry: Mutex<Option<String>>,
+    /// `Some` once the body returned: `None` inside for success.
+    result: Option<Option<TaskError>>,
+}
+
+impl TaskRun {
+    /// Starts a run of `site` for the task described by `context`; `None`
+    /// when o11y is off (`flags` is `observe::flags()`). `make_span`
+    /// creates the CONSUMER span, given the task id; it is created as a
+    /// child of the producer's span (or of the current span, with a link
+    /// to the producer's, for a `link` site).
+    pub fn start(
+        site: &'static TaskSite,
+        flags: u8,
+        context: TaskContext,
+        make_span: impl FnOnce(&str) -> tracing::Span,
+    ) -> Option<Self> {
+        if flags == 0 {
+            return None;
+        }
+        let started = SystemTime::now();
+        let task_id = context
+            .task_id
+            .clone()
+            .unwrap_or_else(|| format!("{:032x}", fastrand::u128(..)));
+        let remote = context.trace.span_context();
+        let decision = match (&remote, site.link) {
+            (Some(parent), false) => decide_with_remote_parent(parent),
+            _ => decide(),
+        };
+        let span = match decision {
+            Some(decision) => with_decision(decision, || make_span(&task_id)),
+            None => make_span(&task_id),
+        };
+        if let (Some(remote), true) = (remote, site.link) {
+            crate::trace::add_link(&span, remote);
+        }
+        let handles = site.handles();
+        if let Some(wait) = context.queue_wait(started) {
+            handles.queue_wait.observe(wait.as_secs_f64());
+        }
+        handles.in_progress.inc();
+        let run = TaskRun {
+            site,
+            task_id,
+            start: Instant::now(),
+            span,
+            in_body: AtomicBool::new(true),
+            retry: Mutex::new(None),
+            result: None,
+        };
+        run.event(Event::Started);
+        Some(run)
+    }
+
+    /// Like [`TaskRun::start`], for an async function: the body is not
+    /// running until [`TaskRun::run`] polls it.
+    pub fn start_async(
+        site: &'static TaskSite,
+        flags: u8,
+        context: TaskContext,
+        make_span: impl FnOnce(&str) -> tracing::Span,
+    ) -> Option<Self> {
+        let run = Self::start(site, flags, context, make_span)?;
+        run.in_body.store(false, Ordering::Relaxed);
+        Some(run)
+    }
+
+    /// The consumer span, to enter (sync) or instrument the future with (async).
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Runs a sync body inside the run (so [`retry`] reaches it); without a
+    /// run (o11y off), just calls it.
+    pub fn call<R>(run: &Option<Self>, body: impl FnOnce() -> R) -> R {
+        match run {
+            Some(run) => {
+                let _entered = run.span.enter();
+                let _running = Running::enter(&run.retry);
+                body()
+            }
+            None => body(),
+        }
+    }
+
+    /// Polls an async body inside the run, marking the time spent in it.
+    pub async fn run<F: Future>(&self, future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(|cx| {
+            let _entered = self.span.enter();
+            let _running = Running::enter(&self.retry);
+            self.in_body.store(true, Ordering::Relaxed);
+            let poll = future.as_mut().poll(cx);
+            // Not reached when the poll panics: the flag stays set.
+            self.in_body.store(false, Ordering::Relaxed);
+            poll
+        })
+        .await
+    }
+
+    /// Records how the body ended (from the returned value: `Some` for an
+    /// error) and ends the run.
+    pub fn finish(run: Option<Self>, error: Option<TaskError>) {
+        if let Some(mut run) = run {
+            run.result = Some(error);
+        }
+    }
+
+    fn event(&self, event: Event<'_>) {
+        let task_id = self.task_id.as_str();
+        let task_name = self.site.name;
+        let duration_ms = || self.start.elapsed().as_secs_f64() * 1e3;
+        self.span.in_scope(|| match event {
+            Event::Started => tracing::info!(
+                target: "o11y::task", task_id, task_name, "task_started"
+            ),
+            Event::Succeeded => tracing::info!(
+                target: "o11y::task", task_id, task_name, duration_ms = duration_ms(), "task_succeeded"
+            ),
+            Event::Retried(reason) => tracing::warn!(
+                target: "o11y::task", task_id, task_name, duration_ms = duration_ms(), reason,
+                "task_retried"
+            ),
+            Event::Failed(outcome, error) => tracing::error!(
+                target: "o11y::task", task_id, task_name, duration_ms = duration_ms(), outcome,
+                error.type = error.error_type, error = error.message.as_deref(),
+                "task_failed"
+            ),
+        });
+    }
+}
+
+enum Event<'a> {
+    Started,
+    Succeeded,
+    Retried(&'a str),
+    Failed(&'static str, &'a TaskError),
+}
+
+impl Drop for TaskRun {
+    fn drop(&mut self) {
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let handles = self.site.handles();
+        let retry = self.retry.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let failure = |error_type: &'static str| TaskError {
+            error_type,
+            message: None,
+        };
+        let (counter, failed) = match (self.result.take(), retry) {
+            (None, _) if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() => {
+                (&handles.panicked, Some(("panicked", failure("panic"))))
+            }
+            (None, _) => (
+                &handles.cancelled,
+                Some(("cancelled", failure("cancelled"))),
+            ),
+            (Some(_), Some(reason)) => {
+                self.event(Event::Retried(&reason));
+                (&handles.retried, None)
+            }
+            (Some(None), None) => {
+                self.event(Event::Succeeded);
+                (&handles.succeeded, None)
+            }
+            (Some(Some(error)), None) => (&handles.failed, Some(("failed", error))),
+        };
+        if let Some((outcome, error)) = failed {
+            crate::trace::set_error(&self.span, error.error_type, error.message.clone());
+            self.event(Event::Failed(outcome, &error));
+        }
+        counter.inc();
+        handles.duration.observe(elapsed);
+        handles.in_progress.dec();
+    }
+}
+
+/// Wraps a returned value to ask it for a [`TaskError`] message, as
+/// [`Check`](crate::observe::Check) does for the error type.
+pub struct ErrorMessage<'a, T>(pub &'a T);
+
+/// Picked for `Result<T, E>` with `E: Display`.
+pub trait HasMessage {
+    /// The error's `Display` for `Err`, `None` for `Ok`.
+    fn error_message(&self) -> Option<String>;
+}
+
+impl<T, E: std::fmt::Display> HasMessage for ErrorMessage<'_, Result<T, E>> {
+    fn error_message(&self) -> Option<String> {
+        self.0.as_ref().err().map(ToString::to_string)
+    }
+}
+
+/// Picked for every other type: no message.
+pub trait NoMessage {
+    /// Always `None`.
+    fn error_message(&self) -> Option<String> {
+        None
+    }
+}
+
+impl<T> NoMessage for &ErrorMessage<'_, T> {}
+
+/// The [`TaskError`] of a returned value, from its error type (`None`:
+/// not an error) and message.
+pub fn task_error(error_type: Option<&'static str>, message: Option<String>) -> Option<TaskError> {
+    error_type.map(|error_type| TaskError {
+        error_type,
+        message,
+    })
+}

@@ -1,0 +1,440 @@
+//! Background tasks through the public API: the envelope round-trips
+//! through JSON with and without a current span; `#[task_traced]` continues
+//! the producer's trace (spans as rotel received them), writes its
+//! lifecycle events as JSON log lines with the task's trace ids, and counts
+//! every outcome (succeeded, failed, retried, panicked, cancelled), with a
+//! worker that keeps running after a panicking task.
+// With the `off` feature, #[task_traced] returns the function untouched:
+// what these tests check does not exist then; ui-tests/off covers that mode.
+#![cfg(not(feature = "off"))]
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::task::{Context, Waker};
+use std::time::Duration;
+
+use common::exposition::sample_value;
+use common::scenario::{json_lines, o11y_child, report, reported, span_named};
+use o11y::task::{Envelope, TaskContext};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct OrderJob {
+    order_id: u64,
+}
+
+#[derive(Debug)]
+struct OutOfStock(u64);
+
+impl std::fmt::Display for OutOfStock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "order {} is out of stock", self.0)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Task functions.
+
+#[o11y::task_traced(fields(order_id = job.payload.order_id))]
+fn process_order(job: Envelope<OrderJob>) -> Result<u64, OutOfStock> {
+    tracing::info!("charging");
+    match job.payload.order_id {
+        0 => Err(OutOfStock(0)),
+        13 => panic!("order 13 is cursed"),
+        id => Ok(id * 10),
+    }
+}
+
+#[o11y::task_traced(name = "process_order_async")]
+async fn process_order_async(job: &Envelope<OrderJob>) -> Result<u64, OutOfStock> {
+    tokio::task::yield_now().await;
+    if job.payload.order_id == 99 {
+        o11y::task::retry("warehouse busy");
+        return Err(OutOfStock(99));
+    }
+    Ok(job.payload.order_id)
+}
+
+/// Pending once, then done: dropped after its first poll, it is cancelled.
+#[o11y::task_traced]
+async fn slow_task(job: Envelope<()>) -> usize {
+    let mut polled = false;
+    std::future::poll_fn(|cx| {
+        if polled {
+            return std::task::Poll::Ready(());
+        }
+        polled = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await;
+    job.task_id.len()
+}
+
+/// A message type of its own, with headers: link mode.
+#[o11y::task_traced(name = "resize", link)]
+fn resize(#[carrier] headers: &HashMap<String, String>, body: &[u8]) -> usize {
+    let _ = headers;
+    body.len()
+}
+
+fn noop_context() -> Context<'static> {
+    Context::from_waker(Waker::noop())
+}
+
+fn runs(text: &str, task: &str, outcome: &str) -> f64 {
+    sample_value(
+        text,
+        "task_runs_total",
+        &[("task", task), ("outcome", outcome)],
+    )
+    .unwrap_or(0.0)
+}
+
+fn lines_for<'a>(lines: &'a [Value], event: &str, task_id: &str) -> Vec<&'a Value> {
+    lines
+        .iter()
+        .filter(|line| line["event"] == event && line["task_id"] == task_id)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Tests.
+
+#[test]
+fn envelope_round_trips_through_json_and_headers_outside_any_span() {
+    let envelope = Envelope::builder("process_order", OrderJob { order_id: 7 })
+        .id("order-7")
+        .baggage("tenant=acme")
+        .build();
+    assert_eq!(
+        envelope.trace.traceparent, None,
+        "no current span, no context"
+    );
+    let json = serde_json::to_value(&envelope).unwrap();
+    assert_eq!(json["task_id"], "order-7");
+    assert_eq!(json["task_name"], "process_order");
+    assert_eq!(json["payload"], json!({"order_id": 7}));
+    assert_eq!(json["trace"], json!({"baggage": "tenant=acme"}));
+    assert!(json["enqueued_at_ms"].as_u64().unwrap() > 1_700_000_000_000);
+    let back: Envelope<OrderJob> = serde_json::from_value(json).unwrap();
+    assert_eq!(back, envelope);
+
+    // The same context through a headers map, either kind.
+    let mut hash: HashMap<String, String> = HashMap::new();
+    envelope.inject(&mut hash);
+    let mut tree: BTreeMap<String, String> = BTreeMap::new();
+    envelope.inject(&mut tree);
+    assert_eq!(o11y::task::extract(&hash), envelope.context());
+    assert_eq!(o11y::task::extract(&tree), envelope.context());
+    assert_eq!(
+        envelope.context(),
+        TaskContext {
+            trace: envelope.trace.clone(),
+            task_id: Some("order-7".into()),
+            enqueued_at_ms: Some(envelope.enqueued_at_ms),
+        }
+    );
+
+    // o11y not initialised: the task runs as written, nothing else happens.
+    assert_eq!(process_order(back).unwrap(), 70);
+    assert!(!o11y::task::retry("outside a task"));
+}
+
+#[test]
+fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
+    let Some(rotel) = common::Rotel::start() else {
+        return;
+    };
+    let test = "one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines";
+    let output = o11y_child(test)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
+        .run(|| {
+            let guard = o11y::init().expect("init");
+            // Producer: inside the request's span.
+            let request = tracing::info_span!("POST /orders", otel.kind = "server");
+            let mut headers = HashMap::new();
+            let (json, request_ids) = request.in_scope(|| {
+                o11y::task::inject(&mut headers);
+                let envelope = Envelope::builder("process_order", OrderJob { order_id: 4 })
+                    .system("redis")
+                    .destination("orders")
+                    .build();
+                let ids = o11y::trace::current_span_ids().expect("inside a span");
+                (serde_json::to_string(&envelope).unwrap(), ids)
+            });
+            drop(request);
+            // Worker: outside any span, from the JSON alone.
+            let received: Envelope<OrderJob> = serde_json::from_str(&json).unwrap();
+            let task_id = received.task_id.clone();
+            let traceparent = received.trace.traceparent.clone().expect("captured");
+            assert_eq!(process_order(received).unwrap(), 40);
+
+            // Created outside any span: the task is a new trace.
+            let orphan = Envelope::new("process_order_async", OrderJob { order_id: 5 });
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            assert_eq!(runtime.block_on(process_order_async(&orphan)).unwrap(), 5);
+            // `link` mode: the request's span is a link of the task's span.
+            assert_eq!(resize(&headers, b"png"), 3);
+
+            report(
+                "ids",
+                json!({
+                    "task_id": task_id,
+                    "traceparent": traceparent,
+                    "request_trace_id": request_ids.trace_id,
+                    "request_span_id": request_ids.span_id,
+                    "orphan_task_id": orphan.task_id,
+                }),
+            );
+            assert!(o11y::task::shutdown(), "everything exported in time");
+            drop(guard);
+        });
+    let ids = reported(&output, "ids");
+    let text = |key: &str| ids[key].as_str().unwrap().to_owned();
+    let (task_id, request_trace_id) = (text("task_id"), text("request_trace_id"));
+    let traceparent = text("traceparent");
+    assert!(
+        traceparent.starts_with(&format!("00-{request_trace_id}-")),
+        "{traceparent}: the request's trace"
+    );
+    let producer_span_id = &traceparent[36..52];
+    assert_ne!(
+        producer_span_id,
+        text("request_span_id"),
+        "a span of its own"
+    );
+
+    // Lifecycle log lines: JSON, inside the task's span, in the request's trace.
+    let lines = json_lines(&output);
+    let started = lines_for(&lines, "task_started", &task_id);
+    let succeeded = lines_for(&lines, "task_succeeded", &task_id);
+    assert_eq!((started.len(), succeeded.len()), (1, 1), "{lines:#?}");
+    let (started, succeeded) = (started[0], succeeded[0]);
+    for line in [started, succeeded] {
+        assert_eq!(line["trace_id"], request_trace_id.as_str());
+        assert_eq!(line["task_name"], "process_order");
+        assert_eq!(line["logger"], "o11y::task");
+        assert_eq!(line["order_id"], 4, "the task's fields are on its lines");
+    }
+    assert_eq!(started["span_id"], succeeded["span_id"]);
+    assert!(started.get("duration_ms").is_none());
+    assert!(succeeded["duration_ms"].as_f64().unwrap() >= 0.0);
+    let consumer_span_id = started["span_id"].as_str().unwrap().to_owned();
+    let charging = lines.iter().find(|l| l["event"] == "charging").unwrap();
+    assert_eq!(charging["span_id"], consumer_span_id.as_str());
+
+    // The orphan: a new trace, no error.
+    let orphan_id = text("orphan_task_id");
+    let orphan = lines_for(&lines, "task_succeeded", &orphan_id);
+    assert_eq!(orphan.len(), 1);
+    let orphan_trace = orphan[0]["trace_id"]
+        .as_str()
+        .expect("in a span of its own");
+    assert_ne!(orphan_trace, request_trace_id);
+
+    // What the collector received: request → publish (PRODUCER) → process (CONSUMER).
+    let spans = rotel.wait_for_spans(Duration::from_secs(10), |spans| {
+        spans
+            .iter()
+            .filter(|s| {
+                s["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("process "))
+            })
+            .count()
+            >= 3
+    });
+    let request = span_named(&spans, "POST /orders");
+    let publish = span_named(&spans, "publish process_order");
+    let process = span_named(&spans, "process process_order");
+    assert_eq!(publish["kind"], "producer", "{publish:#}");
+    assert_eq!(publish["parent_span_id"], request["span_id"]);
+    assert_eq!(publish["span_id"], producer_span_id);
+    assert_eq!(publish["attributes"]["messaging.system"], "redis");
+    assert_eq!(
+        publish["attributes"]["messaging.destination.name"],
+        "orders"
+    );
+    assert_eq!(publish["attributes"]["messaging.operation.type"], "send");
+    assert_eq!(
+        publish["attributes"]["messaging.message.id"],
+        task_id.as_str()
+    );
+    assert_eq!(process["kind"], "consumer", "{process:#}");
+    assert_eq!(process["trace_id"], request_trace_id.as_str());
+    assert_eq!(process["parent_span_id"], producer_span_id);
+    assert_eq!(process["span_id"], consumer_span_id.as_str());
+    assert_eq!(process["attributes"]["messaging.operation.type"], "process");
+    assert_eq!(
+        process["attributes"]["messaging.message.id"],
+        task_id.as_str()
+    );
+    let orphan_span = span_named(&spans, "process process_order_async");
+    assert_eq!(orphan_span["trace_id"], orphan_trace);
+    assert_eq!(orphan_span["parent_span_id"], "", "a root");
+    let linked = span_named(&spans, "process resize");
+    assert_ne!(linked["trace_id"], request_trace_id.as_str(), "{linked:#}");
+    assert_eq!(linked["links"][0]["trace_id"], request_trace_id.as_str());
+    assert_eq!(
+        linked["links"][0]["span_id"],
+        text("request_span_id").as_str()
+    );
+}
+
+#[test]
+fn failures_panics_retries_and_cancellations_are_outcomes_and_the_worker_keeps_running() {
+    let test =
+        "failures_panics_retries_and_cancellations_are_outcomes_and_the_worker_keeps_running";
+    let output = o11y_child(test).run(|| {
+        let guard = o11y::init().expect("init");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let job = |order_id| Envelope::new("process_order", OrderJob { order_id });
+
+        // A worker loop: every task runs whatever the previous one did.
+        let mut results = Vec::new();
+        for order_id in [0, 13, 2] {
+            let envelope = job(order_id);
+            let id = envelope.task_id.clone();
+            let outcome = match catch_unwind(AssertUnwindSafe(|| process_order(envelope))) {
+                Ok(Ok(value)) => format!("ok {value}"),
+                Ok(Err(error)) => format!("err {error}"),
+                Err(_) => "panicked".to_owned(),
+            };
+            results.push(json!([id, outcome]));
+        }
+
+        // Retry reported by the function; then a success of the same task.
+        let retried = Envelope::new("process_order_async", OrderJob { order_id: 99 });
+        assert!(runtime.block_on(process_order_async(&retried)).is_err());
+        assert!(runtime.block_on(process_order_async(&job(1))).is_ok());
+        // A task future is `Send`: it can be spawned on a multi-threaded runtime.
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let spawned = job(3);
+        let handle = multi.spawn(async move { process_order_async(&spawned).await });
+        assert_eq!(multi.block_on(handle).unwrap().unwrap(), 3);
+        drop(multi);
+
+        // Dropped after its first poll: cancelled.
+        {
+            let mut future = pin!(slow_task(Envelope::new("slow_task", ())));
+            assert!(future.as_mut().poll(&mut noop_context()).is_pending());
+        }
+        assert_eq!(
+            runtime.block_on(slow_task(Envelope::new("slow_task", ()))),
+            32
+        );
+
+        // Headers instead of an envelope, with a producer context from
+        // another trace: linked, not parented.
+        let mut headers = HashMap::new();
+        tracing::info_span!("batch").in_scope(|| o11y::task::inject(&mut headers));
+        assert_eq!(resize(&headers, b"abc"), 3);
+
+        report("results", Value::from(results));
+        report("batch_traceparent", json!(headers["traceparent"]));
+        report(
+            "prometheus",
+            Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+        );
+        drop(runtime);
+        drop(guard);
+    });
+    let results = reported(&output, "results");
+    let results = results.as_array().unwrap();
+    assert_eq!(results[0][1], "err order 0 is out of stock");
+    assert_eq!(results[1][1], "panicked");
+    assert_eq!(
+        results[2][1], "ok 20",
+        "the worker kept running after the panic"
+    );
+
+    let lines = json_lines(&output);
+    let failed = lines_for(&lines, "task_failed", results[0][0].as_str().unwrap());
+    assert_eq!(failed.len(), 1, "{lines:#?}");
+    assert_eq!(failed[0]["level"], "error");
+    assert_eq!(failed[0]["outcome"], "failed");
+    assert_eq!(failed[0]["error"], "order 0 is out of stock");
+    assert!(
+        failed[0]["error.type"]
+            .as_str()
+            .unwrap()
+            .ends_with("OutOfStock")
+    );
+    assert!(failed[0]["trace_id"].is_string() && failed[0]["span_id"].is_string());
+    let panicked = lines_for(&lines, "task_failed", results[1][0].as_str().unwrap());
+    assert_eq!(panicked.len(), 1);
+    assert_eq!(panicked[0]["outcome"], "panicked");
+    assert_eq!(panicked[0]["error.type"], "panic");
+    let retried: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "task_retried")
+        .collect();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0]["reason"], "warehouse busy");
+    assert_eq!(retried[0]["level"], "warn");
+    let cancelled: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "task_failed" && l["outcome"] == "cancelled")
+        .collect();
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(cancelled[0]["task_name"], "slow_task");
+    let resize_started = lines
+        .iter()
+        .find(|l| l["event"] == "task_started" && l["task_name"] == "resize")
+        .unwrap();
+    let batch = reported(&output, "batch_traceparent");
+    let batch_trace_id = &batch.as_str().unwrap()[3..35];
+    let resize_trace_id = resize_started["trace_id"].as_str().expect("in its span");
+    assert_ne!(
+        resize_trace_id, batch_trace_id,
+        "`link`: a trace of its own, the producer's span is a link"
+    );
+
+    let text = reported(&output, "prometheus");
+    let text = text.as_str().unwrap();
+    assert_eq!(runs(text, "process_order", "failed"), 1.0);
+    assert_eq!(runs(text, "process_order", "panicked"), 1.0);
+    assert_eq!(runs(text, "process_order", "succeeded"), 1.0);
+    assert_eq!(runs(text, "process_order_async", "retried"), 1.0);
+    assert_eq!(runs(text, "process_order_async", "succeeded"), 2.0);
+    assert_eq!(runs(text, "slow_task", "cancelled"), 1.0);
+    assert_eq!(runs(text, "slow_task", "succeeded"), 1.0);
+    assert_eq!(runs(text, "resize", "succeeded"), 1.0);
+    for task in [
+        "process_order",
+        "process_order_async",
+        "slow_task",
+        "resize",
+    ] {
+        let count = |name| sample_value(text, name, &[("task", task)]).unwrap();
+        assert_eq!(
+            count("task_in_progress"),
+            0.0,
+            "{task}: every run ended, whatever its outcome"
+        );
+        let total: f64 = ["succeeded", "failed", "retried", "panicked", "cancelled"]
+            .iter()
+            .map(|outcome| runs(text, task, outcome))
+            .sum();
+        assert_eq!(count("task_duration_seconds_count"), total, "{task}");
+        assert_eq!(count("task_queue_wait_seconds_count"), total, "{task}");
+    }
+    assert_eq!(
+        sample_value(text, "task_published_total", &[("task", "process_order")]),
+        Some(5.0)
+    );
+}
