@@ -20,6 +20,7 @@ use super::route::{MethodLabel, RouteCache, RouteSeries};
 use super::settings::{self, Settings};
 use super::span::{self, Clock, RequestSpan};
 use super::{metrics, propagation, request_id};
+use crate::db::Scope;
 use crate::observe::{self, METRICS};
 use crate::trace::decide::with_end;
 
@@ -195,8 +196,12 @@ where
         if metrics {
             metrics::active(series.method).inc();
         }
-        let guard = RequestGuard {
+        // The request's N+1 scope: queries of the handler that no inner
+        // scope (an observed function) owns are counted against the route.
+        let scope = Scope::new(series.span_name).with_span(span.clone());
+        let mut guard = RequestGuard {
             series,
+            scope: Some(scope),
             span,
             clock,
             exemplar,
@@ -205,9 +210,9 @@ where
             access_log: settings.access_log,
             finished: false,
         };
-        // N+1 scope: the request's query scope (runtime/src/db) opens here and closes with the guard.
         let called = {
             let _entered = guard.span.enter();
+            let _scope = guard.scope.as_mut().map(Scope::enter);
             panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
         };
         match called {
@@ -259,12 +264,13 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let Some(request) = this.request.as_ref() else {
+        let Some(request) = this.request.as_mut() else {
             return this.inner.poll(cx);
         };
         let inner = this.inner;
         let polled = {
             let _entered = request.span.enter();
+            let _scope = request.scope.as_mut().map(Scope::enter);
             panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
         };
         let result = match polled {
@@ -361,6 +367,9 @@ impl Outcome {
 /// cancelled.
 struct RequestGuard {
     series: &'static RouteSeries,
+    /// Taken (and closed) when the request ends, before its span: the
+    /// span gets `db.query_count` and any N+1 attributes.
+    scope: Option<Scope>,
     span: tracing::Span,
     clock: Clock,
     exemplar: Option<(opentelemetry::trace::TraceId, opentelemetry::trace::SpanId)>,
@@ -386,6 +395,10 @@ impl RequestGuard {
     fn record(&mut self, outcome: Outcome) {
         self.finished = true;
         let (elapsed, end) = self.clock.stop();
+        if let Some(scope) = self.scope.take() {
+            // Reports (and logs) a detection inside the request's span.
+            drop(scope);
+        }
         let status = outcome.status();
         if self.exemplar.is_some() {
             span::end(&self.span, outcome.status_sent(), outcome.error_type());

@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use super::context::TaskContext;
-use crate::trace::decide::decide_with_remote_parent;
 use super::metrics::{DURATION, IN_PROGRESS, QUEUE_WAIT, RUNS};
+use crate::db::Scope;
 use crate::metrics::{CounterHandle, GaugeHandle, HistogramHandle};
-use crate::trace::decide::{decide, with_decision};
+use crate::trace::decide::{decide, decide_with_remote_parent, with_decision};
 
 thread_local! {
     /// How many task bodies are being run (or polled) on this thread.
@@ -160,6 +160,10 @@ pub struct TaskRun {
     /// See `CallGuard`: set while the body runs (sync) or is polled (async).
     in_body: AtomicBool,
     retry: Mutex<Option<String>>,
+    /// The task's N+1 scope, current while the body runs; closed (and any
+    /// detection reported in the span) when the run ends. A lock because an
+    /// async body is polled through `&self`.
+    scope: Mutex<Option<Scope>>,
     /// `Some` once the body returned: `None` inside for success.
     result: Option<Option<TaskError>>,
 }
@@ -201,10 +205,12 @@ impl TaskRun {
             handles.queue_wait.observe(wait.as_secs_f64());
         }
         handles.in_progress.inc();
+        let scope = Scope::new(site.name).with_span(span.clone());
         let run = TaskRun {
             site,
             task_id,
             start: Instant::now(),
+            scope: Mutex::new(Some(scope)),
             span,
             in_body: AtomicBool::new(true),
             retry: Mutex::new(None),
@@ -239,6 +245,8 @@ impl TaskRun {
             Some(run) => {
                 let _entered = run.span.enter();
                 let _running = Running::enter(&run.retry);
+                let mut scope = run.scope.lock().unwrap_or_else(|e| e.into_inner());
+                let _scope = scope.as_mut().map(Scope::enter);
                 body()
             }
             None => body(),
@@ -251,6 +259,8 @@ impl TaskRun {
         std::future::poll_fn(|cx| {
             let _entered = self.span.enter();
             let _running = Running::enter(&self.retry);
+            let mut scope = self.scope.lock().unwrap_or_else(|e| e.into_inner());
+            let _scope = scope.as_mut().map(Scope::enter);
             self.in_body.store(true, Ordering::Relaxed);
             let poll = future.as_mut().poll(cx);
             // Not reached when the poll panics: the flag stays set.
@@ -302,6 +312,13 @@ enum Event<'a> {
 impl Drop for TaskRun {
     fn drop(&mut self) {
         let elapsed = self.start.elapsed().as_secs_f64();
+        // Reports an N+1 of the task inside its span, before the span ends.
+        drop(
+            self.scope
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         let handles = self.site.handles();
         let retry = self.retry.lock().unwrap_or_else(|e| e.into_inner()).take();
         let failure = |error_type: &'static str| TaskError {
