@@ -382,8 +382,14 @@ macro_rules! scenarios {
                 });
             let lines = json_lines(&output);
             assert!(n_plus_one_lines(&lines).is_empty(), "{lines:#?}");
-            let sqlx_lines = lines.iter().filter(|line| line["logger"] == "sqlx::query").count();
-            assert!(sqlx_lines >= 5, "sqlx's query lines were asked for: {lines:#?}");
+            let sqlx_lines = lines
+                .iter()
+                .filter(|line| line["logger"] == "sqlx::query")
+                .count();
+            assert!(
+                sqlx_lines >= 5,
+                "sqlx's query lines were asked for: {lines:#?}"
+            );
             let metrics = reported(&output, "metrics");
             assert!(
                 !metrics.as_str().unwrap().contains("db_n_plus_one_total{"),
