@@ -93,13 +93,25 @@ pub(crate) fn record(
 }
 
 /// Ends a scope whose frame is no longer current: the detector's work
-/// (when it saw queries), then the panic `raise` mode asks for.
-fn close(frame: Frame, name: &str, span: Option<&tracing::Span>, may_raise: bool) -> Report {
+/// (when it saw queries). Returns the report, and whether `raise` mode
+/// wants it raised (never while unwinding).
+fn close(frame: Frame, name: &str, span: Option<&tracing::Span>) -> (Report, bool) {
     let Some(state) = frame.state else {
-        return Report::default();
+        return (Report::default(), false);
     };
     let (report, raise) = detector::close(state, name, span);
-    if raise && may_raise && !std::thread::panicking() {
+    (report, raise && !std::thread::panicking())
+}
+
+/// [`close`], then the panic `raise` mode asks for, if `may_raise`.
+fn close_and_raise(
+    frame: Frame,
+    name: &str,
+    span: Option<&tracing::Span>,
+    may_raise: bool,
+) -> Report {
+    let (report, raise) = close(frame, name, span);
+    if raise && may_raise {
         detector::raise(&report);
     }
     report
@@ -117,15 +129,29 @@ pub(crate) fn enter_call() -> Frame {
 }
 
 /// The end of a sync observed body: restores `previous` and, when the
-/// call's scope saw queries, closes it. In `raise` mode the panic comes
-/// from here, so call it last.
+/// call's scope saw queries, closes it. Returns the report when `raise`
+/// mode wants a panic: the caller raises it with [`raise`] once its own
+/// bookkeeping is done.
 #[inline]
-pub(crate) fn leave_call(previous: Frame, name: &str, span: Option<&tracing::Span>) {
+pub(crate) fn leave_call(
+    previous: Frame,
+    name: &str,
+    span: Option<&tracing::Span>,
+) -> Option<Report> {
     super::pending::deliver_own(span);
     let mine = swap(previous);
-    if mine.state.is_some() {
-        close(mine, name, span, true);
+    // No query: nothing to close (the common case, kept cheap).
+    mine.state.as_ref()?;
+    match close(mine, name, span) {
+        (report, true) => Some(report),
+        (_, false) => None,
     }
+}
+
+/// Panics with the report of an N+1, for `db.n_plus_one.mode = raise`.
+#[cold]
+pub(crate) fn raise(report: &Report) -> ! {
+    detector::raise(report)
 }
 
 /// An observed async call's scope, current during each poll of its body.
@@ -159,7 +185,7 @@ impl<'a> CallScope<'a> {
             (result, ready)
         };
         if ready && self.frame.state.is_some() {
-            close(std::mem::take(&mut self.frame), self.name, self.span, true);
+            close_and_raise(std::mem::take(&mut self.frame), self.name, self.span, true);
         }
         result
     }
@@ -169,7 +195,7 @@ impl Drop for CallScope<'_> {
     fn drop(&mut self) {
         // Cancelled (or panicked) before the end: report what it saw, no panic.
         if self.frame.state.is_some() {
-            close(std::mem::take(&mut self.frame), self.name, self.span, false);
+            close(std::mem::take(&mut self.frame), self.name, self.span);
         }
     }
 }
@@ -414,7 +440,7 @@ impl Scope {
             super::pending::deliver_own(self.span.as_ref());
         }
         let frame = std::mem::take(&mut self.frame);
-        close(frame, &self.name, self.span.as_ref(), may_raise)
+        close_and_raise(frame, &self.name, self.span.as_ref(), may_raise)
     }
 }
 
@@ -458,5 +484,58 @@ impl<F: Future> Future for Scoped<F> {
             this.scope.close(true);
         }
         poll
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_send<T: Send>() {}
+
+    #[test]
+    fn scopes_travel_with_their_futures() {
+        // An observed async fn's future holds its CallScope across awaits.
+        is_send::<CallScope<'static>>();
+        is_send::<Scope>();
+        is_send::<Scoped<std::future::Ready<()>>>();
+    }
+
+    #[test]
+    fn scopes_nest_and_the_innermost_owns_a_query() {
+        let statement = super::super::statement::lookup("SELECT * FROM nest WHERE id = 1");
+        let mut outer = Scope::new("outer");
+        outer.in_scope(|| {
+            let previous = enter_call();
+            for _ in 0..5 {
+                assert!(record(&statement, Duration::ZERO, None));
+            }
+            // The inner scope reports; the outer one does not report it again.
+            assert!(leave_call(previous, "inner", None).is_none());
+            assert!(record(&statement, Duration::ZERO, None));
+        });
+        let report = outer.finish();
+        assert_eq!(report.detections().len(), 1, "{report}");
+        assert_eq!(report.detections()[0].scope, "inner");
+        assert_eq!(report.detections()[0].count, 5);
+        // No scope current any more: not counted.
+        assert!(!record(&statement, Duration::ZERO, None));
+    }
+
+    #[test]
+    fn repetitions_spread_over_inner_scopes_are_seen_by_the_outer_one() {
+        let statement = super::super::statement::lookup("SELECT * FROM spread WHERE id = 1");
+        let mut outer = Scope::new("loops");
+        outer.in_scope(|| {
+            for _ in 0..6 {
+                let previous = enter_call();
+                record(&statement, Duration::ZERO, None);
+                assert!(leave_call(previous, "helper", None).is_none());
+            }
+        });
+        let report = outer.finish();
+        assert_eq!(report.detections().len(), 1, "{report}");
+        assert_eq!(report.detections()[0].scope, "loops");
+        assert_eq!(report.detections()[0].count, 6);
     }
 }

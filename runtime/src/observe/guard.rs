@@ -215,10 +215,15 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        if let Some(outer) = self.outer_scope.take() {
-            // Before the span ends: the scope may write to it. Panics in
-            // `db.n_plus_one.mode = raise`, after its own bookkeeping.
-            n_plus_one::leave_call(outer, self.site.function, self.span.as_ref());
+        // Before the span ends: the scope may write to it. `raise` mode's
+        // panic waits until the call is recorded.
+        let raise = match self.outer_scope.take() {
+            Some(outer) => n_plus_one::leave_call(outer, self.site.function, self.span.as_ref()),
+            None => None,
+        };
+        if raise.is_some() {
+            // The call ends in that panic, as an async call's does.
+            self.outcome = Outcome::Error("panic");
         }
         let (elapsed, end) = match self.start {
             Clock::Mono(start) => (start.elapsed(), None),
@@ -262,6 +267,9 @@ impl Drop for CallGuard {
         }
         if let (Some(end), Some(span)) = (end, self.span.take()) {
             with_end(end, || drop(span));
+        }
+        if let Some(report) = raise {
+            n_plus_one::raise(&report);
         }
     }
 }
