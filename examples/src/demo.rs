@@ -67,6 +67,7 @@ const METRICS: &[&str] = &[
     "orders_placed_total",
     "db_client_queries_total",
     "db_n_plus_one_total",
+    "task_runs_total",
 ];
 
 /// Runs the tour against `base` (`http://127.0.0.1:PORT`) and prints it.
