@@ -61,12 +61,18 @@ where
 
 /// Counts the queries waiting on a scope's own span in the current scope
 /// (the scope's, which is current when this is called).
-#[inline]
+#[inline(always)]
 pub(crate) fn deliver_own(span: Option<&tracing::Span>) {
-    if WAITING.load(Ordering::Relaxed) == 0 {
-        return;
+    if WAITING.load(Ordering::Relaxed) != 0
+        && let Some(span) = span
+    {
+        deliver_own_slow(span);
     }
-    let Some(span) = span else { return };
+}
+
+#[cold]
+#[inline(never)]
+fn deliver_own_slow(span: &tracing::Span) {
     span.with_subscriber(|(id, dispatch)| {
         if let Some(span) = dispatch
             .downcast_ref::<Registry>()
