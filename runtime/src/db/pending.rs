@@ -23,6 +23,10 @@ static WAITING: AtomicUsize = AtomicUsize::new(0);
 #[derive(Default)]
 struct Waiting(Vec<(Arc<Statement>, Duration)>);
 
+/// Queries kept waiting on one span: past this, more are not counted (a
+/// long-lived span that is never entered again must not grow).
+const MAX_WAITING_PER_SPAN: usize = 256;
+
 /// Leaves a query on `span` for its scope to pick up.
 #[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
 pub(crate) fn park<S>(span: &SpanRef<'_, S>, statement: Arc<Statement>, elapsed: Duration)
@@ -31,6 +35,7 @@ where
 {
     let mut extensions = span.extensions_mut();
     match extensions.get_mut::<Waiting>() {
+        Some(waiting) if waiting.0.len() >= MAX_WAITING_PER_SPAN => return,
         Some(waiting) => waiting.0.push((statement, elapsed)),
         None => extensions.insert(Waiting(vec![(statement, elapsed)])),
     }
@@ -61,12 +66,18 @@ where
 
 /// Counts the queries waiting on a scope's own span in the current scope
 /// (the scope's, which is current when this is called).
-#[inline]
+#[inline(always)]
 pub(crate) fn deliver_own(span: Option<&tracing::Span>) {
-    if WAITING.load(Ordering::Relaxed) == 0 {
-        return;
+    if WAITING.load(Ordering::Relaxed) != 0
+        && let Some(span) = span
+    {
+        deliver_own_slow(span);
     }
-    let Some(span) = span else { return };
+}
+
+#[cold]
+#[inline(never)]
+fn deliver_own_slow(span: &tracing::Span) {
     span.with_subscriber(|(id, dispatch)| {
         if let Some(span) = dispatch
             .downcast_ref::<Registry>()

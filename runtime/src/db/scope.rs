@@ -1,19 +1,20 @@
-//! N+1 scopes: which scope owns a query. Each thread has one current scope
-//! (a thread-local [`Frame`]); a scope is made current for the duration of
-//! a sync body and for each poll of a future, and the previous one is
-//! restored after, so scopes nest and follow async code across `.await`
-//! and thread migration (the frame moves with its future). The innermost
-//! current scope owns a query.
+//! N+1 scopes: which scope owns a query. Scopes nest on each thread: a
+//! scope is entered for the duration of a sync body and for each poll of a
+//! future, and left after, so they follow async code across `.await` and
+//! thread migration (a suspended scope's counts travel with its future).
+//! The innermost entered scope owns a query.
 //!
-//! A scope's counts are allocated by its first query: an observed call
-//! that runs none pays two thread-local swaps.
+//! The thread-local bookkeeping is a depth (scopes entered) and a stack of
+//! the counts of the entered scopes that have some, each with its depth.
+//! A scope's counts are allocated by its first query: an observed call that
+//! runs none pays a depth increment and a decrement, and a comparison.
 //!
 //! Scopes come from `#[observe]` calls (through `CallGuard`), from
 //! [`Scope`] (the HTTP layer's requests, tasks, your own units of work),
 //! and from [`assert_no_n_plus_one`](super::assert_no_n_plus_one).
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -24,60 +25,77 @@ use std::time::Duration;
 use super::detector::{self, Report, ScopeState};
 use super::statement::Statement;
 
-/// One scope's place in the thread-local: whether a scope is current at
-/// all, and its counts once it has seen a query.
-#[derive(Debug, Default)]
-pub(crate) struct Frame {
-    active: bool,
-    state: Option<Box<ScopeState>>,
-}
-
-impl Frame {
-    /// A scope that has seen nothing yet.
-    #[inline]
-    pub(crate) const fn fresh() -> Frame {
-        Frame {
-            active: true,
-            state: None,
-        }
-    }
-
-    fn strict() -> Frame {
-        Frame {
-            active: true,
-            state: Some(Box::new(ScopeState::strict())),
-        }
-    }
-}
+/// What a scope holds while it is not entered: its counts, once it has
+/// seen a query.
+pub(crate) type Held = Option<Box<ScopeState>>;
 
 thread_local! {
-    static CURRENT: Cell<Frame> = const {
-        Cell::new(Frame {
-            active: false,
-            state: None,
-        })
-    };
+    /// Scopes entered on this thread; 0: none.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The depth of the last entry of `STATES`; 0: empty.
+    static TOP: Cell<u32> = const { Cell::new(0) };
+    /// The counts of entered scopes that have some, innermost last.
+    static STATES: RefCell<Vec<(u32, Box<ScopeState>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Makes `frame` current; returns the frame that was.
+/// Enters a scope holding `held`.
 #[inline]
-fn swap(frame: Frame) -> Frame {
-    // After the thread-local is destroyed (a guard dropped by another
-    // thread-local's destructor), there is no scope to keep.
-    CURRENT.try_with(|c| c.replace(frame)).unwrap_or_default()
+fn push(held: Held) {
+    let depth = DEPTH.get() + 1;
+    DEPTH.set(depth);
+    if let Some(state) = held {
+        let pushed = STATES.try_with(|states| {
+            if let Ok(mut states) = states.try_borrow_mut() {
+                states.push((depth, state));
+            }
+        });
+        if pushed.is_ok() {
+            TOP.set(depth);
+        }
+    }
 }
 
-/// Runs `f` on the current scope's state (allocating it), if a scope is
-/// current. `f` must not re-enter this module.
+/// Leaves the innermost scope; returns what it holds.
+#[inline]
+fn pop() -> Held {
+    let depth = DEPTH.get();
+    let held = if TOP.get() == depth && depth != 0 {
+        take_top()
+    } else {
+        None
+    };
+    DEPTH.set(depth.saturating_sub(1));
+    held
+}
+
+#[cold]
+fn take_top() -> Held {
+    STATES
+        .try_with(|states| {
+            let mut states = states.try_borrow_mut().ok()?;
+            let (_, state) = states.pop()?;
+            TOP.set(states.last().map_or(0, |(depth, _)| *depth));
+            Some(state)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` on the innermost scope's counts (allocating them), if a scope
+/// is entered. `f` must not re-enter this module.
 pub(crate) fn with_current<R>(f: impl FnOnce(&mut ScopeState) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|c| {
-            let mut frame = c.take();
-            let result = frame
-                .active
-                .then(|| f(frame.state.get_or_insert_with(Box::default)));
-            c.set(frame);
-            result
+    let depth = DEPTH.get();
+    if depth == 0 {
+        return None;
+    }
+    STATES
+        .try_with(|states| {
+            let mut states = states.try_borrow_mut().ok()?;
+            if TOP.get() != depth {
+                states.push((depth, Box::default()));
+                TOP.set(depth);
+            }
+            states.last_mut().map(|(_, state)| f(state))
         })
         .ok()
         .flatten()
@@ -92,11 +110,11 @@ pub(crate) fn record(
     with_current(|state| state.record(statement, elapsed, source)).is_some()
 }
 
-/// Ends a scope whose frame is no longer current: the detector's work
-/// (when it saw queries). Returns the report, and whether `raise` mode
-/// wants it raised (never while unwinding).
-fn close(frame: Frame, name: &str, span: Option<&tracing::Span>) -> (Report, bool) {
-    let Some(state) = frame.state else {
+/// Ends a scope that is no longer entered: the detector's work (when it
+/// saw queries). Returns the report, and whether `raise` mode wants it
+/// raised (never while unwinding).
+fn close(held: Held, name: &str, span: Option<&tracing::Span>) -> (Report, bool) {
+    let Some(state) = held else {
         return (Report::default(), false);
     };
     let (report, raise) = detector::close(state, name, span);
@@ -105,12 +123,12 @@ fn close(frame: Frame, name: &str, span: Option<&tracing::Span>) -> (Report, boo
 
 /// [`close`], then the panic `raise` mode asks for, if `may_raise`.
 fn close_and_raise(
-    frame: Frame,
+    held: Held,
     name: &str,
     span: Option<&tracing::Span>,
     may_raise: bool,
 ) -> Report {
-    let (report, raise) = close(frame, name, span);
+    let (report, raise) = close(held, name, span);
     if raise && may_raise {
         detector::raise(&report);
     }
@@ -121,28 +139,31 @@ fn close_and_raise(
 // What `#[observe]`'s CallGuard calls
 // ---------------------------------------------------------------------------
 
-/// The start of a sync observed body: a fresh scope becomes current; the
-/// returned frame is the one to restore.
-#[inline]
-pub(crate) fn enter_call() -> Frame {
-    swap(Frame::fresh())
+/// The start of a sync observed body: its scope is entered.
+#[inline(always)]
+pub(crate) fn enter_call() {
+    DEPTH.set(DEPTH.get() + 1);
 }
 
-/// The end of a sync observed body: restores `previous` and, when the
-/// call's scope saw queries, closes it. Returns the report when `raise`
-/// mode wants a panic: the caller raises it with [`raise`] once its own
-/// bookkeeping is done.
-#[inline]
-pub(crate) fn leave_call(
-    previous: Frame,
-    name: &str,
-    span: Option<&tracing::Span>,
-) -> Option<Report> {
+/// The end of a sync observed body: leaves its scope and, when it saw
+/// queries, closes it. Returns the report when `raise` mode wants a panic:
+/// the caller raises it with [`raise`] once its own bookkeeping is done.
+#[inline(always)]
+pub(crate) fn leave_call(name: &str, span: Option<&tracing::Span>) -> Option<Report> {
     super::pending::deliver_own(span);
-    let mine = swap(previous);
-    // No query: nothing to close (the common case, kept cheap).
-    mine.state.as_ref()?;
-    match close(mine, name, span) {
+    let depth = DEPTH.get();
+    if TOP.get() != depth {
+        // No query: nothing to close (the common case, kept cheap).
+        DEPTH.set(depth.saturating_sub(1));
+        return None;
+    }
+    close_call(name, span)
+}
+
+#[cold]
+#[inline(never)]
+fn close_call(name: &str, span: Option<&tracing::Span>) -> Option<Report> {
+    match close(pop(), name, span) {
         (report, true) => Some(report),
         (_, false) => None,
     }
@@ -154,9 +175,9 @@ pub(crate) fn raise(report: &Report) -> ! {
     detector::raise(report)
 }
 
-/// An observed async call's scope, current during each poll of its body.
+/// An observed async call's scope, entered during each poll of its body.
 pub(crate) struct CallScope<'a> {
-    frame: Frame,
+    held: Held,
     name: &'a str,
     span: Option<&'a tracing::Span>,
 }
@@ -164,19 +185,18 @@ pub(crate) struct CallScope<'a> {
 impl<'a> CallScope<'a> {
     pub(crate) fn new(name: &'a str, span: Option<&'a tracing::Span>) -> Self {
         CallScope {
-            frame: Frame::fresh(),
+            held: None,
             name,
             span,
         }
     }
 
-    /// Runs one poll of the body with this scope current. When the body is
-    /// done (`done(&result)`), the scope is closed, and in `raise` mode an
-    /// N+1 panics here.
+    /// Runs one poll of the body with this scope entered. When the body is
+    /// done, the scope is closed, and in `raise` mode an N+1 panics here.
     #[inline]
     pub(crate) fn poll<T>(&mut self, poll: impl FnOnce() -> Poll<T>) -> Poll<T> {
         let (result, ready) = {
-            let _current = Current::enter(&mut self.frame);
+            let _current = Current::enter(&mut self.held);
             let result = poll();
             let ready = result.is_ready();
             if ready {
@@ -184,8 +204,8 @@ impl<'a> CallScope<'a> {
             }
             (result, ready)
         };
-        if ready && self.frame.state.is_some() {
-            close_and_raise(std::mem::take(&mut self.frame), self.name, self.span, true);
+        if ready && self.held.is_some() {
+            close_and_raise(self.held.take(), self.name, self.span, true);
         }
         result
     }
@@ -194,27 +214,25 @@ impl<'a> CallScope<'a> {
 impl Drop for CallScope<'_> {
     fn drop(&mut self) {
         // Cancelled (or panicked) before the end: report what it saw, no panic.
-        if self.frame.state.is_some() {
-            close(std::mem::take(&mut self.frame), self.name, self.span);
+        if self.held.is_some() {
+            close(self.held.take(), self.name, self.span);
         }
     }
 }
 
-/// While alive, `slot`'s frame is current; restores the previous one when
-/// dropped, also on unwinding.
+/// While alive, the scope holding `slot` is entered; left when dropped,
+/// also on unwinding, and what it then holds goes back to `slot`.
 struct Current<'a> {
-    slot: &'a mut Frame,
-    previous: Option<Frame>,
+    slot: &'a mut Held,
     _not_send: PhantomData<*const ()>,
 }
 
 impl<'a> Current<'a> {
     #[inline]
-    fn enter(slot: &'a mut Frame) -> Self {
-        let previous = swap(std::mem::take(slot));
+    fn enter(slot: &'a mut Held) -> Self {
+        push(slot.take());
         Current {
             slot,
-            previous: Some(previous),
             _not_send: PhantomData,
         }
     }
@@ -223,9 +241,7 @@ impl<'a> Current<'a> {
 impl Drop for Current<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(previous) = self.previous.take() {
-            *self.slot = swap(previous);
-        }
+        *self.slot = pop();
     }
 }
 
@@ -292,7 +308,7 @@ impl Drop for Current<'_> {
 pub struct Scope {
     name: Cow<'static, str>,
     span: Option<tracing::Span>,
-    frame: Frame,
+    held: Held,
     closed: bool,
 }
 
@@ -309,7 +325,7 @@ impl Scope {
         Scope {
             name: name.into(),
             span: None,
-            frame: Frame::fresh(),
+            held: None,
             closed: false,
         }
     }
@@ -320,7 +336,7 @@ impl Scope {
         Scope {
             name: Cow::Borrowed(name),
             span: None,
-            frame: Frame::strict(),
+            held: Some(Box::new(ScopeState::strict())),
             closed: false,
         }
     }
@@ -367,7 +383,7 @@ impl Scope {
     /// ```
     pub fn enter(&mut self) -> Entered<'_> {
         Entered {
-            _current: Current::enter(&mut self.frame),
+            _current: Current::enter(&mut self.held),
         }
     }
 
@@ -436,11 +452,10 @@ impl Scope {
         }
         if self.span.is_some() {
             // SQLite queries still waiting on this scope's span.
-            let _current = Current::enter(&mut self.frame);
+            let _current = Current::enter(&mut self.held);
             super::pending::deliver_own(self.span.as_ref());
         }
-        let frame = std::mem::take(&mut self.frame);
-        close_and_raise(frame, &self.name, self.span.as_ref(), may_raise)
+        close_and_raise(self.held.take(), &self.name, self.span.as_ref(), may_raise)
     }
 }
 
@@ -506,12 +521,12 @@ mod tests {
         let statement = super::super::statement::lookup("SELECT * FROM nest WHERE id = 1");
         let mut outer = Scope::new("outer");
         outer.in_scope(|| {
-            let previous = enter_call();
+            enter_call();
             for _ in 0..5 {
                 assert!(record(&statement, Duration::ZERO, None));
             }
             // The inner scope reports; the outer one does not report it again.
-            assert!(leave_call(previous, "inner", None).is_none());
+            assert!(leave_call("inner", None).is_none());
             assert!(record(&statement, Duration::ZERO, None));
         });
         let report = outer.finish();
@@ -528,9 +543,9 @@ mod tests {
         let mut outer = Scope::new("loops");
         outer.in_scope(|| {
             for _ in 0..6 {
-                let previous = enter_call();
+                enter_call();
                 record(&statement, Duration::ZERO, None);
-                assert!(leave_call(previous, "helper", None).is_none());
+                assert!(leave_call("helper", None).is_none());
             }
         });
         let report = outer.finish();

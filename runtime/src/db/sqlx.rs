@@ -195,10 +195,12 @@ where
         let statement = query::measure(&query);
         let current = ctx.event_span(event);
         if !scope::record(&statement, elapsed, None)
+            && worker
             && let Some(span) = &current
         {
-            // A worker thread (or code outside any scope): the scope is
-            // found through the span, on the caller's side.
+            // SQLite's worker thread: the scope is found through the
+            // caller's span, on the caller's side. (Elsewhere, no scope
+            // means the query belongs to none.)
             pending::park(span, statement.clone(), elapsed);
         }
         if flags() & TRACING != 0 {

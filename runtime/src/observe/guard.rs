@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use opentelemetry::trace::{SpanId, TraceId};
 
-use crate::db::scope::{self as n_plus_one, CallScope, Frame};
+use crate::db::scope::{self as n_plus_one, CallScope};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
 use crate::register_metric;
 use crate::trace::decide::{Decision, decide, with_decision, with_end};
@@ -80,10 +80,10 @@ pub struct CallGuard {
     span: Option<tracing::Span>,
     /// Set when the span is sampled: the duration's exemplar.
     exemplar: Option<(TraceId, SpanId)>,
-    /// A sync call's N+1 scope is current while its body runs; this is the
-    /// scope to restore after. `None` for an async call, whose scope is
-    /// current during each poll (see [`CallGuard::run`]).
-    outer_scope: Option<Frame>,
+    /// A sync call's N+1 scope is entered while its body runs (left when
+    /// the guard drops); an async call's during each poll of its body (see
+    /// [`CallGuard::run`]).
+    sync_scope: bool,
 }
 
 impl CallGuard {
@@ -101,8 +101,8 @@ impl CallGuard {
         if flags == 0 {
             return None;
         }
-        let mut guard = Self::start_on(site, flags, make_span);
-        guard.outer_scope = Some(n_plus_one::enter_call());
+        let guard = Self::start_on(site, flags, make_span, true);
+        n_plus_one::enter_call();
         Some(guard)
     }
 
@@ -117,7 +117,7 @@ impl CallGuard {
         if flags == 0 {
             return None;
         }
-        let guard = Self::start_on(site, flags, make_span);
+        let guard = Self::start_on(site, flags, make_span, false);
         guard.in_body.store(false, Ordering::Relaxed);
         Some(guard)
     }
@@ -141,6 +141,7 @@ impl CallGuard {
         site: &'static FnSite,
         flags: u8,
         make_span: impl FnOnce() -> tracing::Span,
+        sync_scope: bool,
     ) -> Self {
         let options = site.options;
         let metrics = options.metrics && flags & METRICS != 0;
@@ -180,7 +181,7 @@ impl CallGuard {
             in_body: AtomicBool::new(true),
             span,
             exemplar,
-            outer_scope: None,
+            sync_scope,
         }
     }
 
@@ -217,9 +218,10 @@ impl Drop for CallGuard {
     fn drop(&mut self) {
         // Before the span ends: the scope may write to it. `raise` mode's
         // panic waits until the call is recorded.
-        let raise = match self.outer_scope.take() {
-            Some(outer) => n_plus_one::leave_call(outer, self.site.function, self.span.as_ref()),
-            None => None,
+        let raise = if self.sync_scope {
+            n_plus_one::leave_call(self.site.function, self.span.as_ref())
+        } else {
+            None
         };
         if raise.is_some() {
             // The call ends in that panic, as an async call's does.
