@@ -13,16 +13,21 @@
 //! `TRYBUILD=overwrite cargo test --test ui` (and `--features off`), then
 //! read every diff.
 //!
-//! Skipped when a `profile-*` feature is on: a profile only changes the
-//! runtime's defaults, never what the macros expand to nor the diagnostics
-//! they give, so those runs would compile and check the same cases again
-//! for nothing (each trybuild run is a minute or more). scripts/test.sh
-//! runs them in its default and `off` runs.
+//! Skipped when a `profile-*` or integration feature is on: a profile only
+//! changes the runtime's defaults and an integration (axum, sqlx)
+//! only adds runtime modules, never what the macros expand to nor the
+//! diagnostics they give, so those runs would compile and check the same
+//! cases again for nothing (trybuild builds the facade with the run's
+//! features in a directory of its own: with sqlx, bundled SQLite and all,
+//! twenty minutes on a loaded 2-core machine). scripts/test.sh runs them in
+//! its default and `off` runs.
 
 #![cfg(not(any(
     feature = "profile-dev",
     feature = "profile-prod",
-    feature = "profile-test"
+    feature = "profile-test",
+    feature = "axum",
+    feature = "sqlx"
 )))]
 
 #[cfg(not(feature = "off"))]
