@@ -176,6 +176,15 @@ fn every_route_answers_as_documented_and_the_n_plus_one_is_flagged_once() {
         warning["request_id"].is_string(),
         "inside the request: {warning}"
     );
+    assert_eq!(
+        warning["path"], "/orders",
+        "GET /orders/fast flagged nothing"
+    );
+    assert_eq!(warning["count"], 8, "one query per seed order: {warning}");
+    assert_eq!(
+        warning["fingerprint"],
+        "SELECT sku, quantity, unit_price_cents FROM order_items WHERE order_id = ? ORDER BY rowid"
+    );
     // Every handler log line carries the request's ids.
     let placed_line = lines
         .iter()
