@@ -7,8 +7,6 @@
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo run --example quickstart
 //! ```
 
-use std::net::SocketAddr;
-
 use o11y_examples::{AppState, api, demo, store, worker::Confirmations};
 
 #[tokio::main]
@@ -82,16 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!();
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .into_future(),
-    );
+    let server = api::spawn_server(listener, app, stopped);
 
     if demo_traffic {
         demo::run(&base).await?;

@@ -51,6 +51,23 @@ pub fn router(state: AppState) -> Router {
         .layer(o11y::http::layer())
 }
 
+/// The app served on `listener` (with the clients' addresses, which the
+/// layer records) on a task of its own, until `stop` sends or is dropped.
+pub fn spawn_server(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop.await;
+            })
+            .into_future(),
+    )
+}
+
 #[o11y::observe(fields(order_id = id))]
 async fn get_order(
     State(state): State<AppState>,

@@ -6,10 +6,10 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::scenario::{json_lines, o11y_child, report, reported};
+use o11y_examples::api::spawn_server;
 use o11y_examples::{AppState, router, store, worker::Confirmations};
 use serde_json::{Value, json};
 
@@ -24,16 +24,7 @@ async fn with_quickstart<F: Future<Output = ()>>(f: impl FnOnce(String) -> F) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stopped.await;
-        })
-        .into_future(),
-    );
+    let server = spawn_server(listener, app, stopped);
     f(base).await;
     let _ = stop.send(());
     server.await.unwrap().unwrap();
