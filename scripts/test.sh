@@ -19,14 +19,14 @@ TEST_FEATURE_SETS=(
   "profile-prod"
   "profile-test"
   "off"
-  "axum"
+  "axum reqwest"
 )
 # clippy runs once per entry (default features, everything compiled out, and
 # the integrations).
 CLIPPY_FEATURE_SETS=(
   ""
   "off"
-  "axum"
+  "axum reqwest"
 )
 ALL_STEPS=(peers fmt clippy quickstart test doc)
 
@@ -122,6 +122,9 @@ fi
 
 if want doc; then
   run_step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+  # The integrations' documentation (and its links) exists only with them.
+  run_step "cargo doc (axum reqwest)" env RUSTDOCFLAGS="-D warnings" \
+    cargo doc --workspace --no-deps --features "axum reqwest"
 fi
 
 printf '\n==== all steps passed (%s) in %ss\n' "${steps[*]}" "$((SECONDS - total_start))"

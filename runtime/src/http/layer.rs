@@ -16,9 +16,11 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::route::{MethodLabel, RouteCache, RouteSeries};
+use super::clock::Clock;
+use super::method::MethodLabel;
+use super::route::{RouteCache, RouteSeries};
 use super::settings::{self, Settings};
-use super::span::{self, Clock, RequestSpan};
+use super::span::{self, RequestSpan};
 use super::{metrics, propagation, request_id};
 use crate::observe::{self, METRICS};
 use crate::trace::decide::with_end;
