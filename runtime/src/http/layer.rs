@@ -406,13 +406,19 @@ impl RequestGuard {
         if self.access_log {
             let status = status.as_u16();
             let duration_ms = elapsed.as_secs_f64() * 1000.0;
-            let _entered = self.span.enter();
+            // In the request's span through `parent:`, without entering it.
+            let span = &self.span;
             match outcome.log_error() {
-                None => {
-                    tracing::info!(target: "o11y::http", status, duration_ms, "request_finished")
-                }
+                None => tracing::info!(
+                    target: "o11y::http",
+                    parent: span,
+                    status,
+                    duration_ms,
+                    "request_finished"
+                ),
                 Some(error) => tracing::info!(
                     target: "o11y::http",
+                    parent: span,
                     status,
                     duration_ms,
                     error,
