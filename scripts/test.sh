@@ -96,7 +96,9 @@ fi
 
 if want fmt; then
   run_step "cargo fmt --check" cargo fmt --all -- --check
-  run_step "shellcheck" shellcheck -x scripts/test.sh scripts/peers/*.sh .ci/run
+  # The benchmark servers are a workspace of their own (never built here).
+  run_step "cargo fmt --check (benches/http)" cargo fmt --manifest-path benches/http/Cargo.toml -- --check
+  run_step "shellcheck" shellcheck -x scripts/test.sh scripts/bench-http.sh scripts/peers/*.sh .ci/run
 fi
 
 if want clippy; then
