@@ -226,7 +226,11 @@ fn a_call_between_two_services_is_one_trace() {
             );
             answers.insert(
                 "unsampled".into(),
-                get_json(a, "/call/unsampled", &[("traceparent", &unsampled)]),
+                get_json(
+                    a,
+                    "/call/unsampled",
+                    &[("traceparent", &unsampled), ("tracestate", "quiet=1")],
+                ),
             );
             report(
                 "sent",
@@ -393,6 +397,10 @@ fn a_call_between_two_services_is_one_trace() {
         "not A's server span"
     );
     assert_eq!(unsampled["b"]["trace_id"], caller_trace.as_str());
+    assert_eq!(
+        unsampled["b"]["tracestate"], "quiet=1",
+        "the trace's state goes on, recorded or not"
+    );
     assert!(
         spans.iter().all(|s| s["trace_id"] != caller_trace.as_str()),
         "an unsampled trace was exported"
