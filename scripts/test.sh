@@ -21,7 +21,7 @@ TEST_FEATURE_SETS=(
   "off"
   # The integrations together: one more build of every test binary, not one
   # per integration (clippy checks each alone below).
-  "axum sqlx"
+  "axum reqwest sqlx"
 )
 # clippy runs once per entry (default features, everything compiled out, and
 # each integration on its own, so that no cfg combination breaks).
@@ -30,6 +30,7 @@ CLIPPY_FEATURE_SETS=(
   "off"
   "axum"
   "sqlx"
+  "reqwest"
 )
 ALL_STEPS=(peers fmt clippy quickstart test doc)
 # The examples package turns on the integrations it shows (axum, sqlx):
@@ -113,7 +114,9 @@ fi
 
 if want fmt; then
   run_step "cargo fmt --check" cargo fmt --all -- --check
-  run_step "shellcheck" shellcheck -x scripts/test.sh scripts/peers/*.sh .ci/run
+  # The benchmark servers are a workspace of their own (never built here).
+  run_step "cargo fmt --check (benches/http)" cargo fmt --manifest-path benches/http/Cargo.toml -- --check
+  run_step "shellcheck" shellcheck -x scripts/test.sh scripts/bench-http.sh scripts/peers/*.sh .ci/run
 fi
 
 if want clippy; then
@@ -144,6 +147,9 @@ fi
 
 if want doc; then
   run_step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+  # The integrations' documentation (and its links) exists only with them.
+  run_step "cargo doc (axum reqwest sqlx)" env RUSTDOCFLAGS="-D warnings" \
+    cargo doc --workspace --no-deps --features "axum reqwest sqlx"
 fi
 
 printf '\n==== all steps passed (%s) in %ss\n' "${steps[*]}" "$((SECONDS - total_start))"

@@ -114,10 +114,14 @@ pub use o11y_runtime::{
 };
 pub use o11y_runtime::{config, db, export, metrics, register_metric, task, trace};
 
-/// HTTP integration (feature `axum`): `http::layer()`, the tower layer
+/// HTTP integration. Feature `axum`: `http::layer()`, the tower layer
 /// that gives each request a server span, a request id, RED metrics and an
 /// access-log line; `http::set_user()`; and `http::routes()`, the metrics
-/// endpoint to merge into an axum app.
+/// endpoint to merge into an axum app. Feature `reqwest`:
+/// `http::client(reqwest::Client)` and `http::ClientMiddleware`, which give
+/// each outbound call a client span, send the trace on in W3C
+/// `traceparent`/`tracestate` headers and record
+/// `http_client_request_duration_seconds`.
 pub use o11y_runtime::http;
 
 /// Re-exported so that `o11y::tracing::info!` works without another dependency line.

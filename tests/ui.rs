@@ -14,7 +14,7 @@
 //! read every diff.
 //!
 //! Skipped when a `profile-*` or integration feature is on: a profile only
-//! changes the runtime's defaults and an integration (axum, sqlx)
+//! changes the runtime's defaults and an integration (axum, reqwest, sqlx)
 //! only adds runtime modules, never what the macros expand to nor the
 //! diagnostics they give, so those runs would compile and check the same
 //! cases again for nothing (trybuild builds the facade with the run's
@@ -27,6 +27,7 @@
     feature = "profile-prod",
     feature = "profile-test",
     feature = "axum",
+    feature = "reqwest",
     feature = "sqlx"
 )))]
 

@@ -125,6 +125,7 @@ where
 /// false when the deadline passed first or o11y is not initialised.
 /// Useful before a process is frozen (serverless) or in tests.
 pub fn flush(timeout: Duration) -> bool {
+    log::flush_stdout();
     let guard = ACTIVE_EXPORTER.lock().unwrap_or_else(|e| e.into_inner());
     guard
         .as_ref()
@@ -260,6 +261,7 @@ impl Setup {
         let guard = Guard {
             exporter,
             timeout: config.shutdown_timeout,
+            batching: log::Batching::start(),
         };
         Ok((spans.and_then(db_bridge).and_then(logs), guard))
     }
@@ -424,12 +426,16 @@ impl Summary {
 pub struct Guard {
     exporter: Option<std::sync::Arc<Exporter>>,
     timeout: Duration,
+    /// Log lines on a standard output that is not a terminal are written
+    /// in batches while this lives (see `log::batch`).
+    batching: Option<log::Batching>,
 }
 
 impl Guard {
     /// Exports everything queued so far, waiting at most the shutdown timeout.
     /// Returns false when the deadline passed first.
     pub fn flush(&self) -> bool {
+        log::flush_stdout();
         self.exporter
             .as_ref()
             .is_none_or(|exporter| exporter.flush(self.timeout))
@@ -441,6 +447,8 @@ impl Drop for Guard {
         use std::io::Write as _;
         // Instrumented calls from here on cost one load and record nothing.
         observe::set_flags(0);
+        // Writes the batched log lines; later ones are written at once.
+        drop(self.batching.take());
         let _ = std::io::stdout().flush();
         let Some(exporter) = self.exporter.take() else {
             return;

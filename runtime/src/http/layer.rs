@@ -16,9 +16,11 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::route::{MethodLabel, RouteCache, RouteSeries};
+use super::clock::Clock;
+use super::method::MethodLabel;
+use super::route::{RouteCache, RouteSeries};
 use super::settings::{self, Settings};
-use super::span::{self, Clock, RequestSpan};
+use super::span::{self, RequestSpan};
 use super::{metrics, propagation, request_id};
 use crate::db::Scope;
 use crate::observe::{self, METRICS};
@@ -417,13 +419,19 @@ impl RequestGuard {
         if self.access_log {
             let status = status.as_u16();
             let duration_ms = elapsed.as_secs_f64() * 1000.0;
-            let _entered = self.span.enter();
+            // In the request's span through `parent:`, without entering it.
+            let span = &self.span;
             match outcome.log_error() {
-                None => {
-                    tracing::info!(target: "o11y::http", status, duration_ms, "request_finished")
-                }
+                None => tracing::info!(
+                    target: "o11y::http",
+                    parent: span,
+                    status,
+                    duration_ms,
+                    "request_finished"
+                ),
                 Some(error) => tracing::info!(
                     target: "o11y::http",
+                    parent: span,
                     status,
                     duration_ms,
                     error,

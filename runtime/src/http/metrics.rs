@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use http::StatusCode;
 use opentelemetry::trace::{SpanId, TraceId};
 
-use super::route::{METHODS, MethodLabel};
+use super::method::{METHODS, MethodLabel};
 use crate::metrics::{GaugeHandle, GaugeVec, HistogramHandle, HistogramVec, MetricDesc};
 use crate::register_metric;
 

@@ -1,5 +1,6 @@
 //! HTTP integration: what o11y mounts in, and wraps around, an
-//! application's HTTP server (feature `axum`).
+//! application's HTTP server (feature `axum`), and the client it calls
+//! other services with (feature `reqwest`).
 //!
 //! - `layer()`: the server layer, a plain `tower` `Layer` that gives every
 //!   request a SERVER span continuing the caller's W3C trace, a request id
@@ -8,6 +9,10 @@
 //! - `set_user(id)`: called from authentication code, puts the user's id on
 //!   the request's span and log lines.
 //! - `routes()`: the metrics endpoint, to merge into an axum router.
+//! - `client(reqwest::Client)` and `ClientMiddleware`: outbound calls
+//!   through reqwest get a CLIENT span, send the trace on (W3C
+//!   `traceparent`/`tracestate`) and record
+//!   `http_client_request_duration_seconds`.
 //!
 //! A process without an HTTP server of its own serves its metrics with
 //! [`metrics::serve`](crate::metrics::serve) instead.
@@ -15,11 +20,36 @@
 //! Inside, one module per concern: `layer` (the tower `Layer`, `Service`
 //! and response future, and the per-request guard that records the
 //! outcome), `span` (the request span: sampling decision, semantic-convention
-//! attributes, log context, `set_user`), `propagation` (W3C `traceparent`,
-//! `tracestate`, `baggage`), `request_id` (`X-Request-ID`), `route` (method
-//! and route labels, and the per-route cache of metric handles), `metrics`
-//! (the RED metrics), `settings` (what `init()` configured for the layer)
-//! and `endpoint` (the metrics route).
+//! attributes, log context, `set_user`), `propagation` (incoming W3C
+//! `traceparent`, `tracestate`, `baggage`), `request_id` (`X-Request-ID`),
+//! `route` (route labels, and the per-route cache of metric handles),
+//! `metrics` (the server's RED metrics), `settings` (what `init()`
+//! configured for the layer) and `endpoint` (the metrics route); `client`
+//! (the outbound middleware: span, propagation, duration histogram) and
+//! `redact` (`url.full` without secrets); shared by both sides, `method`
+//! (the bounded method label) and `clock` (call durations).
+
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+mod clock;
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+mod method;
+
+#[cfg(feature = "reqwest")]
+mod client;
+#[cfg(feature = "reqwest")]
+mod redact;
+
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+pub use self::method::OTHER_METHOD;
+
+#[cfg(feature = "reqwest")]
+pub use self::client::{ClientMiddleware, client};
+/// The [reqwest-middleware](https://docs.rs/reqwest-middleware) crate that
+/// [`ClientMiddleware`] is built for, re-exported so that a client can be
+/// assembled without depending on a matching version
+/// (`o11y::http::reqwest_middleware::ClientBuilder`).
+#[cfg(feature = "reqwest")]
+pub use reqwest_middleware;
 
 #[cfg(feature = "axum")]
 mod endpoint;
@@ -45,7 +75,7 @@ pub use self::layer::{HttpLayer, HttpService, ResponseFuture, layer};
 #[cfg(feature = "axum")]
 pub use self::request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER};
 #[cfg(feature = "axum")]
-pub use self::route::{OTHER_METHOD, UNMATCHED_ROUTE};
+pub use self::route::UNMATCHED_ROUTE;
 #[cfg(feature = "axum")]
 pub(crate) use self::settings::configure;
 #[cfg(feature = "axum")]

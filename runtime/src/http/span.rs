@@ -12,44 +12,24 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use axum::extract::ConnectInfo;
 use http::{HeaderValue, Request, StatusCode, Version};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId, TraceState};
 
+use super::clock::Clock;
 use super::route::RouteSeries;
 use crate::log::SpanFields;
-use crate::trace::SpanState;
 use crate::trace::current::{with_enclosing_marked, with_span_extensions};
 use crate::trace::decide::{Decision, decide, decide_with_remote_parent, with_decision};
+use crate::trace::{CarriedTraceState, SpanState};
 use crate::value::FieldValue;
 
 /// In the extensions of a request span, so [`set_user`] finds it from any
 /// span inside the request.
 struct RequestSpanMarker;
-
-/// When a request started. A recorded request reads the wall clock, which
-/// its span needs anyway; any other reads the monotonic one.
-#[derive(Clone, Copy)]
-pub(crate) enum Clock {
-    Wall(SystemTime),
-    Mono(Instant),
-}
-
-impl Clock {
-    /// The time since the start, and the end time for a recorded span.
-    pub(crate) fn stop(self) -> (Duration, Option<SystemTime>) {
-        match self {
-            Clock::Mono(start) => (start.elapsed(), None),
-            Clock::Wall(start) => {
-                let now = SystemTime::now();
-                (now.duration_since(start).unwrap_or_default(), Some(now))
-            }
-        }
-    }
-}
 
 /// A started request span.
 pub(crate) struct RequestSpan {
@@ -112,6 +92,11 @@ fn describe<B>(
     let path = request.uri().path();
     // Sane by construction: 1..=128 bytes of [A-Za-z0-9._-].
     let request_id = String::from_utf8_lossy(request_id.as_bytes()).into_owned();
+    // Kept on the span, recorded or not, for the outbound calls made inside.
+    let trace_state = remote
+        .map(SpanContext::trace_state)
+        .filter(|state| **state != TraceState::NONE)
+        .cloned();
     with_span_extensions(span, |extensions| {
         extensions.replace(RequestSpanMarker);
         if let Some(recording) = extensions
@@ -145,11 +130,12 @@ fn describe<B>(
                 recording.set_attribute(KeyValue::new("user_agent.original", agent));
             }
             recording.set_attribute(KeyValue::new("request_id", request_id.clone()));
-            if let Some(parent) = remote
-                && parent.trace_state() != &opentelemetry::trace::TraceState::NONE
-            {
-                recording.set_trace_state(parent.trace_state().clone());
+            if let Some(trace_state) = &trace_state {
+                recording.set_trace_state(trace_state.clone());
             }
+        }
+        if let Some(trace_state) = trace_state {
+            extensions.replace(CarriedTraceState(trace_state));
         }
         let mut fields = SpanFields(Vec::with_capacity(4));
         fields.set(Cow::Borrowed("request_id"), FieldValue::from(request_id));

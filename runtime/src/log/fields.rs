@@ -47,9 +47,19 @@ impl FieldCollector {
 
 impl Visit for FieldCollector {
     fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = Some(value.to_owned());
+            return;
+        }
         self.put(field, FieldValue::Str(Cow::Owned(value.to_owned())));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // The message of every event comes here: format it once, straight
+        // into its string.
+        if field.name() == "message" {
+            self.message = Some(format!("{value:?}"));
+            return;
+        }
         self.put(field, FieldValue::Str(Cow::Owned(format!("{value:?}"))));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {

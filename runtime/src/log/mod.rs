@@ -4,6 +4,7 @@
 //! enclosing span; the JSON file sink; OTLP log export; and the context API
 //! ([`tag`], [`span_attribute`], [`log_context`]).
 
+mod batch;
 mod context;
 mod fields;
 mod format;
@@ -26,6 +27,7 @@ use crate::config::LogFormat;
 use crate::export::is_export_thread;
 use crate::trace::SpanState;
 
+pub(crate) use batch::{Batching, flush as flush_stdout};
 pub use context::{log_context, span_attribute, tag};
 pub(crate) use fields::SpanFields;
 use fields::{FieldCollector, Key};
@@ -114,35 +116,48 @@ where
         let mut collector = FieldCollector::default();
         event.record(&mut collector);
 
-        let mut fields: Vec<(Key, crate::value::FieldValue)> = Vec::new();
+        // The fields are borrowed where they live: the enclosing spans'
+        // extensions (read-locked while the line is written) and the event's
+        // own collector. Outermost span first, the event's fields last.
         let mut ids = None;
-        if let Some(span) = ctx.event_span(event) {
-            if let Some(state) = span.extensions().get::<SpanState>() {
-                ids = Some((state.trace_id, state.span_id, state.sampled));
-            }
-            for ancestor in span.scope().from_root() {
-                if let Some(span_fields) = ancestor.extensions().get::<SpanFields>() {
-                    fields.extend(span_fields.0.iter().cloned());
+        let scope: Vec<_> = match ctx.event_span(event) {
+            Some(span) => {
+                if let Some(state) = span.extensions().get::<SpanState>() {
+                    ids = Some((state.trace_id, state.span_id, state.sampled));
                 }
+                span.scope().from_root().collect()
             }
+            None => Vec::new(),
+        };
+        let extensions: Vec<_> = scope.iter().map(|span| span.extensions()).collect();
+        let mut fields: Vec<&(Key, crate::value::FieldValue)> = Vec::with_capacity(8);
+        for span_fields in extensions.iter().filter_map(|e| e.get::<SpanFields>()) {
+            fields.extend(span_fields.0.iter());
         }
-        fields.extend(collector.fields.0);
-        let message = collector.message.unwrap_or_default();
+        fields.extend(collector.fields.0.iter());
+        let message = collector.message.as_deref().unwrap_or_default();
         let now = SystemTime::now();
 
         if !self.sinks.is_empty() {
-            let hex_ids =
-                ids.map(|(trace_id, span_id, _)| (trace_id.to_string(), span_id.to_string()));
+            let (mut trace_hex, mut span_hex) = ([0u8; 32], [0u8; 16]);
+            let hex_ids = ids.map(|(trace_id, span_id, _)| {
+                (
+                    format::hex_into(&trace_id.to_bytes(), &mut trace_hex),
+                    format::hex_into(&span_id.to_bytes(), &mut span_hex),
+                )
+            });
             let line = format::Line {
                 timestamp: now,
                 level: *metadata.level(),
-                message: &message,
+                message,
                 logger: metadata.target(),
                 file: metadata.file(),
                 line: metadata.line(),
-                ids: hex_ids.as_ref().map(|(t, s)| (t.as_str(), s.as_str())),
+                ids: hex_ids,
                 fields: &fields,
             };
+            // Warnings and errors go out at once, with what waits before them.
+            let urgent = *metadata.level() <= tracing_core::Level::WARN;
             LINE.with(|buffers| {
                 let Ok(mut buffers) = buffers.try_borrow_mut() else {
                     return;
@@ -174,18 +189,19 @@ where
                         Sink::Stdout {
                             format: LogFormat::Json,
                             ..
-                        } => std::io::stdout().lock().write_all(json.as_bytes()),
+                        } => batch::write_stdout(json.as_bytes(), urgent),
                         Sink::Stdout {
                             format: LogFormat::Console,
                             ..
-                        } => std::io::stdout().lock().write_all(console.as_bytes()),
+                        } => batch::write_stdout(console.as_bytes(), urgent),
                         Sink::File(file) => (&*file).write_all(json.as_bytes()),
                     };
                 }
             });
         }
         if let Some(otlp) = &self.otlp {
-            otlp.emit(metadata, now, message, fields, ids);
+            let owned = fields.iter().map(|field| (*field).clone()).collect();
+            otlp.emit(metadata, now, message.to_owned(), owned, ids);
         }
     }
 }

@@ -6,11 +6,11 @@
 //! composition are): the dispatcher is downcast to the registry, which owns
 //! the span extensions.
 
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::trace::{SpanId, TraceId, TraceState};
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::{ExtensionsMut, LookupSpan, SpanRef};
 
-use super::SpanState;
+use super::{CarriedTraceState, SpanState};
 
 /// The W3C ids of a span, as lowercase hex.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub(crate) fn with_span_extensions<R>(
 /// Runs `f` on the extensions of the nearest span, from the current one
 /// outwards, that carries an extension `M` (a marker an instrumentation put
 /// on its spans, like the HTTP layer on its request span).
-#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
 pub(crate) fn with_enclosing_marked<M: 'static, R>(
     f: impl FnOnce(&mut ExtensionsMut<'_>) -> R,
 ) -> Option<R> {
@@ -86,6 +86,20 @@ pub(crate) fn current_ids() -> Option<(TraceId, SpanId, bool)> {
         span.extensions()
             .get::<SpanState>()
             .map(|state| (state.trace_id, state.span_id, state.sampled))
+    })
+    .flatten()
+}
+
+/// The W3C `tracestate` the current trace arrived with, from the nearest
+/// enclosing span that continued it from another process (see
+/// [`CarriedTraceState`]); `None` when the trace started here or its caller
+/// sent no state.
+#[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
+pub(crate) fn current_trace_state() -> Option<TraceState> {
+    with_enclosing_marked::<CarriedTraceState, _>(|extensions| {
+        extensions
+            .get_mut::<CarriedTraceState>()
+            .map(|carried| carried.0.clone())
     })
     .flatten()
 }

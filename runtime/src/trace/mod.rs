@@ -47,6 +47,14 @@ pub(crate) struct SpanState {
     pub(crate) recording: Option<Box<Recording>>,
 }
 
+/// The W3C `tracestate` of a trace continued from another process, kept on
+/// the span that continued it (the HTTP server span), recorded or not, so
+/// that outbound calls made inside it send the trace's state on. Absent
+/// when the caller sent none: most spans pay nothing for it.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
+pub(crate) struct CarriedTraceState(pub(crate) TraceState);
+
 /// The parts of a span that only a recorded span pays for. When the span
 /// closes, this box itself is queued for export (one pointer through the
 /// queue); the export thread turns it into a `SpanData`.
@@ -134,8 +142,9 @@ impl Recording {
 }
 
 /// What an instrumentation that describes its spans directly, rather than
-/// through `tracing` fields (the HTTP server layer), sets on a recording.
-#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+/// through `tracing` fields (the HTTP server layer and client middleware),
+/// sets on a recording.
+#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
 impl Recording {
     /// Sets the exported name (what an `otel.name` field does).
     pub(crate) fn set_name(&mut self, name: Cow<'static, str>) {

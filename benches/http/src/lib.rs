@@ -1,0 +1,96 @@
+//! What the three benchmark servers share: the route's answer, the
+//! listener, graceful shutdown, and the request count printed at exit.
+//!
+//! Each server binds `BENCH_ADDR` (default `127.0.0.1:8080`), serves until
+//! SIGINT or SIGTERM, then prints `bench-server: requests=N` on stderr
+//! (after its own telemetry is flushed, for the o11y and standard servers,
+//! which print more `bench-server:` lines).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use serde::Serialize;
+
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// The route's answer: a small JSON object.
+#[derive(Debug, Serialize)]
+pub struct Order {
+    pub id: u64,
+    pub customer: &'static str,
+    pub status: &'static str,
+    pub total_cents: u64,
+    pub items: [Item; 2],
+}
+
+#[derive(Debug, Serialize)]
+pub struct Item {
+    pub sku: &'static str,
+    pub quantity: u32,
+}
+
+/// The order `id`, as every server answers it (and counts it).
+pub fn order(id: u64) -> Order {
+    REQUESTS.fetch_add(1, Ordering::Relaxed);
+    Order {
+        id,
+        customer: "ada",
+        status: "paid",
+        total_cents: 1998 + id % 100,
+        items: [
+            Item {
+                sku: "A-1",
+                quantity: 2,
+            },
+            Item {
+                sku: "B-7",
+                quantity: 1,
+            },
+        ],
+    }
+}
+
+/// Requests answered so far.
+pub fn requests() -> u64 {
+    REQUESTS.load(Ordering::Relaxed)
+}
+
+/// A multi-thread Tokio runtime with the default worker count: one per CPU
+/// the process may run on (one under `taskset -c 0`).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Serves `app` on `BENCH_ADDR` until SIGINT/SIGTERM.
+pub async fn serve(app: Router) {
+    let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+    eprintln!("bench-server: listening on {addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .expect("serve");
+}
+
+async fn shutdown() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// The last line every server prints.
+pub fn report_requests() {
+    eprintln!("bench-server: requests={}", requests());
+}

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# HTTP overhead benchmark (issue 5): three servers of one route,
+# GET /orders/{id} answering a small JSON object (benches/http/):
+#   bare      axum alone
+#   o11y      o11y::init(), o11y::http::layer(), the metrics route, an #[observe] handler
+#   standard  tower-http TraceLayer + tracing-subscriber JSON lines through
+#             tracing-appender (non-blocking file writer) + tracing-opentelemetry
+#             (OTLP gRPC batch exporter) + axum-prometheus, an #[instrument] handler
+# in two configurations:
+#   prod  JSON access log to a file, 1% sampling, metrics on     bar: o11y/bare >= 0.85
+#   full  the same with 100% sampling, spans exported to rotel    bar: o11y/bare >= 0.65,
+#         and no span lost (exported vs received by rotel)
+# Both export to one rotel collector (counting spans by service.name).
+#
+# The server runs on core 0 (taskset -c 0), wrk and rotel on core 1
+# (taskset -c 1 wrk -t1 -cC -dD --latency), after a warm-up run; the three
+# servers alternate, ROUNDS times per configuration; the summary gives
+# medians over the rounds. Server CPU per request comes from /proc (user +
+# system time of the whole server process, its export threads included).
+#
+#   bash scripts/bench-http.sh [--rounds N] [--duration 10s] [--connections 32] [--warmup 2s]
+#
+# Installs wrk (Debian) and rotel (scripts/peers/rotel.sh) when missing,
+# builds benches/http in release mode into target/bench-http. Needs 2 cores.
+set -euo pipefail
+
+ROUNDS=3
+DURATION=10s
+CONNECTIONS=32
+WARMUP=2s
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --warmup) WARMUP="$2"; shift 2 ;;
+    -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ "$ROUNDS" -ge 1 ] 2>/dev/null || { echo "--rounds must be a positive number" >&2; exit 2; }
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+say() { printf '[bench-http] %s\n' "$*" >&2; }
+
+if [ "$(nproc)" -lt 2 ]; then
+  say "needs 2 cores (server on one, wrk on the other); this machine has $(nproc)"
+  exit 1
+fi
+if ! command -v wrk >/dev/null 2>&1; then
+  say "installing wrk (Debian package)"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends wrk >/dev/null
+fi
+bash scripts/peers/rotel.sh install >&2
+peers_dir="${O11Y_PEERS_DIR:-${HOME:-/root}/.cache/o11y-peers}"
+agent="$peers_dir/bin/rotel-agent"
+
+say "building the servers (release)"
+target="$root/target/bench-http"
+cargo build --quiet --release --manifest-path benches/http/Cargo.toml --target-dir "$target"
+bin="$target/release"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/o11y-bench-http.XXXXXX")"
+server_pid=""
+rotel_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$rotel_pid" ]; then kill "$rotel_pid" 2>/dev/null || true; fi
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+  local port="$1" pid="$2"
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+# Clock ticks (user + system) the process has used.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+grpc_port="$(free_port)"
+http_port="$(free_port)"
+counts="$work/rotel-counts.json"
+echo '{}' >"$counts"
+say "starting rotel on 127.0.0.1:$grpc_port (core 1)"
+O11Y_BENCH_COUNTS="$counts" NO_COLOR=1 taskset -c 1 "$agent" start \
+  --otlp-grpc-endpoint "127.0.0.1:$grpc_port" \
+  --otlp-http-endpoint "127.0.0.1:$http_port" \
+  --exporter blackhole \
+  --otlp-with-trace-processor "$root/benches/http/rotel_count.py" \
+  </dev/null >"$work/rotel.log" 2>&1 &
+rotel_pid=$!
+wait_port "$grpc_port" "$rotel_pid" || { cat "$work/rotel.log" >&2; say "rotel did not start"; exit 1; }
+
+received() { # received SERVICE: spans rotel counted for it
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], 0))' "$counts" "$1"
+}
+# Waits until rotel's count for SERVICE stops moving (2 s unchanged, 30 s at most).
+settle() {
+  local service="$1" last=-1 now same=0
+  for _ in $(seq 1 120); do
+    now="$(received "$service")"
+    if [ "$now" = "$last" ]; then
+      same=$((same + 1))
+      [ "$same" -ge 8 ] && break
+    else
+      same=0
+    fi
+    last="$now"
+    sleep 0.25
+  done
+  echo "$last"
+}
+
+results="$work/results.tsv"
+printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\n' >"$results"
+
+# run CONFIG ROUND SERVER: one measured wrk run against one server.
+run() {
+  local config="$1" round="$2" server="$3" rate port service out err
+  case "$config" in prod) rate=0.01 ;; full) rate=1.0 ;; esac
+  port="$(free_port)"
+  service="bench-$server-$config-$round"
+  out="$work/$service.out"
+  err="$work/$service.err"
+  local env=(BENCH_ADDR="127.0.0.1:$port" OTEL_SERVICE_NAME="$service"
+    OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$grpc_port")
+  case "$server" in
+    o11y) env+=(O11Y_PROFILE=prod O11Y_TRACING_SAMPLE_RATE="$rate" O11Y_LOGGING_LEVEL=info O11Y_SHUTDOWN_TIMEOUT=30s) ;;
+    standard) env+=(BENCH_SAMPLE_RATE="$rate" BENCH_LOG_FILE="$work/$service.log") ;;
+  esac
+  # o11y writes its JSON lines to stdout: the access log file is where it goes.
+  env "${env[@]}" taskset -c 0 "$bin/$server" >"$out" 2>"$err" &
+  server_pid=$!
+  if ! wait_port "$port" "$server_pid"; then
+    cat "$err" >&2
+    say "$server did not start"
+    exit 1
+  fi
+  local url="http://127.0.0.1:$port/orders/42"
+  taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+  local before after report
+  before="$(cpu_ticks "$server_pid")"
+  report="$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$url")"
+  after="$(cpu_ticks "$server_pid")"
+  echo "$report" >"$work/$service.wrk"
+  kill -TERM "$server_pid"
+  wait "$server_pid" || { cat "$err" >&2; say "$server exited with an error"; exit 1; }
+  server_pid=""
+  local got=0
+  if [ "$server" != bare ]; then got="$(settle "$service")"; fi
+  python3 - "$report" "$before" "$after" "$(getconf CLK_TCK)" "$(cat "$err")" "$got" \
+    "$config" "$round" "$server" >>"$results" <<'PY'
+import re, sys
+report, before, after, hz, err, got, config, rnd, server = sys.argv[1:]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
+total = int(re.search(r"(\d+) requests in", report).group(1))
+m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", report, re.M)
+p99 = float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+errors = 0
+for pat in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"):
+    for g in (re.search(pat, report).groups() if re.search(pat, report) else ()):
+        errors += int(g)
+cpu_us = (int(after) - int(before)) / int(hz) * 1e6 / max(total, 1)
+def stat(name):
+    m = re.search(r"bench-server: .*\b%s=(\d+)" % name, err)
+    return m.group(1) if m else ""
+print("\t".join(str(v) for v in (config, rnd, server, rps, p99, round(cpu_us, 2), total, errors,
+                                  stat("requests"), stat("spans_exported"), stat("spans_dropped"),
+                                  got if server != "bare" else "")))
+PY
+  tail -n1 "$results" | awk -F'\t' '{printf "[bench-http] %-4s round %s %-8s %9.0f req/s  p99 %6.2f ms  cpu %6.1f us/req\n", $1, $2, $3, $4, $5, $6}' >&2
+}
+
+say "wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, warm-up $WARMUP; work dir $work"
+for round in $(seq 1 "$ROUNDS"); do
+  for config in prod full; do
+    for server in bare o11y standard; do
+      run "$config" "$round" "$server"
+    done
+  done
+done
+
+cp "$results" "$root/target/bench-http/results.tsv"
+python3 - "$results" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+def runs(config, server):
+    return {r["round"]: r for r in rows if r["config"] == config and r["server"] == server}
+def med(config, server, key):
+    return statistics.median(float(r[key]) for r in runs(config, server).values())
+def ratio(config, server, key, inverse=False):
+    # Per round (the two ran minutes apart at most), then the median.
+    bare, other = runs(config, "bare"), runs(config, server)
+    values = [(float(bare[k][key]) / float(other[k][key])) if inverse else
+              (float(other[k][key]) / float(bare[k][key])) for k in bare if k in other]
+    return statistics.median(values)
+bars = {"prod": 0.85, "full": 0.65}
+titles = {"prod": "prod: JSON access log to a file, 1% sampled, metrics on",
+          "full": "full: 100% sampled, OTLP export to rotel"}
+print()
+print("ratio: o11y req/s / bare req/s, per round, median; cpu ratio: bare / o11y server CPU per request")
+print("(what the req/s ratio is when the server core is not shared with anything else)")
+print()
+print("| configuration | bare req/s (p99) | o11y req/s (p99) | ratio | cpu ratio | standard req/s (p99) | standard ratio | standard cpu ratio | server CPU per request bare / o11y / standard |")
+print("|---|---|---|---|---|---|---|---|---|")
+ok = True
+for config in ("prod", "full"):
+    b, o, s = (med(config, x, "rps") for x in ("bare", "o11y", "standard"))
+    bp, op, sp = (med(config, x, "p99_ms") for x in ("bare", "o11y", "standard"))
+    bc, oc, sc = (med(config, x, "cpu_us") for x in ("bare", "o11y", "standard"))
+    r, rc = ratio(config, "o11y", "rps"), ratio(config, "o11y", "cpu_us", inverse=True)
+    sr, src = ratio(config, "standard", "rps"), ratio(config, "standard", "cpu_us", inverse=True)
+    verdict = "ok" if r >= bars[config] else "MISSED"
+    ok &= r >= bars[config]
+    print(f"| {titles[config]} | {b:,.0f} ({bp:.2f} ms) | {o:,.0f} ({op:.2f} ms) | **{r:.2f}** (bar ≥ {bars[config]}: {verdict}) "
+          f"| {rc:.2f} | {s:,.0f} ({sp:.2f} ms) | {sr:.2f} | {src:.2f} | {bc:.1f} / {oc:.1f} / {sc:.1f} µs |")
+print()
+print("spans, 100% sampled (o11y: exported and dropped as it counts them, received by rotel;")
+print("standard: expected = 2 per request served, received by rotel):")
+lost_any = False
+for r in rows:
+    if r["config"] != "full" or r["server"] == "bare":
+        continue
+    served, received = int(r["served"] or 0), int(r["received"] or 0)
+    expected = 2 * served  # the server span and the handler's span of every request
+    lost = expected - received
+    if r["server"] == "o11y":
+        exported, dropped = int(r["exported"] or 0), int(r["dropped"] or 0)
+        lost_any |= dropped > 0 or lost != 0
+        print(f"  round {r['round']} o11y:     served {served}, spans expected {expected}, exported {exported}, "
+              f"dropped {dropped}, received {received}, lost {lost} ({100 * lost / max(expected, 1):.1f}%)")
+    else:
+        print(f"  round {r['round']} standard: served {served}, spans expected {expected}, received {received}, "
+              f"lost {lost} ({100 * lost / max(expected, 1):.1f}%)")
+errors = sum(int(r["errors"]) for r in rows)
+if errors:
+    print(f"\nwrk saw {errors} errors or non-2xx answers: see the work directory")
+print("\nbars:", "met" if ok and not lost_any else "MISSED" + ("" if ok else " (ratio)") + (" (spans lost)" if lost_any else ""))
+PY
