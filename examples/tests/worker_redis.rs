@@ -387,11 +387,14 @@ fn the_worker_process_continues_the_request_trace_through_redis() {
             span["span_id"], server["span_id"],
             "the chain ends at the request: {ancestors:?}"
         );
-        assert_eq!(ancestors.first(), Some(&"publish process_order"));
-        assert!(
-            ancestors.len() >= 3,
+        assert_eq!(
+            ancestors.len(),
+            3,
             "producer, handler, server: {ancestors:?}"
         );
+        assert_eq!(ancestors[0], "publish process_order");
+        assert!(ancestors[1].ends_with("place_order"), "{ancestors:?}");
+        assert_eq!(ancestors[2], "POST /orders");
     }
 
     let (status, output) = worker.terminate();
