@@ -5,7 +5,9 @@
 //! one trace per placed order, from the request's SERVER span to the
 //! worker's CONSUMER span; the worker's JSON lifecycle lines carry that
 //! trace, its metrics endpoint counts the runs and the queue wait, a
-//! malformed envelope is skipped, and SIGTERM stops it cleanly.
+//! malformed envelope is skipped, and SIGTERM stops it cleanly. Also: the
+//! worker's errors at start name `REDIS_URL`, and a push that fails while
+//! the quickstart serves does not fail the request.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -428,4 +430,38 @@ fn the_worker_names_redis_url_when_it_cannot_start() {
         refused.contains("cannot use Redis at REDIS_URL=redis://127.0.0.1:"),
         "{refused}"
     );
+}
+
+/// Redis gone while the quickstart serves: the push fails (logged), and the
+/// order is still placed and answered.
+#[tokio::test]
+async fn a_failed_push_does_not_fail_the_request() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    let migrator = store::migrator().await.unwrap();
+    let db = store::open("worker_redis_push_fails", &migrator)
+        .await
+        .unwrap();
+    let confirmations = Confirmations::redis(&redis.url()).await.unwrap();
+    let app = router(AppState { db, confirmations });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = spawn_server(listener, app, stopped);
+    drop(redis); // stops the server
+
+    let response = reqwest::Client::new()
+        .post(format!("{base}/orders"))
+        .header("content-type", "application/json")
+        .body(ORDER_1)
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+        .expect("an answer despite Redis being gone");
+    assert_eq!(response.status().as_u16(), 201);
+    let order: Value = response.json().await.unwrap();
+    assert_eq!(order["total"], "19.98");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
 }
