@@ -5,9 +5,10 @@
 //! cargo run --example quickstart                       # serve on 127.0.0.1:3000 (PORT overrides)
 //! cargo run --example quickstart -- --demo-traffic     # send a tour of requests to itself, print, exit
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo run --example quickstart
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run --example quickstart   # tasks for `--example worker`
 //! ```
 
-use o11y_examples::{AppState, api, demo, store, worker::Confirmations};
+use o11y_examples::{AppState, api, demo, queue::Confirmations, store};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,7 +40,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let migrator = store::migrator().await?;
     let db = store::open("quickstart", &migrator).await?;
     o11y::db::refresh_migrations(&db, &migrator, "quickstart").await?;
-    let (confirmations, worker) = Confirmations::start(db.clone());
+    // As text: `main` shows an error's Debug form, and this one's Display
+    // names REDIS_URL.
+    let (confirmations, worker) = Confirmations::from_env(db.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let tasks = confirmations.describe();
     let app = api::router(AppState { db, confirmations });
 
     // The tour binds any free port, so that it runs beside a quickstart
@@ -70,6 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => println!("logs: this console (the JSON log file is off: logging.file_enabled)"),
     }
     println!("metrics: {base}{metrics_path}");
+    println!("tasks: {tasks}");
     match &endpoint {
         Some(endpoint) => println!("traces: exported over OTLP to {endpoint}"),
         None => println!(
@@ -90,8 +97,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let _ = stop.send(());
     server.await??;
-    // The router held the last queue handle: the worker drains and stops.
-    worker.await?;
+    // The router held the last queue handle: the in-process worker drains
+    // and stops (a worker process drains the Redis list on its own).
+    if let Some(worker) = worker {
+        worker.await?;
+    }
     drop(o11y); // exports what is still queued, within shutdown_timeout
 
     if demo_traffic {

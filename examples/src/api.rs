@@ -11,8 +11,8 @@ use axum::routing::get;
 use sqlx::sqlite::SqlitePool;
 
 use crate::orders::{Invalid, NewOrder, Order};
+use crate::queue::Confirmations;
 use crate::store;
-use crate::worker::Confirmations;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -101,7 +101,7 @@ async fn place_order(
     o11y::tag("order_id", order.id);
     ORDERS_PLACED.inc();
     tracing::info!(order_id = order.id, customer = %order.customer, total = %order.total, "order placed");
-    state.confirmations.enqueue(order.id);
+    state.confirmations.enqueue(&order).await;
     Ok((StatusCode::CREATED, Json(order)))
 }
 

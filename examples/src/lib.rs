@@ -4,12 +4,15 @@
 //! An axum service over an in-memory SQLite database: `api` (routes,
 //! observed handlers, JSON errors), `orders` (the domain and the validation
 //! of a new order), `store` (migrations, seed data and queries, one of them
-//! a deliberate N+1), `worker` (the background confirmation of placed
-//! orders) and `demo` (`--demo-traffic`: a tour of requests to itself).
+//! a deliberate N+1), `queue` (where placed orders go: an in-process channel,
+//! or a Redis list with `REDIS_URL`), `worker` (the `process_order` task and
+//! the Redis worker loop of `cargo run --example worker`) and `demo`
+//! (`--demo-traffic`: a tour of requests to itself).
 
 pub mod api;
 pub mod demo;
 pub mod orders;
+pub mod queue;
 pub mod store;
 pub mod worker;
 

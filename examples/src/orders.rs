@@ -87,6 +87,15 @@ impl Serialize for Money {
     }
 }
 
+// The total travels in a task's payload to the worker, as the same string.
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Money::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an amount: {text:?}")))
+    }
+}
+
 /// A validated `POST /orders` body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrder {

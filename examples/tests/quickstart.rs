@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::scenario::{json_lines, o11y_child, report, reported};
 use o11y_examples::api::spawn_server;
-use o11y_examples::{AppState, router, store, worker::Confirmations};
+use o11y_examples::{AppState, queue::Confirmations, router, store};
 use serde_json::{Value, json};
 
 /// Serves the quickstart on a free loopback port for the duration of `f`.
@@ -19,7 +19,7 @@ async fn with_quickstart<F: Future<Output = ()>>(f: impl FnOnce(String) -> F) {
     let db = store::open("quickstart_test", &migrator)
         .await
         .expect("database");
-    let (confirmations, worker) = Confirmations::start(db.clone());
+    let (confirmations, worker) = Confirmations::in_process(db.clone());
     let app = router(AppState { db, confirmations });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
