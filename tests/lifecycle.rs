@@ -241,3 +241,26 @@ fn the_profile_feature_picks_the_defaults_when_nothing_else_does() {
         });
     assert_eq!(reported(&output, "profile"), expected);
 }
+
+#[test]
+fn flush_without_an_exporter_has_nothing_to_wait_for() {
+    let output = o11y_child("flush_without_an_exporter_has_nothing_to_wait_for")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .run(|| {
+            let before_init = o11y::flush(Duration::from_millis(10));
+            let guard = o11y::init().expect("init");
+            let live = o11y::flush(Duration::from_millis(10));
+            let task_shutdown = o11y::task::shutdown();
+            drop(guard);
+            let after_drop = o11y::flush(Duration::from_millis(10));
+            report(
+                "flushed",
+                json!([before_init, live, task_shutdown, after_drop]),
+            );
+        });
+    assert_eq!(
+        reported(&output, "flushed"),
+        json!([false, true, true, false]),
+        "not initialised, live without an exporter, task::shutdown, guard dropped"
+    );
+}

@@ -21,9 +21,9 @@ use reqwest::{Request, Response, Url};
 use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 use tracing::Instrument;
 
-use super::clock::Clock;
 use super::method::MethodLabel;
 use super::redact;
+use crate::clock::Clock;
 use crate::metrics::{HistogramVec, MetricDesc};
 use crate::observe::{self, METRICS};
 use crate::register_metric;
@@ -207,11 +207,8 @@ impl OutboundCall {
                 decision.start = Some(now);
                 (with_decision(decision, make_span), Clock::Wall(now))
             }
-            Some(decision) => (
-                with_decision(decision, make_span),
-                Clock::Mono(std::time::Instant::now()),
-            ),
-            None => (make_span(), Clock::Mono(std::time::Instant::now())),
+            Some(decision) => (with_decision(decision, make_span), Clock::mono()),
+            None => (make_span(), Clock::mono()),
         };
         let sent = match decision {
             Some(decision) if !span.is_disabled() => {

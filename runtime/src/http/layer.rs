@@ -16,12 +16,12 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::clock::Clock;
 use super::method::MethodLabel;
 use super::route::{RouteCache, RouteSeries};
 use super::settings::{self, Settings};
 use super::span::{self, RequestSpan};
 use super::{metrics, propagation, request_id};
+use crate::clock::Clock;
 use crate::db::Scope;
 use crate::observe::{self, METRICS};
 use crate::trace::decide::with_end;

@@ -27,10 +27,8 @@
 //! configured for the layer) and `endpoint` (the metrics route); `client`
 //! (the outbound middleware: span, propagation, duration histogram) and
 //! `redact` (`url.full` without secrets); shared by both sides, `method`
-//! (the bounded method label) and `clock` (call durations).
+//! (the bounded method label).
 
-#[cfg(any(feature = "axum", feature = "reqwest"))]
-mod clock;
 #[cfg(any(feature = "axum", feature = "reqwest"))]
 mod method;
 

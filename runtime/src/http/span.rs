@@ -12,15 +12,15 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use axum::extract::ConnectInfo;
 use http::{HeaderValue, Request, StatusCode, Version};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId, TraceState};
 
-use super::clock::Clock;
 use super::route::RouteSeries;
+use crate::clock::Clock;
 use crate::log::SpanFields;
 use crate::trace::current::{with_enclosing_marked, with_span_extensions};
 use crate::trace::decide::{Decision, decide, decide_with_remote_parent, with_decision};
@@ -67,12 +67,12 @@ pub(crate) fn start<B>(
         }
         Some(decision) => RequestSpan {
             span: with_decision(decision, make_span),
-            clock: Clock::Mono(Instant::now()),
+            clock: Clock::mono(),
             exemplar: None,
         },
         None => RequestSpan {
             span: make_span(),
-            clock: Clock::Mono(Instant::now()),
+            clock: Clock::mono(),
             exemplar: None,
         },
     };

@@ -3,10 +3,11 @@
 //! unwinding, or when a future is dropped before completion.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, TraceId};
 
+use crate::clock::Clock;
 use crate::db::scope::{self as n_plus_one, CallScope};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
 use crate::register_metric;
@@ -54,15 +55,6 @@ enum Outcome {
     Pending,
     Ok,
     Error(&'static str),
-}
-
-/// When a call started. A recorded call reads the wall clock, whose
-/// readings its span needs anyway (each clock read costs ~50 ns on a VM);
-/// any other call reads the monotonic one.
-#[derive(Clone, Copy)]
-enum Clock {
-    Mono(Instant),
-    Wall(SystemTime),
 }
 
 /// Records one observed call when dropped. Created by the code
@@ -163,12 +155,12 @@ impl CallGuard {
             // Not recorded: a span only if log lines need its fields.
             Some(decision) if options.span_for_logs => {
                 let span = with_decision(decision, make_span);
-                (Clock::Mono(Instant::now()), Some(span), None)
+                (Clock::mono(), Some(span), None)
             }
             None if options.span && options.span_for_logs => {
-                (Clock::Mono(Instant::now()), Some(make_span()), None)
+                (Clock::mono(), Some(make_span()), None)
             }
-            _ => (Clock::Mono(Instant::now()), None, None),
+            _ => (Clock::mono(), None, None),
         };
         if metrics && let Some(concurrent) = &site.handles().concurrent {
             concurrent.inc();
@@ -227,13 +219,7 @@ impl Drop for CallGuard {
             // The call ends in that panic, as an async call's does.
             self.outcome = Outcome::Error("panic");
         }
-        let (elapsed, end) = match self.start {
-            Clock::Mono(start) => (start.elapsed(), None),
-            Clock::Wall(start) => {
-                let now = SystemTime::now();
-                (now.duration_since(start).unwrap_or_default(), Some(now))
-            }
-        };
+        let (elapsed, end) = self.start.stop();
         let outcome = match self.outcome {
             Outcome::Pending
                 if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() =>
