@@ -204,7 +204,7 @@ impl Setup {
     }
 
     fn install(self) -> Result<Guard, Error> {
-        let filter = self.filter()?;
+        let filter = log::LevelDirectives::new(&self.config.logging.level, self.filter()?);
         // sqlx's query events reach the db bridge whatever the level says.
         #[cfg(feature = "sqlx")]
         let filter = db::sqlx::QueryEventFilter::new(filter);
@@ -277,7 +277,7 @@ impl Setup {
 #[cfg(feature = "sqlx")]
 type InstalledFilter = db::sqlx::QueryEventFilter;
 #[cfg(not(feature = "sqlx"))]
-type InstalledFilter = EnvFilter;
+type InstalledFilter = log::LevelDirectives;
 
 /// What `#[observe]` does, read by every instrumented call in one load.
 fn instrumentation_flags(config: &Config) -> u8 {

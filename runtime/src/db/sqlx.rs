@@ -45,12 +45,12 @@ use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Event, LevelFilter, Metadata, Subscriber};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::export::{ExportQueue, is_export_thread};
+use crate::log::LevelDirectives;
 use crate::observe::{TRACING, flags};
 use crate::trace::finished::{self, parent_of};
 use crate::trace::{Sampler, SpanState};
@@ -322,11 +322,11 @@ fn admitted(metadata: &Metadata<'_>) -> bool {
 /// `assert_no_n_plus_one`.
 #[derive(Debug)]
 pub(crate) struct QueryEventFilter {
-    filter: EnvFilter,
+    filter: LevelDirectives,
 }
 
 impl QueryEventFilter {
-    pub(crate) fn new(filter: EnvFilter) -> Self {
+    pub(crate) fn new(filter: LevelDirectives) -> Self {
         QueryEventFilter { filter }
     }
 }

@@ -7,6 +7,7 @@
 mod batch;
 mod context;
 mod fields;
+mod filter;
 mod format;
 mod otlp;
 
@@ -31,6 +32,7 @@ pub(crate) use batch::{Batching, flush as flush_stdout};
 pub use context::{log_context, span_attribute, tag};
 pub(crate) use fields::SpanFields;
 use fields::{FieldCollector, Key};
+pub(crate) use filter::LevelDirectives;
 pub(crate) use otlp::OtlpLogs;
 
 /// Where formatted lines go.
