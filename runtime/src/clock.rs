@@ -1,10 +1,12 @@
-//! How long a call took. A recorded call reads the wall clock, which its
-//! span needs anyway (start and end times); any other call reads the CPU's
-//! time-stamp counter through [`quanta`], calibrated against the monotonic
-//! clock: two reads per call are most of what a metrics-only call costs,
-//! and a counter read is cheaper than `Instant::now()` (`clock_gettime`)
-//! where the TSC is invariant. Elsewhere quanta reads the OS's monotonic
-//! clock, as `Instant` does. Shared by `#[observe]`, the HTTP layer and the
+//! How long a call took, read from the CPU's time-stamp counter through
+//! [`quanta`] (calibrated against the monotonic clock): two clock reads are
+//! most of what a metrics-only call costs, and a counter read is cheaper
+//! than `Instant::now()` (`clock_gettime`) where the TSC is invariant;
+//! elsewhere quanta reads the OS's monotonic clock, as `Instant` does.
+//! A recorded call also reads the wall clock once, for its span's start
+//! time; its end time is that start plus the counted duration, as
+//! OpenTelemetry's SDKs anchor span clocks, so the span's length is the
+//! duration the metrics saw. Shared by `#[observe]`, the HTTP layer and the
 //! client middleware.
 
 use std::sync::LazyLock;
@@ -20,15 +22,24 @@ pub(crate) fn calibrate() {
     LazyLock::force(&COUNTER);
 }
 
-/// When a call started.
+/// When a call started: a raw counter reading, scaled only once the call
+/// ends, and for a recorded call the wall-clock time of that reading.
 #[derive(Clone, Copy)]
 pub(crate) enum Clock {
-    Wall(SystemTime),
-    /// A raw counter reading, scaled only once the call ends.
+    Wall { start: SystemTime, tick: u64 },
     Mono(u64),
 }
 
 impl Clock {
+    /// Starts timing a call that records a span; also returns the span's
+    /// start time.
+    #[inline]
+    pub(crate) fn wall() -> (Clock, SystemTime) {
+        let start = SystemTime::now();
+        let tick = COUNTER.raw();
+        (Clock::Wall { start, tick }, start)
+    }
+
     /// Starts timing a call that records no span.
     #[inline]
     pub(crate) fn mono() -> Clock {
@@ -38,18 +49,20 @@ impl Clock {
     /// The time since the start, and the end time for a recorded span.
     #[inline]
     pub(crate) fn stop(self) -> (Duration, Option<SystemTime>) {
+        let counter = &*COUNTER;
         match self {
-            Clock::Mono(start) => {
-                let counter = &*COUNTER;
-                let nanos = counter.delta_as_nanos(start, counter.raw());
-                (Duration::from_nanos(nanos), None)
-            }
-            Clock::Wall(start) => {
-                let now = SystemTime::now();
-                (now.duration_since(start).unwrap_or_default(), Some(now))
+            Clock::Mono(tick) => (elapsed(counter, tick), None),
+            Clock::Wall { start, tick } => {
+                let elapsed = elapsed(counter, tick);
+                (elapsed, Some(start + elapsed))
             }
         }
     }
+}
+
+#[inline]
+fn elapsed(counter: &quanta::Clock, since: u64) -> Duration {
+    Duration::from_nanos(counter.delta_as_nanos(since, counter.raw()))
 }
 
 #[cfg(test)]
@@ -76,10 +89,18 @@ mod tests {
     }
 
     #[test]
-    fn a_wall_clock_start_gives_the_end_time() {
-        let start = std::time::SystemTime::now();
-        let (elapsed, end) = Clock::Wall(start).stop();
+    fn a_recorded_call_ends_at_its_start_plus_its_duration() {
+        let (clock, start) = Clock::wall();
+        std::thread::sleep(Duration::from_millis(20));
+        let (elapsed, end) = clock.stop();
         let end = end.expect("a recorded call's end time");
         assert_eq!(end.duration_since(start).unwrap(), elapsed);
+        assert!(elapsed >= Duration::from_millis(20), "{elapsed:?}");
+        let now = std::time::SystemTime::now();
+        let skew = now.duration_since(end).unwrap_or_else(|e| e.duration());
+        assert!(
+            skew < Duration::from_millis(5),
+            "end {end:?} vs now {now:?}"
+        );
     }
 }

@@ -11,7 +11,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::SystemTime;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Extensions, StatusCode, Version};
@@ -203,9 +202,9 @@ impl OutboundCall {
         let make_span = || tracing::info_span!(target: "o11y::http", "HTTP client request");
         let (span, clock) = match decision {
             Some(mut decision @ Decision { sampled: true, .. }) => {
-                let now = SystemTime::now();
+                let (clock, now) = Clock::wall();
                 decision.start = Some(now);
-                (with_decision(decision, make_span), Clock::Wall(now))
+                (with_decision(decision, make_span), clock)
             }
             Some(decision) => (with_decision(decision, make_span), Clock::mono()),
             None => (make_span(), Clock::mono()),

@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
-use std::time::SystemTime;
 
 use axum::extract::ConnectInfo;
 use http::{HeaderValue, Request, StatusCode, Version};
@@ -55,13 +54,13 @@ pub(crate) fn start<B>(
     let make_span = || tracing::info_span!(target: "o11y::http", "HTTP request");
     let started = match decision {
         Some(mut decision @ Decision { sampled: true, .. }) => {
-            let now = SystemTime::now();
+            let (clock, now) = Clock::wall();
             decision.start = Some(now);
             let span = with_decision(decision, make_span);
             let exemplar = (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
             RequestSpan {
                 span,
-                clock: Clock::Wall(now),
+                clock,
                 exemplar,
             }
         }

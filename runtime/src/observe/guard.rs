@@ -3,7 +3,6 @@
 //! unwinding, or when a future is dropped before completion.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, TraceId};
 
@@ -145,12 +144,12 @@ impl CallGuard {
         let (start, span, exemplar) = match decision {
             // Recorded: one wall-clock read serves the span and the duration.
             Some(mut decision @ Decision { sampled: true, .. }) => {
-                let now = SystemTime::now();
+                let (clock, now) = Clock::wall();
                 decision.start = Some(now);
                 let span = with_decision(decision, make_span);
                 let exemplar =
                     (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
-                (Clock::Wall(now), Some(span), exemplar)
+                (clock, Some(span), exemplar)
             }
             // Not recorded: a span only if log lines need its fields.
             Some(decision) if options.span_for_logs => {
