@@ -2,11 +2,10 @@
 //! enqueue time, serialisable to JSON (or any serde format) for any queue.
 //! Creating one is publishing the task: a PRODUCER span and a count.
 
+use opentelemetry::trace::TraceState;
 use serde::{Deserialize, Serialize};
 
 use super::carrier::{Carrier, inject_context};
-use opentelemetry::trace::TraceState;
-
 use super::context::{TaskContext, TraceContext, format_traceparent, now_ms};
 use super::metrics::PUBLISHED;
 use crate::trace::current::{current_ids, current_trace_state};
@@ -194,8 +193,13 @@ impl<T> EnvelopeBuilder<T> {
         let trace_state = on.then(current_trace_state).flatten();
         let traceparent = on
             .then(|| {
-                let names = (task_id.as_str(), system.as_str(), destination.as_str());
-                producer_span(&self.task_name, names, trace_state.as_ref())
+                producer_span(
+                    &self.task_name,
+                    &task_id,
+                    &system,
+                    &destination,
+                    trace_state.as_ref(),
+                )
             })
             .flatten();
         let tracestate = traceparent
@@ -227,7 +231,9 @@ impl<T> EnvelopeBuilder<T> {
 /// the producer span is filtered out; `None` outside any span.
 fn producer_span(
     task_name: &str,
-    (task_id, system, destination): (&str, &str, &str),
+    task_id: &str,
+    system: &str,
+    destination: &str,
     trace_state: Option<&TraceState>,
 ) -> Option<String> {
     let current = current_ids()?;
