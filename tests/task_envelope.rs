@@ -1,6 +1,8 @@
 //! Background tasks through the public API: the envelope round-trips
-//! through JSON with and without a current span; `#[task_traced]` continues
-//! the producer's trace (spans as rotel received them), writes its
+//! through JSON with and without a current span (and parses as the previous
+//! version wrote it); `#[task_traced]` continues the producer's trace
+//! (spans as rotel received them: the consumer span repeats the producer's
+//! messaging system and destination, and keeps its tracestate), writes its
 //! lifecycle events as JSON log lines with the task's trace ids, and counts
 //! every outcome (succeeded, failed, retried, panicked, cancelled), with a
 //! worker that keeps running after a panicking task.
@@ -35,6 +37,9 @@ impl std::fmt::Display for OutOfStock {
         write!(f, "order {} is out of stock", self.0)
     }
 }
+
+/// The remote parent of the `fan_out` task: a producer of another process.
+const STATEFUL_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 // ---------------------------------------------------------------------------
 // Task functions.
@@ -73,6 +78,13 @@ async fn slow_task(job: Envelope<()>) -> usize {
     })
     .await;
     job.task_id.len()
+}
+
+/// Publishes a follow-up task from inside a task: what it hands on.
+#[o11y::task_traced]
+fn fan_out(job: Envelope<()>) -> Envelope<()> {
+    let _ = job;
+    Envelope::new("follow_up", ())
 }
 
 /// A message type of its own, with headers: link mode.
@@ -115,11 +127,18 @@ fn envelope_round_trips_through_json_and_headers_outside_any_span() {
         envelope.trace.traceparent, None,
         "no current span, no context"
     );
+    assert_eq!(
+        (envelope.system.as_deref(), envelope.destination.as_deref()),
+        (Some("o11y"), Some("process_order")),
+        "the producer span's defaults"
+    );
     let json = serde_json::to_value(&envelope).unwrap();
     assert_eq!(json["task_id"], "order-7");
     assert_eq!(json["task_name"], "process_order");
     assert_eq!(json["payload"], json!({"order_id": 7}));
     assert_eq!(json["trace"], json!({"baggage": "tenant=acme"}));
+    assert_eq!(json["system"], "o11y");
+    assert_eq!(json["destination"], "process_order");
     assert!(json["enqueued_at_ms"].as_u64().unwrap() > 1_700_000_000_000);
     let back: Envelope<OrderJob> = serde_json::from_value(json).unwrap();
     assert_eq!(back, envelope);
@@ -131,18 +150,71 @@ fn envelope_round_trips_through_json_and_headers_outside_any_span() {
     envelope.inject(&mut tree);
     assert_eq!(o11y::task::extract(&hash), envelope.context());
     assert_eq!(o11y::task::extract(&tree), envelope.context());
+    assert_eq!(hash["o11y-messaging-system"], "o11y");
+    assert_eq!(hash["o11y-messaging-destination"], "process_order");
     assert_eq!(
         envelope.context(),
         TaskContext {
             trace: envelope.trace.clone(),
             task_id: Some("order-7".into()),
             enqueued_at_ms: Some(envelope.enqueued_at_ms),
+            system: Some("o11y".into()),
+            destination: Some("process_order".into()),
         }
     );
+    // A message injected without an envelope was not published: no system
+    // nor destination to carry.
+    let mut plain: HashMap<String, String> = HashMap::new();
+    o11y::task::inject(&mut plain);
+    let context = o11y::task::extract(&plain);
+    assert_eq!((context.system, context.destination), (None, None));
+    assert!(context.enqueued_at_ms.is_some());
 
     // o11y not initialised: the task runs as written, nothing else happens.
     assert_eq!(process_order(back).unwrap(), 70);
     assert!(!o11y::task::retry("outside a task"));
+}
+
+#[test]
+fn system_and_destination_round_trip_and_old_envelopes_still_parse() {
+    let envelope = Envelope::builder("process_order", OrderJob { order_id: 8 })
+        .system("kafka")
+        .destination("orders.v2")
+        .build();
+    let json = serde_json::to_string(&envelope).unwrap();
+    let back: Envelope<OrderJob> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, envelope);
+    assert_eq!(back.system.as_deref(), Some("kafka"));
+    assert_eq!(back.destination.as_deref(), Some("orders.v2"));
+    let context = back.context();
+    assert_eq!(context.system.as_deref(), Some("kafka"));
+    assert_eq!(context.destination.as_deref(), Some("orders.v2"));
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    back.inject(&mut headers);
+    assert_eq!(headers["o11y-messaging-system"], "kafka");
+    assert_eq!(headers["o11y-messaging-destination"], "orders.v2");
+    assert_eq!(o11y::task::extract(&headers), context);
+
+    // What the previous version wrote: no system, no destination.
+    let old = r#"{
+        "task_id": "order-9",
+        "task_name": "process_order",
+        "enqueued_at_ms": 1700000000000,
+        "trace": {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+        "payload": {"order_id": 9}
+    }"#;
+    let old: Envelope<OrderJob> = serde_json::from_str(old).expect("an old envelope parses");
+    assert_eq!(old.task_id, "order-9");
+    assert_eq!(old.payload, OrderJob { order_id: 9 });
+    assert_eq!((old.system, old.destination), (None, None));
+    // Written back, it stays in the old shape: nothing invented.
+    let rewritten = serde_json::to_value(Envelope {
+        system: None,
+        destination: None,
+        ..envelope
+    })
+    .unwrap();
+    assert!(rewritten.get("system").is_none() && rewritten.get("destination").is_none());
 }
 
 #[test]
@@ -183,6 +255,16 @@ fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
             assert_eq!(runtime.block_on(process_order_async(&orphan)).unwrap(), 5);
             // `link` mode: the request's span is a link of the task's span.
             assert_eq!(resize(&headers, b"png"), 3);
+            // A task whose trace arrived with a `tracestate` keeps it on its
+            // span, and hands it on with what it publishes.
+            let mut stateful = Envelope::new("fan_out", ());
+            stateful.trace = o11y::task::TraceContext {
+                traceparent: Some(STATEFUL_PARENT.into()),
+                tracestate: Some("vendor=abc".into()),
+                baggage: None,
+            };
+            let follow_up = fan_out(stateful);
+            report("follow_up", json!(follow_up.trace));
 
             report(
                 "ids",
@@ -250,7 +332,7 @@ fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
                     .is_some_and(|n| n.starts_with("process "))
             })
             .count()
-            >= 3
+            >= 4
     });
     let request = span_named(&spans, "POST /orders");
     let publish = span_named(&spans, "publish process_order");
@@ -277,11 +359,52 @@ fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
         process["attributes"]["messaging.message.id"],
         task_id.as_str()
     );
+    // The consumer names the system and queue the producer published to.
+    assert_eq!(process["attributes"]["messaging.system"], "redis");
+    assert_eq!(
+        process["attributes"]["messaging.destination.name"],
+        "orders"
+    );
     let orphan_span = span_named(&spans, "process process_order_async");
     assert_eq!(orphan_span["trace_id"], orphan_trace);
     assert_eq!(orphan_span["parent_span_id"], "", "a root");
+    // `Envelope::new`: the producer's defaults.
+    assert_eq!(orphan_span["attributes"]["messaging.system"], "o11y");
+    assert_eq!(
+        orphan_span["attributes"]["messaging.destination.name"],
+        "process_order_async"
+    );
     let linked = span_named(&spans, "process resize");
     assert_ne!(linked["trace_id"], request_trace_id.as_str(), "{linked:#}");
+    // Headers from `inject` name no system (none is invented) and no
+    // queue (the task's name stands for it).
+    assert!(
+        linked["attributes"].get("messaging.system").is_none(),
+        "{linked:#}"
+    );
+    assert_eq!(linked["attributes"]["messaging.destination.name"], "resize");
+
+    // The producer's tracestate: on the consumer span, then on to the next task.
+    let fan_out = span_named(&spans, "process fan_out");
+    assert_eq!(fan_out["trace_id"], &STATEFUL_PARENT[3..35], "{fan_out:#}");
+    assert_eq!(fan_out["parent_span_id"], &STATEFUL_PARENT[36..52]);
+    assert_eq!(fan_out["trace_state"], "vendor=abc", "{fan_out:#}");
+    let publish_next = span_named(&spans, "publish follow_up");
+    assert_eq!(publish_next["parent_span_id"], fan_out["span_id"]);
+    assert_eq!(
+        publish_next["trace_state"], "vendor=abc",
+        "{publish_next:#}"
+    );
+    let follow_up = reported(&output, "follow_up");
+    assert_eq!(follow_up["tracestate"], "vendor=abc");
+    assert_eq!(
+        follow_up["traceparent"],
+        format!(
+            "00-{}-{}-01",
+            &STATEFUL_PARENT[3..35],
+            publish_next["span_id"].as_str().unwrap()
+        )
+    );
     assert_eq!(linked["links"][0]["trace_id"], request_trace_id.as_str());
     assert_eq!(
         linked["links"][0]["span_id"],

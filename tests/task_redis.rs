@@ -3,7 +3,9 @@
 //! process (this test binary re-run as `worker_process`) `BRPOP`s them and
 //! runs a `#[task_traced]` function. rotel receives one trace in which the
 //! worker's CONSUMER span is a child of the producer's PRODUCER span, itself
-//! a child of the request's SERVER span; the queue wait is measured; a
+//! a child of the request's SERVER span, and names the same
+//! `messaging.system` and `messaging.destination.name`; the queue wait is
+//! measured; a
 //! failing task gives `task_failed` and `outcome="failed"`, a panicking one
 //! `panicked`, and the worker keeps running. The worker's metrics are
 //! scraped from `o11y::metrics::serve`, as a worker without an HTTP server
@@ -249,9 +251,19 @@ fn producer_and_worker_share_one_trace_through_redis() {
         assert_eq!(span["parent_span_id"], request_span_id);
         assert_eq!(span["resource"]["service.name"], "shop");
     }
+    for span in &publish {
+        assert_eq!(span["attributes"]["messaging.system"], "redis");
+        assert_eq!(span["attributes"]["messaging.destination.name"], QUEUE);
+    }
     for span in &process {
         assert_eq!(span["kind"], "consumer");
         assert_eq!(span["resource"]["service.name"], "worker");
+        // What the producer's span named, carried by the envelope.
+        assert_eq!(span["attributes"]["messaging.system"], "redis", "{span:#}");
+        assert_eq!(
+            span["attributes"]["messaging.destination.name"], QUEUE,
+            "{span:#}"
+        );
         assert!(
             publish
                 .iter()

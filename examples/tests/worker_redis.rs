@@ -365,6 +365,12 @@ fn the_worker_process_continues_the_request_trace_through_redis() {
         );
         assert_eq!(process["kind"], "consumer");
         assert_eq!(process["status_code"], "unset", "{process}");
+        // The worker's span names the system and list the quickstart pushed to.
+        assert_eq!(process["attributes"]["messaging.system"], "redis");
+        assert_eq!(
+            process["attributes"]["messaging.destination.name"],
+            REDIS_LIST
+        );
         assert_eq!(
             process["parent_span_id"], publish["span_id"],
             "the consumer continues the producer span"

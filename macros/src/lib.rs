@@ -89,8 +89,10 @@ pub fn metric(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// task's `o11y::task::Envelope<T>` (or a headers map, `impl
 /// o11y::task::Carrier`, marked `#[carrier]`), each run gets a CONSUMER span
 /// `process <task>` whose parent is the producer's span (one trace from
-/// the request that enqueued the task to the worker, across processes),
-/// the events `task_started`, `task_succeeded`, `task_failed`,
+/// the request that enqueued the task to the worker, across processes,
+/// with the `tracestate` it carried), naming the producer's
+/// `messaging.system` (left out when the message does not say) and
+/// `messaging.destination.name` (default: the task's name), the events `task_started`, `task_succeeded`, `task_failed`,
 /// `task_retried` (with `task_id`, `task_name`, `duration_ms`, `trace_id`,
 /// `span_id`), and the metrics `task_runs_total{task,outcome}`,
 /// `task_duration_seconds{task}`, `task_queue_wait_seconds{task}` and

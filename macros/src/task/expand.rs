@@ -222,8 +222,10 @@ pub(crate) fn body(
         |__o11y_task_id: &str| #krate::__private::tracing::span!(
             target: ::core::module_path!(), #level, #span_name,
             otel.kind = "consumer",
+            // Recorded by `TaskRun::start` from the task's context.
+            messaging.system = #krate::__private::tracing::field::Empty,
+            messaging.destination.name = #krate::__private::tracing::field::Empty,
             messaging.operation.type = "process",
-            messaging.destination.name = #task_name,
             messaging.message.id = __o11y_task_id
             #(, #fields)*
         )

@@ -16,6 +16,12 @@ const BAGGAGE: &str = "baggage";
 const ENQUEUED_AT: &str = "o11y-enqueued-at-ms";
 /// The task id, when the producer gave one.
 const TASK_ID: &str = "o11y-task-id";
+/// The messaging system the task was published through (`redis`, ...):
+/// the producer span's `messaging.system`.
+const MESSAGING_SYSTEM: &str = "o11y-messaging-system";
+/// The queue the task was published to: the producer span's
+/// `messaging.destination.name`.
+const DESTINATION: &str = "o11y-messaging-destination";
 
 /// A map of string headers that a message carries (Kafka/AMQP headers, a
 /// Redis hash, a field of your own message type).
@@ -74,10 +80,16 @@ impl<C: Carrier + ?Sized> Carrier for &mut C {
     }
 }
 
-/// Writes the current span's trace context (`traceparent`) and the enqueue
-/// time (`o11y-enqueued-at-ms`, for the worker's queue-wait metric) into
+/// Writes the current span's trace context (`traceparent`, and
+/// `tracestate` when the trace arrived with one) and the enqueue time
+/// (`o11y-enqueued-at-ms`, for the worker's queue-wait metric) into
 /// `carrier`. Outside any span only the enqueue time is written: the worker
-/// then starts a new trace.
+/// then starts a new trace. This publishes nothing (no PRODUCER span), so
+/// it writes no messaging system or destination: the worker's consumer span
+/// then names the task as its destination.
+/// [`Envelope::inject`](super::Envelope::inject) writes an envelope's
+/// context, those two included (`o11y-task-id`, `o11y-messaging-system`,
+/// `o11y-messaging-destination`).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -88,32 +100,39 @@ impl<C: Carrier + ?Sized> Carrier for &mut C {
 /// assert!(context.enqueued_at_ms.is_some());
 /// ```
 pub fn inject(carrier: &mut impl Carrier) {
-    inject_context(carrier, &TraceContext::current(), None, now_ms());
+    let context = TaskContext {
+        trace: TraceContext::current(),
+        enqueued_at_ms: Some(now_ms()),
+        ..TaskContext::default()
+    };
+    inject_context(carrier, &context);
 }
 
-pub(crate) fn inject_context(
-    carrier: &mut impl Carrier,
-    trace: &TraceContext,
-    task_id: Option<&str>,
-    enqueued_at_ms: u64,
-) {
+/// Writes each part of `context` that is present under its header.
+pub(crate) fn inject_context(carrier: &mut impl Carrier, context: &TaskContext) {
+    let trace = &context.trace;
     let fields = [
         (TRACEPARENT, trace.traceparent.as_deref()),
         (TRACESTATE, trace.tracestate.as_deref()),
         (BAGGAGE, trace.baggage.as_deref()),
-        (TASK_ID, task_id),
+        (TASK_ID, context.task_id.as_deref()),
+        (MESSAGING_SYSTEM, context.system.as_deref()),
+        (DESTINATION, context.destination.as_deref()),
     ];
     for (key, value) in fields {
         if let Some(value) = value {
             carrier.set(key, value.to_owned());
         }
     }
-    carrier.set(ENQUEUED_AT, enqueued_at_ms.to_string());
+    if let Some(enqueued_at_ms) = context.enqueued_at_ms {
+        carrier.set(ENQUEUED_AT, enqueued_at_ms.to_string());
+    }
 }
 
-/// Reads what [`inject`] wrote: the trace context, the task id and the
-/// enqueue time. Missing or malformed headers are simply absent: a message
-/// without a context runs in a new trace.
+/// Reads what [`inject`] or [`Envelope::inject`](super::Envelope::inject)
+/// wrote: the trace context, the task id, the enqueue time, the messaging
+/// system and destination. Missing or malformed headers are simply absent:
+/// a message without a context runs in a new trace.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -135,5 +154,7 @@ pub fn extract(carrier: &(impl Carrier + ?Sized)) -> TaskContext {
         },
         task_id: text(TASK_ID),
         enqueued_at_ms: carrier.get(ENQUEUED_AT).and_then(|v| v.trim().parse().ok()),
+        system: text(MESSAGING_SYSTEM),
+        destination: text(DESTINATION),
     }
 }

@@ -1,14 +1,15 @@
 //! W3C trace context as carried by a task: the `traceparent` /
-//! `tracestate` / `baggage` strings ([`TraceContext`]), what a worker knows
-//! about an incoming task ([`TaskContext`]), and the sampling decision for a
-//! span whose parent is in another process.
+//! `tracestate` / `baggage` strings ([`TraceContext`]), and what a worker
+//! knows about an incoming task ([`TaskContext`]: that context, the task's
+//! id, enqueue time, and the messaging system and destination it was
+//! published to).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 use serde::{Deserialize, Serialize};
 
-use crate::trace::current::current_ids;
+use crate::trace::current::{current_ids, current_trace_state};
 
 /// The W3C trace context of a message: `traceparent`, `tracestate` and
 /// `baggage`, each absent when there was nothing to carry.
@@ -38,20 +39,24 @@ pub struct TraceContext {
 }
 
 impl TraceContext {
-    /// The context of the current span: its `traceparent`; empty outside
-    /// any span or when o11y is not the active subscriber. o11y's spans
-    /// hold no trace state or baggage, so those two are left empty.
+    /// The context of the current span: its `traceparent`, and the
+    /// `tracestate` its trace arrived with (from an HTTP request or a task
+    /// that carried one); empty outside any span or when o11y is not the
+    /// active subscriber. o11y's spans hold no baggage, so that is left
+    /// empty.
     ///
     /// ```
     /// // Outside any span: nothing to carry, the worker starts a new trace.
     /// assert_eq!(o11y_runtime::task::TraceContext::current().traceparent, None);
     /// ```
     pub fn current() -> TraceContext {
-        TraceContext {
-            traceparent: current_ids()
-                .map(|(trace_id, span_id, sampled)| format_traceparent(trace_id, span_id, sampled)),
-            tracestate: None,
-            baggage: None,
+        match current_ids() {
+            Some((trace_id, span_id, sampled)) => TraceContext {
+                traceparent: Some(format_traceparent(trace_id, span_id, sampled)),
+                tracestate: current_trace_state().map(|state| state.header()),
+                baggage: None,
+            },
+            None => TraceContext::default(),
         }
     }
 
@@ -75,7 +80,24 @@ impl TraceContext {
 
 /// What a worker knows about a task it is about to run, from an
 /// [`Envelope`](super::Envelope) or from a message's headers
-/// ([`extract`](super::extract)).
+/// ([`extract`](super::extract)). Every part is optional (the
+/// [`Default`] knows nothing): a message from an older producer, or from a
+/// producer that is not o11y, carries less.
+///
+/// `system` and `destination` are those of the producer's PRODUCER span;
+/// the worker's CONSUMER span repeats them as `messaging.system` and
+/// `messaging.destination.name`, as the OpenTelemetry messaging
+/// conventions ask.
+///
+/// ```
+/// use o11y_runtime::task::{Envelope, TaskContext};
+///
+/// let envelope = Envelope::builder("send_email", ()).system("redis").destination("emails").build();
+/// let context = envelope.context();
+/// assert_eq!(context.system.as_deref(), Some("redis"));
+/// assert_eq!(context.destination.as_deref(), Some("emails"));
+/// assert_eq!(TaskContext::default().system, None);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskContext {
     /// The producer's trace context.
@@ -84,6 +106,14 @@ pub struct TaskContext {
     pub task_id: Option<String>,
     /// When the task was enqueued, in milliseconds since the Unix epoch.
     pub enqueued_at_ms: Option<u64>,
+    /// The messaging system the task was published through (`redis`,
+    /// `kafka`, `o11y` by default), when the message says. Unknown, the
+    /// consumer span has no `messaging.system`: o11y does not guess it.
+    pub system: Option<String>,
+    /// The queue the task was published to, when the message says.
+    /// Unknown, the consumer span's `messaging.destination.name` is the
+    /// task's name (the producer's default destination).
+    pub destination: Option<String>,
 }
 
 impl TaskContext {

@@ -2,13 +2,15 @@
 //! enqueue time, serialisable to JSON (or any serde format) for any queue.
 //! Creating one is publishing the task: a PRODUCER span and a count.
 
+use opentelemetry::trace::TraceState;
 use serde::{Deserialize, Serialize};
 
 use super::carrier::{Carrier, inject_context};
 use super::context::{TaskContext, TraceContext, format_traceparent, now_ms};
 use super::metrics::PUBLISHED;
-use crate::trace::current::current_ids;
+use crate::trace::current::{current_ids, current_trace_state};
 use crate::trace::decide::{decide, with_decision};
+use crate::trace::keep_trace_state;
 
 /// A task on its way to a worker: the payload plus what the worker needs
 /// to continue the producer's trace and measure the queue wait.
@@ -16,7 +18,10 @@ use crate::trace::decide::{decide, with_decision};
 /// Created inside a span (a request's), it opens a PRODUCER span `publish
 /// <task name>` (attributes `messaging.system`, `messaging.destination.name`,
 /// `messaging.operation.type = "send"`, `messaging.message.id`) and carries
-/// that span's `traceparent`, so the worker's CONSUMER span is its child.
+/// that span's `traceparent` (and the `tracestate` its trace arrived with),
+/// so the worker's CONSUMER span is its child. The envelope keeps the
+/// messaging system and destination too, so that the CONSUMER span
+/// repeats them.
 /// Created outside any span, it carries no trace context and the worker
 /// starts a new trace. Each creation counts `task_published_total{task}`
 /// (while o11y is on).
@@ -33,6 +38,8 @@ use crate::trace::decide::{decide, with_decision};
 /// let back: Envelope<String> = serde_json::from_str(&json).unwrap();
 /// assert_eq!(back, envelope);
 /// assert_eq!(back.task_id, "email-42");
+/// assert_eq!(back.system.as_deref(), Some("redis"));
+/// assert_eq!(back.destination.as_deref(), Some("emails"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope<T> {
@@ -45,6 +52,17 @@ pub struct Envelope<T> {
     /// The producer's trace context.
     #[serde(default)]
     pub trace: TraceContext,
+    /// The messaging system it was published through: the producer span's
+    /// `messaging.system` (`o11y` unless the builder was given one). `None`
+    /// in an envelope from a version of o11y that did not carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// The queue it was published to: the producer span's
+    /// `messaging.destination.name` (the task name unless the builder was
+    /// given one). `None` in an envelope from a version of o11y that did not
+    /// carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
     /// The task's arguments.
     pub payload: T,
 }
@@ -75,24 +93,31 @@ impl<T> Envelope<T> {
     }
 
     /// What a worker needs from the envelope: trace context, id, enqueue
-    /// time (what `#[task_traced]` reads before running the task).
+    /// time, messaging system and destination (what `#[task_traced]` reads
+    /// before running the task).
     ///
     /// ```
     /// let envelope = o11y_runtime::task::Envelope::new("resize", ());
     /// let context = envelope.context();
     /// assert_eq!(context.task_id.as_deref(), Some(envelope.task_id.as_str()));
     /// assert_eq!(context.enqueued_at_ms, Some(envelope.enqueued_at_ms));
+    /// // The producer's defaults: system `o11y`, the task name as the queue.
+    /// assert_eq!(context.system.as_deref(), Some("o11y"));
+    /// assert_eq!(context.destination.as_deref(), Some("resize"));
     /// ```
     pub fn context(&self) -> TaskContext {
         TaskContext {
             trace: self.trace.clone(),
             task_id: Some(self.task_id.clone()),
             enqueued_at_ms: Some(self.enqueued_at_ms),
+            system: self.system.clone(),
+            destination: self.destination.clone(),
         }
     }
 
-    /// Writes the envelope's trace context, id and enqueue time into a
-    /// headers map, for a broker that carries headers beside the body.
+    /// Writes the envelope's context (trace context, id, enqueue time,
+    /// messaging system and destination) into a headers map, for a broker
+    /// that carries headers beside the body.
     ///
     /// ```
     /// use std::collections::HashMap;
@@ -102,12 +127,7 @@ impl<T> Envelope<T> {
     /// assert_eq!(o11y_runtime::task::extract(&headers), envelope.context());
     /// ```
     pub fn inject(&self, carrier: &mut impl Carrier) {
-        inject_context(
-            carrier,
-            &self.trace,
-            Some(&self.task_id),
-            self.enqueued_at_ms,
-        );
+        inject_context(carrier, &self.context());
     }
 }
 
@@ -151,23 +171,41 @@ impl<T> EnvelopeBuilder<T> {
     }
 
     /// Publishes the envelope: the producer span (inside a span), the
-    /// count, the captured context.
+    /// count, the captured context, and the system and destination the
+    /// producer span names.
     ///
     /// ```
     /// let envelope = o11y_runtime::task::Envelope::builder("resize", ()).baggage("tenant=acme").build();
     /// assert_eq!(envelope.trace.baggage.as_deref(), Some("tenant=acme"));
+    /// assert_eq!(envelope.system.as_deref(), Some("o11y"));
+    /// assert_eq!(envelope.destination.as_deref(), Some("resize"));
     /// ```
     pub fn build(self) -> Envelope<T> {
         let task_id = self
             .task_id
             .unwrap_or_else(|| format!("{:032x}", fastrand::u128(..)));
-        let system = self.system.as_deref().unwrap_or("o11y");
-        let destination = self.destination.as_deref().unwrap_or(&self.task_name);
+        let system = self.system.unwrap_or_else(|| "o11y".to_owned());
+        let destination = self.destination.unwrap_or_else(|| self.task_name.clone());
         // o11y off (not initialised, or its guard dropped): no span, no count.
         let on = crate::observe::flags() != 0;
+        // The state of the trace the producer span belongs to (as it arrived
+        // from another process), handed on with its traceparent.
+        let trace_state = on.then(current_trace_state).flatten();
         let traceparent = on
-            .then(|| producer_span(&self.task_name, &task_id, system, destination))
+            .then(|| {
+                producer_span(
+                    &self.task_name,
+                    &task_id,
+                    &system,
+                    &destination,
+                    trace_state.as_ref(),
+                )
+            })
             .flatten();
+        let tracestate = traceparent
+            .as_ref()
+            .and(trace_state.as_ref())
+            .map(TraceState::header);
         if on {
             PUBLISHED.labels([self.task_name.as_str()]).inc();
         }
@@ -177,23 +215,26 @@ impl<T> EnvelopeBuilder<T> {
             enqueued_at_ms: now_ms(),
             trace: TraceContext {
                 traceparent,
-                tracestate: None,
+                tracestate,
                 baggage: self.baggage,
             },
+            system: Some(system),
+            destination: Some(destination),
             payload: self.payload,
         }
     }
 }
 
-/// Opens and closes the PRODUCER span inside the current span and returns
-/// the `traceparent` the worker continues from: the producer span's, or
-/// the current span's if the producer span is filtered out; `None` outside
-/// any span.
+/// Opens and closes the PRODUCER span inside the current span (exported
+/// with the trace's `trace_state`, if any) and returns the `traceparent`
+/// the worker continues from: the producer span's, or the current span's if
+/// the producer span is filtered out; `None` outside any span.
 fn producer_span(
     task_name: &str,
     task_id: &str,
     system: &str,
     destination: &str,
+    trace_state: Option<&TraceState>,
 ) -> Option<String> {
     let current = current_ids()?;
     let make = || {
@@ -216,6 +257,9 @@ fn producer_span(
         None => (make(), current),
     };
     let (trace_id, span_id, sampled) = if span.is_disabled() { current } else { ids };
+    if let (Some(trace_state), false) = (trace_state, span.is_disabled()) {
+        keep_trace_state(&span, trace_state.clone());
+    }
     drop(span);
     Some(format_traceparent(trace_id, span_id, sampled))
 }

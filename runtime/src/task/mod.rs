@@ -6,11 +6,12 @@
 //! request's span) opens a PRODUCER span `publish <task>` and captures its
 //! `traceparent`; the worker's `#[task_traced]` function opens a CONSUMER
 //! span `process <task>` whose parent is that producer span, even in another
-//! process.
+//! process, with the same `messaging.system` and
+//! `messaging.destination.name`.
 //!
 //! | file | owns |
 //! |---|---|
-//! | `context` | W3C `traceparent` parsing/formatting, [`TraceContext`], [`TaskContext`], the remote-parent sampling decision |
+//! | `context` | W3C `traceparent` parsing/formatting, [`TraceContext`], [`TaskContext`] (with the messaging system and destination the task was published to) |
 //! | `carrier` | the [`Carrier`] trait over header maps, [`inject`] / [`extract`] |
 //! | `envelope` | [`Envelope`], its builder and the producer span |
 //! | `metrics` | the `task_*` metric statics |

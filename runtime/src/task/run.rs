@@ -3,6 +3,14 @@
 //! events, the metrics, and the outcome recorded by a drop guard so that a
 //! panic (`panicked`) or a future dropped mid-run (`cancelled`) is counted.
 //!
+//! The consumer span's `messaging.system` and `messaging.destination.name`
+//! (declared empty by the macro) are recorded here from the task's
+//! context, so that they match the producer span's: the destination
+//! defaults to the task's name (the producer's default); an unknown system
+//! is left out rather than guessed. A span that continues the producer's
+//! span keeps the `tracestate` the task carried, as the HTTP server span
+//! keeps the caller's.
+//!
 //! Events (target `o11y::task`), written inside the consumer span so that
 //! their log lines (and OTLP log records) carry its `trace_id` and
 //! `span_id`, each with `task_id` and `task_name`: `task_started` (info), `task_succeeded` (info,
@@ -171,8 +179,10 @@ pub struct TaskRun {
 impl TaskRun {
     /// Starts a run of `site` for the task described by `context`; `None`
     /// when o11y is off (`flags` is `observe::flags()`). `make_span`
-    /// creates the CONSUMER span, given the task id; it is created as a
-    /// child of the producer's span (or of the current span, with a link
+    /// creates the CONSUMER span, given the task id, with the fields
+    /// `messaging.system` and `messaging.destination.name` empty (recorded
+    /// here from `context`); it is created as a child of the producer's
+    /// span, keeping its `tracestate` (or of the current span, with a link
     /// to the producer's, for a `link` site).
     pub fn start(
         site: &'static TaskSite,
@@ -197,9 +207,16 @@ impl TaskRun {
             Some(decision) => with_decision(decision, || make_span(&task_id)),
             None => make_span(&task_id),
         };
-        if let (Some(remote), true) = (remote, site.link) {
-            crate::trace::add_link(&span, remote);
+        match remote {
+            Some(remote) if site.link => crate::trace::add_link(&span, remote),
+            // The span continues the producer's trace: it keeps that trace's
+            // state, for its export and what it calls or publishes.
+            Some(remote) if !span.is_disabled() => {
+                crate::trace::keep_trace_state(&span, remote.trace_state().clone());
+            }
+            _ => {}
         }
+        record_messaging(&span, site, &context);
         let handles = site.handles();
         if let Some(wait) = context.queue_wait(started) {
             handles.queue_wait.observe(wait.as_secs_f64());
@@ -350,6 +367,17 @@ impl Drop for TaskRun {
         counter.inc();
         handles.duration.observe(elapsed);
         handles.in_progress.dec();
+    }
+}
+
+/// Records the consumer span's `messaging.destination.name` (the task's
+/// name when the context has none) and `messaging.system` (left out when
+/// the context has none).
+fn record_messaging(span: &tracing::Span, site: &TaskSite, context: &TaskContext) {
+    let destination = context.destination.as_deref().unwrap_or(site.name);
+    span.record("messaging.destination.name", destination);
+    if let Some(system) = context.system.as_deref() {
+        span.record("messaging.system", system);
     }
 }
 

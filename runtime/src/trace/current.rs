@@ -51,7 +51,6 @@ pub(crate) fn with_span_extensions<R>(
 /// Runs `f` on the extensions of the nearest span, from the current one
 /// outwards, that carries an extension `M` (a marker an instrumentation put
 /// on its spans, like the HTTP layer on its request span).
-#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
 pub(crate) fn with_enclosing_marked<M: 'static, R>(
     f: impl FnOnce(&mut ExtensionsMut<'_>) -> R,
 ) -> Option<R> {
@@ -94,7 +93,6 @@ pub(crate) fn current_ids() -> Option<(TraceId, SpanId, bool)> {
 /// enclosing span that continued it from another process (see
 /// [`CarriedTraceState`]); `None` when the trace started here or its caller
 /// sent no state.
-#[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
 pub(crate) fn current_trace_state() -> Option<TraceState> {
     with_enclosing_marked::<CarriedTraceState, _>(|extensions| {
         extensions
@@ -102,4 +100,5 @@ pub(crate) fn current_trace_state() -> Option<TraceState> {
             .map(|carried| carried.0.clone())
     })
     .flatten()
+    .filter(|state| *state != TraceState::NONE)
 }

@@ -48,11 +48,11 @@ pub(crate) struct SpanState {
 }
 
 /// The W3C `tracestate` of a trace continued from another process, kept on
-/// the span that continued it (the HTTP server span), recorded or not, so
-/// that outbound calls made inside it send the trace's state on. Absent
-/// when the caller sent none: most spans pay nothing for it.
+/// the span that continued it (the HTTP server span, a task's CONSUMER
+/// span), recorded or not, so that outbound calls and envelopes made inside
+/// it send the trace's state on. Absent on most spans: they pay nothing
+/// for it.
 #[derive(Debug, Clone)]
-#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
 pub(crate) struct CarriedTraceState(pub(crate) TraceState);
 
 /// The parts of a span that only a recorded span pays for. When the span
@@ -366,6 +366,24 @@ pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
         {
             recording.links.push(Link::with_context(context));
         }
+    });
+}
+
+/// Keeps `trace_state`, the W3C `tracestate` of the trace `span` belongs
+/// to as it arrived from another process, on `span`: on its recording
+/// (exported with its span context) and as its [`CarriedTraceState`],
+/// recorded or not. An empty state is kept too, so that a span continuing
+/// a remote trace without state does not hand on the state of an
+/// enclosing span of another trace.
+pub(crate) fn keep_trace_state(span: &tracing::Span, trace_state: TraceState) {
+    current::with_span_extensions(span, |extensions| {
+        if let Some(recording) = extensions
+            .get_mut::<SpanState>()
+            .and_then(|s| s.recording.as_mut())
+        {
+            recording.set_trace_state(trace_state.clone());
+        }
+        extensions.replace(CarriedTraceState(trace_state));
     });
 }
 
