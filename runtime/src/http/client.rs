@@ -29,6 +29,7 @@ use crate::register_metric;
 use crate::trace::SpanState;
 use crate::trace::current::{current_ids, current_trace_state, with_span_extensions};
 use crate::trace::decide::{Decision, decide, with_decision, with_end};
+use crate::trace::w3c;
 
 static CLIENT_DURATION: HistogramVec<3> = HistogramVec::new(
     MetricDesc::histogram(
@@ -318,8 +319,7 @@ fn inject(
     sampled: bool,
     trace_state: Option<&TraceState>,
 ) {
-    let flags = if sampled { "01" } else { "00" };
-    let traceparent = format!("00-{trace_id}-{span_id}-{flags}");
+    let traceparent = w3c::format_traceparent(trace_id, span_id, sampled);
     if let Ok(value) = HeaderValue::from_str(&traceparent) {
         headers.insert(TRACEPARENT, value);
     }

@@ -1,10 +1,8 @@
 //! Incoming W3C context: the caller's span from `traceparent` (with its
-//! `tracestate`) and its `baggage`, read with OpenTelemetry's own
-//! propagators so the parsing rules are the SDK's (versions, lowercase
-//! hex, all-zero ids, unknown flags), after a check of the field lengths
-//! the SDK leaves out (it reads a 30-digit trace id as a padded 32-digit
-//! one). Anything malformed yields nothing: the request then starts a new
-//! trace, and is never refused for it.
+//! `tracestate`), read by the rules every carrier shares
+//! ([`crate::trace::w3c`]), and its `baggage`, read with OpenTelemetry's
+//! baggage propagator. Anything malformed yields nothing: the request then
+//! starts a new trace, and is never refused for it.
 //!
 //! A request without these headers pays one header lookup each.
 
@@ -15,8 +13,10 @@ use http::header::GetAll;
 use opentelemetry::Context;
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, TraceContextExt};
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry::trace::SpanContext;
+use opentelemetry_sdk::propagation::BaggagePropagator;
+
+use crate::trace::w3c;
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
@@ -30,33 +30,8 @@ pub(crate) fn remote_parent(headers: &HeaderMap) -> Option<SpanContext> {
     let (Some(traceparent), None) = (traceparents.next(), traceparents.next()) else {
         return None;
     };
-    let traceparent = traceparent.to_str().ok()?;
-    if !has_traceparent_shape(traceparent) {
-        return None;
-    }
-    let carrier = Carrier {
-        traceparent,
-        tracestate: joined(headers.get_all(TRACESTATE)),
-        baggage: None,
-    };
-    let context = TraceContextPropagator::new().extract_with_context(&Context::new(), &carrier);
-    let span = context.span();
-    let parent = span.span_context();
-    parent.is_valid().then(|| parent.clone())
-}
-
-/// `version-traceid-parentid-flags` with fields of exactly 2, 32, 16 and 2
-/// characters; version `00` ends there, a later version may go on after a
-/// `-` (W3C Trace Context, "versioning of traceparent").
-fn has_traceparent_shape(value: &str) -> bool {
-    let b = value.as_bytes();
-    let fields = b.len() >= 55 && b[2] == b'-' && b[35] == b'-' && b[52] == b'-';
-    let ending = match (&b[..2.min(b.len())], b.len()) {
-        (b"00", len) => len == 55,
-        (_, 55) => true,
-        (_, _) => b.get(55) == Some(&b'-'),
-    };
-    fields && ending
+    let tracestate = joined(headers.get_all(TRACESTATE));
+    w3c::remote_span_context(traceparent.to_str().ok()?, tracestate.as_deref())
 }
 
 /// The caller's baggage, when the request carries a non-empty, valid one:
@@ -64,11 +39,8 @@ fn has_traceparent_shape(value: &str) -> bool {
 /// baggage on (`Baggage` itself cannot be cloned into request extensions).
 pub(crate) fn baggage(headers: &HeaderMap) -> Option<Context> {
     let carrier = Carrier {
-        traceparent: "",
-        tracestate: None,
-        baggage: joined(headers.get_all(BAGGAGE)),
+        baggage: joined(headers.get_all(BAGGAGE))?,
     };
-    carrier.baggage.as_ref()?;
     let context = BaggagePropagator::new().extract_with_context(&Context::new(), &carrier);
     (!context.baggage().is_empty()).then_some(context)
 }
@@ -92,35 +64,18 @@ fn joined(values: GetAll<'_, http::HeaderValue>) -> Option<Cow<'_, str>> {
     }
 }
 
-/// The headers the propagators read, already looked up.
+/// The `baggage` header, already looked up, for the baggage propagator.
 struct Carrier<'a> {
-    traceparent: &'a str,
-    tracestate: Option<Cow<'a, str>>,
-    baggage: Option<Cow<'a, str>>,
+    baggage: Cow<'a, str>,
 }
 
 impl Extractor for Carrier<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        match key {
-            TRACEPARENT if !self.traceparent.is_empty() => Some(self.traceparent),
-            TRACESTATE => self.tracestate.as_deref(),
-            BAGGAGE => self.baggage.as_deref(),
-            _ => None,
-        }
+        (key == BAGGAGE).then_some(&*self.baggage)
     }
 
     fn keys(&self) -> Vec<&str> {
-        let mut keys = Vec::with_capacity(3);
-        if !self.traceparent.is_empty() {
-            keys.push(TRACEPARENT);
-        }
-        if self.tracestate.is_some() {
-            keys.push(TRACESTATE);
-        }
-        if self.baggage.is_some() {
-            keys.push(BAGGAGE);
-        }
-        keys
+        vec![BAGGAGE]
     }
 }
 

@@ -6,10 +6,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use opentelemetry::trace::SpanContext;
 use serde::{Deserialize, Serialize};
 
 use crate::trace::current::{current_ids, current_trace_state};
+use crate::trace::w3c::{self, format_traceparent};
 
 /// The W3C trace context of a message: `traceparent`, `tracestate` and
 /// `baggage`, each absent when there was nothing to carry.
@@ -63,18 +64,7 @@ impl TraceContext {
     /// The remote parent described by `traceparent` (with `tracestate`);
     /// `None` when it is absent or malformed.
     pub fn span_context(&self) -> Option<SpanContext> {
-        let (trace_id, span_id, sampled) = parse_traceparent(self.traceparent.as_deref()?)?;
-        let state = self
-            .tracestate
-            .as_deref()
-            .and_then(|state| state.parse::<TraceState>().ok())
-            .unwrap_or_default();
-        let flags = if sampled {
-            TraceFlags::SAMPLED
-        } else {
-            TraceFlags::default()
-        };
-        Some(SpanContext::new(trace_id, span_id, flags, true, state))
+        w3c::remote_span_context(self.traceparent.as_deref()?, self.tracestate.as_deref())
     }
 }
 
@@ -139,68 +129,9 @@ pub(crate) fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-pub(crate) fn format_traceparent(trace_id: TraceId, span_id: SpanId, sampled: bool) -> String {
-    format!("00-{trace_id}-{span_id}-{:02x}", u8::from(sampled))
-}
-
-/// `(trace id, span id, sampled)` of a version-00 `traceparent` (later
-/// versions are read as 00, as the W3C spec asks); `None` if malformed or
-/// with all-zero ids.
-pub(crate) fn parse_traceparent(value: &str) -> Option<(TraceId, SpanId, bool)> {
-    let mut parts = value.trim().split('-');
-    let version = parts.next()?;
-    let (trace_id, span_id, flags) = (parts.next()?, parts.next()?, parts.next()?);
-    if version.len() != 2 || version == "ff" || (version == "00" && parts.next().is_some()) {
-        return None;
-    }
-    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
-    if !(hex(version, 2) && hex(trace_id, 32) && hex(span_id, 16) && hex(flags, 2)) {
-        return None;
-    }
-    let trace_id = TraceId::from_hex(trace_id).ok()?;
-    let span_id = SpanId::from_hex(span_id).ok()?;
-    if trace_id == TraceId::INVALID || span_id == SpanId::INVALID {
-        return None;
-    }
-    let flags = u8::from_str_radix(flags, 16).ok()?;
-    Some((trace_id, span_id, flags & 1 == 1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn traceparent_round_trips_and_rejects_malformed_values() {
-        let trace_id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
-        let span_id = SpanId::from_hex("00f067aa0ba902b7").unwrap();
-        let text = format_traceparent(trace_id, span_id, true);
-        assert_eq!(
-            text,
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        );
-        assert_eq!(parse_traceparent(&text), Some((trace_id, span_id, true)));
-        assert_eq!(
-            parse_traceparent(&format_traceparent(trace_id, span_id, false)),
-            Some((trace_id, span_id, false))
-        );
-        for bad in [
-            "",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e473x-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
-        ] {
-            assert_eq!(parse_traceparent(bad), None, "{bad:?}");
-        }
-        // A later version may add fields after the flags.
-        assert!(
-            parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x")
-                .is_some()
-        );
-    }
 
     #[test]
     fn tracestate_is_kept_on_the_remote_parent() {

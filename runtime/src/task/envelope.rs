@@ -6,11 +6,12 @@ use opentelemetry::trace::TraceState;
 use serde::{Deserialize, Serialize};
 
 use super::carrier::{Carrier, inject_context};
-use super::context::{TaskContext, TraceContext, format_traceparent, now_ms};
+use super::context::{TaskContext, TraceContext, now_ms};
 use super::metrics::PUBLISHED;
 use crate::trace::current::{current_ids, current_trace_state};
 use crate::trace::decide::{decide, with_decision};
 use crate::trace::keep_trace_state;
+use crate::trace::w3c::format_traceparent;
 
 /// A task on its way to a worker: the payload plus what the worker needs
 /// to continue the producer's trace and measure the queue wait.

@@ -18,6 +18,7 @@ pub(crate) mod current;
 pub mod decide;
 pub(crate) mod finished;
 mod sampler;
+pub(crate) mod w3c;
 
 use std::borrow::Cow;
 use std::time::SystemTime;
