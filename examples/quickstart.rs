@@ -77,13 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("metrics: {base}{metrics_path}");
     println!("tasks: {tasks}");
-    match &endpoint {
-        Some(endpoint) => println!("traces: exported over OTLP to {endpoint}"),
-        None => println!(
-            "traces: kept for log correlation only; to export them, run with \
-             OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317"
-        ),
-    }
+    println!("{}", o11y_examples::traces_banner(endpoint.as_deref()));
     println!();
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

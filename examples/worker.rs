@@ -68,13 +68,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         redacted(&url)
     );
     println!("metrics: http://{}{metrics_path}", metrics.local_addr());
-    match &endpoint {
-        Some(endpoint) => println!("traces: exported over OTLP to {endpoint}"),
-        None => println!(
-            "traces: kept for log correlation only; to export them, run with \
-             OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317"
-        ),
-    }
+    println!("{}", o11y_examples::traces_banner(endpoint.as_deref()));
     println!();
 
     let (stop, stopping) = tokio::sync::watch::channel(false);

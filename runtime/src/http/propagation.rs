@@ -141,22 +141,11 @@ mod tests {
 
     #[test]
     fn malformed_or_repeated_traceparents_give_nothing() {
-        for bad in [
-            "",
-            "garbage",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-01",
-        ] {
-            let mut map = HeaderMap::new();
-            map.insert(TRACEPARENT, bad.parse().unwrap());
-            map.insert(TRACESTATE, "a=b".parse().unwrap());
-            assert_eq!(remote_parent(&map), None, "{bad:?}");
-        }
+        // The rules themselves are trace::w3c's (tested there).
         let mut map = HeaderMap::new();
+        map.insert(TRACEPARENT, "garbage".parse().unwrap());
+        map.insert(TRACESTATE, "a=b".parse().unwrap());
+        assert_eq!(remote_parent(&map), None, "a tracestate alone is no parent");
         map.insert(TRACEPARENT, format!("{PARENT}-").parse().unwrap());
         assert_eq!(remote_parent(&map), None, "version 00 has four fields");
         let twice = headers(&[(TRACEPARENT, PARENT), (TRACEPARENT, PARENT)]);
