@@ -123,8 +123,9 @@ where
 }
 
 /// Exports everything queued so far, waiting at most `timeout`; returns
-/// false when the deadline passed first or o11y is not initialised (true
-/// when it runs without an exporter: nothing waits to be exported).
+/// false when the deadline passed first or o11y is not initialised (or
+/// built with the `off` feature); true when it runs without an exporter:
+/// nothing waits to be exported.
 /// Useful before a process is frozen (serverless) or in tests.
 pub fn flush(timeout: Duration) -> bool {
     log::flush_stdout();
