@@ -26,10 +26,10 @@ use crate::clock::Clock;
 use crate::metrics::{HistogramVec, MetricDesc};
 use crate::observe::{self, METRICS};
 use crate::register_metric;
-use crate::trace::SpanState;
-use crate::trace::current::{current_ids, current_trace_state, with_span_extensions};
+use crate::trace::current::{current_ids, current_trace_state};
 use crate::trace::decide::{Decision, decide, with_decision, with_end};
 use crate::trace::w3c;
+use crate::trace::with_recording;
 
 static CLIENT_DURATION: HistogramVec<3> = HistogramVec::new(
     MetricDesc::histogram(
@@ -343,13 +343,7 @@ fn describe(
     trace_state: Option<&TraceState>,
 ) {
     let url = request.url();
-    with_span_extensions(span, |extensions| {
-        let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|state| state.recording.as_mut())
-        else {
-            return;
-        };
+    with_recording(span, |recording| {
         let name = if method.is_other() {
             "HTTP"
         } else {
@@ -381,13 +375,7 @@ fn describe(
 
 /// The recorded span's outcome: status code, protocol, error.
 fn end_span(span: &tracing::Span, outcome: &Outcome<'_>) {
-    with_span_extensions(span, |extensions| {
-        let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|state| state.recording.as_mut())
-        else {
-            return;
-        };
+    with_recording(span, |recording| {
         match outcome {
             Outcome::Answered(status, version) => {
                 recording.set_attribute(KeyValue::new(

@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::log::SpanFields;
 use crate::trace::current::{with_enclosing_marked, with_span_extensions};
 use crate::trace::decide::{Decision, decide, decide_with_remote_parent, with_decision};
-use crate::trace::{CarriedTraceState, SpanState};
+use crate::trace::{CarriedTraceState, SpanState, with_recording};
 use crate::value::FieldValue;
 
 /// In the extensions of a request span, so [`set_user`] finds it from any
@@ -178,13 +178,7 @@ pub(crate) fn end(
     status: Option<StatusCode>,
     error_type: Option<Cow<'static, str>>,
 ) {
-    with_span_extensions(span, |extensions| {
-        let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|state| state.recording.as_mut())
-        else {
-            return;
-        };
+    with_recording(span, |recording| {
         if let Some(status) = status {
             recording.set_attribute(KeyValue::new(
                 "http.response.status_code",

@@ -357,16 +357,26 @@ fn span_links(links: Vec<Link>) -> SpanLinks {
     span_links
 }
 
+/// Runs `f` on the recording of `span`; `None` (and `f` not called) when
+/// the span is not recorded, or the subscriber is not o11y's.
+pub(crate) fn with_recording<R>(
+    span: &tracing::Span,
+    f: impl FnOnce(&mut Recording) -> R,
+) -> Option<R> {
+    current::with_span_extensions(span, |extensions| {
+        extensions
+            .get_mut::<SpanState>()
+            .and_then(|state| state.recording.as_deref_mut())
+            .map(f)
+    })
+    .flatten()
+}
+
 /// Adds a link to `context` (a span of another trace or process) to
 /// `span`. A no-op for a span that is not recorded.
 pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
-    current::with_span_extensions(span, |extensions| {
-        if let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|s| s.recording.as_mut())
-        {
-            recording.links.push(Link::with_context(context));
-        }
+    with_recording(span, |recording| {
+        recording.links.push(Link::with_context(context));
     });
 }
 
@@ -391,21 +401,9 @@ pub(crate) fn keep_trace_state(span: &tracing::Span, trace_state: TraceState) {
 /// Sets attributes on a span, replacing earlier ones of the same keys. A
 /// no-op for a span that is not recorded.
 pub(crate) fn set_attributes(span: &tracing::Span, attributes: Vec<KeyValue>) {
-    span.with_subscriber(|(id, dispatch)| {
-        let Some(registry) = dispatch.downcast_ref::<tracing_subscriber::Registry>() else {
-            return;
-        };
-        let Some(span) = registry.span(id) else {
-            return;
-        };
-        let mut extensions = span.extensions_mut();
-        if let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|s| s.recording.as_mut())
-        {
-            for attribute in attributes {
-                recording.set_attribute(attribute);
-            }
+    with_recording(span, |recording| {
+        for attribute in attributes {
+            recording.set_attribute(attribute);
         }
     });
 }
@@ -413,12 +411,7 @@ pub(crate) fn set_attributes(span: &tracing::Span, attributes: Vec<KeyValue>) {
 /// Marks a span as failed: status error and an `error.type` attribute (and
 /// `error.message` when given). A no-op for a span that is not recorded.
 pub fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>) {
-    current::with_span_extensions(span, |extensions| {
-        if let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|s| s.recording.as_mut())
-        {
-            recording.set_error(Cow::Owned(error_type.to_owned()), message);
-        }
+    with_recording(span, |recording| {
+        recording.set_error(Cow::Owned(error_type.to_owned()), message);
     });
 }
