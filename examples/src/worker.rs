@@ -65,15 +65,13 @@ pub async fn process_order(
         total,
         ..
     } = &job.payload;
-    let Some(db) = db else {
-        tracing::info!(order_id, %customer, %total, "order confirmed");
-        return Ok(());
-    };
-    if crate::store::confirm(db, *order_id).await? {
-        tracing::info!(order_id, %customer, %total, "order confirmed");
-    } else {
+    if let Some(db) = db
+        && !crate::store::confirm(db, *order_id).await?
+    {
         tracing::warn!(order_id, "order was not pending: not confirmed");
+        return Ok(());
     }
+    tracing::info!(order_id, %customer, %total, "order confirmed");
     Ok(())
 }
 

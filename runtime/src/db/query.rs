@@ -145,16 +145,7 @@ pub(crate) fn span(query: &Query<'_>, statement: &Statement) -> FinishedSpan {
 /// ```
 #[track_caller]
 pub fn record_query(system: &str, sql: &str, elapsed: Duration, rows: Option<u64>) {
-    report(Query {
-        system,
-        namespace: None,
-        sql,
-        elapsed,
-        end: SystemTime::now(),
-        rows,
-        error: None,
-        source: Some(Location::caller()),
-    });
+    report_ended(system, sql, elapsed, rows, None);
 }
 
 /// Like [`record_query`], for a query that failed: the span's status is
@@ -173,14 +164,27 @@ pub fn record_query(system: &str, sql: &str, elapsed: Duration, rows: Option<u64
 /// ```
 #[track_caller]
 pub fn record_query_error(system: &str, sql: &str, elapsed: Duration, error_type: &str) {
+    report_ended(system, sql, elapsed, None, Some(error_type));
+}
+
+/// A query of a driver without a bridge, ending now, from the caller's
+/// caller's code.
+#[track_caller]
+fn report_ended(
+    system: &str,
+    sql: &str,
+    elapsed: Duration,
+    rows: Option<u64>,
+    error: Option<&str>,
+) {
     report(Query {
         system,
         namespace: None,
         sql,
         elapsed,
         end: SystemTime::now(),
-        rows: None,
-        error: Some(error_type),
+        rows,
+        error,
         source: Some(Location::caller()),
     });
 }
