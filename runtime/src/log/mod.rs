@@ -121,17 +121,16 @@ where
         // The fields are borrowed where they live: the enclosing spans'
         // extensions (read-locked while the line is written) and the event's
         // own collector. Outermost span first, the event's fields last.
-        let mut ids = None;
         let scope: Vec<_> = match ctx.event_span(event) {
-            Some(span) => {
-                if let Some(state) = span.extensions().get::<SpanState>() {
-                    ids = Some((state.trace_id, state.span_id, state.sampled));
-                }
-                span.scope().from_root().collect()
-            }
+            Some(span) => span.scope().from_root().collect(),
             None => Vec::new(),
         };
         let extensions: Vec<_> = scope.iter().map(|span| span.extensions()).collect();
+        // The event's own span is the innermost: its ids correlate the line.
+        let ids = extensions
+            .last()
+            .and_then(|extensions| extensions.get::<SpanState>())
+            .map(|state| (state.trace_id, state.span_id, state.sampled));
         let mut fields: Vec<&(Key, crate::value::FieldValue)> = Vec::with_capacity(8);
         for span_fields in extensions.iter().filter_map(|e| e.get::<SpanFields>()) {
             fields.extend(span_fields.0.iter());
