@@ -332,9 +332,9 @@ fn start_export(
     let factory: export::DestinationsFactory = Box::new(move || {
         let mut destinations = Destinations::default();
         if let (true, Some(endpoint)) = (otlp_spans, &endpoint) {
-            destinations
-                .spans
-                .push(Box::new(export::build_span_exporter(endpoint, protocol)?));
+            destinations.otlp_spans = Some(export::OtlpSpanExporter::new(
+                endpoint, protocol, &resource,
+            )?);
         }
         if console {
             destinations

@@ -33,7 +33,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
@@ -43,15 +42,11 @@ use opentelemetry_proto::tonic::resource::v1::Resource as PbResource;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::Resource;
 use prost::Message as _;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::task::JoinHandle;
 use tokio::time::{Interval, MissedTickBehavior};
-use tonic::Extensions;
-use tonic::metadata::MetadataMap;
-use tonic::transport::{Channel, Endpoint};
 
 use super::EXPORT_TIMEOUT;
-use super::otlp::http_url;
+use super::transport::{self, Transport};
 use crate::config::OtlpProtocol;
 use crate::metrics::own::METRIC_EXPORT_ERRORS;
 use crate::metrics::{
@@ -61,19 +56,9 @@ use crate::metrics::{
 /// A failed push is reported at most this often.
 const ERROR_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 
-enum Transport {
-    Grpc(MetricsServiceClient<Channel>),
-    Http {
-        client: reqwest::Client,
-        url: String,
-    },
-}
-
 /// Pushes every registered metric to one OTLP endpoint.
 pub(crate) struct MetricsExporter {
     transport: Transport,
-    /// Sent with every push (the HTTP client has them as its defaults too).
-    headers: HeaderMap,
     endpoint: String,
     resource: PbResource,
     schema_url: String,
@@ -91,38 +76,13 @@ impl MetricsExporter {
         resource: &Resource,
         interval: Duration,
     ) -> Result<Self, String> {
-        let headers = headers();
-        let transport = match protocol {
-            OtlpProtocol::Grpc => {
-                let channel = Endpoint::from_shared(endpoint.to_owned())
-                    .map_err(|e| {
-                        format!("cannot build the OTLP metrics exporter for {endpoint}: {e}")
-                    })?
-                    .timeout(EXPORT_TIMEOUT)
-                    .connect_lazy();
-                Transport::Grpc(MetricsServiceClient::new(channel))
-            }
-            OtlpProtocol::Http => {
-                let client = reqwest::Client::builder()
-                    .timeout(EXPORT_TIMEOUT)
-                    .default_headers(headers.clone())
-                    .build()
-                    .map_err(|e| {
-                        format!("cannot build the OTLP metrics exporter for {endpoint}: {e}")
-                    })?;
-                Transport::Http {
-                    client,
-                    url: http_url(endpoint, "/v1/metrics"),
-                }
-            }
-        };
+        let transport = Transport::new(endpoint, protocol, transport::METRICS)?;
         let ResourceAttributesWithSchema {
             attributes,
             schema_url,
         } = resource.into();
         Ok(MetricsExporter {
             transport,
-            headers,
             endpoint: endpoint.to_owned(),
             resource: PbResource {
                 attributes: attributes.0,
@@ -163,36 +123,8 @@ impl MetricsExporter {
     }
 
     async fn send(&self, request: ExportMetricsServiceRequest) -> Result<(), String> {
-        let response = match &self.transport {
-            Transport::Grpc(client) => client
-                .clone()
-                .export(tonic::Request::from_parts(
-                    MetadataMap::from_headers(self.headers.clone()),
-                    Extensions::default(),
-                    request,
-                ))
-                .await
-                .map_err(|status| format!("gRPC status {:?}: {}", status.code(), status.message()))?
-                .into_inner(),
-            Transport::Http { client, url } => {
-                let response = client
-                    .post(url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/x-protobuf")
-                    .body(request.encode_to_vec())
-                    .send()
-                    .await
-                    .map_err(|e| error_chain(&e))?;
-                let status = response.status();
-                let body = response.bytes().await.map_err(|e| error_chain(&e))?;
-                if !status.is_success() {
-                    let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-                    return Err(format!("HTTP {status} from {url}: {text}"));
-                }
-                // A body that is not a response message (some proxies answer
-                // with nothing, or with text) still means the push was taken.
-                ExportMetricsServiceResponse::decode(body.as_ref()).unwrap_or_default()
-            }
-        };
+        let response: ExportMetricsServiceResponse =
+            self.transport.send(request.encode_to_vec()).await?;
         match response.partial_success {
             Some(ExportMetricsPartialSuccess {
                 rejected_data_points,
@@ -223,72 +155,6 @@ impl MetricsExporter {
             ERROR_REPORT_INTERVAL.as_secs()
         );
     }
-}
-
-/// The headers every push carries, from the standard variables; a pair
-/// that is not a valid header is left out, and said so on stderr.
-fn headers() -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    for var in [
-        "OTEL_EXPORTER_OTLP_HEADERS",
-        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-    ] {
-        let Ok(text) = std::env::var(var) else {
-            continue;
-        };
-        for (name, value) in parse_headers(&text) {
-            match (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(&value),
-            ) {
-                (Ok(name), Ok(value)) => {
-                    headers.insert(name, value);
-                }
-                _ => eprintln!(
-                    "o11y: {var}: `{name}` is not a valid header; metrics are pushed without it"
-                ),
-            }
-        }
-    }
-    headers
-}
-
-/// `k=v` pairs separated by commas, with percent-encoded values; empty
-/// names or values are skipped, as `opentelemetry-otlp` does.
-fn parse_headers(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    text.split(',').filter_map(|pair| {
-        let (name, value) = pair.split_once('=')?;
-        let (name, value) = (name.trim(), value.trim());
-        let value = percent_decode(value).unwrap_or_else(|| value.to_owned());
-        (!name.is_empty() && !value.is_empty()).then(|| (name.to_owned(), value))
-    })
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let [first, tail @ ..] = rest {
-        if *first == b'%' {
-            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
-            bytes.push(u8::from_str_radix(hex, 16).ok()?);
-            rest = &tail[2..];
-        } else {
-            bytes.push(*first);
-            rest = tail;
-        }
-    }
-    String::from_utf8(bytes).ok()
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The export loop's view of the push: a timer, and at most one push in
@@ -684,21 +550,6 @@ mod tests {
         let decoded =
             ExportMetricsServiceRequest::decode(request.encode_to_vec().as_slice()).unwrap();
         assert_eq!(decoded, request);
-    }
-
-    #[test]
-    fn headers_are_pairs_with_percent_encoded_values() {
-        let parsed: Vec<_> =
-            parse_headers(" api-key = s3cr%C3%A9t ,x-tenant=a%2Cb,=skipped,empty=,bad").collect();
-        assert_eq!(
-            parsed,
-            [
-                ("api-key".to_owned(), "s3cr\u{e9}t".to_owned()),
-                ("x-tenant".to_owned(), "a,b".to_owned())
-            ]
-        );
-        assert_eq!(percent_decode("100%"), None);
-        assert_eq!(percent_decode("%zz"), None);
     }
 
     #[test]

@@ -18,6 +18,8 @@ mod metrics;
 mod otlp;
 mod resource;
 mod stats;
+mod transport;
+mod wire;
 mod worker;
 
 use std::sync::Arc;
@@ -35,7 +37,7 @@ use tokio::sync::{Notify, mpsc};
 pub use console::ConsoleSpanExporter;
 pub use dynamic::{DynLogExporter, DynSpanExporter};
 pub(crate) use metrics::MetricsExporter;
-pub(crate) use otlp::{build_log_exporter, build_span_exporter};
+pub(crate) use otlp::{OtlpSpanExporter, build_log_exporter};
 pub(crate) use resource::resource;
 pub use stats::{ExportStats, stats};
 pub(crate) use worker::is_export_thread;
@@ -58,6 +60,9 @@ pub(crate) type LogItem = Box<(SdkLogRecord, InstrumentationScope)>;
 /// Where finished telemetry goes; built by `init()` from the configuration.
 #[derive(Default)]
 pub(crate) struct Destinations {
+    /// The OTLP span exporter, which reads the recordings themselves.
+    pub otlp_spans: Option<OtlpSpanExporter>,
+    /// Exporters of the SDK's `SpanData` (the console, ones given in code).
     pub spans: Vec<Box<dyn DynSpanExporter>>,
     pub logs: Vec<Box<dyn DynLogExporter>>,
     /// The OTLP metrics push (`metrics.otlp_enabled`).

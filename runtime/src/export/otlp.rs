@@ -1,33 +1,62 @@
-//! OTLP exporters for spans and log records, over gRPC (tonic) or
-//! HTTP/protobuf (async reqwest), built from the configured endpoint.
-//! Headers, compression and timeouts still come from the standard
-//! `OTEL_EXPORTER_OTLP_*` variables, read by `opentelemetry-otlp` itself.
+//! OTLP exporters, over gRPC (tonic) or HTTP/protobuf (async reqwest),
+//! built from the configured endpoint:
+//! - spans: o11y's own, writing recordings straight into protobuf
+//!   ([`wire`](super::wire)) and sending them through the shared
+//!   [`transport`](super::transport), with the `OTEL_EXPORTER_OTLP_HEADERS`
+//!   and `OTEL_EXPORTER_OTLP_TRACES_HEADERS` headers;
+//! - log records: `opentelemetry-otlp`'s, which reads its headers,
+//!   compression and timeouts from the standard `OTEL_EXPORTER_OTLP_*`
+//!   variables itself.
 
-use opentelemetry_otlp::{LogExporter, SpanExporter, WithExportConfig};
+use opentelemetry_otlp::{LogExporter, WithExportConfig};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
+};
+use opentelemetry_sdk::Resource;
 
+use super::transport::{self, Transport, http_url};
+use super::wire::TraceRequestEncoder;
 use crate::config::OtlpProtocol;
+use crate::trace::Recording;
 
-/// The OTLP/HTTP path of one signal, appended to the base endpoint as the
-/// OpenTelemetry specification does for `OTEL_EXPORTER_OTLP_ENDPOINT`.
-pub(super) fn http_url(base: &str, signal_path: &str) -> String {
-    format!("{}{signal_path}", base.trim_end_matches('/'))
+/// Exports finished spans to one OTLP endpoint.
+pub(crate) struct OtlpSpanExporter {
+    transport: Transport,
+    encoder: TraceRequestEncoder,
 }
 
-pub(crate) fn build_span_exporter(
-    endpoint: &str,
-    protocol: OtlpProtocol,
-) -> Result<SpanExporter, String> {
-    let built = match protocol {
-        OtlpProtocol::Grpc => SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint)
-            .build(),
-        OtlpProtocol::Http => SpanExporter::builder()
-            .with_http()
-            .with_endpoint(http_url(endpoint, "/v1/traces"))
-            .build(),
-    };
-    built.map_err(|e| format!("cannot build the OTLP span exporter for {endpoint}: {e}"))
+impl OtlpSpanExporter {
+    /// An exporter to `endpoint` for spans of `resource`; must be built on
+    /// the export thread (see [`Transport::new`]).
+    pub(crate) fn new(
+        endpoint: &str,
+        protocol: OtlpProtocol,
+        resource: &Resource,
+    ) -> Result<Self, String> {
+        Ok(OtlpSpanExporter {
+            transport: Transport::new(endpoint, protocol, transport::TRACES)?,
+            encoder: TraceRequestEncoder::new(resource),
+        })
+    }
+
+    /// Sends `spans` as one request; an error says why they were not taken
+    /// (in whole or in part).
+    pub(crate) async fn export<'a>(
+        &mut self,
+        spans: impl IntoIterator<Item = &'a Recording>,
+    ) -> Result<(), String> {
+        let request = self.encoder.encode(spans);
+        let response: ExportTraceServiceResponse = self.transport.send(request).await?;
+        match response.partial_success {
+            Some(ExportTracePartialSuccess {
+                rejected_spans,
+                error_message,
+            }) if rejected_spans > 0 => Err(format!(
+                "the collector rejected {rejected_spans} spans: {error_message}"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 pub(crate) fn build_log_exporter(
@@ -45,25 +74,4 @@ pub(crate) fn build_log_exporter(
             .build(),
     };
     built.map_err(|e| format!("cannot build the OTLP log exporter for {endpoint}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::http_url;
-
-    #[test]
-    fn http_signal_path_is_appended_once() {
-        assert_eq!(
-            http_url("http://c:4318", "/v1/traces"),
-            "http://c:4318/v1/traces"
-        );
-        assert_eq!(
-            http_url("http://c:4318/", "/v1/logs"),
-            "http://c:4318/v1/logs"
-        );
-        assert_eq!(
-            http_url("http://c/otlp/", "/v1/traces"),
-            "http://c/otlp/v1/traces"
-        );
-    }
 }

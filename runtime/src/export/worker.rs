@@ -60,7 +60,7 @@ pub(super) fn run(
             }
         };
         let queue = ExportQueue::new(
-            !destinations.spans.is_empty(),
+            destinations.otlp_spans.is_some() || !destinations.spans.is_empty(),
             !destinations.logs.is_empty(),
         );
         let _ = ready.send(Ok(queue.clone()));
@@ -143,32 +143,40 @@ impl Batcher {
 
     async fn export_spans(&mut self, queues: &Queues) {
         let take = self.spans.len().min(MAX_BATCH);
-        let batch: Vec<SpanData> = self
-            .spans
-            .drain(..take)
-            .map(|mut span| {
-                let data = span.take_span_data();
-                // A full pool just frees the box.
-                let _ = queues.recycled.push(span);
-                data
-            })
-            .collect();
-        let count = batch.len() as u64;
+        let count = take as u64;
         let mut failed = None;
-        let last = self.destinations.spans.len().saturating_sub(1);
-        let mut batch = Some(batch);
-        for (i, exporter) in self.destinations.spans.iter().enumerate() {
-            // Clone for all but the last destination: usually there is one.
-            let spans = if i == last {
-                batch.take().unwrap_or_default()
-            } else {
-                batch.clone().unwrap_or_default()
-            };
-            match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export_boxed(spans)).await {
+        if let Some(otlp) = &mut self.destinations.otlp_spans {
+            let spans = self.spans[..take].iter().map(|span| &**span);
+            match tokio::time::timeout(EXPORT_TIMEOUT, otlp.export(spans)).await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => failed = Some(e.to_string()),
+                Ok(Err(e)) => failed = Some(e),
                 Err(_) => failed = Some(format!("timed out after {EXPORT_TIMEOUT:?}")),
             }
+        }
+        if !self.destinations.spans.is_empty() {
+            let batch: Vec<SpanData> = self.spans[..take]
+                .iter_mut()
+                .map(|span| span.take_span_data())
+                .collect();
+            let last = self.destinations.spans.len() - 1;
+            let mut batch = Some(batch);
+            for (i, exporter) in self.destinations.spans.iter().enumerate() {
+                // Clone for all but the last destination: usually there is one.
+                let spans = if i == last {
+                    batch.take().unwrap_or_default()
+                } else {
+                    batch.clone().unwrap_or_default()
+                };
+                match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export_boxed(spans)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => failed = Some(e.to_string()),
+                    Err(_) => failed = Some(format!("timed out after {EXPORT_TIMEOUT:?}")),
+                }
+            }
+        }
+        for span in self.spans.drain(..take) {
+            // A full pool just frees the box.
+            let _ = queues.recycled.push(span);
         }
         match failed {
             None => SPANS_EXPORTED.inc_by(count),

@@ -58,31 +58,59 @@ pub(crate) struct CarriedTraceState(pub(crate) TraceState);
 
 /// The parts of a span that only a recorded span pays for. When the span
 /// closes, this box itself is queued for export (one pointer through the
-/// queue); the export thread turns it into a `SpanData`.
+/// queue); the export thread writes it as OTLP protobuf (`export::wire`),
+/// or turns it into a `SpanData` for the SDK exporters.
 #[derive(Debug)]
 pub(crate) struct Recording {
-    trace_id: TraceId,
-    span_id: SpanId,
-    parent_span_id: SpanId,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) parent_span_id: SpanId,
     /// The parent is a span of another process.
-    parent_is_remote: bool,
+    pub(crate) parent_is_remote: bool,
     /// The W3C `tracestate` the trace arrived with, if any.
-    trace_state: TraceState,
-    end: SystemTime,
+    pub(crate) trace_state: TraceState,
+    pub(crate) end: SystemTime,
     /// Name, target (the scope) and code location: read on the export
     /// thread, so recording a span copies nothing from them.
-    metadata: &'static tracing_core::Metadata<'static>,
+    pub(crate) metadata: &'static tracing_core::Metadata<'static>,
     /// Set by an `otel.name` field.
-    name: Option<Cow<'static, str>>,
-    kind: SpanKind,
-    start: SystemTime,
+    pub(crate) name: Option<Cow<'static, str>>,
+    pub(crate) kind: SpanKind,
+    pub(crate) start: SystemTime,
     pub(crate) attributes: Vec<KeyValue>,
-    events: Vec<Event>,
-    links: Vec<Link>,
-    status: Status,
+    pub(crate) events: Vec<Event>,
+    pub(crate) links: Vec<Link>,
+    pub(crate) status: Status,
 }
 
 impl Recording {
+    /// A recording with nothing set but its ids, callsite and times.
+    #[cfg(test)]
+    pub(crate) fn new_for_test(
+        trace_id: TraceId,
+        span_id: SpanId,
+        metadata: &'static tracing_core::Metadata<'static>,
+        start: SystemTime,
+        end: SystemTime,
+    ) -> Self {
+        Recording {
+            trace_id,
+            span_id,
+            parent_span_id: SpanId::INVALID,
+            parent_is_remote: false,
+            trace_state: TraceState::NONE,
+            end,
+            metadata,
+            name: None,
+            kind: SpanKind::Internal,
+            start,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Status::Unset,
+        }
+    }
+
     /// The exporters' form of the finished span, built on the export
     /// thread; leaves the box empty, to be recycled.
     pub(crate) fn take_span_data(&mut self) -> SpanData {
@@ -243,7 +271,13 @@ where
             };
             let mut recording = match self.queue.recycled_span() {
                 Some(mut recycled) => {
-                    *recycled = fresh;
+                    // Keeps the attribute storage of the span it held.
+                    let mut attributes = std::mem::take(&mut recycled.attributes);
+                    attributes.clear();
+                    *recycled = Recording {
+                        attributes,
+                        ..fresh
+                    };
                     recycled
                 }
                 None => Box::new(fresh),

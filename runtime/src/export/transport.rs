@@ -1,0 +1,308 @@
+//! The OTLP transport o11y's own exporters (spans, metrics) share: one
+//! already-encoded protobuf request to one signal's endpoint, over gRPC
+//! (tonic, with a codec that passes the bytes through) or HTTP/protobuf
+//! (async reqwest, `POST <endpoint>/v1/<signal>`), with the headers of the
+//! standard `OTEL_EXPORTER_OTLP_HEADERS` variables, and the collector's
+//! answer decoded.
+//!
+//! Requests go out uncompressed, in plain text (`http://`), and time out
+//! after [`EXPORT_TIMEOUT`]: the transport features o11y builds tonic and
+//! reqwest with.
+
+use std::marker::PhantomData;
+
+use http::uri::PathAndQuery;
+use prost::Message;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tonic::Extensions;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::metadata::MetadataMap;
+use tonic::transport::{Channel, Endpoint};
+
+use super::EXPORT_TIMEOUT;
+use crate::config::OtlpProtocol;
+
+/// One OTLP signal: where its requests go on either protocol.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Signal {
+    /// For messages: `spans`, `metrics`.
+    pub(crate) name: &'static str,
+    /// The gRPC method, `/opentelemetry.proto.collector.<signal>.v1.<Service>/Export`.
+    pub(crate) grpc_path: &'static str,
+    /// Appended to the endpoint for HTTP: `/v1/<signal>`.
+    pub(crate) http_path: &'static str,
+    /// The signal's own headers variable, read after (and winning over)
+    /// `OTEL_EXPORTER_OTLP_HEADERS`.
+    pub(crate) headers_var: &'static str,
+}
+
+pub(crate) const TRACES: Signal = Signal {
+    name: "spans",
+    grpc_path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    http_path: "/v1/traces",
+    headers_var: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+};
+
+pub(crate) const METRICS: Signal = Signal {
+    name: "metrics",
+    grpc_path: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+    http_path: "/v1/metrics",
+    headers_var: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+};
+
+enum Client {
+    Grpc(tonic::client::Grpc<Channel>),
+    Http {
+        client: reqwest::Client,
+        url: String,
+    },
+}
+
+/// Sends one signal's requests to one OTLP endpoint.
+pub(crate) struct Transport {
+    client: Client,
+    /// Sent with every gRPC request (the HTTP client has them as defaults).
+    headers: HeaderMap,
+    grpc_path: PathAndQuery,
+}
+
+impl Transport {
+    /// A transport to `endpoint`; must be built inside the export thread's
+    /// runtime, where the gRPC channel's background task lives. Connects
+    /// lazily: a collector that is down fails exports, not this.
+    pub(crate) fn new(
+        endpoint: &str,
+        protocol: OtlpProtocol,
+        signal: Signal,
+    ) -> Result<Self, String> {
+        let cannot = |e: &dyn std::fmt::Display| {
+            format!(
+                "cannot build the OTLP {} exporter for {endpoint}: {e}",
+                signal.name
+            )
+        };
+        let headers = headers(signal);
+        let client = match protocol {
+            OtlpProtocol::Grpc => {
+                let channel = Endpoint::from_shared(endpoint.to_owned())
+                    .map_err(|e| cannot(&e))?
+                    .timeout(EXPORT_TIMEOUT)
+                    .connect_lazy();
+                Client::Grpc(tonic::client::Grpc::new(channel))
+            }
+            OtlpProtocol::Http => Client::Http {
+                client: reqwest::Client::builder()
+                    .timeout(EXPORT_TIMEOUT)
+                    .default_headers(headers.clone())
+                    .build()
+                    .map_err(|e| cannot(&e))?,
+                url: http_url(endpoint, signal.http_path),
+            },
+        };
+        Ok(Transport {
+            client,
+            headers,
+            grpc_path: PathAndQuery::from_static(signal.grpc_path),
+        })
+    }
+
+    /// Sends `request` (an encoded `Export<Signal>ServiceRequest`) and
+    /// decodes the collector's `R` (its `Export<Signal>ServiceResponse`).
+    pub(crate) async fn send<R>(&self, request: Vec<u8>) -> Result<R, String>
+    where
+        R: Message + Default + Send + Sync + 'static,
+    {
+        match &self.client {
+            Client::Grpc(grpc) => {
+                // A clone shares the channel: this is how tonic's generated
+                // clients are used concurrently.
+                let mut grpc = grpc.clone();
+                grpc.ready()
+                    .await
+                    .map_err(|e| format!("gRPC channel not ready: {}", error_chain(&e)))?;
+                let request = tonic::Request::from_parts(
+                    MetadataMap::from_headers(self.headers.clone()),
+                    Extensions::default(),
+                    request,
+                );
+                grpc.unary(
+                    request,
+                    self.grpc_path.clone(),
+                    EncodedCodec::<R>(PhantomData),
+                )
+                .await
+                .map(tonic::Response::into_inner)
+                .map_err(|status| format!("gRPC status {:?}: {}", status.code(), status.message()))
+            }
+            Client::Http { client, url } => {
+                let response = client
+                    .post(url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/x-protobuf")
+                    .body(request)
+                    .send()
+                    .await
+                    .map_err(|e| error_chain(&e))?;
+                let status = response.status();
+                let body = response.bytes().await.map_err(|e| error_chain(&e))?;
+                if !status.is_success() {
+                    let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+                    return Err(format!("HTTP {status} from {url}: {text}"));
+                }
+                // A body that is not a response message (some proxies answer
+                // with nothing, or with text) still means the request was taken.
+                Ok(R::decode(body.as_ref()).unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// The OTLP/HTTP path of one signal, appended to the base endpoint as the
+/// OpenTelemetry specification does for `OTEL_EXPORTER_OTLP_ENDPOINT`.
+pub(crate) fn http_url(base: &str, signal_path: &str) -> String {
+    format!("{}{signal_path}", base.trim_end_matches('/'))
+}
+
+/// A gRPC codec whose requests are protobuf bytes encoded already, and
+/// whose responses are decoded as `R`.
+struct EncodedCodec<R>(PhantomData<fn() -> R>);
+
+impl<R: Message + Default + Send + 'static> Codec for EncodedCodec<R> {
+    type Encode = Vec<u8>;
+    type Decode = R;
+    type Encoder = PassThrough;
+    type Decoder = DecodeAs<R>;
+
+    fn encoder(&mut self) -> PassThrough {
+        PassThrough
+    }
+
+    fn decoder(&mut self) -> DecodeAs<R> {
+        DecodeAs(PhantomData)
+    }
+}
+
+struct PassThrough;
+
+impl Encoder for PassThrough {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+struct DecodeAs<R>(PhantomData<fn() -> R>);
+
+impl<R: Message + Default> Decoder for DecodeAs<R> {
+    type Item = R;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<R>, tonic::Status> {
+        R::decode(src)
+            .map(Some)
+            .map_err(|e| tonic::Status::internal(e.to_string()))
+    }
+}
+
+/// The headers every request of `signal` carries, from the standard
+/// variables; a pair that is not a valid header is left out, and said so
+/// on stderr.
+fn headers(signal: Signal) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for var in ["OTEL_EXPORTER_OTLP_HEADERS", signal.headers_var] {
+        let Ok(text) = std::env::var(var) else {
+            continue;
+        };
+        for (name, value) in parse_headers(&text) {
+            match (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                (Ok(name), Ok(value)) => {
+                    headers.insert(name, value);
+                }
+                _ => eprintln!(
+                    "o11y: {var}: `{name}` is not a valid header; {} are sent without it",
+                    signal.name
+                ),
+            }
+        }
+    }
+    headers
+}
+
+/// `k=v` pairs separated by commas, with percent-encoded values; empty
+/// names or values are skipped, as `opentelemetry-otlp` does.
+fn parse_headers(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    text.split(',').filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let (name, value) = (name.trim(), value.trim());
+        let value = percent_decode(value).unwrap_or_else(|| value.to_owned());
+        (!name.is_empty() && !value.is_empty()).then(|| (name.to_owned(), value))
+    })
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let [first, tail @ ..] = rest {
+        if *first == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(*first);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_signal_path_is_appended_once() {
+        assert_eq!(
+            http_url("http://c:4318", "/v1/traces"),
+            "http://c:4318/v1/traces"
+        );
+        assert_eq!(
+            http_url("http://c:4318/", "/v1/logs"),
+            "http://c:4318/v1/logs"
+        );
+        assert_eq!(
+            http_url("http://c/otlp/", "/v1/traces"),
+            "http://c/otlp/v1/traces"
+        );
+    }
+
+    #[test]
+    fn headers_are_pairs_with_percent_encoded_values() {
+        let parsed: Vec<_> =
+            parse_headers(" api-key = s3cr%C3%A9t ,x-tenant=a%2Cb,=skipped,empty=,bad").collect();
+        assert_eq!(
+            parsed,
+            [
+                ("api-key".to_owned(), "s3cr\u{e9}t".to_owned()),
+                ("x-tenant".to_owned(), "a,b".to_owned())
+            ]
+        );
+        assert_eq!(percent_decode("100%"), None);
+        assert_eq!(percent_decode("%zz"), None);
+    }
+}
