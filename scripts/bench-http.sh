@@ -87,6 +87,17 @@ wait_port() {
 }
 # Clock ticks (user + system) the process has used.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Clock ticks the process's thread named NAME has used (0 without one).
+thread_ticks() {
+  local task
+  for task in /proc/"$1"/task/*; do
+    if [ "$(cat "$task/comm" 2>/dev/null)" = "$2" ]; then
+      awk '{print $14 + $15}' "$task/stat"
+      return
+    fi
+  done
+  echo 0
+}
 
 grpc_port="$(free_port)"
 http_port="$(free_port)"
@@ -123,7 +134,7 @@ settle() {
 }
 
 results="$work/results.tsv"
-printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\n' >"$results"
+printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\texport_us\n' >"$results"
 
 # run CONFIG ROUND SERVER: one measured wrk run against one server.
 run() {
@@ -149,10 +160,12 @@ run() {
   fi
   local url="http://127.0.0.1:$port/orders/42"
   taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-  local before after report
+  local before after report export_before export_after
   before="$(cpu_ticks "$server_pid")"
+  export_before="$(thread_ticks "$server_pid" o11y-export)"
   report="$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$url")"
   after="$(cpu_ticks "$server_pid")"
+  export_after="$(thread_ticks "$server_pid" o11y-export)"
   echo "$report" >"$work/$service.wrk"
   kill -TERM "$server_pid"
   wait "$server_pid" || { cat "$err" >&2; say "$server exited with an error"; exit 1; }
@@ -160,9 +173,9 @@ run() {
   local got=0
   if [ "$server" != bare ]; then got="$(settle "$service")"; fi
   python3 - "$report" "$before" "$after" "$(getconf CLK_TCK)" "$(cat "$err")" "$got" \
-    "$config" "$round" "$server" >>"$results" <<'PY'
+    "$config" "$round" "$server" "$((export_after - export_before))" >>"$results" <<'PY'
 import re, sys
-report, before, after, hz, err, got, config, rnd, server = sys.argv[1:]
+report, before, after, hz, err, got, config, rnd, server, export_ticks = sys.argv[1:]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
 total = int(re.search(r"(\d+) requests in", report).group(1))
 m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", report, re.M)
@@ -175,9 +188,11 @@ cpu_us = (int(after) - int(before)) / int(hz) * 1e6 / max(total, 1)
 def stat(name):
     m = re.search(r"bench-server: .*\b%s=(\d+)" % name, err)
     return m.group(1) if m else ""
+# The export thread's CPU per request (both of its spans) while wrk ran.
+export_us = int(export_ticks) / int(hz) * 1e6 / max(total, 1)
 print("\t".join(str(v) for v in (config, rnd, server, rps, p99, round(cpu_us, 2), total, errors,
                                   stat("requests"), stat("spans_exported"), stat("spans_dropped"),
-                                  got if server != "bare" else "")))
+                                  got if server != "bare" else "", round(export_us, 2))))
 PY
   tail -n1 "$results" | awk -F'\t' '{printf "[bench-http] %-4s round %s %-8s %9.0f req/s  p99 %6.2f ms  cpu %6.1f us/req\n", $1, $2, $3, $4, $5, $6}' >&2
 }
@@ -239,7 +254,8 @@ for r in rows:
         exported, dropped = int(r["exported"] or 0), int(r["dropped"] or 0)
         lost_any |= dropped > 0 or lost != 0
         print(f"  round {r['round']} o11y:     served {served}, spans expected {expected}, exported {exported}, "
-              f"dropped {dropped}, received {received}, lost {lost} ({100 * lost / max(expected, 1):.1f}%)")
+              f"dropped {dropped}, received {received}, lost {lost} ({100 * lost / max(expected, 1):.1f}%); "
+              f"export thread {float(r['export_us']) / 2:.2f} µs CPU per span")
     else:
         print(f"  round {r['round']} standard: served {served}, spans expected {expected}, received {received}, "
               f"lost {lost} ({100 * lost / max(expected, 1):.1f}%)")

@@ -75,3 +75,106 @@ pub(crate) fn build_log_exporter(
     };
     built.map_err(|e| format!("cannot build the OTLP log exporter for {endpoint}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::{Bytes, Incoming};
+    use hyper_util::rt::TokioIo;
+    use opentelemetry::trace::{SpanId, TraceId};
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message as _;
+
+    use super::*;
+
+    /// A collector that answers every request with `answer` and hands what
+    /// it received to the test.
+    async fn collector(
+        answer: ExportTraceServiceResponse,
+    ) -> (
+        String,
+        tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let (received, requests) = tokio::sync::mpsc::unbounded_channel();
+        let body = answer.encode_to_vec();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (received, body) = (received.clone(), body.clone());
+                let service =
+                    hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                        let (received, body) = (received.clone(), body.clone());
+                        async move {
+                            let path = request.uri().path().to_owned();
+                            let bytes = request.into_body().collect().await.unwrap().to_bytes();
+                            let _ = received.send((path, bytes.to_vec()));
+                            Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body))))
+                        }
+                    });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service),
+                );
+            }
+        });
+        (endpoint, requests)
+    }
+
+    fn span() -> Recording {
+        static CALLSITE: tracing_core::callsite::DefaultCallsite =
+            tracing_core::callsite::DefaultCallsite::new(&META);
+        static META: tracing_core::Metadata<'static> = tracing_core::metadata! {
+            name: "checkout",
+            target: "shop",
+            level: tracing_core::Level::INFO,
+            fields: &[],
+            callsite: &CALLSITE,
+            kind: tracing_core::metadata::Kind::SPAN,
+        };
+        let start = UNIX_EPOCH + Duration::from_secs(1_763_800_000);
+        Recording::new_for_test(
+            TraceId::from(1),
+            SpanId::from(2),
+            &META,
+            start,
+            start + Duration::from_millis(3),
+        )
+    }
+
+    #[tokio::test]
+    async fn spans_are_posted_as_one_request_to_v1_traces() {
+        let (endpoint, mut requests) = collector(ExportTraceServiceResponse::default()).await;
+        let resource = Resource::builder_empty().build();
+        let mut exporter = OtlpSpanExporter::new(&endpoint, OtlpProtocol::Http, &resource).unwrap();
+        let spans = [span(), span()];
+        exporter.export(spans.iter()).await.expect("taken");
+        let (path, body) = requests.recv().await.unwrap();
+        assert_eq!(path, "/v1/traces");
+        let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+        let names: Vec<_> = request.resource_spans[0].scope_spans[0]
+            .spans
+            .iter()
+            .map(|span| span.name.as_str())
+            .collect();
+        assert_eq!(names, ["checkout", "checkout"]);
+    }
+
+    #[tokio::test]
+    async fn spans_the_collector_rejects_are_an_error() {
+        let answer = ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: 1,
+                error_message: "span too old".into(),
+            }),
+        };
+        let (endpoint, _requests) = collector(answer).await;
+        let resource = Resource::builder_empty().build();
+        let mut exporter = OtlpSpanExporter::new(&endpoint, OtlpProtocol::Http, &resource).unwrap();
+        let error = exporter.export([span()].iter()).await.unwrap_err();
+        assert_eq!(error, "the collector rejected 1 spans: span too old");
+    }
+}
