@@ -34,6 +34,8 @@ pub(crate) struct Signal {
     /// The signal's own headers variable, read after (and winning over)
     /// `OTEL_EXPORTER_OTLP_HEADERS`.
     pub(crate) headers_var: &'static str,
+    /// The signal's own compression variable (not supported: said so).
+    pub(crate) compression_var: &'static str,
 }
 
 pub(crate) const TRACES: Signal = Signal {
@@ -41,6 +43,7 @@ pub(crate) const TRACES: Signal = Signal {
     grpc_path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
     http_path: "/v1/traces",
     headers_var: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    compression_var: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
 };
 
 pub(crate) const METRICS: Signal = Signal {
@@ -48,6 +51,7 @@ pub(crate) const METRICS: Signal = Signal {
     grpc_path: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
     http_path: "/v1/metrics",
     headers_var: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    compression_var: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
 };
 
 enum Client {
@@ -82,6 +86,7 @@ impl Transport {
             )
         };
         let headers = headers(signal);
+        warn_if_compression_asked(signal);
         let client = match protocol {
             OtlpProtocol::Grpc => {
                 let channel = Endpoint::from_shared(endpoint.to_owned())
@@ -231,6 +236,22 @@ fn headers(signal: Signal) -> HeaderMap {
         }
     }
     headers
+}
+
+/// Says on stderr that a compression asked for by the standard variables
+/// is not applied: the collector then sees uncompressed requests.
+fn warn_if_compression_asked(signal: Signal) {
+    for var in ["OTEL_EXPORTER_OTLP_COMPRESSION", signal.compression_var] {
+        if let Ok(value) = std::env::var(var)
+            && !value.trim().is_empty()
+            && !value.trim().eq_ignore_ascii_case("none")
+        {
+            eprintln!(
+                "o11y: {var}={value} is not supported; {} are sent uncompressed",
+                signal.name
+            );
+        }
+    }
 }
 
 /// `k=v` pairs separated by commas, with percent-encoded values; empty
