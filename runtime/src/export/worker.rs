@@ -174,7 +174,8 @@ impl Batcher {
                 }
             }
         }
-        for span in self.spans.drain(..take) {
+        for mut span in self.spans.drain(..take) {
+            span.clear_for_reuse();
             // A full pool just frees the box.
             let _ = queues.recycled.push(span);
         }

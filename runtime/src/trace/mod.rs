@@ -145,6 +145,19 @@ impl Recording {
         }
     }
 
+    /// Empties the recording once exported, keeping its attribute storage
+    /// for the span that reuses the box. Runs on the export thread, which
+    /// has just read these attributes: freeing them there finds them in its
+    /// cache, where the next span's thread would find them cold.
+    pub(crate) fn clear_for_reuse(&mut self) {
+        self.attributes.clear();
+        self.events = Vec::new();
+        self.links = Vec::new();
+        self.name = None;
+        self.trace_state = TraceState::NONE;
+        self.status = Status::Unset;
+    }
+
     /// Marks the span failed: an `error.type` attribute and status error
     /// (with `message`, else `error_type`); a message set earlier (an
     /// `error!` event inside, `err`) is kept when `message` is `None`.
@@ -271,9 +284,8 @@ where
             };
             let mut recording = match self.queue.recycled_span() {
                 Some(mut recycled) => {
-                    // Keeps the attribute storage of the span it held.
-                    let mut attributes = std::mem::take(&mut recycled.attributes);
-                    attributes.clear();
+                    // Emptied on the export thread; its attribute storage is kept.
+                    let attributes = std::mem::take(&mut recycled.attributes);
                     *recycled = Recording {
                         attributes,
                         ..fresh
