@@ -104,31 +104,34 @@ fn describe<B>(
         {
             recording.set_name(Cow::Borrowed(series.span_name));
             recording.set_kind(SpanKind::Server);
-            recording.reserve_attributes(10);
-            recording.set_attribute(KeyValue::new("http.request.method", series.method.as_str()));
+            // The span has no `tracing` fields: these are its first
+            // attributes, pushed without looking for earlier ones.
+            let attributes = recording.fresh_attributes();
+            attributes.reserve(10);
+            attributes.push(KeyValue::new("http.request.method", series.method.as_str()));
             if series.method.is_other() {
-                recording.set_attribute(KeyValue::new(
+                attributes.push(KeyValue::new(
                     "http.request.method_original",
                     request.method().as_str().to_owned(),
                 ));
             }
             if let Some(route) = series.route {
-                recording.set_attribute(KeyValue::new("http.route", route));
+                attributes.push(KeyValue::new("http.route", route));
             }
-            recording.set_attribute(KeyValue::new("url.path", path.to_owned()));
-            recording.set_attribute(KeyValue::new("url.scheme", scheme(request)));
-            recording.set_attribute(KeyValue::new(
+            attributes.push(KeyValue::new("url.path", path.to_owned()));
+            attributes.push(KeyValue::new("url.scheme", scheme(request)));
+            attributes.push(KeyValue::new(
                 "network.protocol.version",
                 protocol_version(request.version()),
             ));
             if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-                recording.set_attribute(KeyValue::new("client.address", ip_text(peer.ip())));
+                attributes.push(KeyValue::new("client.address", ip_text(peer.ip())));
             }
             if let Some(agent) = request.headers().get(http::header::USER_AGENT) {
                 let agent = String::from_utf8_lossy(agent.as_bytes()).into_owned();
-                recording.set_attribute(KeyValue::new("user_agent.original", agent));
+                attributes.push(KeyValue::new("user_agent.original", agent));
             }
-            recording.set_attribute(KeyValue::new("request_id", request_id.clone()));
+            attributes.push(KeyValue::new("request_id", request_id.clone()));
             if let Some(trace_state) = &trace_state {
                 recording.set_trace_state(trace_state.clone());
             }
@@ -136,14 +139,15 @@ fn describe<B>(
         if let Some(trace_state) = trace_state {
             extensions.replace(CarriedTraceState(trace_state));
         }
-        let mut fields = SpanFields(Vec::with_capacity(4));
-        fields.set(Cow::Borrowed("request_id"), FieldValue::from(request_id));
-        fields.set(
+        // Room for the `user_id` that `set_user` may add.
+        let mut fields = Vec::with_capacity(4);
+        fields.push((Cow::Borrowed("request_id"), FieldValue::from(request_id)));
+        fields.push((
             Cow::Borrowed("http.method"),
             FieldValue::Str(Cow::Borrowed(series.method.as_str())),
-        );
-        fields.set(Cow::Borrowed("path"), FieldValue::from(path.to_owned()));
-        extensions.replace(fields);
+        ));
+        fields.push((Cow::Borrowed("path"), FieldValue::from(path.to_owned())));
+        extensions.replace(SpanFields(fields));
     });
 }
 

@@ -207,6 +207,13 @@ impl Recording {
     pub(crate) fn reserve_attributes(&mut self, additional: usize) {
         self.attributes.reserve(additional);
     }
+
+    /// The attributes of a span that has none yet (one without `tracing`
+    /// fields), to push to without looking for earlier keys.
+    pub(crate) fn fresh_attributes(&mut self) -> &mut Vec<KeyValue> {
+        debug_assert!(self.attributes.is_empty(), "not a fresh recording");
+        &mut self.attributes
+    }
 }
 
 /// The span layer; see the module documentation.
