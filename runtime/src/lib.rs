@@ -15,6 +15,7 @@
 mod clock;
 pub mod config;
 pub mod db;
+mod error_text;
 pub mod export;
 pub mod http;
 pub mod log;

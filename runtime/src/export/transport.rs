@@ -21,6 +21,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use super::EXPORT_TIMEOUT;
 use crate::config::OtlpProtocol;
+use crate::error_text::error_chain;
 
 /// One OTLP signal: where its requests go on either protocol.
 #[derive(Debug, Clone, Copy)]
@@ -279,17 +280,6 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(bytes).ok()
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

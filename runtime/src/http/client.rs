@@ -454,13 +454,7 @@ fn message(error: &reqwest_middleware::Error) -> String {
         text = text.replace(url.as_str(), &redacted);
     }
     // reqwest-middleware's errors are transparent: these are reqwest's causes.
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::error_text::with_causes(text, error)
 }
 
 #[cfg(test)]
