@@ -1,6 +1,7 @@
 //! The two line formats: JSON (one object per line, ARCHITECTURE.md §4) and
 //! the human console line of the dev profile.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
 
 use tracing_core::Level;
@@ -9,18 +10,16 @@ use crate::value::FieldValue;
 
 use super::fields::Key;
 
-/// Keys every JSON line owns; a user field with one of these names is
-/// written as `field.<name>` rather than producing a duplicate key.
-const RESERVED: [&str; 8] = [
-    "timestamp",
-    "level",
-    "event",
-    "logger",
-    "file",
-    "line",
-    "trace_id",
-    "span_id",
-];
+/// Whether `key` is one of the keys every JSON line owns; a user field
+/// with one of these names is written as `field.<name>` rather than
+/// producing a duplicate key. A `match` compares lengths before bytes:
+/// this runs for every field of every line.
+fn is_reserved(key: &str) -> bool {
+    matches!(
+        key,
+        "timestamp" | "level" | "event" | "logger" | "file" | "line" | "trace_id" | "span_id"
+    )
+}
 
 /// Everything one log line is made of.
 pub(crate) struct Line<'a> {
@@ -49,69 +48,92 @@ impl Line<'_> {
     }
 }
 
-pub(crate) fn json(line: &Line<'_>, out: &mut String) {
-    out.push_str("{\"timestamp\":\"");
+/// `line` as one JSON object and a newline. Bytes rather than a `String`:
+/// everything written is valid UTF-8 by construction, and the line goes out
+/// as bytes, so nothing needs checking again.
+pub(crate) fn json(line: &Line<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"timestamp\":\"");
     rfc3339_micros(line.timestamp, out);
-    out.push_str("\",\"level\":\"");
-    out.push_str(level_lower(line.level));
-    out.push_str("\",\"event\":");
+    out.extend_from_slice(b"\",\"level\":\"");
+    out.extend_from_slice(level_lower(line.level).as_bytes());
+    out.extend_from_slice(b"\",\"event\":");
     json_string(out, line.message);
-    out.push_str(",\"logger\":");
+    out.extend_from_slice(b",\"logger\":");
     json_string(out, line.logger);
     if let Some(file) = line.file {
-        out.push_str(",\"file\":");
+        out.extend_from_slice(b",\"file\":");
         json_string(out, file);
     }
     if let Some(number) = line.line {
-        out.push_str(",\"line\":");
-        out.push_str(itoa::Buffer::new().format(number));
+        out.extend_from_slice(b",\"line\":");
+        out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
     }
     if let Some((trace_id, span_id)) = line.ids {
         // Hex digits: nothing to escape.
-        out.push_str(",\"trace_id\":\"");
-        out.push_str(trace_id);
-        out.push_str("\",\"span_id\":\"");
-        out.push_str(span_id);
-        out.push('"');
+        out.extend_from_slice(b",\"trace_id\":\"");
+        out.extend_from_slice(trace_id.as_bytes());
+        out.extend_from_slice(b"\",\"span_id\":\"");
+        out.extend_from_slice(span_id.as_bytes());
+        out.push(b'"');
     }
     for (key, value) in line.unique_fields() {
-        out.push(',');
-        if RESERVED.contains(&key.as_ref()) {
+        out.push(b',');
+        if is_reserved(key) {
             json_string(out, &format!("field.{key}"));
         } else {
             json_string(out, key);
         }
-        out.push(':');
+        out.push(b':');
         json_value(out, value);
     }
-    out.push_str("}\n");
+    out.extend_from_slice(b"}\n");
+}
+
+thread_local! {
+    /// The last second formatted on this thread (its Unix time and
+    /// `YYYY-MM-DDTHH:MM:SS.`): lines come many per second, and only their
+    /// microseconds differ.
+    static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
 }
 
 /// `time` as RFC 3339 in UTC with microseconds (`2023-11-14T22:13:20.123456Z`),
 /// written digit by digit: this runs for every JSON line.
-pub(crate) fn rfc3339_micros(time: std::time::SystemTime, out: &mut String) {
+pub(crate) fn rfc3339_micros(time: std::time::SystemTime, out: &mut Vec<u8>) {
     let since = time
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let secs = since.as_secs();
+    let (cached, mut prefix) = SECOND.get();
+    if cached != secs {
+        prefix = second_prefix(secs);
+        SECOND.set((secs, prefix));
+    }
+    out.extend_from_slice(&prefix);
+    let mut micros = *b"000000Z";
+    put_digits(&mut micros[..6], u64::from(since.subsec_micros()));
+    out.extend_from_slice(&micros);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` of the Unix time `secs`.
+fn second_prefix(secs: u64) -> [u8; 20] {
     let (days, secs_of_day) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days as i64);
-    let mut buf = *b"0000-00-00T00:00:00.000000Z";
-    let mut put = |at: usize, width: usize, mut value: u64| {
-        for i in (at..at + width).rev() {
-            buf[i] = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    };
-    put(0, 4, year as u64);
-    put(5, 2, u64::from(month));
-    put(8, 2, u64::from(day));
-    put(11, 2, secs_of_day / 3600);
-    put(14, 2, secs_of_day / 60 % 60);
-    put(17, 2, secs_of_day % 60);
-    put(20, 6, u64::from(since.subsec_micros()));
-    // ASCII digits and separators only.
-    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    let mut buf = *b"0000-00-00T00:00:00.";
+    put_digits(&mut buf[0..4], year as u64);
+    put_digits(&mut buf[5..7], u64::from(month));
+    put_digits(&mut buf[8..10], u64::from(day));
+    put_digits(&mut buf[11..13], secs_of_day / 3600);
+    put_digits(&mut buf[14..16], secs_of_day / 60 % 60);
+    put_digits(&mut buf[17..19], secs_of_day % 60);
+    buf
+}
+
+/// The last `digits.len()` decimal digits of `value`, zero-padded.
+fn put_digits(digits: &mut [u8], mut value: u64) {
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
@@ -132,11 +154,13 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 /// Lowercase hex of an id's bytes, into `out` (twice as long as `bytes`).
 pub(crate) fn hex_into<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (i, byte) in bytes.iter().enumerate() {
-        out[2 * i] = DIGITS[usize::from(byte >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(byte & 0xf)];
+    let out = &mut out[..2 * bytes.len()];
+    // Pairs of two and nibbles below 16: no bounds check left in the loop.
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
-    std::str::from_utf8(&out[..2 * bytes.len()]).unwrap_or_default()
+    std::str::from_utf8(out).unwrap_or_default()
 }
 
 pub(crate) fn console(line: &Line<'_>, colour: bool, out: &mut String) {
@@ -204,81 +228,96 @@ fn level_colour(level: Level) -> &'static str {
     }
 }
 
-fn json_value(out: &mut String, value: &FieldValue) {
+fn json_value(out: &mut Vec<u8>, value: &FieldValue) {
     match value {
-        FieldValue::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
-        FieldValue::I64(v) => out.push_str(itoa::Buffer::new().format(*v)),
-        FieldValue::U64(v) => out.push_str(itoa::Buffer::new().format(*v)),
+        FieldValue::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+        FieldValue::I64(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+        FieldValue::U64(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         // JSON has no NaN or infinity.
         // Whole numbers as integers (`3`, not `3.0`), as `Display` writes them.
         FieldValue::F64(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
-            out.push_str(itoa::Buffer::new().format(*v as i64))
+            out.extend_from_slice(itoa::Buffer::new().format(*v as i64).as_bytes())
         }
-        FieldValue::F64(v) if v.is_finite() => out.push_str(zmij::Buffer::new().format_finite(*v)),
+        FieldValue::F64(v) if v.is_finite() => {
+            out.extend_from_slice(zmij::Buffer::new().format_finite(*v).as_bytes())
+        }
         FieldValue::F64(v) => json_string(out, &v.to_string()),
         FieldValue::Str(v) => json_string(out, v),
     }
 }
 
-/// Whether `bytes` hold a control character, `"` or `\\` (SWAR: a word of
-/// eight bytes per step, the classic "has a byte less than / equal to"
-/// bit tricks).
-fn needs_escape(bytes: &[u8]) -> bool {
+/// Whether the eight bytes of `word` hold a control character, `"` or `\\`
+/// (SWAR: the classic "has a byte less than / equal to" bit tricks).
+fn word_needs_escape(word: u64) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0
+        || has_zero(word ^ (ONES * u64::from(b'"')))
+        || has_zero(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// Whether `bytes` hold a control character, `"` or `\\`: eight bytes per
+/// step, the last few padded with a byte that needs no escaping (most
+/// strings of a line are short: a byte-by-byte tail was most of the time).
+fn needs_escape(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-        if below_space
-            || has_zero(word ^ (ONES * u64::from(b'"')))
-            || has_zero(word ^ (ONES * u64::from(b'\\')))
-        {
+        if word_needs_escape(word) {
             return true;
         }
     }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    let mut tail = [b'a'; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    word_needs_escape(u64::from_ne_bytes(tail))
 }
 
-/// `text` as a JSON string: the runs that need no escaping are copied
-/// whole.
-fn json_string(out: &mut String, text: &str) {
-    out.reserve(text.len() + 2);
-    out.push('"');
+/// `text` as a JSON string: `"`, `\\` and control characters escaped
+/// (`\n`, `\r`, `\t` by name, the others, `\b` and `\f` too, as
+/// `\u00XX`); DEL and non-ASCII as they are.
+fn json_string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     // Most text needs no escaping: checked eight bytes at a time, then
     // copied whole.
-    if !needs_escape(bytes) {
-        out.push_str(text);
-        out.push('"');
-        return;
+    if needs_escape(bytes) {
+        escape_into(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
     }
+    out.push(b'"');
+}
+
+/// `bytes` escaped (see [`json_string`]); the runs between escapes are
+/// copied whole.
+fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
-        let escaped = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
+        let escaped: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                DIGITS[usize::from(byte >> 4)],
+                DIGITS[usize::from(byte & 0xf)],
+            ],
             _ => continue,
         };
-        // `byte` is ASCII, so `i` is on a char boundary.
-        out.push_str(&text[start..i]);
-        if escaped.is_empty() {
-            let _ = write!(out, "\\u{:04x}", byte);
-        } else {
-            out.push_str(escaped);
-        }
+        // Escapes are ASCII: a run never splits a character.
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escaped);
         start = i + 1;
     }
-    out.push_str(&text[start..]);
-    out.push('"');
+    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]
@@ -310,8 +349,9 @@ mod tests {
             (Cow::Borrowed("ratio"), FieldValue::F64(f64::NAN)),
         ];
         let fields: Vec<&(Key, FieldValue)> = fields.iter().collect();
-        let mut out = String::new();
+        let mut out = Vec::new();
         json(&sample(&fields), &mut out);
+        let out = String::from_utf8(out).unwrap();
         assert!(out.ends_with("}\n"));
         let value: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(value["timestamp"], "2023-11-14T22:13:20.123456Z");
@@ -329,20 +369,77 @@ mod tests {
         assert_eq!(out.matches("order_id").count(), 1);
     }
 
+    fn escaped(text: &str) -> String {
+        let mut out = Vec::new();
+        json_string(&mut out, text);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The escaping of lines written before `json_string` worked on bytes,
+    /// byte for byte: what the output must stay.
+    fn escaped_as_before(text: &str) -> String {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\0'..='\u{1f}' => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                _ => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
     #[test]
     fn control_characters_are_escaped() {
-        let mut out = String::new();
-        json_string(&mut out, "a\u{1}b\tc");
-        assert_eq!(out, "\"a\\u0001b\\tc\"");
+        assert_eq!(escaped("a\u{1}b\tc"), "\"a\\u0001b\\tc\"");
+        assert_eq!(escaped("\u{8}\u{c}\u{1f}"), "\"\\u0008\\u000c\\u001f\"");
         for text in [
             "",
             "plain",
             "é \"quoted\" \\ back\r\n\u{1f}ü",
             "\u{7f}\u{0}",
         ] {
-            let mut out = String::new();
-            json_string(&mut out, text);
+            let out = escaped(text);
             assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text, "{out}");
+        }
+    }
+
+    #[test]
+    fn escaping_is_unchanged() {
+        let mut texts: Vec<String> = vec![
+            String::new(),
+            "request_finished".into(),
+            "a clean run longer than a few words, to be copied whole: 0123456789".into(),
+            "é ü 漢字 🦀 ~ DEL\u{7f}".into(),
+            "\"quoted\" and \\back\\slashed".into(),
+            "\"".repeat(9),
+            "\\".repeat(17),
+        ];
+        // Every ASCII byte, at every position of short and longer texts.
+        for byte in 0u8..0x80 {
+            for len in [1, 7, 8, 9, 16, 23] {
+                for at in 0..len {
+                    let mut text = vec![b'x'; len];
+                    text[at] = byte;
+                    texts.push(String::from_utf8(text).unwrap());
+                }
+            }
+        }
+        // Escapes next to multi-byte characters.
+        texts.push("ü\"ü\nü\u{1}漢\\".into());
+        for text in &texts {
+            assert_eq!(escaped(text), escaped_as_before(text), "{text:?}");
+            assert_eq!(
+                serde_json::from_str::<String>(&escaped(text)).unwrap(),
+                *text
+            );
         }
     }
 
@@ -371,14 +468,24 @@ mod tests {
     fn timestamps_are_rfc3339_micros() {
         for micros in [
             0,
+            999_999,
+            1_000_000,
             951_782_400_000_001, // 2000-02-29
             1_700_000_000_123_456,
             4_102_444_799_999_999, // 2099-12-31T23:59:59.999999Z
         ] {
             let time = std::time::UNIX_EPOCH + std::time::Duration::from_micros(micros);
-            let mut out = String::new();
-            rfc3339_micros(time, &mut out);
-            assert_eq!(out, humantime::format_rfc3339_micros(time).to_string());
+            // Twice: the second time from the cached second.
+            for _ in 0..2 {
+                let mut out = Vec::new();
+                rfc3339_micros(time, &mut out);
+                assert_eq!(
+                    out,
+                    humantime::format_rfc3339_micros(time)
+                        .to_string()
+                        .as_bytes()
+                );
+            }
         }
     }
 

@@ -76,7 +76,7 @@ impl LogLayer {
 
 thread_local! {
     /// Reused per thread so that formatting a line does not allocate its buffer.
-    static LINE: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
+    static LINE: RefCell<(Vec<u8>, String)> = const { RefCell::new((Vec::new(), String::new())) };
 }
 
 impl<S> Layer<S> for LogLayer
@@ -190,12 +190,12 @@ where
                         Sink::Stdout {
                             format: LogFormat::Json,
                             ..
-                        } => batch::write_stdout(json.as_bytes(), urgent),
+                        } => batch::write_stdout(json, urgent),
                         Sink::Stdout {
                             format: LogFormat::Console,
                             ..
                         } => batch::write_stdout(console.as_bytes(), urgent),
-                        Sink::File(file) => (&*file).write_all(json.as_bytes()),
+                        Sink::File(file) => (&*file).write_all(json),
                     };
                 }
             });
