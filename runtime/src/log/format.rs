@@ -258,19 +258,26 @@ fn word_needs_escape(word: u64) -> bool {
 }
 
 /// Whether `bytes` hold a control character, `"` or `\\`: eight bytes per
-/// step, the last few padded with a byte that needs no escaping (most
-/// strings of a line are short: a byte-by-byte tail was most of the time).
+/// step. The last few bytes are one more word, never a byte-by-byte loop
+/// (most strings of a line are short: such a tail was most of the time).
 fn needs_escape(bytes: &[u8]) -> bool {
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
-        if word_needs_escape(word) {
-            return true;
-        }
+    let word = |chunk: &[u8]| u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+    if bytes.len() < 8 {
+        // Shifted into a register over a padding that needs no escaping
+        // (through memory, a short copy then a word load stalls).
+        let short = bytes
+            .iter()
+            .fold(u64::from_ne_bytes([b'a'; 8]), |word, &byte| {
+                word << 8 | u64::from(byte)
+            });
+        return word_needs_escape(short);
     }
-    let mut tail = [b'a'; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    word_needs_escape(u64::from_ne_bytes(tail))
+    let mut chunks = bytes.chunks_exact(8);
+    if chunks.any(|chunk| word_needs_escape(word(chunk))) {
+        return true;
+    }
+    // The last eight bytes, overlapping what was checked.
+    word_needs_escape(word(&bytes[bytes.len() - 8..]))
 }
 
 /// `text` as a JSON string: `"`, `\\` and control characters escaped
