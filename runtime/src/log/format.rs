@@ -31,21 +31,33 @@ pub(crate) struct Line<'a> {
     pub line: Option<u32>,
     /// Hex ids of the event's span, when inside one.
     pub ids: Option<(&'a str, &'a str)>,
-    /// Root span first, the event's own fields last; later entries win.
-    /// Borrowed from the spans' extensions: a line copies no field.
-    pub fields: &'a [&'a (Key, FieldValue)],
+    /// The fields of each enclosing span that has some, root span first,
+    /// then the event's own; later entries win. Borrowed from the spans'
+    /// extensions, a slice each: a line copies no field, nor a pointer per
+    /// field.
+    pub fields: &'a [&'a [(Key, FieldValue)]],
 }
 
 impl Line<'_> {
     /// The fields to print, each key once: the last occurrence wins, so an
     /// event field shadows a span field and an inner span an outer one.
-    fn unique_fields(&self) -> impl Iterator<Item = &(Key, FieldValue)> {
-        self.fields
-            .iter()
-            .enumerate()
-            .filter(|(i, (key, _))| !self.fields[i + 1..].iter().any(|(later, _)| later == key))
-            .map(|(_, field)| *field)
+    /// Plain loops rather than a flattening iterator: this runs for every
+    /// field of every line.
+    fn for_each_unique_field(&self, mut f: impl FnMut(&Key, &FieldValue)) {
+        for (g, group) in self.fields.iter().enumerate() {
+            for (i, (key, value)) in group.iter().enumerate() {
+                if !shadowed(key, &group[i + 1..], &self.fields[g + 1..]) {
+                    f(key, value);
+                }
+            }
+        }
     }
+}
+
+/// Whether `key` comes again in `rest` (of its group) or a later group.
+fn shadowed(key: &str, rest: &[(Key, FieldValue)], later: &[&[(Key, FieldValue)]]) -> bool {
+    let same = |(other, _): &(Key, FieldValue)| other.as_ref() == key;
+    rest.iter().any(same) || later.iter().any(|group| group.iter().any(same))
 }
 
 /// `line` as one JSON object and a newline. Bytes rather than a `String`:
@@ -76,7 +88,7 @@ pub(crate) fn json(line: &Line<'_>, out: &mut Vec<u8>) {
         out.extend_from_slice(span_id.as_bytes());
         out.push(b'"');
     }
-    for (key, value) in line.unique_fields() {
+    line.for_each_unique_field(|key, value| {
         out.push(b',');
         if is_reserved(key) {
             json_string(out, &format!("field.{key}"));
@@ -85,7 +97,7 @@ pub(crate) fn json(line: &Line<'_>, out: &mut Vec<u8>) {
         }
         out.push(b':');
         json_value(out, value);
-    }
+    });
     out.extend_from_slice(b"}\n");
 }
 
@@ -151,16 +163,30 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Lowercase hex of an id's bytes, into `out` (twice as long as `bytes`).
+/// Lowercase hex of an id's bytes, into `out` (twice as long as `bytes`,
+/// whose length is a multiple of four: ids are 8 or 16 bytes).
 pub(crate) fn hex_into<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let out = &mut out[..2 * bytes.len()];
-    // Pairs of two and nibbles below 16: no bounds check left in the loop.
-    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    for (digits, group) in out.chunks_exact_mut(8).zip(bytes.chunks_exact(4)) {
+        let group = u32::from_be_bytes(group.try_into().unwrap_or_default());
+        digits.copy_from_slice(&hex_word(group));
     }
     std::str::from_utf8(out).unwrap_or_default()
+}
+
+/// The eight lowercase hex digits of `value`, computed a word at a time
+/// rather than a nibble at a time: each line writes 48 of them.
+fn hex_word(value: u32) -> [u8; 8] {
+    const LOW_NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    // Spread the nibbles, one per byte, the most significant in the top byte.
+    let mut x = u64::from(value);
+    x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+    x = (x | x << 4) & LOW_NIBBLES;
+    // Per byte: '0' + n, plus the gap from '9' + 1 to 'a' where n > 9
+    // (n + 6 carries into bit 4 exactly then).
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (x + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'9' - 1)).to_be_bytes()
 }
 
 pub(crate) fn console(line: &Line<'_>, colour: bool, out: &mut String) {
@@ -185,16 +211,14 @@ pub(crate) fn console(line: &Line<'_>, colour: bool, out: &mut String) {
         let _ = write!(out, "{:>5} ", line.level.as_str());
     }
     let _ = write!(out, "{dim}{}:{reset} {}", line.logger, line.message);
-    for (key, value) in line.unique_fields() {
-        match value {
-            FieldValue::Str(text) if needs_quotes(text) => {
-                let _ = write!(out, " {key}={text:?}");
-            }
-            _ => {
-                let _ = write!(out, " {key}={value}");
-            }
+    line.for_each_unique_field(|key, value| match value {
+        FieldValue::Str(text) if needs_quotes(text) => {
+            let _ = write!(out, " {key}={text:?}");
         }
-    }
+        _ => {
+            let _ = write!(out, " {key}={value}");
+        }
+    });
     if let Some((trace_id, span_id)) = line.ids {
         let _ = write!(out, " {dim}trace_id={trace_id} span_id={span_id}{reset}");
     }
@@ -251,10 +275,14 @@ fn json_value(out: &mut Vec<u8>, value: &FieldValue) {
 fn word_needs_escape(word: u64) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
-    word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0
-        || has_zero(word ^ (ONES * u64::from(b'"')))
-        || has_zero(word ^ (ONES * u64::from(b'\\')))
+    // The high bit of each byte that is zero, in `word` XOR the byte
+    // looked for; of each byte below 0x20, in `word` itself. Or-ed
+    // together, one branch for the three.
+    let zeros = |word: u64| word.wrapping_sub(ONES) & !word;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = zeros(word ^ (ONES * u64::from(b'"')));
+    let backslash = zeros(word ^ (ONES * u64::from(b'\\')));
+    (below_space | quote | backslash) & HIGHS != 0
 }
 
 /// Whether `bytes` hold a control character, `"` or `\\`: eight bytes per
@@ -332,7 +360,7 @@ mod tests {
     use super::*;
     use std::borrow::Cow;
 
-    fn sample<'a>(fields: &'a [&'a (Key, FieldValue)]) -> Line<'a> {
+    fn sample<'a>(fields: &'a [&'a [(Key, FieldValue)]]) -> Line<'a> {
         Line {
             timestamp: std::time::UNIX_EPOCH
                 + std::time::Duration::from_micros(1_700_000_000_123_456),
@@ -348,16 +376,17 @@ mod tests {
 
     #[test]
     fn json_line_has_every_key_and_parses() {
-        let fields = [
+        let span = [
             (Cow::Borrowed("order_id"), FieldValue::I64(7)),
             (Cow::Borrowed("customer"), FieldValue::from("ada")),
+        ];
+        let event = [
             (Cow::Borrowed("order_id"), FieldValue::I64(8)),
             (Cow::Borrowed("level"), FieldValue::from("user's")),
             (Cow::Borrowed("ratio"), FieldValue::F64(f64::NAN)),
         ];
-        let fields: Vec<&(Key, FieldValue)> = fields.iter().collect();
         let mut out = Vec::new();
-        json(&sample(&fields), &mut out);
+        json(&sample(&[&span, &event]), &mut out);
         let out = String::from_utf8(out).unwrap();
         assert!(out.ends_with("}\n"));
         let value: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -503,14 +532,37 @@ mod tests {
             hex_into(&[0x00, 0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x3f], &mut buf),
             "00b7ad6b7169203f"
         );
+        let mut buf = [0u8; 32];
+        let id = 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c_u128;
+        assert_eq!(hex_into(&id.to_be_bytes(), &mut buf), format!("{id:032x}"));
+        for value in [0, 1, 9, 10, 15, 16, 0x9a9a_9a9a, 0xdead_beef, u32::MAX] {
+            assert_eq!(hex_word(value), format!("{value:08x}").as_bytes());
+        }
+        for byte in 0..=255u8 {
+            assert_eq!(hex_word(u32::from(byte)), format!("{byte:08x}").as_bytes());
+        }
+    }
+
+    #[test]
+    fn later_fields_win_across_spans() {
+        let field = |key: &'static str, value: i64| (Cow::Borrowed(key), FieldValue::I64(value));
+        let (root, inner, event) = (
+            [field("a", 1), field("b", 2)],
+            [field("c", 3), field("a", 4), field("c", 5)],
+            [field("b", 6)],
+        );
+        let groups: [&[(Key, FieldValue)]; 4] = [&root, &inner, &[], &event];
+        let line = sample(&groups);
+        let mut unique = Vec::new();
+        line.for_each_unique_field(|key, value| unique.push(format!("{key}={value}")));
+        assert_eq!(unique, ["a=4", "c=5", "b=6"]);
     }
 
     #[test]
     fn console_line_is_readable() {
         let fields = [(Cow::Borrowed("customer"), FieldValue::from("ada lovelace"))];
-        let fields: Vec<&(Key, FieldValue)> = fields.iter().collect();
         let mut out = String::new();
-        console(&sample(&fields), false, &mut out);
+        console(&sample(&[&fields]), false, &mut out);
         assert!(
             out.starts_with("2023-11-14T22:13:20.123Z  INFO shop::orders: order"),
             "{out}"

@@ -155,11 +155,12 @@ impl LogLayer {
             .last()
             .and_then(|extensions| extensions.get::<SpanState>())
             .map(|state| (state.trace_id, state.span_id, state.sampled));
-        let mut fields: SmallVec<[&(Key, crate::value::FieldValue); 16]> = SmallVec::new();
-        for span_fields in extensions.iter().filter_map(|e| e.get::<SpanFields>()) {
-            fields.extend(span_fields.0.iter());
-        }
-        fields.extend(collector.fields.0.iter());
+        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> = extensions
+            .iter()
+            .filter_map(|e| e.get::<SpanFields>())
+            .map(|span_fields| span_fields.0.as_slice())
+            .collect();
+        fields.push(&collector.fields.0);
         let message = collector.message.as_str();
         let now = SystemTime::now();
 
@@ -225,7 +226,7 @@ impl LogLayer {
             });
         }
         if let Some(otlp) = &self.otlp {
-            let owned = fields.iter().map(|field| (*field).clone()).collect();
+            let owned = fields.iter().copied().flatten().cloned().collect();
             otlp.emit(metadata, now, message.to_owned(), owned, ids);
         }
     }
