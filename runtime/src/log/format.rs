@@ -29,8 +29,9 @@ pub(crate) struct Line<'a> {
     pub logger: &'a str,
     pub file: Option<&'a str>,
     pub line: Option<u32>,
-    /// Hex ids of the event's span, when inside one.
-    pub ids: Option<(&'a str, &'a str)>,
+    /// The trace and span ids of the event's span (big-endian bytes), when
+    /// inside one.
+    pub ids: Option<([u8; 16], [u8; 8])>,
     /// The fields of each enclosing span that has some, root span first,
     /// then the event's own; later entries win. Borrowed from the spans'
     /// extensions, a slice each: a line copies no field, nor a pointer per
@@ -83,9 +84,9 @@ pub(crate) fn json(line: &Line<'_>, out: &mut Vec<u8>) {
     if let Some((trace_id, span_id)) = line.ids {
         // Hex digits: nothing to escape.
         out.extend_from_slice(b",\"trace_id\":\"");
-        out.extend_from_slice(trace_id.as_bytes());
+        hex_into(&trace_id, out);
         out.extend_from_slice(b"\",\"span_id\":\"");
-        out.extend_from_slice(span_id.as_bytes());
+        hex_into(&span_id, out);
         out.push(b'"');
     }
     line.for_each_unique_field(|key, value| {
@@ -163,15 +164,13 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Lowercase hex of an id's bytes, into `out` (twice as long as `bytes`,
-/// whose length is a multiple of four: ids are 8 or 16 bytes).
-pub(crate) fn hex_into<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
-    let out = &mut out[..2 * bytes.len()];
-    for (digits, group) in out.chunks_exact_mut(8).zip(bytes.chunks_exact(4)) {
+/// Lowercase hex of an id's bytes (a multiple of four: ids are 8 or 16
+/// bytes), appended to `out`.
+fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
+    for group in bytes.chunks_exact(4) {
         let group = u32::from_be_bytes(group.try_into().unwrap_or_default());
-        digits.copy_from_slice(&hex_word(group));
+        out.extend_from_slice(&hex_word(group));
     }
-    std::str::from_utf8(out).unwrap_or_default()
 }
 
 /// The eight lowercase hex digits of `value`, computed a word at a time
@@ -220,7 +219,11 @@ pub(crate) fn console(line: &Line<'_>, colour: bool, out: &mut String) {
         }
     });
     if let Some((trace_id, span_id)) = line.ids {
-        let _ = write!(out, " {dim}trace_id={trace_id} span_id={span_id}{reset}");
+        let (trace_id, span_id) = (u128::from_be_bytes(trace_id), u64::from_be_bytes(span_id));
+        let _ = write!(
+            out,
+            " {dim}trace_id={trace_id:032x} span_id={span_id:016x}{reset}"
+        );
     }
     out.push('\n');
 }
@@ -310,7 +313,9 @@ fn needs_escape(bytes: &[u8]) -> bool {
 
 /// `text` as a JSON string: `"`, `\\` and control characters escaped
 /// (`\n`, `\r`, `\t` by name, the others, `\b` and `\f` too, as
-/// `\u00XX`); DEL and non-ASCII as they are.
+/// `\u00XX`); DEL and non-ASCII as they are. Inlined: it runs for every
+/// string of a line (the escaping itself is out of line).
+#[inline]
 fn json_string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
@@ -327,6 +332,8 @@ fn json_string(out: &mut Vec<u8>, text: &str) {
 
 /// `bytes` escaped (see [`json_string`]); the runs between escapes are
 /// copied whole.
+#[cold]
+#[inline(never)]
 fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut start = 0;
@@ -369,7 +376,10 @@ mod tests {
             logger: "shop::orders",
             file: Some("src/orders.rs"),
             line: Some(42),
-            ids: Some(("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")),
+            ids: Some((
+                0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c_u128.to_be_bytes(),
+                0xb7ad_6b71_6920_3331_u64.to_be_bytes(),
+            )),
             fields,
         }
     }
@@ -527,14 +537,13 @@ mod tests {
 
     #[test]
     fn ids_are_lowercase_hex() {
-        let mut buf = [0u8; 16];
-        assert_eq!(
-            hex_into(&[0x00, 0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x3f], &mut buf),
-            "00b7ad6b7169203f"
-        );
-        let mut buf = [0u8; 32];
+        let mut out = Vec::new();
+        hex_into(&[0x00, 0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x3f], &mut out);
+        assert_eq!(out, b"00b7ad6b7169203f");
+        let mut out = Vec::new();
         let id = 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c_u128;
-        assert_eq!(hex_into(&id.to_be_bytes(), &mut buf), format!("{id:032x}"));
+        hex_into(&id.to_be_bytes(), &mut out);
+        assert_eq!(out, format!("{id:032x}").as_bytes());
         for value in [0, 1, 9, 10, 15, 16, 0x9a9a_9a9a, 0xdead_beef, u32::MAX] {
             assert_eq!(hex_word(value), format!("{value:08x}").as_bytes());
         }
@@ -569,7 +578,7 @@ mod tests {
         );
         assert!(out.contains(" customer=\"ada lovelace\""), "{out}");
         assert!(
-            out.contains("trace_id=0af7651916cd43dd8448eb211c80319c"),
+            out.contains("trace_id=0af7651916cd43dd8448eb211c80319c span_id=b7ad6b7169203331"),
             "{out}"
         );
     }

@@ -165,13 +165,6 @@ impl LogLayer {
         let now = SystemTime::now();
 
         if !self.sinks.is_empty() {
-            let (mut trace_hex, mut span_hex) = ([0u8; 32], [0u8; 16]);
-            let hex_ids = ids.map(|(trace_id, span_id, _)| {
-                (
-                    format::hex_into(&trace_id.to_bytes(), &mut trace_hex),
-                    format::hex_into(&span_id.to_bytes(), &mut span_hex),
-                )
-            });
             let line = format::Line {
                 timestamp: now,
                 level: *metadata.level(),
@@ -179,7 +172,7 @@ impl LogLayer {
                 logger: metadata.target(),
                 file: metadata.file(),
                 line: metadata.line(),
-                ids: hex_ids,
+                ids: ids.map(|(trace_id, span_id, _)| (trace_id.to_bytes(), span_id.to_bytes())),
                 fields: &fields,
             };
             // Warnings and errors go out at once, with what waits before them.
