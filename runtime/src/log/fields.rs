@@ -3,7 +3,7 @@
 //! time through [`crate::tag`] / [`crate::log_context`]).
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use tracing_core::field::{Field, Visit};
 
@@ -25,20 +25,36 @@ impl SpanFields {
     }
 }
 
-/// Collects fields into [`SpanFields`]; `message` is kept apart for events.
-/// Left out: the `log.*` fields that `tracing-log` adds (already in the
-/// normalised metadata) and the `otel.*` fields that steer the span itself.
+/// Collects fields into [`SpanFields`]; `message` is kept apart for events
+/// (empty when there is none). Left out: the `log.*` fields that
+/// `tracing-log` adds (already in the normalised metadata) and the `otel.*`
+/// fields that steer the span itself.
 #[derive(Default)]
 pub(crate) struct FieldCollector {
-    pub(crate) message: Option<String>,
+    pub(crate) message: String,
     pub(crate) fields: SpanFields,
 }
 
 impl FieldCollector {
+    pub(crate) const fn new() -> Self {
+        FieldCollector {
+            message: String::new(),
+            fields: SpanFields(Vec::new()),
+        }
+    }
+
+    /// Empty again, keeping its memory: one collector serves every event
+    /// of a thread.
+    pub(crate) fn clear(&mut self) {
+        self.message.clear();
+        self.fields.0.clear();
+    }
+
     fn put(&mut self, field: &Field, value: FieldValue) {
         let name = field.name();
         if name == "message" {
-            self.message = Some(value.to_string());
+            self.message.clear();
+            let _ = write!(self.message, "{value}");
         } else if !name.starts_with("log.") && !name.starts_with("otel.") {
             self.fields.set(Cow::Borrowed(name), value);
         }
@@ -48,7 +64,8 @@ impl FieldCollector {
 impl Visit for FieldCollector {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.message = Some(value.to_owned());
+            self.message.clear();
+            self.message.push_str(value);
             return;
         }
         self.put(field, FieldValue::Str(Cow::Owned(value.to_owned())));
@@ -57,7 +74,8 @@ impl Visit for FieldCollector {
         // The message of every event comes here: format it once, straight
         // into its string.
         if field.name() == "message" {
-            self.message = Some(format!("{value:?}"));
+            self.message.clear();
+            let _ = write!(self.message, "{value:?}");
             return;
         }
         self.put(field, FieldValue::Str(Cow::Owned(format!("{value:?}"))));

@@ -1,6 +1,7 @@
 //! The two line formats: JSON (one object per line, ARCHITECTURE.md §4) and
 //! the human console line of the dev profile.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
 
 use tracing_core::Level;
@@ -9,18 +10,16 @@ use crate::value::FieldValue;
 
 use super::fields::Key;
 
-/// Keys every JSON line owns; a user field with one of these names is
-/// written as `field.<name>` rather than producing a duplicate key.
-const RESERVED: [&str; 8] = [
-    "timestamp",
-    "level",
-    "event",
-    "logger",
-    "file",
-    "line",
-    "trace_id",
-    "span_id",
-];
+/// Whether `key` is one of the keys every JSON line owns; a user field
+/// with one of these names is written as `field.<name>` rather than
+/// producing a duplicate key. A `match` compares lengths before bytes:
+/// this runs for every field of every line.
+fn is_reserved(key: &str) -> bool {
+    matches!(
+        key,
+        "timestamp" | "level" | "event" | "logger" | "file" | "line" | "trace_id" | "span_id"
+    )
+}
 
 /// Everything one log line is made of.
 pub(crate) struct Line<'a> {
@@ -30,88 +29,124 @@ pub(crate) struct Line<'a> {
     pub logger: &'a str,
     pub file: Option<&'a str>,
     pub line: Option<u32>,
-    /// Hex ids of the event's span, when inside one.
-    pub ids: Option<(&'a str, &'a str)>,
-    /// Root span first, the event's own fields last; later entries win.
-    /// Borrowed from the spans' extensions: a line copies no field.
-    pub fields: &'a [&'a (Key, FieldValue)],
+    /// The trace and span ids of the event's span (big-endian bytes), when
+    /// inside one.
+    pub ids: Option<([u8; 16], [u8; 8])>,
+    /// The fields of each enclosing span that has some, root span first,
+    /// then the event's own; later entries win. Borrowed from the spans'
+    /// extensions, a slice each: a line copies no field, nor a pointer per
+    /// field.
+    pub fields: &'a [&'a [(Key, FieldValue)]],
 }
 
 impl Line<'_> {
     /// The fields to print, each key once: the last occurrence wins, so an
     /// event field shadows a span field and an inner span an outer one.
-    fn unique_fields(&self) -> impl Iterator<Item = &(Key, FieldValue)> {
-        self.fields
-            .iter()
-            .enumerate()
-            .filter(|(i, (key, _))| !self.fields[i + 1..].iter().any(|(later, _)| later == key))
-            .map(|(_, field)| *field)
+    /// Plain loops rather than a flattening iterator: this runs for every
+    /// field of every line.
+    fn for_each_unique_field(&self, mut f: impl FnMut(&Key, &FieldValue)) {
+        for (g, group) in self.fields.iter().enumerate() {
+            for (i, (key, value)) in group.iter().enumerate() {
+                if !shadowed(key, &group[i + 1..], &self.fields[g + 1..]) {
+                    f(key, value);
+                }
+            }
+        }
     }
 }
 
-pub(crate) fn json(line: &Line<'_>, out: &mut String) {
-    out.push_str("{\"timestamp\":\"");
+/// Whether `key` comes again in `rest` (of its group) or a later group.
+fn shadowed(key: &str, rest: &[(Key, FieldValue)], later: &[&[(Key, FieldValue)]]) -> bool {
+    let same = |(other, _): &(Key, FieldValue)| other.as_ref() == key;
+    rest.iter().any(same) || later.iter().any(|group| group.iter().any(same))
+}
+
+/// `line` as one JSON object and a newline. Bytes rather than a `String`:
+/// everything written is valid UTF-8 by construction, and the line goes out
+/// as bytes, so nothing needs checking again.
+pub(crate) fn json(line: &Line<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"timestamp\":\"");
     rfc3339_micros(line.timestamp, out);
-    out.push_str("\",\"level\":\"");
-    out.push_str(level_lower(line.level));
-    out.push_str("\",\"event\":");
+    out.extend_from_slice(b"\",\"level\":\"");
+    out.extend_from_slice(level_lower(line.level).as_bytes());
+    out.extend_from_slice(b"\",\"event\":");
     json_string(out, line.message);
-    out.push_str(",\"logger\":");
+    out.extend_from_slice(b",\"logger\":");
     json_string(out, line.logger);
     if let Some(file) = line.file {
-        out.push_str(",\"file\":");
+        out.extend_from_slice(b",\"file\":");
         json_string(out, file);
     }
     if let Some(number) = line.line {
-        out.push_str(",\"line\":");
-        out.push_str(itoa::Buffer::new().format(number));
+        out.extend_from_slice(b",\"line\":");
+        out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
     }
     if let Some((trace_id, span_id)) = line.ids {
         // Hex digits: nothing to escape.
-        out.push_str(",\"trace_id\":\"");
-        out.push_str(trace_id);
-        out.push_str("\",\"span_id\":\"");
-        out.push_str(span_id);
-        out.push('"');
+        out.extend_from_slice(b",\"trace_id\":\"");
+        hex_into(&trace_id, out);
+        out.extend_from_slice(b"\",\"span_id\":\"");
+        hex_into(&span_id, out);
+        out.push(b'"');
     }
-    for (key, value) in line.unique_fields() {
-        out.push(',');
-        if RESERVED.contains(&key.as_ref()) {
+    line.for_each_unique_field(|key, value| {
+        out.push(b',');
+        if is_reserved(key) {
             json_string(out, &format!("field.{key}"));
         } else {
             json_string(out, key);
         }
-        out.push(':');
+        out.push(b':');
         json_value(out, value);
-    }
-    out.push_str("}\n");
+    });
+    out.extend_from_slice(b"}\n");
+}
+
+thread_local! {
+    /// The last second formatted on this thread (its Unix time and
+    /// `YYYY-MM-DDTHH:MM:SS.`): lines come many per second, and only their
+    /// microseconds differ.
+    static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
 }
 
 /// `time` as RFC 3339 in UTC with microseconds (`2023-11-14T22:13:20.123456Z`),
 /// written digit by digit: this runs for every JSON line.
-pub(crate) fn rfc3339_micros(time: std::time::SystemTime, out: &mut String) {
+pub(crate) fn rfc3339_micros(time: std::time::SystemTime, out: &mut Vec<u8>) {
     let since = time
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let secs = since.as_secs();
+    let (cached, mut prefix) = SECOND.get();
+    if cached != secs {
+        prefix = second_prefix(secs);
+        SECOND.set((secs, prefix));
+    }
+    out.extend_from_slice(&prefix);
+    let mut micros = *b"000000Z";
+    put_digits(&mut micros[..6], u64::from(since.subsec_micros()));
+    out.extend_from_slice(&micros);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` of the Unix time `secs`.
+fn second_prefix(secs: u64) -> [u8; 20] {
     let (days, secs_of_day) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days as i64);
-    let mut buf = *b"0000-00-00T00:00:00.000000Z";
-    let mut put = |at: usize, width: usize, mut value: u64| {
-        for i in (at..at + width).rev() {
-            buf[i] = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    };
-    put(0, 4, year as u64);
-    put(5, 2, u64::from(month));
-    put(8, 2, u64::from(day));
-    put(11, 2, secs_of_day / 3600);
-    put(14, 2, secs_of_day / 60 % 60);
-    put(17, 2, secs_of_day % 60);
-    put(20, 6, u64::from(since.subsec_micros()));
-    // ASCII digits and separators only.
-    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    let mut buf = *b"0000-00-00T00:00:00.";
+    put_digits(&mut buf[0..4], year as u64);
+    put_digits(&mut buf[5..7], u64::from(month));
+    put_digits(&mut buf[8..10], u64::from(day));
+    put_digits(&mut buf[11..13], secs_of_day / 3600);
+    put_digits(&mut buf[14..16], secs_of_day / 60 % 60);
+    put_digits(&mut buf[17..19], secs_of_day % 60);
+    buf
+}
+
+/// The last `digits.len()` decimal digits of `value`, zero-padded.
+fn put_digits(digits: &mut [u8], mut value: u64) {
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
@@ -129,14 +164,28 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Lowercase hex of an id's bytes, into `out` (twice as long as `bytes`).
-pub(crate) fn hex_into<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (i, byte) in bytes.iter().enumerate() {
-        out[2 * i] = DIGITS[usize::from(byte >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(byte & 0xf)];
+/// Lowercase hex of an id's bytes (a multiple of four: ids are 8 or 16
+/// bytes), appended to `out`.
+fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
+    for group in bytes.chunks_exact(4) {
+        let group = u32::from_be_bytes(group.try_into().unwrap_or_default());
+        out.extend_from_slice(&hex_word(group));
     }
-    std::str::from_utf8(&out[..2 * bytes.len()]).unwrap_or_default()
+}
+
+/// The eight lowercase hex digits of `value`, computed a word at a time
+/// rather than a nibble at a time: each line writes 48 of them.
+fn hex_word(value: u32) -> [u8; 8] {
+    const LOW_NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    // Spread the nibbles, one per byte, the most significant in the top byte.
+    let mut x = u64::from(value);
+    x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+    x = (x | x << 4) & LOW_NIBBLES;
+    // Per byte: '0' + n, plus the gap from '9' + 1 to 'a' where n > 9
+    // (n + 6 carries into bit 4 exactly then).
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (x + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'9' - 1)).to_be_bytes()
 }
 
 pub(crate) fn console(line: &Line<'_>, colour: bool, out: &mut String) {
@@ -161,18 +210,20 @@ pub(crate) fn console(line: &Line<'_>, colour: bool, out: &mut String) {
         let _ = write!(out, "{:>5} ", line.level.as_str());
     }
     let _ = write!(out, "{dim}{}:{reset} {}", line.logger, line.message);
-    for (key, value) in line.unique_fields() {
-        match value {
-            FieldValue::Str(text) if needs_quotes(text) => {
-                let _ = write!(out, " {key}={text:?}");
-            }
-            _ => {
-                let _ = write!(out, " {key}={value}");
-            }
+    line.for_each_unique_field(|key, value| match value {
+        FieldValue::Str(text) if needs_quotes(text) => {
+            let _ = write!(out, " {key}={text:?}");
         }
-    }
+        _ => {
+            let _ = write!(out, " {key}={value}");
+        }
+    });
     if let Some((trace_id, span_id)) = line.ids {
-        let _ = write!(out, " {dim}trace_id={trace_id} span_id={span_id}{reset}");
+        let (trace_id, span_id) = (u128::from_be_bytes(trace_id), u64::from_be_bytes(span_id));
+        let _ = write!(
+            out,
+            " {dim}trace_id={trace_id:032x} span_id={span_id:016x}{reset}"
+        );
     }
     out.push('\n');
 }
@@ -204,81 +255,111 @@ fn level_colour(level: Level) -> &'static str {
     }
 }
 
-fn json_value(out: &mut String, value: &FieldValue) {
+fn json_value(out: &mut Vec<u8>, value: &FieldValue) {
     match value {
-        FieldValue::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
-        FieldValue::I64(v) => out.push_str(itoa::Buffer::new().format(*v)),
-        FieldValue::U64(v) => out.push_str(itoa::Buffer::new().format(*v)),
+        FieldValue::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+        FieldValue::I64(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+        FieldValue::U64(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         // JSON has no NaN or infinity.
         // Whole numbers as integers (`3`, not `3.0`), as `Display` writes them.
         FieldValue::F64(v) if v.fract() == 0.0 && v.abs() < 1e15 => {
-            out.push_str(itoa::Buffer::new().format(*v as i64))
+            out.extend_from_slice(itoa::Buffer::new().format(*v as i64).as_bytes())
         }
-        FieldValue::F64(v) if v.is_finite() => out.push_str(zmij::Buffer::new().format_finite(*v)),
+        FieldValue::F64(v) if v.is_finite() => {
+            out.extend_from_slice(zmij::Buffer::new().format_finite(*v).as_bytes())
+        }
         FieldValue::F64(v) => json_string(out, &v.to_string()),
         FieldValue::Str(v) => json_string(out, v),
     }
 }
 
-/// Whether `bytes` hold a control character, `"` or `\\` (SWAR: a word of
-/// eight bytes per step, the classic "has a byte less than / equal to"
-/// bit tricks).
-fn needs_escape(bytes: &[u8]) -> bool {
+/// Whether the eight bytes of `word` hold a control character, `"` or `\\`
+/// (SWAR: the classic "has a byte less than / equal to" bit tricks).
+fn word_needs_escape(word: u64) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-        if below_space
-            || has_zero(word ^ (ONES * u64::from(b'"')))
-            || has_zero(word ^ (ONES * u64::from(b'\\')))
-        {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    // The high bit of each byte that is zero, in `word` XOR the byte
+    // looked for; of each byte below 0x20, in `word` itself. Or-ed
+    // together, one branch for the three.
+    let zeros = |word: u64| word.wrapping_sub(ONES) & !word;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = zeros(word ^ (ONES * u64::from(b'"')));
+    let backslash = zeros(word ^ (ONES * u64::from(b'\\')));
+    (below_space | quote | backslash) & HIGHS != 0
 }
 
-/// `text` as a JSON string: the runs that need no escaping are copied
-/// whole.
-fn json_string(out: &mut String, text: &str) {
-    out.reserve(text.len() + 2);
-    out.push('"');
+/// Whether `bytes` hold a control character, `"` or `\\`: eight bytes per
+/// step. The last few bytes are one more word, never a byte-by-byte loop
+/// (most strings of a line are short: such a tail was most of the time).
+fn needs_escape(bytes: &[u8]) -> bool {
+    let word = |chunk: &[u8]| u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+    if bytes.len() < 8 {
+        // Shifted into a register over a padding that needs no escaping
+        // (through memory, a short copy then a word load stalls).
+        let short = bytes
+            .iter()
+            .fold(u64::from_ne_bytes([b'a'; 8]), |word, &byte| {
+                word << 8 | u64::from(byte)
+            });
+        return word_needs_escape(short);
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    if chunks.any(|chunk| word_needs_escape(word(chunk))) {
+        return true;
+    }
+    // The last eight bytes, overlapping what was checked.
+    word_needs_escape(word(&bytes[bytes.len() - 8..]))
+}
+
+/// `text` as a JSON string: `"`, `\\` and control characters escaped
+/// (`\n`, `\r`, `\t` by name, the others, `\b` and `\f` too, as
+/// `\u00XX`); DEL and non-ASCII as they are. Inlined: it runs for every
+/// string of a line (the escaping itself is out of line).
+#[inline]
+fn json_string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     // Most text needs no escaping: checked eight bytes at a time, then
     // copied whole.
-    if !needs_escape(bytes) {
-        out.push_str(text);
-        out.push('"');
-        return;
+    if needs_escape(bytes) {
+        escape_into(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
     }
+    out.push(b'"');
+}
+
+/// `bytes` escaped (see [`json_string`]); the runs between escapes are
+/// copied whole.
+#[cold]
+#[inline(never)]
+fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
-        let escaped = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
+        let escaped: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                DIGITS[usize::from(byte >> 4)],
+                DIGITS[usize::from(byte & 0xf)],
+            ],
             _ => continue,
         };
-        // `byte` is ASCII, so `i` is on a char boundary.
-        out.push_str(&text[start..i]);
-        if escaped.is_empty() {
-            let _ = write!(out, "\\u{:04x}", byte);
-        } else {
-            out.push_str(escaped);
-        }
+        // Escapes are ASCII: a run never splits a character.
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escaped);
         start = i + 1;
     }
-    out.push_str(&text[start..]);
-    out.push('"');
+    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]
@@ -286,7 +367,7 @@ mod tests {
     use super::*;
     use std::borrow::Cow;
 
-    fn sample<'a>(fields: &'a [&'a (Key, FieldValue)]) -> Line<'a> {
+    fn sample<'a>(fields: &'a [&'a [(Key, FieldValue)]]) -> Line<'a> {
         Line {
             timestamp: std::time::UNIX_EPOCH
                 + std::time::Duration::from_micros(1_700_000_000_123_456),
@@ -295,23 +376,28 @@ mod tests {
             logger: "shop::orders",
             file: Some("src/orders.rs"),
             line: Some(42),
-            ids: Some(("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")),
+            ids: Some((
+                0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c_u128.to_be_bytes(),
+                0xb7ad_6b71_6920_3331_u64.to_be_bytes(),
+            )),
             fields,
         }
     }
 
     #[test]
     fn json_line_has_every_key_and_parses() {
-        let fields = [
+        let span = [
             (Cow::Borrowed("order_id"), FieldValue::I64(7)),
             (Cow::Borrowed("customer"), FieldValue::from("ada")),
+        ];
+        let event = [
             (Cow::Borrowed("order_id"), FieldValue::I64(8)),
             (Cow::Borrowed("level"), FieldValue::from("user's")),
             (Cow::Borrowed("ratio"), FieldValue::F64(f64::NAN)),
         ];
-        let fields: Vec<&(Key, FieldValue)> = fields.iter().collect();
-        let mut out = String::new();
-        json(&sample(&fields), &mut out);
+        let mut out = Vec::new();
+        json(&sample(&[&span, &event]), &mut out);
+        let out = String::from_utf8(out).unwrap();
         assert!(out.ends_with("}\n"));
         let value: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(value["timestamp"], "2023-11-14T22:13:20.123456Z");
@@ -329,20 +415,77 @@ mod tests {
         assert_eq!(out.matches("order_id").count(), 1);
     }
 
+    fn escaped(text: &str) -> String {
+        let mut out = Vec::new();
+        json_string(&mut out, text);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The escaping of lines written before `json_string` worked on bytes,
+    /// byte for byte: what the output must stay.
+    fn escaped_as_before(text: &str) -> String {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\0'..='\u{1f}' => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                _ => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
     #[test]
     fn control_characters_are_escaped() {
-        let mut out = String::new();
-        json_string(&mut out, "a\u{1}b\tc");
-        assert_eq!(out, "\"a\\u0001b\\tc\"");
+        assert_eq!(escaped("a\u{1}b\tc"), "\"a\\u0001b\\tc\"");
+        assert_eq!(escaped("\u{8}\u{c}\u{1f}"), "\"\\u0008\\u000c\\u001f\"");
         for text in [
             "",
             "plain",
             "é \"quoted\" \\ back\r\n\u{1f}ü",
             "\u{7f}\u{0}",
         ] {
-            let mut out = String::new();
-            json_string(&mut out, text);
+            let out = escaped(text);
             assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text, "{out}");
+        }
+    }
+
+    #[test]
+    fn escaping_is_unchanged() {
+        let mut texts: Vec<String> = vec![
+            String::new(),
+            "request_finished".into(),
+            "a clean run longer than a few words, to be copied whole: 0123456789".into(),
+            "é ü 漢字 🦀 ~ DEL\u{7f}".into(),
+            "\"quoted\" and \\back\\slashed".into(),
+            "\"".repeat(9),
+            "\\".repeat(17),
+        ];
+        // Every ASCII byte, at every position of short and longer texts.
+        for byte in 0u8..0x80 {
+            for len in [1, 7, 8, 9, 16, 23] {
+                for at in 0..len {
+                    let mut text = vec![b'x'; len];
+                    text[at] = byte;
+                    texts.push(String::from_utf8(text).unwrap());
+                }
+            }
+        }
+        // Escapes next to multi-byte characters.
+        texts.push("ü\"ü\nü\u{1}漢\\".into());
+        for text in &texts {
+            assert_eq!(escaped(text), escaped_as_before(text), "{text:?}");
+            assert_eq!(
+                serde_json::from_str::<String>(&escaped(text)).unwrap(),
+                *text
+            );
         }
     }
 
@@ -371,39 +514,71 @@ mod tests {
     fn timestamps_are_rfc3339_micros() {
         for micros in [
             0,
+            999_999,
+            1_000_000,
             951_782_400_000_001, // 2000-02-29
             1_700_000_000_123_456,
             4_102_444_799_999_999, // 2099-12-31T23:59:59.999999Z
         ] {
             let time = std::time::UNIX_EPOCH + std::time::Duration::from_micros(micros);
-            let mut out = String::new();
-            rfc3339_micros(time, &mut out);
-            assert_eq!(out, humantime::format_rfc3339_micros(time).to_string());
+            // Twice: the second time from the cached second.
+            for _ in 0..2 {
+                let mut out = Vec::new();
+                rfc3339_micros(time, &mut out);
+                assert_eq!(
+                    out,
+                    humantime::format_rfc3339_micros(time)
+                        .to_string()
+                        .as_bytes()
+                );
+            }
         }
     }
 
     #[test]
     fn ids_are_lowercase_hex() {
-        let mut buf = [0u8; 16];
-        assert_eq!(
-            hex_into(&[0x00, 0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x3f], &mut buf),
-            "00b7ad6b7169203f"
+        let mut out = Vec::new();
+        hex_into(&[0x00, 0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x3f], &mut out);
+        assert_eq!(out, b"00b7ad6b7169203f");
+        let mut out = Vec::new();
+        let id = 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c_u128;
+        hex_into(&id.to_be_bytes(), &mut out);
+        assert_eq!(out, format!("{id:032x}").as_bytes());
+        for value in [0, 1, 9, 10, 15, 16, 0x9a9a_9a9a, 0xdead_beef, u32::MAX] {
+            assert_eq!(hex_word(value), format!("{value:08x}").as_bytes());
+        }
+        for byte in 0..=255u8 {
+            assert_eq!(hex_word(u32::from(byte)), format!("{byte:08x}").as_bytes());
+        }
+    }
+
+    #[test]
+    fn later_fields_win_across_spans() {
+        let field = |key: &'static str, value: i64| (Cow::Borrowed(key), FieldValue::I64(value));
+        let (root, inner, event) = (
+            [field("a", 1), field("b", 2)],
+            [field("c", 3), field("a", 4), field("c", 5)],
+            [field("b", 6)],
         );
+        let groups: [&[(Key, FieldValue)]; 4] = [&root, &inner, &[], &event];
+        let line = sample(&groups);
+        let mut unique = Vec::new();
+        line.for_each_unique_field(|key, value| unique.push(format!("{key}={value}")));
+        assert_eq!(unique, ["a=4", "c=5", "b=6"]);
     }
 
     #[test]
     fn console_line_is_readable() {
         let fields = [(Cow::Borrowed("customer"), FieldValue::from("ada lovelace"))];
-        let fields: Vec<&(Key, FieldValue)> = fields.iter().collect();
         let mut out = String::new();
-        console(&sample(&fields), false, &mut out);
+        console(&sample(&[&fields]), false, &mut out);
         assert!(
             out.starts_with("2023-11-14T22:13:20.123Z  INFO shop::orders: order"),
             "{out}"
         );
         assert!(out.contains(" customer=\"ada lovelace\""), "{out}");
         assert!(
-            out.contains("trace_id=0af7651916cd43dd8448eb211c80319c"),
+            out.contains("trace_id=0af7651916cd43dd8448eb211c80319c span_id=b7ad6b7169203331"),
             "{out}"
         );
     }

@@ -11,18 +11,19 @@ mod filter;
 mod format;
 mod otlp;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::SystemTime;
 
+use smallvec::SmallVec;
 use tracing_core::span::{Attributes, Id, Record};
-use tracing_core::{Event, Subscriber};
+use tracing_core::{Event, Metadata, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{Extensions, LookupSpan, SpanRef};
 
 use crate::config::LogFormat;
 use crate::export::is_export_thread;
@@ -75,8 +76,11 @@ impl LogLayer {
 }
 
 thread_local! {
+    /// The fields of the event being logged, reused per thread so that
+    /// collecting them does not allocate each time.
+    static COLLECTOR: Cell<FieldCollector> = const { Cell::new(FieldCollector::new()) };
     /// Reused per thread so that formatting a line does not allocate its buffer.
-    static LINE: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
+    static LINE: RefCell<(Vec<u8>, String)> = const { RefCell::new((Vec::new(), String::new())) };
 }
 
 impl<S> Layer<S> for LogLayer
@@ -115,38 +119,52 @@ where
         }
         let normalized = event.normalized_metadata();
         let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        let mut collector = FieldCollector::default();
+        // Taken, not borrowed: an event logged while this one is collected
+        // (by a field's `Debug`, say) finds an empty one and allocates.
+        let mut collector = COLLECTOR.take();
         event.record(&mut collector);
+        self.write(event, metadata, &collector, &ctx);
+        collector.clear();
+        COLLECTOR.set(collector);
+    }
+}
 
+impl LogLayer {
+    /// Writes `event`, whose fields are in `collector`, to every sink.
+    fn write<S>(
+        &self,
+        event: &Event<'_>,
+        metadata: &Metadata<'_>,
+        collector: &FieldCollector,
+        ctx: &Context<'_, S>,
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
         // The fields are borrowed where they live: the enclosing spans'
         // extensions (read-locked while the line is written) and the event's
-        // own collector. Outermost span first, the event's fields last.
-        let scope: Vec<_> = match ctx.event_span(event) {
-            Some(span) => span.scope().from_root().collect(),
-            None => Vec::new(),
+        // own collector. Outermost span first, the event's fields last. On
+        // the stack: a line allocates nothing unless its scope is deep.
+        let scope: SmallVec<[SpanRef<'_, S>; 8]> = match ctx.event_span(event) {
+            Some(span) => span.scope().collect(),
+            None => SmallVec::new(),
         };
-        let extensions: Vec<_> = scope.iter().map(|span| span.extensions()).collect();
+        let extensions: SmallVec<[Extensions<'_>; 8]> =
+            scope.iter().rev().map(|span| span.extensions()).collect();
         // The event's own span is the innermost: its ids correlate the line.
         let ids = extensions
             .last()
             .and_then(|extensions| extensions.get::<SpanState>())
             .map(|state| (state.trace_id, state.span_id, state.sampled));
-        let mut fields: Vec<&(Key, crate::value::FieldValue)> = Vec::with_capacity(8);
-        for span_fields in extensions.iter().filter_map(|e| e.get::<SpanFields>()) {
-            fields.extend(span_fields.0.iter());
-        }
-        fields.extend(collector.fields.0.iter());
-        let message = collector.message.as_deref().unwrap_or_default();
+        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> = extensions
+            .iter()
+            .filter_map(|e| e.get::<SpanFields>())
+            .map(|span_fields| span_fields.0.as_slice())
+            .collect();
+        fields.push(&collector.fields.0);
+        let message = collector.message.as_str();
         let now = SystemTime::now();
 
         if !self.sinks.is_empty() {
-            let (mut trace_hex, mut span_hex) = ([0u8; 32], [0u8; 16]);
-            let hex_ids = ids.map(|(trace_id, span_id, _)| {
-                (
-                    format::hex_into(&trace_id.to_bytes(), &mut trace_hex),
-                    format::hex_into(&span_id.to_bytes(), &mut span_hex),
-                )
-            });
             let line = format::Line {
                 timestamp: now,
                 level: *metadata.level(),
@@ -154,7 +172,7 @@ where
                 logger: metadata.target(),
                 file: metadata.file(),
                 line: metadata.line(),
-                ids: hex_ids,
+                ids: ids.map(|(trace_id, span_id, _)| (trace_id.to_bytes(), span_id.to_bytes())),
                 fields: &fields,
             };
             // Warnings and errors go out at once, with what waits before them.
@@ -190,18 +208,18 @@ where
                         Sink::Stdout {
                             format: LogFormat::Json,
                             ..
-                        } => batch::write_stdout(json.as_bytes(), urgent),
+                        } => batch::write_stdout(json, urgent),
                         Sink::Stdout {
                             format: LogFormat::Console,
                             ..
                         } => batch::write_stdout(console.as_bytes(), urgent),
-                        Sink::File(file) => (&*file).write_all(json.as_bytes()),
+                        Sink::File(file) => (&*file).write_all(json),
                     };
                 }
             });
         }
         if let Some(otlp) = &self.otlp {
-            let owned = fields.iter().map(|field| (*field).clone()).collect();
+            let owned = fields.iter().copied().flatten().cloned().collect();
             otlp.emit(metadata, now, message.to_owned(), owned, ids);
         }
     }
