@@ -249,6 +249,10 @@ fn server_spans_of_every_kind_of_request() {
     assert_eq!(attributes["user_agent.original"], "o11y-tests", "{order}");
     assert_eq!(attributes["network.protocol.version"], "1.1", "{order}");
     assert!(
+        attributes.get("code.file.path").is_none(),
+        "o11y's own span names no file of o11y: {order}"
+    );
+    assert!(
         is_hex(attributes["request_id"].as_str().unwrap_or_default(), 32),
         "{order}"
     );
@@ -600,6 +604,15 @@ fn log_lines_of_a_request_share_its_request_id_and_trace_id() {
     assert_eq!(requested["span_id"], finished["span_id"]);
     assert_ne!(loading["span_id"], finished["span_id"]);
     assert_eq!(loading["order_id"], 7, "{loading}");
+    // The handler's line names its code; o11y's own line does not name o11y's.
+    assert!(
+        loading["file"].as_str().unwrap().ends_with("http_layer.rs"),
+        "{loading}"
+    );
+    assert!(
+        finished.get("file").is_none() && finished.get("line").is_none(),
+        "{finished}"
+    );
     // user_id from set_user on: not before it, on every line after.
     assert!(requested.get("user_id").is_none(), "{requested}");
     assert_eq!(loading["user_id"], "u-42", "{loading}");

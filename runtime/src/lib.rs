@@ -12,6 +12,7 @@
 //! }
 //! ```
 
+mod callsite;
 mod clock;
 pub mod config;
 pub mod db;

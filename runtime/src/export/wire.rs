@@ -124,13 +124,14 @@ fn write_span(buf: &mut Vec<u8>, span: &Recording) {
         key_value(buf, 9, attribute);
     }
     // The code location, as `take_span_data` appends it.
-    if let Some(file) = span.metadata.file() {
+    let (file, line) = crate::callsite::code_location(span.metadata);
+    if let Some(file) = file {
         message(buf, 9, |buf| {
             string(buf, 1, "code.file.path");
             message(buf, 2, |buf| string_value(buf, file));
         });
     }
-    if let Some(line) = span.metadata.line() {
+    if let Some(line) = line {
         message(buf, 9, |buf| {
             string(buf, 1, "code.line.number");
             message(buf, 2, |buf| any_value(buf, &Value::I64(i64::from(line))));

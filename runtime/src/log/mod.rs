@@ -164,14 +164,16 @@ impl LogLayer {
         let message = collector.message.as_str();
         let now = SystemTime::now();
 
+        let (file, line_number) = crate::callsite::code_location(metadata);
+
         if !self.sinks.is_empty() {
             let line = format::Line {
                 timestamp: now,
                 level: *metadata.level(),
                 message,
                 logger: metadata.target(),
-                file: metadata.file(),
-                line: metadata.line(),
+                file,
+                line: line_number,
                 ids: ids.map(|(trace_id, span_id, _)| (trace_id.to_bytes(), span_id.to_bytes())),
                 fields: &fields,
             };

@@ -64,10 +64,11 @@ impl OtlpLogs {
         record.set_severity_text(text);
         record.set_target(metadata.target().to_owned());
         record.set_body(AnyValue::from(message));
-        if let Some(file) = metadata.file() {
+        let (file, line) = crate::callsite::code_location(metadata);
+        if let Some(file) = file {
             record.add_attribute("code.file.path", file.to_owned());
         }
-        if let Some(line) = metadata.line() {
+        if let Some(line) = line {
             record.add_attribute("code.line.number", i64::from(line));
         }
         for (key, value) in fields {

@@ -116,10 +116,11 @@ impl Recording {
     pub(crate) fn take_span_data(&mut self) -> SpanData {
         let metadata = self.metadata;
         let mut attributes = std::mem::take(&mut self.attributes);
-        if let Some(file) = metadata.file() {
+        let (file, line) = crate::callsite::code_location(metadata);
+        if let Some(file) = file {
             attributes.push(KeyValue::new("code.file.path", file));
         }
-        if let Some(line) = metadata.line() {
+        if let Some(line) = line {
             attributes.push(KeyValue::new("code.line.number", i64::from(line)));
         }
         SpanData {
