@@ -205,12 +205,14 @@ impl Recording {
     }
 
     /// Room for `additional` more attributes.
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
     pub(crate) fn reserve_attributes(&mut self, additional: usize) {
         self.attributes.reserve(additional);
     }
 
     /// The attributes of a span that has none yet (one without `tracing`
     /// fields), to push to without looking for earlier keys.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     pub(crate) fn fresh_attributes(&mut self) -> &mut Vec<KeyValue> {
         debug_assert!(self.attributes.is_empty(), "not a fresh recording");
         &mut self.attributes
