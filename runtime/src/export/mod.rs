@@ -6,7 +6,10 @@
 //! a full queue drops the item and counts it ([`stats()`]). The thread
 //! exports a batch when [`MAX_BATCH`] items are waiting or every
 //! [`EXPORT_INTERVAL`], with a deadline per export call, and drains
-//! everything on flush and shutdown. With `metrics.otlp_enabled`, it also
+//! everything on flush and shutdown. OTLP span requests are written
+//! straight from the recordings and do not wait for each other: a few are
+//! on their way at once, so a collector's answer time does not cap the
+//! export rate. With `metrics.otlp_enabled`, it also
 //! pushes every registered metric over OTLP on an interval.
 //!
 //! Telemetry produced *by* the export thread itself (tonic, hyper, h2 all

@@ -8,6 +8,9 @@
 //!   compression and timeouts from the standard `OTEL_EXPORTER_OTLP_*`
 //!   variables itself.
 
+use std::future::Future;
+use std::sync::Arc;
+
 use opentelemetry_otlp::{LogExporter, WithExportConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
@@ -19,9 +22,11 @@ use super::wire::TraceRequestEncoder;
 use crate::config::OtlpProtocol;
 use crate::trace::Recording;
 
-/// Exports finished spans to one OTLP endpoint.
+/// Exports finished spans to one OTLP endpoint: [`encode`](Self::encode)
+/// a batch on the export thread, then [`send`](Self::send) it, as a task
+/// of its own so that several requests can be on their way at once.
 pub(crate) struct OtlpSpanExporter {
-    transport: Transport,
+    transport: Arc<Transport>,
     encoder: TraceRequestEncoder,
 }
 
@@ -34,28 +39,45 @@ impl OtlpSpanExporter {
         resource: &Resource,
     ) -> Result<Self, String> {
         Ok(OtlpSpanExporter {
-            transport: Transport::new(endpoint, protocol, transport::TRACES)?,
+            transport: Arc::new(Transport::new(endpoint, protocol, transport::TRACES)?),
             encoder: TraceRequestEncoder::new(resource),
         })
     }
 
-    /// Sends `spans` as one request; an error says why they were not taken
-    /// (in whole or in part).
-    pub(crate) async fn export<'a>(
+    /// The request carrying `spans`.
+    pub(crate) fn encode<'a>(&mut self, spans: impl IntoIterator<Item = &'a Recording>) -> Vec<u8> {
+        self.encoder.encode(spans)
+    }
+
+    /// Sends an encoded request; an error says why its spans were not
+    /// taken (in whole or in part).
+    pub(crate) fn send(
+        &self,
+        request: Vec<u8>,
+    ) -> impl Future<Output = Result<(), String>> + Send + 'static {
+        let transport = self.transport.clone();
+        async move {
+            let response: ExportTraceServiceResponse = transport.send(request).await?;
+            match response.partial_success {
+                Some(ExportTracePartialSuccess {
+                    rejected_spans,
+                    error_message,
+                }) if rejected_spans > 0 => Err(format!(
+                    "the collector rejected {rejected_spans} spans: {error_message}"
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    /// Encodes and sends `spans`, and waits for the answer.
+    #[cfg(test)]
+    async fn export<'a>(
         &mut self,
         spans: impl IntoIterator<Item = &'a Recording>,
     ) -> Result<(), String> {
-        let request = self.encoder.encode(spans);
-        let response: ExportTraceServiceResponse = self.transport.send(request).await?;
-        match response.partial_success {
-            Some(ExportTracePartialSuccess {
-                rejected_spans,
-                error_message,
-            }) if rejected_spans > 0 => Err(format!(
-                "the collector rejected {rejected_spans} spans: {error_message}"
-            )),
-            _ => Ok(()),
-        }
+        let request = self.encode(spans);
+        self.send(request).await
     }
 }
 
