@@ -81,18 +81,18 @@ impl TraceRequestEncoder {
                     used - 1
                 }
             };
-            message(&mut self.scopes[index].1, 2, |buf| write_span(buf, span));
+            message_sized(&mut self.scopes[index].1, 2, 2, |buf| write_span(buf, span));
         }
 
         let body: usize = self.scopes[..used].iter().map(|(_, b)| b.len()).sum();
         let mut out = Vec::with_capacity(body + self.resource.len() + 64 * used + 32);
         // ExportTraceServiceRequest.resource_spans
-        message(&mut out, 1, |out| {
+        message_sized(&mut out, 1, 3, |out| {
             // ResourceSpans.resource
             bytes_field(out, 1, &self.resource);
             for (target, spans) in &self.scopes[..used] {
                 // ResourceSpans.scope_spans
-                message(out, 2, |out| {
+                message_sized(out, 2, 3, |out| {
                     // ScopeSpans.scope: an InstrumentationScope named after the target
                     message(out, 1, |out| string(out, 1, target));
                     out.extend_from_slice(spans);
@@ -251,18 +251,29 @@ fn string_value(buf: &mut Vec<u8>, text: &str) {
 /// written after the body: one byte is set aside for it, and the body moved
 /// up when its length needs more.
 fn message(buf: &mut Vec<u8>, field: u32, write: impl FnOnce(&mut Vec<u8>)) {
+    message_sized(buf, field, 1, write);
+}
+
+/// [`message`] for a body whose length most likely takes `width` bytes to
+/// write (2 for a span, 128 bytes to 16 KiB; 3 for a batch): that many are
+/// set aside, and the body moves only when the guess was wrong.
+fn message_sized(buf: &mut Vec<u8>, field: u32, width: usize, write: impl FnOnce(&mut Vec<u8>)) {
     encode_key(field, WireType::LengthDelimited, buf);
     let at = buf.len();
-    buf.push(0);
+    buf.resize(at + width, 0);
+    let body = at + width;
     write(buf);
-    let len = buf.len() - at - 1;
-    let width = encoded_len_varint(len as u64);
-    if width > 1 {
+    let len = buf.len() - body;
+    let needed = encoded_len_varint(len as u64);
+    if needed != width {
         let end = buf.len();
-        buf.resize(end + width - 1, 0);
-        buf.copy_within(at + 1..end, at + width);
+        if needed > width {
+            buf.resize(end + needed - width, 0);
+        }
+        buf.copy_within(body..end, at + needed);
+        buf.truncate(at + needed + len);
     }
-    let mut prefix = &mut buf[at..at + width];
+    let mut prefix = &mut buf[at..at + needed];
     encode_varint(len as u64, &mut prefix);
 }
 
@@ -435,16 +446,19 @@ mod tests {
 
     #[test]
     fn lengths_of_every_width_are_minimal() {
-        for len in [0, 1, 127, 128, 16_383, 16_384, 70_000] {
+        for (len, guess) in [0, 1, 127, 128, 16_383, 16_384, 70_000, 2_100_000]
+            .into_iter()
+            .flat_map(|len| [(len, 1), (len, 2), (len, 3)])
+        {
             let mut buf = Vec::new();
-            message(&mut buf, 1, |buf| buf.resize(buf.len() + len, b'a'));
+            message_sized(&mut buf, 1, guess, |buf| buf.resize(buf.len() + len, b'a'));
             let mut expected = Vec::new();
             bytes_field(&mut expected, 1, &vec![b'a'; len]);
             if len == 0 {
                 // an empty message is still written; an empty bytes field is not
                 assert_eq!(buf, [0x0a, 0]);
             } else {
-                assert_eq!(buf, expected, "length {len}");
+                assert_eq!(buf, expected, "length {len}, guessed width {guess}");
             }
         }
     }
