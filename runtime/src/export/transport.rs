@@ -15,7 +15,7 @@ use http::uri::PathAndQuery;
 use prost::Message;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tonic::Extensions;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::MetadataMap;
 use tonic::transport::{Channel, Endpoint};
 
@@ -131,14 +131,16 @@ impl Transport {
                     Extensions::default(),
                     request,
                 );
-                grpc.unary(
-                    request,
-                    self.grpc_path.clone(),
-                    EncodedCodec::<R>(PhantomData),
-                )
-                .await
-                .map(tonic::Response::into_inner)
-                .map_err(|status| format!("gRPC status {:?}: {}", status.code(), status.message()))
+                let codec = EncodedCodec::<R> {
+                    len: request.get_ref().len(),
+                    response: PhantomData,
+                };
+                grpc.unary(request, self.grpc_path.clone(), codec)
+                    .await
+                    .map(tonic::Response::into_inner)
+                    .map_err(|status| {
+                        format!("gRPC status {:?}: {}", status.code(), status.message())
+                    })
             }
             Client::Http { client, url } => {
                 let response = client
@@ -170,7 +172,13 @@ pub(crate) fn http_url(base: &str, signal_path: &str) -> String {
 
 /// A gRPC codec whose requests are protobuf bytes encoded already, and
 /// whose responses are decoded as `R`.
-struct EncodedCodec<R>(PhantomData<fn() -> R>);
+struct EncodedCodec<R> {
+    /// The request's length: tonic's send buffer is allocated at that size
+    /// (plus the gRPC frame header) instead of growing from 8 KiB by
+    /// doubling, a copy of the request at each step.
+    len: usize,
+    response: PhantomData<fn() -> R>,
+}
 
 impl<R: Message + Default + Send + 'static> Codec for EncodedCodec<R> {
     type Encode = Vec<u8>;
@@ -179,7 +187,9 @@ impl<R: Message + Default + Send + 'static> Codec for EncodedCodec<R> {
     type Decoder = DecodeAs<R>;
 
     fn encoder(&mut self) -> PassThrough {
-        PassThrough
+        PassThrough {
+            buffer_size: self.len + GRPC_HEADER_LEN,
+        }
     }
 
     fn decoder(&mut self) -> DecodeAs<R> {
@@ -187,7 +197,15 @@ impl<R: Message + Default + Send + 'static> Codec for EncodedCodec<R> {
     }
 }
 
-struct PassThrough;
+/// A gRPC message's header: a compression flag and a 4-byte length.
+const GRPC_HEADER_LEN: usize = 5;
+
+/// tonic's default: irrelevant to a unary request, which is one message.
+const YIELD_THRESHOLD: usize = 32 * 1024;
+
+struct PassThrough {
+    buffer_size: usize,
+}
 
 impl Encoder for PassThrough {
     type Item = Vec<u8>;
@@ -196,6 +214,10 @@ impl Encoder for PassThrough {
     fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
         bytes::BufMut::put_slice(dst, &item);
         Ok(())
+    }
+
+    fn buffer_settings(&self) -> BufferSettings {
+        BufferSettings::new(self.buffer_size, YIELD_THRESHOLD)
     }
 }
 
