@@ -327,42 +327,23 @@ mod tests {
     use opentelemetry::trace::{SpanContext, SpanId, TraceId, TraceState};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
-    use tracing_core::callsite::{Callsite, Identifier};
-    use tracing_core::field::FieldSet;
+    use tracing_core::Metadata;
+    use tracing_core::callsite::DefaultCallsite;
     use tracing_core::metadata::Kind;
-    use tracing_core::subscriber::Interest;
-    use tracing_core::{Level, Metadata};
 
     use super::*;
+    use crate::trace::finished::DB_METADATA;
 
-    struct TestCallsite;
-    static CALLSITE: TestCallsite = TestCallsite;
-    static HANDLER: Metadata<'static> = Metadata::new(
-        "get_order",
-        "shop::orders",
-        Level::INFO,
-        Some("src/orders.rs"),
-        Some(42),
-        None,
-        FieldSet::new(&[], Identifier(&CALLSITE)),
-        Kind::SPAN,
-    );
-    static QUERY: Metadata<'static> = Metadata::new(
-        "db.query",
-        "o11y::db",
-        Level::INFO,
-        None,
-        None,
-        None,
-        FieldSet::new(&[], Identifier(&CALLSITE)),
-        Kind::SPAN,
-    );
-    impl Callsite for TestCallsite {
-        fn set_interest(&self, _: Interest) {}
-        fn metadata(&self) -> &Metadata<'_> {
-            &HANDLER
-        }
-    }
+    /// A user's span (target `shop::orders`, with a code location).
+    static HANDLER: Metadata<'static> = tracing_core::metadata! {
+        name: "get_order",
+        target: "shop::orders",
+        level: tracing_core::Level::INFO,
+        fields: &[],
+        callsite: &CALLSITE,
+        kind: Kind::SPAN,
+    };
+    static CALLSITE: DefaultCallsite = DefaultCallsite::new(&HANDLER);
 
     fn at(ms: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(1_763_800_000_000 + ms)
@@ -413,7 +394,8 @@ mod tests {
         )];
         server.status = Status::error("boom");
 
-        let mut query = Recording::new_for_test(trace_id, SpanId::from(2), &QUERY, at(1), at(2));
+        let mut query =
+            Recording::new_for_test(trace_id, SpanId::from(2), &DB_METADATA, at(1), at(2));
         query.parent_span_id = SpanId::from(1);
         query.kind = SpanKind::Client;
         query.status = Status::Ok;

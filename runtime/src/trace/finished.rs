@@ -38,7 +38,7 @@ struct DbCallsite;
 
 static DB_CALLSITE: DbCallsite = DbCallsite;
 
-static DB_METADATA: Metadata<'static> = Metadata::new(
+pub(crate) static DB_METADATA: Metadata<'static> = Metadata::new(
     "db.query",
     "o11y::db",
     Level::INFO,
