@@ -31,7 +31,7 @@
 //! push carries the cumulative values, so the next one makes up for it.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
@@ -47,6 +47,7 @@ use tokio::time::{Interval, MissedTickBehavior};
 
 use super::EXPORT_TIMEOUT;
 use super::transport::{self, Transport};
+use super::wire::unix_nanos;
 use crate::config::OtlpProtocol;
 use crate::metrics::own::METRIC_EXPORT_ERRORS;
 use crate::metrics::{
@@ -209,11 +210,6 @@ impl MetricsPush {
         }
         self.exporter.push().await;
     }
-}
-
-fn unix_nanos(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// The request carrying `metrics`, in order; a labelled metric without any

@@ -15,9 +15,10 @@ use http::uri::PathAndQuery;
 use prost::Message;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tonic::Extensions;
-use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{BufferSettings, Codec, EncodeBuf, Encoder};
 use tonic::metadata::MetadataMap;
 use tonic::transport::{Channel, Endpoint};
+use tonic_prost::ProstDecoder;
 
 use super::EXPORT_TIMEOUT;
 use crate::config::OtlpProtocol;
@@ -171,7 +172,7 @@ pub(crate) fn http_url(base: &str, signal_path: &str) -> String {
 }
 
 /// A gRPC codec whose requests are protobuf bytes encoded already, and
-/// whose responses are decoded as `R`.
+/// whose responses are decoded as `R` by prost (as generated clients do).
 struct EncodedCodec<R> {
     /// The request's length: tonic's send buffer is allocated at that size
     /// (plus the gRPC frame header) instead of growing from 8 KiB by
@@ -184,7 +185,7 @@ impl<R: Message + Default + Send + 'static> Codec for EncodedCodec<R> {
     type Encode = Vec<u8>;
     type Decode = R;
     type Encoder = PassThrough;
-    type Decoder = DecodeAs<R>;
+    type Decoder = ProstDecoder<R>;
 
     fn encoder(&mut self) -> PassThrough {
         PassThrough {
@@ -192,8 +193,8 @@ impl<R: Message + Default + Send + 'static> Codec for EncodedCodec<R> {
         }
     }
 
-    fn decoder(&mut self) -> DecodeAs<R> {
-        DecodeAs(PhantomData)
+    fn decoder(&mut self) -> ProstDecoder<R> {
+        ProstDecoder::default()
     }
 }
 
@@ -218,19 +219,6 @@ impl Encoder for PassThrough {
 
     fn buffer_settings(&self) -> BufferSettings {
         BufferSettings::new(self.buffer_size, YIELD_THRESHOLD)
-    }
-}
-
-struct DecodeAs<R>(PhantomData<fn() -> R>);
-
-impl<R: Message + Default> Decoder for DecodeAs<R> {
-    type Item = R;
-    type Error = tonic::Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<R>, tonic::Status> {
-        R::decode(src)
-            .map(Some)
-            .map_err(|e| tonic::Status::internal(e.to_string()))
     }
 }
 

@@ -6,8 +6,9 @@
 //! every id, name and attribute twice and cost about 6 µs per span on the
 //! export thread, which shares the application's cores. Here a span is its
 //! bytes, written once into the batch's buffer: a nested message gets a
-//! one-byte length placeholder, widened (its body moved up) in the rare
-//! case the body is 128 bytes or more.
+//! placeholder for its length as wide as its body most likely needs (one
+//! byte for an attribute, two for a span, three for a batch), and the body
+//! moves only when that guess was wrong.
 //!
 //! The bytes decode to the very request `opentelemetry-proto`'s transform
 //! builds from the same spans (a test holds them to it): spans grouped by
@@ -17,7 +18,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use opentelemetry::trace::{Event, Link, SpanKind, Status, TraceFlags};
+use opentelemetry::trace::{Event, Link, SpanId, SpanKind, Status, TraceFlags};
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_proto::tonic::resource::v1::Resource as PbResource;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
@@ -109,7 +110,7 @@ fn write_span(buf: &mut Vec<u8>, span: &Recording) {
     bytes_field(buf, 1, &span.trace_id.to_bytes());
     bytes_field(buf, 2, &span.span_id.to_bytes());
     string(buf, 3, &span.trace_state.header());
-    if span.parent_span_id != opentelemetry::trace::SpanId::INVALID {
+    if span.parent_span_id != SpanId::INVALID {
         bytes_field(buf, 4, &span.parent_span_id.to_bytes());
     }
     let name = match &span.name {
@@ -152,11 +153,11 @@ fn write_span(buf: &mut Vec<u8>, span: &Recording) {
             varint(buf, 3, 2);
         }
     });
-    let mut flags = u32::from(TraceFlags::SAMPLED.to_u8()) | FLAGS_HAS_IS_REMOTE;
-    if span.parent_is_remote {
-        flags |= FLAGS_IS_REMOTE;
-    }
-    fixed32(buf, 16, flags);
+    fixed32(
+        buf,
+        16,
+        span_flags(TraceFlags::SAMPLED, span.parent_is_remote),
+    );
 }
 
 fn write_event(buf: &mut Vec<u8>, event: &Event) {
@@ -177,11 +178,18 @@ fn write_link(buf: &mut Vec<u8>, link: &Link) {
         key_value(buf, 4, attribute);
     }
     varint(buf, 5, u64::from(link.dropped_attributes_count));
-    let mut flags = u32::from(context.trace_flags().to_u8()) | FLAGS_HAS_IS_REMOTE;
-    if context.is_remote() {
-        flags |= FLAGS_IS_REMOTE;
-    }
-    fixed32(buf, 6, flags);
+    fixed32(
+        buf,
+        6,
+        span_flags(context.trace_flags(), context.is_remote()),
+    );
+}
+
+/// `SpanFlags` of a span or link: its W3C trace flags, and whether its
+/// parent (or the linked span) is remote, a bit OTLP marks as known.
+fn span_flags(trace_flags: TraceFlags, remote: bool) -> u32 {
+    let remote = if remote { FLAGS_IS_REMOTE } else { 0 };
+    u32::from(trace_flags.to_u8()) | FLAGS_HAS_IS_REMOTE | remote
 }
 
 fn span_kind(kind: &SpanKind) -> u64 {
@@ -241,10 +249,9 @@ fn array_values<T>(buf: &mut Vec<u8>, values: &[T], to_value: impl Fn(&T) -> Val
     }
 }
 
+/// An `AnyValue`'s `string_value`: written even when empty (a `oneof`).
 fn string_value(buf: &mut Vec<u8>, text: &str) {
-    encode_key(1, WireType::LengthDelimited, buf);
-    encode_varint(text.len() as u64, buf);
-    buf.extend_from_slice(text.as_bytes());
+    length_delimited(buf, 1, text.as_bytes());
 }
 
 /// A length-delimited field whose body `write` appends. The length is
@@ -284,9 +291,12 @@ fn string(buf: &mut Vec<u8>, field: u32, text: &str) {
 
 /// A `bytes` (or embedded, encoded message) field; omitted when empty.
 fn bytes_field(buf: &mut Vec<u8>, field: u32, bytes: &[u8]) {
-    if bytes.is_empty() {
-        return;
+    if !bytes.is_empty() {
+        length_delimited(buf, field, bytes);
     }
+}
+
+fn length_delimited(buf: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     encode_key(field, WireType::LengthDelimited, buf);
     encode_varint(bytes.len() as u64, buf);
     buf.extend_from_slice(bytes);
@@ -314,7 +324,8 @@ fn fixed32(buf: &mut Vec<u8>, field: u32, value: u32) {
     }
 }
 
-fn unix_nanos(time: SystemTime) -> u64 {
+/// OTLP's time: nanoseconds since the Unix epoch (0 before it).
+pub(super) fn unix_nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }

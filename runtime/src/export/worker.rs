@@ -111,8 +111,8 @@ fn take_batch<T>(queue: Option<&ArrayQueue<T>>, into: &mut Vec<T>) -> bool {
 
 /// OTLP span requests on their way at once. One at a time, a collector's
 /// answer time caps the export rate (512 spans per round trip: 50 000 spans
-/// a second at 10 ms); a few in flight keep a slow or distant collector fed
-/// while the queue fills no faster than it drains.
+/// a second at 10 ms); with a few in flight, a slow or distant collector is
+/// sent the next batches while it answers the first.
 const MAX_IN_FLIGHT: usize = 4;
 
 struct Batcher {
@@ -193,7 +193,6 @@ impl Batcher {
     /// handed to the `SpanData` exporters one after the other. The batch
     /// counts as exported once every destination took it.
     async fn export_spans(&mut self, queues: &Queues) {
-        self.settle_answered();
         let take = self.spans.len().min(MAX_BATCH);
         let count = take as u64;
         let otlp_request = self.destinations.otlp_spans.as_mut().map(|otlp| {

@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::log::SpanFields;
 use crate::trace::current::{with_enclosing_marked, with_span_extensions};
 use crate::trace::decide::{Decision, decide, decide_with_remote_parent, with_decision};
-use crate::trace::{CarriedTraceState, SpanState, with_recording};
+use crate::trace::{SpanState, keep_trace_state, with_recording};
 use crate::value::FieldValue;
 
 /// In the extensions of a request span, so [`set_user`] finds it from any
@@ -91,11 +91,6 @@ fn describe<B>(
     let path = request.uri().path();
     // Sane by construction: 1..=128 bytes of [A-Za-z0-9._-].
     let request_id = String::from_utf8_lossy(request_id.as_bytes()).into_owned();
-    // Kept on the span, recorded or not, for the outbound calls made inside.
-    let trace_state = remote
-        .map(SpanContext::trace_state)
-        .filter(|state| **state != TraceState::NONE)
-        .cloned();
     with_span_extensions(span, |extensions| {
         extensions.replace(RequestSpanMarker);
         if let Some(recording) = extensions
@@ -132,12 +127,6 @@ fn describe<B>(
                 attributes.push(KeyValue::new("user_agent.original", agent));
             }
             attributes.push(KeyValue::new("request_id", request_id.clone()));
-            if let Some(trace_state) = &trace_state {
-                recording.set_trace_state(trace_state.clone());
-            }
-        }
-        if let Some(trace_state) = trace_state {
-            extensions.replace(CarriedTraceState(trace_state));
         }
         // Room for the `user_id` that `set_user` may add.
         let mut fields = Vec::with_capacity(4);
@@ -149,6 +138,13 @@ fn describe<B>(
         fields.push((Cow::Borrowed("path"), FieldValue::from(path.to_owned())));
         extensions.replace(SpanFields(fields));
     });
+    // Kept on the span, recorded or not, for the outbound calls made inside.
+    if let Some(state) = remote
+        .map(SpanContext::trace_state)
+        .filter(|state| **state != TraceState::NONE)
+    {
+        keep_trace_state(span, state.clone());
+    }
 }
 
 /// `url.scheme`: the request URI's (HTTP/2 requests and absolute-form

@@ -11,7 +11,7 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `context` | W3C `traceparent` parsing/formatting, [`TraceContext`], [`TaskContext`] (with the messaging system and destination the task was published to) |
+//! | `context` | [`TraceContext`] (its `traceparent` read and written by `trace::w3c`), [`TaskContext`] (with the messaging system and destination the task was published to) |
 //! | `carrier` | the [`Carrier`] trait over header maps, [`inject`] / [`extract`] |
 //! | `envelope` | [`Envelope`], its builder and the producer span |
 //! | `metrics` | the `task_*` metric statics |
