@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1 as pb;
@@ -124,17 +124,9 @@ impl MetricsExporter {
     }
 
     async fn send(&self, request: ExportMetricsServiceRequest) -> Result<(), String> {
-        let response: ExportMetricsServiceResponse =
-            self.transport.send(request.encode_to_vec()).await?;
-        match response.partial_success {
-            Some(ExportMetricsPartialSuccess {
-                rejected_data_points,
-                error_message,
-            }) if rejected_data_points > 0 => Err(format!(
-                "the collector rejected {rejected_data_points} data points: {error_message}"
-            )),
-            _ => Ok(()),
-        }
+        self.transport
+            .send::<ExportMetricsServiceResponse>(request.encode_to_vec())
+            .await
     }
 
     fn report(&self, error: &str) {

@@ -12,9 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use opentelemetry_otlp::{LogExporter, WithExportConfig};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use opentelemetry_sdk::Resource;
 
 use super::transport::{self, Transport, http_url};
@@ -56,18 +54,7 @@ impl OtlpSpanExporter {
         request: Vec<u8>,
     ) -> impl Future<Output = Result<(), String>> + Send + 'static {
         let transport = self.transport.clone();
-        async move {
-            let response: ExportTraceServiceResponse = transport.send(request).await?;
-            match response.partial_success {
-                Some(ExportTracePartialSuccess {
-                    rejected_spans,
-                    error_message,
-                }) if rejected_spans > 0 => Err(format!(
-                    "the collector rejected {rejected_spans} spans: {error_message}"
-                )),
-                _ => Ok(()),
-            }
-        }
+        async move { transport.send::<ExportTraceServiceResponse>(request).await }
     }
 
     /// Encodes and sends `spans`, and waits for the answer.
@@ -107,7 +94,9 @@ mod tests {
     use hyper::body::{Bytes, Incoming};
     use hyper_util::rt::TokioIo;
     use opentelemetry::trace::{SpanId, TraceId};
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTracePartialSuccess, ExportTraceServiceRequest,
+    };
     use prost::Message as _;
 
     use super::*;

@@ -12,6 +12,8 @@
 use std::marker::PhantomData;
 
 use http::uri::PathAndQuery;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tonic::Extensions;
@@ -29,6 +31,8 @@ use crate::error_text::error_chain;
 pub(crate) struct Signal {
     /// For messages: `spans`, `metrics`.
     pub(crate) name: &'static str,
+    /// What a request carries, counted in partial rejections.
+    pub(crate) items: &'static str,
     /// The gRPC method, `/opentelemetry.proto.collector.<signal>.v1.<Service>/Export`.
     pub(crate) grpc_path: &'static str,
     /// Appended to the endpoint for HTTP: `/v1/<signal>`.
@@ -42,6 +46,7 @@ pub(crate) struct Signal {
 
 pub(crate) const TRACES: Signal = Signal {
     name: "spans",
+    items: "spans",
     grpc_path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
     http_path: "/v1/traces",
     headers_var: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
@@ -50,6 +55,7 @@ pub(crate) const TRACES: Signal = Signal {
 
 pub(crate) const METRICS: Signal = Signal {
     name: "metrics",
+    items: "data points",
     grpc_path: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
     http_path: "/v1/metrics",
     headers_var: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
@@ -67,6 +73,8 @@ enum Client {
 /// Sends one signal's requests to one OTLP endpoint.
 pub(crate) struct Transport {
     client: Client,
+    /// What the signal's requests carry, for errors: `spans`, `data points`.
+    items: &'static str,
     /// Sent with every gRPC request (the HTTP client has them as defaults).
     headers: HeaderMap,
     grpc_path: PathAndQuery,
@@ -108,17 +116,28 @@ impl Transport {
         };
         Ok(Transport {
             client,
+            items: signal.items,
             headers,
             grpc_path: PathAndQuery::from_static(signal.grpc_path),
         })
     }
 
-    /// Sends `request` (an encoded `Export<Signal>ServiceRequest`) and
-    /// decodes the collector's `R` (its `Export<Signal>ServiceResponse`).
-    pub(crate) async fn send<R>(&self, request: Vec<u8>) -> Result<R, String>
-    where
-        R: Message + Default + Send + Sync + 'static,
-    {
+    /// Sends `request` (an encoded `Export<Signal>ServiceRequest`); an
+    /// error says why it was not taken, in whole (transport, status) or in
+    /// part (the items the collector's `R`, its
+    /// `Export<Signal>ServiceResponse`, says it rejected).
+    pub(crate) async fn send<R: ExportResponse>(&self, request: Vec<u8>) -> Result<(), String> {
+        let response: R = self.exchange(request).await?;
+        match response.rejected() {
+            Some((count, message)) if count > 0 => Err(format!(
+                "the collector rejected {count} {}: {message}",
+                self.items
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    async fn exchange<R: ExportResponse>(&self, request: Vec<u8>) -> Result<R, String> {
         match &self.client {
             Client::Grpc(grpc) => {
                 // A clone shares the channel: this is how tonic's generated
@@ -162,6 +181,26 @@ impl Transport {
                 Ok(R::decode(body.as_ref()).unwrap_or_default())
             }
         }
+    }
+}
+
+/// An `Export<Signal>ServiceResponse`: what its partial success says was
+/// rejected (a count and the collector's message).
+pub(crate) trait ExportResponse: Message + Default + Send + Sync + 'static {
+    fn rejected(&self) -> Option<(i64, &str)>;
+}
+
+impl ExportResponse for ExportTraceServiceResponse {
+    fn rejected(&self) -> Option<(i64, &str)> {
+        let partial = self.partial_success.as_ref()?;
+        Some((partial.rejected_spans, &partial.error_message))
+    }
+}
+
+impl ExportResponse for ExportMetricsServiceResponse {
+    fn rejected(&self) -> Option<(i64, &str)> {
+        let partial = self.partial_success.as_ref()?;
+        Some((partial.rejected_data_points, &partial.error_message))
     }
 }
 
