@@ -21,10 +21,10 @@
 //! Metric names are the Prometheus names, unchanged (`payments_total`), so
 //! a series pushed here and the one scraped from `/metrics` are the same.
 //!
-//! Headers come from `OTEL_EXPORTER_OTLP_HEADERS` and
-//! `OTEL_EXPORTER_OTLP_METRICS_HEADERS` (which wins), as `opentelemetry-otlp`
-//! reads them for spans and logs; a push is uncompressed and times out after
-//! [`EXPORT_TIMEOUT`].
+//! Pushes go through the OTLP [`transport`] spans use: headers from
+//! `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_METRICS_HEADERS`
+//! (which wins), the timeout from `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT` or
+//! `OTEL_EXPORTER_OTLP_TIMEOUT` (10 s without either), uncompressed.
 //!
 //! A push that fails or times out counts in `o11y_metric_export_errors_total`
 //! and is reported on stderr at most every 30 s. Nothing is retried: every
@@ -45,7 +45,6 @@ use prost::Message as _;
 use tokio::task::JoinHandle;
 use tokio::time::{Interval, MissedTickBehavior};
 
-use super::EXPORT_TIMEOUT;
 use super::transport::{self, Transport};
 use super::wire::unix_nanos;
 use crate::config::OtlpProtocol;
@@ -113,11 +112,8 @@ impl MetricsExporter {
 
     /// Pushes once; a failure is counted and reported, never returned.
     pub(crate) async fn push(&self) {
-        let result = match tokio::time::timeout(EXPORT_TIMEOUT, self.send(self.request())).await {
-            Ok(result) => result,
-            Err(_) => Err(format!("timed out after {EXPORT_TIMEOUT:?}")),
-        };
-        if let Err(error) = result {
+        // Within the transport's timeout.
+        if let Err(error) = self.send(self.request()).await {
             METRIC_EXPORT_ERRORS.inc();
             self.report(&error);
         }

@@ -51,7 +51,9 @@ pub const MAX_BATCH: usize = 512;
 pub const EXPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// Spans (and, separately, log records) waiting for export; past it they are dropped and counted.
 pub const QUEUE_CAPACITY: usize = 4096;
-/// One export call may take at most this long before it counts as failed.
+/// One export call may take at most this long before it counts as failed;
+/// o11y's OTLP requests (spans, metrics) take `OTEL_EXPORTER_OTLP_TIMEOUT`
+/// (or the signal's own variable) instead when it is set.
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A recorded span that closed, waiting for export.

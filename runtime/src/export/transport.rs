@@ -2,14 +2,15 @@
 //! already-encoded protobuf request to one signal's endpoint, over gRPC
 //! (tonic, with a codec that passes the bytes through) or HTTP/protobuf
 //! (async reqwest, `POST <endpoint>/v1/<signal>`), with the headers of the
-//! standard `OTEL_EXPORTER_OTLP_HEADERS` variables, and the collector's
+//! standard `OTEL_EXPORTER_OTLP_HEADERS` variables, within the timeout of
+//! the standard `OTEL_EXPORTER_OTLP_TIMEOUT` variables, and the collector's
 //! answer decoded.
 //!
-//! Requests go out uncompressed, in plain text (`http://`), and time out
-//! after [`EXPORT_TIMEOUT`]: the transport features o11y builds tonic and
-//! reqwest with.
+//! Requests go out uncompressed and in plain text (`http://`): the transport
+//! features o11y builds tonic and reqwest with.
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use http::uri::PathAndQuery;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
@@ -42,6 +43,9 @@ pub(crate) struct Signal {
     pub(crate) headers_var: &'static str,
     /// The signal's own compression variable (not supported: said so).
     pub(crate) compression_var: &'static str,
+    /// The signal's own timeout variable, read before (and winning over)
+    /// `OTEL_EXPORTER_OTLP_TIMEOUT`.
+    pub(crate) timeout_var: &'static str,
 }
 
 pub(crate) const TRACES: Signal = Signal {
@@ -51,6 +55,7 @@ pub(crate) const TRACES: Signal = Signal {
     http_path: "/v1/traces",
     headers_var: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     compression_var: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    timeout_var: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
 };
 
 pub(crate) const METRICS: Signal = Signal {
@@ -60,6 +65,7 @@ pub(crate) const METRICS: Signal = Signal {
     http_path: "/v1/metrics",
     headers_var: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
     compression_var: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+    timeout_var: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
 };
 
 enum Client {
@@ -78,6 +84,8 @@ pub(crate) struct Transport {
     /// Sent with every gRPC request (the HTTP client has them as defaults).
     headers: HeaderMap,
     grpc_path: PathAndQuery,
+    /// The longest one request may take, connecting included.
+    timeout: Duration,
 }
 
 impl Transport {
@@ -97,17 +105,16 @@ impl Transport {
         };
         let headers = headers(signal);
         warn_if_compression_asked(signal);
+        let timeout = timeout(signal, |var| std::env::var(var).ok());
         let client = match protocol {
             OtlpProtocol::Grpc => {
                 let channel = Endpoint::from_shared(endpoint.to_owned())
                     .map_err(|e| cannot(&e))?
-                    .timeout(EXPORT_TIMEOUT)
                     .connect_lazy();
                 Client::Grpc(tonic::client::Grpc::new(channel))
             }
             OtlpProtocol::Http => Client::Http {
                 client: reqwest::Client::builder()
-                    .timeout(EXPORT_TIMEOUT)
                     .default_headers(headers.clone())
                     .build()
                     .map_err(|e| cannot(&e))?,
@@ -119,15 +126,25 @@ impl Transport {
             items: signal.items,
             headers,
             grpc_path: PathAndQuery::from_static(signal.grpc_path),
+            timeout,
         })
+    }
+
+    /// The same transport with another timeout.
+    #[cfg(test)]
+    pub(crate) fn with_timeout(self, timeout: Duration) -> Self {
+        Transport { timeout, ..self }
     }
 
     /// Sends `request` (an encoded `Export<Signal>ServiceRequest`); an
     /// error says why it was not taken, in whole (transport, status) or in
     /// part (the items the collector's `R`, its
-    /// `Export<Signal>ServiceResponse`, says it rejected).
+    /// `Export<Signal>ServiceResponse`, says it rejected), or that it took
+    /// longer than the timeout.
     pub(crate) async fn send<R: ExportResponse>(&self, request: Vec<u8>) -> Result<(), String> {
-        let response: R = self.exchange(request).await?;
+        let response: R = tokio::time::timeout(self.timeout, self.exchange(request))
+            .await
+            .map_err(|_| format!("timed out after {:?}", self.timeout))??;
         match response.rejected() {
             Some((count, message)) if count > 0 => Err(format!(
                 "the collector rejected {count} {}: {message}",
@@ -288,6 +305,25 @@ fn headers(signal: Signal) -> HeaderMap {
     headers
 }
 
+/// The timeout of `signal`'s requests: its own variable's, else
+/// `OTEL_EXPORTER_OTLP_TIMEOUT`'s (milliseconds, as the OpenTelemetry
+/// specification has it), else [`EXPORT_TIMEOUT`]. A value that is not a
+/// positive number of milliseconds is said so on stderr, and the next one
+/// applies. `var` reads a variable.
+fn timeout(signal: Signal, var: impl Fn(&str) -> Option<String>) -> Duration {
+    for name in [signal.timeout_var, "OTEL_EXPORTER_OTLP_TIMEOUT"] {
+        let Some(text) = var(name) else { continue };
+        match text.trim().parse::<u64>() {
+            Ok(millis) if millis > 0 => return Duration::from_millis(millis),
+            _ => eprintln!(
+                "o11y: {name}={text} is not a positive number of milliseconds; ignored for {}",
+                signal.name
+            ),
+        }
+    }
+    EXPORT_TIMEOUT
+}
+
 /// Says on stderr that a compression asked for by the standard variables
 /// is not applied: the collector then sees uncompressed requests.
 fn warn_if_compression_asked(signal: Signal) {
@@ -335,6 +371,32 @@ fn percent_decode(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_collector_that_never_answers_times_out() {
+        // Accepts connections and reads nothing: the request never gets an answer.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        for protocol in [OtlpProtocol::Http, OtlpProtocol::Grpc] {
+            let transport = Transport::new(&endpoint, protocol, TRACES)
+                .unwrap()
+                .with_timeout(Duration::from_millis(200));
+            let started = std::time::Instant::now();
+            let error = transport
+                .send::<ExportTraceServiceResponse>(Vec::new())
+                .await
+                .unwrap_err();
+            assert_eq!(error, "timed out after 200ms", "{protocol:?}");
+            assert!(started.elapsed() < EXPORT_TIMEOUT, "{protocol:?}");
+        }
+        silent.abort();
+    }
+
     #[test]
     fn http_signal_path_is_appended_once() {
         assert_eq!(
@@ -349,6 +411,36 @@ mod tests {
             http_url("http://c/otlp/", "/v1/traces"),
             "http://c/otlp/v1/traces"
         );
+    }
+
+    #[test]
+    fn the_signal_timeout_wins_then_the_general_one_then_the_default() {
+        fn from<'a>(pairs: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+            move |name| {
+                pairs
+                    .iter()
+                    .find(|(var, _)| *var == name)
+                    .map(|(_, value)| (*value).to_owned())
+            }
+        }
+        assert_eq!(timeout(TRACES, from(&[])), EXPORT_TIMEOUT);
+        let both = [
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "750"),
+        ];
+        assert_eq!(timeout(TRACES, from(&both)), Duration::from_millis(750));
+        assert_eq!(timeout(METRICS, from(&both)), Duration::from_millis(2500));
+        // Not milliseconds: the next variable applies.
+        let invalid = [
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "3000"),
+            ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "5s"),
+        ];
+        assert_eq!(
+            timeout(METRICS, from(&invalid)),
+            Duration::from_millis(3000)
+        );
+        let zero = [("OTEL_EXPORTER_OTLP_TIMEOUT", "0")];
+        assert_eq!(timeout(TRACES, from(&zero)), EXPORT_TIMEOUT);
     }
 
     #[test]
