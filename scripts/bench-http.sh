@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# HTTP overhead benchmark (issue 5): three servers of one route,
+# HTTP overhead benchmark (issue 5): four servers of one route,
 # GET /orders/{id} answering a small JSON object (benches/http/):
 #   bare      axum alone
 #   o11y      o11y::init(), o11y::http::layer(), the metrics route, an #[observe] handler
 #   standard  tower-http TraceLayer + tracing-subscriber JSON lines through
 #             tracing-appender (non-blocking file writer) + tracing-opentelemetry
 #             (OTLP gRPC batch exporter) + axum-prometheus, an #[instrument] handler
+#   floor     bare axum plus the two spans o11y keeps per request, under a bare
+#             tracing-subscriber Registry with no layer (prod configuration only):
+#             what a request context made of `tracing` spans costs by itself
 # in two configurations:
 #   prod  JSON access log to a file, 1% sampling, metrics on     bar: o11y/bare >= 0.85
 #   full  the same with 100% sampling, spans exported to rotel    bar: o11y/bare >= 0.65,
@@ -171,7 +174,7 @@ run() {
   wait "$server_pid" || { cat "$err" >&2; say "$server exited with an error"; exit 1; }
   server_pid=""
   local got=0
-  if [ "$server" != bare ]; then got="$(settle "$service")"; fi
+  case "$server" in o11y | standard) got="$(settle "$service")" ;; esac
   python3 - "$report" "$before" "$after" "$(getconf CLK_TCK)" "$(cat "$err")" "$got" \
     "$config" "$round" "$server" "$((export_after - export_before))" >>"$results" <<'PY'
 import re, sys
@@ -200,7 +203,9 @@ PY
 say "wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, warm-up $WARMUP; work dir $work"
 for round in $(seq 1 "$ROUNDS"); do
   for config in prod full; do
-    for server in bare o11y standard; do
+    servers="bare o11y standard"
+    if [ "$config" = prod ]; then servers="$servers floor"; fi
+    for server in $servers; do
       run "$config" "$round" "$server"
     done
   done
@@ -240,12 +245,17 @@ for config in ("prod", "full"):
     ok &= r >= bars[config]
     print(f"| {titles[config]} | {b:,.0f} ({bp:.2f} ms) | {o:,.0f} ({op:.2f} ms) | **{r:.2f}** (bar ≥ {bars[config]}: {verdict}) "
           f"| {rc:.2f} | {s:,.0f} ({sp:.2f} ms) | {sr:.2f} | {src:.2f} | {bc:.1f} / {oc:.1f} / {sc:.1f} µs |")
+f, fc = med("prod", "floor", "rps"), med("prod", "floor", "cpu_us")
+fr, frc = ratio("prod", "floor", "rps"), ratio("prod", "floor", "cpu_us", inverse=True)
+print()
+print(f"floor (prod): two `tracing` spans per request on a bare Registry, no layer: {f:,.0f} req/s, "
+      f"ratio {fr:.2f}, cpu ratio {frc:.2f}, {fc:.1f} µs CPU per request")
 print()
 print("spans, 100% sampled (o11y: exported and dropped as it counts them, received by rotel;")
 print("standard: expected = 2 per request served, received by rotel):")
 lost_any = False
 for r in rows:
-    if r["config"] != "full" or r["server"] == "bare":
+    if r["config"] != "full" or r["server"] not in ("o11y", "standard"):
         continue
     served, received = int(r["served"] or 0), int(r["received"] or 0)
     expected = 2 * served  # the server span and the handler's span of every request
