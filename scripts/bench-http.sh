@@ -16,7 +16,7 @@
 # Both export to one rotel collector (counting spans by service.name).
 #
 # The server runs on core 0 (taskset -c 0), wrk and rotel on core 1
-# (taskset -c 1 wrk -t1 -cC -dD --latency), after a warm-up run; the three
+# (taskset -c 1 wrk -t1 -cC -dD --latency), after a warm-up run; the
 # servers alternate, ROUNDS times per configuration; the summary gives
 # medians over the rounds. Server CPU per request comes from /proc (user +
 # system time of the whole server process, its export threads included).
