@@ -75,22 +75,20 @@ pub(crate) fn export(
     if !sampler.should_sample(trace_id, parent_sampled) {
         return;
     }
+    // A query span's parent is always a span of this process.
     let fresh = Recording {
-        trace_id,
-        span_id: sampler::new_span_id(),
-        parent_span_id,
         end: span.end,
-        metadata: &DB_METADATA,
         name: Some(span.name),
         kind: span.kind,
-        start: span.start,
         attributes: span.attributes,
-        events: Vec::new(),
-        links: Vec::new(),
         status: span.status,
-        // A query span's parent is always a span of this process.
-        parent_is_remote: false,
-        trace_state: opentelemetry::trace::TraceState::NONE,
+        ..Recording::new(
+            trace_id,
+            sampler::new_span_id(),
+            parent_span_id,
+            &DB_METADATA,
+            span.start,
+        )
     };
     let recording = match queue.recycled_span() {
         Some(mut recycled) => {

@@ -84,7 +84,35 @@ pub(crate) struct Recording {
 }
 
 impl Recording {
-    /// A recording with nothing set but its ids, callsite and times.
+    /// A span of `metadata`'s callsite started at `start`, with nothing
+    /// else set yet: a local parent (or none), kind INTERNAL, no attributes.
+    #[inline]
+    pub(crate) fn new(
+        trace_id: TraceId,
+        span_id: SpanId,
+        parent_span_id: SpanId,
+        metadata: &'static tracing_core::Metadata<'static>,
+        start: SystemTime,
+    ) -> Self {
+        Recording {
+            trace_id,
+            span_id,
+            parent_span_id,
+            parent_is_remote: false,
+            trace_state: TraceState::NONE,
+            end: SystemTime::UNIX_EPOCH,
+            metadata,
+            name: None,
+            kind: SpanKind::Internal,
+            start,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            status: Status::Unset,
+        }
+    }
+
+    /// A root recording that ran from `start` to `end`.
     #[cfg(test)]
     pub(crate) fn new_for_test(
         trace_id: TraceId,
@@ -94,20 +122,8 @@ impl Recording {
         end: SystemTime,
     ) -> Self {
         Recording {
-            trace_id,
-            span_id,
-            parent_span_id: SpanId::INVALID,
-            parent_is_remote: false,
-            trace_state: TraceState::NONE,
             end,
-            metadata,
-            name: None,
-            kind: SpanKind::Internal,
-            start,
-            attributes: Vec::new(),
-            events: Vec::new(),
-            links: Vec::new(),
-            status: Status::Unset,
+            ..Recording::new(trace_id, span_id, SpanId::INVALID, metadata, start)
         }
     }
 
@@ -277,20 +293,14 @@ where
         } = decision;
         let recording = (sampled && self.queue.wants_spans()).then(|| {
             let fresh = Recording {
-                trace_id,
-                span_id,
-                parent_span_id,
                 parent_is_remote: remote_parent,
-                trace_state: TraceState::NONE,
-                end: SystemTime::UNIX_EPOCH,
-                metadata: attrs.metadata(),
-                name: None,
-                kind: SpanKind::Internal,
-                start: start.unwrap_or_else(SystemTime::now),
-                attributes: Vec::new(),
-                events: Vec::new(),
-                links: Vec::new(),
-                status: Status::Unset,
+                ..Recording::new(
+                    trace_id,
+                    span_id,
+                    parent_span_id,
+                    attrs.metadata(),
+                    start.unwrap_or_else(SystemTime::now),
+                )
             };
             let mut recording = match self.queue.recycled_span() {
                 Some(mut recycled) => {
