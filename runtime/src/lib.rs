@@ -18,6 +18,7 @@ pub mod config;
 pub mod db;
 mod error_text;
 pub mod export;
+mod hex;
 pub mod http;
 pub mod log;
 pub mod metrics;

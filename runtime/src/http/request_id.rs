@@ -46,14 +46,11 @@ pub(crate) fn take_or_assign(headers: &mut HeaderMap) -> HeaderValue {
 
 /// 32 lowercase hex digits of a random 128-bit number.
 pub(crate) fn generate() -> HeaderValue {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut n = fastrand::u128(..);
-    let mut digits = [0u8; 32];
-    for digit in digits.iter_mut().rev() {
-        *digit = HEX[(n & 0xf) as usize];
-        n >>= 4;
-    }
-    HeaderValue::from_bytes(&digits).unwrap_or_else(|_| HeaderValue::from_static("0"))
+    let mut digits = Vec::with_capacity(32);
+    crate::hex::hex_into(&fastrand::u128(..).to_be_bytes(), &mut digits);
+    // Taken as it is (no copy): `Bytes` is what a header value holds.
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(digits))
+        .unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 #[cfg(test)]
