@@ -63,6 +63,14 @@ impl Clock {
     }
 }
 
+/// `duration` in milliseconds, as log lines and span attributes carry it.
+/// Whole nanoseconds divided once, so the float is the one nearest the
+/// exact value and prints as written: 4,858 ns is `0.004858`, where
+/// `as_secs_f64() * 1000.0` rounds twice and prints `0.0048579999999999995`.
+pub(crate) fn millis(duration: Duration) -> f64 {
+    duration.as_nanos() as f64 / 1e6
+}
+
 #[inline]
 fn elapsed(counter: &quanta::Clock, since: u64) -> Duration {
     Duration::from_nanos(counter.delta_as_nanos(since, counter.raw()))
@@ -70,8 +78,22 @@ fn elapsed(counter: &quanta::Clock, since: u64) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::Clock;
+    use super::{Clock, millis};
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn milliseconds_print_as_their_decimal_value() {
+        let cases = [
+            (Duration::from_nanos(4_858), "0.004858"),
+            (Duration::from_nanos(5_264), "0.005264"),
+            (Duration::from_micros(12_345), "12.345"),
+            (Duration::from_millis(1_500), "1500"),
+            (Duration::ZERO, "0"),
+        ];
+        for (duration, printed) in cases {
+            assert_eq!(millis(duration).to_string(), printed, "{duration:?}");
+        }
+    }
 
     #[test]
     fn the_counter_agrees_with_the_monotonic_clock() {

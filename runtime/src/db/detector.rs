@@ -87,7 +87,7 @@ impl fmt::Display for Detection {
             self.count,
             self.fingerprint,
             self.scope,
-            self.duration.as_secs_f64() * 1000.0
+            crate::clock::millis(self.duration)
         )?;
         if let Some(source) = &self.source {
             write!(f, ", first at {source}")?;
@@ -256,7 +256,7 @@ pub(crate) fn close(
                 target: "o11y::db",
                 fingerprint = %detection.fingerprint,
                 count = detection.count,
-                duration_ms = detection.duration.as_secs_f64() * 1000.0,
+                duration_ms = crate::clock::millis(detection.duration),
                 scope = %detection.scope,
                 source = detection.source.as_deref(),
                 threshold = settings.threshold,
@@ -317,7 +317,7 @@ fn set_span_attributes(span: &tracing::Span, state: &ScopeState, found: &[Detect
             KeyValue::new("db.n_plus_one.count", i64::from(worst.count)),
             KeyValue::new(
                 "db.n_plus_one.duration_ms",
-                worst.duration.as_secs_f64() * 1000.0,
+                crate::clock::millis(worst.duration),
             ),
         ]);
     }

@@ -418,7 +418,7 @@ impl RequestGuard {
         }
         if self.access_log {
             let status = status.as_u16();
-            let duration_ms = elapsed.as_secs_f64() * 1000.0;
+            let duration_ms = crate::clock::millis(elapsed);
             // In the request's span through `parent:`, without entering it.
             let span = &self.span;
             match outcome.log_error() {

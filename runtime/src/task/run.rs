@@ -298,7 +298,7 @@ impl TaskRun {
     fn event(&self, event: Event<'_>) {
         let task_id = self.task_id.as_str();
         let task_name = self.site.name;
-        let duration_ms = || self.start.elapsed().as_secs_f64() * 1e3;
+        let duration_ms = || crate::clock::millis(self.start.elapsed());
         self.span.in_scope(|| match event {
             Event::Started => tracing::info!(
                 target: "o11y::task", task_id, task_name, "task_started"
