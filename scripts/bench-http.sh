@@ -9,6 +9,8 @@
 #   floor     bare axum plus the two spans o11y keeps per request, under a bare
 #             tracing-subscriber Registry with no layer (prod configuration only):
 #             what a request context made of `tracing` spans costs by itself
+# and, in the prod configuration only, o11y once more as "o11y-quiet", with
+# O11Y_HTTP_ACCESS_LOG=false: what the access-log line costs.
 # in two configurations:
 #   prod  JSON access log to a file, 1% sampling, metrics on     bar: o11y/bare >= 0.85
 #   full  the same with 100% sampling, spans exported to rotel    bar: o11y/bare >= 0.65,
@@ -37,7 +39,7 @@ while [ "$#" -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -137,7 +139,7 @@ settle() {
 }
 
 results="$work/results.tsv"
-printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\texport_us\n' >"$results"
+printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\texport_us\tlog_lines\n' >"$results"
 
 # run CONFIG ROUND SERVER: one measured wrk run against one server.
 run() {
@@ -150,11 +152,12 @@ run() {
   local env=(BENCH_ADDR="127.0.0.1:$port" OTEL_SERVICE_NAME="$service"
     OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$grpc_port")
   case "$server" in
-    o11y) env+=(O11Y_PROFILE=prod O11Y_TRACING_SAMPLE_RATE="$rate" O11Y_LOGGING_LEVEL=info O11Y_SHUTDOWN_TIMEOUT=30s) ;;
+    o11y*) env+=(O11Y_PROFILE=prod O11Y_TRACING_SAMPLE_RATE="$rate" O11Y_LOGGING_LEVEL=info O11Y_SHUTDOWN_TIMEOUT=30s) ;;
     standard) env+=(BENCH_SAMPLE_RATE="$rate" BENCH_LOG_FILE="$work/$service.log") ;;
   esac
+  if [ "$server" = o11y-quiet ]; then env+=(O11Y_HTTP_ACCESS_LOG=false); fi
   # o11y writes its JSON lines to stdout: the access log file is where it goes.
-  env "${env[@]}" taskset -c 0 "$bin/$server" >"$out" 2>"$err" &
+  env "${env[@]}" taskset -c 0 "$bin/${server%-quiet}" >"$out" 2>"$err" &
   server_pid=$!
   if ! wait_port "$port" "$server_pid"; then
     cat "$err" >&2
@@ -173,12 +176,19 @@ run() {
   kill -TERM "$server_pid"
   wait "$server_pid" || { cat "$err" >&2; say "$server exited with an error"; exit 1; }
   server_pid=""
+  # The log lines are counted, then deleted: the kernel drops the dirty
+  # pages of a deleted file, where it would otherwise write them back some
+  # 30 s later (vm.dirty_expire_centisecs), during another server's run.
+  local log="$out" log_lines=0
+  if [ "$server" = standard ]; then log="$work/$service.log"; fi
+  if [ -f "$log" ]; then log_lines="$(wc -l <"$log")"; fi
+  rm -f "$out" "$work/$service.log"
   local got=0
-  case "$server" in o11y | standard) got="$(settle "$service")" ;; esac
+  case "$server" in o11y | o11y-quiet | standard) got="$(settle "$service")" ;; esac
   python3 - "$report" "$before" "$after" "$(getconf CLK_TCK)" "$(cat "$err")" "$got" \
-    "$config" "$round" "$server" "$((export_after - export_before))" >>"$results" <<'PY'
+    "$config" "$round" "$server" "$((export_after - export_before))" "$log_lines" >>"$results" <<'PY'
 import re, sys
-report, before, after, hz, err, got, config, rnd, server, export_ticks = sys.argv[1:]
+report, before, after, hz, err, got, config, rnd, server, export_ticks, log_lines = sys.argv[1:]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
 total = int(re.search(r"(\d+) requests in", report).group(1))
 m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", report, re.M)
@@ -195,16 +205,16 @@ def stat(name):
 export_us = int(export_ticks) / int(hz) * 1e6 / max(total, 1)
 print("\t".join(str(v) for v in (config, rnd, server, rps, p99, round(cpu_us, 2), total, errors,
                                   stat("requests"), stat("spans_exported"), stat("spans_dropped"),
-                                  got if server != "bare" else "", round(export_us, 2))))
+                                  got if server != "bare" else "", round(export_us, 2), log_lines)))
 PY
-  tail -n1 "$results" | awk -F'\t' '{printf "[bench-http] %-4s round %s %-8s %9.0f req/s  p99 %6.2f ms  cpu %6.1f us/req\n", $1, $2, $3, $4, $5, $6}' >&2
+  tail -n1 "$results" | awk -F'\t' '{printf "[bench-http] %-4s round %-2s %-10s %9.0f req/s  p99 %6.2f ms  cpu %6.1f us/req  log lines/request %.2f\n", $1, $2, $3, $4, $5, $6, ($9 > 0 ? $14 / $9 : 0)}' >&2
 }
 
 say "wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, warm-up $WARMUP; work dir $work"
 for round in $(seq 1 "$ROUNDS"); do
   for config in prod full; do
     servers="bare o11y standard"
-    if [ "$config" = prod ]; then servers="$servers floor"; fi
+    if [ "$config" = prod ]; then servers="$servers floor o11y-quiet"; fi
     for server in $servers; do
       run "$config" "$round" "$server"
     done
@@ -250,6 +260,15 @@ fr, frc = ratio("prod", "floor", "rps"), ratio("prod", "floor", "cpu_us", invers
 print()
 print(f"floor (prod): two `tracing` spans per request on a bare Registry, no layer: {f:,.0f} req/s, "
       f"ratio {fr:.2f}, cpu ratio {frc:.2f}, {fc:.1f} µs CPU per request")
+q, qc = med("prod", "o11y-quiet", "rps"), med("prod", "o11y-quiet", "cpu_us")
+qr, qrc = ratio("prod", "o11y-quiet", "rps"), ratio("prod", "o11y-quiet", "cpu_us", inverse=True)
+print(f"o11y-quiet (prod): o11y with O11Y_HTTP_ACCESS_LOG=false: {q:,.0f} req/s, "
+      f"ratio {qr:.2f}, cpu ratio {qrc:.2f}, {qc:.1f} µs CPU per request")
+def log_lines(server):
+    return statistics.median(int(r["log_lines"]) / max(int(r["served"] or 0), 1)
+                             for r in runs("prod", server).values())
+print(f"log lines per request served (prod): o11y {log_lines('o11y'):.2f}, "
+      f"o11y-quiet {log_lines('o11y-quiet'):.2f}, standard {log_lines('standard'):.2f}")
 print()
 print("spans, 100% sampled (o11y: exported and dropped as it counts them, received by rotel;")
 print("standard: expected = 2 per request served, received by rotel):")
