@@ -141,5 +141,4 @@ pub mod __private {
         ErrorMessage, HasMessage, NoMessage, TaskRun, TaskSite, task_error,
     };
     pub use tracing;
-    pub use tracing::Instrument;
 }

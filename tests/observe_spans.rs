@@ -2,8 +2,9 @@
 //! `fields(...)` on the span and in every log line inside (nested calls
 //! too), arguments captured only when named, generic functions sharing one
 //! series, `Type::method` names from an observed `impl` block (with
-//! `#[observe(skip)]` opting out), trait impls with native `async fn`, and
-//! one parent/child chain through a user's `#[tracing::instrument]`.
+//! `#[observe(skip)]` opting out), trait impls with native `async fn`, one
+//! parent/child chain through a user's `#[tracing::instrument]`, and a
+//! cancelled async call dropping its body within its span.
 // With the `off` feature, #[observe] returns the function untouched: what
 // these tests check does not exist then; ui-tests/off covers that mode.
 #![cfg(not(feature = "off"))]
@@ -482,4 +483,41 @@ fn observed_calls_nest_through_a_user_instrumented_function() {
     let deepest = log_line(&lines, "deepest async");
     assert_eq!(deepest["trace_id"], async_inner["trace_id"]);
     assert_eq!(deepest["span_id"], async_inner["span_id"]);
+}
+
+/// Logs when dropped: a local of an async body that never finishes.
+struct LogsOnDrop;
+
+impl Drop for LogsOnDrop {
+    fn drop(&mut self) {
+        tracing::info!("body dropped");
+    }
+}
+
+#[o11y::observe(fields(job = id))]
+async fn waits_forever(id: u64) {
+    let _cleanup = LogsOnDrop;
+    tracing::info!("waiting");
+    std::future::pending::<()>().await;
+}
+
+#[test]
+fn a_cancelled_async_call_drops_its_body_within_its_span() {
+    let output = o11y_child("a_cancelled_async_call_drops_its_body_within_its_span").run(|| {
+        use std::future::Future;
+        use std::task::{Context, Waker};
+        let guard = o11y::init().expect("init");
+        let mut call = Box::pin(waits_forever(5));
+        let mut context = Context::from_waker(Waker::noop());
+        assert!(call.as_mut().poll(&mut context).is_pending());
+        // Cancelled: its `LogsOnDrop` logs as the body is dropped.
+        drop(call);
+        drop(guard);
+    });
+    let lines = json_lines(&output);
+    let waiting = log_line(&lines, "waiting");
+    let dropped = log_line(&lines, "body dropped");
+    assert_eq!(dropped["job"], 5, "the call's field: {dropped}");
+    assert_eq!(dropped["span_id"], waiting["span_id"], "{dropped}");
+    assert_eq!(dropped["trace_id"], waiting["trace_id"], "{dropped}");
 }

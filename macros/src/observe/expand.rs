@@ -160,7 +160,7 @@ pub(crate) fn body(
             let __o11y_future = async move #block;
             match &__o11y_guard {
                 ::core::option::Option::Some(guard) => {
-                    guard.run(#krate::__private::Instrument::instrument(__o11y_future, guard.span_handle())).await
+                    guard.run(__o11y_future).await
                 }
                 ::core::option::Option::None => __o11y_future.await,
             }
@@ -259,7 +259,7 @@ fn async_body(
         };
         let __o11y_result = match &__o11y_guard {
             ::core::option::Option::Some(guard) => {
-                guard.run(#krate::__private::Instrument::instrument(__o11y_future, guard.span_handle())).await
+                guard.run(__o11y_future).await
             }
             ::core::option::Option::None => __o11y_future.await,
         };

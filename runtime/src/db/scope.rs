@@ -446,16 +446,29 @@ impl Scope {
         self.close(true)
     }
 
+    /// Ends the scope as [`Scope::with_span`]`(span)` would have, for an
+    /// owner that keeps the span itself: the HTTP layer's request, which
+    /// then holds one handle on its span rather than two.
+    #[cfg(feature = "axum")]
+    pub(crate) fn close_in(mut self, span: &tracing::Span) {
+        self.close_with(Some(span), true);
+    }
+
     fn close(&mut self, may_raise: bool) -> Report {
+        let span = self.span.take();
+        self.close_with(span.as_ref(), may_raise)
+    }
+
+    fn close_with(&mut self, span: Option<&tracing::Span>, may_raise: bool) -> Report {
         if std::mem::replace(&mut self.closed, true) {
             return Report::default();
         }
-        if self.span.is_some() {
+        if span.is_some() {
             // SQLite queries still waiting on this scope's span.
             let _current = Current::enter(&mut self.held);
-            super::pending::deliver_own(self.span.as_ref());
+            super::pending::deliver_own(span);
         }
-        close_and_raise(self.held.take(), &self.name, self.span.as_ref(), may_raise)
+        close_and_raise(self.held.take(), &self.name, span, may_raise)
     }
 }
 

@@ -200,7 +200,8 @@ where
         }
         // The request's N+1 scope: queries of the handler that no inner
         // scope (an observed function) owns are counted against the route.
-        let scope = Scope::new(series.span_name).with_span(span.clone());
+        // Its span is the request's, given when it closes.
+        let scope = Scope::new(series.span_name);
         let mut guard = RequestGuard {
             series,
             scope: Some(scope),
@@ -399,7 +400,7 @@ impl RequestGuard {
         let (elapsed, end) = self.clock.stop();
         if let Some(scope) = self.scope.take() {
             // Reports (and logs) a detection inside the request's span.
-            drop(scope);
+            scope.close_in(&self.span);
         }
         let status = outcome.status();
         if self.exemplar.is_some() {

@@ -2,7 +2,9 @@
 //! its outcome when dropped: at the end of the body, during a panic's
 //! unwinding, or when a future is dropped before completion.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
 use opentelemetry::trace::{SpanId, TraceId};
 
@@ -113,14 +115,25 @@ impl CallGuard {
         Some(guard)
     }
 
-    /// Polls the body of an async call, marking the time spent inside it;
-    /// the call's N+1 scope is current during each poll.
+    /// Polls the body of an async call within the call's span (what
+    /// `tracing::Instrument` does, without a second handle on the span),
+    /// marking the time spent inside it; the call's N+1 scope is current
+    /// during each poll.
     pub async fn run<F: Future>(&self, future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        let mut scope = CallScope::new(self.site.function, self.span.as_ref());
+        let span = self.span.as_ref();
+        let mut body = std::pin::pin!(InSpan {
+            span,
+            body: Some(future),
+        });
+        let mut scope = CallScope::new(self.site.function, span);
         std::future::poll_fn(|cx| {
             self.in_body.store(true, Ordering::Relaxed);
-            let poll = scope.poll(|| future.as_mut().poll(cx));
+            // The span is entered with the scope current: entering it hands
+            // the scope the SQLite queries waiting on it (db::pending).
+            let poll = scope.poll(|| {
+                let _entered = span.map(tracing::Span::enter);
+                body.as_mut().poll_body(cx)
+            });
             // Not reached when the poll panics: the flag stays set.
             self.in_body.store(false, Ordering::Relaxed);
             poll
@@ -182,13 +195,6 @@ impl CallGuard {
         self.span.as_ref().map(tracing::Span::enter)
     }
 
-    /// The span to enter (sync) or to instrument the future with (async);
-    /// [`tracing::Span::none()`] when none was created.
-    #[inline]
-    pub fn span_handle(&self) -> tracing::Span {
-        self.span.clone().unwrap_or_else(tracing::Span::none)
-    }
-
     /// Records how the call ended, from its return value's [`super::Check`].
     /// The call itself is recorded when the guard is dropped, in place at
     /// the end of the generated block: taking the guard by value here would
@@ -201,6 +207,33 @@ impl CallGuard {
                 None => Outcome::Ok,
                 Some(error_type) => Outcome::Error(error_type),
             };
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The body of an async call, dropped within the call's span: a body
+    /// cancelled while it waits drops its locals there, whose drops may log.
+    struct InSpan<'a, F> {
+        span: Option<&'a tracing::Span>,
+        #[pin]
+        body: Option<F>,
+    }
+
+    impl<'a, F> PinnedDrop for InSpan<'a, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let _entered = this.span.map(tracing::Span::enter);
+            this.body.set(None);
+        }
+    }
+}
+
+impl<F: Future> InSpan<'_, F> {
+    fn poll_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project().body.as_pin_mut() {
+            Some(body) => body.poll(cx),
+            None => unreachable!("the body is only taken when InSpan is dropped"),
         }
     }
 }
