@@ -143,8 +143,20 @@ fn the_file_sink_writes_json_lines() {
         .run(|| {
             let guard = o11y::init().expect("init");
             tracing::info_span!("job", job_id = 5_u64).in_scope(|| tracing::info!("to the file"));
+            // Lines reach the file in batches: o11y::flush writes them now.
+            o11y::flush(Duration::from_secs(5));
+            let flushed =
+                std::fs::read_to_string(std::env::var("O11Y_LOGGING_FILE_PATH").expect("the path"))
+                    .expect("the log file exists");
+            report("flushed", flushed.contains("to the file").into());
+            tracing::info!("after the flush");
             drop(guard);
         });
+    assert_eq!(
+        reported(&output, "flushed"),
+        true,
+        "o11y::flush writes the waiting lines to the file"
+    );
     assert!(
         json_lines(&output).is_empty(),
         "stdout is in console format"
@@ -162,6 +174,7 @@ fn the_file_sink_writes_json_lines() {
     let line = log_line(&lines, "to the file");
     assert_eq!(line["job_id"], 5);
     assert!(line.get("trace_id").is_some());
+    log_line(&lines, "after the flush"); // written when the guard dropped
 }
 
 #[test]

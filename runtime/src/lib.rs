@@ -125,13 +125,15 @@ where
     Setup::new(config).into_layer()
 }
 
-/// Exports everything queued so far, waiting at most `timeout`; returns
+/// Writes the log lines waiting in batches (for the log file, and for a
+/// standard output that is not a terminal), and exports everything queued
+/// so far, waiting at most `timeout`; returns
 /// false when the deadline passed first or o11y is not initialised (or
 /// built with the `off` feature); true when it runs without an exporter:
 /// nothing waits to be exported.
 /// Useful before a process is frozen (serverless) or in tests.
 pub fn flush(timeout: Duration) -> bool {
-    log::flush_stdout();
+    log::flush();
     let guard = ACTIVE_EXPORTER.lock().unwrap_or_else(|e| e.into_inner());
     match guard.as_ref() {
         Some(exporter) => exporter.flush(timeout),
@@ -270,7 +272,7 @@ impl Setup {
         let guard = Guard {
             exporter,
             timeout: config.shutdown_timeout,
-            batching: log::Batching::start(),
+            batching: log::Batching::start(config.logging.file_enabled),
         };
         Ok((spans.and_then(db_bridge).and_then(logs), guard))
     }
@@ -435,8 +437,8 @@ impl Summary {
 pub struct Guard {
     exporter: Option<std::sync::Arc<Exporter>>,
     timeout: Duration,
-    /// Log lines on a standard output that is not a terminal are written
-    /// in batches while this lives (see `log::batch`).
+    /// Log lines to the log file, and to a standard output that is not a
+    /// terminal, are written in batches while this lives (see `log::batch`).
     batching: Option<log::Batching>,
 }
 
@@ -444,7 +446,7 @@ impl Guard {
     /// Exports everything queued so far, waiting at most the shutdown timeout.
     /// Returns false when the deadline passed first.
     pub fn flush(&self) -> bool {
-        log::flush_stdout();
+        log::flush();
         self.exporter
             .as_ref()
             .is_none_or(|exporter| exporter.flush(self.timeout))

@@ -271,7 +271,9 @@ pub struct LoggingConfig {
     pub format: LogFormat,
     /// A filter in `RUST_LOG` syntax, e.g. `info,sqlx=warn`.
     pub level: String,
-    /// Also write JSON lines to [`LoggingConfig::file_path`].
+    /// Also write JSON lines to [`LoggingConfig::file_path`], in batches
+    /// while `init()`'s guard lives: a line is written at most 100 ms after
+    /// it was logged, a warning or an error at once.
     pub file_enabled: bool,
     /// The JSON log file; resolved to
     /// `${XDG_STATE_HOME:-~/.local/state}/o11y/<service>/app.log` when not set.

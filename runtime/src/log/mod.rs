@@ -13,8 +13,9 @@ mod otlp;
 
 use std::cell::{Cell, RefCell};
 use std::fs::File;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use smallvec::SmallVec;
@@ -29,7 +30,8 @@ use crate::config::LogFormat;
 use crate::export::is_export_thread;
 use crate::trace::SpanState;
 
-pub(crate) use batch::{Batching, flush as flush_stdout};
+use batch::FileSink;
+pub(crate) use batch::{Batching, flush};
 pub use context::{log_context, span_attribute, tag};
 pub(crate) use fields::SpanFields;
 use fields::{FieldCollector, Key};
@@ -41,8 +43,8 @@ pub(crate) use otlp::OtlpLogs;
 pub(crate) enum Sink {
     /// Standard output, in the configured format; colour only on a terminal.
     Stdout { format: LogFormat, colour: bool },
-    /// A JSON lines file, opened for append.
-    File(File),
+    /// A JSON lines file, opened for append, written in batches.
+    File(Arc<FileSink>),
 }
 
 impl Sink {
@@ -56,9 +58,8 @@ impl Sink {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        Ok(Sink::File(
-            File::options().create(true).append(true).open(path)?,
-        ))
+        let file = File::options().create(true).append(true).open(path)?;
+        Ok(Sink::File(FileSink::new(file)))
     }
 }
 
@@ -215,7 +216,7 @@ impl LogLayer {
                             format: LogFormat::Console,
                             ..
                         } => batch::write_stdout(console.as_bytes(), urgent),
-                        Sink::File(file) => (&*file).write_all(json),
+                        Sink::File(file) => file.write(json, urgent),
                     };
                 }
             });
