@@ -21,7 +21,9 @@
 # (taskset -c 1 wrk -t1 -cC -dD --latency), after a warm-up run; the
 # servers alternate, ROUNDS times per configuration; the summary gives
 # medians over the rounds. Server CPU per request comes from /proc (user +
-# system time of the whole server process, its export threads included).
+# system time of the whole server process, its export threads included;
+# user time alone too, the steadier half on a shared VM). Each run's log
+# file is counted (lines per request) and deleted when its server stops.
 #
 #   bash scripts/bench-http.sh [--rounds N] [--duration 10s] [--connections 32] [--warmup 2s]
 #
@@ -39,7 +41,7 @@ while [ "$#" -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,6 +94,9 @@ wait_port() {
 }
 # Clock ticks (user + system) the process has used.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Clock ticks of user time alone: steadier than the system time of a
+# loopback benchmark on a shared VM.
+user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 # Clock ticks the process's thread named NAME has used (0 without one).
 thread_ticks() {
   local task
@@ -139,7 +144,7 @@ settle() {
 }
 
 results="$work/results.tsv"
-printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\texport_us\tlog_lines\n' >"$results"
+printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\texport_us\tlog_lines\tuser_us\n' >"$results"
 
 # run CONFIG ROUND SERVER: one measured wrk run against one server.
 run() {
@@ -166,11 +171,13 @@ run() {
   fi
   local url="http://127.0.0.1:$port/orders/42"
   taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-  local before after report export_before export_after
+  local before after user_before user_after report export_before export_after
   before="$(cpu_ticks "$server_pid")"
+  user_before="$(user_ticks "$server_pid")"
   export_before="$(thread_ticks "$server_pid" o11y-export)"
   report="$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$url")"
   after="$(cpu_ticks "$server_pid")"
+  user_after="$(user_ticks "$server_pid")"
   export_after="$(thread_ticks "$server_pid" o11y-export)"
   echo "$report" >"$work/$service.wrk"
   kill -TERM "$server_pid"
@@ -186,9 +193,10 @@ run() {
   local got=0
   case "$server" in o11y | o11y-quiet | standard) got="$(settle "$service")" ;; esac
   python3 - "$report" "$before" "$after" "$(getconf CLK_TCK)" "$(cat "$err")" "$got" \
-    "$config" "$round" "$server" "$((export_after - export_before))" "$log_lines" >>"$results" <<'PY'
+    "$config" "$round" "$server" "$((export_after - export_before))" "$log_lines" \
+    "$((user_after - user_before))" >>"$results" <<'PY'
 import re, sys
-report, before, after, hz, err, got, config, rnd, server, export_ticks, log_lines = sys.argv[1:]
+report, before, after, hz, err, got, config, rnd, server, export_ticks, log_lines, user_ticks = sys.argv[1:]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
 total = int(re.search(r"(\d+) requests in", report).group(1))
 m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", report, re.M)
@@ -205,7 +213,8 @@ def stat(name):
 export_us = int(export_ticks) / int(hz) * 1e6 / max(total, 1)
 print("\t".join(str(v) for v in (config, rnd, server, rps, p99, round(cpu_us, 2), total, errors,
                                   stat("requests"), stat("spans_exported"), stat("spans_dropped"),
-                                  got if server != "bare" else "", round(export_us, 2), log_lines)))
+                                  got if server != "bare" else "", round(export_us, 2), log_lines,
+                                  round(int(user_ticks) / int(hz) * 1e6 / max(total, 1), 2))))
 PY
   tail -n1 "$results" | awk -F'\t' '{printf "[bench-http] %-4s round %-2s %-10s %9.0f req/s  p99 %6.2f ms  cpu %6.1f us/req  log lines/request %.2f\n", $1, $2, $3, $4, $5, $6, ($9 > 0 ? $14 / $9 : 0)}' >&2
 }
@@ -229,12 +238,16 @@ def runs(config, server):
     return {r["round"]: r for r in rows if r["config"] == config and r["server"] == server}
 def med(config, server, key):
     return statistics.median(float(r[key]) for r in runs(config, server).values())
-def ratio(config, server, key, inverse=False):
-    # Per round (the two ran minutes apart at most), then the median.
+def ratios(config, server, key, inverse=False):
+    # Per round: the two ran minutes apart at most.
     bare, other = runs(config, "bare"), runs(config, server)
-    values = [(float(bare[k][key]) / float(other[k][key])) if inverse else
-              (float(other[k][key]) / float(bare[k][key])) for k in bare if k in other]
-    return statistics.median(values)
+    return [(float(bare[k][key]) / float(other[k][key])) if inverse else
+            (float(other[k][key]) / float(bare[k][key])) for k in bare if k in other]
+def ratio(config, server, key, inverse=False):
+    return statistics.median(ratios(config, server, key, inverse))
+def spread(config, server):
+    values = ratios(config, server, "rps")
+    return f"{min(values):.2f}–{max(values):.2f}"
 bars = {"prod": 0.85, "full": 0.65}
 titles = {"prod": "prod: JSON access log to a file, 1% sampled, metrics on",
           "full": "full: 100% sampled, OTLP export to rotel"}
@@ -264,6 +277,11 @@ q, qc = med("prod", "o11y-quiet", "rps"), med("prod", "o11y-quiet", "cpu_us")
 qr, qrc = ratio("prod", "o11y-quiet", "rps"), ratio("prod", "o11y-quiet", "cpu_us", inverse=True)
 print(f"o11y-quiet (prod): o11y with O11Y_HTTP_ACCESS_LOG=false: {q:,.0f} req/s, "
       f"ratio {qr:.2f}, cpu ratio {qrc:.2f}, {qc:.1f} µs CPU per request")
+print("user CPU per request, medians (prod): " + ", ".join(
+    f"{server} {med('prod', server, 'user_us'):.1f} µs" for server in ("bare", "floor", "o11y-quiet", "o11y")))
+print(f"req/s ratio per round, lowest–highest: prod o11y {spread('prod', 'o11y')}, "
+      f"floor {spread('prod', 'floor')}, o11y-quiet {spread('prod', 'o11y-quiet')}; "
+      f"full o11y {spread('full', 'o11y')}")
 def log_lines(server):
     return statistics.median(int(r["log_lines"]) / max(int(r["served"] or 0), 1)
                              for r in runs("prod", server).values())
