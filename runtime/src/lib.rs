@@ -443,8 +443,9 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// Exports everything queued so far, waiting at most the shutdown timeout.
-    /// Returns false when the deadline passed first.
+    /// Writes the log lines waiting in batches, and exports everything
+    /// queued so far, waiting at most the shutdown timeout. Returns false
+    /// when the deadline passed first.
     pub fn flush(&self) -> bool {
         log::flush();
         self.exporter
