@@ -88,11 +88,12 @@ impl FileSink {
 /// Writes `line` to standard output: into the batch while batching is on
 /// (then the batch too, when it is full or `urgent`), else at once.
 pub(crate) fn write_stdout(line: &[u8], urgent: bool) -> std::io::Result<()> {
-    if !BATCHING.load(Ordering::Relaxed) {
-        return std::io::stdout().lock().write_all(line);
-    }
+    let batched = BATCHING.load(Ordering::Relaxed);
     let mut buffer = BUFFER.lock().unwrap_or_else(|e| e.into_inner());
-    append(&mut buffer, line, urgent, || std::io::stdout().lock())
+    // Through the buffer either way, as for a file (`FileSink::write_batched`).
+    append(&mut buffer, line, urgent || !batched, || {
+        std::io::stdout().lock()
+    })
 }
 
 /// Adds `line` to `buffer`, and writes the buffer to `out` when it is full
