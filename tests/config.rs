@@ -751,6 +751,14 @@ fn otel_traces_sampler_errors() {
     ]));
     assert_eq!(err.origin(), Some(env_origin("OTEL_TRACES_SAMPLER_ARG")));
     assert_mentions(&err, &["\"1.5\"", "0.0 to 1.0"]);
+
+    // Out of range is refused even where the sampler does not use it.
+    let err = build_err(with_env(&[
+        ("OTEL_TRACES_SAMPLER", "always_on"),
+        ("OTEL_TRACES_SAMPLER_ARG", "5"),
+    ]));
+    assert_eq!(err.origin(), Some(env_origin("OTEL_TRACES_SAMPLER_ARG")));
+    assert_mentions(&err, &["\"5\"", "0.0 to 1.0"]);
 }
 
 #[test]

@@ -24,6 +24,7 @@ pub mod log;
 pub mod metrics;
 #[doc(hidden)]
 pub mod observe;
+mod percent;
 pub mod task;
 pub mod trace;
 mod value;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::keys::{KNOWN_KEYS, Key, suggest};
-use super::value::{Entry, Setting, parse_text, redacted};
+use super::value::{Entry, Setting, check, parse_text, redacted};
 use super::{ConfigError, Origin};
 
 /// A snapshot of the environment; empty (or blank) values are dropped, as
@@ -159,10 +159,17 @@ const SAMPLERS: &[(&str, SamplerRate, bool)] = &[
 /// exists (profile or file), and silently raising it to 100% would be the
 /// costly surprise.
 fn sampler_entries(env: &Env, entries: &mut Vec<Entry>) -> Result<(), ConfigError> {
-    // Parsed even when it ends up unused, so a bad value never goes unseen.
+    // Parsed and range-checked even when it ends up unused (with
+    // `always_on`, say), so a bad value never goes unseen.
     let arg = env
         .get(SAMPLER_ARG_VAR)
-        .map(|text| text_entry(Key::SampleRate, text, Origin::env(SAMPLER_ARG_VAR)))
+        .map(|text| {
+            let origin = Origin::env(SAMPLER_ARG_VAR);
+            let entry = text_entry(Key::SampleRate, text, origin.clone())?;
+            check(&entry.setting)
+                .map_err(|refusal| refusal.into_error(Key::SampleRate, text, origin))?;
+            Ok::<_, ConfigError>(entry)
+        })
         .transpose()?;
     let Some(name) = env.get(SAMPLER_VAR) else {
         entries.extend(arg);

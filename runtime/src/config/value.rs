@@ -361,36 +361,12 @@ fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, Refusal> {
         if name.is_empty() {
             return Err(Refusal::because(format!("{item:?} has no name")));
         }
-        let value = percent_decode(value.trim()).ok_or_else(|| {
+        let value = crate::percent::decode(value.trim()).ok_or_else(|| {
             Refusal::because(format!("{value:?} is not valid percent-encoded UTF-8"))
         })?;
         pairs.push((name.to_owned(), value));
     }
     Ok(pairs)
-}
-
-/// Decodes `%XX` escapes; `None` for a truncated or non-hex escape or a
-/// result that is not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let &[hi, lo] = bytes.get(i + 1..i + 3)? else {
-                return None;
-            };
-            let hi = char::from(hi).to_digit(16)?;
-            let lo = char::from(lo).to_digit(16)?;
-            // Two hex digits always fit a byte.
-            out.push(u8::try_from(hi * 16 + lo).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 // ---------------------------------------------------------------------------
@@ -625,7 +601,6 @@ mod tests {
         assert!(parse_attributes("a=%zz").is_err());
         assert!(parse_attributes("a=%4").is_err());
         assert!(parse_attributes("a=%ff").is_err(), "not UTF-8");
-        assert_eq!(percent_decode("%C3%A9"), Some("é".to_owned()));
     }
 
     #[test]

@@ -346,25 +346,9 @@ fn parse_headers(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
     text.split(',').filter_map(|pair| {
         let (name, value) = pair.split_once('=')?;
         let (name, value) = (name.trim(), value.trim());
-        let value = percent_decode(value).unwrap_or_else(|| value.to_owned());
+        let value = crate::percent::decode(value).unwrap_or_else(|| value.to_owned());
         (!name.is_empty() && !value.is_empty()).then(|| (name.to_owned(), value))
     })
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut rest = text.as_bytes();
-    while let [first, tail @ ..] = rest {
-        if *first == b'%' {
-            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
-            bytes.push(u8::from_str_radix(hex, 16).ok()?);
-            rest = &tail[2..];
-        } else {
-            bytes.push(*first);
-            rest = tail;
-        }
-    }
-    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]
@@ -454,7 +438,14 @@ mod tests {
                 ("x-tenant".to_owned(), "a,b".to_owned())
             ]
         );
-        assert_eq!(percent_decode("100%"), None);
-        assert_eq!(percent_decode("%zz"), None);
+        // A value that is not valid percent-encoding is kept as written.
+        let kept: Vec<_> = parse_headers("k=100%,k2=%+5x").collect();
+        assert_eq!(
+            kept,
+            [
+                ("k".to_owned(), "100%".to_owned()),
+                ("k2".to_owned(), "%+5x".to_owned())
+            ]
+        );
     }
 }

@@ -99,9 +99,10 @@ pub fn client(client: reqwest::Client) -> ClientWithMiddleware {
 ///   error (`error.type` is the status code), as does a call that got no
 ///   answer: `error.type` is then `timeout`, `dns`, `connect`, `redirect`,
 ///   `body`, `decode`, `builder`, `request`, `middleware` (an error from a
-///   middleware inside this one) or `cancelled` (the call's future was
-///   dropped, e.g. by a timeout around it), and the status message says
-///   why.
+///   middleware inside this one), `_OTHER` (an error reqwest does not
+///   classify), `cancelled` (the call's future was dropped, e.g. by a
+///   timeout around it) or `panic` (it was dropped while a panic unwound),
+///   and the status message says why.
 /// - The W3C `traceparent` header naming that span (sampled flag `01` when
 ///   it is recorded, `00` when it is not: a sampled-out call still carries
 ///   the trace, for the called service to continue it), replacing one the

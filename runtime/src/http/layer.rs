@@ -50,7 +50,8 @@ use crate::trace::decide::with_end;
 /// # What a request gets
 ///
 /// - A span named `METHOD route` (`GET /orders/{id}`; just `GET` when no
-///   route matched), kind SERVER, with `http.request.method`, `http.route`,
+///   route matched; `HTTP` for a method outside the nine standard ones, as
+///   OpenTelemetry names it), kind SERVER, with `http.request.method`, `http.route`,
 ///   `url.path`, `url.scheme`, `network.protocol.version`,
 ///   `client.address` (with connect info), `user_agent.original`,
 ///   `request_id` and, once answered, `http.response.status_code`. A 5xx

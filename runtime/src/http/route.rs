@@ -27,7 +27,9 @@ pub(crate) struct RouteSeries {
     pub(crate) method: MethodLabel,
     /// The route template; `None` when no route matched.
     pub(crate) route: Option<&'static str>,
-    /// The span name: `GET /orders/{id}`, or `GET` when no route matched.
+    /// The span name: `GET /orders/{id}`, or `GET` when no route matched;
+    /// `HTTP` stands for a method outside the known ones, as OpenTelemetry
+    /// names it (the `_OTHER` label value is not a method).
     pub(crate) span_name: &'static str,
     pub(crate) durations: Durations,
 }
@@ -35,9 +37,14 @@ pub(crate) struct RouteSeries {
 impl RouteSeries {
     fn leak(method: MethodLabel, route: Option<&str>) -> &'static RouteSeries {
         let route: Option<&'static str> = route.map(|r| &*Box::leak(Box::<str>::from(r)));
+        let method_name = if method.is_other() {
+            "HTTP"
+        } else {
+            method.as_str()
+        };
         let span_name = match route {
-            Some(route) => Box::leak(format!("{} {route}", method.as_str()).into_boxed_str()),
-            None => method.as_str(),
+            Some(route) => Box::leak(format!("{method_name} {route}").into_boxed_str()),
+            None => method_name,
         };
         Box::leak(Box::new(RouteSeries {
             method,
@@ -111,11 +118,15 @@ mod tests {
         let unmatched = intern(get, None);
         assert_eq!(unmatched.route_label(), UNMATCHED_ROUTE);
         assert_eq!(unmatched.span_name, "GET");
-        let other = intern(
-            MethodLabel::of(&Method::from_bytes(b"PURGE").unwrap()),
-            None,
+        let purge = MethodLabel::of(&Method::from_bytes(b"PURGE").unwrap());
+        let other = intern(purge, None);
+        assert_eq!(
+            other.span_name, "HTTP",
+            "OpenTelemetry's name for any other method"
         );
-        assert_eq!(other.span_name, "_OTHER");
+        assert_eq!(other.method.as_str(), "_OTHER", "the label stays bounded");
+        let other_matched = intern(purge, Some("/unit-test/cache/{key}"));
+        assert_eq!(other_matched.span_name, "HTTP /unit-test/cache/{key}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::ConnectInfo;
 use http::{HeaderValue, Request, StatusCode, Version};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId, TraceState};
+use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
 
 use super::route::RouteSeries;
 use crate::clock::Clock;
@@ -138,12 +138,11 @@ fn describe<B>(
         fields.push((Cow::Borrowed("path"), FieldValue::from(path.to_owned())));
         extensions.replace(SpanFields(fields));
     });
-    // Kept on the span, recorded or not, for the outbound calls made inside.
-    if let Some(state) = remote
-        .map(SpanContext::trace_state)
-        .filter(|state| **state != TraceState::NONE)
-    {
-        keep_trace_state(span, state.clone());
+    // Kept on the span, recorded or not, for the outbound calls made inside;
+    // an empty state too, or an enclosing span's state, of another trace,
+    // would be handed on with this trace's `traceparent`.
+    if let Some(remote) = remote {
+        keep_trace_state(span, remote.trace_state().clone());
     }
 }
 
@@ -285,5 +284,41 @@ mod tests {
     #[test]
     fn set_user_outside_a_request_does_nothing() {
         assert!(!set_user("u-1"));
+    }
+
+    #[test]
+    fn a_caller_without_tracestate_hands_on_no_state_of_an_enclosing_trace() {
+        use opentelemetry::trace::{TraceFlags, TraceState};
+
+        use crate::trace::current::current_trace_state;
+
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry());
+        tracing::dispatcher::with_default(&dispatch, || {
+            // A span of trace 1, which arrived with a state.
+            let outer = tracing::info_span!("outer");
+            let state = TraceState::from_key_value([("t1vendor", "abc")]).unwrap();
+            keep_trace_state(&outer, state);
+            let _outer = outer.enter();
+            let header = || current_trace_state().map(|state| state.header());
+            assert_eq!(header().as_deref(), Some("t1vendor=abc"));
+
+            // Inside it, a request continuing trace 2, whose caller sent none.
+            let remote = SpanContext::new(
+                TraceId::from(0x2222_u128),
+                SpanId::from(0x33_u64),
+                TraceFlags::SAMPLED,
+                true,
+                TraceState::NONE,
+            );
+            let request = Request::get("/orders/1").body(()).unwrap();
+            let series = super::super::route::RouteCache::default().series(
+                super::super::method::MethodLabel::of(&http::Method::GET),
+                Some("/unit-test/state/{id}"),
+            );
+            let request_id = HeaderValue::from_static("r-1");
+            let started = start(&request, series, &request_id, Some(&remote));
+            let _request = started.span.enter();
+            assert_eq!(header(), None, "trace 1's state is not trace 2's");
+        });
     }
 }

@@ -299,13 +299,18 @@ impl HistogramCell {
 
     /// Counts `value` in its bucket of this thread's stripe and adds it to
     /// the stripe's sum; the bucket and the stripe's previous count of it.
+    /// A NaN is not recorded: it has no bucket, and would make the sum NaN
+    /// for good (OpenMetrics: a sum MUST NOT be NaN).
     #[inline]
-    fn record(&self, value: f64) -> (usize, u64) {
+    fn record(&self, value: f64) -> Option<(usize, u64)> {
+        if value.is_nan() {
+            return None;
+        }
         let stripe = stripe();
         let bucket = self.bucket(value);
         let previous = self.word(stripe, bucket).fetch_add(1, Ordering::Relaxed);
         add_f64(self.word(stripe, self.bounds.len() + 1), value);
-        (bucket, previous)
+        Some((bucket, previous))
     }
 
     #[inline]
@@ -314,7 +319,9 @@ impl HistogramCell {
     }
 
     pub(crate) fn observe_with_exemplar(&self, value: f64) {
-        let (bucket, _) = self.record(value);
+        let Some((bucket, _)) = self.record(value) else {
+            return;
+        };
         if let Some((trace_id, span_id)) = sampled_span() {
             self.exemplars[bucket].offer(trace_id, span_id, value);
         }
@@ -326,7 +333,9 @@ impl HistogramCell {
     /// fresh, and the common case skips the clock read and the lock an
     /// exemplar costs.
     pub(crate) fn observe_with_span(&self, value: f64, trace_id: TraceId, span_id: SpanId) {
-        let (bucket, previous) = self.record(value);
+        let Some((bucket, previous)) = self.record(value) else {
+            return;
+        };
         if previous.is_multiple_of(EXEMPLAR_EVERY) {
             self.exemplars[bucket].offer(trace_id, span_id, value);
         }

@@ -35,7 +35,13 @@ impl Format {
             accept.split(',').any(|part| {
                 let mut params = part.split(';').map(str::trim);
                 let media = params.next().unwrap_or_default();
-                let refused = params.any(|p| p.replace(' ', "") == "q=0");
+                // RFC 9110: a weight of 0 (`q=0`, `q=0.0`, `Q=0.000`) refuses it.
+                let refused = params.any(|param| {
+                    param.split_once('=').is_some_and(|(name, weight)| {
+                        name.trim().eq_ignore_ascii_case("q")
+                            && weight.trim().parse::<f64>().is_ok_and(|q| q == 0.0)
+                    })
+                });
                 media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
             })
         });
@@ -147,6 +153,11 @@ fn histogram(
         }
         out.push('\n');
     }
+    // OpenMetrics: with a negative bucket bound a histogram MUST NOT have a
+    // sum, and a count goes only with a sum.
+    if format == Format::OpenMetrics && snapshot.bounds.iter().any(|bound| *bound < 0.0) {
+        return;
+    }
     sample_name(desc, "_sum", format, out);
     label_set(desc.labels, labels, None, out);
     out.push(' ');
@@ -214,18 +225,37 @@ fn write_exemplar(exemplar: Option<&Exemplar>, out: &mut String) {
     }
 }
 
-/// Floats as Prometheus and OpenMetrics parsers expect them: `+Inf`,
-/// `-Inf`, `NaN`, and integral values with a `.0` (the canonical form of
-/// OpenMetrics `le` labels).
+/// Floats in the canonical form of OpenMetrics numbers (required for `le`
+/// labels, so that one bucket bound reads the same from every client):
+/// `+Inf`, `-Inf`, `NaN`, and otherwise what Go's `%g` writes with the
+/// fewest digits that read back exactly (the official clients' format):
+/// exponent notation below 1e-4 and from 1e6 on (`1e-05`, `2.5e+06`),
+/// plain decimals between, with a `.0` when there is no point or exponent
+/// (`1.0`, `100000.0`).
 fn float(value: f64, out: &mut String) {
     if value.is_nan() {
         out.push_str("NaN");
-    } else if value.is_infinite() {
+        return;
+    }
+    if value.is_infinite() {
         out.push_str(if value > 0.0 { "+Inf" } else { "-Inf" });
+        return;
+    }
+    // Rust's `{:e}` has the shortest round-trip digits: `2.5e6`, `1e-5`.
+    let start = out.len();
+    let _ = write!(out, "{value:e}");
+    let (mantissa_end, exponent): (usize, i32) = match out[start..].split_once('e') {
+        Some((mantissa, exponent)) => (start + mantissa.len(), exponent.parse().unwrap_or(0)),
+        None => (out.len(), 0),
+    };
+    if value != 0.0 && !(-4..6).contains(&exponent) {
+        out.truncate(mantissa_end);
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "e{sign}{:02}", exponent.unsigned_abs());
     } else {
-        let start = out.len();
+        out.truncate(start);
         let _ = write!(out, "{value}");
-        if !out[start..].contains(['.', 'e']) {
+        if !out[start..].contains('.') {
             out.push_str(".0");
         }
     }
@@ -268,7 +298,7 @@ fn space_integer(n: u64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{Counter, CounterVec, Gauge, HistogramVec};
+    use crate::metrics::{Counter, CounterVec, Gauge, Histogram, HistogramVec};
 
     static REQUESTS: CounterVec<2> = CounterVec::new(
         MetricDesc::counter("test_requests_total", "Requests \"served\"\nby route")
@@ -368,20 +398,93 @@ mod tests {
         assert_eq!(Format::from_accept(Some(prometheus)), Format::OpenMetrics);
         assert_eq!(Format::from_accept(Some("text/plain")), Format::Prometheus);
         assert_eq!(Format::from_accept(None), Format::Prometheus);
+        for refused in [
+            "application/openmetrics-text; q=0",
+            "application/openmetrics-text;q=0.0",
+            "application/openmetrics-text;Q=0.000,text/plain;version=0.0.4",
+        ] {
+            assert_eq!(
+                Format::from_accept(Some(refused)),
+                Format::Prometheus,
+                "{refused}"
+            );
+        }
         assert_eq!(
-            Format::from_accept(Some("application/openmetrics-text; q=0")),
-            Format::Prometheus
+            Format::from_accept(Some("application/openmetrics-text;q=0.01")),
+            Format::OpenMetrics
+        );
+    }
+
+    static TEMPERATURE: Histogram = Histogram::new(
+        MetricDesc::histogram("test_temperature_celsius", "Temperature")
+            .buckets(&[-10.0, 0.0, 10.0]),
+    );
+
+    #[test]
+    fn a_histogram_with_negative_bounds_has_no_sum_in_openmetrics() {
+        TEMPERATURE.observe(-20.0);
+        TEMPERATURE.observe(f64::NAN);
+        TEMPERATURE.observe(5.0);
+        let render = |format| {
+            let mut out = String::new();
+            render_into(&[&TEMPERATURE], format, &mut out);
+            out
+        };
+        let open = render(Format::OpenMetrics);
+        assert!(
+            open.contains("test_temperature_celsius_bucket{le=\"-10.0\"} 1\n"),
+            "{open}"
+        );
+        assert!(
+            open.contains("test_temperature_celsius_bucket{le=\"+Inf\"} 2\n"),
+            "the NaN is not counted: {open}"
+        );
+        assert!(!open.contains("_sum") && !open.contains("_count"), "{open}");
+        let text = render(Format::Prometheus);
+        assert!(
+            text.contains("test_temperature_celsius_sum -15.0\n"),
+            "not NaN: {text}"
+        );
+        assert!(
+            text.contains("test_temperature_celsius_count 2\n"),
+            "{text}"
         );
     }
 
     #[test]
     fn floats_are_canonical() {
         let mut out = String::new();
-        for v in [1.0, 0.25, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e21] {
+        let values = [
+            1.0,
+            0.25,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            0.0,
+            -2.0,
+            0.005,
+            0.0001,
+            0.00001,
+            100_000.0,
+            999_999.5,
+            1e6,
+            2.5e6,
+            -1.5e7,
+            1e10,
+            1e21,
+            1.2345e-7,
+        ];
+        for v in values {
             float(v, &mut out);
             out.push(' ');
         }
-        assert_eq!(out, "1.0 0.25 +Inf -Inf NaN 1000000000000000000000.0 ");
+        // What Go's strconv.FormatFloat(v, 'g', -1, 64) writes, with `.0`
+        // added when it has neither a point nor an exponent.
+        assert_eq!(
+            out,
+            "1.0 0.25 +Inf -Inf NaN 0.0 -2.0 0.005 0.0001 1e-05 100000.0 999999.5 \
+             1e+06 2.5e+06 -1.5e+07 1e+10 1e+21 1.2345e-07 "
+        );
     }
 
     #[test]

@@ -100,6 +100,14 @@ impl<C: Cell> Family<C> {
                 return self.overflow(desc, state, cap);
             }
         }
+        // The overflow series' own label set, recorded by the application:
+        // that series, or the exposition would list the label set twice.
+        if !values.is_empty() && values.iter().all(|value| *value == OVERFLOW_LABEL_VALUE) {
+            return state
+                .overflow
+                .get_or_init(|| Arc::new(C::new(desc)))
+                .clone();
+        }
         let mut table = state.table.write().unwrap_or_else(|e| e.into_inner());
         if let Some(cell) = table.find(hash, values) {
             return cell; // created by another thread meanwhile
@@ -217,5 +225,28 @@ mod tests {
         });
         assert_eq!(seen.len(), 4);
         assert_eq!(seen[3], ("__overflow__,__overflow__".to_owned(), 7));
+    }
+
+    #[test]
+    fn the_overflow_label_set_is_the_overflow_series_even_under_the_cap() {
+        let family = Family::<CounterCell>::new();
+        family
+            .get_or_create(&DESC, &[OVERFLOW_LABEL_VALUE, OVERFLOW_LABEL_VALUE])
+            .inc_by(2);
+        family
+            .get_or_create(&DESC, &[OVERFLOW_LABEL_VALUE, "x"])
+            .inc_by(1);
+        let mut seen = Vec::new();
+        family.for_each(&DESC, |labels, cell| {
+            seen.push((labels.join(","), cell.get()))
+        });
+        assert_eq!(
+            seen,
+            [
+                ("__overflow__,x".to_owned(), 1),
+                ("__overflow__,__overflow__".to_owned(), 2)
+            ],
+            "listed once"
+        );
     }
 }

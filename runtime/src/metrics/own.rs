@@ -44,7 +44,8 @@ pub static METRIC_EXPORT_ERRORS: Counter = Counter::new(MetricDesc::counter(
 pub static SERIES_OVERFLOW: CounterVec<1> = CounterVec::new(
     MetricDesc::counter(
         "o11y_metric_series_overflow_total",
-        "Label sets recorded in a metric's overflow series because it reached its series cap",
+        "Recordings sent to a metric's overflow series because it reached its series cap \
+         (one per lookup of a label set it does not keep)",
     )
     .labels(&["metric"])
     // One series per metric name, so bounded; under a cap, its own overflow would recurse.

@@ -182,7 +182,8 @@ impl Histogram {
         self.cell
             .get_or_init(|| <HistogramCell as super::cell::Cell>::new(&self.desc))
     }
-    /// Records one observation.
+    /// Records one observation. A NaN is ignored: it has no bucket, and
+    /// would make the sum NaN for good.
     #[inline]
     pub fn observe(&self, value: f64) {
         self.cell().observe(value);
@@ -373,7 +374,8 @@ impl GaugeHandle {
 }
 
 impl HistogramHandle {
-    /// Records one observation.
+    /// Records one observation. A NaN is ignored: it has no bucket, and
+    /// would make the sum NaN for good.
     #[inline]
     pub fn observe(&self, value: f64) {
         self.0.observe(value);
