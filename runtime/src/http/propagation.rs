@@ -1,8 +1,8 @@
 //! Incoming W3C context: the caller's span from `traceparent` (with its
 //! `tracestate`), read by the rules every carrier shares
-//! ([`crate::trace::w3c`]), and its `baggage`, read with OpenTelemetry's
-//! baggage propagator. Anything malformed yields nothing: the request then
-//! starts a new trace, and is never refused for it.
+//! ([`crate::trace::w3c`]), and its `baggage`, read by the W3C Baggage
+//! rules. Anything malformed yields nothing: the request then starts a new
+//! trace, and is never refused for it.
 //!
 //! A request without these headers pays one header lookup each.
 
@@ -11,10 +11,8 @@ use std::borrow::Cow;
 use http::HeaderMap;
 use http::header::GetAll;
 use opentelemetry::Context;
-use opentelemetry::baggage::BaggageExt;
-use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::baggage::{Baggage, BaggageExt};
 use opentelemetry::trace::SpanContext;
-use opentelemetry_sdk::propagation::BaggagePropagator;
 
 use crate::trace::w3c;
 
@@ -22,60 +20,104 @@ const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
 const BAGGAGE: &str = "baggage";
 
+/// W3C Baggage: the longest header a receiver must accept, and the most
+/// list members. A longer header is dropped whole; members past the limit
+/// are dropped.
+const MAX_BAGGAGE_BYTES: usize = 8192;
+const MAX_BAGGAGE_MEMBERS: usize = 64;
+
 /// The caller's span, when the request carries one valid `traceparent`
 /// (W3C: a repeated `traceparent` is invalid). Several `tracestate` headers
-/// are one list, joined in order.
+/// are one list, joined in order; one that is not visible ASCII makes the
+/// list invalid, so it is discarded whole.
 pub(crate) fn remote_parent(headers: &HeaderMap) -> Option<SpanContext> {
     let mut traceparents = headers.get_all(TRACEPARENT).iter();
     let (Some(traceparent), None) = (traceparents.next(), traceparents.next()) else {
         return None;
     };
-    let tracestate = joined(headers.get_all(TRACESTATE));
+    let tracestate = joined(headers.get_all(TRACESTATE), Unreadable::DiscardAll);
     w3c::remote_span_context(traceparent.to_str().ok()?, tracestate.as_deref())
 }
 
-/// The caller's baggage, when the request carries a non-empty, valid one:
-/// in an OpenTelemetry [`Context`] (`cx.baggage()`), the type that carries
+/// The caller's baggage, when the request carries a non-empty one: in an
+/// OpenTelemetry [`Context`] (`cx.baggage()`), the type that carries
 /// baggage on (`Baggage` itself cannot be cloned into request extensions).
+///
+/// Read by the W3C Baggage rules: members `key=value;properties`
+/// separated by commas, spaces and tabs around each part ignored; the key
+/// an HTTP token; the value percent-decoded, and split from the key at the
+/// first `=` only (a value may hold more, base64 padding say). A member
+/// that breaks a rule is dropped, the others kept; properties are kept,
+/// percent-decoded, as the member's metadata.
 pub(crate) fn baggage(headers: &HeaderMap) -> Option<Context> {
-    let carrier = Carrier {
-        baggage: joined(headers.get_all(BAGGAGE))?,
-    };
-    let context = BaggagePropagator::new().extract_with_context(&Context::new(), &carrier);
-    (!context.baggage().is_empty()).then_some(context)
+    let header = joined(headers.get_all(BAGGAGE), Unreadable::Skip)?;
+    if header.len() > MAX_BAGGAGE_BYTES {
+        return None;
+    }
+    let mut baggage = Baggage::new();
+    let members = header
+        .split(',')
+        .map(ows)
+        .filter(|member| !member.is_empty());
+    for (key, value, properties) in members.take(MAX_BAGGAGE_MEMBERS).filter_map(baggage_member) {
+        baggage.insert_with_metadata(key, value, properties);
+    }
+    (!baggage.is_empty()).then(|| Context::new().with_baggage(baggage))
+}
+
+/// One baggage member's key, decoded value and properties; `None` when it
+/// is not a valid member.
+fn baggage_member(member: &str) -> Option<(String, String, String)> {
+    let (pair, properties) = member.split_once(';').unwrap_or((member, ""));
+    let (key, value) = pair.split_once('=')?;
+    let key = ows(key);
+    if key.is_empty() || !key.bytes().all(is_token_byte) {
+        return None;
+    }
+    let value = crate::percent::decode(ows(value))?;
+    let properties: Vec<String> = properties
+        .split(';')
+        .map(ows)
+        .filter(|property| !property.is_empty())
+        .map(|property| crate::percent::decode(property).unwrap_or_else(|| property.to_owned()))
+        .collect();
+    Some((key.to_owned(), value, properties.join(";")))
+}
+
+/// `text` without the optional white space (spaces, tabs) around it.
+fn ows(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
+}
+
+/// A byte of an HTTP token (RFC 9110 `tchar`).
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// What a header value that is not visible ASCII does to its list.
+#[derive(Clone, Copy, PartialEq)]
+enum Unreadable {
+    /// Dropped; the other values make the list.
+    Skip,
+    /// Makes the whole list invalid.
+    DiscardAll,
 }
 
 /// The values of a list header as one comma-separated value: borrowed when
-/// it is sent once (the usual case), joined when repeated. Values that are
-/// not visible ASCII are skipped.
-fn joined(values: GetAll<'_, http::HeaderValue>) -> Option<Cow<'_, str>> {
-    let mut texts = values.iter().filter_map(|v| v.to_str().ok());
-    let first = texts.next()?;
-    match texts.next() {
-        None => Some(Cow::Borrowed(first)),
-        Some(second) => {
-            let mut all = format!("{first},{second}");
-            for more in texts {
-                all.push(',');
-                all.push_str(more);
-            }
-            Some(Cow::Owned(all))
+/// it is sent once (the usual case), joined when repeated.
+fn joined(values: GetAll<'_, http::HeaderValue>, unreadable: Unreadable) -> Option<Cow<'_, str>> {
+    let mut texts = Vec::new();
+    for value in values {
+        match value.to_str() {
+            Ok(text) => texts.push(text),
+            Err(_) if unreadable == Unreadable::Skip => {}
+            Err(_) => return None,
         }
     }
-}
-
-/// The `baggage` header, already looked up, for the baggage propagator.
-struct Carrier<'a> {
-    baggage: Cow<'a, str>,
-}
-
-impl Extractor for Carrier<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        (key == BAGGAGE).then_some(&*self.baggage)
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        vec![BAGGAGE]
+    match texts.as_slice() {
+        [] => None,
+        [one] => Some(Cow::Borrowed(*one)),
+        _ => Some(Cow::Owned(texts.join(","))),
     }
 }
 
@@ -167,5 +209,79 @@ mod tests {
             Some("eu west".to_owned())
         );
         assert!(super::baggage(&HeaderMap::new()).is_none());
+    }
+
+    /// Each key's value and metadata, of the baggage of `header`.
+    fn members(header: &'static str) -> Vec<(String, String, String)> {
+        let Some(context) = baggage(&headers(&[(BAGGAGE, header)])) else {
+            return Vec::new();
+        };
+        let mut members: Vec<_> = context
+            .baggage()
+            .iter()
+            .map(|(key, (value, metadata))| {
+                (
+                    key.to_string(),
+                    value.to_string(),
+                    metadata.as_str().to_owned(),
+                )
+            })
+            .collect();
+        members.sort();
+        members
+    }
+
+    fn member(key: &str, value: &str, metadata: &str) -> (String, String, String) {
+        (key.to_owned(), value.to_owned(), metadata.to_owned())
+    }
+
+    #[test]
+    fn baggage_follows_the_w3c_rules() {
+        assert_eq!(
+            members("k=YWJjZA==,e=a=b"),
+            [member("e", "a=b", ""), member("k", "YWJjZA==", "")],
+            "a value may hold `=`"
+        );
+        assert_eq!(
+            members(" k = %20padded%20 ;\tprop1 ; p2=v%2C2 "),
+            [member("k", " padded ", "prop1;p2=v,2")],
+            "spaces around parts go, encoded ones stay"
+        );
+        assert_eq!(
+            members("ok=1,bad key=2,novalue,b(ad=3,enc=%zz,=4"),
+            [member("ok", "1", "")],
+            "invalid members are dropped, the rest kept"
+        );
+        assert!(members("").is_empty());
+    }
+
+    #[test]
+    fn baggage_limits() {
+        let many = (0..70)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut map = HeaderMap::new();
+        map.insert(BAGGAGE, many.parse().unwrap());
+        let context = baggage(&map).expect("baggage");
+        assert_eq!(context.baggage().len(), MAX_BAGGAGE_MEMBERS);
+        let long = format!("k={}", "v".repeat(MAX_BAGGAGE_BYTES));
+        map.insert(BAGGAGE, long.parse().unwrap());
+        assert!(baggage(&map).is_none(), "too long: dropped whole");
+    }
+
+    #[test]
+    fn an_unreadable_tracestate_header_discards_the_list() {
+        let mut map = headers(&[(TRACEPARENT, PARENT), (TRACESTATE, "a=1")]);
+        map.append(
+            TRACESTATE,
+            http::HeaderValue::from_bytes(b"b=\xe9").unwrap(),
+        );
+        let parent = remote_parent(&map).expect("the traceparent stands");
+        assert_eq!(parent.trace_state().header(), "");
+        // An unreadable baggage header is dropped, the others kept.
+        let mut map = headers(&[(BAGGAGE, "a=1")]);
+        map.append(BAGGAGE, http::HeaderValue::from_bytes(b"b=\xe9").unwrap());
+        assert_eq!(baggage(&map).expect("a").baggage().len(), 1);
     }
 }

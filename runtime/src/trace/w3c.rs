@@ -39,6 +39,72 @@ pub(crate) fn parse_traceparent(value: &str) -> Option<(TraceId, SpanId, bool)> 
     Some((trace_id, span_id, flags & 1 == 1))
 }
 
+/// The most list members a `tracestate` may have.
+const MAX_TRACESTATE_MEMBERS: usize = 32;
+
+/// A `tracestate` (several headers joined with commas) by the W3C rules,
+/// or `None` when it breaks one, since the specification has a receiver
+/// discard an invalid list whole rather than pass part of it on:
+/// - members are `key=value`, separated by commas with optional spaces and
+///   tabs around them; empty members are skipped and not counted;
+/// - at most 32 members, and no key twice;
+/// - a key is 1–256 of `a-z 0-9 _ - * /` starting with a letter or digit,
+///   or `tenant@system`: a tenant of 1–241 of these starting with a letter
+///   or digit, a system of 1–14 starting with a letter;
+/// - a value is 1–256 printable ASCII characters other than `,` and `=`,
+///   not ending in a space.
+pub(crate) fn parse_tracestate(text: &str) -> Option<TraceState> {
+    let mut members: Vec<(&str, &str)> = Vec::new();
+    for member in text.split(',') {
+        let member = member.trim_matches([' ', '\t']);
+        if member.is_empty() {
+            continue;
+        }
+        let (key, value) = member.split_once('=')?;
+        let valid = tracestate_key(key) && tracestate_value(value);
+        if !valid
+            || members.len() == MAX_TRACESTATE_MEMBERS
+            || members.iter().any(|(k, _)| *k == key)
+        {
+            return None;
+        }
+        members.push((key, value));
+    }
+    if members.is_empty() {
+        return Some(TraceState::NONE);
+    }
+    // OpenTelemetry checks keys again, a little more strictly (it refuses a
+    // system of 14 characters): such a list reads as empty.
+    TraceState::from_key_value(members).ok()
+}
+
+fn tracestate_key(key: &str) -> bool {
+    let part = |text: &str, max: usize, first_digit: bool| {
+        let bytes = text.as_bytes();
+        bytes.first().is_some_and(|first| {
+            first.is_ascii_lowercase() || (first_digit && first.is_ascii_digit())
+        }) && bytes.len() <= max
+            && bytes.iter().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'_' | b'-' | b'*' | b'/')
+            })
+    };
+    match key.split_once('@') {
+        None => part(key, 256, true),
+        Some((tenant, system)) => part(tenant, 241, true) && part(system, 14, false),
+    }
+}
+
+fn tracestate_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    (1..=256).contains(&bytes.len())
+        && bytes.last() != Some(&b' ')
+        && bytes
+            .iter()
+            .all(|b| matches!(b, 0x20..=0x7e) && !matches!(b, b',' | b'='))
+}
+
 /// The remote span a `traceparent` (with its `tracestate`, an invalid one
 /// read as empty) names; `None` when the `traceparent` is malformed.
 pub(crate) fn remote_span_context(
@@ -46,9 +112,7 @@ pub(crate) fn remote_span_context(
     tracestate: Option<&str>,
 ) -> Option<SpanContext> {
     let (trace_id, span_id, sampled) = parse_traceparent(traceparent)?;
-    let state = tracestate
-        .and_then(|state| state.parse::<TraceState>().ok())
-        .unwrap_or_default();
+    let state = tracestate.and_then(parse_tracestate).unwrap_or_default();
     let flags = if sampled {
         TraceFlags::SAMPLED
     } else {
@@ -129,5 +193,54 @@ mod tests {
         let parent = remote_span_context(PARENT, Some("not a state")).expect("valid");
         assert_eq!(parent.trace_state().header(), "");
         assert_eq!(remote_span_context("garbage", Some("a=b")), None);
+    }
+
+    /// The list as it would be passed on; `None` when discarded.
+    fn state(text: &str) -> Option<String> {
+        parse_tracestate(text).map(|state| state.header())
+    }
+
+    #[test]
+    fn a_valid_tracestate_is_kept_whole() {
+        assert_eq!(state(" foo=1 ,\tbar=2\t").as_deref(), Some("foo=1,bar=2"));
+        assert_eq!(state("foo=1,,bar=2,").as_deref(), Some("foo=1,bar=2"));
+        assert_eq!(state("").as_deref(), Some(""));
+        assert_eq!(
+            state("0vendor=x,t@s=y z").as_deref(),
+            Some("0vendor=x,t@s=y z")
+        );
+        let tenant = format!("{}@{}=1", "t".repeat(241), "v".repeat(13));
+        assert_eq!(state(&tenant), Some(tenant.clone()));
+        // 32 members, empty ones in between not counted.
+        let members: Vec<String> = (1..=32).map(|i| format!("k{i}=v{i}")).collect();
+        let with_gaps = members.join(",,");
+        assert_eq!(state(&with_gaps), Some(members.join(",")));
+    }
+
+    #[test]
+    fn an_invalid_tracestate_is_discarded_whole() {
+        let thirty_three = (1..=33)
+            .map(|i| format!("k{i}=v{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        for bad in [
+            "foo=1,foo=2",
+            "foo=,bar=3",
+            "foo@=1,bar=2",
+            "foo==bar",
+            "Foo=1",
+            "foo=1,bar",
+            "foo=a,b",
+            "foo=1,bar=a\u{7f}",
+            "@system=1",
+            "tenant@1system=1",
+            &format!("{}@v=1", "t".repeat(242)),
+            &format!("t@{}=1", "v".repeat(15)),
+            &format!("{}=1", "k".repeat(257)),
+            &format!("k={}", "v".repeat(257)),
+            &thirty_three,
+        ] {
+            assert_eq!(state(bad), None, "{bad:?}");
+        }
     }
 }
