@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use o11y::config::{ConfigBuilder, LogFormat, Origin, OtlpProtocol, Profile};
+use o11y::config::{ConfigBuilder, LogFormat, Origin, OtlpProtocol, OtlpSignal, Profile};
 use o11y::{Config, ConfigError};
 
 /// A builder with exactly these environment variables and no config file.
@@ -590,6 +590,104 @@ fn otel_protocol_values() {
     assert_eq!(
         err.origin(),
         Some(env_origin("OTEL_EXPORTER_OTLP_PROTOCOL"))
+    );
+    assert_mentions(&err, &["\"http/json\"", "grpc or http"]);
+}
+
+#[test]
+fn each_signal_may_have_its_own_endpoint_and_protocol() {
+    let target = |config: &Config, signal| {
+        config
+            .tracing
+            .otlp_target(signal)
+            .map(|target| (target.url, target.protocol))
+    };
+    // The general endpoint: the signal path appended for HTTP only.
+    let http = with_env(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(
+        target(&http, OtlpSignal::Traces),
+        Some(("http://collector:4318/v1/traces".into(), OtlpProtocol::Http))
+    );
+    assert_eq!(
+        target(&http, OtlpSignal::Logs),
+        Some(("http://collector:4318/v1/logs".into(), OtlpProtocol::Http))
+    );
+    assert_eq!(
+        target(&http, OtlpSignal::Metrics),
+        Some(("http://collector:4318/".into(), OtlpProtocol::Grpc)),
+        "the signal's own protocol"
+    );
+
+    // A signal's own endpoint is used as written, and wins.
+    let own = with_env(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "https://traces.example.com/custom",
+        ),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(
+        target(&own, OtlpSignal::Traces),
+        Some((
+            "https://traces.example.com/custom".into(),
+            OtlpProtocol::Http
+        ))
+    );
+    assert_eq!(
+        target(&own, OtlpSignal::Metrics),
+        Some(("http://collector:4317".into(), OtlpProtocol::Grpc))
+    );
+
+    // Alone, it sends that signal and no other.
+    let alone = with_env(&[(
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        "http://logs:4318/v1/logs",
+    )])
+    .build()
+    .unwrap();
+    assert_eq!(target(&alone, OtlpSignal::Traces), None);
+    assert_eq!(
+        alone.tracing.signals.logs.endpoint.as_deref(),
+        Some("http://logs:4318/v1/logs")
+    );
+
+    // In code too, and over the environment's.
+    let built = with_env(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://env:4317")])
+        .otlp_signal_endpoint(OtlpSignal::Traces, "http://code:4317")
+        .otlp_signal_protocol(OtlpSignal::Traces, OtlpProtocol::Grpc)
+        .build()
+        .unwrap();
+    assert_eq!(
+        target(&built, OtlpSignal::Traces),
+        Some(("http://code:4317".into(), OtlpProtocol::Grpc))
+    );
+
+    // Checked like the general ones.
+    let err = build_err(with_env(&[(
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        "collector:4317",
+    )]));
+    assert_eq!(
+        err.origin(),
+        Some(env_origin("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+    );
+    assert_mentions(&err, &["\"collector:4317\"", "scheme"]);
+    let err = build_err(with_env(&[(
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+        "http/json",
+    )]));
+    assert_eq!(
+        err.origin(),
+        Some(env_origin("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL"))
     );
     assert_mentions(&err, &["\"http/json\"", "grpc or http"]);
 }

@@ -32,13 +32,20 @@ fn checkout() {
     price(7);
 }
 
-fn spans_reach_rotel(test_name: &str, protocol: &str, endpoint: impl Fn(&common::Rotel) -> String) {
+/// Runs `checkout` in a child exporting to rotel as `destination`'s
+/// variables say, and checks what rotel received.
+fn spans_reach_rotel(
+    test_name: &str,
+    destination: impl Fn(&common::Rotel) -> [(&'static str, String); 2],
+) {
     let Some(rotel) = common::Rotel::start() else {
         return;
     };
-    let output = o11y_child(test_name)
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint(&rotel))
-        .env("O11Y_TRACING_OTLP_PROTOCOL", protocol)
+    let mut child = o11y_child(test_name);
+    for (var, value) in destination(&rotel) {
+        child = child.env(var, value);
+    }
+    let output = child
         .env("O11Y_SERVICE_VERSION", "1.2.3")
         .env("OTEL_RESOURCE_ATTRIBUTES", "team=payments,region=eu-west")
         .run(|| {
@@ -103,20 +110,36 @@ fn spans_reach_rotel(test_name: &str, protocol: &str, endpoint: impl Fn(&common:
 
 #[test]
 fn spans_reach_rotel_over_grpc() {
-    spans_reach_rotel(
-        "spans_reach_rotel_over_grpc",
-        "grpc",
-        common::Rotel::grpc_endpoint,
-    );
+    spans_reach_rotel("spans_reach_rotel_over_grpc", |rotel| {
+        [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint()),
+            ("O11Y_TRACING_OTLP_PROTOCOL", "grpc".into()),
+        ]
+    });
 }
 
 #[test]
 fn spans_reach_rotel_over_http() {
-    spans_reach_rotel(
-        "spans_reach_rotel_over_http",
-        "http",
-        common::Rotel::http_endpoint,
-    );
+    spans_reach_rotel("spans_reach_rotel_over_http", |rotel| {
+        [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.http_endpoint()),
+            ("O11Y_TRACING_OTLP_PROTOCOL", "http".into()),
+        ]
+    });
+}
+
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` alone: the whole URL, used as written.
+#[test]
+fn spans_reach_rotel_at_their_own_endpoint() {
+    spans_reach_rotel("spans_reach_rotel_at_their_own_endpoint", |rotel| {
+        [
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                format!("{}/v1/traces", rotel.http_endpoint()),
+            ),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf".into()),
+        ]
+    });
 }
 
 #[test]

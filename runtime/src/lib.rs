@@ -44,7 +44,7 @@ pub use export::ExportStats;
 pub use log::{log_context, span_attribute, tag};
 pub use value::FieldValue;
 
-use config::LogFormat;
+use config::{LogFormat, OtlpSignal};
 use export::{Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
 
 /// Why `init()` failed.
@@ -307,28 +307,41 @@ fn start_export(
     mut span_exporters: Vec<Box<dyn DynSpanExporter>>,
     mut log_exporters: Vec<Box<dyn DynLogExporter>>,
 ) -> Result<(ExportQueue, Option<Exporter>), Error> {
-    let endpoint = config.tracing.otlp_endpoint.clone();
-    let protocol = config.tracing.otlp_protocol;
-    let otlp_spans = config.tracing.enabled && endpoint.is_some();
-    let otlp_logs = config.logging.otlp_enabled;
-    if otlp_logs && endpoint.is_none() {
-        return Err(Error::Export(
-            "logging.otlp_enabled is true but no OTLP endpoint is configured \
-             (set tracing.otlp_endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)"
-                .into(),
-        ));
-    }
-    let otlp_metrics = config.metrics.enabled && config.metrics.otlp_enabled;
-    if otlp_metrics && endpoint.is_none() {
-        return Err(Error::Export(
-            "metrics.otlp_enabled is true but no OTLP endpoint is configured \
-             (set tracing.otlp_endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)"
-                .into(),
-        ));
-    }
+    let tracing = &config.tracing;
+    let otlp_spans = tracing
+        .enabled
+        .then(|| tracing.otlp_target(OtlpSignal::Traces))
+        .flatten();
+    let target_of = |enabled: bool, signal: OtlpSignal, key: &str| {
+        if !enabled {
+            return Ok(None);
+        }
+        match tracing.otlp_target(signal) {
+            Some(target) => Ok(Some(target)),
+            None => Err(Error::Export(format!(
+                "{key} is true but no OTLP endpoint is configured (set \
+                 tracing.otlp_endpoint, OTEL_EXPORTER_OTLP_ENDPOINT or \
+                 OTEL_EXPORTER_OTLP_{}_ENDPOINT)",
+                signal.as_str().to_ascii_uppercase()
+            ))),
+        }
+    };
+    let otlp_logs = target_of(
+        config.logging.otlp_enabled,
+        OtlpSignal::Logs,
+        "logging.otlp_enabled",
+    )?;
+    let otlp_metrics = target_of(
+        config.metrics.enabled && config.metrics.otlp_enabled,
+        OtlpSignal::Metrics,
+        "metrics.otlp_enabled",
+    )?;
     let metrics_interval = config.metrics.otlp_interval;
     let console = config.tracing.enabled && config.tracing.console_exporter;
-    if !(otlp_spans || otlp_logs || otlp_metrics || console)
+    if otlp_spans.is_none()
+        && otlp_logs.is_none()
+        && otlp_metrics.is_none()
+        && !console
         && span_exporters.is_empty()
         && log_exporters.is_empty()
     {
@@ -337,25 +350,22 @@ fn start_export(
     let resource = export::resource(config);
     let factory: export::DestinationsFactory = Box::new(move || {
         let mut destinations = Destinations::default();
-        if let (true, Some(endpoint)) = (otlp_spans, &endpoint) {
-            destinations.otlp_spans = Some(export::OtlpSpanExporter::new(
-                endpoint, protocol, &resource,
-            )?);
+        if let Some(target) = &otlp_spans {
+            destinations.otlp_spans = Some(export::OtlpSpanExporter::new(target, &resource)?);
         }
         if console {
             destinations
                 .spans
                 .push(Box::new(export::ConsoleSpanExporter));
         }
-        if let (true, Some(endpoint)) = (otlp_logs, &endpoint) {
+        if let Some(target) = &otlp_logs {
             destinations
                 .logs
-                .push(Box::new(export::build_log_exporter(endpoint, protocol)?));
+                .push(Box::new(export::build_log_exporter(target)?));
         }
-        if let (true, Some(endpoint)) = (otlp_metrics, &endpoint) {
+        if let Some(target) = &otlp_metrics {
             destinations.metrics = Some(export::MetricsExporter::new(
-                endpoint,
-                protocol,
+                target,
                 &resource,
                 metrics_interval,
             )?);
@@ -391,7 +401,10 @@ impl Summary {
         Summary {
             profile: config.profile.to_string(),
             service: config.service_name.clone(),
-            endpoint: config.tracing.otlp_endpoint.clone(),
+            endpoint: config
+                .tracing
+                .otlp_target(OtlpSignal::Traces)
+                .map(|target| target.url),
             tracing: config.tracing.enabled,
             sample_rate: config.tracing.sample_rate,
             format: config.logging.format,

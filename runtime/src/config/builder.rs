@@ -17,7 +17,9 @@ use std::time::Duration;
 use super::env::{Env, env_entries, sdk_disabled_entries};
 use super::file::{FileChoice, file_entries, locate_file};
 use super::value::{Entry, Setting, check};
-use super::{Config, ConfigError, IpNet, LogFormat, NPlusOneMode, Origin, OtlpProtocol, Profile};
+use super::{
+    Config, ConfigError, IpNet, LogFormat, NPlusOneMode, Origin, OtlpProtocol, OtlpSignal, Profile,
+};
 
 // ---------------------------------------------------------------------------
 // Layering
@@ -97,6 +99,12 @@ impl Draft {
             Setting::TracingEnabled(v) => c.tracing.enabled = v,
             Setting::OtlpEndpoint(v) => c.tracing.otlp_endpoint = Some(v),
             Setting::OtlpProtocol(v) => c.tracing.otlp_protocol = v,
+            Setting::SignalEndpoint(signal, v) => {
+                c.tracing.signals.of_mut(signal).endpoint = Some(v)
+            }
+            Setting::SignalProtocol(signal, v) => {
+                c.tracing.signals.of_mut(signal).protocol = Some(v)
+            }
             Setting::SampleRate(v) => c.tracing.sample_rate = v,
             Setting::ParentBased(v) => c.tracing.parent_based = v,
             Setting::ConsoleExporter(v) => c.tracing.console_exporter = v,
@@ -289,6 +297,21 @@ impl ConfigBuilder {
     #[must_use]
     pub fn otlp_protocol(self, protocol: OtlpProtocol) -> Self {
         self.with(Setting::OtlpProtocol(protocol))
+    }
+
+    /// One signal's own endpoint, as `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`
+    /// sets it: an `http://` or `https://` URL used as written (see
+    /// [`TracingConfig::otlp_target`](super::TracingConfig::otlp_target)).
+    #[must_use]
+    pub fn otlp_signal_endpoint(self, signal: OtlpSignal, url: impl Into<String>) -> Self {
+        self.with(Setting::SignalEndpoint(signal, url.into()))
+    }
+
+    /// One signal's own protocol, as `OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL`
+    /// sets it.
+    #[must_use]
+    pub fn otlp_signal_protocol(self, signal: OtlpSignal, protocol: OtlpProtocol) -> Self {
+        self.with(Setting::SignalProtocol(signal, protocol))
     }
 
     /// `tracing.sample_rate`, from 0.0 to 1.0.

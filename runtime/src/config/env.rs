@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use super::keys::{KNOWN_KEYS, Key, suggest};
-use super::value::{Entry, Setting, check, parse_text, redacted};
-use super::{ConfigError, Origin};
+use super::value::{Entry, Setting, check, parse_protocol, parse_text, redacted};
+use super::{ConfigError, Origin, OtlpSignal};
 
 /// A snapshot of the environment; empty (or blank) values are dropped, as
 /// if unset, and values are trimmed.
@@ -62,6 +62,9 @@ impl Env {
         name.starts_with("O11Y_")
             || STANDARD_VARS.iter().any(|(var, _)| *var == name)
             || [SAMPLER_VAR, SAMPLER_ARG_VAR, SDK_DISABLED_VAR].contains(&name)
+            || SIGNAL_VARS
+                .iter()
+                .any(|(_, endpoint, protocol)| [*endpoint, *protocol].contains(&name))
     }
 
     fn insert(&mut self, name: &str, value: &str) {
@@ -88,6 +91,25 @@ const STANDARD_VARS: &[(&str, Key)] = &[
     ("RUST_LOG", Key::LogLevel),
 ];
 
+/// Each signal's own endpoint and protocol variables.
+const SIGNAL_VARS: [(OtlpSignal, &str, &str); 3] = [
+    (
+        OtlpSignal::Traces,
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    ),
+    (
+        OtlpSignal::Metrics,
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    ),
+    (
+        OtlpSignal::Logs,
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+    ),
+];
+
 const SAMPLER_VAR: &str = "OTEL_TRACES_SAMPLER";
 const SAMPLER_ARG_VAR: &str = "OTEL_TRACES_SAMPLER_ARG";
 const SDK_DISABLED_VAR: &str = "OTEL_SDK_DISABLED";
@@ -101,6 +123,7 @@ pub(super) fn env_entries(env: &Env) -> Result<Vec<Entry>, ConfigError> {
             entries.push(text_entry(*key, text, Origin::env(var))?);
         }
     }
+    signal_entries(env, &mut entries)?;
     sampler_entries(env, &mut entries)?;
     for def in KNOWN_KEYS {
         if let Some(text) = env.get(def.env) {
@@ -135,6 +158,31 @@ fn reject_unknown_env(env: &Env) -> Result<(), ConfigError> {
             suggestion: suggest(var, &env_candidates()).map(str::to_owned),
         }),
     }
+}
+
+/// `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT` and `_PROTOCOL`: one signal's
+/// own destination.
+fn signal_entries(env: &Env, entries: &mut Vec<Entry>) -> Result<(), ConfigError> {
+    for (signal, endpoint_var, protocol_var) in SIGNAL_VARS {
+        if let Some(url) = env.get(endpoint_var) {
+            entries.push(Entry {
+                setting: Setting::SignalEndpoint(signal, url.to_owned()),
+                raw: url.to_owned(),
+                origin: Origin::env(endpoint_var),
+            });
+        }
+        if let Some(text) = env.get(protocol_var) {
+            let origin = Origin::env(protocol_var);
+            let protocol = parse_protocol(text)
+                .map_err(|refusal| refusal.into_error(Key::OtlpProtocol, text, origin.clone()))?;
+            entries.push(Entry {
+                setting: Setting::SignalProtocol(signal, protocol),
+                raw: text.to_owned(),
+                origin,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The rate half of an `OTEL_TRACES_SAMPLER` value.

@@ -90,7 +90,14 @@
 //!   `tracing.parent_based`;
 //! - `OTEL_SDK_DISABLED=true`: tracing off, no OTLP export of logs or
 //!   metrics, whatever any other source says (the operator's master switch);
-//! - `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` or `http/protobuf`.
+//! - `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` or `http/protobuf`;
+//! - `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` and `_PROTOCOL`:
+//!   one signal's own destination. Its endpoint is used as written (for
+//!   HTTP, the whole URL: nothing is appended), while the general endpoint
+//!   gets `/v1/traces`, `/v1/metrics` or `/v1/logs` for HTTP; it wins over
+//!   `tracing.otlp_endpoint`, whatever set that (see
+//!   [`TracingConfig::otlp_target`]). [`ConfigBuilder::otlp_signal_endpoint`]
+//!   sets one in code.
 //!
 //! The profile is [`ConfigBuilder::profile`], else `O11Y_PROFILE`, else
 //! `profile` in the file, else [`Profile::compiled_default`]; the defaults of
@@ -261,6 +268,144 @@ pub struct TracingConfig {
     pub parent_based: bool,
     /// Also print finished spans to stderr (dev aid).
     pub console_exporter: bool,
+    /// Each signal's own endpoint and protocol, when set
+    /// (`OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`, `_PROTOCOL`): see
+    /// [`TracingConfig::otlp_target`].
+    pub signals: OtlpSignals,
+}
+
+impl TracingConfig {
+    /// Where `signal` is exported over OTLP, by the OpenTelemetry rules: the
+    /// signal's own endpoint, used as written, else
+    /// [`otlp_endpoint`](Self::otlp_endpoint) with `/v1/<signal>` appended
+    /// for HTTP/protobuf; over the signal's own protocol, else
+    /// [`otlp_protocol`](Self::otlp_protocol). `None` when neither endpoint
+    /// is set.
+    ///
+    /// ```
+    /// use o11y_runtime::config::{Config, OtlpProtocol, OtlpSignal};
+    /// let config = Config::builder()
+    ///     .no_config_file()
+    ///     .env_vars([
+    ///         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+    ///         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+    ///         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "https://logs.example.com/ingest"),
+    ///     ])
+    ///     .build()?;
+    /// let traces = config.tracing.otlp_target(OtlpSignal::Traces).unwrap();
+    /// assert_eq!(traces.url, "http://collector:4318/v1/traces");
+    /// let logs = config.tracing.otlp_target(OtlpSignal::Logs).unwrap();
+    /// assert_eq!(logs.url, "https://logs.example.com/ingest");
+    /// assert_eq!(logs.protocol, OtlpProtocol::Http);
+    /// # Ok::<(), o11y_runtime::config::ConfigError>(())
+    /// ```
+    pub fn otlp_target(&self, signal: OtlpSignal) -> Option<OtlpTarget> {
+        let own = self.signals.of(signal);
+        let protocol = own.protocol.unwrap_or(self.otlp_protocol);
+        let url = match (&own.endpoint, &self.otlp_endpoint) {
+            (Some(url), _) => url.clone(),
+            (None, Some(base)) if protocol == OtlpProtocol::Http => {
+                format!("{}{}", base.trim_end_matches('/'), signal.http_path())
+            }
+            (None, Some(base)) => base.clone(),
+            (None, None) => return None,
+        };
+        Some(OtlpTarget { url, protocol })
+    }
+}
+
+/// A kind of telemetry o11y exports over OTLP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OtlpSignal {
+    /// Spans.
+    Traces,
+    /// Metric data points (`metrics.otlp_enabled`).
+    Metrics,
+    /// Log records (`logging.otlp_enabled`).
+    Logs,
+}
+
+impl OtlpSignal {
+    /// Every signal.
+    pub const ALL: [OtlpSignal; 3] = [OtlpSignal::Traces, OtlpSignal::Metrics, OtlpSignal::Logs];
+
+    /// `traces`, `metrics` or `logs`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtlpSignal::Traces => "traces",
+            OtlpSignal::Metrics => "metrics",
+            OtlpSignal::Logs => "logs",
+        }
+    }
+
+    /// The path OTLP/HTTP appends to the general endpoint: `/v1/traces`.
+    pub fn http_path(self) -> &'static str {
+        match self {
+            OtlpSignal::Traces => "/v1/traces",
+            OtlpSignal::Metrics => "/v1/metrics",
+            OtlpSignal::Logs => "/v1/logs",
+        }
+    }
+}
+
+impl fmt::Display for OtlpSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Each signal's own OTLP destination, where one is set.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct OtlpSignals {
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `_PROTOCOL`.
+    pub traces: SignalDestination,
+    /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` / `_PROTOCOL`.
+    pub metrics: SignalDestination,
+    /// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` / `_PROTOCOL`.
+    pub logs: SignalDestination,
+}
+
+impl OtlpSignals {
+    /// The destination of `signal`.
+    pub fn of(&self, signal: OtlpSignal) -> &SignalDestination {
+        match signal {
+            OtlpSignal::Traces => &self.traces,
+            OtlpSignal::Metrics => &self.metrics,
+            OtlpSignal::Logs => &self.logs,
+        }
+    }
+
+    pub(crate) fn of_mut(&mut self, signal: OtlpSignal) -> &mut SignalDestination {
+        match signal {
+            OtlpSignal::Traces => &mut self.traces,
+            OtlpSignal::Metrics => &mut self.metrics,
+            OtlpSignal::Logs => &mut self.logs,
+        }
+    }
+}
+
+/// One signal's own endpoint and protocol; unset parts come from
+/// [`TracingConfig`]'s.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct SignalDestination {
+    /// The whole URL (for HTTP, with its path: nothing is appended).
+    pub endpoint: Option<String>,
+    /// gRPC or HTTP/protobuf.
+    pub protocol: Option<OtlpProtocol>,
+}
+
+/// Where one signal is exported: see [`TracingConfig::otlp_target`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OtlpTarget {
+    /// For gRPC, the collector's address; for HTTP, the URL requests are
+    /// posted to.
+    pub url: String,
+    /// gRPC or HTTP/protobuf.
+    pub protocol: OtlpProtocol,
 }
 
 /// The `[logging]` section.

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::{
     Config, DbConfig, HttpConfig, LogFormat, LoggingConfig, MetricsConfig, NPlusOneConfig,
-    NPlusOneMode, OtlpProtocol, TracingConfig,
+    NPlusOneMode, OtlpProtocol, OtlpSignals, TracingConfig,
 };
 
 /// A named set of defaults.
@@ -130,6 +130,7 @@ impl Profile {
                 sample_rate,
                 parent_based: true,
                 console_exporter: false,
+                signals: OtlpSignals::default(),
             },
             logging: LoggingConfig {
                 format,

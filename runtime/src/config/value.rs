@@ -11,7 +11,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use super::keys::Key;
-use super::{ConfigError, LogFormat, NPlusOneMode, Origin, OtlpProtocol, Profile};
+use super::{ConfigError, LogFormat, NPlusOneMode, Origin, OtlpProtocol, OtlpSignal, Profile};
 
 // ---------------------------------------------------------------------------
 // Typed values
@@ -28,6 +28,8 @@ pub(super) enum Setting {
     TracingEnabled(bool),
     OtlpEndpoint(String),
     OtlpProtocol(OtlpProtocol),
+    SignalEndpoint(OtlpSignal, String),
+    SignalProtocol(OtlpSignal, OtlpProtocol),
     SampleRate(f64),
     ParentBased(bool),
     ConsoleExporter(bool),
@@ -62,8 +64,8 @@ impl Setting {
             Setting::ServiceVersion(_) => Key::ServiceVersion,
             Setting::ShutdownTimeout(_) => Key::ShutdownTimeout,
             Setting::TracingEnabled(_) => Key::TracingEnabled,
-            Setting::OtlpEndpoint(_) => Key::OtlpEndpoint,
-            Setting::OtlpProtocol(_) => Key::OtlpProtocol,
+            Setting::OtlpEndpoint(_) | Setting::SignalEndpoint(..) => Key::OtlpEndpoint,
+            Setting::OtlpProtocol(_) | Setting::SignalProtocol(..) => Key::OtlpProtocol,
             Setting::SampleRate(_) => Key::SampleRate,
             Setting::ParentBased(_) => Key::ParentBased,
             Setting::ConsoleExporter(_) => Key::ConsoleExporter,
@@ -106,6 +108,7 @@ impl fmt::Display for Setting {
             Setting::ServiceName(s)
             | Setting::ServiceVersion(s)
             | Setting::OtlpEndpoint(s)
+            | Setting::SignalEndpoint(_, s)
             | Setting::LogLevel(s)
             | Setting::MetricsEndpoint(s) => f.write_str(s),
             Setting::ShutdownTimeout(d)
@@ -137,8 +140,10 @@ impl fmt::Display for Setting {
             | Setting::MetricsOtlpEnabled(b)
             | Setting::HttpAccessLog(b)
             | Setting::DbCaptureParameters(b) => write!(f, "{b}"),
-            Setting::OtlpProtocol(OtlpProtocol::Grpc) => f.write_str("grpc"),
-            Setting::OtlpProtocol(OtlpProtocol::Http) => f.write_str("http"),
+            Setting::OtlpProtocol(OtlpProtocol::Grpc)
+            | Setting::SignalProtocol(_, OtlpProtocol::Grpc) => f.write_str("grpc"),
+            Setting::OtlpProtocol(OtlpProtocol::Http)
+            | Setting::SignalProtocol(_, OtlpProtocol::Http) => f.write_str("http"),
             Setting::SampleRate(r) => write!(f, "{r}"),
             Setting::LogFormat(LogFormat::Console) => f.write_str("console"),
             Setting::LogFormat(LogFormat::Json) => f.write_str("json"),
@@ -332,7 +337,7 @@ fn parse_mode(text: &str) -> Result<NPlusOneMode, Refusal> {
     }
 }
 
-fn parse_protocol(text: &str) -> Result<OtlpProtocol, Refusal> {
+pub(super) fn parse_protocol(text: &str) -> Result<OtlpProtocol, Refusal> {
     // `http/protobuf` is how OTEL_EXPORTER_OTLP_PROTOCOL spells it.
     match text.trim().to_ascii_lowercase().as_str() {
         "grpc" => Ok(OtlpProtocol::Grpc),
@@ -400,7 +405,7 @@ pub(super) fn check(setting: &Setting) -> Result<(), Refusal> {
         Setting::SampleRate(r) if !(r.is_finite() && (0.0..=1.0).contains(r)) => {
             Err(Refusal::plain())
         }
-        Setting::OtlpEndpoint(url) => check_endpoint(url),
+        Setting::OtlpEndpoint(url) | Setting::SignalEndpoint(_, url) => check_endpoint(url),
         Setting::LogLevel(filter) => check_filter(filter),
         Setting::LogFilePath(p) if p.as_os_str().is_empty() => Err(Refusal::plain()),
         Setting::MetricsEndpoint(path) => check_path(path),

@@ -47,7 +47,7 @@ use tokio::time::{Interval, MissedTickBehavior};
 
 use super::transport::{self, Transport};
 use super::wire::unix_nanos;
-use crate::config::OtlpProtocol;
+use crate::config::OtlpTarget;
 use crate::metrics::own::METRIC_EXPORT_ERRORS;
 use crate::metrics::{
     Exemplar, HistogramSnapshot, METRICS, Metric, MetricDesc, MetricKind, SeriesValue,
@@ -68,22 +68,21 @@ pub(crate) struct MetricsExporter {
 }
 
 impl MetricsExporter {
-    /// An exporter to `endpoint`; must run inside the export thread's
+    /// An exporter to `target`; must run inside the export thread's
     /// runtime, where the gRPC channel's background task lives.
     pub(crate) fn new(
-        endpoint: &str,
-        protocol: OtlpProtocol,
+        target: &OtlpTarget,
         resource: &Resource,
         interval: Duration,
     ) -> Result<Self, String> {
-        let transport = Transport::new(endpoint, protocol, transport::METRICS)?;
+        let transport = Transport::new(target, transport::METRICS)?;
         let ResourceAttributesWithSchema {
             attributes,
             schema_url,
         } = resource.into();
         Ok(MetricsExporter {
             transport,
-            endpoint: endpoint.to_owned(),
+            endpoint: target.url.clone(),
             resource: PbResource {
                 attributes: attributes.0,
                 dropped_attributes_count: 0,

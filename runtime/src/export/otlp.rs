@@ -1,5 +1,6 @@
 //! OTLP exporters, over gRPC (tonic) or HTTP/protobuf (async reqwest),
-//! built from the configured endpoint:
+//! built from each signal's configured target
+//! ([`TracingConfig::otlp_target`](crate::config::TracingConfig::otlp_target)):
 //! - spans: o11y's own, writing recordings straight into protobuf
 //!   ([`wire`](super::wire)) and sending them through the shared
 //!   [`transport`](super::transport), with the `OTEL_EXPORTER_OTLP_HEADERS`
@@ -15,9 +16,9 @@ use opentelemetry_otlp::{LogExporter, WithExportConfig};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use opentelemetry_sdk::Resource;
 
-use super::transport::{self, Transport, http_url};
+use super::transport::{self, Transport};
 use super::wire::TraceRequestEncoder;
-use crate::config::OtlpProtocol;
+use crate::config::{OtlpProtocol, OtlpTarget};
 use crate::trace::Recording;
 
 /// Exports finished spans to one OTLP endpoint: [`encode`](Self::encode)
@@ -31,13 +32,9 @@ pub(crate) struct OtlpSpanExporter {
 impl OtlpSpanExporter {
     /// An exporter to `endpoint` for spans of `resource`; must be built on
     /// the export thread (see [`Transport::new`]).
-    pub(crate) fn new(
-        endpoint: &str,
-        protocol: OtlpProtocol,
-        resource: &Resource,
-    ) -> Result<Self, String> {
+    pub(crate) fn new(target: &OtlpTarget, resource: &Resource) -> Result<Self, String> {
         Ok(OtlpSpanExporter {
-            transport: Arc::new(Transport::new(endpoint, protocol, transport::TRACES)?),
+            transport: Arc::new(Transport::new(target, transport::TRACES)?),
             encoder: TraceRequestEncoder::new(resource),
         })
     }
@@ -68,21 +65,21 @@ impl OtlpSpanExporter {
     }
 }
 
-pub(crate) fn build_log_exporter(
-    endpoint: &str,
-    protocol: OtlpProtocol,
-) -> Result<LogExporter, String> {
-    let built = match protocol {
+/// `opentelemetry-otlp`'s log exporter to `target` (used as it is: the
+/// signal path is in it already).
+pub(crate) fn build_log_exporter(target: &OtlpTarget) -> Result<LogExporter, String> {
+    let url = target.url.clone();
+    let built = match target.protocol {
         OtlpProtocol::Grpc => LogExporter::builder()
             .with_tonic()
-            .with_endpoint(endpoint)
+            .with_endpoint(url)
             .build(),
         OtlpProtocol::Http => LogExporter::builder()
             .with_http()
-            .with_endpoint(http_url(endpoint, "/v1/logs"))
+            .with_endpoint(url)
             .build(),
     };
-    built.map_err(|e| format!("cannot build the OTLP log exporter for {endpoint}: {e}"))
+    built.map_err(|e| format!("cannot build the OTLP log exporter for {}: {e}", target.url))
 }
 
 #[cfg(test)]
@@ -156,11 +153,19 @@ mod tests {
         )
     }
 
+    /// The traces target of a collector at `endpoint`, over HTTP.
+    fn http_target(endpoint: &str) -> OtlpTarget {
+        OtlpTarget {
+            url: format!("{endpoint}/v1/traces"),
+            protocol: OtlpProtocol::Http,
+        }
+    }
+
     #[tokio::test]
     async fn spans_are_posted_as_one_request_to_v1_traces() {
         let (endpoint, mut requests) = collector(ExportTraceServiceResponse::default()).await;
         let resource = Resource::builder_empty().build();
-        let mut exporter = OtlpSpanExporter::new(&endpoint, OtlpProtocol::Http, &resource).unwrap();
+        let mut exporter = OtlpSpanExporter::new(&http_target(&endpoint), &resource).unwrap();
         let spans = [span(), span()];
         exporter.export(spans.iter()).await.expect("taken");
         let (path, body) = requests.recv().await.unwrap();
@@ -184,7 +189,7 @@ mod tests {
         };
         let (endpoint, _requests) = collector(answer).await;
         let resource = Resource::builder_empty().build();
-        let mut exporter = OtlpSpanExporter::new(&endpoint, OtlpProtocol::Http, &resource).unwrap();
+        let mut exporter = OtlpSpanExporter::new(&http_target(&endpoint), &resource).unwrap();
         let error = exporter.export([span()].iter()).await.unwrap_err();
         assert_eq!(error, "the collector rejected 1 spans: span too old");
     }

@@ -1,7 +1,7 @@
 //! The OTLP transport o11y's own exporters (spans, metrics) share: one
-//! already-encoded protobuf request to one signal's endpoint, over gRPC
-//! (tonic, with a codec that passes the bytes through) or HTTP/protobuf
-//! (async reqwest, `POST <endpoint>/v1/<signal>`), with the headers of the
+//! already-encoded protobuf request to one signal's endpoint
+//! ([`OtlpTarget`]), over gRPC (tonic, with a codec that passes the bytes
+//! through) or HTTP/protobuf (async reqwest, `POST` to the target's URL), with the headers of the
 //! standard `OTEL_EXPORTER_OTLP_HEADERS` variables, within the timeout of
 //! the standard `OTEL_EXPORTER_OTLP_TIMEOUT` variables, and the collector's
 //! answer decoded.
@@ -24,7 +24,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic_prost::ProstDecoder;
 
 use super::EXPORT_TIMEOUT;
-use crate::config::OtlpProtocol;
+use crate::config::{OtlpProtocol, OtlpTarget};
 use crate::error_text::error_chain;
 
 /// One OTLP signal: where its requests go on either protocol.
@@ -36,8 +36,6 @@ pub(crate) struct Signal {
     pub(crate) items: &'static str,
     /// The gRPC method, `/opentelemetry.proto.collector.<signal>.v1.<Service>/Export`.
     pub(crate) grpc_path: &'static str,
-    /// Appended to the endpoint for HTTP: `/v1/<signal>`.
-    pub(crate) http_path: &'static str,
     /// The signal's own headers variable, read after (and winning over)
     /// `OTEL_EXPORTER_OTLP_HEADERS`.
     pub(crate) headers_var: &'static str,
@@ -52,7 +50,6 @@ pub(crate) const TRACES: Signal = Signal {
     name: "spans",
     items: "spans",
     grpc_path: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-    http_path: "/v1/traces",
     headers_var: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     compression_var: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
     timeout_var: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
@@ -62,7 +59,6 @@ pub(crate) const METRICS: Signal = Signal {
     name: "metrics",
     items: "data points",
     grpc_path: "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-    http_path: "/v1/metrics",
     headers_var: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
     compression_var: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
     timeout_var: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
@@ -92,11 +88,8 @@ impl Transport {
     /// A transport to `endpoint`; must be built inside the export thread's
     /// runtime, where the gRPC channel's background task lives. Connects
     /// lazily: a collector that is down fails exports, not this.
-    pub(crate) fn new(
-        endpoint: &str,
-        protocol: OtlpProtocol,
-        signal: Signal,
-    ) -> Result<Self, String> {
+    pub(crate) fn new(target: &OtlpTarget, signal: Signal) -> Result<Self, String> {
+        let endpoint = &target.url;
         let cannot = |e: &dyn std::fmt::Display| {
             format!(
                 "cannot build the OTLP {} exporter for {endpoint}: {e}",
@@ -106,7 +99,7 @@ impl Transport {
         let headers = headers(signal);
         warn_if_compression_asked(signal);
         let timeout = timeout(signal, |var| std::env::var(var).ok());
-        let client = match protocol {
+        let client = match target.protocol {
             OtlpProtocol::Grpc => {
                 let channel = Endpoint::from_shared(endpoint.to_owned())
                     .map_err(|e| cannot(&e))?
@@ -118,7 +111,7 @@ impl Transport {
                     .default_headers(headers.clone())
                     .build()
                     .map_err(|e| cannot(&e))?,
-                url: http_url(endpoint, signal.http_path),
+                url: endpoint.clone(),
             },
         };
         Ok(Transport {
@@ -219,12 +212,6 @@ impl ExportResponse for ExportMetricsServiceResponse {
         let partial = self.partial_success.as_ref()?;
         Some((partial.rejected_data_points, &partial.error_message))
     }
-}
-
-/// The OTLP/HTTP path of one signal, appended to the base endpoint as the
-/// OpenTelemetry specification does for `OTEL_EXPORTER_OTLP_ENDPOINT`.
-pub(crate) fn http_url(base: &str, signal_path: &str) -> String {
-    format!("{}{signal_path}", base.trim_end_matches('/'))
 }
 
 /// A gRPC codec whose requests are protobuf bytes encoded already, and
@@ -367,7 +354,11 @@ mod tests {
             }
         });
         for protocol in [OtlpProtocol::Http, OtlpProtocol::Grpc] {
-            let transport = Transport::new(&endpoint, protocol, TRACES)
+            let url = match protocol {
+                OtlpProtocol::Http => format!("{endpoint}/v1/traces"),
+                OtlpProtocol::Grpc => endpoint.clone(),
+            };
+            let transport = Transport::new(&OtlpTarget { url, protocol }, TRACES)
                 .unwrap()
                 .with_timeout(Duration::from_millis(200));
             let started = std::time::Instant::now();
@@ -379,22 +370,6 @@ mod tests {
             assert!(started.elapsed() < EXPORT_TIMEOUT, "{protocol:?}");
         }
         silent.abort();
-    }
-
-    #[test]
-    fn http_signal_path_is_appended_once() {
-        assert_eq!(
-            http_url("http://c:4318", "/v1/traces"),
-            "http://c:4318/v1/traces"
-        );
-        assert_eq!(
-            http_url("http://c:4318/", "/v1/logs"),
-            "http://c:4318/v1/logs"
-        );
-        assert_eq!(
-            http_url("http://c/otlp/", "/v1/traces"),
-            "http://c/otlp/v1/traces"
-        );
     }
 
     #[test]
