@@ -114,6 +114,11 @@ macro_rules! scenarios {
         /// The N+1: one query per order.
         #[o11y::observe]
         async fn list_orders(pool: &Pool) -> usize {
+            items_one_order_at_a_time(pool).await
+        }
+
+        /// The N+1 itself, in no observed function.
+        async fn items_one_order_at_a_time(pool: &Pool) -> usize {
             let orders: Vec<i64> =
                 sqlx::query_scalar::<$db, i64>("SELECT id FROM orders ORDER BY id")
                     .fetch_all(pool)
@@ -350,6 +355,43 @@ macro_rules! scenarios {
                 .filter(|s| s["parent_span_id"] == span["span_id"] && s["kind"] == "client")
                 .count();
             assert_eq!(children, 11, "one CLIENT span per query");
+        }
+
+        /// A scope of the application's own, with a span: its queries are
+        /// its own, the SQLite ones run on sqlx's worker threads too.
+        #[test]
+        fn a_scope_with_a_span_sees_its_queries() {
+            let Some(peer) = $peer else { return };
+            let output = o11y_child("a_scope_with_a_span_sees_its_queries").run(|| {
+                let guard = o11y::init().expect("init");
+                let runtime = runtime();
+                let detections = runtime.block_on(async {
+                    let $p = &peer;
+                    let pool: Pool = $connect.await;
+                    shop(&pool).await;
+                    let span = tracing::info_span!("nightly_job");
+                    let mut scope = o11y::db::Scope::new("nightly_job").with_span(span);
+                    // Each poll in the scope, as a tower middleware would.
+                    let mut work = std::pin::pin!(items_one_order_at_a_time(&pool));
+                    let items =
+                        std::future::poll_fn(|cx| scope.in_scope(|| work.as_mut().poll(cx))).await;
+                    assert_eq!(items, 20);
+                    let report = scope.finish();
+                    pool.close().await;
+                    report
+                        .detections()
+                        .iter()
+                        .map(|d| json!([d.scope, d.fingerprint, d.count]))
+                        .collect::<Vec<_>>()
+                });
+                report("detections", json!(detections));
+                drop(runtime);
+                drop(guard);
+            });
+            assert_eq!(
+                reported(&output, "detections"),
+                json!([["nightly_job", ITEMS_FINGERPRINT, 10]])
+            );
         }
 
         #[test]

@@ -273,6 +273,11 @@ pub(crate) fn close(
     let mut report = Report { detections: found };
     report.detections.extend(state.nested.iter().cloned());
     let own = report.detections.len() - state.nested.len();
+    // An allowlisted scope's repeats are allowed wherever they add up: the
+    // enclosing scope gets its query count, not its statements.
+    if settings.allows_scope(scope) && !state.strict {
+        state.entries.clear();
+    }
     super::scope::with_current(|parent| parent.absorb(*state, &report.detections[..own]));
     (report, raise)
 }

@@ -9,8 +9,9 @@
 //!   (`$$..$$`, `$tag$..$tag$`);
 //! - placeholders are unified to `?`: `$1`, `?`, `?1`, `:name`, `@name`,
 //!   `$name`;
-//! - `IN (?, ?, ?)` becomes `IN (?)`, and `VALUES (..), (..), (..)` keeps
-//!   its first row only;
+//! - `IN (?, ?, ?)` becomes `IN (?)` (any list with a value in it, casts
+//!   and calls included, but not a subquery), and `VALUES (..), (..), (..)`
+//!   keeps its first row only;
 //! - `SAVEPOINT`, `RELEASE` and `ROLLBACK TO` names become `?`;
 //! - comments (`--`, nested `/* */`) are dropped, whitespace is folded to
 //!   one space between tokens (none inside parentheses, around `.` and `::`,
@@ -37,8 +38,9 @@ pub const MAX_STATEMENT_LEN: usize = 16 * 1024;
 ///   booleans (`TRUE`, `FALSE`), dollar-quoted strings (`$$..$$`,
 ///   `$tag$..$tag$`);
 /// - placeholders become `?`: `$1`, `?`, `?1`, `:name`, `@name`, `$name`;
-/// - `IN (?, ?, ?)` becomes `IN (?)`; `VALUES (..), (..)` keeps its first
-///   row; `SAVEPOINT`, `RELEASE` and `ROLLBACK TO` names become `?`;
+/// - `IN (?, ?, ?)` becomes `IN (?)` (any list with a value in it, not a
+///   subquery); `VALUES (..), (..)` keeps its first row; `SAVEPOINT`,
+///   `RELEASE` and `ROLLBACK TO` names become `?`;
 /// - comments are dropped, whitespace folded to one space between tokens,
 ///   trailing `;` dropped;
 /// - identifiers are kept as written, double-quoted and backquoted ones too.
@@ -196,7 +198,7 @@ pub(crate) fn lex(sql: &str) -> Vec<Token<'_>> {
                 continue;
             }
             b'\'' => {
-                i = skip_quoted(bytes, i + 1, b'\'', false);
+                i = skip_string(bytes, i + 1);
                 Kind::Value
             }
             b'"' | b'`' => {
@@ -261,18 +263,18 @@ pub(crate) fn lex(sql: &str) -> Vec<Token<'_>> {
                 i = skip_ident(bytes, i);
                 let word = &bytes[start..i];
                 match (word, bytes.get(i)) {
-                    // E'..' (backslash escapes), B'..', X'..', N'..'
+                    // E'..', B'..', X'..', N'..'
                     ([p], Some(b'\''))
                         if matches!(p.to_ascii_uppercase(), b'E' | b'B' | b'X' | b'N') =>
                     {
-                        i = skip_quoted(bytes, i + 1, b'\'', p.eq_ignore_ascii_case(&b'E'));
+                        i = skip_string(bytes, i + 1);
                         Kind::Value
                     }
                     // U&'..'
                     ([p], Some(b'&'))
                         if p.eq_ignore_ascii_case(&b'U') && bytes.get(i + 1) == Some(&b'\'') =>
                     {
-                        i = skip_quoted(bytes, i + 2, b'\'', false);
+                        i = skip_string(bytes, i + 2);
                         Kind::Value
                     }
                     _ if word.eq_ignore_ascii_case(b"TRUE")
@@ -381,6 +383,17 @@ fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
         }
     }
     bytes.len()
+}
+
+/// Past a string literal whose opening `'` was just before `i`. A `\`
+/// escapes the next byte whatever the dialect: MySQL's `'O\'Brien'` (and
+/// PostgreSQL's `E'..'`) must not end at the escaped quote, or the rest of
+/// the string would be read as SQL and its words kept in the fingerprint.
+/// The price, in PostgreSQL's standard strings only: a string ending in a
+/// backslash (`'C:\'`) runs on to the next quote, and more of the statement
+/// becomes one `?`; more is hidden, nothing leaks.
+fn skip_string(bytes: &[u8], i: usize) -> usize {
+    skip_quoted(bytes, i, b'\'', true)
 }
 
 /// Past a quoted string or identifier whose opening quote was just before
@@ -505,19 +518,22 @@ fn partners(tokens: &[Token<'_>]) -> Vec<usize> {
     partner
 }
 
-/// `tokens[open]` is `(`: its matching `)` when everything between is
-/// values, commas and parentheses, with at least one value (`(1, 2)`,
-/// `(($1, $2), ($3, $4))`).
+/// `tokens[open]` is `(`: its matching `)` when the group is a list with a
+/// value in it (`(1, 2)`, `($1::uuid, $2::uuid)`, `(lower($1), NULL)`,
+/// `(($1, $2), ($3, $4))`) rather than a subquery (`(SELECT ..)`, `(WITH
+/// ..)`, `(VALUES ..)`) or a list of columns: one fingerprint for every
+/// length of the list.
 fn value_list_end(tokens: &[Token<'_>], partner: &[usize], open: usize) -> Option<usize> {
     let close = *partner.get(open)?;
     if close == usize::MAX || tokens.get(open)?.text != "(" {
         return None;
     }
     let inner = tokens.get(open + 1..close)?;
-    let only_values = inner
+    let subquery = inner
         .iter()
-        .all(|t| matches!(t.kind, Kind::Value | Kind::Comma) || t.text == "(" || t.text == ")");
-    (only_values && inner.iter().any(|t| t.kind == Kind::Value)).then_some(close)
+        .find(|t| t.kind != Kind::Open)
+        .is_some_and(|t| t.is_word("SELECT") || t.is_word("WITH") || t.is_word("VALUES"));
+    (!subquery && inner.iter().any(|t| t.kind == Kind::Value)).then_some(close)
 }
 
 struct Writer<'o> {
@@ -678,6 +694,28 @@ mod tests {
             "SELECT ?, ?, ?",
         ),
         ("SELECT B'0101', X'DEADBEEF', x'00'", "SELECT ?, ?, ?"),
+        // IN lists of any element, of any length, are one.
+        (
+            "SELECT * FROM t WHERE id IN ($1::uuid, $2::uuid) AND sku IN (lower('A'), NULL)",
+            "SELECT * FROM t WHERE id IN (?) AND sku IN (?)",
+        ),
+        (
+            "SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE v = 3) OR (a, b) IN ((1, 2))",
+            "SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE v = ?) OR (a, b) IN (?)",
+        ),
+        (
+            "SELECT * FROM t WHERE a IN (b, c)",
+            "SELECT * FROM t WHERE a IN (b, c)",
+        ),
+        // MySQL's backslash escapes: no part of the value is read as SQL.
+        (
+            "SELECT * FROM users WHERE name = 'O\\'Brien' AND pw = 'hunter2'",
+            "SELECT * FROM users WHERE name = ? AND pw = ?",
+        ),
+        (
+            "SELECT * FROM t WHERE a = 'x\\'y secret' AND b = 'c\\\\' AND c = 1",
+            "SELECT * FROM t WHERE a = ? AND b = ? AND c = ?",
+        ),
         ("SELECT $$dollar 'quoted' $1$$", "SELECT ?"),
         ("SELECT $body$ it's $$ nested $body$ AS b", "SELECT ? AS b"),
         (

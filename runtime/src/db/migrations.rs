@@ -117,7 +117,8 @@ fn is_missing_table(error: &sqlx::migrate::MigrateError) -> bool {
     let sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(error)) = error else {
         return false;
     };
-    // PostgreSQL: undefined_table; MySQL: ER_NO_SUCH_TABLE; SQLite: by message.
-    matches!(error.code().as_deref(), Some("42P01" | "1146"))
+    // PostgreSQL: undefined_table; MySQL: its SQLSTATE (what sqlx's
+    // `code()` gives) or ER_NO_SUCH_TABLE; SQLite: by message.
+    matches!(error.code().as_deref(), Some("42P01" | "42S02" | "1146"))
         || error.message().contains("no such table")
 }

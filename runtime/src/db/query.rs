@@ -26,6 +26,9 @@ static QUERY_DURATION: HistogramVec<2> = HistogramVec::new(
         "Duration of database queries",
     )
     .unit("seconds")
+    // OpenTelemetry's advice for `db.client.operation.duration`: from 1 ms,
+    // where most queries are, rather than HTTP's 5 ms.
+    .buckets(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0])
     .labels(&["db_system", "db_operation_name"]),
 );
 static QUERIES: CounterVec<3> = CounterVec::new(

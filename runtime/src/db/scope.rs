@@ -365,7 +365,8 @@ impl Scope {
     }
 
     /// Makes this scope current on this thread until the returned guard is
-    /// dropped (the previous one is current again then). For sync code; in
+    /// dropped (the previous one is current again then), and enters its
+    /// span ([`Scope::with_span`]) for as long. For sync code; in
     /// async code, use [`Scope::instrument`]: a guard held across an
     /// `.await` would leave the scope current on a thread that runs other
     /// tasks meanwhile.
@@ -382,8 +383,12 @@ impl Scope {
     /// assert!(scope.finish().is_empty());
     /// ```
     pub fn enter(&mut self) -> Entered<'_> {
+        // The scope first, then its span: entering the span hands over the
+        // SQLite queries waiting on it, which must find the scope current.
+        let current = Current::enter(&mut self.held);
         Entered {
-            _current: Current::enter(&mut self.held),
+            _span: self.span.as_ref().map(tracing::Span::enter),
+            _current: current,
         }
     }
 
@@ -481,6 +486,8 @@ impl Drop for Scope {
 /// A [`Scope`] entered on this thread; see [`Scope::enter`].
 #[must_use = "the scope is current only while this guard lives"]
 pub struct Entered<'a> {
+    // Dropped in this order: the span is left before the scope.
+    _span: Option<tracing::span::Entered<'a>>,
     _current: Current<'a>,
 }
 

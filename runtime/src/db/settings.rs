@@ -32,9 +32,16 @@ impl Default for Settings {
 impl Settings {
     /// Whether a repeated statement of scope `scope` is allowed.
     pub(crate) fn allows(&self, scope: &str, fingerprint: &str) -> bool {
-        self.allowlist
-            .iter()
-            .any(|p| p.matches(scope) || p.matches(fingerprint) || *p.fingerprint == *fingerprint)
+        self.allows_scope(scope)
+            || self
+                .allowlist
+                .iter()
+                .any(|p| p.matches(fingerprint) || *p.fingerprint == *fingerprint)
+    }
+
+    /// Whether scope `scope` is allowed as a whole, by its name.
+    pub(crate) fn allows_scope(&self, scope: &str) -> bool {
+        self.allowlist.iter().any(|p| p.matches(scope))
     }
 }
 

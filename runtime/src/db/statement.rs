@@ -32,8 +32,10 @@ impl Statement {
     fn new(sql: &str) -> Statement {
         let fingerprint: Arc<str> = fingerprint(sql).into();
         let tokens = lex(truncate(sql).0);
-        let operation: Arc<str> = operation(&tokens).into();
-        let collection = collection(&tokens).map(Arc::from);
+        let top = top_level(&tokens);
+        let command = command(&top);
+        let operation: Arc<str> = operation(&tokens, command).into();
+        let collection = collection(command).map(Arc::from);
         let span_name = match &collection {
             Some(collection) => format!("{operation} {collection}").into(),
             None => operation.clone(),
@@ -54,12 +56,55 @@ fn hash_str(text: &str) -> u64 {
 
 const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x0b11_ddb5);
 
-/// The first keyword, upper-cased, at most 32 letters; `OTHER` otherwise.
-fn operation(tokens: &[Token<'_>]) -> String {
-    let first = tokens
+/// The commands a `WITH` clause leads to.
+const COMMANDS: [&str; 6] = ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES"];
+
+/// The tokens outside parentheses, each parenthesised group standing as
+/// its `(`: a group stands for something other than a name.
+fn top_level<'a>(tokens: &[Token<'a>]) -> Vec<Token<'a>> {
+    let mut depth = 0usize;
+    let mut top = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        match token.kind {
+            Kind::Open => {
+                if depth == 0 {
+                    top.push(*token);
+                }
+                depth += 1;
+            }
+            Kind::Close => depth = depth.saturating_sub(1),
+            _ if depth == 0 => top.push(*token),
+            _ => {}
+        }
+    }
+    top
+}
+
+/// The top-level tokens from the statement's command on: past a `WITH`
+/// clause, whose common table expressions are parenthesised, the command
+/// is the first of [`COMMANDS`] left at the top level.
+fn command<'t, 'a>(top: &'t [Token<'a>]) -> &'t [Token<'a>] {
+    if !top.first().is_some_and(|t| t.is_word("WITH")) {
+        return top;
+    }
+    let at = top
         .iter()
-        .find(|t| t.kind != Kind::Open)
-        .filter(|t| t.kind == Kind::Word);
+        .position(|t| COMMANDS.iter().any(|command| t.is_word(command)))
+        .unwrap_or(top.len());
+    &top[at..]
+}
+
+/// The command's keyword (`WITH .. DELETE` is a `DELETE`, as PostgreSQL's
+/// command tag says), upper-cased, at most 32 letters; `OTHER` otherwise.
+fn operation(tokens: &[Token<'_>], command: &[Token<'_>]) -> String {
+    let first = match command.first() {
+        Some(word) if word.kind == Kind::Word => Some(word),
+        // `(SELECT 1)`: the first word inside.
+        _ => tokens
+            .iter()
+            .find(|t| t.kind != Kind::Open)
+            .filter(|t| t.kind == Kind::Word),
+    };
     match first {
         Some(word)
             if word.text.len() <= 32 && word.text.bytes().all(|b| b.is_ascii_alphabetic()) =>
@@ -70,27 +115,24 @@ fn operation(tokens: &[Token<'_>]) -> String {
     }
 }
 
+/// Words after the table that bring in another one.
+const OTHER_TABLES: [&str; 7] = [
+    "FROM",
+    "INTO",
+    "USING",
+    "JOIN",
+    "UNION",
+    "INTERSECT",
+    "EXCEPT",
+];
+
 /// The table of `SELECT .. FROM t`, `INSERT INTO t`, `UPDATE t`, `DELETE
-/// FROM t`, as written (`schema.t` included), when the statement names
-/// exactly one at the top level (no join, no comma-separated list).
-fn collection(tokens: &[Token<'_>]) -> Option<String> {
-    let mut depth = 0usize;
-    let mut top = Vec::with_capacity(tokens.len());
-    for token in tokens {
-        match token.kind {
-            Kind::Open => {
-                if depth == 0 {
-                    // A parenthesised group stands for something other than a name.
-                    top.push(*token);
-                }
-                depth += 1;
-            }
-            Kind::Close => depth = depth.saturating_sub(1),
-            _ if depth == 0 => top.push(*token),
-            _ => {}
-        }
-    }
-    let first = top.first()?;
+/// FROM t`, as written (`schema.t` included), when the command names
+/// exactly one at the top level: no join, no comma-separated list, no
+/// second `FROM` (`INSERT .. SELECT`, `UPDATE .. FROM`), `USING` or set
+/// operation, and not a function (`FROM generate_series(..)`).
+fn collection(command: &[Token<'_>]) -> Option<String> {
+    let first = command.first()?;
     let after = if first.is_word("SELECT") || first.is_word("DELETE") {
         "FROM"
     } else if first.is_word("INSERT") {
@@ -100,17 +142,15 @@ fn collection(tokens: &[Token<'_>]) -> Option<String> {
     } else {
         return None;
     };
-    if top.iter().any(|t| t.is_word("JOIN")) {
-        return None;
+    let at = command.iter().position(|t| t.is_word(after))? + 1;
+    let mut rest = command.get(at..)?.iter().peekable();
+    if rest.peek().is_some_and(|t| t.is_word("ONLY")) {
+        rest.next();
     }
-    let at = top.iter().position(|t| t.is_word(after))? + 1;
     let mut name = String::new();
-    let mut rest = top.get(at..)?.iter().peekable();
-    while let Some(token) = rest.next() {
-        if !matches!(token.kind, Kind::Word | Kind::QuotedIdent) || token.is_word("ONLY") {
-            if token.is_word("ONLY") && name.is_empty() {
-                continue;
-            }
+    loop {
+        let token = rest.next()?;
+        if !matches!(token.kind, Kind::Word | Kind::QuotedIdent) {
             return None;
         }
         name.push_str(token.text);
@@ -119,19 +159,28 @@ fn collection(tokens: &[Token<'_>]) -> Option<String> {
             name.push('.');
             continue;
         }
-        // `FROM a, b`: two tables.
-        let mut alias = rest.clone();
-        if alias
-            .next()
-            .is_some_and(|t| t.kind == Kind::Word && !t.is_word("WHERE"))
-            && alias.next().is_some_and(|t| t.kind == Kind::Comma)
-            || rest.peek().is_some_and(|t| t.kind == Kind::Comma)
-        {
-            return None;
-        }
-        return Some(name);
+        break;
     }
-    None
+    // A call, unless it is an INSERT's column list.
+    if after != "INTO" && rest.peek().is_some_and(|t| t.kind == Kind::Open) {
+        return None;
+    }
+    // `t [AS] alias, other`: two tables.
+    let mut list = rest.clone();
+    if list.peek().is_some_and(|t| t.is_word("AS")) {
+        list.next();
+    }
+    if list
+        .peek()
+        .is_some_and(|t| t.kind == Kind::Word && !t.is_word("WHERE"))
+    {
+        list.next();
+    }
+    if list.peek().is_some_and(|t| t.kind == Kind::Comma) {
+        return None;
+    }
+    let another = rest.any(|t| OTHER_TABLES.iter().any(|word| t.is_word(word)));
+    (!another).then_some(name)
 }
 
 // ---------------------------------------------------------------------------
@@ -208,7 +257,60 @@ mod tests {
             ("SELECT * FROM (SELECT 1) s", "SELECT", None),
             ("SELECT 1", "SELECT", None),
             ("(SELECT 1)", "SELECT", None),
-            ("WITH x AS (SELECT 1) SELECT * FROM x", "WITH", None),
+            ("WITH x AS (SELECT 1) SELECT * FROM x", "SELECT", Some("x")),
+            (
+                "WITH RECURSIVE old (id) AS (SELECT id FROM orders WHERE ts < $1) \
+                 DELETE FROM orders WHERE id IN (SELECT id FROM old)",
+                "DELETE",
+                Some("orders"),
+            ),
+            (
+                "WITH a AS (SELECT 1), b AS (SELECT 2) UPDATE t SET v = 1",
+                "UPDATE",
+                Some("t"),
+            ),
+            (
+                "SELECT * FROM orders AS o, customers AS c WHERE o.cid = c.id",
+                "SELECT",
+                None,
+            ),
+            (
+                "SELECT * FROM orders o WHERE o.id = 1",
+                "SELECT",
+                Some("orders"),
+            ),
+            (
+                "SELECT * FROM orders AS o WHERE o.id = 1",
+                "SELECT",
+                Some("orders"),
+            ),
+            (
+                "SELECT id FROM orders UNION SELECT id FROM archived_orders",
+                "SELECT",
+                None,
+            ),
+            ("INSERT INTO archive SELECT * FROM orders", "INSERT", None),
+            (
+                "INSERT INTO archive (id) VALUES ($1) RETURNING id",
+                "INSERT",
+                Some("archive"),
+            ),
+            (
+                "UPDATE t SET v = o.v FROM other o WHERE o.id = t.id",
+                "UPDATE",
+                None,
+            ),
+            (
+                "DELETE FROM t USING other o WHERE o.id = t.id",
+                "DELETE",
+                None,
+            ),
+            ("SELECT * FROM generate_series(1, 10)", "SELECT", None),
+            (
+                "SELECT * FROM ONLY public.orders",
+                "SELECT",
+                Some("public.orders"),
+            ),
             ("BEGIN", "BEGIN", None),
             ("  -- nothing", "OTHER", None),
             ("$1", "OTHER", None),
