@@ -214,7 +214,8 @@ pub struct DbConfig {
 pub struct NPlusOneConfig {
     /// Queries of one fingerprint within one scope that make an N+1 (≥ 2).
     pub threshold: u32,
-    /// Their least total duration for a report.
+    /// The least wall time they must cover for a report: the union of their
+    /// intervals, so that queries run concurrently count once.
     pub min_duration: Duration,
     /// Scope names and statements (`*` matches anything) never reported.
     pub allowlist: Vec<String>,

@@ -1,7 +1,8 @@
 //! The N+1 detector: what a scope counts (queries by fingerprint), and what
 //! happens when it ends: the detection rule (a fingerprint repeated at
-//! least `db.n_plus_one.threshold` times, for at least
-//! `db.n_plus_one.min_duration` in total, not allowlisted), the scope
+//! least `db.n_plus_one.threshold` times, covering at least
+//! `db.n_plus_one.min_duration` of wall time (the union of the queries'
+//! intervals: queries run concurrently count once), not allowlisted), the scope
 //! span's attributes, the `n_plus_one_detected` warning, the
 //! `db_n_plus_one_total{scope}` counter, and the hand-over of the counts to
 //! the enclosing scope.
@@ -14,7 +15,7 @@
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use hashbrown::HashMap;
 use opentelemetry::KeyValue;
@@ -139,10 +140,24 @@ impl fmt::Display for Report {
     }
 }
 
+/// When a query ran: how long, and when it ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueryTime {
+    pub(crate) elapsed: Duration,
+    pub(crate) end: SystemTime,
+}
+
 struct Entry {
     fingerprint: Arc<str>,
     count: u32,
+    /// The sum of the queries' durations.
     total: Duration,
+    /// The wall time they cover: the union of their intervals, so that
+    /// queries run concurrently count once. Exact for queries counted in
+    /// the order they ended, as they are.
+    covered: Duration,
+    /// The end of the last interval covered.
+    until: SystemTime,
     source: Option<&'static Location<'static>>,
     /// An inner scope reported it already.
     reported: bool,
@@ -183,13 +198,14 @@ impl ScopeState {
     pub(crate) fn record(
         &mut self,
         statement: &Statement,
-        elapsed: Duration,
+        time: QueryTime,
         source: Option<&'static Location<'static>>,
     ) {
         self.queries += 1;
         if let Some(entry) = self.entries.get_mut(&statement.hash) {
             entry.count = entry.count.saturating_add(1);
-            entry.total += elapsed;
+            entry.total += time.elapsed;
+            entry.cover(time);
             return;
         }
         if self.entries.len() < MAX_FINGERPRINTS {
@@ -198,14 +214,31 @@ impl ScopeState {
                 Entry {
                     fingerprint: statement.fingerprint.clone(),
                     count: 1,
-                    total: elapsed,
+                    total: time.elapsed,
+                    covered: time.elapsed,
+                    until: time.end,
                     source,
                     reported: false,
                 },
             );
         }
     }
+}
 
+impl Entry {
+    /// Adds the part of `time`'s interval not covered yet.
+    fn cover(&mut self, time: QueryTime) {
+        if time.end <= self.until {
+            return;
+        }
+        let start = time.end.checked_sub(time.elapsed).unwrap_or(time.end);
+        let from = start.max(self.until);
+        self.covered += time.end.duration_since(from).unwrap_or_default();
+        self.until = time.end;
+    }
+}
+
+impl ScopeState {
     /// Takes in what an inner scope counted and reported.
     fn absorb(&mut self, inner: ScopeState, reported: &[Detection]) {
         self.queries += inner.queries;
@@ -215,6 +248,9 @@ impl ScopeState {
                 Some(mine) => {
                     mine.count = mine.count.saturating_add(entry.count);
                     mine.total += entry.total;
+                    // Taken as apart from this scope's own: they ran in turn.
+                    mine.covered += entry.covered;
+                    mine.until = mine.until.max(entry.until);
                     mine.reported |= entry.reported;
                     mine.source = mine.source.or(entry.source);
                 }
@@ -290,7 +326,7 @@ fn detect(state: &mut ScopeState, scope: &str, settings: &Settings) -> Vec<Detec
         .entries
         .values_mut()
         .filter(|e| !e.reported && e.count >= settings.threshold)
-        .filter(|e| state.strict || e.total >= settings.min_duration)
+        .filter(|e| state.strict || e.covered >= settings.min_duration)
         .filter(|e| !settings.allows(scope, &e.fingerprint))
         .map(|e| {
             e.reported = true;

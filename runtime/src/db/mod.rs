@@ -26,8 +26,10 @@
 //! open your own (tasks, batches). The innermost scope owns a query; when a
 //! scope ends, its counts go to the enclosing scope too. When a scope ends
 //! with a fingerprint repeated at least `db.n_plus_one.threshold` times
-//! (default 5, as Sentry's detector), taking at least
-//! `db.n_plus_one.min_duration` in total (0 in `dev`, 50 ms in `prod`), and
+//! (default 5, as Sentry's detector), covering at least
+//! `db.n_plus_one.min_duration` of wall time (0 in `dev`, 50 ms in `prod`;
+//! the union of the queries' intervals, as Sentry's: concurrent queries
+//! count once), and
 //! neither the scope nor the statement is in `db.n_plus_one.allowlist`:
 //! - the scope's span gets `db.n_plus_one.detected = true`,
 //!   `db.n_plus_one.fingerprint`, `db.n_plus_one.count`,

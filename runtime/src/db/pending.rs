@@ -10,18 +10,18 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use super::detector::QueryTime;
 use super::statement::Statement;
 
 static WAITING: AtomicUsize = AtomicUsize::new(0);
 
 /// Queries waiting on a span, in its extensions.
 #[derive(Default)]
-struct Waiting(Vec<(Arc<Statement>, Duration)>);
+struct Waiting(Vec<(Arc<Statement>, QueryTime)>);
 
 /// Queries kept waiting on one span: past this, more are not counted (a
 /// long-lived span that is never entered again must not grow).
@@ -29,15 +29,15 @@ const MAX_WAITING_PER_SPAN: usize = 256;
 
 /// Leaves a query on `span` for its scope to pick up.
 #[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
-pub(crate) fn park<S>(span: &SpanRef<'_, S>, statement: Arc<Statement>, elapsed: Duration)
+pub(crate) fn park<S>(span: &SpanRef<'_, S>, statement: Arc<Statement>, time: QueryTime)
 where
     S: for<'a> LookupSpan<'a>,
 {
     let mut extensions = span.extensions_mut();
     match extensions.get_mut::<Waiting>() {
         Some(waiting) if waiting.0.len() >= MAX_WAITING_PER_SPAN => return,
-        Some(waiting) => waiting.0.push((statement, elapsed)),
-        None => extensions.insert(Waiting(vec![(statement, elapsed)])),
+        Some(waiting) => waiting.0.push((statement, time)),
+        None => extensions.insert(Waiting(vec![(statement, time)])),
     }
     WAITING.fetch_add(1, Ordering::Relaxed);
 }
@@ -88,9 +88,9 @@ fn deliver_own_slow(span: &tracing::Span) {
     });
 }
 
-fn count(queries: Vec<(Arc<Statement>, Duration)>) {
+fn count(queries: Vec<(Arc<Statement>, QueryTime)>) {
     WAITING.fetch_sub(queries.len(), Ordering::Relaxed);
-    for (statement, elapsed) in queries {
-        super::scope::record(&statement, elapsed, None);
+    for (statement, time) in queries {
+        super::scope::record(&statement, time, None);
     }
 }

@@ -194,7 +194,11 @@ fn report_ended(
 
 fn report(query: Query<'_>) {
     let statement = measure(&query);
-    super::scope::record(&statement, query.elapsed, query.source);
+    let time = super::detector::QueryTime {
+        elapsed: query.elapsed,
+        end: query.end,
+    };
+    super::scope::record(&statement, time, query.source);
     if flags() != 0 {
         crate::trace::finished::export_in_current(span(&query, &statement));
     }

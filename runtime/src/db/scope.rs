@@ -20,9 +20,8 @@ use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
-use super::detector::{self, Report, ScopeState};
+use super::detector::{self, QueryTime, Report, ScopeState};
 use super::statement::Statement;
 
 /// What a scope holds while it is not entered: its counts, once it has
@@ -104,10 +103,10 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&mut ScopeState) -> R) -> Option<R>
 /// Counts a query in the current scope; false when no scope is current.
 pub(crate) fn record(
     statement: &Statement,
-    elapsed: Duration,
+    time: QueryTime,
     source: Option<&'static Location<'static>>,
 ) -> bool {
-    with_current(|state| state.record(statement, elapsed, source)).is_some()
+    with_current(|state| state.record(statement, time, source)).is_some()
 }
 
 /// Ends a scope that is no longer entered: the detector's work (when it

@@ -55,6 +55,7 @@ use crate::observe::{TRACING, flags};
 use crate::trace::finished::{self, parent_of};
 use crate::trace::{Sampler, SpanState};
 
+use super::detector::QueryTime;
 use super::query::{self, Query};
 use super::{pending, scope};
 
@@ -194,14 +195,18 @@ where
         };
         let statement = query::measure(&query);
         let current = ctx.event_span(event);
-        if !scope::record(&statement, elapsed, None)
+        let time = QueryTime {
+            elapsed,
+            end: query.end,
+        };
+        if !scope::record(&statement, time, None)
             && worker
             && let Some(span) = &current
         {
             // SQLite's worker thread: the scope is found through the
             // caller's span, on the caller's side. (Elsewhere, no scope
             // means the query belongs to none.)
-            pending::park(span, statement.clone(), elapsed);
+            pending::park(span, statement.clone(), time);
         }
         if flags() & TRACING != 0 {
             let parent =
