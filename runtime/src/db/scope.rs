@@ -527,6 +527,14 @@ mod tests {
 
     fn is_send<T: Send>() {}
 
+    /// A query that took no time and just ended.
+    fn instant() -> QueryTime {
+        QueryTime {
+            elapsed: std::time::Duration::ZERO,
+            end: std::time::SystemTime::now(),
+        }
+    }
+
     #[test]
     fn scopes_travel_with_their_futures() {
         // An observed async fn's future holds its CallScope across awaits.
@@ -542,18 +550,18 @@ mod tests {
         outer.in_scope(|| {
             enter_call();
             for _ in 0..5 {
-                assert!(record(&statement, Duration::ZERO, None));
+                assert!(record(&statement, instant(), None));
             }
             // The inner scope reports; the outer one does not report it again.
             assert!(leave_call("inner", None).is_none());
-            assert!(record(&statement, Duration::ZERO, None));
+            assert!(record(&statement, instant(), None));
         });
         let report = outer.finish();
         assert_eq!(report.detections().len(), 1, "{report}");
         assert_eq!(report.detections()[0].scope, "inner");
         assert_eq!(report.detections()[0].count, 5);
         // No scope current any more: not counted.
-        assert!(!record(&statement, Duration::ZERO, None));
+        assert!(!record(&statement, instant(), None));
     }
 
     #[test]
@@ -563,7 +571,7 @@ mod tests {
         outer.in_scope(|| {
             for _ in 0..6 {
                 enter_call();
-                record(&statement, Duration::ZERO, None);
+                record(&statement, instant(), None);
                 assert!(leave_call("helper", None).is_none());
             }
         });
