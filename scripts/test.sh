@@ -21,7 +21,7 @@ TEST_FEATURE_SETS=(
   "off"
   # The integrations together: one more build of every test binary, not one
   # per integration (clippy checks each alone below).
-  "axum reqwest sqlx"
+  "axum reqwest sqlx tls"
 )
 # clippy runs once per entry (default features, everything compiled out, and
 # each integration on its own, so that no cfg combination breaks).
@@ -31,6 +31,7 @@ CLIPPY_FEATURE_SETS=(
   "axum"
   "sqlx"
   "reqwest"
+  "tls"
 )
 ALL_STEPS=(peers fmt clippy quickstart test doc)
 # The examples package turns on the integrations it shows (axum, sqlx):
@@ -148,8 +149,8 @@ fi
 if want doc; then
   run_step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
   # The integrations' documentation (and its links) exists only with them.
-  run_step "cargo doc (axum reqwest sqlx)" env RUSTDOCFLAGS="-D warnings" \
-    cargo doc --workspace --no-deps --features "axum reqwest sqlx"
+  run_step "cargo doc (axum reqwest sqlx tls)" env RUSTDOCFLAGS="-D warnings" \
+    cargo doc --workspace --no-deps --features "axum reqwest sqlx tls"
 fi
 
 printf '\n==== all steps passed (%s) in %ss\n' "${steps[*]}" "$((SECONDS - total_start))"

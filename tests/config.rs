@@ -568,7 +568,7 @@ fn o11y_variables_beat_their_otel_twins() {
 
     let otel_only = with_env(&[
         ("OTEL_SERVICE_NAME", "otel-name"),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         ("RUST_LOG", "info,hyper=off"),
     ])
@@ -577,7 +577,7 @@ fn o11y_variables_beat_their_otel_twins() {
     assert_eq!(otel_only.service_name, "otel-name");
     assert_eq!(
         otel_only.tracing.otlp_endpoint.as_deref(),
-        Some("https://collector:4318")
+        Some("http://collector:4318")
     );
     assert_eq!(otel_only.tracing.otlp_protocol, OtlpProtocol::Http);
     assert_eq!(otel_only.logging.level, "info,hyper=off");
@@ -629,7 +629,7 @@ fn each_signal_may_have_its_own_endpoint_and_protocol() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
         (
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            "https://traces.example.com/custom",
+            "http://traces.example.com/custom",
         ),
         ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
     ])
@@ -638,7 +638,7 @@ fn each_signal_may_have_its_own_endpoint_and_protocol() {
     assert_eq!(
         target(&own, OtlpSignal::Traces),
         Some((
-            "https://traces.example.com/custom".into(),
+            "http://traces.example.com/custom".into(),
             OtlpProtocol::Http
         ))
     );
@@ -690,6 +690,25 @@ fn each_signal_may_have_its_own_endpoint_and_protocol() {
         Some(env_origin("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL"))
     );
     assert_mentions(&err, &["\"http/json\"", "grpc or http"]);
+}
+
+#[test]
+fn https_endpoints_need_the_tls_feature() {
+    let built = with_env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317")]).build();
+    if cfg!(feature = "tls") {
+        let config = built.unwrap();
+        assert_eq!(
+            config.tracing.otlp_endpoint.as_deref(),
+            Some("https://collector:4317")
+        );
+    } else {
+        let err = built.unwrap_err();
+        assert_eq!(
+            err.origin(),
+            Some(env_origin("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        );
+        assert_mentions(&err, &["\"https://collector:4317\"", "`tls` feature"]);
+    }
 }
 
 #[test]

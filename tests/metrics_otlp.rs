@@ -218,9 +218,9 @@ fn a_failed_push_is_counted_and_reported() {
         .unwrap();
     assert!(count >= 1, "{line}");
     assert!(
-        output
-            .stderr
-            .contains(&format!("o11y: pushing metrics to {closed} failed")),
+        output.stderr.contains(&format!(
+            "o11y: pushing metrics to {closed}/v1/metrics failed"
+        )),
         "{}",
         output.combined()
     );
@@ -235,7 +235,8 @@ fn metrics_otlp_without_an_endpoint_fails_init() {
             assert!(
                 error.contains(
                     "metrics.otlp_enabled is true but no OTLP endpoint is configured \
-                     (set tracing.otlp_endpoint or OTEL_EXPORTER_OTLP_ENDPOINT)"
+                     (set tracing.otlp_endpoint, OTEL_EXPORTER_OTLP_ENDPOINT or \
+                     OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)"
                 ),
                 "{error}"
             );

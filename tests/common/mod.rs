@@ -35,6 +35,12 @@
 //!   `psql(sql)`.
 //! - [`Redis`]: `url()` (`redis://127.0.0.1:P`), `cmd(&[..]) -> Resp`.
 //!
+//! [`TlsProxy`] puts TLS in front of a peer's plain port (rotel cannot
+//! terminate TLS): `TlsProxy::start(port, || ServerTls { .. })`, with
+//! certificates the test makes; `endpoint()` (`https://127.0.0.1:P`),
+//! `ca_file()`, `log()`. It needs only python3, and follows the peers' rules
+//! (attached in a child, skipped or required like a peer).
+//!
 //! Also [`free_port`], [`peers_required`], [`read_jsonl`], [`wait_until`],
 //! [`named`], [`random_hex`] and the std-only HTTP/1.1 client [`http`].
 //!
@@ -96,6 +102,7 @@ mod prometheus;
 mod redis;
 mod rotel;
 pub mod scenario;
+mod tls_proxy;
 
 // Not every test file uses every re-export.
 #[allow(unused_imports)]
@@ -108,6 +115,8 @@ pub use prometheus::Prometheus;
 pub use redis::{Redis, Resp};
 #[allow(unused_imports)]
 pub use rotel::Rotel;
+#[allow(unused_imports)]
+pub use tls_proxy::{ServerTls, TlsProxy};
 
 use std::cell::RefCell;
 use std::collections::HashSet;

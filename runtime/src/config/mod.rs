@@ -290,13 +290,13 @@ impl TracingConfig {
     ///     .env_vars([
     ///         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
     ///         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-    ///         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "https://logs.example.com/ingest"),
+    ///         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs.example.com/ingest"),
     ///     ])
     ///     .build()?;
     /// let traces = config.tracing.otlp_target(OtlpSignal::Traces).unwrap();
     /// assert_eq!(traces.url, "http://collector:4318/v1/traces");
     /// let logs = config.tracing.otlp_target(OtlpSignal::Logs).unwrap();
-    /// assert_eq!(logs.url, "https://logs.example.com/ingest");
+    /// assert_eq!(logs.url, "http://logs.example.com/ingest");
     /// assert_eq!(logs.protocol, OtlpProtocol::Http);
     /// # Ok::<(), o11y_runtime::config::ConfigError>(())
     /// ```

@@ -470,6 +470,11 @@ fn check_endpoint(text: &str) -> Result<(), Refusal> {
             url.scheme()
         )));
     }
+    if url.scheme() == "https" && !cfg!(feature = "tls") {
+        return Err(Refusal::because(
+            "https:// endpoints need o11y's `tls` feature (o11y = { features = [\"tls\"] })",
+        ));
+    }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Refusal::because("a host is required"));
     }
@@ -611,7 +616,11 @@ mod tests {
     #[test]
     fn endpoints_need_http_scheme_and_host() {
         assert!(check_endpoint("http://localhost:4317").is_ok());
-        assert!(check_endpoint("https://otel.example.com/v1/traces").is_ok());
+        assert_eq!(
+            check_endpoint("https://otel.example.com/v1/traces").is_ok(),
+            cfg!(feature = "tls"),
+            "https needs the tls feature"
+        );
         assert!(check_endpoint("http://[::1]:4318").is_ok());
         assert_eq!(
             check_endpoint("localhost:4317"),

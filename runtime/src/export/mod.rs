@@ -21,9 +21,16 @@ mod metrics;
 mod otlp;
 mod resource;
 mod stats;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
 mod wire;
 mod worker;
+
+/// Why an `https://` endpoint is refused in a build without TLS.
+#[cfg(not(feature = "tls"))]
+pub(crate) const NO_TLS: &str =
+    "https:// endpoints need o11y's `tls` feature (o11y = { features = [\"tls\"] })";
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -7,7 +7,12 @@
 //!   and `OTEL_EXPORTER_OTLP_TRACES_HEADERS` headers;
 //! - log records: `opentelemetry-otlp`'s, which reads its headers,
 //!   compression and timeouts from the standard `OTEL_EXPORTER_OTLP_*`
-//!   variables itself.
+//!   variables itself. To an `https://` endpoint it gets o11y's TLS settings
+//!   ([`transport::tls`]: the standard certificate variables, else the
+//!   system's or Mozilla's roots): tonic's TLS config over gRPC, and over
+//!   HTTP/protobuf a hyper client with rustls (`opentelemetry-http`'s
+//!   `HyperClient`, within the timeout of the standard `..._LOGS_TIMEOUT`
+//!   variables) instead of its own reqwest client, which has no TLS.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -66,9 +71,19 @@ impl OtlpSpanExporter {
 }
 
 /// `opentelemetry-otlp`'s log exporter to `target` (used as it is: the
-/// signal path is in it already).
+/// signal path is in it already), with o11y's TLS settings to an `https://`
+/// endpoint.
 pub(crate) fn build_log_exporter(target: &OtlpTarget) -> Result<LogExporter, String> {
+    let cannot = |e: &dyn std::fmt::Display| {
+        format!("cannot build the OTLP log exporter for {}: {e}", target.url)
+    };
     let url = target.url.clone();
+    if transport::is_https(&url) {
+        #[cfg(feature = "tls")]
+        return https_log_exporter(target).map_err(|e| cannot(&e));
+        #[cfg(not(feature = "tls"))]
+        return Err(cannot(&super::NO_TLS));
+    }
     let built = match target.protocol {
         OtlpProtocol::Grpc => LogExporter::builder()
             .with_tonic()
@@ -79,7 +94,33 @@ pub(crate) fn build_log_exporter(target: &OtlpTarget) -> Result<LogExporter, Str
             .with_endpoint(url)
             .build(),
     };
-    built.map_err(|e| format!("cannot build the OTLP log exporter for {}: {e}", target.url))
+    built.map_err(|e| cannot(&e))
+}
+
+/// The log exporter to an `https://` target, with o11y's TLS settings.
+#[cfg(feature = "tls")]
+fn https_log_exporter(target: &OtlpTarget) -> Result<LogExporter, String> {
+    use opentelemetry_http::hyper::HyperClient;
+    use opentelemetry_otlp::{WithHttpConfig, WithTonicConfig};
+
+    let tls = super::tls::settings(transport::LOGS, transport::env_var)?;
+    let url = target.url.clone();
+    let built = match target.protocol {
+        OtlpProtocol::Grpc => LogExporter::builder()
+            .with_tonic()
+            .with_endpoint(url)
+            .with_tls_config(tls.grpc())
+            .build(),
+        OtlpProtocol::Http => {
+            let timeout = transport::timeout(transport::LOGS, transport::env_var);
+            LogExporter::builder()
+                .with_http()
+                .with_endpoint(url)
+                .with_http_client(HyperClient::new(tls.https_connector(), timeout, None))
+                .build()
+        }
+    };
+    built.map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

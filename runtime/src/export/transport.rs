@@ -1,18 +1,32 @@
 //! The OTLP transport o11y's own exporters (spans, metrics) share: one
 //! already-encoded protobuf request to one signal's endpoint
 //! ([`OtlpTarget`]), over gRPC (tonic, with a codec that passes the bytes
-//! through) or HTTP/protobuf (async reqwest, `POST` to the target's URL), with the headers of the
-//! standard `OTEL_EXPORTER_OTLP_HEADERS` variables, within the timeout of
-//! the standard `OTEL_EXPORTER_OTLP_TIMEOUT` variables, and the collector's
-//! answer decoded.
+//! through) or HTTP/protobuf (`POST` to the target's URL: async reqwest to
+//! an `http://` endpoint, hyper with rustls to an `https://` one), with the
+//! headers of the standard `OTEL_EXPORTER_OTLP_HEADERS` variables, within
+//! the timeout of the standard `OTEL_EXPORTER_OTLP_TIMEOUT` variables, and
+//! the collector's answer decoded.
 //!
-//! Requests go out uncompressed and in plain text (`http://`): the transport
-//! features o11y builds tonic and reqwest with.
+//! Requests go out uncompressed. To an `https://` endpoint they go over TLS
+//! (feature `tls`, [`super::tls`]: rustls with the ring provider unless the
+//! application installed a process-wide one; without the feature such an
+//! endpoint is refused): the collector's certificate must chain to the CA
+//! certificates of the standard `OTEL_EXPORTER_OTLP_CERTIFICATE` variables
+//! when set, else to the system's root certificates, else (a system without
+//! any) to Mozilla's; the `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and
+//! `OTEL_EXPORTER_OTLP_CLIENT_KEY` variables give the client certificate of
+//! mutual TLS. The log exporter (`opentelemetry-otlp`'s) gets the same
+//! settings ([`otlp`](super::otlp)). HTTP proxies (`HTTPS_PROXY`) are not
+//! used for `https://` endpoints.
 
 use std::marker::PhantomData;
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
+use bytes::Bytes;
 use http::uri::PathAndQuery;
+#[cfg(feature = "tls")]
+use http_body_util::{BodyExt, Full};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
@@ -24,6 +38,8 @@ use tonic::transport::{Channel, Endpoint};
 use tonic_prost::ProstDecoder;
 
 use super::EXPORT_TIMEOUT;
+#[cfg(feature = "tls")]
+use super::tls::HttpsClient;
 use crate::config::{OtlpProtocol, OtlpTarget};
 use crate::error_text::error_chain;
 
@@ -44,6 +60,17 @@ pub(crate) struct Signal {
     /// The signal's own timeout variable, read before (and winning over)
     /// `OTEL_EXPORTER_OTLP_TIMEOUT`.
     pub(crate) timeout_var: &'static str,
+    /// The signal's own CA certificate file variable, read before (and
+    /// winning over) `OTEL_EXPORTER_OTLP_CERTIFICATE` (feature `tls`).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) certificate_var: &'static str,
+    /// The signal's own client certificate and key variables (mutual TLS),
+    /// read before (and winning over) `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`
+    /// and `OTEL_EXPORTER_OTLP_CLIENT_KEY` (feature `tls`).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) client_certificate_var: &'static str,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) client_key_var: &'static str,
 }
 
 pub(crate) const TRACES: Signal = Signal {
@@ -53,6 +80,9 @@ pub(crate) const TRACES: Signal = Signal {
     headers_var: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     compression_var: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
     timeout_var: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+    certificate_var: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    client_certificate_var: "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    client_key_var: "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
 };
 
 pub(crate) const METRICS: Signal = Signal {
@@ -62,13 +92,40 @@ pub(crate) const METRICS: Signal = Signal {
     headers_var: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
     compression_var: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
     timeout_var: "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+    certificate_var: "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE",
+    client_certificate_var: "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE",
+    client_key_var: "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY",
+};
+
+/// Log records go through `opentelemetry-otlp`'s exporter, which reads its
+/// own headers, compression and timeout variables; o11y reads the TLS ones
+/// ([`tls`]) and, over HTTPS, the timeout.
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+pub(crate) const LOGS: Signal = Signal {
+    name: "logs",
+    items: "log records",
+    grpc_path: "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+    headers_var: "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+    compression_var: "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+    timeout_var: "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+    certificate_var: "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
+    client_certificate_var: "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE",
+    client_key_var: "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY",
 };
 
 enum Client {
     Grpc(tonic::client::Grpc<Channel>),
+    /// HTTP/protobuf to an `http://` endpoint.
     Http {
         client: reqwest::Client,
         url: String,
+    },
+    /// HTTP/protobuf to an `https://` endpoint (boxed: hyper's client is
+    /// several times the size of the others).
+    #[cfg(feature = "tls")]
+    Https {
+        client: Box<HttpsClient>,
+        url: http::Uri,
     },
 }
 
@@ -98,21 +155,52 @@ impl Transport {
         };
         let headers = headers(signal);
         warn_if_compression_asked(signal);
-        let timeout = timeout(signal, |var| std::env::var(var).ok());
+        let timeout = timeout(signal, env_var);
+        // Only an `https://` endpoint reads the TLS variables: the
+        // specification has them for secure connections only.
+        #[cfg(feature = "tls")]
+        let tls = is_https(endpoint)
+            .then(|| super::tls::settings(signal, env_var))
+            .transpose()
+            .map_err(|e| cannot(&e))?;
+        #[cfg(not(feature = "tls"))]
+        if is_https(endpoint) {
+            return Err(cannot(&super::NO_TLS));
+        }
         let client = match target.protocol {
             OtlpProtocol::Grpc => {
-                let channel = Endpoint::from_shared(endpoint.to_owned())
-                    .map_err(|e| cannot(&e))?
-                    .connect_lazy();
-                Client::Grpc(tonic::client::Grpc::new(channel))
+                #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+                let mut channel =
+                    Endpoint::from_shared(endpoint.to_owned()).map_err(|e| cannot(&e))?;
+                #[cfg(feature = "tls")]
+                if let Some(tls) = &tls {
+                    channel = channel
+                        .tls_config(tls.grpc())
+                        .map_err(|e| cannot(&error_chain(&e)))?;
+                }
+                Client::Grpc(tonic::client::Grpc::new(channel.connect_lazy()))
             }
-            OtlpProtocol::Http => Client::Http {
-                client: reqwest::Client::builder()
-                    .default_headers(headers.clone())
-                    .build()
-                    .map_err(|e| cannot(&e))?,
-                url: endpoint.clone(),
-            },
+            OtlpProtocol::Http => {
+                #[cfg(feature = "tls")]
+                let https = tls.as_ref().map(|tls| -> Result<Client, String> {
+                    Ok(Client::Https {
+                        client: Box::new(tls.https_client()),
+                        url: endpoint.parse().map_err(|e| cannot(&e))?,
+                    })
+                });
+                #[cfg(not(feature = "tls"))]
+                let https: Option<Result<Client, String>> = None;
+                match https {
+                    Some(client) => client?,
+                    None => Client::Http {
+                        client: reqwest::Client::builder()
+                            .default_headers(headers.clone())
+                            .build()
+                            .map_err(|e| cannot(&e))?,
+                        url: endpoint.clone(),
+                    },
+                }
+            }
         };
         Ok(Transport {
             client,
@@ -182,16 +270,46 @@ impl Transport {
                     .map_err(|e| error_chain(&e))?;
                 let status = response.status();
                 let body = response.bytes().await.map_err(|e| error_chain(&e))?;
-                if !status.is_success() {
-                    let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-                    return Err(format!("HTTP {status} from {url}: {text}"));
-                }
-                // A body that is not a response message (some proxies answer
-                // with nothing, or with text) still means the request was taken.
-                Ok(R::decode(body.as_ref()).unwrap_or_default())
+                http_answer(status, &body, url)
+            }
+            #[cfg(feature = "tls")]
+            Client::Https { client, url } => {
+                let mut request = http::Request::post(url.clone())
+                    .body(Full::new(Bytes::from(request)))
+                    .map_err(|e| error_chain(&e))?;
+                *request.headers_mut() = self.headers.clone();
+                request.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-protobuf"),
+                );
+                let response = client.request(request).await.map_err(|e| error_chain(&e))?;
+                let status = response.status();
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(|e| error_chain(&e))?
+                    .to_bytes();
+                http_answer(status, &body, url)
             }
         }
     }
+}
+
+/// The collector's answer to an HTTP/protobuf request to `url`: its
+/// response message, or the error its status says.
+fn http_answer<R: ExportResponse>(
+    status: http::StatusCode,
+    body: &[u8],
+    url: impl std::fmt::Display,
+) -> Result<R, String> {
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        return Err(format!("HTTP {status} from {url}: {text}"));
+    }
+    // A body that is not a response message (some proxies answer with
+    // nothing, or with text) still means the request was taken.
+    Ok(R::decode(body).unwrap_or_default())
 }
 
 /// An `Export<Signal>ServiceResponse`: what its partial success says was
@@ -297,7 +415,7 @@ fn headers(signal: Signal) -> HeaderMap {
 /// specification has it), else [`EXPORT_TIMEOUT`]. A value that is not a
 /// positive number of milliseconds is said so on stderr, and the next one
 /// applies. `var` reads a variable.
-fn timeout(signal: Signal, var: impl Fn(&str) -> Option<String>) -> Duration {
+pub(crate) fn timeout(signal: Signal, var: impl Fn(&str) -> Option<String>) -> Duration {
     for name in [signal.timeout_var, "OTEL_EXPORTER_OTLP_TIMEOUT"] {
         let Some(text) = var(name) else { continue };
         match text.trim().parse::<u64>() {
@@ -309,6 +427,17 @@ fn timeout(signal: Signal, var: impl Fn(&str) -> Option<String>) -> Duration {
         }
     }
     EXPORT_TIMEOUT
+}
+
+/// A variable of the process's environment (unset if not Unicode).
+pub(crate) fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Whether `url` goes over TLS.
+pub(crate) fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// Says on stderr that a compression asked for by the standard variables
@@ -336,6 +465,17 @@ fn parse_headers(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
         let value = crate::percent::decode(value).unwrap_or_else(|| value.to_owned());
         (!name.is_empty() && !value.is_empty()).then(|| (name.to_owned(), value))
     })
+}
+
+/// A variable reader over `pairs`, for tests.
+#[cfg(test)]
+pub(crate) fn from<'a>(pairs: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(var, _)| *var == name)
+            .map(|(_, value)| (*value).to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -374,14 +514,6 @@ mod tests {
 
     #[test]
     fn the_signal_timeout_wins_then_the_general_one_then_the_default() {
-        fn from<'a>(pairs: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
-            move |name| {
-                pairs
-                    .iter()
-                    .find(|(var, _)| *var == name)
-                    .map(|(_, value)| (*value).to_owned())
-            }
-        }
         assert_eq!(timeout(TRACES, from(&[])), EXPORT_TIMEOUT);
         let both = [
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
@@ -400,6 +532,43 @@ mod tests {
         );
         let zero = [("OTEL_EXPORTER_OTLP_TIMEOUT", "0")];
         assert_eq!(timeout(TRACES, from(&zero)), EXPORT_TIMEOUT);
+    }
+
+    #[cfg(feature = "tls")]
+    #[tokio::test]
+    async fn https_endpoints_get_tls_and_http_ones_do_not() {
+        assert!(is_https("https://collector:4317"));
+        assert!(is_https("HTTPS://collector:4318/v1/traces"));
+        assert!(!is_https("http://collector:4317"));
+        // The system's (or Mozilla's) roots: the transports build over
+        // either protocol. (Nothing listens there: they connect lazily.)
+        for (url, protocol) in [
+            ("https://127.0.0.1:1", OtlpProtocol::Grpc),
+            ("https://127.0.0.1:1/v1/traces", OtlpProtocol::Http),
+        ] {
+            let target = OtlpTarget {
+                url: url.into(),
+                protocol,
+            };
+            let transport = Transport::new(&target, TRACES).expect(url);
+            let client = &transport.client;
+            match protocol {
+                OtlpProtocol::Grpc => assert!(matches!(client, Client::Grpc(_))),
+                OtlpProtocol::Http => assert!(matches!(client, Client::Https { .. })),
+            }
+        }
+        assert!(!super::super::tls::default_roots().is_empty());
+    }
+
+    #[cfg(not(feature = "tls"))]
+    #[tokio::test]
+    async fn without_the_tls_feature_an_https_endpoint_is_refused() {
+        let target = OtlpTarget {
+            url: "https://collector.example.com:4317".into(),
+            protocol: OtlpProtocol::Grpc,
+        };
+        let error = Transport::new(&target, TRACES).err().expect("refused");
+        assert!(error.contains("the `tls` feature"), "{error}");
     }
 
     #[test]
