@@ -188,7 +188,7 @@ fn logs_reach_rotel_over_otlp_with_their_trace_context() {
         .env("O11Y_LOGGING_OTLP_ENABLED", "true")
         .run(|| {
             let guard = o11y::init().expect("init");
-            tracing::info_span!("ship", carrier = "dhl").in_scope(|| {
+            tracing::info_span!("ship", carrier = "dhl", parcel = 7_i64).in_scope(|| {
                 let ids = o11y::trace::current_span_ids().expect("inside a span");
                 report(
                     "ids",
@@ -210,7 +210,10 @@ fn logs_reach_rotel_over_otlp_with_their_trace_context() {
     assert_eq!(record["span_id"], ids["span_id"]);
     assert_eq!(record["severity_text"], "WARN");
     assert_eq!(record["severity_number"], 13);
-    assert_eq!(record["attributes"]["parcel"], 12);
+    assert_eq!(record["attributes"]["parcel"], 12, "the event's field wins");
+    let keys = record["attribute_keys"].as_array().expect("attribute_keys");
+    let parcels = keys.iter().filter(|key| *key == "parcel").count();
+    assert_eq!(parcels, 1, "each key once, as in the JSON line: {keys:?}");
     assert_eq!(
         record["attributes"]["carrier"], "dhl",
         "span fields travel with the record"

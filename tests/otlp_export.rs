@@ -201,9 +201,19 @@ fn errors_mark_the_span_and_warnings_become_events() {
                 tracing::error!("gave up");
             });
             tracing::info_span!("fine").in_scope(|| tracing::info!("nothing to see"));
+            // `Ok` set by the application is final.
+            tracing::info_span!("handled", otel.status_code = "ok").in_scope(|| {
+                tracing::error!("retried after a transient failure");
+            });
+            tracing::info_span!(
+                "described",
+                otel.status_code = "error",
+                otel.status_description = "db down"
+            )
+            .in_scope(|| {});
             drop(guard);
         });
-    let spans = rotel.wait_for_spans(Duration::from_secs(10), |spans| spans.len() >= 2);
+    let spans = rotel.wait_for_spans(Duration::from_secs(10), |spans| spans.len() >= 4);
     let flaky = span_named(&spans, "flaky");
     assert_eq!(flaky["status_code"], "error");
     assert_eq!(flaky["status_message"], "gave up");
@@ -218,6 +228,16 @@ fn errors_mark_the_span_and_warnings_become_events() {
         fine["events"].as_array().map(Vec::len),
         Some(0),
         "info events stay in the logs"
+    );
+    let handled = span_named(&spans, "handled");
+    assert_eq!(handled["status_code"], "ok", "{handled}");
+    assert_eq!(handled["events"].as_array().map(Vec::len), Some(1));
+    let described = span_named(&spans, "described");
+    assert_eq!(described["status_code"], "error", "{described}");
+    assert_eq!(described["status_message"], "db down", "{described}");
+    assert!(
+        described["attributes"].get("otel.status_description").is_none(),
+        "{described}"
     );
 }
 

@@ -254,6 +254,8 @@ def process_logs(resource_logs):
                         "severity_number": _int_of(lr.severity_number),
                         "body": _val(lr.body),
                         "attributes": _attrs(lr.attributes),
+                        # As sent, repeats included (the dict above keeps one).
+                        "attribute_keys": [kv.key for kv in _iter(lr.attributes)],
                         "resource": resource,
                         "scope": scope,
                         "scope_version": scope_version,

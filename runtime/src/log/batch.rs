@@ -85,6 +85,17 @@ impl FileSink {
     }
 }
 
+impl Drop for FileSink {
+    /// The lines still waiting: the sink goes with its subscriber, which may
+    /// be dropped before the guard (`with_default`, a `set_default` scope),
+    /// and then no later flush can reach them.
+    fn drop(&mut self) {
+        let buffer = self.buffer.get_mut().unwrap_or_else(|e| e.into_inner());
+        // A log line that cannot be written has nowhere better to go.
+        let _ = write_out(buffer, &self.file);
+    }
+}
+
 /// Writes `line` to standard output: into the batch while batching is on
 /// (then the batch too, when it is full or `urgent`), else at once.
 pub(crate) fn write_stdout(line: &[u8], urgent: bool) -> std::io::Result<()> {
@@ -248,7 +259,13 @@ mod tests {
             "one\ntwo\nthree\nfour\nfive\n",
             "unbatched: at once, after what waited"
         );
+        sink.write_batched(b"six\n", false, true).unwrap();
         drop(sink);
+        assert_eq!(
+            on_disk(),
+            "one\ntwo\nthree\nfour\nfive\nsix\n",
+            "a sink dropped writes what waits"
+        );
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -41,16 +41,23 @@ pub(crate) struct Line<'a> {
 }
 
 impl Line<'_> {
-    /// The fields to print, each key once: the last occurrence wins, so an
-    /// event field shadows a span field and an inner span an outer one.
-    /// Plain loops rather than a flattening iterator: this runs for every
-    /// field of every line.
-    fn for_each_unique_field(&self, mut f: impl FnMut(&Key, &FieldValue)) {
-        for (g, group) in self.fields.iter().enumerate() {
-            for (i, (key, value)) in group.iter().enumerate() {
-                if !shadowed(key, &group[i + 1..], &self.fields[g + 1..]) {
-                    f(key, value);
-                }
+    fn for_each_unique_field(&self, f: impl FnMut(&Key, &FieldValue)) {
+        for_each_unique_field(self.fields, f);
+    }
+}
+
+/// The fields of a record (groups as in [`Line::fields`]), each key once:
+/// the last occurrence wins, so an event field shadows a span field and an
+/// inner span an outer one. Plain loops rather than a flattening iterator:
+/// this runs for every field of every line.
+pub(crate) fn for_each_unique_field(
+    fields: &[&[(Key, FieldValue)]],
+    mut f: impl FnMut(&Key, &FieldValue),
+) {
+    for (g, group) in fields.iter().enumerate() {
+        for (i, (key, value)) in group.iter().enumerate() {
+            if !shadowed(key, &group[i + 1..], &fields[g + 1..]) {
+                f(key, value);
             }
         }
     }

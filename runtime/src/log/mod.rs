@@ -222,7 +222,11 @@ impl LogLayer {
             });
         }
         if let Some(otlp) = &self.otlp {
-            let owned = fields.iter().copied().flatten().cloned().collect();
+            // Each key once, as in the lines: OTLP attributes are a map.
+            let mut owned = Vec::new();
+            format::for_each_unique_field(&fields, |key, value| {
+                owned.push((key.clone(), value.clone()));
+            });
             otlp.emit(metadata, now, message.to_owned(), owned, ids);
         }
     }

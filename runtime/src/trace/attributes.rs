@@ -23,14 +23,17 @@ impl SpanFieldVisitor<'_> {
                 }
             }
             "otel.status_code" => match value.to_ascii_lowercase().as_str() {
-                // Keep a description set earlier by otel.status_message.
-                "error" if !matches!(self.0.status, Status::Error { .. }) => {
-                    self.0.status = Status::error("");
-                }
+                // Keep a description set earlier by otel.status_description.
+                "error" if self.0.status == Status::Unset => self.0.status = Status::error(""),
                 "ok" => self.0.status = Status::Ok,
                 _ => {}
             },
-            "otel.status_message" => self.0.status = Status::error(value.to_owned()),
+            // tracing-opentelemetry's name since 0.32, and its earlier one.
+            "otel.status_description" | "otel.status_message" => {
+                if self.0.status != Status::Ok {
+                    self.0.status = Status::error(value.to_owned());
+                }
+            }
             _ => return false,
         }
         true

@@ -11,7 +11,8 @@
 //!
 //! Special fields understood on any span, as `tracing-opentelemetry` does:
 //! `otel.name`, `otel.kind` (`server`, `client`, `producer`, `consumer`,
-//! `internal`), `otel.status_code` (`ok`, `error`), `otel.status_message`.
+//! `internal`), `otel.status_code` (`ok`, `error`; `ok` is final),
+//! `otel.status_description` (or its older name `otel.status_message`).
 
 mod attributes;
 pub(crate) mod current;
@@ -177,9 +178,12 @@ impl Recording {
 
     /// Marks the span failed: an `error.type` attribute and status error
     /// (with `message`, else `error_type`); a message set earlier (an
-    /// `error!` event inside, `err`) is kept when `message` is `None`.
+    /// `error!` event inside, `err`) is kept when `message` is `None`. A
+    /// status `Ok` set by the application is final, as OpenTelemetry has
+    /// it: only the attribute is added.
     pub(crate) fn set_error(&mut self, error_type: Cow<'static, str>, message: Option<String>) {
         match message {
+            _ if self.status == Status::Ok => {}
             Some(message) => self.status = Status::error(message),
             None if matches!(self.status, Status::Error { .. }) => {}
             None => self.status = Status::error(error_type.clone()),
@@ -382,7 +386,9 @@ where
             .unwrap_or_else(|| event.metadata().name().to_owned());
         let mut attributes = visitor.attributes;
         attributes.push(KeyValue::new("level", level.as_str()));
-        if level == Level::ERROR {
+        // An error event fails the span, unless the application set `Ok`,
+        // which is final.
+        if level == Level::ERROR && recording.status != Status::Ok {
             recording.status = Status::error(message.clone());
         }
         recording
