@@ -236,7 +236,9 @@ fn errors_mark_the_span_and_warnings_become_events() {
     assert_eq!(described["status_code"], "error", "{described}");
     assert_eq!(described["status_message"], "db down", "{described}");
     assert!(
-        described["attributes"].get("otel.status_description").is_none(),
+        described["attributes"]
+            .get("otel.status_description")
+            .is_none(),
         "{described}"
     );
 }

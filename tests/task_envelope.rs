@@ -94,6 +94,18 @@ fn resize(#[carrier] headers: &HashMap<String, String>, body: &[u8]) -> usize {
     body.len()
 }
 
+/// Reports a retry, then runs an item inline: the retry is the batch's.
+#[o11y::task_traced]
+fn batch(job: Envelope<u64>) -> u64 {
+    o11y::task::retry("gateway busy");
+    item(Envelope::new("item", job.payload))
+}
+
+#[o11y::task_traced]
+fn item(job: Envelope<u64>) -> u64 {
+    job.payload
+}
+
 fn noop_context() -> Context<'static> {
     Context::from_waker(Waker::noop())
 }
@@ -560,4 +572,55 @@ fn failures_panics_retries_and_cancellations_are_outcomes_and_the_worker_keeps_r
         sample_value(text, "task_published_total", &[("task", "process_order")]),
         Some(5.0)
     );
+}
+
+#[test]
+fn with_metrics_off_tasks_are_traced_and_logged_but_not_counted() {
+    let output = o11y_child("with_metrics_off_tasks_are_traced_and_logged_but_not_counted")
+        .env("O11Y_METRICS_ENABLED", "false")
+        .run(|| {
+            let guard = o11y::init().expect("init");
+            let job = Envelope::new("process_order", OrderJob { order_id: 4 });
+            assert_eq!(process_order(job).ok(), Some(40));
+            report(
+                "metrics",
+                json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+            );
+            drop(guard);
+        });
+    let lines = json_lines(&output);
+    assert!(
+        lines.iter().any(|line| line["event"] == "task_succeeded"),
+        "{lines:#?}"
+    );
+    let metrics = reported(&output, "metrics");
+    let metrics = metrics.as_str().unwrap();
+    for family in [
+        "task_published_total{",
+        "task_runs_total{",
+        "task_queue_wait_seconds_count{",
+        "task_duration_seconds_count{",
+        "task_in_progress{",
+    ] {
+        assert!(!metrics.contains(family), "{family} in {metrics}");
+    }
+}
+
+#[test]
+fn a_retry_reported_before_an_inline_task_stays_with_its_own_run() {
+    let output =
+        o11y_child("a_retry_reported_before_an_inline_task_stays_with_its_own_run").run(|| {
+            let guard = o11y::init().expect("init");
+            assert_eq!(batch(Envelope::new("batch", 3)), 3);
+            report(
+                "metrics",
+                json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+            );
+            drop(guard);
+        });
+    let metrics = reported(&output, "metrics");
+    let metrics = metrics.as_str().unwrap();
+    assert_eq!(runs(metrics, "batch", "retried"), 1.0, "{metrics}");
+    assert_eq!(runs(metrics, "batch", "succeeded"), 0.0, "{metrics}");
+    assert_eq!(runs(metrics, "item", "succeeded"), 1.0, "{metrics}");
 }

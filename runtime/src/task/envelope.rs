@@ -188,7 +188,8 @@ impl<T> EnvelopeBuilder<T> {
         let system = self.system.unwrap_or_else(|| "o11y".to_owned());
         let destination = self.destination.unwrap_or_else(|| self.task_name.clone());
         // o11y off (not initialised, or its guard dropped): no span, no count.
-        let on = crate::observe::flags() != 0;
+        let flags = crate::observe::flags();
+        let on = flags != 0;
         // The state of the trace the producer span belongs to (as it arrived
         // from another process), handed on with its traceparent.
         let trace_state = on.then(current_trace_state).flatten();
@@ -207,7 +208,7 @@ impl<T> EnvelopeBuilder<T> {
             .as_ref()
             .and(trace_state.as_ref())
             .map(TraceState::header);
-        if on {
+        if flags & crate::observe::METRICS != 0 {
             PUBLISHED.labels([self.task_name.as_str()]).inc();
         }
         Envelope {

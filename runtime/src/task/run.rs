@@ -28,6 +28,7 @@ use super::context::TaskContext;
 use super::metrics::{DURATION, IN_PROGRESS, QUEUE_WAIT, RUNS};
 use crate::db::Scope;
 use crate::metrics::{CounterHandle, GaugeHandle, HistogramHandle};
+use crate::observe::METRICS;
 use crate::trace::decide::{decide, decide_with_remote_parent, with_decision};
 
 thread_local! {
@@ -66,22 +67,30 @@ pub fn retry(reason: impl Into<String>) -> bool {
 }
 
 /// Marks a task body as running on this thread while alive; on drop
-/// (also during unwinding) moves a reported retry into its run.
-struct Running<'a>(&'a Mutex<Option<String>>);
+/// (also during unwinding) moves a reported retry into its run. A run
+/// started inside another's body (a batch task running its items inline)
+/// keeps the enclosing run's pending retry aside and hands it back.
+struct Running<'a> {
+    retry: &'a Mutex<Option<String>>,
+    /// The retry the enclosing run reported before this one started.
+    outer: Option<String>,
+}
 
 impl<'a> Running<'a> {
     fn enter(retry: &'a Mutex<Option<String>>) -> Self {
         RUNNING.with(|running| running.set(running.get() + 1));
-        RETRY.with(|retry| retry.borrow_mut().take());
-        Running(retry)
+        let outer = RETRY.with(|retry| retry.borrow_mut().take());
+        Running { retry, outer }
     }
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         RUNNING.with(|running| running.set(running.get().saturating_sub(1)));
-        if let Some(reason) = RETRY.with(|retry| retry.borrow_mut().take()) {
-            *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        let reported =
+            RETRY.with(|retry| std::mem::replace(&mut *retry.borrow_mut(), self.outer.take()));
+        if let Some(reason) = reported {
+            *self.retry.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
         }
     }
 }
@@ -108,6 +117,28 @@ struct Handles {
     duration: HistogramHandle,
     queue_wait: HistogramHandle,
     in_progress: GaugeHandle,
+}
+
+/// How a run ended, as `task_runs_total` counts it.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Succeeded,
+    Failed,
+    Retried,
+    Panicked,
+    Cancelled,
+}
+
+impl Handles {
+    fn runs(&self, outcome: Outcome) -> &CounterHandle {
+        match outcome {
+            Outcome::Succeeded => &self.succeeded,
+            Outcome::Failed => &self.failed,
+            Outcome::Retried => &self.retried,
+            Outcome::Panicked => &self.panicked,
+            Outcome::Cancelled => &self.cancelled,
+        }
+    }
 }
 
 impl TaskSite {
@@ -174,6 +205,9 @@ pub struct TaskRun {
     scope: Mutex<Option<Scope>>,
     /// `Some` once the body returned: `None` inside for success.
     result: Option<Option<TaskError>>,
+    /// Metrics were on when the run started (`metrics.enabled`): the run is
+    /// counted, and its in-progress gauge raised.
+    metrics: bool,
 }
 
 impl TaskRun {
@@ -217,11 +251,14 @@ impl TaskRun {
             _ => {}
         }
         record_messaging(&span, site, &context);
-        let handles = site.handles();
-        if let Some(wait) = context.queue_wait(started) {
-            handles.queue_wait.observe(wait.as_secs_f64());
+        let metrics = flags & METRICS != 0;
+        if metrics {
+            let handles = site.handles();
+            if let Some(wait) = context.queue_wait(started) {
+                handles.queue_wait.observe(wait.as_secs_f64());
+            }
+            handles.in_progress.inc();
         }
-        handles.in_progress.inc();
         let scope = Scope::new(site.name).with_span(span.clone());
         let run = TaskRun {
             site,
@@ -232,6 +269,7 @@ impl TaskRun {
             in_body: AtomicBool::new(true),
             retry: Mutex::new(None),
             result: None,
+            metrics,
         };
         run.event(Event::Started);
         Some(run)
@@ -336,37 +374,39 @@ impl Drop for TaskRun {
                 .unwrap_or_else(|e| e.into_inner())
                 .take(),
         );
-        let handles = self.site.handles();
         let retry = self.retry.lock().unwrap_or_else(|e| e.into_inner()).take();
         let failure = |error_type: &'static str| TaskError {
             error_type,
             message: None,
         };
-        let (counter, failed) = match (self.result.take(), retry) {
+        let (outcome, failed) = match (self.result.take(), retry) {
             (None, _) if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() => {
-                (&handles.panicked, Some(("panicked", failure("panic"))))
+                (Outcome::Panicked, Some(("panicked", failure("panic"))))
             }
             (None, _) => (
-                &handles.cancelled,
+                Outcome::Cancelled,
                 Some(("cancelled", failure("cancelled"))),
             ),
             (Some(_), Some(reason)) => {
                 self.event(Event::Retried(&reason));
-                (&handles.retried, None)
+                (Outcome::Retried, None)
             }
             (Some(None), None) => {
                 self.event(Event::Succeeded);
-                (&handles.succeeded, None)
+                (Outcome::Succeeded, None)
             }
-            (Some(Some(error)), None) => (&handles.failed, Some(("failed", error))),
+            (Some(Some(error)), None) => (Outcome::Failed, Some(("failed", error))),
         };
-        if let Some((outcome, error)) = failed {
+        if let Some((ended, error)) = failed {
             crate::trace::set_error(&self.span, error.error_type, error.message.clone());
-            self.event(Event::Failed(outcome, &error));
+            self.event(Event::Failed(ended, &error));
         }
-        counter.inc();
-        handles.duration.observe(elapsed);
-        handles.in_progress.dec();
+        if self.metrics {
+            let handles = self.site.handles();
+            handles.runs(outcome).inc();
+            handles.duration.observe(elapsed);
+            handles.in_progress.dec();
+        }
     }
 }
 
