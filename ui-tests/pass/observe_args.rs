@@ -35,6 +35,12 @@ impl Repo {
     }
 }
 
+// A parameter that may be configured out is never recorded by bare `args`.
+#[observe(args)]
+fn configured(#[cfg(any())] hidden: u32, shown: u32) -> u32 {
+    shown
+}
+
 impl std::fmt::Debug for Repo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Repo")
@@ -46,4 +52,5 @@ fn main() {
     assert_eq!(listed(1, "ab", "secret"), 9);
     assert_eq!(skipped("ada", "secret", &Card { last4: 1 }), 10);
     assert_eq!(Repo.get(4), 4);
+    assert_eq!(configured(3), 3);
 }

@@ -24,6 +24,18 @@ mod nested {
         pub fn get(&self) -> u8 {
             3
         }
+
+        // A method's own attribute, under the same path, is the block's
+        // argument for it (not a second instrumentation).
+        #[crate::my::o11y::observe(skip)]
+        pub fn hot(&self) -> u8 {
+            4
+        }
+
+        #[crate::my::o11y::observe(level = "debug")]
+        pub fn quiet(&self) -> u8 {
+            5
+        }
     }
 }
 
@@ -37,6 +49,8 @@ fn main() {
         .unwrap();
     assert_eq!(runtime.block_on(nested::deeper()), Ok(2));
     assert_eq!(nested::Store.get(), 3);
+    assert_eq!(nested::Store.hot(), 4);
+    assert_eq!(nested::Store.quiet(), 5);
     REEXPORTED_CALLS.inc();
     assert!(
         o11y::metrics::catalog()

@@ -27,10 +27,19 @@ pub(crate) fn param_names(sig: &Signature) -> Vec<Ident> {
     for input in &sig.inputs {
         match input {
             FnArg::Receiver(receiver) => names.push(Ident::new("self", receiver.self_token.span)),
+            FnArg::Typed(typed) if is_configured(&typed.attrs) => {}
             FnArg::Typed(typed) => collect_bindings(&typed.pat, &mut names),
         }
     }
     names
+}
+
+/// Whether a parameter carries `#[cfg]` / `#[cfg_attr]`: it may not exist
+/// in the build, so the expansion never names it.
+fn is_configured(attrs: &[syn::Attribute]) -> bool {
+    attrs
+        .iter()
+        .any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
 }
 
 fn collect_bindings(pat: &Pat, names: &mut Vec<Ident>) {
@@ -229,7 +238,7 @@ pub(crate) fn body(
             let __o11y_result = __o11y_call_once(move || #inner);
             #events
             if __o11y_flags != 0 {
-                drop(__o11y_entered);
+                ::core::mem::drop(__o11y_entered);
                 // The guard records the call when it drops, below, in place.
                 #krate::__private::CallGuard::finish(&mut __o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
             } else {
@@ -358,6 +367,7 @@ fn typed_params(sig: &Signature) -> Vec<(Ident, Option<&Type>)> {
             FnArg::Receiver(receiver) => {
                 params.push((Ident::new("self", receiver.self_token.span), None))
             }
+            FnArg::Typed(typed) if is_configured(&typed.attrs) => {}
             FnArg::Typed(typed) => match &*typed.pat {
                 Pat::Ident(ident) => params.push((ident.ident.clone(), Some(&*typed.ty))),
                 pat => {

@@ -58,6 +58,7 @@ pub(crate) fn item_keyword(item: &Item) -> TokenStream {
 
 fn observe_fn(args: &ObserveArgs, mut function: syn::ItemFn) -> syn::Result<TokenStream> {
     expand::check_signature(&function.sig)?;
+    crate::common::reject_track_caller(&function.attrs, "observe")?;
     args.check(&expand::param_names(&function.sig))?;
     expand::check_outcome_args(args, &function.sig)?;
     if cfg!(feature = "off") {
@@ -135,6 +136,7 @@ fn observe_impl(args: &ObserveArgs, mut block: ItemImpl) -> TokenStream {
         };
         if block_is_valid {
             let result = expand::check_signature(&method.sig)
+                .and_then(|()| crate::common::reject_track_caller(&method.attrs, "observe"))
                 .and_then(|()| method_args.check(&expand::param_names(&method.sig)))
                 .and_then(|()| expand::check_outcome_args(&method_args, &method.sig));
             if let Err(error) = result {
@@ -184,7 +186,7 @@ fn take_own_args(
     let mut own: Option<ObserveArgs> = None;
     let mut kept_attrs = Vec::with_capacity(method.attrs.len());
     for attr in method.attrs.drain(..) {
-        if !(attr.path().is_ident("observe") || attr_is_o11y_observe(&attr)) {
+        if !is_observe(&attr) {
             kept_attrs.push(attr);
             continue;
         }
@@ -211,14 +213,14 @@ fn take_own_args(
     own
 }
 
-fn attr_is_o11y_observe(attr: &syn::Attribute) -> bool {
-    let segments: Vec<String> = attr
-        .path()
+/// `#[observe]` under any path: `observe`, `o11y::observe`, or the path of
+/// a renamed dependency or a re-export (`crate = ...`), whose last segment
+/// is still `observe`.
+fn is_observe(attr: &syn::Attribute) -> bool {
+    attr.path()
         .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    segments.len() == 2 && segments[0] == "o11y" && segments[1] == "observe"
+        .last()
+        .is_some_and(|segment| segment.ident == "observe")
 }
 
 fn push(errors: &mut Option<syn::Error>, error: syn::Error) {

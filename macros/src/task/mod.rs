@@ -36,6 +36,7 @@ pub(crate) fn task_traced(attr: TokenStream, item: TokenStream) -> TokenStream {
         Err(error) => return with_errors(function.into_token_stream(), error),
     };
     let checked = expand::check_signature(&function.sig)
+        .and_then(|()| crate::common::reject_track_caller(&function.attrs, "task_traced"))
         .and_then(|()| args.check(&param_names(&function.sig)))
         .and_then(|()| expand::the_carrier(&function.sig, carriers));
     let carrier = match checked {
