@@ -98,6 +98,26 @@ pub(crate) fn with_errors(item: TokenStream, error: syn::Error) -> TokenStream {
     quote!(#errors #item)
 }
 
+/// Rejects `#[track_caller]` on a function `attribute` instruments: its
+/// body runs in a closure, where `Location::caller()` (and a panic's
+/// location) would name the function itself instead of its caller.
+pub(crate) fn reject_track_caller(attrs: &[syn::Attribute], attribute: &str) -> syn::Result<()> {
+    match attrs
+        .iter()
+        .find(|attr| attr.path().is_ident("track_caller"))
+    {
+        None => Ok(()),
+        Some(attr) => Err(syn::Error::new_spanned(
+            attr,
+            format!(
+                "#[{attribute}] cannot keep `#[track_caller]`: the body runs in a closure, where \
+                 `Location::caller()` names this function instead of its caller; remove one of \
+                 the two"
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,22 +133,5 @@ mod tests {
             "; did you mean `concurrency`?"
         );
         assert_eq!(did_you_mean("banana", &["fields", "skip"]), "");
-    }
-}
-
-/// Rejects `#[track_caller]` on a function `attribute` instruments: its
-/// body runs in a closure, where `Location::caller()` (and a panic's
-/// location) would name the function itself instead of its caller.
-pub(crate) fn reject_track_caller(attrs: &[syn::Attribute], attribute: &str) -> syn::Result<()> {
-    match attrs.iter().find(|attr| attr.path().is_ident("track_caller")) {
-        None => Ok(()),
-        Some(attr) => Err(syn::Error::new_spanned(
-            attr,
-            format!(
-                "#[{attribute}] cannot keep `#[track_caller]`: the body runs in a closure, where \
-                 `Location::caller()` names this function instead of its caller; remove one of \
-                 the two"
-            ),
-        )),
     }
 }
