@@ -138,11 +138,20 @@ fn write_span(buf: &mut Vec<u8>, span: &Recording) {
             message(buf, 2, |buf| any_value(buf, &Value::I64(i64::from(line))));
         });
     }
+    if span.dropped.attributes > 0 {
+        varint(buf, 10, u64::from(span.dropped.attributes));
+    }
     for event in &span.events {
         message(buf, 11, |buf| write_event(buf, event));
     }
+    if span.dropped.events > 0 {
+        varint(buf, 12, u64::from(span.dropped.events));
+    }
     for link in &span.links {
         message(buf, 13, |buf| write_link(buf, link));
+    }
+    if span.dropped.links > 0 {
+        varint(buf, 14, u64::from(span.dropped.links));
     }
     // Status: always present, as the SDK's transform sets it.
     message(buf, 15, |buf| match &span.status {
@@ -404,6 +413,11 @@ mod tests {
             1,
         )];
         server.status = Status::error("boom");
+        server.dropped = crate::trace::Dropped {
+            attributes: 3,
+            events: 130,
+            links: 1,
+        };
 
         let mut query =
             Recording::new_for_test(trace_id, SpanId::from(2), &DB_METADATA, at(1), at(2));

@@ -82,6 +82,24 @@ pub(crate) struct Recording {
     pub(crate) events: Vec<Event>,
     pub(crate) links: Vec<Link>,
     pub(crate) status: Status,
+    /// What the limits below left out, exported as the span's dropped
+    /// counts.
+    pub(crate) dropped: Dropped,
+}
+
+/// OpenTelemetry's default span limits: attributes, events and links kept
+/// per span. A long-lived span (a worker's loop) that logs a warning per
+/// item would otherwise hold every one of them until it ends.
+pub(crate) const ATTRIBUTE_LIMIT: usize = 128;
+pub(crate) const EVENT_LIMIT: usize = 128;
+pub(crate) const LINK_LIMIT: usize = 128;
+
+/// How many attributes, events and links a span's limits left out.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Dropped {
+    pub(crate) attributes: u32,
+    pub(crate) events: u32,
+    pub(crate) links: u32,
 }
 
 impl Recording {
@@ -110,6 +128,7 @@ impl Recording {
             events: Vec::new(),
             links: Vec::new(),
             status: Status::Unset,
+            dropped: Dropped::default(),
         }
     }
 
@@ -155,9 +174,9 @@ impl Recording {
             start_time: self.start,
             end_time: self.end,
             attributes,
-            dropped_attributes_count: 0,
-            events: span_events(std::mem::take(&mut self.events)),
-            links: span_links(std::mem::take(&mut self.links)),
+            dropped_attributes_count: self.dropped.attributes,
+            events: span_events(std::mem::take(&mut self.events), self.dropped.events),
+            links: span_links(std::mem::take(&mut self.links), self.dropped.links),
             status: std::mem::replace(&mut self.status, Status::Unset),
             instrumentation_scope: InstrumentationScope::builder(metadata.target()).build(),
         }
@@ -174,6 +193,25 @@ impl Recording {
         self.name = None;
         self.trace_state = TraceState::NONE;
         self.status = Status::Unset;
+        self.dropped = Dropped::default();
+    }
+
+    /// Adds an event, unless the span holds [`EVENT_LIMIT`] already.
+    pub(crate) fn add_event(&mut self, event: Event) {
+        if self.events.len() < EVENT_LIMIT {
+            self.events.push(event);
+        } else {
+            self.dropped.events = self.dropped.events.saturating_add(1);
+        }
+    }
+
+    /// Adds a link, unless the span holds [`LINK_LIMIT`] already.
+    pub(crate) fn add_link(&mut self, link: Link) {
+        if self.links.len() < LINK_LIMIT {
+            self.links.push(link);
+        } else {
+            self.dropped.links = self.dropped.links.saturating_add(1);
+        }
     }
 
     /// Marks the span failed: an `error.type` attribute and status error
@@ -192,14 +230,18 @@ impl Recording {
     }
 
     /// Sets an attribute, replacing an earlier one of the same key.
+    /// Past [`ATTRIBUTE_LIMIT`], a new key is dropped (and counted); an
+    /// existing one is still replaced.
     pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
+        let kept = self.attributes.len();
         match self
             .attributes
             .iter_mut()
             .find(|kv| kv.key == attribute.key)
         {
             Some(existing) => *existing = attribute,
-            None => self.attributes.push(attribute),
+            None if kept < ATTRIBUTE_LIMIT => self.attributes.push(attribute),
+            None => self.dropped.attributes = self.dropped.attributes.saturating_add(1),
         }
     }
 }
@@ -357,7 +399,7 @@ where
             .get_mut::<SpanState>()
             .and_then(|s| s.recording.as_mut())
         {
-            recording.links.push(Link::with_context(link));
+            recording.add_link(Link::with_context(link));
         }
     }
 
@@ -391,9 +433,7 @@ where
         if level == Level::ERROR && recording.status != Status::Ok {
             recording.status = Status::error(message.clone());
         }
-        recording
-            .events
-            .push(Event::new(message, SystemTime::now(), attributes, 0));
+        recording.add_event(Event::new(message, SystemTime::now(), attributes, 0));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -417,15 +457,17 @@ fn span_context(trace_id: TraceId, span_id: SpanId, sampled: bool) -> SpanContex
     SpanContext::new(trace_id, span_id, flags, false, TraceState::default())
 }
 
-fn span_events(events: Vec<Event>) -> SpanEvents {
+fn span_events(events: Vec<Event>, dropped: u32) -> SpanEvents {
     let mut span_events = SpanEvents::default();
     span_events.events = events;
+    span_events.dropped_count = dropped;
     span_events
 }
 
-fn span_links(links: Vec<Link>) -> SpanLinks {
+fn span_links(links: Vec<Link>, dropped: u32) -> SpanLinks {
     let mut span_links = SpanLinks::default();
     span_links.links = links;
+    span_links.dropped_count = dropped;
     span_links
 }
 
@@ -448,7 +490,7 @@ pub(crate) fn with_recording<R>(
 /// `span`. A no-op for a span that is not recorded.
 pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
     with_recording(span, |recording| {
-        recording.links.push(Link::with_context(context));
+        recording.add_link(Link::with_context(context));
     });
 }
 
@@ -486,4 +528,55 @@ pub fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>
     with_recording(span, |recording| {
         recording.set_error(Cow::Owned(error_type.to_owned()), message);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static CALLSITE: tracing_core::callsite::DefaultCallsite =
+        tracing_core::callsite::DefaultCallsite::new(&META);
+    static META: tracing_core::Metadata<'static> = tracing::metadata! {
+        name: "worker_loop",
+        target: "o11y::trace::tests",
+        level: tracing::Level::INFO,
+        fields: &[],
+        callsite: &CALLSITE,
+        kind: tracing_core::metadata::Kind::SPAN,
+    };
+
+    #[test]
+    fn limits_keep_the_first_and_count_the_rest() {
+        let now = SystemTime::now();
+        let mut span = Recording::new_for_test(TraceId::from(1), SpanId::from(2), &META, now, now);
+        for i in 0..ATTRIBUTE_LIMIT + 5 {
+            span.set_attribute(KeyValue::new(format!("row.{i}"), i as i64));
+        }
+        // An existing key is still replaced at the limit.
+        span.set_attribute(KeyValue::new("row.0", -1_i64));
+        for _ in 0..EVENT_LIMIT + 7 {
+            span.add_event(Event::new("queue slow", now, Vec::new(), 0));
+        }
+        span.add_link(Link::with_context(SpanContext::empty_context()));
+        assert_eq!(span.attributes.len(), ATTRIBUTE_LIMIT);
+        assert_eq!(span.attributes[0].value, opentelemetry::Value::I64(-1));
+        assert_eq!(span.events.len(), EVENT_LIMIT);
+        assert_eq!(
+            span.dropped,
+            Dropped {
+                attributes: 5,
+                events: 7,
+                links: 0
+            }
+        );
+        let data = span.take_span_data();
+        assert_eq!(data.dropped_attributes_count, 5);
+        assert_eq!(data.events.dropped_count, 7);
+        span.clear_for_reuse();
+        assert_eq!(
+            span.dropped,
+            Dropped::default(),
+            "a reused box starts afresh"
+        );
+    }
 }
