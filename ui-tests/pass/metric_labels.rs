@@ -28,6 +28,10 @@ static RESPONSES_TOTAL: Counter;
 #[metric(counter, help = "Outcomes", labels(outcome))]
 static OUTCOMES: Counter;
 
+// A label named like a Rust keyword (`type` is common), written plain or raw.
+#[metric(counter, help = "Errors by type", labels(type, r#match))]
+static ERRORS: Counter;
+
 fn main() {
     PAYMENTS.labels("ok", Method::Card).inc();
     PAYMENTS.labels("ok", Method::BankTransfer).inc();
@@ -62,6 +66,12 @@ fn main() {
     assert!(
         exposition
             .contains(r#"responses_total{code="200",cached="true",region="eu",route="/pay"} 1"#),
+        "{exposition}"
+    );
+    ERRORS.labels("timeout", "exact").inc();
+    let exposition = o11y::metrics::render(o11y::metrics::Format::Prometheus);
+    assert!(
+        exposition.contains(r#"errors_total{type="timeout",match="exact"} 1"#),
         "{exposition}"
     );
 }

@@ -1,6 +1,7 @@
 //! The arguments of `#[metric(...)]`, parsed into [`MetricArgs`], and the
 //! declaration it goes on (`static NAME: o11y::Counter;`).
 
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{
@@ -204,7 +205,7 @@ fn argument(input: ParseStream<'_>, args: &mut MetricArgs) -> syn::Result<()> {
             }
             let content;
             parenthesized!(content in input);
-            let labels = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            let labels = Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, label)?;
             set(
                 &mut args.labels,
                 &key,
@@ -229,6 +230,24 @@ fn argument(input: ParseStream<'_>, args: &mut MetricArgs) -> syn::Result<()> {
             ))
         }
     }
+}
+
+/// A label name: any identifier, keywords included (`type` is a common
+/// label), as the parameter of `labels(..)` it becomes: raw (`r#type`) when
+/// it is a keyword.
+fn label(input: ParseStream) -> syn::Result<Ident> {
+    let ident = Ident::parse_any(input)?.unraw();
+    let name = ident.to_string();
+    if syn::parse_str::<Ident>(&name).is_ok() {
+        return Ok(ident);
+    }
+    if matches!(name.as_str(), "self" | "Self" | "super" | "crate" | "_") {
+        return Err(syn::Error::new_spanned(
+            &ident,
+            format!("`{name}` cannot be a label: it cannot name the parameter of `labels(..)`"),
+        ));
+    }
+    Ok(Ident::new_raw(&name, ident.span()))
 }
 
 /// `static NAME: Type;` — the declaration `#[metric]` goes on. The value is

@@ -5,6 +5,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Lit, Type, UnOp};
 
@@ -64,14 +65,14 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
         .as_ref()
         .map(|(_, l)| l.iter().collect())
         .unwrap_or_default();
-    let label_names: Vec<String> = labels.iter().map(ToString::to_string).collect();
+    let label_names: Vec<String> = labels.iter().map(|l| l.unraw().to_string()).collect();
     for (i, label) in labels.iter().enumerate() {
         if let Err(e) = naming::validate_label(&name, &label_names[i]) {
             push(syn::Error::new_spanned(label, e));
         } else if label_names[..i].contains(&label_names[i]) {
             push(syn::Error::new_spanned(
                 label,
-                format!("label `{label}` is given twice"),
+                format!("label `{}` is given twice", label_names[i]),
             ));
         }
     }
@@ -188,7 +189,7 @@ pub(crate) fn fallback(
         })
         .collect();
     let params: Vec<&syn::Ident> = params.iter().collect();
-    let label_names: Vec<String> = params.iter().map(ToString::to_string).collect();
+    let label_names: Vec<String> = params.iter().map(|p| p.unraw().to_string()).collect();
     let mut desc = quote!(#krate::metrics::MetricDesc::#constructor("", ""));
     if !labels.is_empty() {
         desc = quote!(#desc.labels(&[#(#label_names),*]));

@@ -1,0 +1,6 @@
+use o11y::{Counter, metric};
+
+#[metric(counter, help = "Calls", labels(self))]
+static CALLS: Counter;
+
+fn main() {}
