@@ -358,6 +358,7 @@ fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
         "orders"
     );
     assert_eq!(publish["attributes"]["messaging.operation.type"], "send");
+    assert_eq!(publish["attributes"]["messaging.operation.name"], "publish");
     assert_eq!(
         publish["attributes"]["messaging.message.id"],
         task_id.as_str()
@@ -367,6 +368,7 @@ fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
     assert_eq!(process["parent_span_id"], producer_span_id);
     assert_eq!(process["span_id"], consumer_span_id.as_str());
     assert_eq!(process["attributes"]["messaging.operation.type"], "process");
+    assert_eq!(process["attributes"]["messaging.operation.name"], "process");
     assert_eq!(
         process["attributes"]["messaging.message.id"],
         task_id.as_str()

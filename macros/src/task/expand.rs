@@ -225,6 +225,7 @@ pub(crate) fn body(
             // Recorded by `TaskRun::start` from the task's context.
             messaging.system = #krate::__private::tracing::field::Empty,
             messaging.destination.name = #krate::__private::tracing::field::Empty,
+            messaging.operation.name = "process",
             messaging.operation.type = "process",
             messaging.message.id = __o11y_task_id
             #(, #fields)*

@@ -18,7 +18,8 @@ use crate::trace::w3c::format_traceparent;
 ///
 /// Created inside a span (a request's), it opens a PRODUCER span `publish
 /// <task name>` (attributes `messaging.system`, `messaging.destination.name`,
-/// `messaging.operation.type = "send"`, `messaging.message.id`) and carries
+/// `messaging.operation.name = "publish"`, `messaging.operation.type =
+/// "send"`, `messaging.message.id`) and carries
 /// that span's `traceparent` (and the `tracestate` its trace arrived with),
 /// so the worker's CONSUMER span is its child. The envelope keeps the
 /// messaging system and destination too, so that the CONSUMER span
@@ -247,6 +248,7 @@ fn producer_span(
             otel.kind = "producer",
             messaging.system = system,
             messaging.destination.name = destination,
+            messaging.operation.name = "publish",
             messaging.operation.type = "send",
             messaging.message.id = task_id,
         )
