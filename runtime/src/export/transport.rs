@@ -568,7 +568,7 @@ mod tests {
             protocol: OtlpProtocol::Grpc,
         };
         let error = Transport::new(&target, TRACES).err().expect("refused");
-        assert!(error.contains("the `tls` feature"), "{error}");
+        assert!(error.contains("`tls` feature"), "{error}");
     }
 
     #[test]
