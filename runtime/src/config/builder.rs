@@ -287,7 +287,8 @@ impl ConfigBuilder {
         self.with(Setting::TracingEnabled(enabled))
     }
 
-    /// `tracing.otlp_endpoint`, an `http://` or `https://` URL.
+    /// `tracing.otlp_endpoint`, an `http://` or (with the `tls` feature)
+    /// `https://` URL.
     #[must_use]
     pub fn otlp_endpoint(self, url: impl Into<String>) -> Self {
         self.with(Setting::OtlpEndpoint(url.into()))
@@ -300,7 +301,8 @@ impl ConfigBuilder {
     }
 
     /// One signal's own endpoint, as `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`
-    /// sets it: an `http://` or `https://` URL used as written (see
+    /// sets it: an `http://` or (with the `tls` feature) `https://` URL used
+    /// as written (see
     /// [`TracingConfig::otlp_target`](super::TracingConfig::otlp_target)).
     #[must_use]
     pub fn otlp_signal_endpoint(self, signal: OtlpSignal, url: impl Into<String>) -> Self {

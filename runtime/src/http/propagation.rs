@@ -106,19 +106,19 @@ enum Unreadable {
 /// The values of a list header as one comma-separated value: borrowed when
 /// it is sent once (the usual case), joined when repeated.
 fn joined(values: GetAll<'_, http::HeaderValue>, unreadable: Unreadable) -> Option<Cow<'_, str>> {
-    let mut texts = Vec::new();
+    let mut joined: Option<Cow<'_, str>> = None;
     for value in values {
-        match value.to_str() {
-            Ok(text) => texts.push(text),
-            Err(_) if unreadable == Unreadable::Skip => {}
+        let text = match value.to_str() {
+            Ok(text) => text,
+            Err(_) if unreadable == Unreadable::Skip => continue,
             Err(_) => return None,
-        }
+        };
+        joined = Some(match joined {
+            None => Cow::Borrowed(text),
+            Some(before) => Cow::Owned(format!("{before},{text}")),
+        });
     }
-    match texts.as_slice() {
-        [] => None,
-        [one] => Some(Cow::Borrowed(*one)),
-        _ => Some(Cow::Owned(texts.join(","))),
-    }
+    joined
 }
 
 #[cfg(test)]
