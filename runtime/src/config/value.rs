@@ -471,9 +471,7 @@ fn check_endpoint(text: &str) -> Result<(), Refusal> {
         )));
     }
     if url.scheme() == "https" && !cfg!(feature = "tls") {
-        return Err(Refusal::because(
-            "https:// endpoints need o11y's `tls` feature (o11y = { features = [\"tls\"] })",
-        ));
+        return Err(Refusal::because(crate::export::NO_TLS));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Refusal::because("a host is required"));

@@ -78,34 +78,35 @@ pub(crate) fn build_log_exporter(target: &OtlpTarget) -> Result<LogExporter, Str
         format!("cannot build the OTLP log exporter for {}: {e}", target.url)
     };
     let url = target.url.clone();
-    if transport::is_https(&url) {
-        #[cfg(feature = "tls")]
-        return https_log_exporter(target).map_err(|e| cannot(&e));
-        #[cfg(not(feature = "tls"))]
-        return Err(cannot(&super::NO_TLS));
-    }
-    let built = match target.protocol {
-        OtlpProtocol::Grpc => LogExporter::builder()
+    let tls = transport::tls_for(&url, transport::LOGS).map_err(|e| cannot(&e))?;
+    let built = match (target.protocol, tls) {
+        (OtlpProtocol::Grpc, None) => LogExporter::builder()
             .with_tonic()
             .with_endpoint(url)
             .build(),
-        OtlpProtocol::Http => LogExporter::builder()
+        (OtlpProtocol::Http, None) => LogExporter::builder()
             .with_http()
             .with_endpoint(url)
             .build(),
+        #[cfg(feature = "tls")]
+        (protocol, Some(tls)) => https_log_exporter(protocol, url, &tls),
     };
     built.map_err(|e| cannot(&e))
 }
 
-/// The log exporter to an `https://` target, with o11y's TLS settings.
+/// The log exporter to an `https://` endpoint, with o11y's TLS settings:
+/// tonic's TLS config over gRPC; over HTTP/protobuf a hyper client with
+/// rustls, within the timeout of the standard `..._LOGS_TIMEOUT` variables.
 #[cfg(feature = "tls")]
-fn https_log_exporter(target: &OtlpTarget) -> Result<LogExporter, String> {
+fn https_log_exporter(
+    protocol: OtlpProtocol,
+    url: String,
+    tls: &transport::Tls,
+) -> Result<LogExporter, opentelemetry_otlp::ExporterBuildError> {
     use opentelemetry_http::hyper::HyperClient;
     use opentelemetry_otlp::{WithHttpConfig, WithTonicConfig};
 
-    let tls = super::tls::settings(transport::LOGS, transport::env_var)?;
-    let url = target.url.clone();
-    let built = match target.protocol {
+    match protocol {
         OtlpProtocol::Grpc => LogExporter::builder()
             .with_tonic()
             .with_endpoint(url)
@@ -119,8 +120,7 @@ fn https_log_exporter(target: &OtlpTarget) -> Result<LogExporter, String> {
                 .with_http_client(HyperClient::new(tls.https_connector(), timeout, None))
                 .build()
         }
-    };
-    built.map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -100,7 +100,6 @@ pub(crate) const METRICS: Signal = Signal {
 /// Log records go through `opentelemetry-otlp`'s exporter, which reads its
 /// own headers, compression and timeout variables; o11y reads the TLS ones
 /// ([`tls`]) and, over HTTPS, the timeout.
-#[cfg_attr(not(feature = "tls"), allow(dead_code))]
 pub(crate) const LOGS: Signal = Signal {
     name: "logs",
     items: "log records",
@@ -156,51 +155,32 @@ impl Transport {
         let headers = headers(signal);
         warn_if_compression_asked(signal);
         let timeout = timeout(signal, env_var);
-        // Only an `https://` endpoint reads the TLS variables: the
-        // specification has them for secure connections only.
-        #[cfg(feature = "tls")]
-        let tls = is_https(endpoint)
-            .then(|| super::tls::settings(signal, env_var))
-            .transpose()
-            .map_err(|e| cannot(&e))?;
-        #[cfg(not(feature = "tls"))]
-        if is_https(endpoint) {
-            return Err(cannot(&super::NO_TLS));
-        }
-        let client = match target.protocol {
-            OtlpProtocol::Grpc => {
-                #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
-                let mut channel =
-                    Endpoint::from_shared(endpoint.to_owned()).map_err(|e| cannot(&e))?;
-                #[cfg(feature = "tls")]
-                if let Some(tls) = &tls {
-                    channel = channel
-                        .tls_config(tls.grpc())
-                        .map_err(|e| cannot(&error_chain(&e)))?;
-                }
+        let tls = tls_for(endpoint, signal).map_err(|e| cannot(&e))?;
+        let client = match (target.protocol, tls) {
+            (OtlpProtocol::Grpc, None) => {
+                let channel = Endpoint::from_shared(endpoint.to_owned()).map_err(|e| cannot(&e))?;
                 Client::Grpc(tonic::client::Grpc::new(channel.connect_lazy()))
             }
-            OtlpProtocol::Http => {
-                #[cfg(feature = "tls")]
-                let https = tls.as_ref().map(|tls| -> Result<Client, String> {
-                    Ok(Client::Https {
-                        client: Box::new(tls.https_client()),
-                        url: endpoint.parse().map_err(|e| cannot(&e))?,
-                    })
-                });
-                #[cfg(not(feature = "tls"))]
-                let https: Option<Result<Client, String>> = None;
-                match https {
-                    Some(client) => client?,
-                    None => Client::Http {
-                        client: reqwest::Client::builder()
-                            .default_headers(headers.clone())
-                            .build()
-                            .map_err(|e| cannot(&e))?,
-                        url: endpoint.clone(),
-                    },
-                }
+            #[cfg(feature = "tls")]
+            (OtlpProtocol::Grpc, Some(tls)) => {
+                let channel = Endpoint::from_shared(endpoint.to_owned())
+                    .map_err(|e| cannot(&e))?
+                    .tls_config(tls.grpc())
+                    .map_err(|e| cannot(&error_chain(&e)))?;
+                Client::Grpc(tonic::client::Grpc::new(channel.connect_lazy()))
             }
+            (OtlpProtocol::Http, None) => Client::Http {
+                client: reqwest::Client::builder()
+                    .default_headers(headers.clone())
+                    .build()
+                    .map_err(|e| cannot(&e))?,
+                url: endpoint.clone(),
+            },
+            #[cfg(feature = "tls")]
+            (OtlpProtocol::Http, Some(tls)) => Client::Https {
+                client: Box::new(tls.https_client()),
+                url: endpoint.parse().map_err(|e| cannot(&e))?,
+            },
         };
         Ok(Transport {
             client,
@@ -433,6 +413,31 @@ pub(crate) fn timeout(signal: Signal, var: impl Fn(&str) -> Option<String>) -> D
 pub(crate) fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
+
+/// The TLS settings of `signal`'s requests to `url`: none for `http://`;
+/// for `https://`, those of the standard variables (feature `tls`), which
+/// the specification has for secure connections only, or, without the
+/// feature, an error naming it.
+pub(crate) fn tls_for(url: &str, signal: Signal) -> Result<Option<Tls>, String> {
+    if !is_https(url) {
+        return Ok(None);
+    }
+    #[cfg(feature = "tls")]
+    return super::tls::settings(signal, env_var).map(Some);
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = signal;
+        Err(super::NO_TLS.to_owned())
+    }
+}
+
+/// Without the `tls` feature there are no TLS settings: an `https://`
+/// endpoint is refused ([`tls_for`]).
+#[cfg(not(feature = "tls"))]
+pub(crate) enum Tls {}
+
+#[cfg(feature = "tls")]
+pub(crate) use super::tls::Tls;
 
 /// Whether `url` goes over TLS.
 pub(crate) fn is_https(url: &str) -> bool {
