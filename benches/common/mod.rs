@@ -23,18 +23,30 @@ impl SpanExporter for Sink {
     }
 }
 
-/// o11y's layers in a dispatcher of their own, configured like `prod` but
-/// with the given tracing switch and sample rate, exporting into a [`Sink`].
-pub fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y::Guard) {
-    let config = o11y::Config::builder()
+/// The prod profile, without a log file and without anything from the
+/// environment or a config file.
+pub fn prod_config() -> o11y::config::ConfigBuilder {
+    o11y::Config::builder()
         .env_vars(Vec::<(String, String)>::new())
         .no_config_file()
         .profile(o11y::config::Profile::Prod)
         .log_file_enabled(false)
-        .tracing_enabled(tracing_enabled)
-        .sample_rate(sample_rate)
-        .build()
-        .expect("valid config");
+}
+
+/// o11y's layers in a dispatcher of their own, configured like `prod` but
+/// with the given tracing switch and sample rate, exporting into a [`Sink`].
+pub fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y::Guard) {
+    o11y_dispatch_of(
+        prod_config()
+            .tracing_enabled(tracing_enabled)
+            .sample_rate(sample_rate),
+    )
+}
+
+/// o11y's layers, configured by `config`, in a dispatcher of their own,
+/// exporting into a [`Sink`].
+pub fn o11y_dispatch_of(config: o11y::config::ConfigBuilder) -> (Dispatch, o11y::Guard) {
+    let config = config.build().expect("valid config");
     let (layer, guard) = o11y::Setup::new(config)
         .with_span_exporter(Sink::default())
         .into_layer()

@@ -10,6 +10,16 @@ pub(crate) fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// The 32 lowercase hex digits of `value`, most significant first, in an
+/// array (no buffer to grow).
+pub(crate) fn hex_u128(value: u128) -> [u8; 32] {
+    let mut digits = [0; 32];
+    for (i, out) in digits.chunks_exact_mut(8).enumerate() {
+        out.copy_from_slice(&hex_word((value >> (96 - 32 * i)) as u32));
+    }
+    digits
+}
+
 /// The eight lowercase hex digits of `value`, computed a word at a time
 /// rather than a nibble at a time: each log line writes 48 of them.
 fn hex_word(value: u32) -> [u8; 8] {
@@ -38,6 +48,9 @@ mod tests {
         let id = 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c_u128;
         hex_into(&id.to_be_bytes(), &mut out);
         assert_eq!(out, format!("{id:032x}").as_bytes());
+        for id in [0, 1, id, u128::MAX, 0x0123_4567_89ab_cdef_u128 << 64] {
+            assert_eq!(hex_u128(id), format!("{id:032x}").as_bytes());
+        }
         for value in [0, 1, 9, 10, 15, 16, 0x9a9a_9a9a, 0xdead_beef, u32::MAX] {
             assert_eq!(hex_word(value), format!("{value:08x}").as_bytes());
         }

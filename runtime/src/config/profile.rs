@@ -45,9 +45,9 @@ use super::{
 /// `metrics.listen` `127.0.0.1:9464`, `metrics.series_cap` 2000,
 /// `metrics.allow_from` empty (every client) and `metrics.bearer_token`
 /// unset; `http.access_log` is `true` and `http.exclude_paths` is
-/// `/metrics,/health,/healthz,/ready,/favicon.ico`.
-/// unset; `db.n_plus_one.threshold` is 5, `db.n_plus_one.mode` `warn`,
-/// `db.n_plus_one.allowlist` empty and `db.capture_parameters` false.
+/// `/metrics,/health,/healthz,/ready,/favicon.ico`; `db.n_plus_one.threshold`
+/// is 5, `db.n_plus_one.mode` `warn`, `db.n_plus_one.allowlist` empty and
+/// `db.capture_parameters` false.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// Local development: console logs at DEBUG, every trace kept, a log file.

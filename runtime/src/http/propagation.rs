@@ -9,16 +9,18 @@
 use std::borrow::Cow;
 
 use http::HeaderMap;
-use http::header::GetAll;
+use http::header::{GetAll, HeaderName};
 use opentelemetry::Context;
 use opentelemetry::baggage::{Baggage, BaggageExt};
 use opentelemetry::trace::SpanContext;
 
 use crate::trace::w3c;
 
-const TRACEPARENT: &str = "traceparent";
-const TRACESTATE: &str = "tracestate";
-const BAGGAGE: &str = "baggage";
+// Names, not `&str`s: a lookup by `&str` parses the name every time, and
+// every request looks these up, with them or not.
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+static BAGGAGE: HeaderName = HeaderName::from_static("baggage");
 
 /// W3C Baggage: the longest header a receiver must accept, and the most
 /// list members. A longer header is dropped whole; members past the limit
@@ -31,11 +33,11 @@ const MAX_BAGGAGE_MEMBERS: usize = 64;
 /// are one list, joined in order; one that is not visible ASCII makes the
 /// list invalid, so it is discarded whole.
 pub(crate) fn remote_parent(headers: &HeaderMap) -> Option<SpanContext> {
-    let mut traceparents = headers.get_all(TRACEPARENT).iter();
+    let mut traceparents = headers.get_all(&TRACEPARENT).iter();
     let (Some(traceparent), None) = (traceparents.next(), traceparents.next()) else {
         return None;
     };
-    let tracestate = joined(headers.get_all(TRACESTATE), Unreadable::DiscardAll);
+    let tracestate = joined(headers.get_all(&TRACESTATE), Unreadable::DiscardAll);
     w3c::remote_span_context(traceparent.to_str().ok()?, tracestate.as_deref())
 }
 
@@ -50,7 +52,7 @@ pub(crate) fn remote_parent(headers: &HeaderMap) -> Option<SpanContext> {
 /// that breaks a rule is dropped, the others kept; properties are kept,
 /// percent-decoded, as the member's metadata.
 pub(crate) fn baggage(headers: &HeaderMap) -> Option<Context> {
-    let header = joined(headers.get_all(BAGGAGE), Unreadable::Skip)?;
+    let header = joined(headers.get_all(&BAGGAGE), Unreadable::Skip)?;
     if header.len() > MAX_BAGGAGE_BYTES {
         return None;
     }
@@ -126,6 +128,11 @@ mod tests {
     use opentelemetry::trace::{SpanId, TraceId};
 
     use super::*;
+
+    // As a caller writes them (these shadow the statics of the module).
+    const TRACEPARENT: &str = "traceparent";
+    const TRACESTATE: &str = "tracestate";
+    const BAGGAGE: &str = "baggage";
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut headers = HeaderMap::new();

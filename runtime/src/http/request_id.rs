@@ -46,10 +46,11 @@ pub(crate) fn take_or_assign(headers: &mut HeaderMap) -> HeaderValue {
 
 /// 32 lowercase hex digits of a random 128-bit number.
 pub(crate) fn generate() -> HeaderValue {
-    let mut digits = Vec::with_capacity(32);
-    crate::hex::hex_into(&fastrand::u128(..).to_be_bytes(), &mut digits);
-    // Taken as it is (no copy): `Bytes` is what a header value holds.
-    HeaderValue::from_maybe_shared(bytes::Bytes::from(digits))
+    let digits = crate::hex::hex_u128(fastrand::u128(..));
+    // Owned by the `Bytes` a header value holds, behind the reference count
+    // its clones (request header, log context, response header) share: one
+    // allocation. `Bytes::from(Vec)` would allocate again at the first clone.
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(digits))
         .unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 

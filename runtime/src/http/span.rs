@@ -89,8 +89,9 @@ fn describe<B>(
     remote: Option<&SpanContext>,
 ) {
     let path = request.uri().path();
-    // Sane by construction: 1..=128 bytes of [A-Za-z0-9._-].
-    let request_id = String::from_utf8_lossy(request_id.as_bytes()).into_owned();
+    // Sane by construction (1..=128 bytes of [A-Za-z0-9._-]): `to_str`
+    // cannot fail.
+    let request_id = request_id.to_str().unwrap_or_default().to_owned();
     with_span_extensions(span, |extensions| {
         extensions.replace(RequestSpanMarker);
         if let Some(recording) = extensions
@@ -128,15 +129,19 @@ fn describe<B>(
             }
             attributes.push(KeyValue::new("request_id", request_id.clone()));
         }
-        // Room for the `user_id` that `set_user` may add.
-        let mut fields = Vec::with_capacity(4);
-        fields.push((Cow::Borrowed("request_id"), FieldValue::from(request_id)));
-        fields.push((
+        // Inline room for the `user_id` that `set_user` may add.
+        let mut fields = SpanFields::default();
+        fields
+            .0
+            .push((Cow::Borrowed("request_id"), FieldValue::from(request_id)));
+        fields.0.push((
             Cow::Borrowed("http.method"),
             FieldValue::Str(Cow::Borrowed(series.method.as_str())),
         ));
-        fields.push((Cow::Borrowed("path"), FieldValue::from(path.to_owned())));
-        extensions.replace(SpanFields(fields));
+        fields
+            .0
+            .push((Cow::Borrowed("path"), FieldValue::from(path.to_owned())));
+        extensions.replace(fields);
     });
     // Kept on the span, recorded or not, for the outbound calls made inside;
     // an empty state too, or an enclosing span's state, of another trace,
@@ -233,15 +238,7 @@ pub fn set_user(id: impl Into<FieldValue>) -> bool {
         {
             recording.set_attribute(KeyValue::new("user.id", id.clone()));
         }
-        let key = Cow::Borrowed("user_id");
-        match extensions.get_mut::<SpanFields>() {
-            Some(fields) => fields.set(key, id),
-            None => {
-                let mut fields = SpanFields::default();
-                fields.set(key, id);
-                extensions.insert(fields);
-            }
-        }
+        SpanFields::set_on(extensions, Cow::Borrowed("user_id"), id);
     })
     .is_some()
 }

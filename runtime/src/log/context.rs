@@ -30,7 +30,7 @@ pub fn tag(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     with_current_span(|span| {
         let mut extensions = span.extensions_mut();
         set_span_attribute(&mut extensions, key.clone(), value.clone());
-        set_log_field(&mut extensions, key, value);
+        SpanFields::set_on(&mut extensions, key, value);
     });
 }
 
@@ -45,7 +45,7 @@ pub fn span_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<FieldV
 /// child spans), without making it a span attribute.
 pub fn log_context(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
-    with_current_span(|span| set_log_field(&mut span.extensions_mut(), key, value));
+    with_current_span(|span| SpanFields::set_on(&mut span.extensions_mut(), key, value));
 }
 
 fn set_span_attribute(
@@ -58,20 +58,5 @@ fn set_span_attribute(
         .and_then(|s| s.recording.as_mut())
     {
         recording.set_attribute(KeyValue::new(Key::from(key), value));
-    }
-}
-
-fn set_log_field(
-    extensions: &mut tracing_subscriber::registry::ExtensionsMut<'_>,
-    key: Cow<'static, str>,
-    value: FieldValue,
-) {
-    match extensions.get_mut::<SpanFields>() {
-        Some(fields) => fields.set(key, value),
-        None => {
-            let mut fields = SpanFields::default();
-            fields.set(key, value);
-            extensions.insert(fields);
-        }
     }
 }

@@ -5,15 +5,19 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+use smallvec::SmallVec;
 use tracing_core::field::{Field, Visit};
+use tracing_subscriber::registry::ExtensionsMut;
 
 use crate::value::FieldValue;
 
 pub(crate) type Key = Cow<'static, str>;
 
 /// A span's fields as log lines see them; in the registry's span extensions.
+/// Held inline up to four (a request span's log context is three or four):
+/// the extension's own allocation is then the only one.
 #[derive(Debug, Default)]
-pub(crate) struct SpanFields(pub(crate) Vec<(Key, FieldValue)>);
+pub(crate) struct SpanFields(pub(crate) SmallVec<[(Key, FieldValue); 4]>);
 
 impl SpanFields {
     /// Sets a field, replacing an earlier value of the same key.
@@ -21,6 +25,19 @@ impl SpanFields {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
+        }
+    }
+
+    /// Sets a field of the span whose `extensions` these are, giving it
+    /// its fields when it has none yet.
+    pub(crate) fn set_on(extensions: &mut ExtensionsMut<'_>, key: Key, value: FieldValue) {
+        match extensions.get_mut::<SpanFields>() {
+            Some(fields) => fields.set(key, value),
+            None => {
+                let mut fields = SpanFields::default();
+                fields.set(key, value);
+                extensions.insert(fields);
+            }
         }
     }
 }
@@ -39,7 +56,7 @@ impl FieldCollector {
     pub(crate) const fn new() -> Self {
         FieldCollector {
             message: String::new(),
-            fields: SpanFields(Vec::new()),
+            fields: SpanFields(SmallVec::new_const()),
         }
     }
 

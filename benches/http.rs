@@ -1,0 +1,150 @@
+//! What the HTTP layer costs per request, in process: one `GET
+//! /orders/{id}` through an axum router, polled to completion without a
+//! socket, so only the request's own work is timed (no kernel, no network,
+//! none of the swings `scripts/bench-http.sh` sees on a shared machine).
+//!
+//! Cases, each router built once:
+//! - `bare`: the route alone;
+//! - `floor`: the route inside the two `tracing` spans o11y keeps per
+//!   request, under a bare `Registry` (nothing sampled, recorded or logged);
+//! - `o11y_prod`: `o11y::http::layer()` and an `#[observe]` handler under
+//!   the prod profile's layers, 1% sampled, JSON access log on standard
+//!   output;
+//! - `o11y_quiet`: the same without the access log;
+//! - `o11y_recorded`: the same as `o11y_prod`, every request sampled and
+//!   exported into an in-process sink.
+//!
+//! `tests/http_allocations.rs` counts the heap allocations of the same
+//! request, which unlike its time do not move from run to run.
+//!
+//! Standard output takes the access-log lines: redirect it.
+//!
+//! ```text
+//! cargo bench --bench http --features axum -- --warm-up-time 1 --measurement-time 3 > /dev/null
+//! ```
+
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+// Only the o11y dispatcher is used here.
+#[allow(dead_code)]
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::Request;
+use axum::routing::get;
+use common::o11y_dispatch_of;
+use criterion::{Criterion, criterion_group, criterion_main};
+use tower::ServiceExt;
+use tracing::{Dispatch, Instrument};
+
+/// The answer of every case, a small JSON object (as bench-http.sh's
+/// servers answer).
+fn order(id: u64) -> String {
+    format!(
+        r#"{{"id":{id},"customer":"ada","status":"paid","total_cents":{}}}"#,
+        1998 + id % 100
+    )
+}
+
+async fn bare_order(Path(id): Path<u64>) -> String {
+    order(id)
+}
+
+async fn floor_order(Path(id): Path<u64>) -> String {
+    async move { order(id) }
+        .instrument(tracing::info_span!("get_order", order_id = id))
+        .instrument(tracing::info_span!("HTTP request"))
+        .await
+}
+
+#[o11y::observe(fields(order_id = id))]
+async fn observed_order(Path(id): Path<u64>) -> String {
+    order(id)
+}
+
+/// A router ready to serve (its state given, so routes are built once, as
+/// `axum::serve` does).
+fn router(app: Router) -> Router {
+    app.with_state(())
+}
+
+/// One request as `wrk` sends it, through `app`, to the end of its body.
+fn request(app: &Router) -> usize {
+    let request = Request::get("/orders/42")
+        .header("host", "127.0.0.1:8080")
+        .body(Body::empty())
+        .expect("valid request");
+    let response = run_ready(app.clone().oneshot(request)).expect("infallible");
+    let body = run_ready(axum::body::to_bytes(response.into_body(), usize::MAX));
+    body.map(|bytes| bytes.len()).unwrap_or(0)
+}
+
+/// Polls a future that completes at once (no case waits for I/O).
+fn run_ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("the benchmarked request never waits"),
+    }
+}
+
+/// The cases, each with the dispatcher its requests run under.
+struct Case {
+    name: &'static str,
+    app: Router,
+    dispatch: Dispatch,
+    _guard: Option<o11y::Guard>,
+}
+
+/// Builds the cases one at a time: the o11y layers of a case configure the
+/// process (flags, HTTP settings) when they are built.
+fn each_case(mut f: impl FnMut(&Case)) {
+    let bare = router(Router::new().route("/orders/{id}", get(bare_order)));
+    f(&Case {
+        name: "bare",
+        app: bare,
+        dispatch: Dispatch::none(),
+        _guard: None,
+    });
+    f(&Case {
+        name: "floor",
+        app: router(Router::new().route("/orders/{id}", get(floor_order))),
+        dispatch: Dispatch::new(tracing_subscriber::registry()),
+        _guard: None,
+    });
+    for (name, sample_rate, access_log) in [
+        ("o11y_prod", 0.01, true),
+        ("o11y_quiet", 0.01, false),
+        ("o11y_recorded", 1.0, true),
+    ] {
+        let config = common::prod_config()
+            .sample_rate(sample_rate)
+            .http_access_log(access_log);
+        let (dispatch, guard) = o11y_dispatch_of(config);
+        let app = Router::new()
+            .route("/orders/{id}", get(observed_order))
+            .layer(o11y::http::layer());
+        f(&Case {
+            name,
+            app: router(app),
+            dispatch,
+            _guard: Some(guard),
+        });
+    }
+}
+
+fn http_request(c: &mut Criterion) {
+    let mut group = c.benchmark_group("http_request");
+    each_case(|case| {
+        tracing::dispatcher::with_default(&case.dispatch, || {
+            group.bench_function(case.name, |b| b.iter(|| black_box(request(&case.app))));
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, http_request);
+criterion_main!(benches);
