@@ -188,6 +188,19 @@ fn endpoint_with_unsupported_scheme() {
 }
 
 #[test]
+fn endpoints_in_the_file_are_trimmed_like_variables() {
+    let (builder, _file) = with_file(
+        "[tracing]\notlp_endpoint = \" http://localhost:4317 \"\n",
+        &[],
+    );
+    let config = builder.build().unwrap();
+    assert_eq!(
+        config.tracing.otlp_endpoint.as_deref(),
+        Some("http://localhost:4317")
+    );
+}
+
+#[test]
 fn standard_endpoint_variable_is_validated_too() {
     let err = build_err(with_env(&[(
         "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -734,6 +747,23 @@ fn otel_resource_attributes() {
     .unwrap();
     assert_eq!(config.service_name, "from-var");
 
+    // The environment is one source: an explicit name beats
+    // `service.name` in either variable of attributes.
+    let config = with_env(&[
+        ("OTEL_SERVICE_NAME", "from-var"),
+        ("O11Y_RESOURCE_ATTRIBUTES", "service.name=from-o11y-attrs"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(config.service_name, "from-var");
+
+    // Names are percent-decoded like values (`,` and `=` must be encoded).
+    let config = with_env(&[("OTEL_RESOURCE_ATTRIBUTES", "my%2Ekey=1,k%3Dx=a%2Cb")])
+        .build()
+        .unwrap();
+    assert_eq!(config.resource_attributes["my.key"], "1");
+    assert_eq!(config.resource_attributes["k=x"], "a,b");
+
     let err = build_err(with_env(&[("OTEL_RESOURCE_ATTRIBUTES", "team=a,broken")]));
     assert_eq!(err.key(), Some("resource_attributes"));
     assert_mentions(&err, &["\"team=a,broken\"", "key=value"]);
@@ -801,9 +831,16 @@ fn otel_sdk_disabled() {
     assert!(!config.logging.otlp_enabled);
     assert!(!config.metrics.otlp_enabled);
 
-    let err = build_err(with_env(&[("OTEL_SDK_DISABLED", "yes please")]));
-    assert_eq!(err.origin(), Some(env_origin("OTEL_SDK_DISABLED")));
-    assert_mentions(&err, &["\"yes please\"", "true or false"]);
+    // The specification's booleans: only `true`, in any case, is true;
+    // anything else is false (and said so on stderr), never an error.
+    let (builder, _file) = with_file(file, &[("OTEL_SDK_DISABLED", "TRUE")]);
+    assert!(!builder.build().unwrap().tracing.enabled);
+    for not_true in ["1", "yes please", "off"] {
+        let (builder, _file) = with_file(file, &[("OTEL_SDK_DISABLED", not_true)]);
+        let config = builder.build().unwrap();
+        assert!(config.tracing.enabled, "{not_true}");
+        assert!(config.metrics.otlp_enabled, "{not_true}");
+    }
 }
 
 #[test]
@@ -1242,6 +1279,15 @@ fn metrics_bearer_token_is_never_printed() {
         assert!(shown.contains("***"), "{shown}");
     }
 
+    // Nor by the builder, whose variables given in code show by name only.
+    let builder = with_env(&[("O11Y_METRICS_BEARER_TOKEN", "hunter2-env")])
+        .metrics_bearer_token("hunter2-code")
+        .service_name("checkout");
+    let shown = format!("{builder:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("O11Y_METRICS_BEARER_TOKEN"), "{shown}");
+    assert!(shown.contains("service_name=checkout"), "{shown}");
+
     let (builder, file) = with_file("[metrics]\nbearer_token = \"hunter2 s3cret\"\n", &[]);
     let err = build_err(builder);
     assert_eq!(err.key(), Some("metrics.bearer_token"));
@@ -1440,7 +1486,25 @@ fn db_keys_from_a_nested_section_the_environment_and_the_builder() {
         "items keep their commas"
     );
     assert_eq!(n_plus_one.mode, NPlusOneMode::Raise);
+
     assert!(config.db.capture_parameters);
+
+    // An element of an array is one item, separator or not.
+    let (builder, _file) = with_file(
+        "[db.n_plus_one]\nallowlist = [\"SELECT 1; SELECT 2\", \"warm_cache\"]\n",
+        &[],
+    );
+    assert_eq!(
+        builder.build().expect("valid").db.n_plus_one.allowlist,
+        ["SELECT 1; SELECT 2", "warm_cache"]
+    );
+    let (builder, _file) = with_file("[http]\nexclude_paths = [\"/a,/b\"]\n", &[]);
+    assert_mentions(&build_err(builder), &["\"/a,/b\" is not a path"]);
+    let (builder, _file) = with_file("[metrics]\nallow_from = [\"10.0.0.0/8,127.0.0.1\"]\n", &[]);
+    assert_mentions(
+        &build_err(builder),
+        &["\"10.0.0.0/8,127.0.0.1\"", "not an IP network"],
+    );
 
     let config = with_env(&[("O11Y_DB_N_PLUS_ONE_ALLOWLIST", "load_flags; SELECT 1, 2")])
         .db_n_plus_one_mode(NPlusOneMode::Off)

@@ -10,6 +10,7 @@
 //! The keys, their variables and value syntax are listed in the
 //! [`config`](super) module docs, from [`KNOWN_KEYS`](super::KNOWN_KEYS).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -206,11 +207,32 @@ fn path_component(name: &str) -> String {
 ///     .build()?;
 /// # Ok::<(), o11y_runtime::config::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConfigBuilder {
     settings: Vec<Setting>,
     file: FileChoice,
     env: Option<Vec<(String, String)>>,
+}
+
+/// Settings as their values are written (a secret as `***`), and variables
+/// given in code by name only: any of their values may be a secret.
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings: Vec<String> = self
+            .settings
+            .iter()
+            .map(|setting| format!("{}={setting}", setting.key().def().name))
+            .collect();
+        let env: Option<Vec<&str>> = self
+            .env
+            .as_ref()
+            .map(|vars| vars.iter().map(|(name, _)| name.as_str()).collect());
+        f.debug_struct("ConfigBuilder")
+            .field("settings", &settings)
+            .field("file", &self.file)
+            .field("env_vars", &env)
+            .finish()
+    }
 }
 
 impl ConfigBuilder {

@@ -130,6 +130,11 @@ pub(super) fn env_entries(env: &Env) -> Result<Vec<Entry>, ConfigError> {
             entries.push(text_entry(def.key, text, Origin::env(def.env))?);
         }
     }
+    // The environment is one source: its explicit service name and version
+    // (`OTEL_SERVICE_NAME`, `O11Y_SERVICE_NAME`) win over `service.name` in
+    // either variable of resource attributes, so those apply first. A
+    // stable sort: everything else keeps its order.
+    entries.sort_by_key(|entry| !matches!(entry.setting, Setting::ResourceAttributes(_)));
     Ok(entries)
 }
 
@@ -260,28 +265,28 @@ pub(super) fn sdk_disabled_entries(env: &Env) -> Result<Vec<Entry>, ConfigError>
         return Ok(entries);
     };
     let origin = Origin::env(SDK_DISABLED_VAR);
-    match text.to_ascii_lowercase().as_str() {
-        "false" => Ok(entries),
-        "true" => {
-            let off = [
-                Setting::TracingEnabled(false),
-                Setting::LogOtlpEnabled(false),
-                Setting::MetricsOtlpEnabled(false),
-            ];
-            entries.extend(off.into_iter().map(|setting| Entry {
-                setting,
-                raw: text.to_owned(),
-                origin: origin.clone(),
-            }));
-            Ok(entries)
+    // The specification's boolean: only `true` (any case) is true; any
+    // other value is false, and said so when it is not `false`.
+    if !text.trim().eq_ignore_ascii_case("true") {
+        if !text.trim().eq_ignore_ascii_case("false") {
+            eprintln!(
+                "o11y: {SDK_DISABLED_VAR}={text} is neither true nor false; read as false \
+                 (the OpenTelemetry specification's rule), so telemetry stays on"
+            );
         }
-        _ => Err(ConfigError::Invalid {
-            key: Key::TracingEnabled.def().name.to_owned(),
-            value: text.to_owned(),
-            origin,
-            expected: "true or false".to_owned(),
-        }),
+        return Ok(entries);
     }
+    let off = [
+        Setting::TracingEnabled(false),
+        Setting::LogOtlpEnabled(false),
+        Setting::MetricsOtlpEnabled(false),
+    ];
+    entries.extend(off.into_iter().map(|setting| Entry {
+        setting,
+        raw: text.to_owned(),
+        origin: origin.clone(),
+    }));
+    Ok(entries)
 }
 
 /// `O11Y_*` variables that are not configuration keys and must not be

@@ -11,7 +11,7 @@ use toml::de::{DeTable, DeValue};
 use super::env::Env;
 use super::error::line_column;
 use super::keys::{KNOWN_KEYS, Key, Kind, KnownKey, is_section, suggest};
-use super::value::{Entry, Refusal, Setting, parse_text};
+use super::value::{Entry, Refusal, Setting, parse_list, parse_text};
 use super::{ConfigError, Origin};
 
 /// The config file read when none is named, relative to the working directory.
@@ -215,14 +215,15 @@ impl FileReader<'_> {
                 let found = format!("found a TOML {} in the array", item.get_ref().type_str());
                 return Err(Refusal::because(found).into_error(def.key, &raw, origin));
             };
+            let text: &str = text;
             // Each item alone, so an error points at the item.
-            parse_text(def.key, text)
+            parse_list(def.key, [text])
                 .map_err(|refusal| refusal.into_error(def.key, &raw, origin))?;
-            texts.push(text.to_string());
+            texts.push(text);
         }
-        let joined = texts.join(&def.key.list_separator().to_string());
-        let setting = parse_text(def.key, &joined).map_err(|refusal| {
-            refusal.into_error(def.key, &joined, self.origin(value.span().start))
+        // Each element one item, never split at the separator again.
+        let setting = parse_list(def.key, texts).map_err(|refusal| {
+            refusal.into_error(def.key, &self.raw(value), self.origin(value.span().start))
         })?;
         entries.push(Entry {
             setting,

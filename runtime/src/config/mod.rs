@@ -88,8 +88,10 @@
 //!   `traceidratio` (rate from `OTEL_TRACES_SAMPLER_ARG`, or the rate
 //!   configured so far), each also as `parentbased_*`, which sets
 //!   `tracing.parent_based`;
-//! - `OTEL_SDK_DISABLED=true`: tracing off, no OTLP export of logs or
-//!   metrics, whatever any other source says (the operator's master switch);
+//! - `OTEL_SDK_DISABLED=true` (any case): tracing off, no OTLP export of
+//!   logs or metrics, whatever any other source says (the operator's master
+//!   switch). Any other value is false, by the specification's rule for
+//!   its booleans (a value other than `false` is said so on stderr);
 //! - `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` or `http/protobuf`;
 //! - `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` and `_PROTOCOL`:
 //!   one signal's own destination. Its endpoint is used as written (for

@@ -211,7 +211,9 @@ pub(super) fn parse_text(key: Key, text: &str) -> Result<Setting, Refusal> {
         Key::ServiceVersion => Setting::ServiceVersion(text.to_owned()),
         Key::ShutdownTimeout => Setting::ShutdownTimeout(parse_duration(text)?),
         Key::TracingEnabled => Setting::TracingEnabled(parse_bool(text)?),
-        Key::OtlpEndpoint => Setting::OtlpEndpoint(text.to_owned()),
+        // Trimmed as in the environment: `url` would parse " http://…"
+        // while the exporters refuse it.
+        Key::OtlpEndpoint => Setting::OtlpEndpoint(text.trim().to_owned()),
         Key::OtlpProtocol => Setting::OtlpProtocol(parse_protocol(text)?),
         Key::SampleRate => Setting::SampleRate(parse_number(text)?),
         Key::ParentBased => Setting::ParentBased(parse_bool(text)?),
@@ -228,16 +230,16 @@ pub(super) fn parse_text(key: Key, text: &str) -> Result<Setting, Refusal> {
         Key::MetricsSeriesCap => {
             Setting::MetricsSeriesCap(text.trim().parse().map_err(|_| Refusal::plain())?)
         }
-        Key::MetricsAllowFrom => Setting::MetricsAllowFrom(parse_nets(text)?),
+        Key::MetricsAllowFrom | Key::HttpExcludePaths | Key::DbNPlusOneAllowlist => {
+            parse_list(key, text.split(key.list_separator()))?
+        }
         Key::MetricsBearerToken => Setting::MetricsBearerToken(text.to_owned()),
         Key::MetricsOtlpInterval => Setting::MetricsOtlpInterval(parse_duration(text)?),
         Key::HttpAccessLog => Setting::HttpAccessLog(parse_bool(text)?),
-        Key::HttpExcludePaths => Setting::HttpExcludePaths(parse_paths(text)?),
         Key::DbNPlusOneThreshold => {
             Setting::DbNPlusOneThreshold(text.trim().parse().map_err(|_| Refusal::plain())?)
         }
         Key::DbNPlusOneMinDuration => Setting::DbNPlusOneMinDuration(parse_duration(text)?),
-        Key::DbNPlusOneAllowlist => Setting::DbNPlusOneAllowlist(parse_patterns(text)),
         Key::DbNPlusOneMode => Setting::DbNPlusOneMode(parse_mode(text)?),
         Key::DbCaptureParameters => Setting::DbCaptureParameters(parse_bool(text)?),
     })
@@ -259,33 +261,43 @@ fn parse_socket_addr(text: &str) -> Result<SocketAddr, Refusal> {
     })
 }
 
-/// Comma-separated networks (`10.0.0.0/8`) or addresses (`127.0.0.1`, one
-/// address: /32 or /128); empty items are skipped.
-pub(super) fn parse_nets(text: &str) -> Result<Vec<IpNet>, Refusal> {
-    let mut nets = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let net = if item.contains('/') {
-            item.parse::<IpNet>().ok().map(|net| net.trunc())
-        } else {
-            item.parse::<IpAddr>().ok().map(IpNet::from)
-        };
-        let Some(net) = net else {
-            return Err(Refusal::because(format!(
-                "{item:?} is not an IP network or address"
-            )));
-        };
-        nets.push(net);
-    }
-    Ok(nets)
+/// The value of a list key from its items: those of one string split at
+/// the key's separator, or the strings of a TOML array, each element one
+/// item (a `;` inside an allowlisted statement stays in it). Items are
+/// trimmed; empty ones are skipped.
+pub(super) fn parse_list<'a>(
+    key: Key,
+    items: impl IntoIterator<Item = &'a str>,
+) -> Result<Setting, Refusal> {
+    let mut items = items.into_iter().map(str::trim).filter(|i| !i.is_empty());
+    Ok(match key {
+        Key::MetricsAllowFrom => {
+            Setting::MetricsAllowFrom(items.map(parse_net).collect::<Result<_, _>>()?)
+        }
+        Key::HttpExcludePaths => Setting::HttpExcludePaths(
+            items
+                .map(|path| check_listed_path(path).map(|()| path.to_owned()))
+                .collect::<Result<_, _>>()?,
+        ),
+        Key::DbNPlusOneAllowlist => {
+            Setting::DbNPlusOneAllowlist(items.map(str::to_owned).collect())
+        }
+        _ => {
+            let item = items.next().unwrap_or_default();
+            return Err(Refusal::because(format!("{item:?}: not a list key")));
+        }
+    })
 }
 
-/// Comma-separated paths, trimmed, each routable; empty items are skipped.
-fn parse_paths(text: &str) -> Result<Vec<String>, Refusal> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(|path| check_listed_path(path).map(|()| path.to_owned()))
-        .collect()
+/// A network (`10.0.0.0/8`) or an address (`127.0.0.1`, one address: /32
+/// or /128).
+fn parse_net(item: &str) -> Result<IpNet, Refusal> {
+    let net = if item.contains('/') {
+        item.parse::<IpNet>().ok().map(|net| net.trunc())
+    } else {
+        item.parse::<IpAddr>().ok().map(IpNet::from)
+    };
+    net.ok_or_else(|| Refusal::because(format!("{item:?} is not an IP network or address")))
 }
 
 /// One path of a list, refused with the path named.
@@ -319,15 +331,6 @@ fn parse_duration(text: &str) -> Result<Duration, Refusal> {
     humantime::parse_duration(text).map_err(|_| Refusal::plain())
 }
 
-/// `;`-separated patterns, trimmed; empty items skipped.
-fn parse_patterns(text: &str) -> Vec<String> {
-    text.split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 fn parse_mode(text: &str) -> Result<NPlusOneMode, Refusal> {
     match text.trim().to_ascii_lowercase().as_str() {
         "warn" => Ok(NPlusOneMode::Warn),
@@ -355,21 +358,23 @@ fn parse_format(text: &str) -> Result<LogFormat, Refusal> {
 }
 
 /// `k=v,k2=v2`, the `OTEL_RESOURCE_ATTRIBUTES` syntax (W3C-baggage-like):
-/// values are percent-decoded, names and values trimmed, empty items skipped.
+/// names and values trimmed, then percent-decoded (a `,` or `=` in either
+/// must be encoded), empty items skipped.
 fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, Refusal> {
+    let decoded = |part: &str| {
+        crate::percent::decode(part.trim())
+            .ok_or_else(|| Refusal::because(format!("{part:?} is not valid percent-encoded UTF-8")))
+    };
     let mut pairs = Vec::new();
     for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         let Some((name, value)) = item.split_once('=') else {
             return Err(Refusal::because(format!("{item:?} has no '='")));
         };
-        let name = name.trim();
-        if name.is_empty() {
+        let name = decoded(name)?;
+        if name.trim().is_empty() {
             return Err(Refusal::because(format!("{item:?} has no name")));
         }
-        let value = crate::percent::decode(value.trim()).ok_or_else(|| {
-            Refusal::because(format!("{value:?} is not valid percent-encoded UTF-8"))
-        })?;
-        pairs.push((name.to_owned(), value));
+        pairs.push((name, decoded(value)?));
     }
     Ok(pairs)
 }
@@ -626,6 +631,20 @@ mod tests {
         );
         assert!(check_endpoint("ftp://x").is_err());
         assert!(check_endpoint("http://").is_err());
+    }
+
+    fn parse_nets(text: &str) -> Result<Vec<IpNet>, Refusal> {
+        match parse_text(Key::MetricsAllowFrom, text)? {
+            Setting::MetricsAllowFrom(nets) => Ok(nets),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn parse_paths(text: &str) -> Result<Vec<String>, Refusal> {
+        match parse_text(Key::HttpExcludePaths, text)? {
+            Setting::HttpExcludePaths(paths) => Ok(paths),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

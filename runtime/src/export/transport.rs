@@ -397,7 +397,10 @@ fn headers(signal: Signal) -> HeaderMap {
 /// applies. `var` reads a variable.
 pub(crate) fn timeout(signal: Signal, var: impl Fn(&str) -> Option<String>) -> Duration {
     for name in [signal.timeout_var, "OTEL_EXPORTER_OTLP_TIMEOUT"] {
-        let Some(text) = var(name) else { continue };
+        // Empty counts as unset, as the specification has it.
+        let Some(text) = var(name).filter(|text| !text.trim().is_empty()) else {
+            continue;
+        };
         match text.trim().parse::<u64>() {
             Ok(millis) if millis > 0 => return Duration::from_millis(millis),
             _ => eprintln!(
@@ -537,6 +540,12 @@ mod tests {
         );
         let zero = [("OTEL_EXPORTER_OTLP_TIMEOUT", "0")];
         assert_eq!(timeout(TRACES, from(&zero)), EXPORT_TIMEOUT);
+        // Empty is unset: the next variable applies, and nothing is said.
+        let empty = [
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "1200"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", " "),
+        ];
+        assert_eq!(timeout(TRACES, from(&empty)), Duration::from_millis(1200));
     }
 
     #[cfg(feature = "tls")]
