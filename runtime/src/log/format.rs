@@ -193,7 +193,8 @@ pub(crate) fn console(line: &Line<'_>, colour: bool, out: &mut String) {
     } else {
         let _ = write!(out, "{:>5} ", line.level.as_str());
     }
-    let _ = write!(out, "{dim}{}:{reset} {}", line.logger, line.message);
+    let _ = write!(out, "{dim}{}:{reset} ", line.logger);
+    push_without_controls(out, line.message);
     line.for_each_unique_field(|key, value| match value {
         FieldValue::Str(text) if needs_quotes(text) => {
             let _ = write!(out, " {key}={text:?}");
@@ -212,11 +213,30 @@ pub(crate) fn console(line: &Line<'_>, colour: bool, out: &mut String) {
     out.push('\n');
 }
 
+/// Whether a console value is written quoted, with Rust's escapes: also
+/// when it holds a control character, which raw would reach the terminal
+/// (an escape sequence recolours it or clears the screen).
 fn needs_quotes(text: &str) -> bool {
     text.is_empty()
         || text
             .chars()
-            .any(|c| c.is_whitespace() || c == '"' || c == '=')
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '=')
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): a message
+/// stays on its line, and none of it drives the terminal.
+fn push_without_controls(out: &mut String, text: &str) {
+    if !text.chars().any(char::is_control) {
+        out.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
 }
 
 fn level_lower(level: Level) -> &'static str {
@@ -548,5 +568,29 @@ mod tests {
             out.contains("trace_id=0af7651916cd43dd8448eb211c80319c span_id=b7ad6b7169203331"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn console_lines_carry_no_control_characters() {
+        let fields = [
+            (
+                Cow::Borrowed("customer"),
+                FieldValue::from("ev\u{1b}[31mil\u{1b}[2J"),
+            ),
+            (Cow::Borrowed("sku"), FieldValue::from("a\0b")),
+        ];
+        let groups = [&fields[..]];
+        let mut line = sample(&groups);
+        line.message = "two\nlines \u{7}";
+        let mut out = String::new();
+        console(&line, false, &mut out);
+        let body = out.strip_suffix('\n').expect("one line");
+        assert!(!body.chars().any(char::is_control), "{body:?}");
+        assert!(
+            body.contains(r#"customer="ev\u{1b}[31mil\u{1b}[2J""#),
+            "{body}"
+        );
+        assert!(body.contains(r#"sku="a\0b""#), "{body}");
+        assert!(body.contains(r"two\nlines \u{7}"), "{body}");
     }
 }
