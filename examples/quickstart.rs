@@ -10,16 +10,31 @@
 
 use o11y_examples::{AppState, api, demo, queue::Confirmations, store};
 
+const USAGE: &str = "usage: cargo run --example quickstart [-- --demo-traffic]";
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let demo_traffic = match std::env::args().nth(1).as_deref() {
-        None => false,
-        Some("--demo-traffic") => true,
-        Some(other) => {
-            return Err(
-                format!("unknown argument {other:?} (the only one is --demo-traffic)").into(),
-            );
+async fn main() -> std::process::ExitCode {
+    // Errors as their messages say them (returned from `main`, they would
+    // show in their Debug form, quoted and escaped).
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("quickstart: {error}");
+            std::process::ExitCode::FAILURE
         }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let demo_traffic = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => false,
+        ["--demo-traffic"] => true,
+        ["--help" | "-h"] => {
+            println!("{USAGE}");
+            return Ok(());
+        }
+        _ => return Err(format!("unexpected arguments {args:?}\n{USAGE}").into()),
     };
     // The dev profile logs at debug, which includes every query sqlx runs
     // and hyper's connection chatter: the tour is easier to read at info.
@@ -40,12 +55,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let migrator = store::migrator().await?;
     let db = store::open("quickstart", &migrator).await?;
     o11y::db::refresh_migrations(&db, &migrator, "quickstart").await?;
-    // As text: `main` shows an error's Debug form, and this one's Display
-    // names REDIS_URL.
-    let (confirmations, worker) = Confirmations::from_env(db.clone())
-        .await
-        .map_err(|e| e.to_string())?;
+    let (confirmations, worker) = Confirmations::from_env(db.clone()).await?;
     let tasks = confirmations.describe();
+    // Kept to count what is still queued at the end (and dropped then: the
+    // worker stops once the last handle is gone).
+    let queue = confirmations.clone();
     let app = api::router(AppState { db, confirmations });
 
     // The tour binds any free port, so that it runs beside a quickstart
@@ -92,9 +106,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = stop.send(());
     server.await??;
     // The router held the last queue handle: the in-process worker drains
-    // and stops (a worker process drains the Redis list on its own).
-    if let Some(worker) = worker {
-        worker.await?;
+    // and stops (a worker process drains the Redis list on its own). A
+    // second Ctrl-C stops without waiting for the rest.
+    let waiting = queue.waiting();
+    drop(queue);
+    if let Some(mut worker) = worker {
+        if waiting > 0 {
+            println!("confirming the {waiting} orders still queued (Ctrl-C again to stop now)");
+        }
+        tokio::select! {
+            finished = &mut worker => finished?,
+            _ = tokio::signal::ctrl_c(), if !demo_traffic => {
+                worker.abort();
+                println!("stopped; orders still queued stay pending");
+            }
+        }
     }
     drop(o11y); // exports what is still queued, within shutdown_timeout
 

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -68,15 +69,30 @@ pub fn spawn_server(
     )
 }
 
-#[o11y::observe(fields(order_id = id))]
+/// An order, or a JSON 404. A missing order is an answer, not a failure:
+/// `Ok`, so neither the span nor the function's metrics count an error.
+/// An id that is not a whole number gets a JSON 400.
+#[o11y::observe]
 async fn get_order(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> Result<Json<Order>, AppError> {
-    match store::order(&state.db, id).await? {
-        Some(order) => Ok(Json(order)),
-        None => Err(AppError::NotFound(format!("no order {id}"))),
-    }
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Response, AppError> {
+    let Ok(Path(id)) = id else {
+        return Ok(answer(
+            StatusCode::BAD_REQUEST,
+            "an order id is a whole number",
+        ));
+    };
+    o11y::tag("order_id", id);
+    Ok(match store::order(&state.db, id).await? {
+        Some(order) => Json(order).into_response(),
+        None => answer(StatusCode::NOT_FOUND, &format!("no order {id}")),
+    })
+}
+
+/// A JSON answer `{"error": message}`.
+fn answer(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
 #[o11y::observe]
@@ -97,11 +113,13 @@ async fn place_order(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Order>), AppError> {
     let new = NewOrder::from_json(&body)?;
+    // Room in the queue first: never an order stored that no task confirms.
+    let slot = state.confirmations.reserve().ok_or(AppError::Busy)?;
     let order = store::insert(&state.db, &new).await?;
     o11y::tag("order_id", order.id);
     ORDERS_PLACED.inc();
     tracing::info!(order_id = order.id, customer = %order.customer, total = %order.total, "order placed");
-    state.confirmations.enqueue(&order).await;
+    slot.enqueue(&order).await;
     Ok((StatusCode::CREATED, Json(order)))
 }
 
@@ -114,8 +132,8 @@ async fn boom() -> Result<&'static str, AppError> {
 /// A handler's error, answered as JSON with its status.
 #[derive(Debug)]
 pub enum AppError {
-    /// 404: no such resource.
-    NotFound(String),
+    /// 503: too many orders wait for processing; retry later.
+    Busy,
     /// 422: the body is malformed or invalid; names the field.
     Invalid(Invalid),
     /// 500: the database failed.
@@ -127,7 +145,7 @@ pub enum AppError {
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AppError::NotFound(what) => write!(f, "not found: {what}"),
+            AppError::Busy => f.write_str("too many orders waiting for processing"),
             AppError::Invalid(invalid) => {
                 write!(f, "invalid {}: {}", invalid.field, invalid.message)
             }
@@ -154,8 +172,10 @@ impl From<Invalid> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, body) = match &self {
-            AppError::NotFound(what) => {
-                (StatusCode::NOT_FOUND, serde_json::json!({ "error": what }))
+            AppError::Busy => {
+                let body = serde_json::json!({ "error": "too many orders waiting; retry later" });
+                let retry = [(axum::http::header::RETRY_AFTER, "1")];
+                return (StatusCode::SERVICE_UNAVAILABLE, retry, Json(body)).into_response();
             }
             AppError::Invalid(invalid) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

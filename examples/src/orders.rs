@@ -131,7 +131,34 @@ const MAX_TEXT: usize = 100;
 #[derive(Deserialize)]
 struct Body {
     customer: String,
-    items: Vec<BodyItem>,
+    items: Vec<Object<BodyItem>>,
+}
+
+/// A `T` read from a JSON object only: serde's derived structs also accept
+/// an array of their fields in order (`["ada", [...]]`), which is not the
+/// API's shape.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Fields<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer
+            .deserialize_map(Fields(std::marker::PhantomData))
+            .map(Object)
+    }
 }
 
 #[derive(Deserialize)]
@@ -146,7 +173,7 @@ impl NewOrder {
     /// `{"customer": "ada", "items": [{"sku": "A-1", "quantity": 2, "unit_price": "9.99"}]}`.
     pub fn from_json(body: &[u8]) -> Result<NewOrder, Invalid> {
         let mut json = serde_json::Deserializer::from_slice(body);
-        let body: Body = serde_path_to_error::deserialize(&mut json).map_err(|error| {
+        let body: Object<Body> = serde_path_to_error::deserialize(&mut json).map_err(|error| {
             let inner = error.inner();
             if inner.is_syntax() || inner.is_eof() {
                 let at = format!(" (line {}, column {})", inner.line(), inner.column());
@@ -155,8 +182,11 @@ impl NewOrder {
             }
             let path = error.path().to_string();
             let message = inner.to_string();
-            // serde reports a missing field at its parent's path.
-            let field = match message.strip_prefix("missing field `") {
+            // serde reports a missing or repeated field at its parent's path.
+            let named = message
+                .strip_prefix("missing field `")
+                .or_else(|| message.strip_prefix("duplicate field `"));
+            let field = match named {
                 Some(rest) => {
                     let name = rest.split('`').next().unwrap_or(rest);
                     if path == "." {
@@ -170,19 +200,19 @@ impl NewOrder {
             };
             Invalid::new(field, strip_position(&message))
         })?;
-        body.validate()
+        // One JSON value and nothing after it.
+        json.end().map_err(|error| {
+            let message = strip_position(&error.to_string());
+            Invalid::new("body", format!("not valid JSON: {message}"))
+        })?;
+        body.0.validate()
     }
 }
 
 impl Body {
     fn validate(self) -> Result<NewOrder, Invalid> {
         let customer = self.customer.trim();
-        if customer.is_empty() || customer.len() > MAX_TEXT {
-            return Err(Invalid::new(
-                "customer",
-                format!("must be 1 to {MAX_TEXT} characters"),
-            ));
-        }
+        check_text("customer", customer)?;
         if self.items.is_empty() || self.items.len() > MAX_ITEMS {
             return Err(Invalid::new(
                 "items",
@@ -193,14 +223,9 @@ impl Body {
             .items
             .into_iter()
             .enumerate()
-            .map(|(i, item)| {
+            .map(|(i, Object(item))| {
                 let sku = item.sku.trim();
-                if sku.is_empty() || sku.len() > MAX_TEXT {
-                    return Err(Invalid::new(
-                        format!("items[{i}].sku"),
-                        format!("must be 1 to {MAX_TEXT} characters"),
-                    ));
-                }
+                check_text(&format!("items[{i}].sku"), sku)?;
                 if !(1..=MAX_QUANTITY).contains(&item.quantity) {
                     return Err(Invalid::new(
                         format!("items[{i}].quantity"),
@@ -229,6 +254,22 @@ impl Body {
 
 /// serde_json appends " at line 1 column 42" to its messages: the field
 /// path already says where.
+/// A name or code: 1 to [`MAX_TEXT`] characters (not bytes), none of them
+/// a control character (they would reach logs and terminals as they are).
+fn check_text(field: &str, text: &str) -> Result<(), Invalid> {
+    let length = text.chars().count();
+    if length == 0 || length > MAX_TEXT {
+        return Err(Invalid::new(
+            field,
+            format!("must be 1 to {MAX_TEXT} characters"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_owned(),
@@ -289,6 +330,29 @@ mod tests {
                 r#"{"customer": "ada", "items": [{"sku": " ", "quantity": 1, "unit_price": "1"}]}"#,
                 "items[0].sku",
             ),
+            // Objects only: serde would take a struct's fields as an array.
+            (r#"["ada", [["A-1", 2, "9.99"]]]"#, "body"),
+            (
+                r#"{"customer": "ada", "items": [["A-1", 2, "9.99"]]}"#,
+                "items[0]",
+            ),
+            // One JSON value, nothing after it.
+            (
+                r#"{"customer": "ada", "items": [{"sku": "A", "quantity": 1, "unit_price": "1"}]} x"#,
+                "body",
+            ),
+            (
+                r#"{"customer": "ada", "items": [{"sku": "A", "quantity": 1, "unit_price": "1"}]}{}"#,
+                "body",
+            ),
+            (
+                r#"{"customer": "ada", "customer": "bob", "items": []}"#,
+                "customer",
+            ),
+            (
+                r#"{"customer": "ev\u001b[2Jil", "items": [{"sku": "A", "quantity": 1, "unit_price": "1"}]}"#,
+                "customer",
+            ),
         ];
         for (body, field) in cases {
             let error = invalid(body);
@@ -298,6 +362,18 @@ mod tests {
             // says where (the body's own errors say line and column).
             assert!(!error.message.contains(" at line "), "{error:?}");
         }
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let name = "é".repeat(60);
+        let body = format!(
+            r#"{{"customer": "{name}", "items": [{{"sku": "A", "quantity": 1, "unit_price": "1"}}]}}"#
+        );
+        assert_eq!(NewOrder::from_json(body.as_bytes()).unwrap().customer, name);
+        let name = "é".repeat(101);
+        let body = body.replace(&"é".repeat(60), &name);
+        assert_eq!(invalid(&body).field, "customer");
     }
 
     #[test]

@@ -23,8 +23,8 @@ pub const REDIS_URL_VAR: &str = "REDIS_URL";
 /// worker pops them from (`BRPOP`): first in, first out.
 pub const REDIS_LIST: &str = "o11y:quickstart:orders";
 
-/// In process, orders waiting beyond this many make `enqueue` refuse new
-/// ones (logged): a bounded queue, never unbounded memory.
+/// In process, orders waiting beyond this many make `reserve` refuse new
+/// ones (the request answers 503): a bounded queue, never unbounded memory.
 const IN_PROCESS_CAPACITY: usize = 1_024;
 
 /// Hands placed orders to a worker: in process or through Redis.
@@ -131,22 +131,53 @@ impl Confirmations {
         }
     }
 
+    /// Tasks waiting in the in-process queue (none are counted for Redis,
+    /// whose list the worker process drains).
+    pub fn waiting(&self) -> usize {
+        match &self.sink {
+            Sink::InProcess(queue) => queue.max_capacity() - queue.capacity(),
+            Sink::Redis { .. } => 0,
+        }
+    }
+
+    /// Room for one task, taken before the order is stored: `None` when the
+    /// in-process queue is full (or its worker gone), so that the request
+    /// is refused rather than an order stored and left pending for good.
+    pub fn reserve(&self) -> Option<Slot<'_>> {
+        let place = match &self.sink {
+            Sink::InProcess(queue) => Place::InProcess(queue.try_reserve().ok()?),
+            Sink::Redis { connection, url } => Place::Redis { connection, url },
+        };
+        Some(Slot(place))
+    }
+}
+
+/// Room for one task in [`Confirmations`], from [`Confirmations::reserve`].
+pub struct Slot<'a>(Place<'a>);
+
+enum Place<'a> {
+    InProcess(mpsc::Permit<'a, Envelope<OrderJob>>),
+    Redis {
+        connection: &'a ConnectionManager,
+        url: &'a str,
+    },
+}
+
+impl Slot<'_> {
     /// Queues `order` for processing. Called inside the request, the
     /// envelope carries the request's trace: the task's span continues it.
-    /// A full queue or a failed push is logged; the request goes on.
-    pub async fn enqueue(&self, order: &Order) {
+    /// A failed push to Redis is logged; the request goes on.
+    pub async fn enqueue(self, order: &Order) {
         let payload = OrderJob::for_order(order);
-        match &self.sink {
-            Sink::InProcess(queue) => {
+        match self.0 {
+            Place::InProcess(permit) => {
                 let job = Envelope::builder(TASK, payload)
                     .system("tokio")
                     .destination("orders")
                     .build();
-                if let Err(error) = queue.try_send(job) {
-                    tracing::warn!(order_id = order.id, %error, "order not queued for processing");
-                }
+                permit.send(job);
             }
-            Sink::Redis { connection, url } => {
+            Place::Redis { connection, url } => {
                 let job = Envelope::builder(TASK, payload)
                     .system("redis")
                     .destination(REDIS_LIST)
