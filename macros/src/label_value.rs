@@ -20,6 +20,12 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             "LabelValue derives for enums without fields, so a label can only take the listed values",
         ));
     };
+    if data.variants.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "LabelValue needs at least one variant: a label takes one of the listed values",
+        ));
+    }
     let ident = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
     let mut arms = Vec::with_capacity(data.variants.len());
@@ -80,19 +86,11 @@ fn label_attr(attrs: &[syn::Attribute]) -> syn::Result<Option<LitStr>> {
     ))
 }
 
+/// heck's rule: an acronym is one word (`GRPC` → `grpc`, `HTTPRequest` →
+/// `http_request`), where an underscore before each capital would spell
+/// it out letter by letter.
 fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    heck::ToSnakeCase::to_snake_case(name)
 }
 
 #[cfg(test)]
@@ -101,5 +99,8 @@ mod tests {
     fn variant_names_become_snake_case() {
         assert_eq!(super::snake_case("CreditCard"), "credit_card");
         assert_eq!(super::snake_case("Ok"), "ok");
+        assert_eq!(super::snake_case("HTTPRequest"), "http_request");
+        assert_eq!(super::snake_case("GRPC"), "grpc");
+        assert_eq!(super::snake_case("Http2"), "http2");
     }
 }

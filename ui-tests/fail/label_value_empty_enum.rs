@@ -1,0 +1,4 @@
+#[derive(o11y::LabelValue)]
+enum Never {}
+
+fn main() {}
