@@ -608,3 +608,137 @@ fn an_error_status_keeps_its_message() {
     assert_error_span(logged, std::any::type_name::<PaymentDeclined>());
     assert_ne!(logged["status_message"], "", "{logged}");
 }
+
+// ---------------------------------------------------------------------------
+// An impl block's `err` follows the returned type, not its name.
+
+type Fallible<T> = Result<T, PaymentDeclined>;
+
+/// Named like a `Result`, but a plain struct: nothing to log.
+#[derive(Debug, PartialEq)]
+struct SearchResult {
+    hits: usize,
+}
+
+struct Catalog;
+
+#[o11y::observe(err)]
+impl Catalog {
+    fn reserve(&self, count: u32) -> Fallible<u32> {
+        if count > 5 {
+            return Err(PaymentDeclined);
+        }
+        Ok(count)
+    }
+
+    fn search(&self, query: &str) -> SearchResult {
+        SearchResult { hits: query.len() }
+    }
+
+    async fn reserve_async(&self) -> Fallible<u32> {
+        tokio::task::yield_now().await;
+        Err(PaymentDeclined)
+    }
+}
+
+#[test]
+fn an_impl_blocks_err_logs_results_under_any_name_and_skips_other_types() {
+    let output = o11y_child("an_impl_blocks_err_logs_results_under_any_name_and_skips_other_types")
+        .run(|| {
+            let guard = o11y::init().expect("init");
+            assert_eq!(Catalog.reserve(9), Err(PaymentDeclined));
+            assert_eq!(Catalog.reserve(1), Ok(1));
+            assert_eq!(Catalog.search("shoes"), SearchResult { hits: 5 });
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            assert_eq!(
+                runtime.block_on(Catalog.reserve_async()),
+                Err(PaymentDeclined)
+            );
+            report(
+                "prometheus",
+                Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+            );
+            drop(runtime);
+            drop(guard);
+        });
+    let lines = json_lines(&output);
+    // The alias: logged, once (the `Ok` is not), in the method's span.
+    for method in ["Catalog::reserve", "Catalog::reserve_async"] {
+        let failed = log_line(&lines, &format!("{method} failed"));
+        assert_eq!(failed["level"], "error", "{failed}");
+        assert_eq!(failed["error"], "card declined", "{failed}");
+        assert!(failed["span_id"].is_string(), "{failed}");
+    }
+    // The struct: compiled, observed, never logged.
+    assert!(
+        lines
+            .iter()
+            .all(|line| !line.to_string().contains("Catalog::search")),
+        "{lines:#?}"
+    );
+    let text = reported(&output, "prometheus");
+    assert_eq!(calls(text.as_str().unwrap(), "Catalog::search", "ok"), 1.0);
+}
+
+// ---------------------------------------------------------------------------
+// A function returning `impl Future` whose tail is an `async move` block: the
+// future is the work, measured from its first poll to its output.
+
+const SETTLE_MS: u64 = 50;
+
+#[o11y::observe(err)]
+fn settle_later(delay_ms: u64) -> impl Future<Output = Result<u32, PaymentDeclined>> {
+    let delay = Duration::from_millis(delay_ms);
+    async move {
+        tokio::time::sleep(delay).await;
+        Err(PaymentDeclined)
+    }
+}
+
+#[test]
+fn a_returned_async_block_is_measured_until_its_output() {
+    let output = o11y_child("a_returned_async_block_is_measured_until_its_output").run(|| {
+        let guard = o11y::init().expect("init");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert_eq!(
+            runtime.block_on(settle_later(SETTLE_MS)),
+            Err(PaymentDeclined)
+        );
+        report(
+            "prometheus",
+            Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+        );
+        drop(runtime);
+        drop(guard);
+    });
+    let text = reported(&output, "prometheus");
+    let text = text.as_str().unwrap();
+    assert_eq!(calls(text, "settle_later", "error"), 1.0, "{text}");
+    assert!(
+        sample_value(
+            text,
+            "function_calls_total",
+            &[("function", "settle_later"), ("result", "ok")]
+        )
+        .is_none_or(|ok| ok == 0.0)
+    );
+    let duration = sample_value(
+        text,
+        "function_calls_duration_seconds_sum",
+        &[("function", "settle_later"), ("module", MODULE)],
+    )
+    .unwrap();
+    assert!(
+        duration >= SETTLE_MS as f64 / 1000.0,
+        "the call lasts the sleep: {duration}s"
+    );
+    let lines = json_lines(&output);
+    let failed = log_line(&lines, "settle_later failed");
+    assert_eq!(failed["error"], "card declined", "{failed}");
+}

@@ -106,6 +106,39 @@ fn item(job: Envelope<u64>) -> u64 {
     job.payload
 }
 
+/// A handler behind `#[async_trait]`: the task gets the boxed future as its
+/// body, and must run it, not only create it.
+#[async_trait::async_trait]
+trait Handler {
+    async fn handle(&self, job: Envelope<OrderJob>) -> Result<u64, OutOfStock>;
+}
+
+struct Warehouse;
+
+#[async_trait::async_trait]
+impl Handler for Warehouse {
+    #[o11y::task_traced(name = "handle_order")]
+    async fn handle(&self, job: Envelope<OrderJob>) -> Result<u64, OutOfStock> {
+        tracing::info!("checking stock");
+        tokio::time::sleep(Duration::from_millis(SLOW_HANDLER_MS)).await;
+        Err(OutOfStock(job.payload.order_id))
+    }
+}
+
+const SLOW_HANDLER_MS: u64 = 50;
+
+/// Not `async`, but the future it returns is the task: its context is read
+/// at the call, before the statements that build the future take the envelope.
+#[o11y::task_traced]
+fn settle_order(job: Envelope<OrderJob>) -> impl Future<Output = Result<u64, OutOfStock>> {
+    let payload = job.payload;
+    async move {
+        tracing::info!("settling");
+        tokio::time::sleep(Duration::from_millis(SLOW_HANDLER_MS)).await;
+        Err(OutOfStock(payload.order_id))
+    }
+}
+
 fn noop_context() -> Context<'static> {
     Context::from_waker(Waker::noop())
 }
@@ -625,4 +658,65 @@ fn a_retry_reported_before_an_inline_task_stays_with_its_own_run() {
     assert_eq!(runs(metrics, "batch", "retried"), 1.0, "{metrics}");
     assert_eq!(runs(metrics, "batch", "succeeded"), 0.0, "{metrics}");
     assert_eq!(runs(metrics, "item", "succeeded"), 1.0, "{metrics}");
+}
+
+#[test]
+fn an_async_trait_handler_is_measured_and_traced_around_its_future() {
+    let output =
+        o11y_child("an_async_trait_handler_is_measured_and_traced_around_its_future").run(|| {
+            let guard = o11y::init().expect("init");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let envelope = Envelope::new("handle_order", OrderJob { order_id: 6 });
+            report("task_id", json!(envelope.task_id));
+            let result = runtime.block_on(Warehouse.handle(envelope));
+            assert!(matches!(result, Err(OutOfStock(6))));
+            let envelope = Envelope::new("settle_order", OrderJob { order_id: 7 });
+            report("settle_task_id", json!(envelope.task_id));
+            let result = runtime.block_on(settle_order(envelope));
+            assert!(matches!(result, Err(OutOfStock(7))));
+            report(
+                "metrics",
+                json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+            );
+            drop(runtime);
+            drop(guard);
+        });
+    let metrics = reported(&output, "metrics");
+    let metrics = metrics.as_str().unwrap();
+    let lines = json_lines(&output);
+    for (task, id_key, event, order_id) in [
+        ("handle_order", "task_id", "checking stock", 6),
+        ("settle_order", "settle_task_id", "settling", 7),
+    ] {
+        assert_eq!(runs(metrics, task, "failed"), 1.0, "{metrics}");
+        assert_eq!(runs(metrics, task, "succeeded"), 0.0, "{metrics}");
+        let duration =
+            sample_value(metrics, "task_duration_seconds_sum", &[("task", task)]).unwrap();
+        assert!(
+            duration >= SLOW_HANDLER_MS as f64 / 1000.0,
+            "{task}: the run lasts the sleep: {duration}s"
+        );
+
+        // The handler's own event is in the CONSUMER span, between its
+        // lifecycle lines.
+        let task_id = reported(&output, id_key);
+        let task_id = task_id.as_str().unwrap();
+        let started = lines_for(&lines, "task_started", task_id);
+        let failed = lines_for(&lines, "task_failed", task_id);
+        assert_eq!((started.len(), failed.len()), (1, 1), "{lines:#?}");
+        assert_eq!(
+            failed[0]["error"],
+            format!("order {order_id} is out of stock")
+        );
+        let consumer_span_id = started[0]["span_id"].as_str().expect("in the task's span");
+        assert_eq!(failed[0]["span_id"], consumer_span_id);
+        let own = lines
+            .iter()
+            .find(|line| line["event"] == event)
+            .unwrap_or_else(|| panic!("{lines:#?}"));
+        assert_eq!(own["span_id"], consumer_span_id, "{own}");
+    }
 }

@@ -110,6 +110,9 @@ pub(crate) struct ObserveArgs {
     pub(crate) args: Option<(Ident, ArgsSelection)>,
     pub(crate) skip: Option<(Ident, SkipSelection)>,
     pub(crate) err: Option<(Ident, Option<Level>)>,
+    /// `err` comes from an impl block, for every method: a method that does
+    /// not return a `Result` is skipped, not an error.
+    pub(crate) err_if_result: bool,
     pub(crate) ret: Option<(Ident, Option<Level>)>,
     pub(crate) concurrency: Option<Ident>,
     pub(crate) metrics: Option<(Ident, LitBool)>,
@@ -328,6 +331,7 @@ impl ObserveArgs {
             fields: method.fields,
             args: method.args,
             skip: method.skip,
+            err_if_result: method.err.is_none() && self.err.is_some(),
             err: method.err.or_else(|| self.err.clone()),
             ret: method.ret.or_else(|| self.ret.clone()),
             concurrency: method.concurrency.or_else(|| self.concurrency.clone()),

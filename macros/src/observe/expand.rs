@@ -180,11 +180,10 @@ pub(crate) fn body(
         let instrumented = async_body(args, names, &krate, &make_span, quote!(async move #inner));
         return quote!({ #imports #site #instrumented });
     }
-    if let Some(async_block) = async_trait_future(block) {
-        // `#[async_trait]` ran first: the work is in the boxed `async move`.
-        let instrumented = async_body(args, names, &krate, &make_span, quote!(#async_block));
-        let boxed = quote!(::std::boxed::Box::pin(async move { #imports #site #instrumented }));
-        return quote!({ #boxed });
+    if let Some(returned) = returned_future(sig, block) {
+        let future = returned.future;
+        let instrumented = async_body(args, names, &krate, &make_span, quote!(#future));
+        return returned.wrap(TokenStream::new(), quote!(#imports #site #instrumented));
     }
     let inner = with_fake_return(block, &sig.output);
     let inner = if sig.unsafety.is_some() {
@@ -212,7 +211,9 @@ pub(crate) fn body(
             }
         };
     }
-    let events = result_events(args, &krate, &quote!(__o11y_result), &names.function);
+    // Spanned as where it is bound below, to resolve there.
+    let result = quote_spanned!(block.span()=> __o11y_result);
+    let events = result_events(args, &krate, &result, &names.function);
     quote_spanned! {block.span()=>
         {
             #imports
@@ -432,12 +433,15 @@ pub(crate) fn result_events(
     let mut events = TokenStream::new();
     // The returned value as seen from an argument's token, so that an
     // error about it points at that argument, not at the whole attribute.
+    // Only the location moves: the name still resolves where the macro
+    // bound it, which differs from the argument's hygiene when the
+    // arguments come from a `macro_rules!` caller.
     let result_at = |key: &Ident| -> TokenStream {
         result
             .clone()
             .into_iter()
             .map(|mut token| {
-                token.set_span(key.span());
+                token.set_span(token.span().located_at(key.span()));
                 token
             })
             .collect()
@@ -445,33 +449,10 @@ pub(crate) fn result_events(
     if let Some((key, level)) = &args.err {
         let level = level.unwrap_or(Level::Error).tokens(krate);
         let result = result_at(key);
-        // A trait of its own, in a block of its own (no user code in it, so
-        // its name shadows nothing), so that a function that does not
-        // return a `Result` with a `Display` error gets an error that says
-        // so, at `err`, instead of a type mismatch.
-        events.extend(quote_spanned! {key.span()=>
-            {
-                #[diagnostic::on_unimplemented(
-                    message = "`#[observe(err)]` logs the error of a returned `Result`, with `Display`: the function returns `{Self}`",
-                    label = "`err` needs a `Result<_, E>` return type with `E: Display`",
-                    note = "an `Err` is detected and counted without `err`: it only adds the log line"
-                )]
-                trait ObservedResult {
-                    fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)>;
-                }
-                impl<T, E: ::core::fmt::Display> ObservedResult for ::core::result::Result<T, E> {
-                    #[inline]
-                    fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)> {
-                        match self {
-                            ::core::result::Result::Err(error) => ::core::option::Option::Some(error),
-                            ::core::result::Result::Ok(_) => ::core::option::Option::None,
-                        }
-                    }
-                }
-                if let ::core::option::Option::Some(error) = ObservedResult::logged_error(&#result) {
-                    #krate::__private::tracing::event!(target: ::core::module_path!(), #level, error = %error, #failed);
-                }
-            }
+        events.extend(if args.err_if_result {
+            logged_if_result(krate, &level, &result, key, &failed)
+        } else {
+            logged_result(krate, &level, &result, key, &failed)
         });
     }
     if let Some((key, level)) = &args.ret {
@@ -485,67 +466,64 @@ pub(crate) fn result_events(
     events
 }
 
-/// Whether the function returns a `Result`, as far as its signature says:
-/// a type named `Result` or `...Result` (`io::Result`, `anyhow::Result`),
-/// also inside the `Pin<Box<dyn Future<Output = ..>>>` of `#[async_trait]`.
-/// Decides which methods an impl block's `err` applies to.
-pub(crate) fn returns_result(sig: &Signature, block: &Block) -> bool {
-    let ReturnType::Type(_, ty) = &sig.output else {
-        return false;
-    };
-    if async_trait_future(block).is_some() {
-        return future_output(ty).is_some_and(is_result_type);
-    }
-    is_result_type(ty)
-}
-
-fn is_result_type(ty: &Type) -> bool {
-    match ty {
-        Type::Path(path) => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident.to_string().ends_with("Result")),
-        Type::Paren(inner) => is_result_type(&inner.elem),
-        Type::Group(inner) => is_result_type(&inner.elem),
-        _ => false,
-    }
-}
-
-/// `X` in `Pin<Box<dyn Future<Output = X> + Send + '_>>`.
-fn future_output(ty: &Type) -> Option<&Type> {
-    match ty {
-        Type::Path(path) => {
-            let last = path.path.segments.last()?;
-            let syn::PathArguments::AngleBracketed(generics) = &last.arguments else {
-                return None;
-            };
-            generics.args.iter().find_map(|arg| match arg {
-                syn::GenericArgument::Type(inner) => future_output(inner),
-                syn::GenericArgument::AssocType(binding) if binding.ident == "Output" => {
-                    Some(&binding.ty)
-                }
-                _ => None,
-            })
-        }
-        Type::TraitObject(object) => object.bounds.iter().find_map(|bound| match bound {
-            syn::TypeParamBound::Trait(bound) => {
-                let last = bound.path.segments.last()?;
-                let syn::PathArguments::AngleBracketed(generics) = &last.arguments else {
-                    return None;
-                };
-                generics.args.iter().find_map(|arg| match arg {
-                    syn::GenericArgument::AssocType(binding) if binding.ident == "Output" => {
-                        Some(&binding.ty)
-                    }
-                    _ => None,
-                })
+/// The `err` event of a function: one that does not return a `Result`
+/// with a `Display` error is a compile error.
+fn logged_result(
+    krate: &TokenStream,
+    level: &TokenStream,
+    result: &TokenStream,
+    key: &Ident,
+    failed: &str,
+) -> TokenStream {
+    // A trait of its own, in a block of its own (no user code in it, so
+    // its name shadows nothing), so that a function that does not
+    // return a `Result` with a `Display` error gets an error that says
+    // so, at `err`, instead of a type mismatch.
+    quote_spanned! {key.span()=>
+        {
+            #[diagnostic::on_unimplemented(
+                message = "`#[observe(err)]` logs the error of a returned `Result`, with `Display`: the function returns `{Self}`",
+                label = "`err` needs a `Result<_, E>` return type with `E: Display`",
+                note = "an `Err` is detected and counted without `err`: it only adds the log line"
+            )]
+            trait ObservedResult {
+                fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)>;
             }
-            _ => None,
-        }),
-        Type::Paren(inner) => future_output(&inner.elem),
-        Type::Group(inner) => future_output(&inner.elem),
-        _ => None,
+            impl<T, E: ::core::fmt::Display> ObservedResult for ::core::result::Result<T, E> {
+                #[inline]
+                fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)> {
+                    match self {
+                        ::core::result::Result::Err(error) => ::core::option::Option::Some(error),
+                        ::core::result::Result::Ok(_) => ::core::option::Option::None,
+                    }
+                }
+            }
+            if let ::core::option::Option::Some(error) = ObservedResult::logged_error(&#result) {
+                #krate::__private::tracing::event!(target: ::core::module_path!(), #level, error = %error, #failed);
+            }
+        }
+    }
+}
+
+/// The `err` event an impl block gives each of its methods: the returned
+/// type decides, by autoref as for the outcome, so that a method returning
+/// a `Result` under any name (an alias, `io::Result`) logs its error and
+/// one returning anything else (a `SearchResult` struct) logs nothing.
+fn logged_if_result(
+    krate: &TokenStream,
+    level: &TokenStream,
+    result: &TokenStream,
+    key: &Ident,
+    failed: &str,
+) -> TokenStream {
+    quote_spanned! {key.span()=>
+        {
+            #[allow(unused_imports)]
+            use #krate::__private::{HasError as _, NoError as _};
+            if let ::core::option::Option::Some(error) = (&#krate::__private::Check(&#result)).logged_error() {
+                #krate::__private::tracing::event!(target: ::core::module_path!(), #level, error = %error, #failed);
+            }
+        }
     }
 }
 
@@ -593,6 +571,68 @@ impl VisitMut for EraseImplTrait {
             syn::visit_mut::visit_type_mut(self, ty);
         }
     }
+}
+
+/// The future a non-`async` function returns when that future is the
+/// work, to instrument instead of the call that only creates it.
+pub(crate) struct ReturnedFuture<'a> {
+    /// Run at the call, outside the span, as tracing-attributes does: they
+    /// only prepare what the future takes.
+    before: &'a [Stmt],
+    pub(crate) future: &'a syn::ExprAsync,
+    boxed: bool,
+}
+
+impl ReturnedFuture<'_> {
+    /// The new body: `first`, then `instrumented` (which ends in the
+    /// future's output) in an `async move` where the future was, boxed
+    /// again if it was.
+    pub(crate) fn wrap(&self, first: TokenStream, instrumented: TokenStream) -> TokenStream {
+        let before = self.before;
+        let future = quote!(async move { #instrumented });
+        if self.boxed {
+            quote!({ #first #(#before)* ::std::boxed::Box::pin(#future) })
+        } else {
+            quote!({ #first #(#before)* #future })
+        }
+    }
+}
+
+/// `Box::pin(async move { .. })` as the whole body (what `#[async_trait]`
+/// generates), or an `async move { .. }` ending a function that returns
+/// `impl Future`.
+pub(crate) fn returned_future<'a>(sig: &Signature, block: &'a Block) -> Option<ReturnedFuture<'a>> {
+    if sig.asyncness.is_some() {
+        return None;
+    }
+    if let Some(future) = async_trait_future(block) {
+        return Some(ReturnedFuture {
+            before: &[],
+            future,
+            boxed: true,
+        });
+    }
+    let (Stmt::Expr(Expr::Async(future), None), before) = block.stmts.split_last()? else {
+        return None;
+    };
+    (future.capture.is_some() && returns_impl_future(&sig.output)).then_some(ReturnedFuture {
+        before,
+        future,
+        boxed: false,
+    })
+}
+
+fn returns_impl_future(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let Type::ImplTrait(impl_trait) = &**ty else {
+        return false;
+    };
+    impl_trait.bounds.iter().any(|bound| {
+        matches!(bound, syn::TypeParamBound::Trait(bound)
+            if bound.path.segments.last().is_some_and(|s| s.ident == "Future"))
+    })
 }
 
 /// `Box::pin(async move { .. })` as the whole body: what `#[async_trait]` generates.

@@ -117,22 +117,24 @@ fn observe_impl(args: &ObserveArgs, mut block: ItemImpl) -> TokenStream {
                 plans.push(None);
                 continue;
             }
-            Some(own) => {
-                let mut merged = args.merged_with(own.clone());
-                // The block's `err` applies to the methods that return a
-                // `Result`; a method's own `err` is checked as on a function.
-                if own.err.is_none() && !expand::returns_result(&method.sig, &method.block) {
-                    merged.err = None;
-                }
-                merged
+            Some(own) => args.merged_with(own),
+            None => ObserveArgs {
+                err_if_result: args.err.is_some(),
+                ..args.clone()
+            },
+        };
+        // The block's `err` reaches every method, and the returned type
+        // decides whether there is an error to log (a method's own `err` is
+        // checked as on a function); `-> !` returns nothing to look at.
+        let method_args = if method_args.err_if_result && expand::returns_never(&method.sig.output)
+        {
+            ObserveArgs {
+                err: None,
+                err_if_result: false,
+                ..method_args
             }
-            None => {
-                let mut inherited = args.clone();
-                if !expand::returns_result(&method.sig, &method.block) {
-                    inherited.err = None;
-                }
-                inherited
-            }
+        } else {
+            method_args
         };
         if block_is_valid {
             let result = expand::check_signature(&method.sig)

@@ -10,7 +10,9 @@ use syn::{Attribute, Block, FnArg, Ident, Pat, Signature, Type};
 
 use super::args::{TaskArgs, push};
 use crate::common::{Level, krate};
-use crate::observe::expand::{result_events, returns_never, span_fields, with_fake_return};
+use crate::observe::expand::{
+    result_events, returned_future, returns_never, span_fields, with_fake_return,
+};
 
 /// How the worker function receives its task.
 pub(crate) enum CarrierKind {
@@ -258,17 +260,14 @@ pub(crate) fn body(
             ),
         );
     };
-    let inner = with_fake_return(block, &sig.output);
-    if sig.asyncness.is_some() {
+    let run_async = |context: TokenStream, future: TokenStream| {
         let events = result_events(common, &krate, &quote!(__o11y_inner), &task_name);
-        return quote! {{
-            #imports
-            #site
+        quote! {
             let __o11y_run = #krate::__private::TaskRun::start_async(
                 &__O11Y_TASK, #krate::__private::flags(), #context, #make_span,
             );
             let __o11y_future = async move {
-                let __o11y_inner = async move #inner.await;
+                let __o11y_inner = #future.await;
                 #events
                 __o11y_inner
             };
@@ -278,14 +277,30 @@ pub(crate) fn body(
             };
             #finish
             __o11y_result
-        }};
+        }
+    };
+    if let Some(returned) = returned_future(sig, block) {
+        // The task is the returned future (`#[async_trait]`'s boxed one, or
+        // a tail `async move`). Its context is read at the call, before the
+        // statements that build the future can move the carrier.
+        let future = returned.future;
+        let run = run_async(quote!(__o11y_context), quote!(#future));
+        let first = quote!(let __o11y_context = #context;);
+        return returned.wrap(first, quote!(#imports #site #run));
+    }
+    let inner = with_fake_return(block, &sig.output);
+    if sig.asyncness.is_some() {
+        let run = run_async(context, quote!(async move #inner));
+        return quote!({ #imports #site #run });
     }
     let inner = if sig.unsafety.is_some() {
         quote!({ #[allow(unused_unsafe)] unsafe #inner })
     } else {
         inner
     };
-    let events = result_events(common, &krate, &quote!(__o11y_result), &task_name);
+    // Spanned as where it is bound below, to resolve there.
+    let result = quote_spanned!(block.span()=> __o11y_result);
+    let events = result_events(common, &krate, &result, &task_name);
     quote_spanned! {block.span()=>
         {
             #imports

@@ -34,6 +34,46 @@ pub trait NotResult {
 
 impl<T> NotResult for &Check<'_, T> {}
 
+/// Picked for `Result<T, E>` by an `err` that an impl block gives all its
+/// methods: only those returning a `Result` have an error to log, and the
+/// macro cannot tell them apart by the written type (aliases, `Result`
+/// lookalikes), so the type decides, as for [`IsResult`].
+pub trait HasError {
+    /// `E`.
+    type Error;
+    /// The error of an `Err`, `None` for `Ok`.
+    fn logged_error(&self) -> Option<&Self::Error>;
+}
+
+impl<T, E> HasError for Check<'_, Result<T, E>> {
+    type Error = E;
+    #[inline]
+    fn logged_error(&self) -> Option<&E> {
+        self.0.as_ref().err()
+    }
+}
+
+/// Picked for every other type: nothing to log.
+pub trait NoError {
+    /// Always `None`.
+    #[inline]
+    fn logged_error(&self) -> Option<&NotAnError> {
+        None
+    }
+}
+
+impl<T> NoError for &Check<'_, T> {}
+
+/// The error of a value that is not a `Result`: there is none. `Display`
+/// so that the logging code, never run for it, compiles.
+pub enum NotAnError {}
+
+impl std::fmt::Display for NotAnError {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {}
+    }
+}
+
 #[cfg(test)]
 // The borrow is the mechanism under test: it is what lets the generated code
 // pick `NotResult` for types that are not `Result`.
@@ -61,5 +101,14 @@ mod tests {
         assert_eq!((&Check(&Some(MyError))).error_type(), None);
         let io_err = Err(std::io::Error::other("x"));
         assert_eq!(error_type_of_result(&io_err), Some("std::io::error::Error"));
+    }
+
+    #[test]
+    fn only_results_have_an_error_to_log() {
+        let err: Result<u8, &str> = Err("declined");
+        let ok: Result<u8, &str> = Ok(1);
+        assert_eq!((&Check(&err)).logged_error(), Some(&"declined"));
+        assert_eq!((&Check(&ok)).logged_error(), None);
+        assert!((&Check(&42_u32)).logged_error().is_none());
     }
 }
