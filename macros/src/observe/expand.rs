@@ -231,7 +231,9 @@ pub(crate) fn body(
             // Called through an `FnOnce` bound so that the closure is one:
             // a body returning a borrow of a captured `&mut` (`&mut
             // self.items`) cannot be an `FnMut` closure's.
+            // The user's lints see this block: these two are by design.
             #[inline(always)]
+            #[allow(clippy::inline_always, clippy::items_after_statements)]
             fn __o11y_call_once<R>(body: impl ::core::ops::FnOnce() -> R) -> R {
                 body()
             }
