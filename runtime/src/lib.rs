@@ -396,20 +396,6 @@ struct Summary {
     log_file: Option<String>,
 }
 
-/// `url` as the start-up line shows it: without a user or password it
-/// carries (log lines are read by more people than the configuration).
-fn without_credentials(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            // Only fails for URLs that cannot have credentials.
-            let _ = parsed.set_password(None);
-            let _ = parsed.set_username("");
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 impl Summary {
     fn of(config: &Config) -> Self {
         Summary {
@@ -418,7 +404,7 @@ impl Summary {
             endpoint: config
                 .tracing
                 .otlp_target(OtlpSignal::Traces)
-                .map(|target| without_credentials(&target.url)),
+                .map(|target| config::without_credentials(&target.url).into_owned()),
             tracing: config.tracing.enabled,
             sample_rate: config.tracing.sample_rate,
             format: config.logging.format,
@@ -512,26 +498,5 @@ impl Drop for Guard {
                 self.timeout
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_credentials;
-
-    #[test]
-    fn the_start_up_line_shows_no_credentials() {
-        assert_eq!(
-            without_credentials("http://user:s3cret@127.0.0.1:4317"),
-            "http://127.0.0.1:4317/"
-        );
-        assert_eq!(
-            without_credentials("https://token@collector:4318/v1/traces"),
-            "https://collector:4318/v1/traces"
-        );
-        assert_eq!(
-            without_credentials("http://127.0.0.1:4317"),
-            "http://127.0.0.1:4317"
-        );
     }
 }

@@ -155,6 +155,7 @@ pub use builder::ConfigBuilder;
 pub use error::{ConfigError, Origin};
 pub use keys::{KNOWN_KEYS, KnownKey};
 pub use profile::{ParseProfileError, Profile};
+pub(crate) use value::without_credentials;
 
 /// The fully resolved and validated configuration `init()` runs with.
 ///

@@ -3,6 +3,7 @@
 //! log filters, emptiness) the same way whichever source it came from, and
 //! [`Refusal`], why a value was refused.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -182,13 +183,33 @@ impl Refusal {
             Some(detail) => format!("{}; {detail}", def.expected),
             None => def.expected.to_owned(),
         };
-        let value = if key.is_secret() { redacted(raw) } else { raw };
+        let value = if key.is_secret() {
+            Cow::Borrowed(redacted(raw))
+        } else if key == Key::OtlpEndpoint {
+            without_credentials(raw)
+        } else {
+            Cow::Borrowed(raw)
+        };
         ConfigError::Invalid {
             key: def.name.to_owned(),
-            value: value.to_owned(),
+            value: value.into_owned(),
             origin,
             expected,
         }
+    }
+}
+
+/// `url` as messages show it: without a user or password it carries (logs
+/// and terminals are read by more people than the configuration).
+pub(crate) fn without_credentials(url: &str) -> Cow<'_, str> {
+    match url::Url::parse(url.trim()) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            // Only fails for URLs that cannot have credentials.
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("");
+            Cow::Owned(parsed.to_string())
+        }
+        _ => Cow::Borrowed(url),
     }
 }
 
@@ -645,6 +666,28 @@ mod tests {
             Setting::HttpExcludePaths(paths) => Ok(paths),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn urls_are_shown_without_credentials() {
+        assert_eq!(
+            without_credentials("http://user:s3cret@127.0.0.1:4317"),
+            "http://127.0.0.1:4317/"
+        );
+        assert_eq!(
+            without_credentials("https://token@collector:4318/v1/traces"),
+            "https://collector:4318/v1/traces"
+        );
+        assert_eq!(
+            without_credentials("http://127.0.0.1:4317"),
+            "http://127.0.0.1:4317"
+        );
+        let refused = Refusal::plain().into_error(
+            Key::OtlpEndpoint,
+            "ftp://user:s3cret@collector",
+            Origin::Builder,
+        );
+        assert!(!refused.to_string().contains("s3cret"), "{refused}");
     }
 
     #[test]

@@ -75,7 +75,8 @@ impl OtlpSpanExporter {
 /// endpoint.
 pub(crate) fn build_log_exporter(target: &OtlpTarget) -> Result<LogExporter, String> {
     let cannot = |e: &dyn std::fmt::Display| {
-        format!("cannot build the OTLP log exporter for {}: {e}", target.url)
+        let url = crate::config::without_credentials(&target.url);
+        format!("cannot build the OTLP log exporter for {url}: {e}")
     };
     let url = target.url.clone();
     let tls = transport::tls_for(&url, transport::LOGS).map_err(|e| cannot(&e))?;

@@ -148,8 +148,9 @@ impl Transport {
         let endpoint = &target.url;
         let cannot = |e: &dyn std::fmt::Display| {
             format!(
-                "cannot build the OTLP {} exporter for {endpoint}: {e}",
-                signal.name
+                "cannot build the OTLP {} exporter for {}: {e}",
+                signal.name,
+                crate::config::without_credentials(endpoint)
             )
         };
         let headers = headers(signal);
@@ -285,6 +286,8 @@ fn http_answer<R: ExportResponse>(
 ) -> Result<R, String> {
     if !status.is_success() {
         let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        let url = url.to_string();
+        let url = crate::config::without_credentials(&url);
         return Err(format!("HTTP {status} from {url}: {text}"));
     }
     // A body that is not a response message (some proxies answer with
