@@ -451,10 +451,18 @@ pub(crate) fn result_events(
     if let Some((key, level)) = &args.err {
         let level = level.unwrap_or(Level::Error).tokens(krate);
         let result = result_at(key);
-        events.extend(if args.err_if_result {
-            logged_if_result(krate, &level, &result, key, &failed)
+        let LoggedError { setup, error } = if args.err_if_result {
+            error_if_result(krate, &result, key)
         } else {
-            logged_result(krate, &level, &result, key, &failed)
+            error_of_result(&result, key)
+        };
+        events.extend(quote_spanned! {key.span()=>
+            {
+                #setup
+                if let ::core::option::Option::Some(error) = #error {
+                    #krate::__private::tracing::event!(target: ::core::module_path!(), #level, error = %error, #failed);
+                }
+            }
         });
     }
     if let Some((key, level)) = &args.ret {
@@ -468,65 +476,55 @@ pub(crate) fn result_events(
     events
 }
 
-/// The `err` event of a function: one that does not return a `Result`
+/// How an `err` event finds the error to log: items it needs first, then
+/// an expression giving `Option<&impl Display>`.
+struct LoggedError {
+    setup: TokenStream,
+    error: TokenStream,
+}
+
+/// The error of a function's `err`: one that does not return a `Result`
 /// with a `Display` error is a compile error.
-fn logged_result(
-    krate: &TokenStream,
-    level: &TokenStream,
-    result: &TokenStream,
-    key: &Ident,
-    failed: &str,
-) -> TokenStream {
+fn error_of_result(result: &TokenStream, key: &Ident) -> LoggedError {
     // A trait of its own, in a block of its own (no user code in it, so
     // its name shadows nothing), so that a function that does not
     // return a `Result` with a `Display` error gets an error that says
     // so, at `err`, instead of a type mismatch.
-    quote_spanned! {key.span()=>
-        {
-            #[diagnostic::on_unimplemented(
-                message = "`#[observe(err)]` logs the error of a returned `Result`, with `Display`: the function returns `{Self}`",
-                label = "`err` needs a `Result<_, E>` return type with `E: Display`",
-                note = "an `Err` is detected and counted without `err`: it only adds the log line"
-            )]
-            trait ObservedResult {
-                fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)>;
-            }
-            impl<T, E: ::core::fmt::Display> ObservedResult for ::core::result::Result<T, E> {
-                #[inline]
-                fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)> {
-                    match self {
-                        ::core::result::Result::Err(error) => ::core::option::Option::Some(error),
-                        ::core::result::Result::Ok(_) => ::core::option::Option::None,
-                    }
+    let setup = quote_spanned! {key.span()=>
+        #[diagnostic::on_unimplemented(
+            message = "`#[observe(err)]` logs the error of a returned `Result`, with `Display`: the function returns `{Self}`",
+            label = "`err` needs a `Result<_, E>` return type with `E: Display`",
+            note = "an `Err` is detected and counted without `err`: it only adds the log line"
+        )]
+        trait ObservedResult {
+            fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)>;
+        }
+        impl<T, E: ::core::fmt::Display> ObservedResult for ::core::result::Result<T, E> {
+            #[inline]
+            fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)> {
+                match self {
+                    ::core::result::Result::Err(error) => ::core::option::Option::Some(error),
+                    ::core::result::Result::Ok(_) => ::core::option::Option::None,
                 }
             }
-            if let ::core::option::Option::Some(error) = ObservedResult::logged_error(&#result) {
-                #krate::__private::tracing::event!(target: ::core::module_path!(), #level, error = %error, #failed);
-            }
         }
-    }
+    };
+    let error = quote_spanned!(key.span()=> ObservedResult::logged_error(&#result));
+    LoggedError { setup, error }
 }
 
-/// The `err` event an impl block gives each of its methods: the returned
-/// type decides, by autoref as for the outcome, so that a method returning
-/// a `Result` under any name (an alias, `io::Result`) logs its error and
-/// one returning anything else (a `SearchResult` struct) logs nothing.
-fn logged_if_result(
-    krate: &TokenStream,
-    level: &TokenStream,
-    result: &TokenStream,
-    key: &Ident,
-    failed: &str,
-) -> TokenStream {
-    quote_spanned! {key.span()=>
-        {
-            #[allow(unused_imports)]
-            use #krate::__private::{HasError as _, NoError as _};
-            if let ::core::option::Option::Some(error) = (&#krate::__private::Check(&#result)).logged_error() {
-                #krate::__private::tracing::event!(target: ::core::module_path!(), #level, error = %error, #failed);
-            }
-        }
-    }
+/// The error of the `err` an impl block gives each of its methods: the
+/// returned type decides, by autoref as for the outcome, so that a method
+/// returning a `Result` under any name (an alias, `io::Result`) logs its
+/// error and one returning anything else (a `SearchResult` struct) logs
+/// nothing.
+fn error_if_result(krate: &TokenStream, result: &TokenStream, key: &Ident) -> LoggedError {
+    let setup = quote_spanned! {key.span()=>
+        #[allow(unused_imports)]
+        use #krate::__private::{HasError as _, NoError as _};
+    };
+    let error = quote_spanned!(key.span()=> (&#krate::__private::Check(&#result)).logged_error());
+    LoggedError { setup, error }
 }
 
 /// `-> !`: a type that cannot be written in a `let` on stable Rust.

@@ -527,7 +527,7 @@ impl ConfigBuilder {
             None => Vec::new(),
         };
         let from_env = env_entries(&env)?;
-        let master_switch = sdk_disabled_entries(&env)?;
+        let master_switch = sdk_disabled_entries(&env);
         let from_builder = self.settings.into_iter().map(|setting| Entry {
             raw: setting.to_string(),
             setting,

@@ -259,12 +259,10 @@ fn sampler_entries(env: &Env, entries: &mut Vec<Entry>) -> Result<(), ConfigErro
 /// the operator's master switch (as the OpenTelemetry specification means
 /// it), so the caller applies these entries after every other source,
 /// `O11Y_*` variables and the builder included.
-pub(super) fn sdk_disabled_entries(env: &Env) -> Result<Vec<Entry>, ConfigError> {
-    let mut entries = Vec::new();
+pub(super) fn sdk_disabled_entries(env: &Env) -> Vec<Entry> {
     let Some(text) = env.get(SDK_DISABLED_VAR) else {
-        return Ok(entries);
+        return Vec::new();
     };
-    let origin = Origin::env(SDK_DISABLED_VAR);
     // The specification's boolean: only `true` (any case) is true; any
     // other value is false, and said so when it is not `false`.
     if !text.trim().eq_ignore_ascii_case("true") {
@@ -274,19 +272,20 @@ pub(super) fn sdk_disabled_entries(env: &Env) -> Result<Vec<Entry>, ConfigError>
                  (the OpenTelemetry specification's rule), so telemetry stays on"
             );
         }
-        return Ok(entries);
+        return Vec::new();
     }
     let off = [
         Setting::TracingEnabled(false),
         Setting::LogOtlpEnabled(false),
         Setting::MetricsOtlpEnabled(false),
     ];
-    entries.extend(off.into_iter().map(|setting| Entry {
-        setting,
-        raw: text.to_owned(),
-        origin: origin.clone(),
-    }));
-    Ok(entries)
+    off.into_iter()
+        .map(|setting| Entry {
+            setting,
+            raw: text.to_owned(),
+            origin: Origin::env(SDK_DISABLED_VAR),
+        })
+        .collect()
 }
 
 /// `O11Y_*` variables that are not configuration keys and must not be
