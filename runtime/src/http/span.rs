@@ -20,15 +20,10 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
 
 use super::route::RouteSeries;
 use crate::clock::Clock;
-use crate::log::SpanFields;
-use crate::trace::current::{with_enclosing_marked, with_span_extensions};
+use crate::trace::current::{with_enclosing_state, with_span_extensions};
 use crate::trace::decide::{Decision, decide, decide_with_remote_parent, with_decision};
 use crate::trace::{SpanState, keep_trace_state, with_recording};
 use crate::value::FieldValue;
-
-/// In the extensions of a request span, so [`set_user`] finds it from any
-/// span inside the request.
-struct RequestSpanMarker;
 
 /// A started request span.
 pub(crate) struct RequestSpan {
@@ -93,11 +88,12 @@ fn describe<B>(
     // cannot fail.
     let request_id = request_id.to_str().unwrap_or_default().to_owned();
     with_span_extensions(span, |extensions| {
-        extensions.replace(RequestSpanMarker);
-        if let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|state| state.recording.as_mut())
-        {
+        let Some(state) = extensions.get_mut::<SpanState>() else {
+            return;
+        };
+        // So that `set_user` finds it from any span inside the request.
+        state.request = true;
+        if let Some(recording) = state.recording.as_mut() {
             recording.set_name(Cow::Borrowed(series.span_name));
             recording.set_kind(SpanKind::Server);
             // The span has no `tracing` fields: these are its first
@@ -129,19 +125,15 @@ fn describe<B>(
             }
             attributes.push(KeyValue::new("request_id", request_id.clone()));
         }
-        // Inline room for the `user_id` that `set_user` may add.
-        let mut fields = SpanFields::default();
-        fields
-            .0
-            .push((Cow::Borrowed("request_id"), FieldValue::from(request_id)));
-        fields.0.push((
+        // The span has no `tracing` fields: these are its first log fields,
+        // with inline room left for the `user_id` that `set_user` may add.
+        let fields = &mut state.fields.0;
+        fields.push((Cow::Borrowed("request_id"), FieldValue::from(request_id)));
+        fields.push((
             Cow::Borrowed("http.method"),
             FieldValue::Str(Cow::Borrowed(series.method.as_str())),
         ));
-        fields
-            .0
-            .push((Cow::Borrowed("path"), FieldValue::from(path.to_owned())));
-        extensions.replace(fields);
+        fields.push((Cow::Borrowed("path"), FieldValue::from(path.to_owned())));
     });
     // Kept on the span, recorded or not, for the outbound calls made inside;
     // an empty state too, or an enclosing span's state, of another trace,
@@ -231,15 +223,15 @@ pub(crate) fn end(
 /// ```
 pub fn set_user(id: impl Into<FieldValue>) -> bool {
     let id = id.into();
-    with_enclosing_marked::<RequestSpanMarker, _>(|extensions| {
-        if let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|state| state.recording.as_mut())
-        {
-            recording.set_attribute(KeyValue::new("user.id", id.clone()));
-        }
-        SpanFields::set_on(extensions, Cow::Borrowed("user_id"), id);
-    })
+    with_enclosing_state(
+        |state| state.request,
+        |state| {
+            if let Some(recording) = state.recording.as_mut() {
+                recording.set_attribute(KeyValue::new("user.id", id.clone()));
+            }
+            state.fields.set(Cow::Borrowed("user_id"), id);
+        },
+    )
     .is_some()
 }
 
@@ -289,7 +281,14 @@ mod tests {
 
         use crate::trace::current::current_trace_state;
 
-        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry());
+        use tracing_subscriber::layer::SubscriberExt;
+
+        use crate::export::ExportQueue;
+        use crate::trace::{Sampler, SpanLayer};
+
+        // The span layer keeps o11y's state on every span; nothing exported.
+        let spans = SpanLayer::new(Sampler::new(true, 1.0, true), ExportQueue::none());
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(spans));
         tracing::dispatcher::with_default(&dispatch, || {
             // A span of trace 1, which arrived with a state.
             let outer = tracing::info_span!("outer");

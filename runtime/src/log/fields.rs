@@ -9,13 +9,14 @@ use smallvec::SmallVec;
 use tracing_core::field::{Field, Visit};
 use tracing_subscriber::registry::ExtensionsMut;
 
+use crate::trace::SpanState;
 use crate::value::FieldValue;
 
 pub(crate) type Key = Cow<'static, str>;
 
-/// A span's fields as log lines see them; in the registry's span extensions.
-/// Held inline up to four (a request span's log context is three or four):
-/// the extension's own allocation is then the only one.
+/// A span's fields as log lines see them, in its `SpanState`. Held inline
+/// up to four (a request span's log context is three or four): the span
+/// state's own allocation is then the only one.
 #[derive(Debug, Default)]
 pub(crate) struct SpanFields(pub(crate) SmallVec<[(Key, FieldValue); 4]>);
 
@@ -28,16 +29,11 @@ impl SpanFields {
         }
     }
 
-    /// Sets a field of the span whose `extensions` these are, giving it
-    /// its fields when it has none yet.
+    /// Sets a field of the span whose `extensions` these are (a no-op on
+    /// a span o11y's span layer did not see).
     pub(crate) fn set_on(extensions: &mut ExtensionsMut<'_>, key: Key, value: FieldValue) {
-        match extensions.get_mut::<SpanFields>() {
-            Some(fields) => fields.set(key, value),
-            None => {
-                let mut fields = SpanFields::default();
-                fields.set(key, value);
-                extensions.insert(fields);
-            }
+        if let Some(state) = extensions.get_mut::<SpanState>() {
+            state.fields.set(key, value);
         }
     }
 }

@@ -88,14 +88,19 @@ impl<S> Layer<S> for LogLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    // A span's fields live in its `SpanState`, which the span layer (before
+    // this one in o11y's stack) has created.
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if attrs.fields().is_empty() || is_export_thread() {
             return;
         }
         let mut collector = FieldCollector::default();
         attrs.record(&mut collector);
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(collector.fields);
+        if let Some(span) = ctx.span(id)
+            && let Some(state) = span.extensions_mut().get_mut::<SpanState>()
+        {
+            state.fields = collector.fields;
         }
     }
 
@@ -103,14 +108,10 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut collector = FieldCollector::default();
         values.record(&mut collector);
-        let mut extensions = span.extensions_mut();
-        match extensions.get_mut::<SpanFields>() {
-            Some(fields) => collector
-                .fields
-                .0
-                .into_iter()
-                .for_each(|(k, v)| fields.set(k, v)),
-            None => extensions.insert(collector.fields),
+        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
+            for (key, value) in collector.fields.0 {
+                state.fields.set(key, value);
+            }
         }
     }
 
@@ -151,15 +152,17 @@ impl LogLayer {
         };
         let extensions: SmallVec<[Extensions<'_>; 8]> =
             scope.iter().rev().map(|span| span.extensions()).collect();
-        // The event's own span is the innermost: its ids correlate the line.
-        let ids = extensions
-            .last()
-            .and_then(|extensions| extensions.get::<SpanState>())
-            .map(|state| (state.trace_id, state.span_id, state.sampled));
-        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> = extensions
+        let states: SmallVec<[&SpanState; 8]> = extensions
             .iter()
-            .filter_map(|e| e.get::<SpanFields>())
-            .map(|span_fields| span_fields.0.as_slice())
+            .filter_map(|e| e.get::<SpanState>())
+            .collect();
+        // The event's own span is the innermost: its ids correlate the line.
+        let ids = states
+            .last()
+            .map(|state| (state.trace_id, state.span_id, state.sampled));
+        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> = states
+            .iter()
+            .map(|state| state.fields.0.as_slice())
             .collect();
         fields.push(&collector.fields.0);
         let message = collector.message.as_str();

@@ -10,7 +10,7 @@ use opentelemetry::trace::{SpanId, TraceId, TraceState};
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::{ExtensionsMut, LookupSpan, SpanRef};
 
-use super::{CarriedTraceState, SpanState};
+use super::SpanState;
 
 /// The W3C ids of a span, as lowercase hex.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,18 +48,19 @@ pub(crate) fn with_span_extensions<R>(
     .flatten()
 }
 
-/// Runs `f` on the extensions of the nearest span, from the current one
-/// outwards, that carries an extension `M` (a marker an instrumentation put
-/// on its spans, like the HTTP layer on its request span).
-pub(crate) fn with_enclosing_marked<M: 'static, R>(
-    f: impl FnOnce(&mut ExtensionsMut<'_>) -> R,
+/// Runs `f` on the state of the nearest span, from the current one
+/// outwards, whose state is `wanted` (as the request span an HTTP server
+/// marks).
+pub(crate) fn with_enclosing_state<R>(
+    wanted: impl Fn(&SpanState) -> bool,
+    f: impl FnOnce(&mut SpanState) -> R,
 ) -> Option<R> {
     with_current_span(|current| {
-        let marked = current
+        let span = current
             .scope()
-            .find(|span| span.extensions().get::<M>().is_some())?;
-        let mut extensions = marked.extensions_mut();
-        Some(f(&mut extensions))
+            .find(|span| span.extensions().get::<SpanState>().is_some_and(&wanted))?;
+        let mut extensions = span.extensions_mut();
+        extensions.get_mut::<SpanState>().map(f)
     })
     .flatten()
 }
@@ -91,14 +92,13 @@ pub(crate) fn current_ids() -> Option<(TraceId, SpanId, bool)> {
 
 /// The W3C `tracestate` the current trace arrived with, from the nearest
 /// enclosing span that continued it from another process (see
-/// [`CarriedTraceState`]); `None` when the trace started here or its caller
+/// [`SpanState::carried_trace_state`]); `None` when the trace started here or its caller
 /// sent no state.
 pub(crate) fn current_trace_state() -> Option<TraceState> {
-    with_enclosing_marked::<CarriedTraceState, _>(|extensions| {
-        extensions
-            .get_mut::<CarriedTraceState>()
-            .map(|carried| carried.0.clone())
-    })
+    with_enclosing_state(
+        |state| state.carried_trace_state.is_some(),
+        |state| state.carried_trace_state.clone(),
+    )
     .flatten()
     .filter(|state| *state != TraceState::NONE)
 }

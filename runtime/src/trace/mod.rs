@@ -36,26 +36,34 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::export::{ExportQueue, is_export_thread};
+use crate::log::SpanFields;
 pub use current::{SpanIds, current_span_ids};
 pub(crate) use sampler::Sampler;
 
-/// What o11y keeps for every live span, in the registry's span extensions.
+/// What o11y keeps for every live span, in the registry's span extensions:
+/// one extension for all of it, as each extension of its own is one more
+/// allocation, map insert and lookup per span.
 #[derive(Debug)]
 pub(crate) struct SpanState {
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
     pub(crate) sampled: bool,
-    /// Present only when the span is sampled and spans are exported.
+    /// The span is an HTTP server's request span (where
+    /// `http::set_user` puts the user).
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) request: bool,
+    /// Present only when the span is sampled and spans are exported; taken
+    /// when the span closes.
     pub(crate) recording: Option<Box<Recording>>,
+    /// What log lines inside the span carry from it (filled by the log
+    /// layer and the context API).
+    pub(crate) fields: SpanFields,
+    /// The W3C `tracestate` of a trace continued from another process, on
+    /// the span that continued it (the HTTP server span, a task's CONSUMER
+    /// span), recorded or not, so that outbound calls and envelopes made
+    /// inside it send the trace's state on. `None` on most spans.
+    pub(crate) carried_trace_state: Option<TraceState>,
 }
-
-/// The W3C `tracestate` of a trace continued from another process, kept on
-/// the span that continued it (the HTTP server span, a task's CONSUMER
-/// span), recorded or not, so that outbound calls and envelopes made inside
-/// it send the trace's state on. Absent on most spans: they pay nothing
-/// for it.
-#[derive(Debug, Clone)]
-pub(crate) struct CarriedTraceState(pub(crate) TraceState);
 
 /// The parts of a span that only a recorded span pays for. When the span
 /// closes, this box itself is queued for export (one pointer through the
@@ -367,7 +375,10 @@ where
             trace_id,
             span_id,
             sampled,
+            request: false,
             recording,
+            fields: SpanFields::default(),
+            carried_trace_state: None,
         };
         span.extensions_mut().insert(state);
     }
@@ -438,10 +449,13 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        let Some(state) = span.extensions_mut().remove::<SpanState>() else {
-            return;
-        };
-        if let Some(mut recording) = state.recording {
+        // The rest of the state stays until the registry drops the span,
+        // for the layers that close it after this one.
+        let recording = span
+            .extensions_mut()
+            .get_mut::<SpanState>()
+            .and_then(|state| state.recording.take());
+        if let Some(mut recording) = recording {
             recording.end = decide::take_end().unwrap_or_else(SystemTime::now);
             self.queue.push_span(recording);
         }
@@ -496,19 +510,18 @@ pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
 
 /// Keeps `trace_state`, the W3C `tracestate` of the trace `span` belongs
 /// to as it arrived from another process, on `span`: on its recording
-/// (exported with its span context) and as its [`CarriedTraceState`],
-/// recorded or not. An empty state is kept too, so that a span continuing
+/// (exported with its span context) and in its state (see
+/// [`SpanState::carried_trace_state`]), recorded or not. An empty state is kept too, so that a span continuing
 /// a remote trace without state does not hand on the state of an
 /// enclosing span of another trace.
 pub(crate) fn keep_trace_state(span: &tracing::Span, trace_state: TraceState) {
     current::with_span_extensions(span, |extensions| {
-        if let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|s| s.recording.as_mut())
-        {
-            recording.set_trace_state(trace_state.clone());
+        if let Some(state) = extensions.get_mut::<SpanState>() {
+            if let Some(recording) = state.recording.as_mut() {
+                recording.set_trace_state(trace_state.clone());
+            }
+            state.carried_trace_state = Some(trace_state);
         }
-        extensions.replace(CarriedTraceState(trace_state));
     });
 }
 
