@@ -684,8 +684,9 @@ fn an_impl_blocks_err_logs_results_under_any_name_and_skips_other_types() {
 }
 
 // ---------------------------------------------------------------------------
-// A function returning `impl Future` whose tail is an `async move` block: the
-// future is the work, measured from its first poll to its output.
+// A function returning `impl Future` (its tail an `async move` block, or
+// another function's future): the future is the work, measured from its
+// first poll to its output.
 
 const SETTLE_MS: u64 = 50;
 
@@ -698,16 +699,22 @@ fn settle_later(delay_ms: u64) -> impl Future<Output = Result<u32, PaymentDeclin
     }
 }
 
+/// Returns another function's future (no `async` block of its own).
+#[o11y::observe(err)]
+fn settle_via(delay_ms: u64) -> impl Future<Output = Result<u32, PaymentDeclined>> {
+    settle_later(delay_ms)
+}
+
 #[test]
-fn a_returned_async_block_is_measured_until_its_output() {
-    let output = o11y_child("a_returned_async_block_is_measured_until_its_output").run(|| {
+fn a_returned_future_is_measured_until_its_output() {
+    let output = o11y_child("a_returned_future_is_measured_until_its_output").run(|| {
         let guard = o11y::init().expect("init");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         assert_eq!(
-            runtime.block_on(settle_later(SETTLE_MS)),
+            runtime.block_on(settle_via(SETTLE_MS)),
             Err(PaymentDeclined)
         );
         report(
@@ -719,26 +726,29 @@ fn a_returned_async_block_is_measured_until_its_output() {
     });
     let text = reported(&output, "prometheus");
     let text = text.as_str().unwrap();
-    assert_eq!(calls(text, "settle_later", "error"), 1.0, "{text}");
-    assert!(
-        sample_value(
-            text,
-            "function_calls_total",
-            &[("function", "settle_later"), ("result", "ok")]
-        )
-        .is_none_or(|ok| ok == 0.0)
-    );
-    let duration = sample_value(
-        text,
-        "function_calls_duration_seconds_sum",
-        &[("function", "settle_later"), ("module", MODULE)],
-    )
-    .unwrap();
-    assert!(
-        duration >= SETTLE_MS as f64 / 1000.0,
-        "the call lasts the sleep: {duration}s"
-    );
     let lines = json_lines(&output);
-    let failed = log_line(&lines, "settle_later failed");
-    assert_eq!(failed["error"], "card declined", "{failed}");
+    // `settle_via` returns the future of `settle_later`, a tail `async move`.
+    for function in ["settle_via", "settle_later"] {
+        assert_eq!(calls(text, function, "error"), 1.0, "{text}");
+        assert!(
+            sample_value(
+                text,
+                "function_calls_total",
+                &[("function", function), ("result", "ok")]
+            )
+            .is_none_or(|ok| ok == 0.0)
+        );
+        let duration = sample_value(
+            text,
+            "function_calls_duration_seconds_sum",
+            &[("function", function), ("module", MODULE)],
+        )
+        .unwrap();
+        assert!(
+            duration >= SETTLE_MS as f64 / 1000.0,
+            "{function}: the call lasts the sleep: {duration}s"
+        );
+        let failed = log_line(&lines, &format!("{function} failed"));
+        assert_eq!(failed["error"], "card declined", "{failed}");
+    }
 }

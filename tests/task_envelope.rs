@@ -139,6 +139,30 @@ fn settle_order(job: Envelope<OrderJob>) -> impl Future<Output = Result<u64, Out
     }
 }
 
+/// Work an `async fn` does, which the two handlers below return.
+async fn settle_later(order_id: u64, event: &'static str) -> Result<u64, OutOfStock> {
+    tracing::info!("{event}");
+    tokio::time::sleep(Duration::from_millis(SLOW_HANDLER_MS)).await;
+    Err(OutOfStock(order_id))
+}
+
+/// Returns the future of another function: that future is the task.
+#[o11y::task_traced]
+fn delegate_order(job: Envelope<OrderJob>) -> impl Future<Output = Result<u64, OutOfStock>> {
+    settle_later(job.payload.order_id, "delegated")
+}
+
+/// The same, boxed by hand (not `#[async_trait]`'s `Box::pin(async move ..)`).
+#[o11y::task_traced]
+fn box_order(
+    job: Envelope<OrderJob>,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<u64, OutOfStock>> + Send>> {
+    if job.payload.order_id == 0 {
+        return Box::pin(std::future::ready(Ok(0)));
+    }
+    Box::pin(settle_later(job.payload.order_id, "boxed"))
+}
+
 fn noop_context() -> Context<'static> {
     Context::from_waker(Waker::noop())
 }
@@ -661,9 +685,9 @@ fn a_retry_reported_before_an_inline_task_stays_with_its_own_run() {
 }
 
 #[test]
-fn an_async_trait_handler_is_measured_and_traced_around_its_future() {
-    let output =
-        o11y_child("an_async_trait_handler_is_measured_and_traced_around_its_future").run(|| {
+fn handlers_returning_their_future_are_measured_and_traced_around_it() {
+    let output = o11y_child("handlers_returning_their_future_are_measured_and_traced_around_it")
+        .run(|| {
             let guard = o11y::init().expect("init");
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -677,6 +701,14 @@ fn an_async_trait_handler_is_measured_and_traced_around_its_future() {
             report("settle_task_id", json!(envelope.task_id));
             let result = runtime.block_on(settle_order(envelope));
             assert!(matches!(result, Err(OutOfStock(7))));
+            let envelope = Envelope::new("delegate_order", OrderJob { order_id: 8 });
+            report("delegate_task_id", json!(envelope.task_id));
+            let result = runtime.block_on(delegate_order(envelope));
+            assert!(matches!(result, Err(OutOfStock(8))));
+            let envelope = Envelope::new("box_order", OrderJob { order_id: 9 });
+            report("box_task_id", json!(envelope.task_id));
+            let result = runtime.block_on(box_order(envelope));
+            assert!(matches!(result, Err(OutOfStock(9))));
             report(
                 "metrics",
                 json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
@@ -690,6 +722,8 @@ fn an_async_trait_handler_is_measured_and_traced_around_its_future() {
     for (task, id_key, event, order_id) in [
         ("handle_order", "task_id", "checking stock", 6),
         ("settle_order", "settle_task_id", "settling", 7),
+        ("delegate_order", "delegate_task_id", "delegated", 8),
+        ("box_order", "box_task_id", "boxed", 9),
     ] {
         assert_eq!(runs(metrics, task, "failed"), 1.0, "{metrics}");
         assert_eq!(runs(metrics, task, "succeeded"), 0.0, "{metrics}");

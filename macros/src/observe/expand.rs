@@ -181,7 +181,7 @@ pub(crate) fn body(
         return quote!({ #imports #site #instrumented });
     }
     if let Some(returned) = returned_future(sig, block) {
-        let future = returned.future;
+        let future = &returned.future;
         let instrumented = async_body(args, names, &krate, &make_span, quote!(#future));
         return returned.wrap(TokenStream::new(), quote!(#imports #site #instrumented));
     }
@@ -578,9 +578,20 @@ impl VisitMut for EraseImplTrait {
 pub(crate) struct ReturnedFuture<'a> {
     /// Run at the call, outside the span, as tracing-attributes does: they
     /// only prepare what the future takes.
-    before: &'a [Stmt],
-    pub(crate) future: &'a syn::ExprAsync,
+    before: Before<'a>,
+    /// The future to instrument, an expression.
+    pub(crate) future: TokenStream,
     boxed: bool,
+}
+
+/// What runs at the call, before the future is instrumented.
+enum Before<'a> {
+    /// The statements before a tail `async move` block.
+    Statements(&'a [Stmt]),
+    /// The whole body, which builds the future some other way (calls an
+    /// `async fn`, picks one of two futures): run as a closure, as a sync
+    /// body is, into `__o11y_returned`.
+    Body(TokenStream),
 }
 
 impl ReturnedFuture<'_> {
@@ -588,38 +599,102 @@ impl ReturnedFuture<'_> {
     /// future's output) in an `async move` where the future was, boxed
     /// again if it was.
     pub(crate) fn wrap(&self, first: TokenStream, instrumented: TokenStream) -> TokenStream {
-        let before = self.before;
+        let before = match &self.before {
+            Before::Statements(statements) => quote!(#(#statements)*),
+            Before::Body(inner) => quote! {
+                // As for a sync body (see `sync_body`): an `FnOnce` closure.
+                #[inline(always)]
+                #[allow(clippy::inline_always, clippy::items_after_statements)]
+                fn __o11y_call_once<R>(body: impl ::core::ops::FnOnce() -> R) -> R {
+                    body()
+                }
+                let __o11y_returned = __o11y_call_once(move || #inner);
+            },
+        };
         let future = quote!(async move { #instrumented });
         if self.boxed {
-            quote!({ #first #(#before)* ::std::boxed::Box::pin(#future) })
+            quote!({ #first #before ::std::boxed::Box::pin(#future) })
         } else {
-            quote!({ #first #(#before)* #future })
+            quote!({ #first #before #future })
         }
     }
 }
 
-/// `Box::pin(async move { .. })` as the whole body (what `#[async_trait]`
-/// generates), or an `async move { .. }` ending a function that returns
-/// `impl Future`.
+/// The future a non-`async` function returns: `Box::pin(async move { .. })`
+/// as the whole body (what `#[async_trait]` generates), an `async move {
+/// .. }` ending a function that returns `impl Future`, or whatever else the
+/// body of a function returning `impl Future` or `Pin<Box<dyn Future>>`
+/// evaluates to.
 pub(crate) fn returned_future<'a>(sig: &Signature, block: &'a Block) -> Option<ReturnedFuture<'a>> {
     if sig.asyncness.is_some() {
         return None;
     }
     if let Some(future) = async_trait_future(block) {
         return Some(ReturnedFuture {
-            before: &[],
-            future,
+            before: Before::Statements(&[]),
+            future: quote!(#future),
             boxed: true,
         });
     }
-    let (Stmt::Expr(Expr::Async(future), None), before) = block.stmts.split_last()? else {
+    let impl_future = returns_impl_future(&sig.output);
+    if impl_future
+        && let Some((Stmt::Expr(Expr::Async(future), None), before)) = block.stmts.split_last()
+        && future.capture.is_some()
+    {
+        return Some(ReturnedFuture {
+            before: Before::Statements(before),
+            future: quote!(#future),
+            boxed: false,
+        });
+    }
+    let boxed = returns_boxed_future(&sig.output);
+    if !impl_future && !boxed {
+        return None;
+    }
+    let inner = with_fake_return(block, &sig.output);
+    let inner = if sig.unsafety.is_some() {
+        quote!({ #[allow(unused_unsafe)] unsafe #inner })
+    } else {
+        inner
+    };
+    Some(ReturnedFuture {
+        before: Before::Body(inner),
+        future: quote!(__o11y_returned),
+        boxed,
+    })
+}
+
+/// `Pin<Box<dyn Future<..> + ..>>`, whatever the paths are written as.
+fn returns_boxed_future(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let Some(pinned) = sole_generic_of(ty, "Pin") else {
+        return false;
+    };
+    let Some(Type::TraitObject(object)) = sole_generic_of(pinned, "Box") else {
+        return false;
+    };
+    object.bounds.iter().any(|bound| {
+        matches!(bound, syn::TypeParamBound::Trait(bound)
+            if bound.path.segments.last().is_some_and(|s| s.ident == "Future"))
+    })
+}
+
+/// `T` of a type written `..::Name<T>`.
+fn sole_generic_of<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(generics) = &last.arguments else {
         return None;
     };
-    (future.capture.is_some() && returns_impl_future(&sig.output)).then_some(ReturnedFuture {
-        before,
-        future,
-        boxed: false,
-    })
+    match generics.args.iter().collect::<Vec<_>>().as_slice() {
+        [syn::GenericArgument::Type(inner)] => Some(inner),
+        _ => None,
+    }
 }
 
 fn returns_impl_future(output: &ReturnType) -> bool {

@@ -283,7 +283,7 @@ pub(crate) fn body(
         // The task is the returned future (`#[async_trait]`'s boxed one, or
         // a tail `async move`). Its context is read at the call, before the
         // statements that build the future can move the carrier.
-        let future = returned.future;
+        let future = &returned.future;
         let run = run_async(quote!(__o11y_context), quote!(#future));
         let first = quote!(let __o11y_context = #context;);
         return returned.wrap(first, quote!(#imports #site #run));
