@@ -97,7 +97,9 @@ impl RedisWorker {
     /// its end first: only the wait for the next one is cut short.
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            let popped: redis::RedisResult<Option<(String, String)>> = self
+            // Bytes, not `String`: an entry that is not UTF-8 is a malformed
+            // envelope to skip, not a failed pop.
+            let popped: redis::RedisResult<Option<(String, Vec<u8>)>> = self
                 .connection
                 .brpop(REDIS_LIST, POP_TIMEOUT.as_secs_f64())
                 .await;
@@ -120,11 +122,14 @@ impl RedisWorker {
 
 /// Runs one popped envelope. A malformed one is logged and skipped; a
 /// panicking task is recorded (by `#[task_traced]`) and the worker goes on.
-async fn run_envelope(envelope: &str) {
-    let job: Envelope<OrderJob> = match serde_json::from_str(envelope) {
+async fn run_envelope(envelope: &[u8]) {
+    let job: Envelope<OrderJob> = match serde_json::from_slice(envelope) {
         Ok(job) => job,
         Err(error) => {
-            let shown: String = envelope.chars().take(200).collect();
+            let shown: String = String::from_utf8_lossy(envelope)
+                .chars()
+                .take(200)
+                .collect();
             tracing::warn!(list = REDIS_LIST, %error, envelope = %shown, "malformed envelope skipped");
             return;
         }

@@ -169,6 +169,8 @@ const ORDER_2: &str =
     r#"{"customer": "bob", "items": [{"sku": "B-2", "quantity": 1, "unit_price": "25.00"}]}"#;
 /// Not an envelope: cut short.
 const MALFORMED: &str = r#"{"task_name": "process_order", "payload": {"order_id": "#;
+/// An entry that is not even text.
+const NOT_UTF8: &[u8] = b"\xff\xfe not_utf8";
 
 #[test]
 fn the_worker_process_continues_the_request_trace_through_redis() {
@@ -218,8 +220,15 @@ fn the_worker_process_continues_the_request_trace_through_redis() {
                         // the list first in, first out.
                         // The reply is the list's length, 1 or 2 as the
                         // worker may have popped the first envelope already.
-                        let pushed = redis.cmd(&["LPUSH", REDIS_LIST, MALFORMED]);
-                        assert!(matches!(pushed, common::Resp::Int(1 | 2)), "{pushed:?}");
+                        // Two bad entries: cut-off JSON, and bytes that are
+                        // not UTF-8 (popped after it).
+                        let pushed = redis.cmd(&[
+                            b"LPUSH".as_slice(),
+                            REDIS_LIST.as_bytes(),
+                            MALFORMED.as_bytes(),
+                            NOT_UTF8,
+                        ]);
+                        assert!(matches!(pushed, common::Resp::Int(2 | 3)), "{pushed:?}");
                     }
                 }
                 report("placed", json!(placed));
@@ -293,11 +302,24 @@ fn the_worker_process_continues_the_request_trace_through_redis() {
         "the warning shows the envelope: {}",
         lines[skipped]
     );
+    let not_utf8 = position(&|l| {
+        l["event"] == "malformed envelope skipped"
+            && l["envelope"]
+                .as_str()
+                .is_some_and(|e| e.contains("not_utf8"))
+    })
+    .unwrap_or_else(|| panic!("an entry that is not UTF-8 is skipped too:\n{lines:#?}"));
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l["event"] == "cannot pop tasks from Redis, retrying"),
+        "a bad entry is not a Redis failure:\n{lines:#?}"
+    );
     let second_started = position(&|l| l["event"] == "task_started" && l["trace_id"] == traces[1])
         .expect("the second task started");
     assert!(
-        skipped < second_started,
-        "the worker went on after the malformed envelope"
+        skipped < second_started && not_utf8 < second_started,
+        "the worker went on after the malformed envelopes"
     );
 
     // Its metrics, from its own endpoint. A run is counted just after its

@@ -54,18 +54,20 @@ impl Redis {
 
     /// Send one command on a new connection and return the reply; panics on
     /// I/O errors (a Redis error reply is returned as [`Resp::Error`]).
-    pub fn cmd(&self, args: &[&str]) -> Resp {
+    /// Sends one command; its arguments are text or any bytes.
+    pub fn cmd<A: AsRef<[u8]> + std::fmt::Debug>(&self, args: &[A]) -> Resp {
         self.try_cmd(args)
             .unwrap_or_else(|e| panic!("redis {args:?} on port {}: {e}", self.port()))
     }
 
-    pub fn try_cmd(&self, args: &[&str]) -> io::Result<Resp> {
+    pub fn try_cmd<A: AsRef<[u8]>>(&self, args: &[A]) -> io::Result<Resp> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port()))?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         let mut req = format!("*{}\r\n", args.len()).into_bytes();
         for a in args {
+            let a = a.as_ref();
             req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            req.extend_from_slice(a.as_bytes());
+            req.extend_from_slice(a);
             req.extend_from_slice(b"\r\n");
         }
         stream.write_all(&req)?;

@@ -1,5 +1,6 @@
 // #[task_traced] on every supported shape: sync and async, the envelope by
-// value or by reference, a #[carrier] headers map of either kind, `link`,
+// value or by reference, a #[carrier] headers map of either kind (or a
+// message type of one's own, even one named `Envelope`), `link`,
 // the #[observe] arguments it shares, a generic payload, a method, and
 // `crate = path`. Each runs with o11y not initialised (the task runs as
 // written) and returns what its body returned.
@@ -71,7 +72,39 @@ fn through_reexport(job: Envelope<()>) -> bool {
     job.task_name == "reexported"
 }
 
+/// A broker's own message type, named like o11y's envelope.
+mod broker {
+    use std::collections::HashMap;
+
+    pub struct Envelope {
+        pub headers: HashMap<String, String>,
+        pub body: Vec<u8>,
+    }
+
+    impl o11y::task::Carrier for Envelope {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.headers.get(key).map(String::as_str)
+        }
+        fn set(&mut self, key: &str, value: String) {
+            self.headers.insert(key.to_owned(), value);
+        }
+    }
+}
+
+#[o11y::task_traced]
+fn own_envelope(#[carrier] message: &broker::Envelope) -> usize {
+    message.body.len()
+}
+
+#[o11y::task_traced]
+fn beside_headers(message: broker::Envelope, #[carrier] headers: &HashMap<String, String>) -> usize {
+    message.body.len() + headers.len()
+}
+
 fn main() {
+    let message = broker::Envelope { headers: HashMap::new(), body: vec![1, 2] };
+    assert_eq!(own_envelope(&message), 2);
+    assert_eq!(beside_headers(message, &HashMap::new()), 2);
     assert_eq!(sync_task(Envelope::new("sync_task", 21)), 42);
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     assert_eq!(runtime.block_on(async_task(&Envelope::new("charge", 5))).unwrap(), 5);

@@ -117,10 +117,11 @@ pub(crate) fn the_carrier(sig: &Signature, markers: Markers) -> syn::Result<TheC
                 syn::Error::new_spanned(extra, "`#[carrier]` is given twice on this parameter"),
             );
         }
-        let envelope = envelope_type(&typed.ty);
-        let kind = match (marks.first(), envelope) {
-            (_, Some(by_ref)) => CarrierKind::Envelope { by_ref },
-            (Some(_), None) => CarrierKind::Headers,
+        // A parameter marked `#[carrier]` is a headers map, whatever its
+        // type is named.
+        let kind = match (marks.first(), envelope_type(&typed.ty)) {
+            (Some(_), _) => CarrierKind::Headers,
+            (None, Some(by_ref)) => CarrierKind::Envelope { by_ref },
             (None, None) => continue,
         };
         let token = match marks.first() {
@@ -182,8 +183,9 @@ pub(crate) fn the_carrier(sig: &Signature, markers: Markers) -> syn::Result<TheC
     }
 }
 
-/// `Some(by_ref)` when the type is `Envelope<..>` (any path ending so) or a
-/// reference to one.
+/// `Some(by_ref)` when the type is `Envelope<..>` (any path ending so, with
+/// the generic argument o11y's has) or a reference to one. A broker's own
+/// message type named `Envelope` has none, or is marked `#[carrier]`.
 fn envelope_type(ty: &Type) -> Option<bool> {
     match ty {
         Type::Reference(reference) => envelope_type(&reference.elem).map(|_| true),
@@ -193,7 +195,10 @@ fn envelope_type(ty: &Type) -> Option<bool> {
             .path
             .segments
             .last()
-            .is_some_and(|s| s.ident == "Envelope")
+            .is_some_and(|s| {
+                s.ident == "Envelope"
+                    && matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
+            })
             .then_some(false),
         _ => None,
     }
@@ -221,7 +226,7 @@ pub(crate) fn body(
         .tokens(&krate);
     let fields = span_fields(common, sig, &krate);
     let make_span = quote! {
-        |__o11y_task_id: &str| #krate::__private::tracing::span!(
+        || #krate::__private::tracing::span!(
             target: ::core::module_path!(), #level, #span_name,
             otel.kind = "consumer",
             // Recorded by `TaskRun::start` from the task's context.
@@ -229,7 +234,7 @@ pub(crate) fn body(
             messaging.destination.name = #krate::__private::tracing::field::Empty,
             messaging.operation.name = "process",
             messaging.operation.type = "process",
-            messaging.message.id = __o11y_task_id
+            messaging.message.id = #krate::__private::tracing::field::Empty
             #(, #fields)*
         )
     };

@@ -213,33 +213,39 @@ pub struct TaskRun {
 impl TaskRun {
     /// Starts a run of `site` for the task described by `context`; `None`
     /// when o11y is off (`flags` is `observe::flags()`). `make_span`
-    /// creates the CONSUMER span, given the task id, with the fields
-    /// `messaging.system` and `messaging.destination.name` empty (recorded
-    /// here from `context`); it is created as a child of the producer's
+    /// creates the CONSUMER span, with the fields `messaging.system`,
+    /// `messaging.destination.name` and `messaging.message.id` empty
+    /// (recorded here from `context`); it is created as a child of the producer's
     /// span, keeping its `tracestate` (or of the current span, with a link
     /// to the producer's, for a `link` site).
     pub fn start(
         site: &'static TaskSite,
         flags: u8,
         context: TaskContext,
-        make_span: impl FnOnce(&str) -> tracing::Span,
+        make_span: impl FnOnce() -> tracing::Span,
     ) -> Option<Self> {
         if flags == 0 {
             return None;
         }
         let started = SystemTime::now();
-        let task_id = context
+        // A message without an id of its own gets one for its log lines
+        // (`task_id`), not as its `messaging.message.id`: a redelivery
+        // would get another.
+        let message_id = context
             .task_id
-            .clone()
-            .unwrap_or_else(|| format!("{:032x}", fastrand::u128(..)));
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty());
+        let task_id =
+            message_id.map_or_else(|| format!("{:032x}", fastrand::u128(..)), str::to_owned);
         let remote = context.trace.span_context();
         let decision = match (&remote, site.link) {
             (Some(parent), false) => decide_with_remote_parent(parent),
             _ => decide(),
         };
         let span = match decision {
-            Some(decision) => with_decision(decision, || make_span(&task_id)),
-            None => make_span(&task_id),
+            Some(decision) => with_decision(decision, make_span),
+            None => make_span(),
         };
         match remote {
             Some(remote) if site.link => crate::trace::add_link(&span, remote),
@@ -251,6 +257,9 @@ impl TaskRun {
             _ => {}
         }
         record_messaging(&span, site, &context);
+        if message_id.is_some() {
+            span.record("messaging.message.id", task_id.as_str());
+        }
         let metrics = flags & METRICS != 0;
         if metrics {
             let handles = site.handles();
@@ -281,7 +290,7 @@ impl TaskRun {
         site: &'static TaskSite,
         flags: u8,
         context: TaskContext,
-        make_span: impl FnOnce(&str) -> tracing::Span,
+        make_span: impl FnOnce() -> tracing::Span,
     ) -> Option<Self> {
         let run = Self::start(site, flags, context, make_span)?;
         run.in_body.store(false, Ordering::Relaxed);
