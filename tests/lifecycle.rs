@@ -96,6 +96,8 @@ fn init_reports_a_bad_value_from_the_environment() {
         .run(|| {
             let error = o11y::init().expect_err("a sample rate of 1.5");
             assert!(matches!(error, o11y::Error::Config(_)), "{error:?}");
+            // What `fn main() -> Result<(), o11y::Error>` prints: the message.
+            assert_eq!(format!("{error:?}"), error.to_string());
             report("error", json!(error.to_string()));
             // A failed init leaves the way open for a good one.
             let good = o11y::Config::builder()

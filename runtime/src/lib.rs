@@ -47,8 +47,9 @@ pub use value::FieldValue;
 use config::{LogFormat, OtlpSignal};
 use export::{Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
 
-/// Why `init()` failed.
-#[derive(Debug, thiserror::Error)]
+/// Why `init()` failed. Its `Debug` is its message too, so that a `main`
+/// returning `Result<(), o11y::Error>` prints what to fix, not the enum.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration has a bad value; the message says which, where from, and what is allowed.
@@ -88,6 +89,12 @@ pub enum Error {
         /// Why it failed.
         source: std::io::Error,
     },
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);

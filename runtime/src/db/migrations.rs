@@ -91,6 +91,7 @@ where
 {
     use sqlx::migrate::Migrate as _;
 
+    crate::db::sqlx::register_pool(pool);
     let mut connection = pool.acquire().await?;
     let applied = match connection.list_applied_migrations().await {
         Ok(applied) => applied,

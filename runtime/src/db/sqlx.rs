@@ -100,17 +100,37 @@ pub fn register_pool<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
         "MSSQL" => "mssql",
         _ => "other_sql",
     };
-    let url = pool.connect_options().to_url_lossy();
-    let namespace = url
-        .path()
-        .rsplit('/')
-        .find(|part| !part.is_empty())
-        .map(|name| name.to_owned());
+    let options = pool.connect_options();
+    let sqlite =
+        (&*options as &dyn std::any::Any).downcast_ref::<sqlx::sqlite::SqliteConnectOptions>();
+    let namespace = match sqlite {
+        // Not through its URL: sqlx panics writing one for an in-memory
+        // database (`sqlite::memory:`, `mode=memory`).
+        Some(sqlite) => sqlite_namespace(sqlite.get_filename()),
+        None => options
+            .to_url_lossy()
+            .path()
+            .rsplit('/')
+            .find(|part| !part.is_empty())
+            .map(|name| name.to_owned()),
+    };
     let database = Database { system, namespace };
     let mut pools = POOLS.write().unwrap_or_else(|e| e.into_inner());
     if !pools.contains(&database) {
         pools.push(database);
     }
+}
+
+/// `db.namespace` of a SQLite database: its file's name; none for an
+/// in-memory one, which sqlx names `:memory:` or `file:…`.
+fn sqlite_namespace(filename: &std::path::Path) -> Option<String> {
+    let text = filename.to_string_lossy();
+    if text.is_empty() || text == ":memory:" || text.starts_with("file:") {
+        return None;
+    }
+    filename
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
 }
 
 /// `db.system` and `db.namespace` of a statement; see the module docs.
@@ -412,5 +432,50 @@ mod tests {
         assert!(has_numbered_placeholder("SELECT * FROM t WHERE id = $1"));
         assert!(!has_numbered_placeholder("SELECT * FROM t WHERE id = ?"));
         assert!(!has_numbered_placeholder("SELECT $$x$$"));
+    }
+
+    #[test]
+    fn a_sqlite_database_is_named_by_its_file_and_an_in_memory_one_not_at_all() {
+        use std::path::Path;
+        assert_eq!(
+            sqlite_namespace(Path::new("/var/lib/shop.db")).as_deref(),
+            Some("shop.db")
+        );
+        assert_eq!(
+            sqlite_namespace(Path::new("shop.db")).as_deref(),
+            Some("shop.db")
+        );
+        assert_eq!(sqlite_namespace(Path::new(":memory:")), None);
+        assert_eq!(sqlite_namespace(Path::new("file:sqlx-in-memory-3")), None);
+    }
+
+    #[test]
+    fn in_memory_sqlite_pools_register_without_a_namespace() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // sqlx itself panics writing the URL of these (`to_url_lossy`).
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite:file:o11y-unit?mode=memory&cache=shared",
+        ] {
+            let pool = runtime
+                .block_on(sqlx::SqlitePool::connect(url))
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            register_pool(&pool);
+        }
+        let pools = POOLS.read().unwrap();
+        assert!(pools.contains(&Database {
+            system: "sqlite",
+            namespace: None,
+        }));
+        assert!(
+            !pools
+                .iter()
+                .any(|d| d.namespace.as_deref().is_some_and(|n| n.contains("memory"))),
+            "{pools:?}"
+        );
     }
 }
