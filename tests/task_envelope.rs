@@ -87,6 +87,12 @@ fn fan_out(job: Envelope<()>) -> Envelope<()> {
     Envelope::new("follow_up", ())
 }
 
+/// A span below the default `info` level: it cannot carry the trace on.
+#[o11y::task_traced(level = "debug")]
+fn quiet(job: Envelope<()>) -> usize {
+    job.task_id.len()
+}
+
 /// A message type of its own, with headers: link mode.
 #[o11y::task_traced(name = "resize", link)]
 fn resize(#[carrier] headers: &HashMap<String, String>, body: &[u8]) -> usize {
@@ -758,4 +764,43 @@ fn handlers_returning_their_future_are_measured_and_traced_around_it() {
             .unwrap_or_else(|| panic!("{lines:#?}"));
         assert_eq!(own["span_id"], consumer_span_id, "{own}");
     }
+}
+
+#[test]
+fn a_task_span_below_the_level_is_said_once() {
+    let output = o11y_child("a_task_span_below_the_level_is_said_once").run(|| {
+        let guard = o11y::init().expect("init");
+        let request = tracing::info_span!("POST /orders");
+        let envelopes: Vec<Envelope<()>> =
+            request.in_scope(|| (0..3).map(|_| Envelope::new("quiet", ())).collect());
+        for envelope in envelopes {
+            assert_eq!(quiet(envelope), 32);
+        }
+        // Without a trace to carry on, there is nothing to say.
+        quiet(Envelope::new("quiet", ()));
+        drop(guard);
+    });
+    let lines = json_lines(&output);
+    let told: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l["event"]
+                .as_str()
+                .is_some_and(|e| e.contains("below logging.level"))
+        })
+        .collect();
+    assert_eq!(told.len(), 1, "{lines:#?}");
+    assert_eq!(told[0]["level"], "warn");
+    assert_eq!(told[0]["task"], "quiet");
+    let event = told[0]["event"].as_str().unwrap();
+    assert!(event.contains("task_envelope"), "names the target: {event}");
+    // The runs themselves still count.
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["event"] == "task_succeeded")
+            .count(),
+        4,
+        "{lines:#?}"
+    );
 }

@@ -106,6 +106,9 @@ pub struct TaskSite {
     /// `link`: the producer's span is a link, not the parent.
     pub link: bool,
     handles: OnceLock<Handles>,
+    /// Said once: the task's span is filtered out while its messages carry
+    /// a trace.
+    told_filtered: AtomicBool,
 }
 
 struct Handles {
@@ -149,6 +152,24 @@ impl TaskSite {
             module,
             link,
             handles: OnceLock::new(),
+            told_filtered: AtomicBool::new(false),
+        }
+    }
+
+    /// A span below `logging.level` cannot continue (or link) the
+    /// producer's trace: the run's lines carry no trace ids and what it
+    /// publishes starts new traces. Said once per task, as a warning.
+    #[cold]
+    fn tell_filtered(&self) {
+        if !self.told_filtered.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                target: "o11y::task",
+                task = self.name,
+                "the span of task {} is below logging.level (target {}): its runs are not \
+                 part of their producers' traces; let that target through at the span's level",
+                self.name,
+                self.module,
+            );
         }
     }
 
@@ -247,6 +268,9 @@ impl TaskRun {
             Some(decision) => with_decision(decision, make_span),
             None => make_span(),
         };
+        if span.is_disabled() && remote.is_some() {
+            site.tell_filtered();
+        }
         match remote {
             Some(remote) if site.link => crate::trace::add_link(&span, remote),
             // The span continues the producer's trace: it keeps that trace's
