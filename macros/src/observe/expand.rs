@@ -214,6 +214,7 @@ pub(crate) fn body(
     // Spanned as where it is bound below, to resolve there.
     let result = quote_spanned!(block.span()=> __o11y_result);
     let events = result_events(args, &krate, &result, &names.function);
+    let call_once = call_once_fn(block.span());
     quote_spanned! {block.span()=>
         {
             #imports
@@ -228,15 +229,7 @@ pub(crate) fn body(
             } else {
                 ::core::option::Option::None
             };
-            // Called through an `FnOnce` bound so that the closure is one:
-            // a body returning a borrow of a captured `&mut` (`&mut
-            // self.items`) cannot be an `FnMut` closure's.
-            // The user's lints see this block: these two are by design.
-            #[inline(always)]
-            #[allow(clippy::inline_always, clippy::items_after_statements)]
-            fn __o11y_call_once<R>(body: impl ::core::ops::FnOnce() -> R) -> R {
-                body()
-            }
+            #call_once
             #[allow(clippy::let_unit_value)]
             let __o11y_result = __o11y_call_once(move || #inner);
             #events
@@ -532,6 +525,20 @@ pub(crate) fn returns_never(output: &ReturnType) -> bool {
     matches!(output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)))
 }
 
+/// `__o11y_call_once`, through which a body runs as a closure: called
+/// through an `FnOnce` bound so that the closure is one (a body returning a
+/// borrow of a captured `&mut`, `&mut self.items`, cannot be an `FnMut`
+/// closure's). The user's lints see this item: the two allowed are by design.
+fn call_once_fn(span: Span) -> TokenStream {
+    quote_spanned! {span=>
+        #[inline(always)]
+        #[allow(clippy::inline_always, clippy::items_after_statements)]
+        fn __o11y_call_once<R>(body: impl ::core::ops::FnOnce() -> R) -> R {
+            body()
+        }
+    }
+}
+
 /// The body with an unreachable `return` of the declared type first, so
 /// `?` and `return` inside infer that type (`impl Trait` parts as `_`), as
 /// tracing-attributes does.
@@ -601,15 +608,13 @@ impl ReturnedFuture<'_> {
     pub(crate) fn wrap(&self, first: TokenStream, instrumented: TokenStream) -> TokenStream {
         let before = match &self.before {
             Before::Statements(statements) => quote!(#(#statements)*),
-            Before::Body(inner) => quote! {
-                // As for a sync body (see `sync_body`): an `FnOnce` closure.
-                #[inline(always)]
-                #[allow(clippy::inline_always, clippy::items_after_statements)]
-                fn __o11y_call_once<R>(body: impl ::core::ops::FnOnce() -> R) -> R {
-                    body()
+            Before::Body(inner) => {
+                let call_once = call_once_fn(Span::call_site());
+                quote! {
+                    #call_once
+                    let __o11y_returned = __o11y_call_once(move || #inner);
                 }
-                let __o11y_returned = __o11y_call_once(move || #inner);
-            },
+            }
         };
         let future = quote!(async move { #instrumented });
         if self.boxed {

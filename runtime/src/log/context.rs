@@ -8,11 +8,8 @@ use std::borrow::Cow;
 
 use opentelemetry::{Key, KeyValue};
 
-use crate::trace::SpanState;
-use crate::trace::current::with_current_span;
+use crate::trace::current::with_current_state;
 use crate::value::FieldValue;
-
-use super::SpanFields;
 
 /// Sets `key = value` as an attribute of the current span AND as a field of
 /// every later log line inside it (including its child spans).
@@ -27,10 +24,11 @@ use super::SpanFields;
 /// ```
 pub fn tag(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
-    with_current_span(|span| {
-        let mut extensions = span.extensions_mut();
-        set_span_attribute(&mut extensions, key.clone(), value.clone());
-        SpanFields::set_on(&mut extensions, key, value);
+    with_current_state(|state| {
+        if let Some(recording) = state.recording.as_mut() {
+            recording.set_attribute(KeyValue::new(Key::from(key.clone()), value.clone()));
+        }
+        state.fields.set(key, value);
     });
 }
 
@@ -38,25 +36,16 @@ pub fn tag(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
 /// written to log lines).
 pub fn span_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
-    with_current_span(|span| set_span_attribute(&mut span.extensions_mut(), key, value));
+    with_current_state(|state| {
+        if let Some(recording) = state.recording.as_mut() {
+            recording.set_attribute(KeyValue::new(Key::from(key), value));
+        }
+    });
 }
 
 /// Adds `key = value` to every later log line of the current span (and its
 /// child spans), without making it a span attribute.
 pub fn log_context(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
-    with_current_span(|span| SpanFields::set_on(&mut span.extensions_mut(), key, value));
-}
-
-fn set_span_attribute(
-    extensions: &mut tracing_subscriber::registry::ExtensionsMut<'_>,
-    key: Cow<'static, str>,
-    value: FieldValue,
-) {
-    if let Some(recording) = extensions
-        .get_mut::<SpanState>()
-        .and_then(|s| s.recording.as_mut())
-    {
-        recording.set_attribute(KeyValue::new(Key::from(key), value));
-    }
+    with_current_state(|state| state.fields.set(key, value));
 }

@@ -7,9 +7,7 @@ use std::fmt::{self, Write as _};
 
 use smallvec::SmallVec;
 use tracing_core::field::{Field, Visit};
-use tracing_subscriber::registry::ExtensionsMut;
 
-use crate::trace::SpanState;
 use crate::value::FieldValue;
 
 pub(crate) type Key = Cow<'static, str>;
@@ -26,14 +24,6 @@ impl SpanFields {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
-        }
-    }
-
-    /// Sets a field of the span whose `extensions` these are (a no-op on
-    /// a span o11y's span layer did not see).
-    pub(crate) fn set_on(extensions: &mut ExtensionsMut<'_>, key: Key, value: FieldValue) {
-        if let Some(state) = extensions.get_mut::<SpanState>() {
-            state.fields.set(key, value);
         }
     }
 }

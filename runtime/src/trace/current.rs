@@ -48,6 +48,12 @@ pub(crate) fn with_span_extensions<R>(
     .flatten()
 }
 
+/// Runs `f` on the current span's state, if there is a current span and
+/// o11y's span layer saw it.
+pub(crate) fn with_current_state<R>(f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
+    with_current_span(|span| span.extensions_mut().get_mut::<SpanState>().map(f)).flatten()
+}
+
 /// Runs `f` on the state of the nearest span, from the current one
 /// outwards, whose state is `wanted` (as the request span an HTTP server
 /// marks).
