@@ -22,6 +22,17 @@
 //! ```text
 //! cargo bench --bench http --features axum -- --warm-up-time 1 --measurement-time 3 | grep -v '^{'
 //! ```
+//!
+//! With `HTTP_CASE=<case>` the binary instead sends that case's request
+//! 200 times, then `HTTP_REQUESTS` times (2,000 by default) through
+//! `one_request`, for counting instructions per request, which unlike
+//! time are the same from run to run:
+//!
+//! ```text
+//! CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --bench http --features axum
+//! HTTP_CASE=o11y_quiet valgrind --tool=callgrind --toggle-collect='*one_request*' \
+//!     target/release/deps/http-<hash> > /dev/null
+//! ```
 
 use std::hint::black_box;
 use std::pin::pin;
@@ -37,7 +48,7 @@ use axum::extract::Path;
 use axum::http::Request;
 use axum::routing::get;
 use common::o11y_dispatch_of;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use tower::ServiceExt;
 use tracing::{Dispatch, Instrument};
 
@@ -146,5 +157,47 @@ fn http_request(c: &mut Criterion) {
     group.finish();
 }
 
+/// One request, kept out of line for `valgrind --toggle-collect`.
+#[inline(never)]
+fn one_request(app: &Router) -> usize {
+    black_box(request(app))
+}
+
+/// The `HTTP_CASE` mode; see the module documentation.
+fn count_requests(wanted: &str) {
+    let requests = std::env::var("HTTP_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000);
+    let mut found = false;
+    each_case(|case| {
+        if case.name != wanted {
+            return;
+        }
+        found = true;
+        tracing::dispatcher::with_default(&case.dispatch, || {
+            for _ in 0..200 {
+                black_box(request(&case.app));
+            }
+            for _ in 0..requests {
+                one_request(&case.app);
+            }
+        });
+    });
+    assert!(
+        found,
+        "HTTP_CASE={wanted:?} is not a case of this benchmark"
+    );
+}
+
 criterion_group!(benches, http_request);
-criterion_main!(benches);
+
+fn main() {
+    match std::env::var("HTTP_CASE") {
+        Ok(case) => count_requests(&case),
+        Err(_) => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

@@ -33,7 +33,7 @@ pub fn prod_config() -> o11y::config::ConfigBuilder {
         .log_file_enabled(false)
 }
 
-/// o11y's layers in a dispatcher of their own, configured like `prod` but
+/// The subscriber `init()` installs, in a dispatcher of its own, configured like `prod` but
 /// with the given tracing switch and sample rate, exporting into a [`Sink`].
 pub fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y::Guard) {
     o11y_dispatch_of(
@@ -43,18 +43,15 @@ pub fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y
     )
 }
 
-/// o11y's layers, configured by `config`, in a dispatcher of their own,
-/// exporting into a [`Sink`].
+/// The subscriber `init()` installs, configured by `config`, in a
+/// dispatcher of its own, exporting into a [`Sink`].
 pub fn o11y_dispatch_of(config: o11y::config::ConfigBuilder) -> (Dispatch, o11y::Guard) {
     let config = config.build().expect("valid config");
-    let (layer, guard) = o11y::Setup::new(config)
+    let (subscriber, guard) = o11y::Setup::new(config)
         .with_span_exporter(Sink::default())
-        .into_layer()
-        .expect("o11y layer");
-    (
-        Dispatch::new(tracing_subscriber::registry().with(layer)),
-        guard,
-    )
+        .into_subscriber()
+        .expect("o11y subscriber");
+    (Dispatch::new(subscriber), guard)
 }
 
 /// The standard stack: tracing-opentelemetry over the SDK with `sampler`

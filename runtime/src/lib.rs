@@ -25,6 +25,7 @@ pub mod metrics;
 #[doc(hidden)]
 pub mod observe;
 mod percent;
+mod subscriber;
 pub mod task;
 pub mod trace;
 mod value;
@@ -35,9 +36,8 @@ use std::time::Duration;
 use opentelemetry_sdk::logs::LogExporter;
 use opentelemetry_sdk::trace::SpanExporter;
 use tracing_core::Subscriber;
-use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{EnvFilter, Layer, Registry};
+use tracing_subscriber::{EnvFilter, Layer};
 
 pub use config::{Config, ConfigError};
 pub use export::ExportStats;
@@ -218,14 +218,8 @@ impl Setup {
     }
 
     fn install(self) -> Result<Guard, Error> {
-        let filter = log::LevelDirectives::new(&self.config.logging.level, self.filter()?);
-        // sqlx's query events reach the db bridge whatever the level says.
-        #[cfg(feature = "sqlx")]
-        let filter = db::sqlx::QueryEventFilter::new(filter);
         let summary = Summary::of(&self.config);
-        let (layer, guard) =
-            self.into_layer::<tracing_subscriber::layer::Layered<InstalledFilter, Registry>>()?;
-        let subscriber = Registry::default().with(filter).with(layer);
+        let (subscriber, guard) = self.into_subscriber()?;
         tracing::subscriber::set_global_default(subscriber)
             .map_err(|_| Error::SubscriberAlreadySet)?;
         // A `log` logger installed by the application keeps working; its
@@ -235,11 +229,45 @@ impl Setup {
         Ok(guard)
     }
 
+    /// The subscriber [`init`] installs, and its guard, without installing
+    /// it: for a test or a benchmark that runs code under it with
+    /// [`tracing::subscriber::with_default`]. It starts the exporters and
+    /// configures the metrics and HTTP settings of the process, as `init`
+    /// does.
+    ///
+    /// ```no_run
+    /// let (subscriber, _guard) = o11y_runtime::Setup::new(o11y_runtime::Config::load()?)
+    ///     .into_subscriber()?;
+    /// tracing::subscriber::with_default(subscriber, || {
+    ///     tracing::info!("logged by o11y");
+    /// });
+    /// # Ok::<(), o11y_runtime::Error>(())
+    /// ```
+    pub fn into_subscriber(
+        self,
+    ) -> Result<(impl Subscriber + Send + Sync + 'static, Guard), Error> {
+        let filter = log::LevelDirectives::new(&self.config.logging.level, self.filter()?);
+        let filter_tracks_spans = filter.tracks_spans();
+        // sqlx's query events reach the db bridge whatever the level says.
+        #[cfg(feature = "sqlx")]
+        let filter = db::sqlx::QueryEventFilter::new(filter);
+        let (pipeline, guard) = self.into_pipeline()?;
+        let subscriber = subscriber::O11ySubscriber::new(pipeline, filter_tracks_spans);
+        Ok((filter.with_subscriber(subscriber), guard))
+    }
+
     /// The layers and their guard, without installing anything; see [`layer`].
     pub fn into_layer<S>(self) -> Result<(impl Layer<S> + Send + Sync + 'static, Guard), Error>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
+        let (subscriber::Pipeline { spans, db, logs }, guard) = self.into_pipeline()?;
+        Ok((spans.and_then(db).and_then(logs), guard))
+    }
+
+    /// o11y's stages and their guard, having configured the process and
+    /// started the exporters.
+    fn into_pipeline(self) -> Result<(subscriber::Pipeline, Guard), Error> {
         let Setup {
             config,
             span_exporters,
@@ -268,9 +296,11 @@ impl Setup {
             config.tracing.sample_rate,
             config.tracing.parent_based,
         );
-        let db_bridge = db::bridge(sampler, queue.clone());
-        let spans = trace::SpanLayer::new(sampler, queue);
-        let logs = log::LogLayer::new(sinks, otlp_logs);
+        let pipeline = subscriber::Pipeline {
+            db: db::bridge(sampler, queue.clone()),
+            spans: trace::SpanLayer::new(sampler, queue),
+            logs: log::LogLayer::new(sinks, otlp_logs),
+        };
 
         // Before any call is timed: the first read would pay for it.
         clock::calibrate();
@@ -282,16 +312,9 @@ impl Setup {
             timeout: config.shutdown_timeout,
             batching: log::Batching::start(config.logging.file_enabled),
         };
-        Ok((spans.and_then(db_bridge).and_then(logs), guard))
+        Ok((pipeline, guard))
     }
 }
-
-/// The filter `init()` installs: `logging.level`'s, which with the `sqlx`
-/// feature lets sqlx's query events through to the db bridge.
-#[cfg(feature = "sqlx")]
-type InstalledFilter = db::sqlx::QueryEventFilter;
-#[cfg(not(feature = "sqlx"))]
-type InstalledFilter = log::LevelDirectives;
 
 /// What `#[observe]` does, read by every instrumented call in one load.
 fn instrumentation_flags(config: &Config) -> u8 {

@@ -78,26 +78,54 @@ pub use migrations::{MigrationCounts, set_migration_counts};
 pub use query::{record_query, record_query_error};
 pub use scope::{Entered, Scope, Scoped};
 
+pub(crate) use pending::{Waiting, any as queries_waiting};
 pub(crate) use settings::configure;
 
-/// The layer that bridges driver events (sqlx's) into query spans,
-/// metrics and N+1 counts.
+/// What bridges driver events (sqlx's) into query spans, metrics and N+1
+/// counts: a layer in a `tracing-subscriber` stack, a stage of
+/// `init()`'s subscriber.
 #[cfg(feature = "sqlx")]
-pub(crate) fn bridge(
-    sampler: crate::trace::Sampler,
-    queue: crate::export::ExportQueue,
-) -> sqlx::SqlxLayer {
+pub(crate) type Bridge = sqlx::SqlxLayer;
+#[cfg(not(feature = "sqlx"))]
+pub(crate) type Bridge = NoBridge;
+
+/// The bridge, exporting its query spans with `sampler` into `queue`.
+#[cfg(feature = "sqlx")]
+pub(crate) fn bridge(sampler: crate::trace::Sampler, queue: crate::export::ExportQueue) -> Bridge {
     sqlx::SqlxLayer::new(sampler, queue)
 }
 
 /// Without a driver feature there is nothing to bridge.
 #[cfg(not(feature = "sqlx"))]
-pub(crate) fn bridge(
-    _: crate::trace::Sampler,
-    _: crate::export::ExportQueue,
-) -> tracing_subscriber::layer::Identity {
-    tracing_subscriber::layer::Identity::new()
+pub(crate) fn bridge(_: crate::trace::Sampler, _: crate::export::ExportQueue) -> Bridge {
+    NoBridge
 }
+
+/// The bridge without a driver feature: nothing to do.
+#[cfg(not(feature = "sqlx"))]
+#[derive(Debug)]
+pub(crate) struct NoBridge;
+
+#[cfg(not(feature = "sqlx"))]
+impl NoBridge {
+    #[inline]
+    pub(crate) fn wants_event(_: &tracing_core::Event<'_>) -> bool {
+        false
+    }
+
+    pub(crate) fn event(
+        &self,
+        _: &tracing_core::Event<'_>,
+        _: Option<&impl crate::trace::WithState>,
+    ) {
+    }
+
+    #[inline]
+    pub(crate) fn deliver(_: &mut crate::trace::SpanState) {}
+}
+
+#[cfg(not(feature = "sqlx"))]
+impl<S: tracing_core::Subscriber> tracing_subscriber::Layer<S> for NoBridge {}
 
 /// Whether an event is a driver's query event that only the bridge wants
 /// (the configured level filters it out): log lines and span events skip it.

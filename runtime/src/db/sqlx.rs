@@ -53,7 +53,7 @@ use crate::export::{ExportQueue, is_export_thread};
 use crate::log::LevelDirectives;
 use crate::observe::{TRACING, flags};
 use crate::trace::finished::{self, parent_of};
-use crate::trace::{Sampler, SpanState};
+use crate::trace::{Sampler, SpanState, WithState};
 
 use super::detector::QueryTime;
 use super::query::{self, Query};
@@ -189,14 +189,17 @@ impl SqlxLayer {
     }
 }
 
-impl<S> Layer<S> for SqlxLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if event.metadata().target() != QUERY_TARGET || is_export_thread() {
-            return;
-        }
+impl SqlxLayer {
+    /// Whether `event` is a query event for the bridge.
+    #[inline]
+    pub(crate) fn wants_event(event: &Event<'_>) -> bool {
+        event.metadata().target() == QUERY_TARGET && !is_export_thread()
+    }
+
+    /// Measures a query event (one it [wants](Self::wants_event)), inside
+    /// the span whose state is `current`: its metrics, its N+1 scope, its
+    /// span.
+    pub(crate) fn event(&self, event: &Event<'_>, current: Option<&impl WithState>) {
         let mut fields = QueryFields::default();
         event.record(&mut fields);
         let Some(sql) = fields.sql() else { return };
@@ -214,45 +217,67 @@ where
             source: None,
         };
         let statement = query::measure(&query);
-        let current = ctx.event_span(event);
         let time = QueryTime {
             elapsed,
             end: query.end,
         };
         if !scope::record(&statement, time, None)
             && worker
-            && let Some(span) = &current
+            && let Some(span) = current
         {
             // SQLite's worker thread: the scope is found through the
             // caller's span, on the caller's side. (Elsewhere, no scope
             // means the query belongs to none.)
-            pending::park(span, statement.clone(), time);
+            span.with_state(|state| pending::park(state, statement.clone(), time));
         }
         if flags() & TRACING != 0 {
-            let parent =
-                current.and_then(|span| span.extensions().get::<SpanState>().map(parent_of));
             finished::export(
                 &self.sampler,
                 &self.queue,
-                parent,
+                current.and_then(|span| span.with_state(|state| parent_of(state))),
                 query::span(&query, &statement),
             );
         }
     }
 
+    /// Counts the queries waiting on a span entered or closed on the
+    /// caller's side.
+    #[inline]
+    pub(crate) fn deliver(state: &mut SpanState) {
+        if pending::any() {
+            pending::deliver(state);
+        }
+    }
+}
+
+/// The bridge in a `tracing-subscriber` stack (what [`crate::layer`]
+/// composes).
+impl<S> Layer<S> for SqlxLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !Self::wants_event(event) {
+            return;
+        }
+        self.event(event, ctx.event_span(event).as_ref());
+    }
+
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if pending::any()
             && let Some(span) = ctx.span(id)
+            && let Some(state) = span.extensions_mut().get_mut::<SpanState>()
         {
-            pending::deliver(&span);
+            pending::deliver(state);
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         if pending::any()
             && let Some(span) = ctx.span(&id)
+            && let Some(state) = span.extensions_mut().get_mut::<SpanState>()
         {
-            pending::deliver(&span);
+            pending::deliver(state);
         }
     }
 }
@@ -356,10 +381,7 @@ impl QueryEventFilter {
     }
 }
 
-impl<S> Layer<S> for QueryEventFilter
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
+impl<S: Subscriber> Layer<S> for QueryEventFilter {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
         let interest = Layer::<S>::register_callsite(&self.filter, metadata);
         if admitted(metadata) {

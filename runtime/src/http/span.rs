@@ -20,9 +20,9 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
 
 use super::route::RouteSeries;
 use crate::clock::Clock;
-use crate::trace::current::{with_enclosing_state, with_span_extensions};
+use crate::trace::current::{with_enclosing_state, with_span_state};
 use crate::trace::decide::{Decision, decide, decide_with_remote_parent, with_decision};
-use crate::trace::{SpanState, keep_trace_state, with_recording};
+use crate::trace::{keep_trace_state, with_recording};
 use crate::value::FieldValue;
 
 /// A started request span.
@@ -87,10 +87,7 @@ fn describe<B>(
     // Sane by construction (1..=128 bytes of [A-Za-z0-9._-]): `to_str`
     // cannot fail.
     let request_id = request_id.to_str().unwrap_or_default().to_owned();
-    with_span_extensions(span, |extensions| {
-        let Some(state) = extensions.get_mut::<SpanState>() else {
-            return;
-        };
+    with_span_state(span, |state| {
         // So that `set_user` finds it from any span inside the request.
         state.request = true;
         if let Some(recording) = state.recording.as_mut() {

@@ -14,7 +14,6 @@ use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Interest, LevelFilter, Metadata, Subscriber};
 use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::LookupSpan;
 
 /// `logging.level` as a filter layer.
 #[derive(Debug)]
@@ -36,6 +35,14 @@ impl LevelDirectives {
     }
 }
 
+impl LevelDirectives {
+    /// Whether the filter keeps span bookkeeping (and must see spans
+    /// enter, exit and close).
+    pub(crate) fn tracks_spans(&self) -> bool {
+        matches!(self, LevelDirectives::Dynamic(_))
+    }
+}
+
 /// `directives` as `Targets`, when every directive is static. Anything
 /// with brackets or braces (span names, fields) stays with `EnvFilter`:
 /// `Targets` reads `target[{field}]` with another meaning.
@@ -48,10 +55,7 @@ fn static_targets(directives: &str) -> Option<Targets> {
     directives.parse().ok()
 }
 
-impl<S> Layer<S> for LevelDirectives
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
+impl<S: Subscriber> Layer<S> for LevelDirectives {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
         match self {
             LevelDirectives::Static(targets) => Layer::<S>::register_callsite(targets, metadata),

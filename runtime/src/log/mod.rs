@@ -84,68 +84,80 @@ thread_local! {
     static LINE: RefCell<(Vec<u8>, String)> = const { RefCell::new((Vec::new(), String::new())) };
 }
 
-impl<S> Layer<S> for LogLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    // A span's fields live in its `SpanState`, which the span layer (before
-    // this one in o11y's stack) has created.
-
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if attrs.fields().is_empty() || is_export_thread() {
+impl LogLayer {
+    /// Keeps a new span's fields in its state, for the lines inside it.
+    pub(crate) fn open(attrs: &Attributes<'_>, state: &mut SpanState) {
+        if attrs.fields().is_empty() {
             return;
         }
         let mut collector = FieldCollector::default();
         attrs.record(&mut collector);
-        if let Some(span) = ctx.span(id)
-            && let Some(state) = span.extensions_mut().get_mut::<SpanState>()
-        {
-            state.fields = collector.fields;
-        }
+        state.fields = collector.fields;
     }
 
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
+    /// Keeps later values of a span's fields.
+    pub(crate) fn record(values: &Record<'_>, state: &mut SpanState) {
         let mut collector = FieldCollector::default();
         values.record(&mut collector);
-        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
-            for (key, value) in collector.fields.0 {
-                state.fields.set(key, value);
-            }
+        for (key, value) in collector.fields.0 {
+            state.fields.set(key, value);
         }
     }
 
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if is_export_thread() || crate::db::only_for_bridge(event.metadata()) {
-            return;
-        }
+    /// Whether `event` is written as a log line.
+    #[inline]
+    pub(crate) fn wants_event(event: &Event<'_>) -> bool {
+        !is_export_thread() && !crate::db::only_for_bridge(event.metadata())
+    }
+
+    /// Writes `event` (one it [wants](Self::wants_event)), inside the spans
+    /// whose states are `scope` (outermost first; the event's own span
+    /// last), to every sink.
+    pub(crate) fn event(&self, event: &Event<'_>, scope: &[&SpanState]) {
         let normalized = event.normalized_metadata();
         let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
         // Taken, not borrowed: an event logged while this one is collected
         // (by a field's `Debug`, say) finds an empty one and allocates.
         let mut collector = COLLECTOR.take();
         event.record(&mut collector);
-        self.write(event, metadata, &collector, &ctx);
+        self.write(metadata, &collector, scope);
         collector.clear();
         COLLECTOR.set(collector);
     }
 }
 
-impl LogLayer {
-    /// Writes `event`, whose fields are in `collector`, to every sink.
-    fn write<S>(
-        &self,
-        event: &Event<'_>,
-        metadata: &Metadata<'_>,
-        collector: &FieldCollector,
-        ctx: &Context<'_, S>,
-    ) where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        // The fields are borrowed where they live: the enclosing spans'
-        // extensions (read-locked while the line is written) and the event's
-        // own collector. Outermost span first, the event's fields last. On
-        // the stack: a line allocates nothing unless its scope is deep.
+/// The log layer in a `tracing-subscriber` stack (what [`crate::layer`]
+/// composes). A span's fields live in its `SpanState`, which the span
+/// layer (before this one in o11y's stack) has created.
+impl<S> Layer<S> for LogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.fields().is_empty() || is_export_thread() {
+            return;
+        }
+        if let Some(span) = ctx.span(id)
+            && let Some(state) = span.extensions_mut().get_mut::<SpanState>()
+        {
+            Self::open(attrs, state);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
+            Self::record(values, state);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !Self::wants_event(event) {
+            return;
+        }
+        // The states are borrowed where they live, the enclosing spans'
+        // extensions, read-locked while the line is written; on the stack
+        // unless the scope is deep.
         let scope: SmallVec<[SpanRef<'_, S>; 8]> = match ctx.event_span(event) {
             Some(span) => span.scope().collect(),
             None => SmallVec::new(),
@@ -156,11 +168,22 @@ impl LogLayer {
             .iter()
             .filter_map(|e| e.get::<SpanState>())
             .collect();
+        self.event(event, &states);
+    }
+}
+
+impl LogLayer {
+    /// Writes a line of `metadata`, whose fields are in `collector`, inside
+    /// the spans whose states are `scope`, to every sink.
+    fn write(&self, metadata: &Metadata<'_>, collector: &FieldCollector, scope: &[&SpanState]) {
+        // The fields are borrowed where they live: the spans' states and the
+        // event's own collector. Outermost span first, the event's fields
+        // last.
         // The event's own span is the innermost: its ids correlate the line.
-        let ids = states
+        let ids = scope
             .last()
             .map(|state| (state.trace_id, state.span_id, state.sampled));
-        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> = states
+        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> = scope
             .iter()
             .map(|state| state.fields.0.as_slice())
             .collect();

@@ -1,16 +1,18 @@
 //! Access to the current span's o11y state from outside the subscriber:
 //! the ids for correlation, and the context API's writes.
 //!
-//! Works whenever the active subscriber is built on
-//! `tracing_subscriber::Registry` (as `init()` and every `layer()`
-//! composition are): the dispatcher is downcast to the registry, which owns
-//! the span extensions.
+//! Works whenever o11y is the active subscriber (`init()`'s) or a layer of
+//! it over `tracing_subscriber::Registry` (every `layer()` composition):
+//! the dispatcher is downcast to whichever of the two keeps the state.
 
 use opentelemetry::trace::{SpanId, TraceId, TraceState};
+use tracing::Dispatch;
+use tracing_core::span::Id;
 use tracing_subscriber::Registry;
-use tracing_subscriber::registry::{ExtensionsMut, LookupSpan, SpanRef};
+use tracing_subscriber::registry::LookupSpan;
 
 use super::SpanState;
+use crate::subscriber::O11ySubscriber;
 
 /// The W3C ids of a span, as lowercase hex.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,35 +25,86 @@ pub struct SpanIds {
     pub sampled: bool,
 }
 
-/// Runs `f` on the current span, if there is one and the subscriber is o11y's.
-pub(crate) fn with_current_span<R>(f: impl FnOnce(&SpanRef<'_, Registry>) -> R) -> Option<R> {
+/// Where the active subscriber keeps o11y's span state.
+#[derive(Clone, Copy)]
+pub(crate) enum Spans<'a> {
+    /// The subscriber `init()` installs: the state inline in its span slots.
+    Own(&'a O11ySubscriber),
+    /// A `tracing-subscriber` stack (what [`crate::layer`] composes): the
+    /// state in the registry's span extensions.
+    Registry(&'a Registry),
+}
+
+impl<'a> Spans<'a> {
+    /// The span store of `dispatch`; `None` when o11y is not in it.
+    #[inline]
+    pub(crate) fn of(dispatch: &'a Dispatch) -> Option<Self> {
+        if let Some(own) = dispatch.downcast_ref::<O11ySubscriber>() {
+            return Some(Spans::Own(own));
+        }
+        dispatch.downcast_ref::<Registry>().map(Spans::Registry)
+    }
+
+    /// Runs `f` on the state of span `id`, if o11y keeps one for it.
+    #[inline]
+    pub(crate) fn with_state<R>(self, id: &Id, f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
+        match self {
+            Spans::Own(own) => own.with_state(id, f),
+            Spans::Registry(registry) => {
+                let span = registry.span(id)?;
+                let mut extensions = span.extensions_mut();
+                extensions.get_mut::<SpanState>().map(f)
+            }
+        }
+    }
+
+    /// Runs `f` on the state of the nearest span, from span `id` outwards,
+    /// whose state is `wanted`.
+    pub(crate) fn with_enclosing_state<R>(
+        self,
+        id: &Id,
+        wanted: impl Fn(&SpanState) -> bool,
+        f: impl FnOnce(&mut SpanState) -> R,
+    ) -> Option<R> {
+        match self {
+            Spans::Own(own) => own.with_enclosing_state(id, wanted, f),
+            Spans::Registry(registry) => {
+                let span = registry
+                    .span(id)?
+                    .scope()
+                    .find(|span| span.extensions().get::<SpanState>().is_some_and(&wanted))?;
+                let mut extensions = span.extensions_mut();
+                extensions.get_mut::<SpanState>().map(f)
+            }
+        }
+    }
+}
+
+/// Runs `f` on the store of the active subscriber and the current span, if
+/// there is one and the subscriber is o11y's.
+#[inline]
+fn with_current<R>(f: impl FnOnce(Spans<'_>, &Id) -> Option<R>) -> Option<R> {
     let mut f = Some(f);
     tracing::dispatcher::get_default(|dispatch| {
-        let registry = dispatch.downcast_ref::<Registry>()?;
+        let spans = Spans::of(dispatch)?;
         let current = dispatch.current_span();
-        let span = registry.span(current.id()?)?;
-        f.take().map(|f| f(&span))
+        f.take().and_then(|f| f(spans, current.id()?))
     })
 }
 
-/// Runs `f` on the extensions of `span`, if it exists and the subscriber
-/// is o11y's (built on the registry).
-pub(crate) fn with_span_extensions<R>(
+/// Runs `f` on the state of `span`, if it exists and o11y keeps its state.
+pub(crate) fn with_span_state<R>(
     span: &tracing::Span,
-    f: impl FnOnce(&mut ExtensionsMut<'_>) -> R,
+    f: impl FnOnce(&mut SpanState) -> R,
 ) -> Option<R> {
-    span.with_subscriber(|(id, dispatch)| {
-        let registry = dispatch.downcast_ref::<Registry>()?;
-        let span = registry.span(id)?;
-        Some(f(&mut span.extensions_mut()))
-    })
-    .flatten()
+    span.with_subscriber(|(id, dispatch)| Spans::of(dispatch)?.with_state(id, f))
+        .flatten()
 }
 
 /// Runs `f` on the current span's state, if there is a current span and
 /// o11y's span layer saw it.
 pub(crate) fn with_current_state<R>(f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
-    with_current_span(|span| span.extensions_mut().get_mut::<SpanState>().map(f)).flatten()
+    with_current(|spans, id| spans.with_state(id, f))
 }
 
 /// Runs `f` on the state of the nearest span, from the current one
@@ -61,14 +114,7 @@ pub(crate) fn with_enclosing_state<R>(
     wanted: impl Fn(&SpanState) -> bool,
     f: impl FnOnce(&mut SpanState) -> R,
 ) -> Option<R> {
-    with_current_span(|current| {
-        let span = current
-            .scope()
-            .find(|span| span.extensions().get::<SpanState>().is_some_and(&wanted))?;
-        let mut extensions = span.extensions_mut();
-        extensions.get_mut::<SpanState>().map(f)
-    })
-    .flatten()
+    with_current(|spans, id| spans.with_enclosing_state(id, wanted, f))
 }
 
 /// The ids of the current span, for correlating with other systems (an
@@ -88,12 +134,7 @@ pub fn current_span_ids() -> Option<SpanIds> {
 
 /// The ids and sampled flag of the current span, without formatting them.
 pub(crate) fn current_ids() -> Option<(TraceId, SpanId, bool)> {
-    with_current_span(|span| {
-        span.extensions()
-            .get::<SpanState>()
-            .map(|state| (state.trace_id, state.span_id, state.sampled))
-    })
-    .flatten()
+    with_current_state(|state| (state.trace_id, state.span_id, state.sampled))
 }
 
 /// The W3C `tracestate` the current trace arrived with, from the nearest

@@ -14,10 +14,11 @@ use std::cell::Cell;
 use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceId};
-use tracing_subscriber::Registry;
-use tracing_subscriber::registry::LookupSpan;
+use tracing::Dispatch;
 
-use super::{SpanLayer, SpanState, sampler};
+use super::current::Spans;
+use super::{SpanLayer, sampler};
+use crate::subscriber::O11ySubscriber;
 
 /// The ids and sampling decision of a span about to be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +46,12 @@ thread_local! {
 /// span. `None` when o11y's span layer is not in the active subscriber.
 pub fn decide() -> Option<Decision> {
     tracing::dispatcher::get_default(|dispatch| {
-        let layer = dispatch.downcast_ref::<SpanLayer>()?;
-        let parent = dispatch.downcast_ref::<Registry>().and_then(|registry| {
+        let layer = span_layer(dispatch)?;
+        let parent = Spans::of(dispatch).and_then(|spans| {
             let current = dispatch.current_span();
-            let span = registry.span(current.id()?)?;
-            let extensions = span.extensions();
-            extensions
-                .get::<SpanState>()
-                .map(|state| (state.trace_id, state.span_id, state.sampled))
+            spans.with_state(current.id()?, |state| {
+                (state.trace_id, state.span_id, state.sampled)
+            })
         });
         let (trace_id, parent_span_id, parent_sampled) = match parent {
             Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
@@ -80,7 +79,7 @@ pub fn decide_with_remote_parent(parent: &SpanContext) -> Option<Decision> {
         return decide();
     }
     tracing::dispatcher::get_default(|dispatch| {
-        let layer = dispatch.downcast_ref::<SpanLayer>()?;
+        let layer = span_layer(dispatch)?;
         let trace_id = parent.trace_id();
         Some(Decision {
             trace_id,
@@ -93,6 +92,16 @@ pub fn decide_with_remote_parent(parent: &SpanContext) -> Option<Decision> {
             remote_parent: true,
         })
     })
+}
+
+/// o11y's span layer in `dispatch`: that of `init()`'s subscriber, or the
+/// layer itself in a `tracing-subscriber` stack.
+#[inline]
+pub(crate) fn span_layer(dispatch: &Dispatch) -> Option<&SpanLayer> {
+    match dispatch.downcast_ref::<O11ySubscriber>() {
+        Some(own) => Some(own.span_layer()),
+        None => dispatch.downcast_ref::<SpanLayer>(),
+    }
 }
 
 /// Runs `create` (which must create exactly one span, on this thread) with

@@ -15,7 +15,7 @@ use tracing_core::metadata::Kind;
 use tracing_core::subscriber::Interest;
 use tracing_core::{Level, Metadata};
 
-use super::{Recording, SpanLayer, SpanState, sampler};
+use super::{Recording, SpanState, sampler};
 use crate::export::ExportQueue;
 
 /// A finished span to export.
@@ -107,7 +107,7 @@ pub(crate) fn export_in_current(span: FinishedSpan) {
     let parent = super::current::current_ids();
     let mut span = Some(span);
     tracing::dispatcher::get_default(|dispatch| {
-        if let (Some(layer), Some(span)) = (dispatch.downcast_ref::<SpanLayer>(), span.take()) {
+        if let (Some(layer), Some(span)) = (super::decide::span_layer(dispatch), span.take()) {
             export(&layer.sampler, &layer.queue, parent, span);
         }
     });

@@ -63,6 +63,27 @@ pub(crate) struct SpanState {
     /// span), recorded or not, so that outbound calls and envelopes made
     /// inside it send the trace's state on. `None` on most spans.
     pub(crate) carried_trace_state: Option<TraceState>,
+    /// Queries that ran inside the span on another thread, waiting for
+    /// their N+1 scope (see `db::pending`). Empty on almost every span.
+    #[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
+    pub(crate) waiting: crate::db::Waiting,
+}
+
+/// A span whose o11y state a stage reads or changes, under a lock held
+/// only for `f`: a registry span (its extensions) or a slot of `init()`'s
+/// subscriber.
+pub(crate) trait WithState {
+    /// Runs `f` on the span's state; `None` when o11y keeps none for it.
+    fn with_state<R>(&self, f: impl FnOnce(&mut SpanState) -> R) -> Option<R>;
+}
+
+impl<S> WithState for tracing_subscriber::registry::SpanRef<'_, S>
+where
+    S: for<'a> LookupSpan<'a>,
+{
+    fn with_state<R>(&self, f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
+        self.extensions_mut().get_mut::<SpanState>().map(f)
+    }
 }
 
 /// The parts of a span that only a recorded span pays for. When the span
@@ -301,31 +322,21 @@ impl SpanLayer {
         SpanLayer { sampler, queue }
     }
 
-    fn span_context(state: &SpanState) -> SpanContext {
+    /// The context of a span, for links to it.
+    pub(crate) fn span_context(state: &SpanState) -> SpanContext {
         span_context(state.trace_id, state.span_id, state.sampled)
     }
 }
 
-impl<S> Layer<S> for SpanLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if is_export_thread() {
-            return;
-        }
-        let Some(span) = ctx.span(id) else { return };
+impl SpanLayer {
+    /// The state of a new span, whose parent's state is `parent` (`None`
+    /// for a root, or a parent o11y did not see).
+    pub(crate) fn open(&self, attrs: &Attributes<'_>, parent: Option<&SpanState>) -> SpanState {
         // o11y's own instrumentation decided (and read the parent) before
         // creating the span; for any other span, decide here.
         let decision = decide::take_preset().unwrap_or_else(|| {
-            let parent = span.parent().and_then(|parent| {
-                let extensions = parent.extensions();
-                extensions
-                    .get::<SpanState>()
-                    .map(|p| (p.trace_id, p.span_id, p.sampled))
-            });
             let (trace_id, parent_span_id, parent_sampled) = match parent {
-                Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
+                Some(parent) => (parent.trace_id, parent.span_id, Some(parent.sampled)),
                 None => (sampler::new_trace_id(), SpanId::INVALID, None),
             };
             decide::Decision {
@@ -371,7 +382,7 @@ where
             attrs.record(&mut attributes::SpanFieldVisitor(&mut recording));
             recording
         });
-        let state = SpanState {
+        SpanState {
             trace_id,
             span_id,
             sampled,
@@ -379,59 +390,41 @@ where
             recording,
             fields: SpanFields::default(),
             carried_trace_state: None,
-        };
-        span.extensions_mut().insert(state);
+            waiting: Vec::new(),
+        }
     }
 
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        let mut extensions = span.extensions_mut();
-        if let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|s| s.recording.as_mut())
-        {
+    /// Records later values of a span's fields.
+    pub(crate) fn record(state: &mut SpanState, values: &Record<'_>) {
+        if let Some(recording) = state.recording.as_mut() {
             values.record(&mut attributes::SpanFieldVisitor(recording));
         }
     }
 
-    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
-        let (Some(span), Some(follows)) = (ctx.span(id), ctx.span(follows)) else {
-            return;
-        };
-        let Some(link) = follows
-            .extensions()
-            .get::<SpanState>()
-            .map(Self::span_context)
-        else {
-            return;
-        };
-        let mut extensions = span.extensions_mut();
-        if let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|s| s.recording.as_mut())
-        {
-            recording.add_link(Link::with_context(link));
+    /// Links a span to one it follows from, whose context is `follows`.
+    pub(crate) fn follows_from(state: &mut SpanState, follows: SpanContext) {
+        if let Some(recording) = state.recording.as_mut() {
+            recording.add_link(Link::with_context(follows));
         }
     }
 
-    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
-        // Warnings and errors become span events (and errors the span's
-        // status); the rest is for logs, which carry the span's ids anyway.
+    /// Whether `event` is one for its span: warnings and errors become span
+    /// events (and errors the span's status); the rest is for logs, which
+    /// carry the span's ids anyway.
+    #[inline]
+    pub(crate) fn wants_event(event: &TracingEvent<'_>) -> bool {
+        let metadata = event.metadata();
+        *metadata.level() <= Level::WARN
+            && !is_export_thread()
+            && !crate::db::only_for_bridge(metadata)
+    }
+
+    /// Adds `event` (one it [wants](Self::wants_event)) to its span.
+    pub(crate) fn event(state: &mut SpanState, event: &TracingEvent<'_>) {
+        let Some(recording) = state.recording.as_mut() else {
+            return;
+        };
         let level = *event.metadata().level();
-        if level > Level::WARN || is_export_thread() || crate::db::only_for_bridge(event.metadata())
-        {
-            return;
-        }
-        let Some(span) = ctx.event_span(event) else {
-            return;
-        };
-        let mut extensions = span.extensions_mut();
-        let Some(recording) = extensions
-            .get_mut::<SpanState>()
-            .and_then(|s| s.recording.as_mut())
-        else {
-            return;
-        };
         let mut visitor = attributes::EventVisitor::default();
         event.record(&mut visitor);
         let message = visitor
@@ -447,17 +440,68 @@ where
         recording.add_event(Event::new(message, SystemTime::now(), attributes, 0));
     }
 
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(&id) else { return };
-        // The rest of the state stays until the registry drops the span,
-        // for the layers that close it after this one.
-        let recording = span
-            .extensions_mut()
-            .get_mut::<SpanState>()
-            .and_then(|state| state.recording.take());
-        if let Some(mut recording) = recording {
+    /// Queues a closing span's recording for export. The rest of the state
+    /// stays: in a `tracing-subscriber` stack, layers closing the span after
+    /// this one still read it.
+    pub(crate) fn close(&self, state: &mut SpanState) {
+        if let Some(mut recording) = state.recording.take() {
             recording.end = decide::take_end().unwrap_or_else(SystemTime::now);
             self.queue.push_span(recording);
+        }
+    }
+}
+
+/// The span layer in a `tracing-subscriber` stack (what [`crate::layer`]
+/// composes): o11y's state lives in the registry's span extensions.
+impl<S> Layer<S> for SpanLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if is_export_thread() {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let state = match span.parent() {
+            Some(parent) => self.open(attrs, parent.extensions().get::<SpanState>()),
+            None => self.open(attrs, None),
+        };
+        span.extensions_mut().insert(state);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
+            Self::record(state, values);
+        }
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
+        let (Some(span), Some(follows)) = (ctx.span(id), ctx.span(follows)) else {
+            return;
+        };
+        // One lock at a time: a span may follow from itself.
+        if let Some(follows) = follows.with_state(|state| Self::span_context(state)) {
+            span.with_state(|state| Self::follows_from(state, follows));
+        }
+    }
+
+    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
+        if !Self::wants_event(event) {
+            return;
+        }
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
+        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
+            Self::event(state, event);
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
+            self.close(state);
         }
     }
 }
@@ -491,13 +535,7 @@ pub(crate) fn with_recording<R>(
     span: &tracing::Span,
     f: impl FnOnce(&mut Recording) -> R,
 ) -> Option<R> {
-    current::with_span_extensions(span, |extensions| {
-        extensions
-            .get_mut::<SpanState>()
-            .and_then(|state| state.recording.as_deref_mut())
-            .map(f)
-    })
-    .flatten()
+    current::with_span_state(span, |state| state.recording.as_deref_mut().map(f)).flatten()
 }
 
 /// Adds a link to `context` (a span of another trace or process) to
@@ -515,13 +553,11 @@ pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
 /// a remote trace without state does not hand on the state of an
 /// enclosing span of another trace.
 pub(crate) fn keep_trace_state(span: &tracing::Span, trace_state: TraceState) {
-    current::with_span_extensions(span, |extensions| {
-        if let Some(state) = extensions.get_mut::<SpanState>() {
-            if let Some(recording) = state.recording.as_mut() {
-                recording.set_trace_state(trace_state.clone());
-            }
-            state.carried_trace_state = Some(trace_state);
+    current::with_span_state(span, |state| {
+        if let Some(recording) = state.recording.as_mut() {
+            recording.set_trace_state(trace_state.clone());
         }
+        state.carried_trace_state = Some(trace_state);
     });
 }
 
