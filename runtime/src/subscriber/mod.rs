@@ -97,7 +97,7 @@ impl WithState for Slot {
     }
 }
 
-/// A span id is its slab key plus one (ids are non-zero).
+/// A span id is its pool key plus one (ids are non-zero).
 fn key_of(id: &Id) -> usize {
     usize::try_from(id.into_u64() - 1).unwrap_or(usize::MAX)
 }
@@ -118,7 +118,8 @@ impl O11ySubscriber {
         }
     }
 
-    /// The span layer's sampler and export queue.
+    /// The span stage: its sampler and export queue serve o11y's own
+    /// instrumentation, which decides before it creates a span.
     pub(crate) fn span_layer(&self) -> &SpanLayer {
         &self.pipeline.spans
     }
