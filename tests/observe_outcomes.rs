@@ -218,6 +218,22 @@ fn noop_context() -> Context<'static> {
 // ---------------------------------------------------------------------------
 // Tests.
 
+/// The runtime a child's async calls run on.
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Reports the child's metrics, as Prometheus text, under `key`.
+fn report_prometheus(key: &str) {
+    report(
+        key,
+        Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+    );
+}
+
 #[test]
 fn results_errors_panics_and_cancellations_are_counted_and_marked() {
     let Some(rotel) = common::Rotel::start() else {
@@ -227,10 +243,7 @@ fn results_errors_panics_and_cancellations_are_counted_and_marked() {
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
         .run(|| {
             let guard = o11y::init().expect("init");
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = current_thread_runtime();
 
             // Ok and Err: the value comes back as the body returned it.
             assert_eq!(charge_ok(21), Ok(42));
@@ -292,10 +305,7 @@ fn results_errors_panics_and_cancellations_are_counted_and_marked() {
             assert_eq!(nothing_found(), None);
             unit_work();
 
-            report(
-                "prometheus",
-                Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-            );
+            report_prometheus("prometheus");
             drop(runtime);
             drop(guard);
         });
@@ -445,10 +455,7 @@ fn err_and_ret_log_what_they_say_and_nothing_else_is_logged() {
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
         .run(|| {
             let guard = o11y::init().expect("init");
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = current_thread_runtime();
             assert_eq!(refund_logged(500), Err(PaymentDeclined));
             assert_eq!(refund_logged(5), Ok(5), "Ok is not logged by `err`");
             assert_eq!(runtime.block_on(refund_warned()), Err(PaymentDeclined));
@@ -649,18 +656,12 @@ fn an_impl_blocks_err_logs_results_under_any_name_and_skips_other_types() {
             assert_eq!(Catalog.reserve(9), Err(PaymentDeclined));
             assert_eq!(Catalog.reserve(1), Ok(1));
             assert_eq!(Catalog.search("shoes"), SearchResult { hits: 5 });
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = current_thread_runtime();
             assert_eq!(
                 runtime.block_on(Catalog.reserve_async()),
                 Err(PaymentDeclined)
             );
-            report(
-                "prometheus",
-                Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-            );
+            report_prometheus("prometheus");
             drop(runtime);
             drop(guard);
         });
@@ -709,18 +710,12 @@ fn settle_via(delay_ms: u64) -> impl Future<Output = Result<u32, PaymentDeclined
 fn a_returned_future_is_measured_until_its_output() {
     let output = o11y_child("a_returned_future_is_measured_until_its_output").run(|| {
         let guard = o11y::init().expect("init");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = current_thread_runtime();
         assert_eq!(
             runtime.block_on(settle_via(SETTLE_MS)),
             Err(PaymentDeclined)
         );
-        report(
-            "prometheus",
-            Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-        );
+        report_prometheus("prometheus");
         drop(runtime);
         drop(guard);
     });

@@ -88,6 +88,14 @@ async fn rotate_key(user: String, attempts: u32, password: String) -> usize {
     user.len() + attempts as usize + password.len()
 }
 
+/// The runtime a child's async calls run on.
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 #[test]
 fn fields_reach_span_and_log_lines_and_arguments_stay_out_unless_named() {
     let Some(rotel) = common::Rotel::start() else {
@@ -97,10 +105,7 @@ fn fields_reach_span_and_log_lines_and_arguments_stay_out_unless_named() {
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
         .run(|| {
             let guard = o11y::init().expect("init");
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = current_thread_runtime();
             assert_eq!(
                 place_order(7, "alice", Tags(vec!["gift", "express"]), SECRET),
                 22
@@ -280,10 +285,7 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
         .run(|| {
             let guard = o11y::init().expect("init");
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = current_thread_runtime();
             assert_eq!(describe(5_u32), "5");
             assert_eq!(describe("five"), "\"five\"");
             assert_eq!(describe(vec![5]), "[5]");

@@ -192,6 +192,22 @@ fn lines_for<'a>(lines: &'a [Value], event: &str, task_id: &str) -> Vec<&'a Valu
 // ---------------------------------------------------------------------------
 // Tests.
 
+/// The runtime a child's async calls run on.
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Reports the child's metrics, as Prometheus text, under `key`.
+fn report_prometheus(key: &str) {
+    report(
+        key,
+        Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+    );
+}
+
 #[test]
 fn envelope_round_trips_through_json_and_headers_outside_any_span() {
     let envelope = Envelope::builder("process_order", OrderJob { order_id: 7 })
@@ -323,10 +339,7 @@ fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
 
             // Created outside any span: the task is a new trace.
             let orphan = Envelope::new("process_order_async", OrderJob { order_id: 5 });
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = current_thread_runtime();
             assert_eq!(runtime.block_on(process_order_async(&orphan)).unwrap(), 5);
             // `link` mode: the request's span is a link of the task's span.
             assert_eq!(resize(&headers, b"png"), 3);
@@ -500,10 +513,7 @@ fn failures_panics_retries_and_cancellations_are_outcomes_and_the_worker_keeps_r
         "failures_panics_retries_and_cancellations_are_outcomes_and_the_worker_keeps_running";
     let output = o11y_child(test).run(|| {
         let guard = o11y::init().expect("init");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = current_thread_runtime();
         let job = |order_id| Envelope::new("process_order", OrderJob { order_id });
 
         // A worker loop: every task runs whatever the previous one did.
@@ -652,10 +662,7 @@ fn with_metrics_off_tasks_are_traced_and_logged_but_not_counted() {
             let guard = o11y::init().expect("init");
             let job = Envelope::new("process_order", OrderJob { order_id: 4 });
             assert_eq!(process_order(job).ok(), Some(40));
-            report(
-                "metrics",
-                json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-            );
+            report_prometheus("metrics");
             drop(guard);
         });
     let lines = json_lines(&output);
@@ -682,10 +689,7 @@ fn a_retry_reported_before_an_inline_task_stays_with_its_own_run() {
         o11y_child("a_retry_reported_before_an_inline_task_stays_with_its_own_run").run(|| {
             let guard = o11y::init().expect("init");
             assert_eq!(batch(Envelope::new("batch", 3)), 3);
-            report(
-                "metrics",
-                json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-            );
+            report_prometheus("metrics");
             drop(guard);
         });
     let metrics = reported(&output, "metrics");
@@ -700,10 +704,7 @@ fn handlers_returning_their_future_are_measured_and_traced_around_it() {
     let output = o11y_child("handlers_returning_their_future_are_measured_and_traced_around_it")
         .run(|| {
             let guard = o11y::init().expect("init");
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = current_thread_runtime();
             let envelope = Envelope::new("handle_order", OrderJob { order_id: 6 });
             report("task_id", json!(envelope.task_id));
             let result = runtime.block_on(Warehouse.handle(envelope));
@@ -720,10 +721,7 @@ fn handlers_returning_their_future_are_measured_and_traced_around_it() {
             report("box_task_id", json!(envelope.task_id));
             let result = runtime.block_on(box_order(envelope));
             assert!(matches!(result, Err(OutOfStock(9))));
-            report(
-                "metrics",
-                json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-            );
+            report_prometheus("metrics");
             drop(runtime);
             drop(guard);
         });

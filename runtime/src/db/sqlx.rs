@@ -244,9 +244,7 @@ impl SqlxLayer {
     /// caller's side.
     #[inline]
     pub(crate) fn deliver(state: &mut SpanState) {
-        if pending::any() {
-            pending::deliver(state);
-        }
+        pending::deliver(state);
     }
 }
 

@@ -180,9 +180,7 @@ impl O11ySubscriber {
         fence(Ordering::Acquire);
         slot.with_state(|state| {
             self.pipeline.spans.close(state);
-            if db::queries_waiting() {
-                db::Bridge::deliver(state);
-            }
+            db::Bridge::deliver(state);
         });
         let parent = slot.parent.clone();
         drop(slot);
