@@ -264,18 +264,16 @@ where
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if pending::any()
             && let Some(span) = ctx.span(id)
-            && let Some(state) = span.extensions_mut().get_mut::<SpanState>()
         {
-            pending::deliver(state);
+            span.with_state(pending::deliver);
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         if pending::any()
             && let Some(span) = ctx.span(&id)
-            && let Some(state) = span.extensions_mut().get_mut::<SpanState>()
         {
-            pending::deliver(state);
+            span.with_state(pending::deliver);
         }
     }
 }

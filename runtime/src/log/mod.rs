@@ -28,7 +28,7 @@ use tracing_subscriber::registry::{Extensions, LookupSpan, SpanRef};
 
 use crate::config::LogFormat;
 use crate::export::is_export_thread;
-use crate::trace::SpanState;
+use crate::trace::{SpanState, WithState};
 
 use batch::FileSink;
 pub(crate) use batch::{Batching, flush};
@@ -137,17 +137,14 @@ where
         if attrs.fields().is_empty() || is_export_thread() {
             return;
         }
-        if let Some(span) = ctx.span(id)
-            && let Some(state) = span.extensions_mut().get_mut::<SpanState>()
-        {
-            Self::open(attrs, state);
+        if let Some(span) = ctx.span(id) {
+            span.with_state(|state| Self::open(attrs, state));
         }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
-            Self::record(values, state);
+        if let Some(span) = ctx.span(id) {
+            span.with_state(|state| Self::record(values, state));
         }
     }
 

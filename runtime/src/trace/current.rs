@@ -11,7 +11,7 @@ use tracing_core::span::Id;
 use tracing_subscriber::Registry;
 use tracing_subscriber::registry::LookupSpan;
 
-use super::SpanState;
+use super::{SpanState, WithState};
 use crate::subscriber::O11ySubscriber;
 
 /// The W3C ids of a span, as lowercase hex.
@@ -50,11 +50,7 @@ impl<'a> Spans<'a> {
     pub(crate) fn with_state<R>(self, id: &Id, f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
         match self {
             Spans::Own(own) => own.with_state(id, f),
-            Spans::Registry(registry) => {
-                let span = registry.span(id)?;
-                let mut extensions = span.extensions_mut();
-                extensions.get_mut::<SpanState>().map(f)
-            }
+            Spans::Registry(registry) => registry.span(id)?.with_state(f),
         }
     }
 
@@ -73,8 +69,7 @@ impl<'a> Spans<'a> {
                     .span(id)?
                     .scope()
                     .find(|span| span.extensions().get::<SpanState>().is_some_and(&wanted))?;
-                let mut extensions = span.extensions_mut();
-                extensions.get_mut::<SpanState>().map(f)
+                span.with_state(f)
             }
         }
     }

@@ -470,9 +470,8 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
-            Self::record(state, values);
+        if let Some(span) = ctx.span(id) {
+            span.with_state(|state| Self::record(state, values));
         }
     }
 
@@ -493,15 +492,12 @@ where
         let Some(span) = ctx.event_span(event) else {
             return;
         };
-        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
-            Self::event(state, event);
-        }
+        span.with_state(|state| Self::event(state, event));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(&id) else { return };
-        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
-            self.close(state);
+        if let Some(span) = ctx.span(&id) {
+            span.with_state(|state| self.close(state));
         }
     }
 }
