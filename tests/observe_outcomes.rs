@@ -16,7 +16,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use common::exposition::sample_value;
-use common::scenario::{json_lines, log_line, o11y_child, report, reported, span_named};
+use common::scenario::{
+    current_thread_runtime, json_lines, log_line, o11y_child, report, report_prometheus, reported,
+    span_named,
+};
 use serde_json::{Value, json};
 
 const MODULE: &str = "observe_outcomes";
@@ -217,22 +220,6 @@ fn noop_context() -> Context<'static> {
 
 // ---------------------------------------------------------------------------
 // Tests.
-
-/// The runtime a child's async calls run on.
-fn current_thread_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// Reports the child's metrics, as Prometheus text, under `key`.
-fn report_prometheus(key: &str) {
-    report(
-        key,
-        Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-    );
-}
 
 #[test]
 fn results_errors_panics_and_cancellations_are_counted_and_marked() {

@@ -15,7 +15,10 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use common::exposition::{Sample, samples, series_of};
-use common::scenario::{json_lines, log_line, o11y_child, report, reported, span_named};
+use common::scenario::{
+    current_thread_runtime, json_lines, log_line, o11y_child, report_prometheus, reported,
+    span_named,
+};
 use serde_json::Value;
 
 const MODULE: &str = "observe_spans";
@@ -86,14 +89,6 @@ async fn rotate_key(user: String, attempts: u32, password: String) -> usize {
     tokio::task::yield_now().await;
     tracing::info!("rotating key");
     user.len() + attempts as usize + password.len()
-}
-
-/// The runtime a child's async calls run on.
-fn current_thread_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 #[test]
@@ -305,10 +300,7 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
             assert_eq!(runtime.block_on(MemoryStore.load(3)).unwrap(), 6);
             assert!(runtime.block_on(MemoryStore.load(0)).is_err());
             assert_eq!(runtime.block_on(DiskStore.load(3)).unwrap(), 4);
-            report(
-                "prometheus",
-                Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-            );
+            report_prometheus("prometheus");
             drop(runtime);
             drop(guard);
         });

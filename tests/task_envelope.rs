@@ -20,7 +20,9 @@ use std::task::{Context, Waker};
 use std::time::Duration;
 
 use common::exposition::sample_value;
-use common::scenario::{json_lines, o11y_child, report, reported, span_named};
+use common::scenario::{
+    current_thread_runtime, json_lines, o11y_child, report, report_prometheus, reported, span_named,
+};
 use o11y::task::{Envelope, TaskContext};
 use serde_json::{Value, json};
 
@@ -191,22 +193,6 @@ fn lines_for<'a>(lines: &'a [Value], event: &str, task_id: &str) -> Vec<&'a Valu
 
 // ---------------------------------------------------------------------------
 // Tests.
-
-/// The runtime a child's async calls run on.
-fn current_thread_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// Reports the child's metrics, as Prometheus text, under `key`.
-fn report_prometheus(key: &str) {
-    report(
-        key,
-        Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-    );
-}
 
 #[test]
 fn envelope_round_trips_through_json_and_headers_outside_any_span() {

@@ -1,7 +1,8 @@
 //! Test support for o11y's integration tests: real peers and child processes.
 //!
 //! Integration test files do `mod common;` and use what they need (the rest
-//! is allowed to be dead code). Only `std` and `serde_json`.
+//! is allowed to be dead code). The peers use only `std` and `serde_json`;
+//! `scenario` also uses `o11y` and `tokio`.
 //!
 //! # Peers
 //!

@@ -1,6 +1,8 @@
 //! What o11y's own integration tests share on top of the peers: a child
-//! process set up for a scenario, and reading back what the child printed
-//! (its JSON log lines and the values it reported).
+//! process set up for a scenario, the runtime and metrics report of the
+//! child, and reading back what the child printed (its JSON log lines and
+//! the values it reported). Unlike the peers, this part uses `o11y` and
+//! `tokio`, which every crate including this module depends on.
 
 use serde_json::Value;
 
@@ -25,6 +27,22 @@ pub fn o11y_child(test_name: &str) -> ChildBuilder {
 pub fn report(key: &str, value: Value) {
     // On a line of its own: libtest may have printed "test name ... " just before.
     println!("\n{REPORT_PREFIX}{key} {value}");
+}
+
+/// In the child: reports o11y's metrics, as Prometheus text, under `key`.
+pub fn report_prometheus(key: &str) {
+    report(
+        key,
+        Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+    );
+}
+
+/// In the child: the runtime its async calls run on.
+pub fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// In the parent: the value the child reported under `key`.
