@@ -13,8 +13,8 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// stops the exporters; call this where a worker stops taking tasks, e.g.
 /// on SIGTERM, before the guard goes:
 ///
-/// ```ignore
-/// // needs tokio's `signal`, `macros` and `rt-multi-thread` features
+/// ```no_run
+/// // tokio's `signal`, `macros` and `rt-multi-thread` features
 /// # async fn next_task() -> Option<()> { None }
 /// # async fn run(_: ()) {}
 /// #[tokio::main]
