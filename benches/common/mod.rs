@@ -33,8 +33,9 @@ pub fn prod_config() -> o11y::config::ConfigBuilder {
         .log_file_enabled(false)
 }
 
-/// The subscriber `init()` installs, in a dispatcher of its own, configured like `prod` but
-/// with the given tracing switch and sample rate, exporting into a [`Sink`].
+/// The subscriber `init()` installs, in a dispatcher of its own,
+/// configured like `prod` but with the given tracing switch and sample
+/// rate, exporting into a [`Sink`].
 pub fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y::Guard) {
     o11y_dispatch_of(
         prod_config()

@@ -46,8 +46,13 @@ thread_local! {
 /// span. `None` when o11y's span layer is not in the active subscriber.
 pub fn decide() -> Option<Decision> {
     tracing::dispatcher::get_default(|dispatch| {
-        let layer = span_layer(dispatch)?;
-        let parent = Spans::of(dispatch).and_then(|spans| {
+        // Under `init()`'s subscriber one downcast finds both.
+        let spans = Spans::of(dispatch);
+        let layer = match spans {
+            Some(Spans::Own(own)) => own.span_layer(),
+            _ => dispatch.downcast_ref::<SpanLayer>()?,
+        };
+        let parent = spans.and_then(|spans| {
             let current = dispatch.current_span();
             spans.with_state(current.id()?, |state| {
                 (state.trace_id, state.span_id, state.sampled)
