@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP overhead benchmark (issue 5): four servers of one route,
+# HTTP overhead benchmark (issue 5): five servers of one route,
 # GET /orders/{id} answering a small JSON object (benches/http/):
 #   bare      axum alone
 #   o11y      o11y::init(), o11y::http::layer(), the metrics route, an #[observe] handler
@@ -9,6 +9,11 @@
 #   floor     bare axum plus the two spans o11y keeps per request, under a bare
 #             tracing-subscriber Registry with no layer (prod configuration only):
 #             what a request context made of `tracing` spans costs by itself
+#   required  the floor plus the rest of what the prod configuration requires
+#             (request id in both headers, ids and a 1% decision, the duration
+#             histogram and in-flight gauge, one JSON access-log line on stdout),
+#             hand-written for this one route with no library (prod only): how
+#             fast the required work can be, to read o11y's ratio against
 # and, in the prod configuration only, o11y once more as "o11y-quiet", with
 # O11Y_HTTP_ACCESS_LOG=false: what the access-log line costs.
 # in two configurations:
@@ -41,7 +46,7 @@ while [ "$#" -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -223,7 +228,7 @@ say "wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, warm-up $WARMUP; work d
 for round in $(seq 1 "$ROUNDS"); do
   for config in prod full; do
     servers="bare o11y standard"
-    if [ "$config" = prod ]; then servers="$servers floor o11y-quiet"; fi
+    if [ "$config" = prod ]; then servers="$servers floor required o11y-quiet"; fi
     for server in $servers; do
       run "$config" "$round" "$server"
     done
@@ -273,19 +278,26 @@ fr, frc = ratio("prod", "floor", "rps"), ratio("prod", "floor", "cpu_us", invers
 print()
 print(f"floor (prod): two `tracing` spans per request on a bare Registry, no layer: {f:,.0f} req/s, "
       f"ratio {fr:.2f}, cpu ratio {frc:.2f}, {fc:.1f} µs CPU per request")
+h, hc = med("prod", "required", "rps"), med("prod", "required", "cpu_us")
+hr, hrc = ratio("prod", "required", "rps"), ratio("prod", "required", "cpu_us", inverse=True)
+print(f"required (prod): the floor plus the prod configuration's other required work, hand-written for "
+      f"this route: {h:,.0f} req/s, ratio {hr:.2f}, cpu ratio {hrc:.2f}, {hc:.1f} µs CPU per request; "
+      f"o11y serves {med('prod', 'o11y', 'rps') / h:.2f}× its requests/s")
 q, qc = med("prod", "o11y-quiet", "rps"), med("prod", "o11y-quiet", "cpu_us")
 qr, qrc = ratio("prod", "o11y-quiet", "rps"), ratio("prod", "o11y-quiet", "cpu_us", inverse=True)
 print(f"o11y-quiet (prod): o11y with O11Y_HTTP_ACCESS_LOG=false: {q:,.0f} req/s, "
       f"ratio {qr:.2f}, cpu ratio {qrc:.2f}, {qc:.1f} µs CPU per request")
 print("user CPU per request, medians (prod): " + ", ".join(
-    f"{server} {med('prod', server, 'user_us'):.1f} µs" for server in ("bare", "floor", "o11y-quiet", "o11y")))
+    f"{server} {med('prod', server, 'user_us'):.1f} µs" for server in ("bare", "floor", "required", "o11y-quiet", "o11y")))
 print(f"req/s ratio per round, lowest–highest: prod o11y {spread('prod', 'o11y')}, "
-      f"floor {spread('prod', 'floor')}, o11y-quiet {spread('prod', 'o11y-quiet')}; "
+      f"floor {spread('prod', 'floor')}, required {spread('prod', 'required')}, "
+      f"o11y-quiet {spread('prod', 'o11y-quiet')}; "
       f"full o11y {spread('full', 'o11y')}")
 def log_lines(server):
     return statistics.median(int(r["log_lines"]) / max(int(r["served"] or 0), 1)
                              for r in runs("prod", server).values())
 print(f"log lines per request served (prod): o11y {log_lines('o11y'):.2f}, "
+      f"required {log_lines('required'):.2f}, "
       f"o11y-quiet {log_lines('o11y-quiet'):.2f}, standard {log_lines('standard'):.2f}")
 print()
 print("spans, 100% sampled (o11y: exported and dropped as it counts them, received by rotel;")
