@@ -132,6 +132,55 @@ fn log_crate_records_are_captured_with_their_location() {
     );
 }
 
+/// A field whose `Debug` panics, then one that logs: each event's fields
+/// are its own (the per-thread field collector keeps nothing from an event
+/// that panicked half-way), and a line logged from inside a field's
+/// `Debug`, while the collector is in use, is written too, with its own
+/// fields, without disturbing the line being collected.
+#[test]
+fn each_line_carries_only_its_own_fields() {
+    struct Panics;
+    impl std::fmt::Debug for Panics {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            panic!("a field's Debug panicked");
+        }
+    }
+    struct Logs;
+    impl std::fmt::Debug for Logs {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            tracing::info!("from inside a field");
+            f.write_str("logged")
+        }
+    }
+    let output = o11y_child("each_line_carries_only_its_own_fields").run(|| {
+        let guard = o11y::init().expect("init");
+        let panicked = std::panic::catch_unwind(|| {
+            tracing::info!(order_id = 7, broken = ?Panics, "never written");
+        });
+        report("panicked", panicked.is_err().into());
+        tracing::info!(note = ?Logs, "outer");
+        tracing::info!("after");
+        drop(guard);
+    });
+    assert_eq!(reported(&output, "panicked"), true);
+    let lines = json_lines(&output);
+    let outer = log_line(&lines, "outer");
+    assert_eq!(outer["note"], "logged");
+    for key in ["order_id", "broken"] {
+        assert!(outer.get(key).is_none(), "{key} leaked into {outer}");
+    }
+    let after = log_line(&lines, "after");
+    for key in ["order_id", "broken", "note"] {
+        assert!(after.get(key).is_none(), "{key} leaked into {after}");
+    }
+    let inner = log_line(&lines, "from inside a field");
+    assert!(inner.get("note").is_none(), "{inner}");
+    assert!(
+        lines.iter().all(|line| line["event"] != "never written"),
+        "{lines:#?}"
+    );
+}
+
 #[test]
 fn the_file_sink_writes_json_lines() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -11,7 +11,7 @@ mod filter;
 mod format;
 mod otlp;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -79,7 +79,7 @@ impl LogLayer {
 thread_local! {
     /// The fields of the event being logged, reused per thread so that
     /// collecting them does not allocate each time.
-    static COLLECTOR: Cell<FieldCollector> = const { Cell::new(FieldCollector::new()) };
+    static COLLECTOR: RefCell<FieldCollector> = const { RefCell::new(FieldCollector::new()) };
     /// Reused per thread so that formatting a line does not allocate its buffer.
     static LINE: RefCell<(Vec<u8>, String)> = const { RefCell::new((Vec::new(), String::new())) };
 }
@@ -116,13 +116,25 @@ impl LogLayer {
     pub(crate) fn event(&self, event: &Event<'_>, scope: &[&SpanState]) {
         let normalized = event.normalized_metadata();
         let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        // Taken, not borrowed: an event logged while this one is collected
-        // (by a field's `Debug`, say) finds an empty one and allocates.
-        let mut collector = COLLECTOR.take();
-        event.record(&mut collector);
-        self.write(metadata, &collector, scope);
-        collector.clear();
-        COLLECTOR.set(collector);
+        // Borrowed in place (moving it out and back copied its inline
+        // fields twice per event). An event logged while this one is
+        // collected or written (by a field's `Debug`, say) finds it
+        // borrowed and collects into a new one.
+        COLLECTOR.with(|collector| match collector.try_borrow_mut() {
+            Ok(mut collector) => {
+                // Empty already, unless a field's `Debug` panicked last time.
+                collector.clear();
+                event.record(&mut *collector);
+                self.write(metadata, &collector, scope);
+                // Its text is not kept until the next event.
+                collector.clear();
+            }
+            Err(_) => {
+                let mut collector = FieldCollector::new();
+                event.record(&mut collector);
+                self.write(metadata, &collector, scope);
+            }
+        });
     }
 }
 
