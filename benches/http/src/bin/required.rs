@@ -22,7 +22,7 @@ use std::cell::{Cell, RefCell};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -250,16 +250,10 @@ fn timestamp(now: SystemTime, out: &mut Vec<u8>) {
     let secs = since.as_secs();
     let (cached, mut prefix) = SECOND.get();
     if cached != secs {
-        let days = (secs / 86_400) as i64;
-        let (year, month, day) = civil_from_days(days);
-        let of_day = secs % 86_400;
-        let text = format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.",
-            of_day / 3600,
-            of_day / 60 % 60,
-            of_day % 60
-        );
-        prefix.copy_from_slice(text.as_bytes());
+        // `YYYY-MM-DDTHH:MM:SSZ`: its first 19 bytes, then the decimal point.
+        let second = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs));
+        prefix[..19].copy_from_slice(&second.to_string().as_bytes()[..19]);
+        prefix[19] = b'.';
         SECOND.set((secs, prefix));
     }
     out.extend_from_slice(&prefix);
@@ -271,20 +265,6 @@ fn timestamp(now: SystemTime, out: &mut Vec<u8>) {
         rest /= 10;
     }
     out.extend_from_slice(&digits);
-}
-
-/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 async fn get_order(Path(id): Path<u64>) -> Json<Order> {
