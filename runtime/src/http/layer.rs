@@ -16,6 +16,7 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::incoming::Carried;
 use super::method::MethodLabel;
 use super::route::{RouteCache, RouteSeries};
 use super::settings::{self, Settings};
@@ -185,9 +186,19 @@ where
             .get::<MatchedPath>()
             .map(MatchedPath::as_str);
         let series = state.routes.series(method, route);
-        let request_id = request_id::take_or_assign(request.headers_mut());
-        let remote = propagation::remote_parent(request.headers());
-        if let Some(baggage) = propagation::baggage(request.headers()) {
+        let carried = Carried::of(request.headers());
+        let request_id = if carried.request_id {
+            request_id::take_or_assign(request.headers_mut())
+        } else {
+            request_id::assign(request.headers_mut())
+        };
+        let remote = carried
+            .traceparent
+            .then(|| propagation::remote_parent(request.headers()))
+            .flatten();
+        if carried.baggage
+            && let Some(baggage) = propagation::baggage(request.headers())
+        {
             request.extensions_mut().insert(baggage);
         }
         let RequestSpan {

@@ -20,7 +20,8 @@
 //! Inside, one module per concern: `layer` (the tower `Layer`, `Service`
 //! and response future, and the per-request guard that records the
 //! outcome), `span` (the request span: sampling decision, semantic-convention
-//! attributes, log context, `set_user`), `propagation` (incoming W3C
+//! attributes, log context, `set_user`), `incoming` (which of the headers
+//! below a request carries, in one pass), `propagation` (incoming W3C
 //! `traceparent`, `tracestate`, `baggage`), `request_id` (`X-Request-ID`),
 //! `route` (route labels, and the per-route cache of metric handles),
 //! `metrics` (the server's RED metrics), `settings` (what `init()`
@@ -51,6 +52,8 @@ pub use reqwest_middleware;
 
 #[cfg(feature = "axum")]
 mod endpoint;
+#[cfg(feature = "axum")]
+mod incoming;
 #[cfg(feature = "axum")]
 mod layer;
 #[cfg(feature = "axum")]

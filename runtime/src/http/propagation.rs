@@ -4,7 +4,8 @@
 //! rules. Anything malformed yields nothing: the request then starts a new
 //! trace, and is never refused for it.
 //!
-//! A request without these headers pays one header lookup each.
+//! The layer calls these only for a request that carries the header
+//! ([`super::incoming`]).
 
 use std::borrow::Cow;
 

@@ -39,6 +39,11 @@ pub(crate) fn take_or_assign(headers: &mut HeaderMap) -> HeaderValue {
     {
         return value.clone();
     }
+    assign(headers)
+}
+
+/// A new request id, set as the request's `X-Request-ID` (replacing any).
+pub(crate) fn assign(headers: &mut HeaderMap) -> HeaderValue {
     let id = generate();
     headers.insert(HEADER.clone(), id.clone());
     id
