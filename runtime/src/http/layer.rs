@@ -433,14 +433,17 @@ impl RequestGuard {
             let status = status.as_u16();
             let duration_ms = crate::clock::millis(elapsed);
             // In the request's span through `parent:`, without entering it.
+            // The message as a `&str` field: a format string's message is
+            // formatted through `fmt` into the line's message every time.
             let span = &self.span;
+            let message = "request_finished";
             match outcome.log_error() {
                 None => tracing::info!(
                     target: "o11y::http",
                     parent: span,
                     status,
                     duration_ms,
-                    "request_finished"
+                    message,
                 ),
                 Some(error) => tracing::info!(
                     target: "o11y::http",
@@ -448,7 +451,7 @@ impl RequestGuard {
                     status,
                     duration_ms,
                     error,
-                    "request_finished"
+                    message,
                 ),
             }
         }
