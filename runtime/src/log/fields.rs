@@ -28,10 +28,8 @@ impl SpanFields {
     }
 }
 
-/// Collects fields into [`SpanFields`]; `message` is kept apart for events
-/// (empty when there is none). Left out: the `log.*` fields that
-/// `tracing-log` adds (already in the normalised metadata) and the `otel.*`
-/// fields that steer the span itself.
+/// An event's fields, collected into one reused per thread: `message` is
+/// kept apart (empty when there is none).
 #[derive(Default)]
 pub(crate) struct FieldCollector {
     pub(crate) message: String,
@@ -53,22 +51,54 @@ impl FieldCollector {
         self.fields.0.clear();
     }
 
+    /// The visitor that fills it.
+    pub(crate) fn visitor(&mut self) -> Collect<'_> {
+        Collect {
+            fields: &mut self.fields,
+            message: Some(&mut self.message),
+        }
+    }
+}
+
+/// Collects fields into a field list: an event's collector, or a span's
+/// own list in its state, written in place. Left out: the `log.*` fields
+/// that `tracing-log` adds (already in the normalised metadata), the
+/// `otel.*` fields that steer the span itself, and a span's `message`
+/// (only an event's message is kept, apart).
+pub(crate) struct Collect<'a> {
+    fields: &'a mut SpanFields,
+    message: Option<&'a mut String>,
+}
+
+impl<'a> Collect<'a> {
+    /// Into a span's fields, where a later value replaces an earlier one.
+    pub(crate) fn span(fields: &'a mut SpanFields) -> Self {
+        Collect {
+            fields,
+            message: None,
+        }
+    }
+
     fn put(&mut self, field: &Field, value: FieldValue) {
         let name = field.name();
         if name == "message" {
-            self.message.clear();
-            let _ = write!(self.message, "{value}");
+            if let Some(message) = self.message.as_deref_mut() {
+                message.clear();
+                let _ = write!(message, "{value}");
+            }
         } else if !name.starts_with("log.") && !name.starts_with("otel.") {
             self.fields.set(Cow::Borrowed(name), value);
         }
     }
 }
 
-impl Visit for FieldCollector {
+impl Visit for Collect<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.message.clear();
-            self.message.push_str(value);
+            if let Some(message) = self.message.as_deref_mut() {
+                message.clear();
+                message.push_str(value);
+            }
             return;
         }
         self.put(field, FieldValue::Str(Cow::Owned(value.to_owned())));
@@ -77,8 +107,10 @@ impl Visit for FieldCollector {
         // The message of every event comes here: format it once, straight
         // into its string.
         if field.name() == "message" {
-            self.message.clear();
-            let _ = write!(self.message, "{value:?}");
+            if let Some(message) = self.message.as_deref_mut() {
+                message.clear();
+                let _ = write!(message, "{value:?}");
+            }
             return;
         }
         self.put(field, FieldValue::Str(Cow::Owned(format!("{value:?}"))));

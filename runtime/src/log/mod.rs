@@ -34,7 +34,7 @@ use batch::FileSink;
 pub(crate) use batch::{Batching, flush};
 pub use context::{log_context, span_attribute, tag};
 pub(crate) use fields::SpanFields;
-use fields::{FieldCollector, Key};
+use fields::{Collect, FieldCollector, Key};
 pub(crate) use filter::LevelDirectives;
 pub(crate) use otlp::OtlpLogs;
 
@@ -90,18 +90,12 @@ impl LogLayer {
         if attrs.fields().is_empty() {
             return;
         }
-        let mut collector = FieldCollector::default();
-        attrs.record(&mut collector);
-        state.fields = collector.fields;
+        attrs.record(&mut Collect::span(&mut state.fields));
     }
 
     /// Keeps later values of a span's fields.
     pub(crate) fn record(values: &Record<'_>, state: &mut SpanState) {
-        let mut collector = FieldCollector::default();
-        values.record(&mut collector);
-        for (key, value) in collector.fields.0 {
-            state.fields.set(key, value);
-        }
+        values.record(&mut Collect::span(&mut state.fields));
     }
 
     /// Whether `event` is written as a log line.
@@ -124,14 +118,14 @@ impl LogLayer {
             Ok(mut collector) => {
                 // Empty already, unless a field's `Debug` panicked last time.
                 collector.clear();
-                event.record(&mut *collector);
+                event.record(&mut collector.visitor());
                 self.write(metadata, &collector, scope);
                 // Its text is not kept until the next event.
                 collector.clear();
             }
             Err(_) => {
                 let mut collector = FieldCollector::new();
-                event.record(&mut collector);
+                event.record(&mut collector.visitor());
                 self.write(metadata, &collector, scope);
             }
         });

@@ -84,9 +84,12 @@ impl Slot {
 }
 
 impl Clear for Slot {
+    /// Keeps the state, reset, for the slot's next span (see `new_span`).
     fn clear(&mut self) {
         self.parent = None;
-        *self.state.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
+        if let Some(state) = self.state.get_mut().unwrap_or_else(PoisonError::into_inner) {
+            state.reset();
+        }
     }
 }
 
@@ -226,23 +229,15 @@ impl Subscriber for O11ySubscriber {
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
-        let parent = self
+        let (parent, parent_slot) = self
             .parent_of(attrs.is_contextual(), attrs.parent())
             .and_then(|parent| {
                 let slot = self.spans.get(key_of(&parent))?;
                 slot.handles.fetch_add(1, Ordering::Relaxed);
                 Some((parent, slot))
-            });
-        let state = (!is_export_thread()).then(|| {
-            let parent_state = parent.as_ref().map(|(_, slot)| slot.read());
-            let mut state = self
-                .pipeline
-                .spans
-                .open(attrs, parent_state.as_ref().and_then(|s| s.as_ref()));
-            LogLayer::open(attrs, &mut state);
-            state
-        });
-        let parent = parent.map(|(id, _)| id);
+            })
+            .unzip();
+        let own = !is_export_thread();
         // The pool holds as many spans as 4,096 threads can create; running
         // out is a leak of spans never closed, which cannot go on.
         let key = self
@@ -251,7 +246,21 @@ impl Subscriber for O11ySubscriber {
                 slot.metadata = Some(attrs.metadata());
                 slot.parent = parent;
                 *slot.handles.get_mut() = 1;
-                *slot.state.get_mut().unwrap_or_else(PoisonError::into_inner) = state;
+                let state = slot.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+                if !own {
+                    *state = None;
+                    return;
+                }
+                // Written in place, into the state the slot's last span
+                // left (reset when it closed).
+                let state = state.get_or_insert_with(SpanState::empty);
+                let parent_state = parent_slot.as_ref().map(|slot| slot.read());
+                self.pipeline.spans.open_into(
+                    attrs,
+                    parent_state.as_ref().and_then(|s| s.as_ref()),
+                    state,
+                );
+                LogLayer::open(attrs, state);
             })
             .expect("no room for another span: spans are leaking");
         id_of(key)

@@ -69,6 +69,35 @@ pub(crate) struct SpanState {
     pub(crate) waiting: crate::db::Waiting,
 }
 
+impl SpanState {
+    /// The state of no span yet, filled by [`SpanLayer::open_into`].
+    pub(crate) fn empty() -> Self {
+        SpanState {
+            trace_id: TraceId::INVALID,
+            span_id: SpanId::INVALID,
+            sampled: false,
+            request: false,
+            recording: None,
+            fields: SpanFields::default(),
+            carried_trace_state: None,
+            waiting: Vec::new(),
+        }
+    }
+
+    /// Empty again, for the next span of a reused slot: what the span held
+    /// is dropped, the memory of its field list kept.
+    pub(crate) fn reset(&mut self) {
+        self.trace_id = TraceId::INVALID;
+        self.span_id = SpanId::INVALID;
+        self.sampled = false;
+        self.request = false;
+        self.recording = None;
+        self.fields.0.clear();
+        self.carried_trace_state = None;
+        self.waiting.clear();
+    }
+}
+
 /// A span whose o11y state a stage reads or changes, under a lock held
 /// only for `f`: a registry span (its extensions) or a slot of `init()`'s
 /// subscriber.
@@ -332,6 +361,25 @@ impl SpanLayer {
     /// The state of a new span, whose parent's state is `parent` (`None`
     /// for a root, or a parent o11y did not see).
     pub(crate) fn open(&self, attrs: &Attributes<'_>, parent: Option<&SpanState>) -> SpanState {
+        let mut state = SpanState::empty();
+        self.open_into(attrs, parent, &mut state);
+        state
+    }
+
+    /// Makes `state`, [empty](SpanState::empty) or [reset](SpanState::reset),
+    /// the state of a new span whose parent's state is `parent`: in place,
+    /// as `init()`'s subscriber keeps it in a reused span slot (moved in
+    /// and out of functions, it was copied three times per span).
+    pub(crate) fn open_into(
+        &self,
+        attrs: &Attributes<'_>,
+        parent: Option<&SpanState>,
+        state: &mut SpanState,
+    ) {
+        debug_assert!(
+            state.recording.is_none() && state.fields.0.is_empty() && state.waiting.is_empty(),
+            "a span state is opened empty"
+        );
         // o11y's own instrumentation decided (and read the parent) before
         // creating the span; for any other span, decide here.
         let decision = decide::take_preset().unwrap_or_else(|| {
@@ -382,16 +430,10 @@ impl SpanLayer {
             attrs.record(&mut attributes::SpanFieldVisitor(&mut recording));
             recording
         });
-        SpanState {
-            trace_id,
-            span_id,
-            sampled,
-            request: false,
-            recording,
-            fields: SpanFields::default(),
-            carried_trace_state: None,
-            waiting: Vec::new(),
-        }
+        state.trace_id = trace_id;
+        state.span_id = span_id;
+        state.sampled = sampled;
+        state.recording = recording;
     }
 
     /// Records later values of a span's fields.
