@@ -132,8 +132,8 @@ fn log_crate_records_are_captured_with_their_location() {
     );
 }
 
-/// A field whose `Debug` panics, then one that logs: each event's fields
-/// are its own (the per-thread field collector keeps nothing from an event
+/// A field whose `Debug` panics, then one that logs, then a field named
+/// twice (written once, the last value): each event's fields are its own (the per-thread field collector keeps nothing from an event
 /// that panicked half-way), and a line logged from inside a field's
 /// `Debug`, while the collector is in use, is written too, with its own
 /// fields, without disturbing the line being collected.
@@ -159,6 +159,7 @@ fn each_line_carries_only_its_own_fields() {
         });
         report("panicked", panicked.is_err().into());
         tracing::info!(note = ?Logs, "outer");
+        tracing::info!(attempt = 1, attempt = 2, "twice");
         tracing::info!("after");
         drop(guard);
     });
@@ -169,8 +170,15 @@ fn each_line_carries_only_its_own_fields() {
     for key in ["order_id", "broken"] {
         assert!(outer.get(key).is_none(), "{key} leaked into {outer}");
     }
+    assert_eq!(log_line(&lines, "twice")["attempt"], 2, "the last value");
+    let twice = output
+        .stdout
+        .lines()
+        .find(|l| l.contains("\"twice\""))
+        .expect("the line");
+    assert_eq!(twice.matches("\"attempt\"").count(), 1, "{twice}");
     let after = log_line(&lines, "after");
-    for key in ["order_id", "broken", "note"] {
+    for key in ["order_id", "broken", "note", "attempt"] {
         assert!(after.get(key).is_none(), "{key} leaked into {after}");
     }
     let inner = log_line(&lines, "from inside a field");

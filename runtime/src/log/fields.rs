@@ -51,11 +51,15 @@ impl FieldCollector {
         self.fields.0.clear();
     }
 
-    /// The visitor that fills it.
+    /// The visitor that fills it. A field named twice is kept twice: the
+    /// formats write each key once, the last value (which they must do
+    /// anyway, for a span field an event field shadows), so the collector
+    /// does not look for an earlier one at every field of every event.
     pub(crate) fn visitor(&mut self) -> Collect<'_> {
         Collect {
             fields: &mut self.fields,
             message: Some(&mut self.message),
+            replace: false,
         }
     }
 }
@@ -68,6 +72,9 @@ impl FieldCollector {
 pub(crate) struct Collect<'a> {
     fields: &'a mut SpanFields,
     message: Option<&'a mut String>,
+    /// A later value replaces an earlier one of the same key in the list
+    /// (a span's, which lives on and is recorded again).
+    replace: bool,
 }
 
 impl<'a> Collect<'a> {
@@ -76,6 +83,7 @@ impl<'a> Collect<'a> {
         Collect {
             fields,
             message: None,
+            replace: true,
         }
     }
 
@@ -87,7 +95,11 @@ impl<'a> Collect<'a> {
                 let _ = write!(message, "{value}");
             }
         } else if !name.starts_with("log.") && !name.starts_with("otel.") {
-            self.fields.set(Cow::Borrowed(name), value);
+            if self.replace {
+                self.fields.set(Cow::Borrowed(name), value);
+            } else {
+                self.fields.0.push((Cow::Borrowed(name), value));
+            }
         }
     }
 }

@@ -153,7 +153,7 @@ impl O11ySubscriber {
 
     /// The innermost span this thread is inside.
     #[inline]
-    fn current_id(&self) -> Option<Id> {
+    pub(crate) fn current_id(&self) -> Option<Id> {
         self.stacks.get()?.borrow().current().cloned()
     }
 

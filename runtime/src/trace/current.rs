@@ -45,6 +45,17 @@ impl<'a> Spans<'a> {
         dispatch.downcast_ref::<Registry>().map(Spans::Registry)
     }
 
+    /// The id of the current span. `init()`'s subscriber reads it from its
+    /// own stack: `Dispatch::current_span` would also look the span up,
+    /// for metadata nobody here reads.
+    #[inline]
+    pub(crate) fn current_id(self, dispatch: &Dispatch) -> Option<Id> {
+        match self {
+            Spans::Own(own) => own.current_id(),
+            Spans::Registry(_) => dispatch.current_span().id().cloned(),
+        }
+    }
+
     /// Runs `f` on the state of span `id`, if o11y keeps one for it.
     #[inline]
     pub(crate) fn with_state<R>(self, id: &Id, f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
@@ -82,8 +93,8 @@ fn with_current<R>(f: impl FnOnce(Spans<'_>, &Id) -> Option<R>) -> Option<R> {
     let mut f = Some(f);
     tracing::dispatcher::get_default(|dispatch| {
         let spans = Spans::of(dispatch)?;
-        let current = dispatch.current_span();
-        f.take().and_then(|f| f(spans, current.id()?))
+        let current = spans.current_id(dispatch)?;
+        f.take().and_then(|f| f(spans, &current))
     })
 }
 

@@ -53,8 +53,8 @@ pub fn decide() -> Option<Decision> {
             _ => dispatch.downcast_ref::<SpanLayer>()?,
         };
         let parent = spans.and_then(|spans| {
-            let current = dispatch.current_span();
-            spans.with_state(current.id()?, |state| {
+            let current = spans.current_id(dispatch)?;
+            spans.with_state(&current, |state| {
                 (state.trace_id, state.span_id, state.sampled)
             })
         });
