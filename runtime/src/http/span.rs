@@ -86,7 +86,7 @@ fn describe<B>(
     let path = request.uri().path();
     // Sane by construction (1..=128 bytes of [A-Za-z0-9._-]): `to_str`
     // cannot fail.
-    let request_id = request_id.to_str().unwrap_or_default().to_owned();
+    let request_id = request_id.to_str().unwrap_or_default();
     with_span_state(span, |state| {
         // So that `set_user` finds it from any span inside the request.
         state.request = true;
@@ -120,17 +120,20 @@ fn describe<B>(
                 let agent = String::from_utf8_lossy(agent.as_bytes()).into_owned();
                 attributes.push(KeyValue::new("user_agent.original", agent));
             }
-            attributes.push(KeyValue::new("request_id", request_id.clone()));
+            attributes.push(KeyValue::new("request_id", request_id.to_owned()));
         }
         // The span has no `tracing` fields: these are its first log fields,
         // with inline room left for the `user_id` that `set_user` may add.
-        let fields = &mut state.fields.0;
-        fields.push((Cow::Borrowed("request_id"), FieldValue::from(request_id)));
-        fields.push((
+        // Their text in buffers the span's slot kept from its last span.
+        let fields = &mut state.fields;
+        let value = fields.text(request_id);
+        fields.push(Cow::Borrowed("request_id"), value);
+        fields.push(
             Cow::Borrowed("http.method"),
             FieldValue::Str(Cow::Borrowed(series.method.as_str())),
-        ));
-        fields.push((Cow::Borrowed("path"), FieldValue::from(path.to_owned())));
+        );
+        let value = fields.text(path);
+        fields.push(Cow::Borrowed("path"), value);
     });
     // Kept on the span, recorded or not, for the outbound calls made inside;
     // an empty state too, or an enclosing span's state, of another trace,

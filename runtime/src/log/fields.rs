@@ -15,15 +15,78 @@ pub(crate) type Key = Cow<'static, str>;
 /// A span's fields as log lines see them, in its `SpanState`. Held inline
 /// up to four (a request span's log context is three or four): the span
 /// state's own allocation is then the only one.
+///
+/// Text values are written into buffers it keeps: [`clear`](Self::clear)
+/// keeps those of the values it drops, and [`text`](Self::text) reuses
+/// them. A span slot of `init()`'s subscriber, reset for span after span,
+/// and a thread's event collector then give text fields (a request's id
+/// and path, say) without allocating each time.
 #[derive(Debug, Default)]
-pub(crate) struct SpanFields(pub(crate) SmallVec<[(Key, FieldValue); 4]>);
+pub(crate) struct SpanFields {
+    entries: SmallVec<[(Key, FieldValue); 4]>,
+    spare: Vec<String>,
+}
+
+/// The most text buffers kept for reuse, and the largest: enough for a
+/// request span's log context, and never a large value's memory held on.
+const MAX_SPARE: usize = 4;
+const MAX_SPARE_CAPACITY: usize = 256;
 
 impl SpanFields {
+    pub(crate) const fn new() -> Self {
+        SpanFields {
+            entries: SmallVec::new_const(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// The fields, in the order they were first set.
+    pub(crate) fn as_slice(&self) -> &[(Key, FieldValue)] {
+        &self.entries
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Sets a field, replacing an earlier value of the same key.
     pub(crate) fn set(&mut self, key: Key, value: FieldValue) {
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
-            None => self.0.push((key, value)),
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    /// Adds a field, even when one of the same key is there (see
+    /// [`FieldCollector::visitor`]).
+    pub(crate) fn push(&mut self, key: Key, value: FieldValue) {
+        self.entries.push((key, value));
+    }
+
+    /// `text` as a value, in a kept buffer when there is one.
+    pub(crate) fn text(&mut self, text: &str) -> FieldValue {
+        let mut owned = self.spare.pop().unwrap_or_default();
+        owned.push_str(text);
+        FieldValue::Str(Cow::Owned(owned))
+    }
+
+    /// `value`'s `Debug` text as a value, in a kept buffer when there is one.
+    fn debug_text(&mut self, value: &dyn fmt::Debug) -> FieldValue {
+        let mut owned = self.spare.pop().unwrap_or_default();
+        let _ = write!(owned, "{value:?}");
+        FieldValue::Str(Cow::Owned(owned))
+    }
+
+    /// Empty again; the buffers of its text values are kept for reuse.
+    pub(crate) fn clear(&mut self) {
+        for (_, value) in self.entries.drain(..) {
+            if let FieldValue::Str(Cow::Owned(mut text)) = value
+                && self.spare.len() < MAX_SPARE
+                && text.capacity() <= MAX_SPARE_CAPACITY
+            {
+                text.clear();
+                self.spare.push(text);
+            }
         }
     }
 }
@@ -40,7 +103,7 @@ impl FieldCollector {
     pub(crate) const fn new() -> Self {
         FieldCollector {
             message: String::new(),
-            fields: SpanFields(SmallVec::new_const()),
+            fields: SpanFields::new(),
         }
     }
 
@@ -48,7 +111,7 @@ impl FieldCollector {
     /// of a thread.
     pub(crate) fn clear(&mut self) {
         self.message.clear();
-        self.fields.0.clear();
+        self.fields.clear();
     }
 
     /// The visitor that fills it. A field named twice is kept twice: the
@@ -98,7 +161,7 @@ impl<'a> Collect<'a> {
             if self.replace {
                 self.fields.set(Cow::Borrowed(name), value);
             } else {
-                self.fields.0.push((Cow::Borrowed(name), value));
+                self.fields.push(Cow::Borrowed(name), value);
             }
         }
     }
@@ -113,7 +176,8 @@ impl Visit for Collect<'_> {
             }
             return;
         }
-        self.put(field, FieldValue::Str(Cow::Owned(value.to_owned())));
+        let value = self.fields.text(value);
+        self.put(field, value);
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         // The message of every event comes here: format it once, straight
@@ -125,7 +189,8 @@ impl Visit for Collect<'_> {
             }
             return;
         }
-        self.put(field, FieldValue::Str(Cow::Owned(format!("{value:?}"))));
+        let value = self.fields.debug_text(value);
+        self.put(field, value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.put(field, FieldValue::I64(value));
@@ -141,5 +206,50 @@ impl Visit for Collect<'_> {
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.put(field, FieldValue::Str(Cow::Owned(value.to_string())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_at(fields: &SpanFields, i: usize) -> (&str, usize) {
+        match &fields.as_slice()[i].1 {
+            FieldValue::Str(Cow::Owned(text)) => (text.as_str(), text.capacity()),
+            other => panic!("owned text expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cleared_text_buffers_are_reused_and_large_ones_let_go() {
+        let mut fields = SpanFields::new();
+        let value = fields.text("9e5350f5111ab8a8f4a59419e03fb26e");
+        fields.push(Cow::Borrowed("request_id"), value);
+        let big = fields.text(&"x".repeat(MAX_SPARE_CAPACITY + 1));
+        fields.push(Cow::Borrowed("body"), big);
+        fields.push(Cow::Borrowed("status"), FieldValue::U64(200));
+        let (_, capacity) = text_at(&fields, 0);
+        fields.clear();
+        assert!(fields.is_empty());
+        assert_eq!(fields.spare.len(), 1, "the large buffer is not kept");
+
+        let value = fields.text("/orders/42");
+        fields.push(Cow::Borrowed("path"), value);
+        assert_eq!(
+            text_at(&fields, 0),
+            ("/orders/42", capacity),
+            "the kept buffer"
+        );
+        assert!(fields.spare.is_empty());
+        let value = fields.text("fresh");
+        fields.set(Cow::Borrowed("user_id"), value);
+        assert_eq!(text_at(&fields, 1).0, "fresh");
+
+        for _ in 0..2 * MAX_SPARE {
+            let value = fields.text("t");
+            fields.push(Cow::Borrowed("k"), value);
+        }
+        fields.clear();
+        assert_eq!(fields.spare.len(), MAX_SPARE);
     }
 }

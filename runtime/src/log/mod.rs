@@ -186,11 +186,9 @@ impl LogLayer {
         let ids = scope
             .last()
             .map(|state| (state.trace_id, state.span_id, state.sampled));
-        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> = scope
-            .iter()
-            .map(|state| state.fields.0.as_slice())
-            .collect();
-        fields.push(&collector.fields.0);
+        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> =
+            scope.iter().map(|state| state.fields.as_slice()).collect();
+        fields.push(collector.fields.as_slice());
         let message = collector.message.as_str();
         let now = SystemTime::now();
 

@@ -92,7 +92,7 @@ impl SpanState {
         self.sampled = false;
         self.request = false;
         self.recording = None;
-        self.fields.0.clear();
+        self.fields.clear();
         self.carried_trace_state = None;
         self.waiting.clear();
     }
@@ -377,7 +377,7 @@ impl SpanLayer {
         state: &mut SpanState,
     ) {
         debug_assert!(
-            state.recording.is_none() && state.fields.0.is_empty() && state.waiting.is_empty(),
+            state.recording.is_none() && state.fields.is_empty() && state.waiting.is_empty(),
             "a span state is opened empty"
         );
         // o11y's own instrumentation decided (and read the parent) before
