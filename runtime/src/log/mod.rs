@@ -120,7 +120,8 @@ impl LogLayer {
                 collector.clear();
                 event.record(&mut collector.visitor());
                 self.write(metadata, &collector, scope);
-                // Its text is not kept until the next event.
+                // Its values go now, not at the next event (their text
+                // buffers stay, for reuse).
                 collector.clear();
             }
             Err(_) => {
