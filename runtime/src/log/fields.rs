@@ -70,10 +70,11 @@ impl SpanFields {
         FieldValue::Str(Cow::Owned(owned))
     }
 
-    /// `value`'s `Debug` text as a value, in a kept buffer when there is one.
-    fn debug_text(&mut self, value: &dyn fmt::Debug) -> FieldValue {
+    /// Formatted text (a value's `Debug`, an error's `Display`) as a value,
+    /// in a kept buffer when there is one.
+    fn formatted(&mut self, text: fmt::Arguments<'_>) -> FieldValue {
         let mut owned = self.spare.pop().unwrap_or_default();
-        let _ = write!(owned, "{value:?}");
+        let _ = owned.write_fmt(text);
         FieldValue::Str(Cow::Owned(owned))
     }
 
@@ -189,7 +190,7 @@ impl Visit for Collect<'_> {
             }
             return;
         }
-        let value = self.fields.debug_text(value);
+        let value = self.fields.formatted(format_args!("{value:?}"));
         self.put(field, value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -205,7 +206,8 @@ impl Visit for Collect<'_> {
         self.put(field, FieldValue::Bool(value));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.put(field, FieldValue::Str(Cow::Owned(value.to_string())));
+        let value = self.fields.formatted(format_args!("{value}"));
+        self.put(field, value);
     }
 }
 

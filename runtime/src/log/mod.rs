@@ -114,21 +114,20 @@ impl LogLayer {
         // fields twice per event). An event logged while this one is
         // collected or written (by a field's `Debug`, say) finds it
         // borrowed and collects into a new one.
+        let collect_and_write = |collector: &mut FieldCollector| {
+            event.record(&mut collector.visitor());
+            self.write(metadata, collector, scope);
+        };
         COLLECTOR.with(|collector| match collector.try_borrow_mut() {
             Ok(mut collector) => {
                 // Empty already, unless a field's `Debug` panicked last time.
                 collector.clear();
-                event.record(&mut collector.visitor());
-                self.write(metadata, &collector, scope);
+                collect_and_write(&mut collector);
                 // Its values go now, not at the next event (their text
                 // buffers stay, for reuse).
                 collector.clear();
             }
-            Err(_) => {
-                let mut collector = FieldCollector::new();
-                event.record(&mut collector.visitor());
-                self.write(metadata, &collector, scope);
-            }
+            Err(_) => collect_and_write(&mut FieldCollector::new()),
         });
     }
 }
