@@ -112,7 +112,23 @@ pub use o11y_runtime::{
     Config, ConfigError, Error, ExportStats, FieldValue, Guard, Setup, flush, init, init_with,
     layer, log_context, span_attribute, tag,
 };
-pub use o11y_runtime::{config, db, export, metrics, register_metric, task, trace};
+pub use o11y_runtime::{config, db, export, register_metric, task};
+
+/// Metrics: the types `#[metric]` declares, the link-time catalog, the
+/// exposition, and the standalone `/metrics` server for processes without
+/// an HTTP server of their own ([`serve`](metrics::serve)).
+pub mod metrics {
+    pub use o11y_runtime::metrics::*;
+    pub use o11y_runtime::metrics_server::{MetricsServer, serve, serve_configured};
+}
+
+/// Spans: the ids of the current span for correlation, and marking a span
+/// failed. o11y's span pipeline itself is configured through
+/// [`Config`](crate::Config) and needs no calls.
+pub mod trace {
+    pub use o11y_runtime::context::{current_span_ids, set_error};
+    pub use o11y_runtime::trace::*;
+}
 
 /// HTTP integration. Feature `axum`: `http::layer()`, the tower layer
 /// that gives each request a server span, a request id, RED metrics and an

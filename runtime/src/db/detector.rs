@@ -362,7 +362,9 @@ fn set_span_attributes(span: &tracing::Span, state: &ScopeState, found: &[Detect
             ),
         ]);
     }
-    crate::trace::set_attributes(span, attributes);
+    if let Some(access) = super::hooks::access() {
+        (access.set_attributes)(span, attributes);
+    }
 }
 
 /// Panics with `report`, for `raise` mode.

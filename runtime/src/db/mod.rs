@@ -60,6 +60,7 @@
 mod assert;
 mod detector;
 mod fingerprint;
+pub(crate) mod hooks;
 mod migrations;
 mod pending;
 mod query;
@@ -91,13 +92,13 @@ pub(crate) type Bridge = NoBridge;
 
 /// The bridge, exporting its query spans with `sampler` into `queue`.
 #[cfg(feature = "sqlx")]
-pub(crate) fn bridge(sampler: crate::trace::Sampler, queue: crate::export::ExportQueue) -> Bridge {
-    sqlx::SqlxLayer::new(sampler, queue)
+pub(crate) fn bridge(sampler: crate::trace::Sampler, sink: Option<SpanSinkRef>) -> Bridge {
+    sqlx::SqlxLayer::new(sampler, sink)
 }
 
 /// Without a driver feature there is nothing to bridge.
 #[cfg(not(feature = "sqlx"))]
-pub(crate) fn bridge(_: crate::trace::Sampler, _: crate::export::ExportQueue) -> Bridge {
+pub(crate) fn bridge(_: crate::trace::Sampler, _: Option<SpanSinkRef>) -> Bridge {
     NoBridge
 }
 
@@ -113,19 +114,27 @@ impl NoBridge {
         false
     }
 
-    pub(crate) fn event(
-        &self,
-        _: &tracing_core::Event<'_>,
-        _: Option<&impl crate::trace::WithState>,
-    ) {
-    }
+    pub(crate) fn event(&self, _: &tracing_core::Event<'_>, _: Option<&impl QuerySpan>) {}
 
     #[inline]
-    pub(crate) fn deliver(_: &mut crate::trace::SpanState) {}
+    pub(crate) fn deliver(_: &mut Waiting) {}
 }
 
-#[cfg(not(feature = "sqlx"))]
-impl<S: tracing_core::Subscriber> tracing_subscriber::Layer<S> for NoBridge {}
+/// Where the bridge sends its query spans: the span stage's sink.
+pub(crate) type SpanSinkRef = std::sync::Arc<dyn crate::trace::SpanSink>;
+
+/// What the bridge needs of the span a query event happened in, as the
+/// subscriber keeps it: its ids (a query span's parent) and its waiting
+/// queries.
+pub(crate) trait QuerySpan {
+    /// Runs `f` on the span's trace state and the queries waiting on it;
+    /// `None` when o11y keeps no state for the span.
+    #[cfg_attr(not(feature = "sqlx"), allow(dead_code))] // only a driver bridge asks
+    fn with_parts<R>(
+        &self,
+        f: impl FnOnce(&crate::trace::SpanState, &mut Waiting) -> R,
+    ) -> Option<R>;
+}
 
 /// Whether an event is a driver's query event that only the bridge wants
 /// (the configured level filters it out): log lines and span events skip it.

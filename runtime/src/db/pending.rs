@@ -13,12 +13,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::detector::QueryTime;
 use super::statement::Statement;
-use crate::trace::SpanState;
-use crate::trace::current::with_span_state;
 
 static WAITING: AtomicUsize = AtomicUsize::new(0);
 
-/// Queries waiting on a span, in its [`SpanState`].
+/// Queries waiting on a span, in the part of its o11y state that is the
+/// db bridge's.
 pub(crate) type Waiting = Vec<(Arc<Statement>, QueryTime)>;
 
 /// Queries kept waiting on one span: past this, more are not counted (a
@@ -27,11 +26,11 @@ const MAX_WAITING_PER_SPAN: usize = 256;
 
 /// Leaves a query on a span for its scope to pick up.
 #[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
-pub(crate) fn park(span: &mut SpanState, statement: Arc<Statement>, time: QueryTime) {
-    if span.waiting.len() >= MAX_WAITING_PER_SPAN {
+pub(crate) fn park(waiting: &mut Waiting, statement: Arc<Statement>, time: QueryTime) {
+    if waiting.len() >= MAX_WAITING_PER_SPAN {
         return;
     }
-    span.waiting.push((statement, time));
+    waiting.push((statement, time));
     WAITING.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -44,11 +43,11 @@ pub(crate) fn any() -> bool {
 
 /// Counts the queries waiting on a span in the current scope.
 #[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
-pub(crate) fn deliver(span: &mut SpanState) {
-    if WAITING.load(Ordering::Relaxed) == 0 || span.waiting.is_empty() {
+pub(crate) fn deliver(waiting: &mut Waiting) {
+    if WAITING.load(Ordering::Relaxed) == 0 || waiting.is_empty() {
         return;
     }
-    count(std::mem::take(&mut span.waiting));
+    count(std::mem::take(waiting));
 }
 
 /// Counts the queries waiting on a scope's own span in the current scope
@@ -65,7 +64,9 @@ pub(crate) fn deliver_own(span: Option<&tracing::Span>) {
 #[cold]
 #[inline(never)]
 fn deliver_own_slow(span: &tracing::Span) {
-    with_span_state(span, deliver);
+    if let Some(access) = super::hooks::access() {
+        (access.with_waiting)(span, &mut deliver);
+    }
 }
 
 fn count(queries: Waiting) {

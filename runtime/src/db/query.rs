@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanKind, Status};
 
+use crate::flags::{METRICS, flags};
 use crate::metrics::{CounterVec, HistogramVec, MetricDesc};
-use crate::observe::{METRICS, flags};
 use crate::register_metric;
 use crate::trace::finished::FinishedSpan;
 
@@ -199,7 +199,9 @@ fn report(query: Query<'_>) {
         end: query.end,
     };
     super::scope::record(&statement, time, query.source);
-    if flags() != 0 {
-        crate::trace::finished::export_in_current(span(&query, &statement));
+    if flags() != 0
+        && let Some(access) = super::hooks::access()
+    {
+        (access.export_in_current)(span(&query, &statement));
     }
 }

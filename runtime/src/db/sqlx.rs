@@ -47,13 +47,12 @@ use tracing_core::subscriber::Interest;
 use tracing_core::{Event, LevelFilter, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
 
-use crate::export::{ExportQueue, is_export_thread};
+use crate::export_thread::is_export_thread;
+use crate::flags::{TRACING, flags};
 use crate::log::LevelDirectives;
-use crate::observe::{TRACING, flags};
-use crate::trace::finished::{self, parent_of};
-use crate::trace::{Sampler, SpanState, WithState};
+use crate::trace::Sampler;
+use crate::trace::finished;
 
 use super::detector::QueryTime;
 use super::query::{self, Query};
@@ -180,12 +179,12 @@ fn on_sqlite_worker() -> bool {
 #[derive(Debug)]
 pub(crate) struct SqlxLayer {
     sampler: Sampler,
-    queue: ExportQueue,
+    sink: Option<super::SpanSinkRef>,
 }
 
 impl SqlxLayer {
-    pub(crate) fn new(sampler: Sampler, queue: ExportQueue) -> Self {
-        SqlxLayer { sampler, queue }
+    pub(crate) fn new(sampler: Sampler, sink: Option<super::SpanSinkRef>) -> Self {
+        SqlxLayer { sampler, sink }
     }
 }
 
@@ -199,7 +198,7 @@ impl SqlxLayer {
     /// Measures a query event (one it [wants](Self::wants_event)), inside
     /// the span whose state is `current`: its metrics, its N+1 scope, its
     /// span.
-    pub(crate) fn event(&self, event: &Event<'_>, current: Option<&impl WithState>) {
+    pub(crate) fn event(&self, event: &Event<'_>, current: Option<&impl super::QuerySpan>) {
         let mut fields = QueryFields::default();
         event.record(&mut fields);
         let Some(sql) = fields.sql() else { return };
@@ -228,13 +227,13 @@ impl SqlxLayer {
             // SQLite's worker thread: the scope is found through the
             // caller's span, on the caller's side. (Elsewhere, no scope
             // means the query belongs to none.)
-            span.with_state(|state| pending::park(state, statement.clone(), time));
+            span.with_parts(|_, waiting| pending::park(waiting, statement.clone(), time));
         }
         if flags() & TRACING != 0 {
             finished::export(
                 &self.sampler,
-                &self.queue,
-                current.and_then(|span| span.with_state(|state| parent_of(state))),
+                self.sink.as_deref(),
+                current.and_then(|span| span.with_parts(|trace, _| trace.as_parent())),
                 query::span(&query, &statement),
             );
         }
@@ -243,38 +242,8 @@ impl SqlxLayer {
     /// Counts the queries waiting on a span entered or closed on the
     /// caller's side.
     #[inline]
-    pub(crate) fn deliver(state: &mut SpanState) {
-        pending::deliver(state);
-    }
-}
-
-/// The bridge in a `tracing-subscriber` stack (what [`crate::layer`]
-/// composes).
-impl<S> Layer<S> for SqlxLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if !Self::wants_event(event) {
-            return;
-        }
-        self.event(event, ctx.event_span(event).as_ref());
-    }
-
-    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        if pending::any()
-            && let Some(span) = ctx.span(id)
-        {
-            span.with_state(pending::deliver);
-        }
-    }
-
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if pending::any()
-            && let Some(span) = ctx.span(&id)
-        {
-            span.with_state(pending::deliver);
-        }
+    pub(crate) fn deliver(waiting: &mut super::Waiting) {
+        pending::deliver(waiting);
     }
 }
 

@@ -15,6 +15,7 @@
 //! Telemetry produced *by* the export thread itself (tonic, hyper, h2 all
 //! emit `tracing` events) is suppressed, so exporting never feeds itself.
 
+mod active;
 mod console;
 mod dynamic;
 mod metrics;
@@ -42,16 +43,18 @@ use std::time::Duration;
 use crossbeam_queue::ArrayQueue;
 
 use opentelemetry::InstrumentationScope;
-use opentelemetry_sdk::logs::SdkLogRecord;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{LogProcessor, SdkLogRecord};
 use tokio::sync::{Notify, mpsc};
 
+pub use active::flush;
+pub(crate) use active::{forget, set_active};
 pub use console::ConsoleSpanExporter;
 pub use dynamic::{DynLogExporter, DynSpanExporter};
 pub(crate) use metrics::MetricsExporter;
 pub(crate) use otlp::{OtlpSpanExporter, build_log_exporter};
 pub(crate) use resource::resource;
 pub use stats::{ExportStats, stats};
-pub(crate) use worker::is_export_thread;
 
 /// At most this many spans or log records go into one export call.
 pub const MAX_BATCH: usize = 512;
@@ -63,6 +66,8 @@ pub const QUEUE_CAPACITY: usize = 4096;
 /// o11y's OTLP requests (spans, metrics) take `OTEL_EXPORTER_OTLP_TIMEOUT`
 /// (or the signal's own variable) instead when it is set.
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
+use crate::trace::SpanSink;
 
 /// A recorded span that closed, waiting for export.
 pub(crate) type FinishedSpan = Box<crate::trace::Recording>;
@@ -145,29 +150,21 @@ impl ExportQueue {
         }
     }
 
-    /// Whether finished spans are wanted at all; span recording is skipped otherwise.
-    pub(crate) fn wants_spans(&self) -> bool {
-        self.queues.as_ref().is_some_and(|q| q.spans.is_some())
+    /// The span stage's sink: `None` when no span is exported, so that
+    /// nothing is recorded.
+    pub(crate) fn span_sink(&self) -> Option<Arc<dyn SpanSink>> {
+        let queues = self.queues.as_ref().filter(|q| q.spans.is_some())?;
+        Some(queues.clone() as Arc<dyn SpanSink>)
+    }
+
+    /// The log stage's OTLP records go here, through the SDK's logger.
+    pub(crate) fn log_processor(&self) -> impl LogProcessor + 'static {
+        QueueProcessor(self.clone())
     }
 
     /// Whether log records are wanted at all.
     pub(crate) fn wants_logs(&self) -> bool {
         self.queues.as_ref().is_some_and(|q| q.logs.is_some())
-    }
-
-    /// An emptied span box to fill, if one came back from the export thread.
-    #[inline]
-    pub(crate) fn recycled_span(&self) -> Option<FinishedSpan> {
-        self.queues.as_ref()?.recycled.pop()
-    }
-
-    pub(crate) fn push_span(&self, span: FinishedSpan) {
-        let Some(queues) = &self.queues else { return };
-        let Some(spans) = &queues.spans else { return };
-        match spans.push(span) {
-            Ok(()) => queues.pushed_one(),
-            Err(_) => crate::metrics::own::SPANS_DROPPED.inc(),
-        }
     }
 
     pub(crate) fn push_log(&self, item: LogItem) {
@@ -177,6 +174,34 @@ impl ExportQueue {
             Ok(()) => queues.pushed_one(),
             Err(_) => crate::metrics::own::LOGS_DROPPED.inc(),
         }
+    }
+}
+
+impl SpanSink for Queues {
+    #[inline]
+    fn recycled(&self) -> Option<FinishedSpan> {
+        self.recycled.pop()
+    }
+
+    fn push(&self, span: FinishedSpan) {
+        let Some(spans) = &self.spans else { return };
+        match spans.push(span) {
+            Ok(()) => self.pushed_one(),
+            Err(_) => crate::metrics::own::SPANS_DROPPED.inc(),
+        }
+    }
+}
+
+/// Hands records created through the SDK's logger to o11y's export queue.
+#[derive(Debug)]
+struct QueueProcessor(ExportQueue);
+
+impl LogProcessor for QueueProcessor {
+    fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
+        self.0.push_log(Box::new((record.clone(), scope.clone())));
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(()) // flushing is the export thread's job, driven by the init guard
     }
 }
 

@@ -2,7 +2,6 @@
 //! async HTTP clients need one) that batches queued spans and log records and
 //! hands them to every destination.
 
-use std::cell::Cell;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
@@ -22,16 +21,6 @@ use crate::metrics::own::{
     SPANS_EXPORTED,
 };
 
-thread_local! {
-    static IS_EXPORT_THREAD: Cell<bool> = const { Cell::new(false) };
-}
-
-/// True on the export thread, whose own telemetry (tonic, hyper…) must not
-/// be recorded: exporting it would feed the exporter forever.
-pub(crate) fn is_export_thread() -> bool {
-    IS_EXPORT_THREAD.with(Cell::get)
-}
-
 /// A failed export is reported at most this often, so a collector that is
 /// down does not flood the logs.
 const ERROR_REPORT_INTERVAL: Duration = Duration::from_secs(30);
@@ -41,7 +30,7 @@ pub(super) fn run(
     mut control: mpsc::UnboundedReceiver<Control>,
     ready: std_mpsc::Sender<Result<ExportQueue, String>>,
 ) {
-    IS_EXPORT_THREAD.with(|flag| flag.set(true));
+    crate::export_thread::mark_export_thread();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -26,10 +26,9 @@ use crate::clock::Clock;
 use crate::metrics::{HistogramVec, MetricDesc};
 use crate::observe::{self, METRICS};
 use crate::register_metric;
-use crate::trace::current::{current_ids, current_trace_state};
-use crate::trace::decide::{Decision, decide, with_decision, with_end};
+use crate::subscriber::current::{current_ids, current_trace_state, decide, with_recording};
+use crate::trace::decide::{Decision, with_decision, with_end};
 use crate::trace::w3c;
-use crate::trace::with_recording;
 
 static CLIENT_DURATION: HistogramVec<3> = HistogramVec::new(
     MetricDesc::histogram(

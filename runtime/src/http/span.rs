@@ -20,9 +20,11 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
 
 use super::route::RouteSeries;
 use crate::clock::Clock;
-use crate::trace::current::{with_enclosing_state, with_span_state};
-use crate::trace::decide::{Decision, decide, decide_with_remote_parent, with_decision};
-use crate::trace::{keep_trace_state, with_recording};
+use crate::subscriber::current::{
+    decide, decide_with_remote_parent, keep_trace_state, with_enclosing_state, with_recording,
+    with_span_state,
+};
+use crate::trace::decide::{Decision, with_decision};
 use crate::value::FieldValue;
 
 /// A started request span.
@@ -89,8 +91,8 @@ fn describe<B>(
     let request_id = request_id.to_str().unwrap_or_default();
     with_span_state(span, |state| {
         // So that `set_user` finds it from any span inside the request.
-        state.request = true;
-        if let Some(recording) = state.recording.as_mut() {
+        state.trace.entry = true;
+        if let Some(recording) = state.trace.recording.as_mut() {
             recording.set_name(Cow::Borrowed(series.span_name));
             recording.set_kind(SpanKind::Server);
             // The span has no `tracing` fields: these are its first
@@ -224,9 +226,9 @@ pub(crate) fn end(
 pub fn set_user(id: impl Into<FieldValue>) -> bool {
     let id = id.into();
     with_enclosing_state(
-        |state| state.request,
+        |state| state.trace.entry,
         |state| {
-            if let Some(recording) = state.recording.as_mut() {
+            if let Some(recording) = state.trace.recording.as_mut() {
                 recording.set_attribute(KeyValue::new("user.id", id.clone()));
             }
             state.fields.set(Cow::Borrowed("user_id"), id);
@@ -279,15 +281,15 @@ mod tests {
     fn a_caller_without_tracestate_hands_on_no_state_of_an_enclosing_trace() {
         use opentelemetry::trace::{TraceFlags, TraceState};
 
-        use crate::trace::current::current_trace_state;
+        use crate::subscriber::current::current_trace_state;
 
         use tracing_subscriber::layer::SubscriberExt;
 
-        use crate::export::ExportQueue;
+        use crate::subscriber::layered::SpanStage;
         use crate::trace::{Sampler, SpanLayer};
 
-        // The span layer keeps o11y's state on every span; nothing exported.
-        let spans = SpanLayer::new(Sampler::new(true, 1.0, true), ExportQueue::none());
+        // The span stage keeps o11y's state on every span; nothing exported.
+        let spans = SpanStage::new(SpanLayer::new(Sampler::new(true, 1.0, true), None));
         let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(spans));
         tracing::dispatcher::with_default(&dispatch, || {
             // A span of trace 1, which arrived with a state.

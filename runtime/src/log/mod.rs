@@ -1,11 +1,9 @@
 //! Log lines: the layer that writes every `tracing` event (and every `log`
 //! record, through `tracing-log`) as a console or JSON line, correlated with
 //! the enclosing span's trace and span ids and carrying the fields of every
-//! enclosing span; the JSON file sink; OTLP log export; and the context API
-//! ([`tag`], [`span_attribute`], [`log_context`]).
+//! enclosing span; the JSON file sink; and OTLP log records.
 
 mod batch;
-mod context;
 mod fields;
 mod filter;
 mod format;
@@ -18,21 +16,17 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use opentelemetry::trace::{SpanId, TraceId};
 use smallvec::SmallVec;
-use tracing_core::span::{Attributes, Id, Record};
-use tracing_core::{Event, Metadata, Subscriber};
+use tracing_core::span::{Attributes, Record};
+use tracing_core::{Event, Metadata};
 use tracing_log::NormalizeEvent;
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::{Extensions, LookupSpan, SpanRef};
 
 use crate::config::LogFormat;
-use crate::export::is_export_thread;
-use crate::trace::{SpanState, WithState};
+use crate::export_thread::is_export_thread;
 
 use batch::FileSink;
 pub(crate) use batch::{Batching, flush};
-pub use context::{log_context, span_attribute, tag};
 pub(crate) use fields::SpanFields;
 use fields::{Collect, FieldCollector, Key};
 pub(crate) use filter::LevelDirectives;
@@ -63,9 +57,12 @@ impl Sink {
     }
 }
 
-/// The log layer; see the module documentation.
+/// The ids of the span a line is written in, and whether it is sampled.
+pub(crate) type LineIds = (TraceId, SpanId, bool);
+
+/// The log stage; see the module documentation.
 #[derive(Debug)]
-pub struct LogLayer {
+pub(crate) struct LogLayer {
     sinks: Vec<Sink>,
     otlp: Option<OtlpLogs>,
 }
@@ -85,29 +82,30 @@ thread_local! {
 }
 
 impl LogLayer {
-    /// Keeps a new span's fields in its state, for the lines inside it.
-    pub(crate) fn open(attrs: &Attributes<'_>, state: &mut SpanState) {
-        if attrs.fields().is_empty() {
+    /// Keeps a new span's fields, for the lines inside it.
+    pub(crate) fn open(attrs: &Attributes<'_>, fields: &mut SpanFields) {
+        if attrs.fields().is_empty() || is_export_thread() {
             return;
         }
-        attrs.record(&mut Collect::span(&mut state.fields));
+        attrs.record(&mut Collect::span(fields));
     }
 
     /// Keeps later values of a span's fields.
-    pub(crate) fn record(values: &Record<'_>, state: &mut SpanState) {
-        values.record(&mut Collect::span(&mut state.fields));
+    pub(crate) fn record(values: &Record<'_>, fields: &mut SpanFields) {
+        values.record(&mut Collect::span(fields));
     }
 
-    /// Whether `event` is written as a log line.
+    /// Whether `event` is written as a log line (the subscriber also skips
+    /// the events that only a driver bridge wants).
     #[inline]
-    pub(crate) fn wants_event(event: &Event<'_>) -> bool {
-        !is_export_thread() && !crate::db::only_for_bridge(event.metadata())
+    pub(crate) fn wants_event(_event: &Event<'_>) -> bool {
+        !is_export_thread()
     }
 
-    /// Writes `event` (one it [wants](Self::wants_event)), inside the spans
-    /// whose states are `scope` (outermost first; the event's own span
-    /// last), to every sink.
-    pub(crate) fn event(&self, event: &Event<'_>, scope: &[&SpanState]) {
+    /// Writes `event` (one it [wants](Self::wants_event)) to every sink,
+    /// inside the spans whose fields are `scope` (outermost first; the
+    /// event's own span last) and whose innermost span has the ids `ids`.
+    pub(crate) fn event(&self, event: &Event<'_>, ids: Option<LineIds>, scope: &[&SpanFields]) {
         let normalized = event.normalized_metadata();
         let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
         // Borrowed in place (moving it out and back copied its inline
@@ -116,7 +114,7 @@ impl LogLayer {
         // borrowed and collects into a new one.
         let collect_and_write = |collector: &mut FieldCollector| {
             event.record(&mut collector.visitor());
-            self.write(metadata, collector, scope);
+            self.write(metadata, collector, ids, scope);
         };
         COLLECTOR.with(|collector| match collector.try_borrow_mut() {
             Ok(mut collector) => {
@@ -132,62 +130,21 @@ impl LogLayer {
     }
 }
 
-/// The log layer in a `tracing-subscriber` stack (what [`crate::layer`]
-/// composes). A span's fields live in its `SpanState`, which the span
-/// layer (before this one in o11y's stack) has created.
-impl<S> Layer<S> for LogLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if attrs.fields().is_empty() || is_export_thread() {
-            return;
-        }
-        if let Some(span) = ctx.span(id) {
-            span.with_state(|state| Self::open(attrs, state));
-        }
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id) {
-            span.with_state(|state| Self::record(values, state));
-        }
-    }
-
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if !Self::wants_event(event) {
-            return;
-        }
-        // The states are borrowed where they live, the enclosing spans'
-        // extensions, read-locked while the line is written; on the stack
-        // unless the scope is deep.
-        let scope: SmallVec<[SpanRef<'_, S>; 8]> = match ctx.event_span(event) {
-            Some(span) => span.scope().collect(),
-            None => SmallVec::new(),
-        };
-        let extensions: SmallVec<[Extensions<'_>; 8]> =
-            scope.iter().rev().map(|span| span.extensions()).collect();
-        let states: SmallVec<[&SpanState; 8]> = extensions
-            .iter()
-            .filter_map(|e| e.get::<SpanState>())
-            .collect();
-        self.event(event, &states);
-    }
-}
-
 impl LogLayer {
     /// Writes a line of `metadata`, whose fields are in `collector`, inside
-    /// the spans whose states are `scope`, to every sink.
-    fn write(&self, metadata: &Metadata<'_>, collector: &FieldCollector, scope: &[&SpanState]) {
+    /// the spans whose fields are `scope`, to every sink.
+    fn write(
+        &self,
+        metadata: &Metadata<'_>,
+        collector: &FieldCollector,
+        ids: Option<LineIds>,
+        scope: &[&SpanFields],
+    ) {
         // The fields are borrowed where they live: the spans' states and the
         // event's own collector. Outermost span first, the event's fields
         // last.
-        // The event's own span is the innermost: its ids correlate the line.
-        let ids = scope
-            .last()
-            .map(|state| (state.trace_id, state.span_id, state.sampled));
         let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> =
-            scope.iter().map(|state| state.fields.as_slice()).collect();
+            scope.iter().map(|fields| fields.as_slice()).collect();
         fields.push(collector.fields.as_slice());
         let message = collector.message.as_str();
         let now = SystemTime::now();

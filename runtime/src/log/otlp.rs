@@ -3,30 +3,14 @@
 
 use std::time::SystemTime;
 
-use opentelemetry::InstrumentationScope;
 use opentelemetry::logs::{AnyValue, LogRecord, Logger, LoggerProvider, Severity};
 use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::logs::{LogProcessor, SdkLogRecord, SdkLogger, SdkLoggerProvider};
+use opentelemetry_sdk::logs::{LogProcessor, SdkLogger, SdkLoggerProvider};
 use tracing_core::{Level, Metadata};
 
-use crate::export::ExportQueue;
 use crate::value::FieldValue;
 
 use super::fields::Key;
-
-/// Hands records created through the SDK's logger to o11y's export queue.
-#[derive(Debug)]
-struct QueueProcessor(ExportQueue);
-
-impl LogProcessor for QueueProcessor {
-    fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
-        self.0.push_log(Box::new((record.clone(), scope.clone())));
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(()) // flushing is the export thread's job, driven by the init guard
-    }
-}
 
 /// The OTLP side of the log layer.
 #[derive(Debug)]
@@ -37,9 +21,11 @@ pub(crate) struct OtlpLogs {
 }
 
 impl OtlpLogs {
-    pub(crate) fn new(queue: ExportQueue) -> Self {
+    /// Records go to `processor`: the export queue's, which lives in a
+    /// layer above this one.
+    pub(crate) fn new(processor: impl LogProcessor + 'static) -> Self {
         let provider = SdkLoggerProvider::builder()
-            .with_log_processor(QueueProcessor(queue))
+            .with_log_processor(processor)
             .build();
         let logger = provider.logger("o11y");
         OtlpLogs {

@@ -103,10 +103,24 @@ impl ExemplarSlot {
     }
 }
 
-/// The ids of the current span when it is sampled: what an exemplar links to.
+/// Where the ids of the current sampled span come from: the subscriber,
+/// a layer above, registers it when it is built (it alone knows where
+/// spans live).
+static EXEMPLAR_SOURCE: std::sync::OnceLock<ExemplarSource> = std::sync::OnceLock::new();
+
+/// The ids of the current span when it is sampled.
+pub(crate) type ExemplarSource = fn() -> Option<(TraceId, SpanId)>;
+
+/// Registers where exemplars find the current sampled span; the first
+/// registration stays.
+pub(crate) fn set_exemplar_source(source: ExemplarSource) {
+    let _ = EXEMPLAR_SOURCE.get_or_init(|| source);
+}
+
+/// The ids of the current span when it is sampled: what an exemplar links
+/// to. `None` before an o11y subscriber exists.
 pub(crate) fn sampled_span() -> Option<(TraceId, SpanId)> {
-    crate::trace::current::current_ids()
-        .and_then(|(trace_id, span_id, sampled)| sampled.then_some((trace_id, span_id)))
+    EXEMPLAR_SOURCE.get().and_then(|source| source())
 }
 
 /// The storage of one series of some metric type.

@@ -21,15 +21,14 @@ pub(crate) mod server;
 pub(crate) mod setup;
 mod types;
 
+pub(crate) use cell::set_exemplar_source;
 pub use cell::{Exemplar, HistogramSnapshot};
 pub use desc::{DEFAULT_SECONDS_BUCKETS, MetricDesc, MetricKind};
 pub use exposition::{Format, render, render_into};
 pub use family::{DEFAULT_SERIES_CAP, OVERFLOW_LABEL_VALUE, set_global_series_cap};
 pub use label::LabelValue;
 pub use registry::{CatalogEntry, METRICS, Registration, RegistryError, catalog, check};
-pub use server::{
-    DEFAULT_ENDPOINT, DEFAULT_LISTEN, MetricsServer, scrape_response, serve, serve_configured,
-};
+pub use server::{DEFAULT_ENDPOINT, DEFAULT_LISTEN, scrape_response};
 pub use types::{
     Counter, CounterHandle, CounterVec, Gauge, GaugeHandle, GaugeVec, Histogram, HistogramHandle,
     HistogramTimer, HistogramVec, Metric, SeriesValue,

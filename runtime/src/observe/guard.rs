@@ -12,10 +12,11 @@ use crate::clock::Clock;
 use crate::db::scope::{self as n_plus_one, CallScope};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
 use crate::register_metric;
-use crate::trace::decide::{Decision, decide, with_decision, with_end};
+use crate::subscriber::current::decide;
+use crate::trace::decide::{Decision, with_decision, with_end};
 
 use super::site::FnSite;
-use super::state::{METRICS, TRACING};
+use crate::flags::{METRICS, TRACING};
 
 static FUNCTION_CALLS: CounterVec<3> = CounterVec::new(
     MetricDesc::counter(
@@ -262,7 +263,7 @@ impl Drop for CallGuard {
             done => done,
         };
         if let (Outcome::Error(error_type), Some(span)) = (&outcome, &self.span) {
-            crate::trace::set_error(span, error_type, None);
+            crate::subscriber::current::set_error(span, error_type, None);
         }
         if self.metrics {
             let handles = self.site.handles();

@@ -15,9 +15,8 @@
 mod guard;
 mod outcome;
 mod site;
-mod state;
 
+pub use crate::flags::{ENABLED, METRICS, TRACING, flags, set_flags};
 pub use guard::CallGuard;
 pub use outcome::{Check, HasError, IsResult, NoError, NotAnError, NotResult};
 pub use site::{FnSite, SiteOptions};
-pub use state::{ENABLED, METRICS, TRACING, flags, set_flags};

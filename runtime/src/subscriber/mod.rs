@@ -2,21 +2,26 @@
 //! and its db bridge as one `tracing` subscriber, with o11y's state inline
 //! in each span's slot.
 //!
-//! [`crate::layer`] gives the same stages as `tracing-subscriber` layers,
-//! for a subscriber of the application's own; there each stage finds its
-//! span through the registry and o11y's state in the span's extensions (a
-//! type-keyed map), once per stage and callback. Here a span is one slab
-//! slot holding its metadata, its parent and o11y's state: a callback
-//! looks the span up once and every stage works on the state in place.
-//! What the stages do is theirs alone (`SpanLayer`, `LogLayer`,
-//! `db::Bridge`); this module owns where spans live, which span is current
-//! on each thread, and when a span closes.
+//! [`crate::layer`] gives the same stages as `tracing-subscriber` layers
+//! (`layered`), for a subscriber of the application's own; there each
+//! stage finds its span through the registry and o11y's state in the span's
+//! extensions (a type-keyed map), once per stage and callback. Here a span
+//! is one slab slot holding its metadata, its parent and o11y's state: a
+//! callback looks the span up once and every stage works on its own part
+//! of the state in place (`state`). What the stages do is theirs alone
+//! (`trace::SpanLayer`, `log::LogLayer`, `db::Bridge`): none of them knows
+//! another. This module owns where spans live, which span is current on
+//! each thread, when a span closes, and the access to a span's state from
+//! outside the stages (`current`).
 //!
 //! The level filter stays a layer over this subscriber (`Layered<filter,
 //! O11ySubscriber>`): it only decides which callsites are enabled, and
 //! `EnvFilter`'s span directives need its own span bookkeeping anyway.
 
+pub(crate) mod current;
+pub(crate) mod layered;
 mod stack;
+mod state;
 
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
@@ -28,10 +33,11 @@ use tracing_core::span::{Attributes, Current, Id, Record};
 use tracing_core::{Event, Interest, Metadata, Subscriber};
 
 use crate::db;
-use crate::export::is_export_thread;
-use crate::log::LogLayer;
-use crate::trace::{SpanLayer, SpanState, WithState};
+use crate::export_thread::is_export_thread;
+use crate::log::{LogLayer, SpanFields};
+use crate::trace::SpanLayer;
 use stack::SpanStack;
+pub(crate) use state::{SpanState, WithState};
 
 /// The stages every span and event goes through, in this order.
 #[derive(Debug)]
@@ -113,6 +119,7 @@ impl O11ySubscriber {
     /// The subscriber of `pipeline`, under a filter that keeps span
     /// bookkeeping of its own when `filter_tracks_spans`.
     pub(crate) fn new(pipeline: Pipeline, filter_tracks_spans: bool) -> Self {
+        register_hooks();
         O11ySubscriber {
             spans: Pool::new(),
             stacks: ThreadLocal::new(),
@@ -182,8 +189,8 @@ impl O11ySubscriber {
         // Every other handle's last use happens before the close.
         fence(Ordering::Acquire);
         slot.with_state(|state| {
-            self.pipeline.spans.close(state);
-            db::Bridge::deliver(state);
+            self.pipeline.spans.close(&mut state.trace);
+            db::Bridge::deliver(&mut state.waiting);
         });
         let parent = slot.parent.clone();
         drop(slot);
@@ -257,10 +264,13 @@ impl Subscriber for O11ySubscriber {
                 let parent_state = parent_slot.as_ref().map(|slot| slot.read());
                 self.pipeline.spans.open_into(
                     attrs,
-                    parent_state.as_ref().and_then(|s| s.as_ref()),
-                    state,
+                    parent_state
+                        .as_ref()
+                        .and_then(|s| s.as_ref())
+                        .map(|s| &s.trace),
+                    &mut state.trace,
                 );
-                LogLayer::open(attrs, state);
+                LogLayer::open(attrs, &mut state.fields);
             })
             .expect("no room for another span: spans are leaking");
         id_of(key)
@@ -268,22 +278,27 @@ impl Subscriber for O11ySubscriber {
 
     fn record(&self, id: &Id, values: &Record<'_>) {
         self.with_state(id, |state| {
-            SpanLayer::record(state, values);
-            LogLayer::record(values, state);
+            SpanLayer::record(&mut state.trace, values);
+            LogLayer::record(values, &mut state.fields);
         });
     }
 
     fn record_follows_from(&self, id: &Id, follows: &Id) {
         // One lock at a time: a span may follow from itself.
-        if let Some(follows) = self.with_state(follows, |state| SpanLayer::span_context(state)) {
-            self.with_state(id, |state| SpanLayer::follows_from(state, follows));
+        if let Some(follows) = self.with_state(follows, |state| state.trace.span_context()) {
+            self.with_state(id, |state| {
+                SpanLayer::follows_from(&mut state.trace, follows)
+            });
         }
     }
 
     fn event(&self, event: &Event<'_>) {
         let for_db = db::Bridge::wants_event(event);
-        let for_span = SpanLayer::wants_event(event);
-        let for_logs = LogLayer::wants_event(event);
+        // A driver's query event below the configured level is the
+        // bridge's alone.
+        let others = !db::only_for_bridge(event.metadata());
+        let for_span = others && SpanLayer::wants_event(event);
+        let for_logs = others && LogLayer::wants_event(event);
         if !(for_db || for_span || for_logs) {
             return;
         }
@@ -294,7 +309,7 @@ impl Subscriber for O11ySubscriber {
             self.pipeline.db.event(event, span.as_deref());
         }
         if for_span && let Some(slot) = &span {
-            slot.with_state(|state| SpanLayer::event(state, event));
+            slot.with_state(|state| SpanLayer::event(&mut state.trace, event));
         }
         if for_logs {
             // The scope, innermost first; each parent is held by its child.
@@ -311,14 +326,17 @@ impl Subscriber for O11ySubscriber {
             let guards: SmallVec<[_; 8]> = scope.iter().rev().map(|slot| slot.read()).collect();
             let states: SmallVec<[&SpanState; 8]> =
                 guards.iter().filter_map(|state| state.as_ref()).collect();
-            self.pipeline.logs.event(event, &states);
+            let ids = states.last().map(|state| state.trace.as_parent());
+            let fields: SmallVec<[&SpanFields; 8]> =
+                states.iter().map(|state| &state.fields).collect();
+            self.pipeline.logs.event(event, ids, &fields);
         }
     }
 
     fn enter(&self, id: &Id) {
         self.stacks.get_or_default().borrow_mut().push(id.clone());
         if db::queries_waiting() {
-            self.with_state(id, db::Bridge::deliver);
+            self.with_state(id, |state| db::Bridge::deliver(&mut state.waiting));
         }
     }
 
@@ -350,24 +368,38 @@ impl Subscriber for O11ySubscriber {
     }
 }
 
+/// Hands the layers below the access to span state they need but cannot
+/// reach themselves (it lives here): the metrics' exemplars, the db
+/// module's scope spans and reported queries. The same functions for every
+/// o11y subscriber, so the first registration is the one kept.
+fn register_hooks() {
+    crate::metrics::set_exemplar_source(current::sampled_span);
+    db::hooks::register(db::hooks::SpanAccess {
+        set_attributes: current::set_attributes,
+        with_waiting: |span, f| {
+            current::with_span_state(span, |state| f(&mut state.waiting));
+        },
+        export_in_current: current::export_in_current,
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use tracing::Dispatch;
     use tracing_subscriber::Layer as _;
 
     use super::*;
-    use crate::export::ExportQueue;
     use crate::log::LevelDirectives;
     use crate::trace::Sampler;
-    use crate::trace::current::{current_ids, with_enclosing_state, with_span_state};
+    use current::{current_ids, with_enclosing_state, with_span_state};
 
     /// The subscriber under `directives`, every span sampled, nothing
     /// written or exported.
     fn dispatch(directives: &str) -> Dispatch {
         let sampler = Sampler::new(true, 1.0, true);
         let pipeline = Pipeline {
-            db: db::bridge(sampler, ExportQueue::none()),
-            spans: SpanLayer::new(sampler, ExportQueue::none()),
+            db: db::bridge(sampler, None),
+            spans: SpanLayer::new(sampler, None),
             logs: LogLayer::new(Vec::new(), None),
         };
         let filter = LevelDirectives::new(directives, directives.parse().expect("valid"));
@@ -386,9 +418,10 @@ mod tests {
             let dispatch = dispatch(directives);
             tracing::dispatcher::with_default(&dispatch, || {
                 let parent = tracing::info_span!("request");
-                with_span_state(&parent, |state| state.request = true);
+                with_span_state(&parent, |state| state.trace.entry = true);
                 let parent_id = parent.id().expect("enabled");
-                let ids = with_span_state(&parent, |state| (state.trace_id, state.span_id));
+                let ids =
+                    with_span_state(&parent, |state| (state.trace.trace_id, state.trace.span_id));
                 let child = parent.in_scope(|| tracing::info_span!("query"));
                 let child_id = child.id().expect("enabled");
                 drop(parent);
@@ -399,7 +432,10 @@ mod tests {
                 child.in_scope(|| {
                     assert_eq!(current_ids().map(|ids| ids.0), ids.map(|ids| ids.0));
                     assert_eq!(
-                        with_enclosing_state(|state| state.request, |state| state.span_id),
+                        with_enclosing_state(
+                            |state| state.trace.entry,
+                            |state| state.trace.span_id
+                        ),
                         ids.map(|ids| ids.1),
                         "{directives}: the enclosing request span is found"
                     );
@@ -438,7 +474,7 @@ mod tests {
             let span = tracing::info_span!("batch");
             span.follows_from(&span);
             let linked = with_span_state(&span, |state| {
-                state.recording.as_ref().map(|r| r.links.len())
+                state.trace.recording.as_ref().map(|r| r.links.len())
             });
             // Recorded only with an exporter: no recording, no link, no hang.
             assert_eq!(linked, Some(None));

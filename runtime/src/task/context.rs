@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use opentelemetry::trace::SpanContext;
 use serde::{Deserialize, Serialize};
 
-use crate::trace::current::{current_ids, current_trace_state};
+use crate::subscriber::current::{current_ids, current_trace_state};
 use crate::trace::w3c::{self, format_traceparent};
 
 /// The W3C trace context of a message: `traceparent`, `tracestate` and

@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::carrier::{Carrier, inject_context};
 use super::context::{TaskContext, TraceContext, now_ms};
 use super::metrics::PUBLISHED;
-use crate::trace::current::{current_ids, current_trace_state};
-use crate::trace::decide::{decide, with_decision};
-use crate::trace::keep_trace_state;
+use crate::subscriber::current::{current_ids, current_trace_state, decide, keep_trace_state};
+use crate::trace::decide::with_decision;
 use crate::trace::w3c::format_traceparent;
 
 /// A task on its way to a worker: the payload plus what the worker needs

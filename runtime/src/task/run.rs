@@ -29,7 +29,8 @@ use super::metrics::{DURATION, IN_PROGRESS, QUEUE_WAIT, RUNS};
 use crate::db::Scope;
 use crate::metrics::{CounterHandle, GaugeHandle, HistogramHandle};
 use crate::observe::METRICS;
-use crate::trace::decide::{decide, decide_with_remote_parent, with_decision};
+use crate::subscriber::current::{decide, decide_with_remote_parent};
+use crate::trace::decide::with_decision;
 
 thread_local! {
     /// How many task bodies are being run (or polled) on this thread.
@@ -272,11 +273,11 @@ impl TaskRun {
             site.tell_filtered();
         }
         match remote {
-            Some(remote) if site.link => crate::trace::add_link(&span, remote),
+            Some(remote) if site.link => crate::subscriber::current::add_link(&span, remote),
             // The span continues the producer's trace: it keeps that trace's
             // state, for its export and what it calls or publishes.
             Some(remote) if !span.is_disabled() => {
-                crate::trace::keep_trace_state(&span, remote.trace_state().clone());
+                crate::subscriber::current::keep_trace_state(&span, remote.trace_state().clone());
             }
             _ => {}
         }
@@ -431,7 +432,11 @@ impl Drop for TaskRun {
             (Some(Some(error)), None) => (Outcome::Failed, Some(("failed", error))),
         };
         if let Some((ended, error)) = failed {
-            crate::trace::set_error(&self.span, error.error_type, error.message.clone());
+            crate::subscriber::current::set_error(
+                &self.span,
+                error.error_type,
+                error.message.clone(),
+            );
             self.event(Event::Failed(ended, &error));
         }
         if self.metrics {

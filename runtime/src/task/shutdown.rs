@@ -43,8 +43,8 @@ pub fn shutdown() -> bool {
 /// assert!(o11y_runtime::task::shutdown_timeout(std::time::Duration::from_millis(10)));
 /// ```
 pub fn shutdown_timeout(timeout: Duration) -> bool {
-    if crate::observe::flags() == 0 {
+    if crate::flags::flags() == 0 {
         return true;
     }
-    crate::flush(timeout)
+    crate::export::flush(timeout)
 }

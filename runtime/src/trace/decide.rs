@@ -7,34 +7,33 @@
 //!
 //! A span continuing a trace from another process (an HTTP server span
 //! whose request carried a W3C `traceparent`) is decided by
-//! [`decide_with_remote_parent`]: the caller's trace id, its span as the
-//! parent, and (parent-based sampling) its sampled flag.
+//! [`SpanLayer::decide_remote`]: the caller's trace id, its span as the
+//! parent, and (parent-based sampling) its sampled flag. Finding the
+//! current span and the span stage of the active subscriber is the
+//! subscriber's business (`subscriber::decide`).
 
 use std::cell::Cell;
 use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceId};
-use tracing::Dispatch;
 
-use super::current::Spans;
 use super::{SpanLayer, sampler};
-use crate::subscriber::O11ySubscriber;
 
 /// The ids and sampling decision of a span about to be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// The trace the span belongs to: its parent's, or a new one.
-    pub trace_id: TraceId,
+    pub(crate) trace_id: TraceId,
     /// The id the span will have.
-    pub span_id: SpanId,
+    pub(crate) span_id: SpanId,
     /// Its parent's id; invalid for a root.
-    pub parent_span_id: SpanId,
+    pub(crate) parent_span_id: SpanId,
     /// Whether it will be recorded and exported.
-    pub sampled: bool,
+    pub(crate) sampled: bool,
     /// The span's start, when the caller read the clock already.
-    pub start: Option<SystemTime>,
+    pub(crate) start: Option<SystemTime>,
     /// The parent is a span of another process (from a `traceparent`).
-    pub remote_parent: bool,
+    pub(crate) remote_parent: bool,
 }
 
 thread_local! {
@@ -42,76 +41,47 @@ thread_local! {
     static END: Cell<Option<SystemTime>> = const { Cell::new(None) };
 }
 
-/// Decides for a span that would be created now, as a child of the current
-/// span. `None` when o11y's span layer is not in the active subscriber.
-pub fn decide() -> Option<Decision> {
-    tracing::dispatcher::get_default(|dispatch| {
-        // Under `init()`'s subscriber one downcast finds both.
-        let spans = Spans::of(dispatch);
-        let layer = match spans {
-            Some(Spans::Own(own)) => own.span_layer(),
-            _ => dispatch.downcast_ref::<SpanLayer>()?,
-        };
-        let parent = spans.and_then(|spans| {
-            let current = spans.current_id(dispatch)?;
-            spans.with_state(&current, |state| {
-                (state.trace_id, state.span_id, state.sampled)
-            })
-        });
+impl SpanLayer {
+    /// Decides for a span that would be created now, as a child of a span
+    /// whose ids and sampled flag are `parent` (`None`: a new root).
+    #[inline]
+    pub(crate) fn decide(&self, parent: Option<(TraceId, SpanId, bool)>) -> Decision {
         let (trace_id, parent_span_id, parent_sampled) = match parent {
             Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
             None => (sampler::new_trace_id(), SpanId::INVALID, None),
         };
-        let sampled = layer.sampler.should_sample(trace_id, parent_sampled);
-        Some(Decision {
+        Decision {
             trace_id,
             span_id: sampler::new_span_id(),
             parent_span_id,
-            sampled,
+            sampled: self.sampler.should_sample(trace_id, parent_sampled),
             start: None,
             remote_parent: false,
-        })
-    })
-}
-
-/// Decides for a span that continues the trace of `parent`, a span of
-/// another process (extracted from a W3C `traceparent`): same trace id,
-/// `parent` as the parent span, and with `tracing.parent_based` the remote
-/// sampled flag decides. An invalid `parent` decides like [`decide`].
-/// `None` when o11y's span layer is not in the active subscriber.
-pub fn decide_with_remote_parent(parent: &SpanContext) -> Option<Decision> {
-    if !parent.is_valid() {
-        return decide();
+        }
     }
-    tracing::dispatcher::get_default(|dispatch| {
-        let layer = span_layer(dispatch)?;
+
+    /// Decides for a span that continues the trace of `parent`, a valid
+    /// span of another process (extracted from a W3C `traceparent`): same
+    /// trace id, `parent` as the parent span, and with
+    /// `tracing.parent_based` the remote sampled flag decides.
+    pub(crate) fn decide_remote(&self, parent: &SpanContext) -> Decision {
         let trace_id = parent.trace_id();
-        Some(Decision {
+        Decision {
             trace_id,
             span_id: sampler::new_span_id(),
             parent_span_id: parent.span_id(),
-            sampled: layer
+            sampled: self
                 .sampler
                 .should_sample(trace_id, Some(parent.is_sampled())),
             start: None,
             remote_parent: true,
-        })
-    })
-}
-
-/// o11y's span layer in `dispatch`: that of `init()`'s subscriber, or the
-/// layer itself in a `tracing-subscriber` stack.
-#[inline]
-pub(crate) fn span_layer(dispatch: &Dispatch) -> Option<&SpanLayer> {
-    match dispatch.downcast_ref::<O11ySubscriber>() {
-        Some(own) => Some(own.span_layer()),
-        None => dispatch.downcast_ref::<SpanLayer>(),
+        }
     }
 }
 
 /// Runs `create` (which must create exactly one span, on this thread) with
 /// `decision` handed to the span layer for that span.
-pub fn with_decision<T>(decision: Decision, create: impl FnOnce() -> T) -> T {
+pub(crate) fn with_decision<T>(decision: Decision, create: impl FnOnce() -> T) -> T {
     PRESET.with(|preset| preset.set(Some(decision)));
     let created = create();
     // Cleared even if the span was disabled and never reached the layer.
@@ -122,7 +92,7 @@ pub fn with_decision<T>(decision: Decision, create: impl FnOnce() -> T) -> T {
 /// Runs `close` (which must close exactly one recorded span, on this
 /// thread) with `end` as that span's end time, so the clock is not read
 /// again.
-pub fn with_end<T>(end: SystemTime, close: impl FnOnce() -> T) -> T {
+pub(crate) fn with_end<T>(end: SystemTime, close: impl FnOnce() -> T) -> T {
     END.with(|preset| preset.set(Some(end)));
     let closed = close();
     END.with(|preset| preset.set(None));

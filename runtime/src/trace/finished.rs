@@ -15,8 +15,7 @@ use tracing_core::metadata::Kind;
 use tracing_core::subscriber::Interest;
 use tracing_core::{Level, Metadata};
 
-use super::{Recording, SpanState, sampler};
-use crate::export::ExportQueue;
+use super::{Recording, SpanSink, sampler};
 
 /// A finished span to export.
 #[derive(Debug)]
@@ -58,16 +57,14 @@ impl Callsite for DbCallsite {
 }
 
 /// Exports `span` as a child of `parent` (a new root without one), if the
-/// sampler keeps it and spans are exported at all.
+/// sampler keeps it and spans are exported at all (`sink`).
 pub(crate) fn export(
     sampler: &sampler::Sampler,
-    queue: &ExportQueue,
+    sink: Option<&dyn SpanSink>,
     parent: Option<Parent>,
     span: FinishedSpan,
 ) {
-    if !queue.wants_spans() {
-        return;
-    }
+    let Some(sink) = sink else { return };
     let (trace_id, parent_span_id, parent_sampled) = match parent {
         Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
         None => (sampler::new_trace_id(), SpanId::INVALID, None),
@@ -90,31 +87,12 @@ pub(crate) fn export(
             span.start,
         )
     };
-    let recording = match queue.recycled_span() {
+    let recording = match sink.recycled() {
         Some(mut recycled) => {
             *recycled = fresh;
             recycled
         }
         None => Box::new(fresh),
     };
-    queue.push_span(recording);
-}
-
-/// [`export`], from outside the subscriber: the parent is the current span,
-/// the sampler and queue those of o11y's layer in the active subscriber.
-/// Nothing happens when o11y is not the active subscriber.
-pub(crate) fn export_in_current(span: FinishedSpan) {
-    let parent = super::current::current_ids();
-    let mut span = Some(span);
-    tracing::dispatcher::get_default(|dispatch| {
-        if let (Some(layer), Some(span)) = (super::decide::span_layer(dispatch), span.take()) {
-            export(&layer.sampler, &layer.queue, parent, span);
-        }
-    });
-}
-
-/// The ids of a span's o11y state, for a parent.
-#[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
-pub(crate) fn parent_of(state: &SpanState) -> Parent {
-    (state.trace_id, state.span_id, state.sampled)
+    sink.push(recording);
 }

@@ -15,9 +15,9 @@
 //! `otel.status_description` (or its older name `otel.status_message`).
 
 mod attributes;
-pub(crate) mod current;
-pub mod decide;
+pub(crate) mod decide;
 pub(crate) mod finished;
+mod ids;
 mod sampler;
 pub(crate) mod w3c;
 
@@ -29,44 +29,33 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
-use tracing_core::span::{Attributes, Id, Record};
-use tracing_core::{Event as TracingEvent, Level, Subscriber};
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_core::span::{Attributes, Record};
+use tracing_core::{Event as TracingEvent, Level};
 
-use crate::export::{ExportQueue, is_export_thread};
-use crate::log::SpanFields;
-pub use current::{SpanIds, current_span_ids};
+use crate::export_thread::is_export_thread;
+pub use ids::SpanIds;
 pub(crate) use sampler::Sampler;
 
-/// What o11y keeps for every live span, in the registry's span extensions:
-/// one extension for all of it, as each extension of its own is one more
-/// allocation, map insert and lookup per span.
+/// What the span stage keeps for every live span: its ids, the sampling
+/// decision, and the recording of a sampled one. The subscriber keeps it
+/// beside the other stages' per-span state, which this stage never sees.
 #[derive(Debug)]
 pub(crate) struct SpanState {
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
     pub(crate) sampled: bool,
-    /// The span is an HTTP server's request span (where
-    /// `http::set_user` puts the user).
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
-    pub(crate) request: bool,
+    /// The span is where a unit of work entered this process (an HTTP
+    /// server's request span): where per-request context, such as the
+    /// user, is put for every line and span inside it.
+    pub(crate) entry: bool,
     /// Present only when the span is sampled and spans are exported; taken
     /// when the span closes.
     pub(crate) recording: Option<Box<Recording>>,
-    /// What log lines inside the span carry from it (filled by the log
-    /// layer and the context API).
-    pub(crate) fields: SpanFields,
     /// The W3C `tracestate` of a trace continued from another process, on
     /// the span that continued it (the HTTP server span, a task's CONSUMER
     /// span), recorded or not, so that outbound calls and envelopes made
     /// inside it send the trace's state on. `None` on most spans.
     pub(crate) carried_trace_state: Option<TraceState>,
-    /// Queries that ran inside the span on another thread, waiting for
-    /// their N+1 scope (see `db::pending`). Empty on almost every span.
-    #[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
-    pub(crate) waiting: crate::db::Waiting,
 }
 
 impl SpanState {
@@ -76,43 +65,42 @@ impl SpanState {
             trace_id: TraceId::INVALID,
             span_id: SpanId::INVALID,
             sampled: false,
-            request: false,
+            entry: false,
             recording: None,
-            fields: SpanFields::default(),
             carried_trace_state: None,
-            waiting: Vec::new(),
         }
     }
 
-    /// Empty again, for the next span of a reused slot: what the span held
-    /// is dropped, the memory of its field list kept.
+    /// Empty again, for the next span of a reused slot.
     pub(crate) fn reset(&mut self) {
         self.trace_id = TraceId::INVALID;
         self.span_id = SpanId::INVALID;
         self.sampled = false;
-        self.request = false;
+        self.entry = false;
         self.recording = None;
-        self.fields.clear();
         self.carried_trace_state = None;
-        self.waiting.clear();
+    }
+
+    /// The context of the span, for links to it.
+    pub(crate) fn span_context(&self) -> SpanContext {
+        span_context(self.trace_id, self.span_id, self.sampled)
+    }
+
+    /// The span's ids and sampled flag, as a parent of another.
+    pub(crate) fn as_parent(&self) -> finished::Parent {
+        (self.trace_id, self.span_id, self.sampled)
     }
 }
 
-/// A span whose o11y state a stage reads or changes, under a lock held
-/// only for `f`: a registry span (its extensions) or a slot of `init()`'s
-/// subscriber.
-pub(crate) trait WithState {
-    /// Runs `f` on the span's state; `None` when o11y keeps none for it.
-    fn with_state<R>(&self, f: impl FnOnce(&mut SpanState) -> R) -> Option<R>;
-}
-
-impl<S> WithState for tracing_subscriber::registry::SpanRef<'_, S>
-where
-    S: for<'a> LookupSpan<'a>,
-{
-    fn with_state<R>(&self, f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
-        self.extensions_mut().get_mut::<SpanState>().map(f)
-    }
+/// Where the span stage sends recorded spans when they close: the export
+/// queue, which lives in a layer above and registers itself here. Boxes
+/// travel both ways, so that a recording thread reuses the boxes the export
+/// thread has emptied instead of allocating one another thread frees.
+pub(crate) trait SpanSink: Send + Sync + std::fmt::Debug {
+    /// An emptied box to fill, if one came back.
+    fn recycled(&self) -> Option<Box<Recording>>;
+    /// Queues a finished recording; a full queue drops and counts it.
+    fn push(&self, recording: Box<Recording>);
 }
 
 /// The parts of a span that only a recorded span pays for. When the span
@@ -339,31 +327,17 @@ impl Recording {
     }
 }
 
-/// The span layer; see the module documentation.
+/// The span stage; see the module documentation.
 #[derive(Debug)]
-pub struct SpanLayer {
+pub(crate) struct SpanLayer {
     pub(crate) sampler: Sampler,
-    pub(crate) queue: ExportQueue,
+    /// `None` when spans are not exported: nothing is recorded then.
+    pub(crate) sink: Option<std::sync::Arc<dyn SpanSink>>,
 }
 
 impl SpanLayer {
-    pub(crate) fn new(sampler: Sampler, queue: ExportQueue) -> Self {
-        SpanLayer { sampler, queue }
-    }
-
-    /// The context of a span, for links to it.
-    pub(crate) fn span_context(state: &SpanState) -> SpanContext {
-        span_context(state.trace_id, state.span_id, state.sampled)
-    }
-}
-
-impl SpanLayer {
-    /// The state of a new span, whose parent's state is `parent` (`None`
-    /// for a root, or a parent o11y did not see).
-    pub(crate) fn open(&self, attrs: &Attributes<'_>, parent: Option<&SpanState>) -> SpanState {
-        let mut state = SpanState::empty();
-        self.open_into(attrs, parent, &mut state);
-        state
+    pub(crate) fn new(sampler: Sampler, sink: Option<std::sync::Arc<dyn SpanSink>>) -> Self {
+        SpanLayer { sampler, sink }
     }
 
     /// Makes `state`, [empty](SpanState::empty) or [reset](SpanState::reset),
@@ -376,26 +350,11 @@ impl SpanLayer {
         parent: Option<&SpanState>,
         state: &mut SpanState,
     ) {
-        debug_assert!(
-            state.recording.is_none() && state.fields.is_empty() && state.waiting.is_empty(),
-            "a span state is opened empty"
-        );
+        debug_assert!(state.recording.is_none(), "a span state is opened empty");
         // o11y's own instrumentation decided (and read the parent) before
         // creating the span; for any other span, decide here.
-        let decision = decide::take_preset().unwrap_or_else(|| {
-            let (trace_id, parent_span_id, parent_sampled) = match parent {
-                Some(parent) => (parent.trace_id, parent.span_id, Some(parent.sampled)),
-                None => (sampler::new_trace_id(), SpanId::INVALID, None),
-            };
-            decide::Decision {
-                trace_id,
-                span_id: sampler::new_span_id(),
-                parent_span_id,
-                sampled: self.sampler.should_sample(trace_id, parent_sampled),
-                start: None,
-                remote_parent: false,
-            }
-        });
+        let decision =
+            decide::take_preset().unwrap_or_else(|| self.decide(parent.map(SpanState::as_parent)));
         let decide::Decision {
             trace_id,
             span_id,
@@ -404,7 +363,8 @@ impl SpanLayer {
             start,
             remote_parent,
         } = decision;
-        let recording = (sampled && self.queue.wants_spans()).then(|| {
+        let sink = self.sink.as_deref().filter(|_| sampled);
+        let recording = sink.map(|sink| {
             let fresh = Recording {
                 parent_is_remote: remote_parent,
                 ..Recording::new(
@@ -415,7 +375,7 @@ impl SpanLayer {
                     start.unwrap_or_else(SystemTime::now),
                 )
             };
-            let mut recording = match self.queue.recycled_span() {
+            let mut recording = match sink.recycled() {
                 Some(mut recycled) => {
                     // Emptied on the export thread; its attribute storage is kept.
                     let attributes = std::mem::take(&mut recycled.attributes);
@@ -456,9 +416,7 @@ impl SpanLayer {
     #[inline]
     pub(crate) fn wants_event(event: &TracingEvent<'_>) -> bool {
         let metadata = event.metadata();
-        *metadata.level() <= Level::WARN
-            && !is_export_thread()
-            && !crate::db::only_for_bridge(metadata)
+        *metadata.level() <= Level::WARN && !is_export_thread()
     }
 
     /// Adds `event` (one it [wants](Self::wants_event)) to its span.
@@ -488,58 +446,9 @@ impl SpanLayer {
     pub(crate) fn close(&self, state: &mut SpanState) {
         if let Some(mut recording) = state.recording.take() {
             recording.end = decide::take_end().unwrap_or_else(SystemTime::now);
-            self.queue.push_span(recording);
-        }
-    }
-}
-
-/// The span layer in a `tracing-subscriber` stack (what [`crate::layer`]
-/// composes): o11y's state lives in the registry's span extensions.
-impl<S> Layer<S> for SpanLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if is_export_thread() {
-            return;
-        }
-        let Some(span) = ctx.span(id) else { return };
-        let state = match span.parent() {
-            Some(parent) => self.open(attrs, parent.extensions().get::<SpanState>()),
-            None => self.open(attrs, None),
-        };
-        span.extensions_mut().insert(state);
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id) {
-            span.with_state(|state| Self::record(state, values));
-        }
-    }
-
-    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
-        let (Some(span), Some(follows)) = (ctx.span(id), ctx.span(follows)) else {
-            return;
-        };
-        // One lock at a time: a span may follow from itself.
-        if let Some(follows) = follows.with_state(|state| Self::span_context(state)) {
-            span.with_state(|state| Self::follows_from(state, follows));
-        }
-    }
-
-    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
-        if !Self::wants_event(event) {
-            return;
-        }
-        let Some(span) = ctx.event_span(event) else {
-            return;
-        };
-        span.with_state(|state| Self::event(state, event));
-    }
-
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(&id) {
-            span.with_state(|state| self.close(state));
+            if let Some(sink) = &self.sink {
+                sink.push(recording);
+            }
         }
     }
 }
@@ -565,56 +474,6 @@ fn span_links(links: Vec<Link>, dropped: u32) -> SpanLinks {
     span_links.links = links;
     span_links.dropped_count = dropped;
     span_links
-}
-
-/// Runs `f` on the recording of `span`; `None` (and `f` not called) when
-/// the span is not recorded, or the subscriber is not o11y's.
-pub(crate) fn with_recording<R>(
-    span: &tracing::Span,
-    f: impl FnOnce(&mut Recording) -> R,
-) -> Option<R> {
-    current::with_span_state(span, |state| state.recording.as_deref_mut().map(f)).flatten()
-}
-
-/// Adds a link to `context` (a span of another trace or process) to
-/// `span`. A no-op for a span that is not recorded.
-pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
-    with_recording(span, |recording| {
-        recording.add_link(Link::with_context(context));
-    });
-}
-
-/// Keeps `trace_state`, the W3C `tracestate` of the trace `span` belongs
-/// to as it arrived from another process, on `span`: on its recording
-/// (exported with its span context) and in its state (see
-/// [`SpanState::carried_trace_state`]), recorded or not. An empty state is kept too, so that a span continuing
-/// a remote trace without state does not hand on the state of an
-/// enclosing span of another trace.
-pub(crate) fn keep_trace_state(span: &tracing::Span, trace_state: TraceState) {
-    current::with_span_state(span, |state| {
-        if let Some(recording) = state.recording.as_mut() {
-            recording.set_trace_state(trace_state.clone());
-        }
-        state.carried_trace_state = Some(trace_state);
-    });
-}
-
-/// Sets attributes on a span, replacing earlier ones of the same keys. A
-/// no-op for a span that is not recorded.
-pub(crate) fn set_attributes(span: &tracing::Span, attributes: Vec<KeyValue>) {
-    with_recording(span, |recording| {
-        for attribute in attributes {
-            recording.set_attribute(attribute);
-        }
-    });
-}
-
-/// Marks a span as failed: status error and an `error.type` attribute (and
-/// `error.message` when given). A no-op for a span that is not recorded.
-pub fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>) {
-    with_recording(span, |recording| {
-        recording.set_error(Cow::Owned(error_type.to_owned()), message);
-    });
 }
 
 #[cfg(test)]

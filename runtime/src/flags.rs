@@ -1,4 +1,5 @@
-//! The one word the hot path reads first: is o11y on, and which parts.
+//! The one word every instrumented call reads first: is o11y on, and which
+//! parts. A foundation: set by `init`, read by every layer above.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 

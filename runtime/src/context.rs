@@ -1,5 +1,6 @@
 //! The context API: attach a key/value to the current span, its log lines,
-//! or both, at run time, without declaring the field up front.
+//! or both, at run time, without declaring the field up front; read the
+//! current span's ids; mark a span failed.
 //!
 //! Each call is a no-op outside a span or when o11y is not the active
 //! subscriber; the value then has nowhere to live.
@@ -8,7 +9,8 @@ use std::borrow::Cow;
 
 use opentelemetry::{Key, KeyValue};
 
-use crate::trace::current::with_current_state;
+use crate::subscriber::current::{current_ids, with_current_state};
+use crate::trace::SpanIds;
 use crate::value::FieldValue;
 
 /// Sets `key = value` as an attribute of the current span AND as a field of
@@ -25,7 +27,7 @@ use crate::value::FieldValue;
 pub fn tag(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
     with_current_state(|state| {
-        if let Some(recording) = state.recording.as_mut() {
+        if let Some(recording) = state.trace.recording.as_mut() {
             recording.set_attribute(KeyValue::new(Key::from(key.clone()), value.clone()));
         }
         state.fields.set(key, value);
@@ -37,7 +39,7 @@ pub fn tag(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
 pub fn span_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
     with_current_state(|state| {
-        if let Some(recording) = state.recording.as_mut() {
+        if let Some(recording) = state.trace.recording.as_mut() {
             recording.set_attribute(KeyValue::new(Key::from(key), value));
         }
     });
@@ -48,4 +50,24 @@ pub fn span_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<FieldV
 pub fn log_context(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
     with_current_state(|state| state.fields.set(key, value));
+}
+/// The ids of the current span, for correlating with other systems (an
+/// error page, a response header). `None` outside any span, or when o11y is
+/// not the active subscriber.
+///
+/// ```
+/// assert_eq!(o11y_runtime::context::current_span_ids(), None);
+/// ```
+pub fn current_span_ids() -> Option<SpanIds> {
+    current_ids().map(|(trace_id, span_id, sampled)| SpanIds {
+        trace_id: trace_id.to_string(),
+        span_id: span_id.to_string(),
+        sampled,
+    })
+}
+
+/// Marks a span as failed: status error and an `error.type` attribute (and
+/// `error.message` when given). A no-op for a span that is not recorded.
+pub fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>) {
+    crate::subscriber::current::set_error(span, error_type, message);
 }

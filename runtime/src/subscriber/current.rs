@@ -1,0 +1,248 @@
+//! Access to a span's o11y state from outside the subscriber (the
+//! integrations, the context API): the ids for correlation, decisions for
+//! spans about to be created, and writes to a span's recording.
+//!
+//! Works whenever o11y is the active subscriber (`init()`'s) or its stages
+//! are layers over `tracing_subscriber::Registry` (every `layer()`
+//! composition): the dispatcher is downcast to whichever of the two keeps
+//! the state.
+
+use std::borrow::Cow;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{Link, SpanContext, SpanId, TraceId, TraceState};
+use tracing::Dispatch;
+use tracing_core::span::Id;
+use tracing_subscriber::Registry;
+use tracing_subscriber::registry::LookupSpan;
+
+use super::layered::SpanStage;
+use super::{O11ySubscriber, SpanState, WithState};
+use crate::trace::decide::Decision;
+use crate::trace::finished::{self, FinishedSpan};
+use crate::trace::{Recording, SpanLayer};
+
+/// Where the active subscriber keeps o11y's span state.
+#[derive(Clone, Copy)]
+pub(crate) enum Spans<'a> {
+    /// The subscriber `init()` installs: the state inline in its span slots.
+    Own(&'a O11ySubscriber),
+    /// A `tracing-subscriber` stack (what [`crate::layer`] composes): the
+    /// state in the registry's span extensions.
+    Registry(&'a Registry),
+}
+
+impl<'a> Spans<'a> {
+    /// The span store of `dispatch`; `None` when o11y is not in it.
+    #[inline]
+    pub(crate) fn of(dispatch: &'a Dispatch) -> Option<Self> {
+        if let Some(own) = dispatch.downcast_ref::<O11ySubscriber>() {
+            return Some(Spans::Own(own));
+        }
+        dispatch.downcast_ref::<Registry>().map(Spans::Registry)
+    }
+
+    /// The id of the current span. `init()`'s subscriber reads it from its
+    /// own stack: `Dispatch::current_span` would also look the span up,
+    /// for metadata nobody here reads.
+    #[inline]
+    pub(crate) fn current_id(self, dispatch: &Dispatch) -> Option<Id> {
+        match self {
+            Spans::Own(own) => own.current_id(),
+            Spans::Registry(_) => dispatch.current_span().id().cloned(),
+        }
+    }
+
+    /// Runs `f` on the state of span `id`, if o11y keeps one for it.
+    #[inline]
+    pub(crate) fn with_state<R>(self, id: &Id, f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
+        match self {
+            Spans::Own(own) => own.with_state(id, f),
+            Spans::Registry(registry) => registry.span(id)?.with_state(f),
+        }
+    }
+
+    /// Runs `f` on the state of the nearest span, from span `id` outwards,
+    /// whose state is `wanted`.
+    pub(crate) fn with_enclosing_state<R>(
+        self,
+        id: &Id,
+        wanted: impl Fn(&SpanState) -> bool,
+        f: impl FnOnce(&mut SpanState) -> R,
+    ) -> Option<R> {
+        match self {
+            Spans::Own(own) => own.with_enclosing_state(id, wanted, f),
+            Spans::Registry(registry) => {
+                let span = registry
+                    .span(id)?
+                    .scope()
+                    .find(|span| span.extensions().get::<SpanState>().is_some_and(&wanted))?;
+                span.with_state(f)
+            }
+        }
+    }
+}
+
+/// Runs `f` on the store of the active subscriber and the current span, if
+/// there is one and the subscriber is o11y's.
+#[inline]
+fn with_current<R>(f: impl FnOnce(Spans<'_>, &Id) -> Option<R>) -> Option<R> {
+    let mut f = Some(f);
+    tracing::dispatcher::get_default(|dispatch| {
+        let spans = Spans::of(dispatch)?;
+        let current = spans.current_id(dispatch)?;
+        f.take().and_then(|f| f(spans, &current))
+    })
+}
+
+/// Runs `f` on the state of `span`, if it exists and o11y keeps its state.
+pub(crate) fn with_span_state<R>(
+    span: &tracing::Span,
+    f: impl FnOnce(&mut SpanState) -> R,
+) -> Option<R> {
+    span.with_subscriber(|(id, dispatch)| Spans::of(dispatch)?.with_state(id, f))
+        .flatten()
+}
+
+/// Runs `f` on the current span's state, if there is a current span and
+/// o11y's span layer saw it.
+pub(crate) fn with_current_state<R>(f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
+    with_current(|spans, id| spans.with_state(id, f))
+}
+
+/// Runs `f` on the state of the nearest span, from the current one
+/// outwards, whose state is `wanted` (as the request span an HTTP server
+/// marks).
+pub(crate) fn with_enclosing_state<R>(
+    wanted: impl Fn(&SpanState) -> bool,
+    f: impl FnOnce(&mut SpanState) -> R,
+) -> Option<R> {
+    with_current(|spans, id| spans.with_enclosing_state(id, wanted, f))
+}
+
+/// The ids and sampled flag of the current span, without formatting them.
+pub(crate) fn current_ids() -> Option<(TraceId, SpanId, bool)> {
+    with_current_state(|state| state.trace.as_parent())
+}
+
+/// The W3C `tracestate` the current trace arrived with, from the nearest
+/// enclosing span that continued it from another process (see
+/// `trace::SpanState::carried_trace_state`); `None` when the trace started
+/// here or its caller sent no state.
+pub(crate) fn current_trace_state() -> Option<TraceState> {
+    with_enclosing_state(
+        |state| state.trace.carried_trace_state.is_some(),
+        |state| state.trace.carried_trace_state.clone(),
+    )
+    .flatten()
+    .filter(|state| *state != TraceState::NONE)
+}
+
+/// The ids of the current span when it is sampled: what an exemplar links
+/// to (registered with the metrics as their source of exemplars).
+pub(crate) fn sampled_span() -> Option<(TraceId, SpanId)> {
+    current_ids().and_then(|(trace_id, span_id, sampled)| sampled.then_some((trace_id, span_id)))
+}
+
+/// o11y's span stage in `dispatch`: that of `init()`'s subscriber, or the
+/// stage's layer in a `tracing-subscriber` stack.
+#[inline]
+pub(crate) fn span_layer(dispatch: &Dispatch) -> Option<&SpanLayer> {
+    match dispatch.downcast_ref::<O11ySubscriber>() {
+        Some(own) => Some(own.span_layer()),
+        None => dispatch.downcast_ref::<SpanStage>().map(SpanStage::stage),
+    }
+}
+
+/// Decides for a span that would be created now, as a child of the current
+/// span. `None` when o11y's span stage is not in the active subscriber.
+pub(crate) fn decide() -> Option<Decision> {
+    tracing::dispatcher::get_default(|dispatch| {
+        // Under `init()`'s subscriber one downcast finds both.
+        let spans = Spans::of(dispatch);
+        let layer = match spans {
+            Some(Spans::Own(own)) => own.span_layer(),
+            _ => dispatch.downcast_ref::<SpanStage>()?.stage(),
+        };
+        let parent = spans.and_then(|spans| {
+            let current = spans.current_id(dispatch)?;
+            spans.with_state(&current, |state| state.trace.as_parent())
+        });
+        Some(layer.decide(parent))
+    })
+}
+
+/// Decides for a span that continues the trace of `parent`, a span of
+/// another process (extracted from a W3C `traceparent`); an invalid
+/// `parent` decides like [`decide`]. `None` when o11y's span stage is not
+/// in the active subscriber.
+pub(crate) fn decide_with_remote_parent(parent: &SpanContext) -> Option<Decision> {
+    if !parent.is_valid() {
+        return decide();
+    }
+    tracing::dispatcher::get_default(|dispatch| Some(span_layer(dispatch)?.decide_remote(parent)))
+}
+
+/// Exports `span`, a span that is over before o11y heard of it (a query
+/// reported with its duration), as a child of the current span, with the
+/// sampler and sink of the active subscriber's span stage. Nothing happens
+/// when o11y is not the active subscriber.
+pub(crate) fn export_in_current(span: FinishedSpan) {
+    let parent = current_ids();
+    let mut span = Some(span);
+    tracing::dispatcher::get_default(|dispatch| {
+        if let (Some(layer), Some(span)) = (span_layer(dispatch), span.take()) {
+            finished::export(&layer.sampler, layer.sink.as_deref(), parent, span);
+        }
+    });
+}
+
+/// Runs `f` on the recording of `span`; `None` (and `f` not called) when
+/// the span is not recorded, or the subscriber is not o11y's.
+pub(crate) fn with_recording<R>(
+    span: &tracing::Span,
+    f: impl FnOnce(&mut Recording) -> R,
+) -> Option<R> {
+    with_span_state(span, |state| state.trace.recording.as_deref_mut().map(f)).flatten()
+}
+
+/// Adds a link to `context` (a span of another trace or process) to
+/// `span`. A no-op for a span that is not recorded.
+pub(crate) fn add_link(span: &tracing::Span, context: SpanContext) {
+    with_recording(span, |recording| {
+        recording.add_link(Link::with_context(context));
+    });
+}
+
+/// Keeps `trace_state`, the W3C `tracestate` of the trace `span` belongs
+/// to as it arrived from another process, on `span`: on its recording
+/// (exported with its span context) and in its state (see
+/// `trace::SpanState::carried_trace_state`), recorded or not. An empty
+/// state is kept too, so that a span continuing a remote trace without
+/// state does not hand on the state of an enclosing span of another trace.
+pub(crate) fn keep_trace_state(span: &tracing::Span, trace_state: TraceState) {
+    with_span_state(span, |state| {
+        if let Some(recording) = state.trace.recording.as_mut() {
+            recording.set_trace_state(trace_state.clone());
+        }
+        state.trace.carried_trace_state = Some(trace_state);
+    });
+}
+
+/// Sets attributes on a span, replacing earlier ones of the same keys. A
+/// no-op for a span that is not recorded.
+pub(crate) fn set_attributes(span: &tracing::Span, attributes: Vec<KeyValue>) {
+    with_recording(span, |recording| {
+        for attribute in attributes {
+            recording.set_attribute(attribute);
+        }
+    });
+}
+
+/// Marks a span as failed: status error and an `error.type` attribute (and
+/// `error.message` when given). A no-op for a span that is not recorded.
+pub(crate) fn set_error(span: &tracing::Span, error_type: &str, message: Option<String>) {
+    with_recording(span, |recording| {
+        recording.set_error(Cow::Owned(error_type.to_owned()), message);
+    });
+}
