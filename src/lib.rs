@@ -20,7 +20,8 @@
 //! `#[tracing::instrument]`, tower-http, sqlx) and o11y's own form one trace,
 //! exported over OTLP (gRPC or HTTP/protobuf) when an endpoint is
 //! configured. Log lines (console or JSON) carry the ids of the span they
-//! were written in. See the README for every configuration key and profile.
+//! were written in. Every configuration key is listed in [`config`], each
+//! profile's defaults on [`config::Profile`].
 //!
 //! To compose o11y into a subscriber of your own instead of installing a
 //! global one, use [`layer()`].
