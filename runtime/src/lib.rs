@@ -32,10 +32,11 @@
 //! | 6 | `export` | the export thread, its queues, OTLP encoding and transports |
 //! | 7 | `db` | fingerprints, N+1 scopes and detection, the sqlx bridge stage |
 //! | 8 | `subscriber` | composes the stages: where spans live, the current span, each stage's part of a span's state |
-//! | 9 | `observe` | the runtime side of `#[observe]` |
-//! | 10 | `context` | the context API over the current span |
-//! | 11 | `http` `metrics_server` `task` | integrations: the HTTP server layer and client, the standalone metrics server, background tasks |
-//! | 12 | `init` | resolves the configuration, builds the stages, starts the export thread, returns the guard |
+//! | 9 | `lifecycle` | one lifecycle for an instrumented operation: decision, clock, span, outcome, metrics with exemplar |
+//! | 10 | `observe` | the runtime side of `#[observe]` |
+//! | 11 | `context` | the context API over the current span |
+//! | 12 | `http` `metrics_server` `task` | integrations: the HTTP server layer and client, the standalone metrics server, background tasks |
+//! | 13 | `init` | resolves the configuration, builds the stages, starts the export thread, returns the guard |
 
 mod callsite;
 mod clock;
@@ -50,6 +51,7 @@ mod flags;
 mod hex;
 pub mod http;
 mod init;
+mod lifecycle;
 pub mod log;
 pub mod metrics;
 pub mod metrics_server;

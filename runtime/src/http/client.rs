@@ -22,12 +22,11 @@ use tracing::Instrument;
 
 use super::method::MethodLabel;
 use super::redact;
-use crate::clock::Clock;
+use crate::lifecycle::{self, Operation, Parent};
 use crate::metrics::{HistogramVec, MetricDesc};
 use crate::observe::{self, METRICS};
 use crate::register_metric;
-use crate::subscriber::current::{current_ids, current_trace_state, decide, with_recording};
-use crate::trace::decide::{Decision, with_decision, with_end};
+use crate::subscriber::current::{current_ids, current_trace_state, with_recording};
 use crate::trace::w3c;
 
 static CLIENT_DURATION: HistogramVec<3> = HistogramVec::new(
@@ -157,7 +156,7 @@ impl Middleware for ClientMiddleware {
         let mut call = OutboundCall::start(&mut request, flags & METRICS != 0);
         let result = next
             .run(request, extensions)
-            .instrument(call.span.clone())
+            .instrument(call.operation.span_or_none().clone())
             .await;
         call.record(match &result {
             Ok(response) => Outcome::Answered(response.status(), response.version()),
@@ -170,10 +169,8 @@ impl Middleware for ClientMiddleware {
 /// One observed call in flight; records how it ended exactly once, as
 /// cancelled when dropped unfinished.
 struct OutboundCall {
-    span: tracing::Span,
-    clock: Clock,
-    /// Set when the span is recorded: the duration's exemplar.
-    exemplar: Option<(TraceId, SpanId)>,
+    /// The client span, its clock and exemplar.
+    operation: Operation,
     method: MethodLabel,
     server_address: Box<str>,
     /// Metrics were on when the call started.
@@ -197,19 +194,15 @@ impl OutboundCall {
         let method = MethodLabel::of(request.method());
         let url = request.url();
         let server_address = server_address(url);
-        let decision = decide();
-        // Read from the caller's context, before the span exists.
+        let (operation, decision) = Operation::start_deciding(
+            true,
+            Parent::Current,
+            true,
+            || tracing::info_span!(target: "o11y::http", "HTTP client request"),
+        );
+        // The caller's context: the span is created, not entered.
         let trace_state = decision.and_then(|_| current_trace_state());
-        let make_span = || tracing::info_span!(target: "o11y::http", "HTTP client request");
-        let (span, clock) = match decision {
-            Some(mut decision @ Decision { sampled: true, .. }) => {
-                let (clock, now) = Clock::wall();
-                decision.start = Some(now);
-                (with_decision(decision, make_span), clock)
-            }
-            Some(decision) => (with_decision(decision, make_span), Clock::mono()),
-            None => (make_span(), Clock::mono()),
-        };
+        let span = operation.span_or_none();
         let sent = match decision {
             Some(decision) if !span.is_disabled() => {
                 Some((decision.trace_id, decision.span_id, decision.sampled))
@@ -219,18 +212,8 @@ impl OutboundCall {
             Some(_) => current_ids(),
             None => None,
         };
-        let exemplar = match sent {
-            Some((trace_id, span_id, true)) if !span.is_disabled() => Some((trace_id, span_id)),
-            _ => None,
-        };
-        if exemplar.is_some() {
-            describe(
-                &span,
-                method,
-                request,
-                &server_address,
-                trace_state.as_ref(),
-            );
+        if operation.exemplar().is_some() {
+            describe(span, method, request, &server_address, trace_state.as_ref());
         }
         if let Some((trace_id, span_id, sampled)) = sent {
             inject(
@@ -242,9 +225,7 @@ impl OutboundCall {
             );
         }
         OutboundCall {
-            span,
-            clock,
-            exemplar,
+            operation,
             method,
             server_address,
             metrics,
@@ -254,31 +235,23 @@ impl OutboundCall {
 
     fn record(&mut self, outcome: Outcome<'_>) {
         self.finished = true;
-        let (elapsed, end) = self.clock.stop();
+        let stopped = self.operation.stop();
         let status = match outcome {
             Outcome::Answered(status, _) => Some(status),
             Outcome::Failed(error) => error.status(),
             Outcome::Dropped { .. } => None,
         };
-        if self.exemplar.is_some() {
-            end_span(&self.span, &outcome);
+        let exemplar = self.operation.exemplar();
+        if exemplar.is_some() {
+            end_span(self.operation.span_or_none(), &outcome);
         }
         if self.metrics {
             let status_label = status.as_ref().map_or("", StatusCode::as_str);
             let handle =
                 CLIENT_DURATION.labels([self.method.as_str(), &self.server_address, status_label]);
-            match self.exemplar {
-                Some((trace_id, span_id)) => {
-                    handle.observe_with_span(elapsed.as_secs_f64(), trace_id, span_id)
-                }
-                None => handle.observe(elapsed.as_secs_f64()),
-            }
+            lifecycle::observe(&handle, stopped.elapsed, exemplar);
         }
-        let span = std::mem::replace(&mut self.span, tracing::Span::none());
-        match end {
-            Some(end) => with_end(end, || drop(span)),
-            None => drop(span),
-        }
+        self.operation.close(stopped);
     }
 }
 

@@ -20,12 +20,11 @@ use super::incoming::Carried;
 use super::method::MethodLabel;
 use super::route::{RouteCache, RouteSeries};
 use super::settings::{self, Settings};
-use super::span::{self, RequestSpan};
+use super::span;
 use super::{metrics, propagation, request_id};
-use crate::clock::Clock;
 use crate::db::Scope;
+use crate::lifecycle::Operation;
 use crate::observe::{self, METRICS};
-use crate::trace::decide::with_end;
 
 /// The server layer: one SERVER span, request id, RED metrics and access-log
 /// line per request. Mount it with axum's `Router::layer`, after the routes
@@ -201,11 +200,7 @@ where
         {
             request.extensions_mut().insert(baggage);
         }
-        let RequestSpan {
-            span,
-            clock,
-            exemplar,
-        } = span::start(&request, series, &request_id, remote.as_ref());
+        let operation = span::start(&request, series, &request_id, remote.as_ref());
         let metrics = flags & METRICS != 0;
         if metrics {
             metrics::active(series.method).inc();
@@ -217,16 +212,14 @@ where
         let mut guard = RequestGuard {
             series,
             scope: Some(scope),
-            span,
-            clock,
-            exemplar,
+            operation,
             request_id,
             metrics,
             access_log: settings.access_log,
             finished: false,
         };
         let called = {
-            let _entered = guard.span.enter();
+            let _entered = guard.operation.span_or_none().enter();
             let _scope = guard.scope.as_mut().map(Scope::enter);
             panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
         };
@@ -284,7 +277,7 @@ where
         };
         let inner = this.inner;
         let polled = {
-            let _entered = request.span.enter();
+            let _entered = request.operation.span_or_none().enter();
             let _scope = request.scope.as_mut().map(Scope::enter);
             panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
         };
@@ -385,9 +378,8 @@ struct RequestGuard {
     /// Taken (and closed) when the request ends, before its span: the
     /// span gets `db.query_count` and any N+1 attributes.
     scope: Option<Scope>,
-    span: tracing::Span,
-    clock: Clock,
-    exemplar: Option<(opentelemetry::trace::TraceId, opentelemetry::trace::SpanId)>,
+    /// The request span, its clock and exemplar.
+    operation: Operation,
     request_id: HeaderValue,
     /// The in-progress gauge was raised (metrics on at the start).
     metrics: bool,
@@ -409,14 +401,19 @@ impl RequestGuard {
 
     fn record(&mut self, outcome: Outcome) {
         self.finished = true;
-        let (elapsed, end) = self.clock.stop();
+        let stopped = self.operation.stop();
+        let elapsed = stopped.elapsed;
         if let Some(scope) = self.scope.take() {
             // Reports (and logs) a detection inside the request's span.
-            scope.close_in(&self.span);
+            scope.close_in(self.operation.span_or_none());
         }
         let status = outcome.status();
-        if self.exemplar.is_some() {
-            span::end(&self.span, outcome.status_sent(), outcome.error_type());
+        if self.operation.exemplar().is_some() {
+            span::end(
+                self.operation.span_or_none(),
+                outcome.status_sent(),
+                outcome.error_type(),
+            );
         }
         if self.metrics {
             let series = self.series;
@@ -425,7 +422,7 @@ impl RequestGuard {
                 series.route_label(),
                 status,
                 elapsed.as_secs_f64(),
-                self.exemplar,
+                self.operation.exemplar(),
             );
             metrics::active(series.method).dec();
         }
@@ -435,7 +432,7 @@ impl RequestGuard {
             // In the request's span through `parent:`, without entering it.
             // The message as a `&str` field: a format string's message is
             // formatted through `fmt` into the line's message every time.
-            let span = &self.span;
+            let span = self.operation.span_or_none();
             let message = "request_finished";
             match outcome.log_error() {
                 None => tracing::info!(
@@ -455,11 +452,7 @@ impl RequestGuard {
                 ),
             }
         }
-        let span = std::mem::replace(&mut self.span, tracing::Span::none());
-        match end {
-            Some(end) => with_end(end, || drop(span)),
-            None => drop(span),
-        }
+        self.operation.close(stopped);
     }
 }
 

@@ -16,24 +16,14 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::ConnectInfo;
 use http::{HeaderValue, Request, StatusCode, Version};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceId};
+use opentelemetry::trace::{SpanContext, SpanKind};
 
 use super::route::RouteSeries;
-use crate::clock::Clock;
+use crate::lifecycle::{Operation, Parent};
 use crate::subscriber::current::{
-    decide, decide_with_remote_parent, keep_trace_state, with_enclosing_state, with_recording,
-    with_span_state,
+    keep_trace_state, with_enclosing_state, with_recording, with_span_state,
 };
-use crate::trace::decide::{Decision, with_decision};
 use crate::value::FieldValue;
-
-/// A started request span.
-pub(crate) struct RequestSpan {
-    pub(crate) span: tracing::Span,
-    pub(crate) clock: Clock,
-    /// Set when the span is sampled: the duration's exemplar.
-    pub(crate) exemplar: Option<(TraceId, SpanId)>,
-}
 
 /// Starts the span of `request`, whose route is `series`, as a child of
 /// `remote` (the caller's span) when there is one, else of the current
@@ -43,37 +33,22 @@ pub(crate) fn start<B>(
     series: &'static RouteSeries,
     request_id: &HeaderValue,
     remote: Option<&SpanContext>,
-) -> RequestSpan {
-    let decision = match remote {
-        Some(parent) => decide_with_remote_parent(parent),
-        None => decide(),
-    };
-    let make_span = || tracing::info_span!(target: "o11y::http", "HTTP request");
-    let started = match decision {
-        Some(mut decision @ Decision { sampled: true, .. }) => {
-            let (clock, now) = Clock::wall();
-            decision.start = Some(now);
-            let span = with_decision(decision, make_span);
-            let exemplar = (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
-            RequestSpan {
-                span,
-                clock,
-                exemplar,
-            }
-        }
-        Some(decision) => RequestSpan {
-            span: with_decision(decision, make_span),
-            clock: Clock::mono(),
-            exemplar: None,
-        },
-        None => RequestSpan {
-            span: make_span(),
-            clock: Clock::mono(),
-            exemplar: None,
-        },
-    };
-    describe(&started.span, request, series, request_id, remote);
-    started
+) -> Operation {
+    let parent = remote.map_or(Parent::Current, Parent::Remote);
+    let operation = Operation::start(
+        true,
+        parent,
+        true,
+        || tracing::info_span!(target: "o11y::http", "HTTP request"),
+    );
+    describe(
+        operation.span_or_none(),
+        request,
+        series,
+        request_id,
+        remote,
+    );
+    operation
 }
 
 /// Puts the request's log context on the span, and its attributes when it
@@ -279,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_caller_without_tracestate_hands_on_no_state_of_an_enclosing_trace() {
-        use opentelemetry::trace::{TraceFlags, TraceState};
+        use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
 
         use crate::subscriber::current::current_trace_state;
 
@@ -315,7 +290,7 @@ mod tests {
             );
             let request_id = HeaderValue::from_static("r-1");
             let started = start(&request, series, &request_id, Some(&remote));
-            let _request = started.span.enter();
+            let _request = started.span_or_none().enter();
             assert_eq!(header(), None, "trace 1's state is not trace 2's");
         });
     }

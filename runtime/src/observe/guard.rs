@@ -6,14 +6,10 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-use opentelemetry::trace::{SpanId, TraceId};
-
-use crate::clock::Clock;
 use crate::db::scope::{self as n_plus_one, CallScope};
+use crate::lifecycle::{self, Operation, Parent};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
 use crate::register_metric;
-use crate::subscriber::current::decide;
-use crate::trace::decide::{Decision, with_decision, with_end};
 
 use super::site::FnSite;
 use crate::flags::{METRICS, TRACING};
@@ -65,15 +61,13 @@ enum Outcome {
 pub struct CallGuard {
     site: &'static FnSite,
     metrics: bool,
-    start: Clock,
+    /// The call's span, clock and exemplar.
+    operation: Operation,
     outcome: Outcome,
     /// The body is running (sync), or being polled (async): a panic seen
     /// while this is set is the body's. An async call dropped while it waits
     /// is cancelled, even if the drop happens during another task's panic.
     in_body: AtomicBool,
-    span: Option<tracing::Span>,
-    /// Set when the span is sampled: the duration's exemplar.
-    exemplar: Option<(TraceId, SpanId)>,
     /// A sync call's N+1 scope is entered while its body runs (left when
     /// the guard drops); an async call's during each poll of its body (see
     /// [`CallGuard::run`]).
@@ -121,7 +115,7 @@ impl CallGuard {
     /// marking the time spent inside it; the call's N+1 scope is current
     /// during each poll.
     pub async fn run<F: Future>(&self, future: F) -> F::Output {
-        let span = self.span.as_ref();
+        let span = self.operation.span();
         let mut body = std::pin::pin!(InSpan {
             span,
             body: Some(future),
@@ -150,42 +144,21 @@ impl CallGuard {
     ) -> Self {
         let options = site.options;
         let metrics = options.metrics && flags & METRICS != 0;
-        let decision = if options.span && flags & TRACING != 0 {
-            decide()
-        } else {
-            None
-        };
-        let (start, span, exemplar) = match decision {
-            // Recorded: one wall-clock read serves the span and the duration.
-            Some(mut decision @ Decision { sampled: true, .. }) => {
-                let (clock, now) = Clock::wall();
-                decision.start = Some(now);
-                let span = with_decision(decision, make_span);
-                let exemplar =
-                    (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
-                (clock, Some(span), exemplar)
-            }
-            // Not recorded: a span only if log lines need its fields.
-            Some(decision) if options.span_for_logs => {
-                let span = with_decision(decision, make_span);
-                (Clock::mono(), Some(span), None)
-            }
-            None if options.span && options.span_for_logs => {
-                (Clock::mono(), Some(make_span()), None)
-            }
-            _ => (Clock::mono(), None, None),
-        };
+        let operation = Operation::start(
+            options.span && flags & TRACING != 0,
+            Parent::Current,
+            options.span && options.span_for_logs,
+            make_span,
+        );
         if metrics && let Some(concurrent) = &site.handles().concurrent {
             concurrent.inc();
         }
         CallGuard {
             site,
-            start,
             metrics,
+            operation,
             outcome: Outcome::Pending,
             in_body: AtomicBool::new(true),
-            span,
-            exemplar,
             sync_scope,
         }
     }
@@ -193,7 +166,7 @@ impl CallGuard {
     /// Enters the span for the rest of a sync call; `None` without a span.
     #[inline]
     pub fn enter(&self) -> Option<tracing::span::Entered<'_>> {
-        self.span.as_ref().map(tracing::Span::enter)
+        self.operation.span().map(tracing::Span::enter)
     }
 
     /// Records how the call ended, from its return value's [`super::Check`].
@@ -244,7 +217,7 @@ impl Drop for CallGuard {
         // Before the span ends: the scope may write to it. `raise` mode's
         // panic waits until the call is recorded.
         let raise = if self.sync_scope {
-            n_plus_one::leave_call(self.site.function, self.span.as_ref())
+            n_plus_one::leave_call(self.site.function, self.operation.span())
         } else {
             None
         };
@@ -252,7 +225,7 @@ impl Drop for CallGuard {
             // The call ends in that panic, as an async call's does.
             self.outcome = Outcome::Error("panic");
         }
-        let (elapsed, end) = self.start.stop();
+        let stopped = self.operation.stop();
         let outcome = match self.outcome {
             Outcome::Pending
                 if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() =>
@@ -262,33 +235,23 @@ impl Drop for CallGuard {
             Outcome::Pending => Outcome::Error("cancelled"),
             done => done,
         };
-        if let (Outcome::Error(error_type), Some(span)) = (&outcome, &self.span) {
-            crate::subscriber::current::set_error(span, error_type, None);
+        if let Outcome::Error(error_type) = outcome {
+            self.operation.fail(error_type, None);
         }
         if self.metrics {
             let handles = self.site.handles();
-            let elapsed = elapsed.as_secs_f64();
+            let exemplar = self.operation.exemplar();
             let calls = match outcome {
                 Outcome::Error(_) => &handles.error,
                 _ => &handles.ok,
             };
-            match self.exemplar {
-                Some((trace_id, span_id)) => calls.inc_with_span(trace_id, span_id),
-                None => calls.inc(),
-            }
-            match self.exemplar {
-                Some((trace_id, span_id)) => handles
-                    .duration
-                    .observe_with_span(elapsed, trace_id, span_id),
-                None => handles.duration.observe(elapsed),
-            }
+            lifecycle::count(calls, exemplar);
+            lifecycle::observe(&handles.duration, stopped.elapsed, exemplar);
             if let Some(concurrent) = &handles.concurrent {
                 concurrent.dec();
             }
         }
-        if let (Some(end), Some(span)) = (end, self.span.take()) {
-            with_end(end, || drop(span));
-        }
+        self.operation.close(stopped);
         if let Some(report) = raise {
             n_plus_one::raise(&report);
         }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::carrier::{Carrier, inject_context};
 use super::context::{TaskContext, TraceContext, now_ms};
 use super::metrics::PUBLISHED;
-use crate::subscriber::current::{current_ids, current_trace_state, decide, keep_trace_state};
-use crate::trace::decide::with_decision;
+use crate::lifecycle::{Operation, Parent};
+use crate::subscriber::current::{current_ids, current_trace_state, keep_trace_state};
 use crate::trace::w3c::format_traceparent;
 
 /// A task on its way to a worker: the payload plus what the worker needs
@@ -252,17 +252,14 @@ fn producer_span(
             messaging.message.id = task_id,
         )
     };
-    let (span, ids) = match decide() {
-        Some(decision) => (
-            with_decision(decision, make),
-            (decision.trace_id, decision.span_id, decision.sampled),
-        ),
-        None => (make(), current),
-    };
+    let (mut operation, decision) = Operation::start_deciding(true, Parent::Current, true, make);
+    let span = operation.span_or_none();
+    let ids = decision.map_or(current, |d| (d.trace_id, d.span_id, d.sampled));
     let (trace_id, span_id, sampled) = if span.is_disabled() { current } else { ids };
     if let (Some(trace_state), false) = (trace_state, span.is_disabled()) {
-        keep_trace_state(&span, trace_state.clone());
+        keep_trace_state(span, trace_state.clone());
     }
-    drop(span);
+    let stopped = operation.stop();
+    operation.close(stopped);
     Some(format_traceparent(trace_id, span_id, sampled))
 }

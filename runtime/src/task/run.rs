@@ -22,15 +22,14 @@ use std::cell::{Cell, RefCell};
 use std::sync::Mutex;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use super::context::TaskContext;
 use super::metrics::{DURATION, IN_PROGRESS, QUEUE_WAIT, RUNS};
 use crate::db::Scope;
+use crate::lifecycle::{Operation, Parent};
 use crate::metrics::{CounterHandle, GaugeHandle, HistogramHandle};
 use crate::observe::METRICS;
-use crate::subscriber::current::{decide, decide_with_remote_parent};
-use crate::trace::decide::with_decision;
 
 thread_local! {
     /// How many task bodies are being run (or polled) on this thread.
@@ -216,8 +215,8 @@ pub struct TaskError {
 pub struct TaskRun {
     site: &'static TaskSite,
     task_id: String,
-    start: Instant,
-    span: tracing::Span,
+    /// The consumer span, its clock.
+    operation: Operation,
     /// See `CallGuard`: set while the body runs (sync) or is polled (async).
     in_body: AtomicBool,
     retry: Mutex<Option<String>>,
@@ -261,27 +260,25 @@ impl TaskRun {
         let task_id =
             message_id.map_or_else(|| format!("{:032x}", fastrand::u128(..)), str::to_owned);
         let remote = context.trace.span_context();
-        let decision = match (&remote, site.link) {
-            (Some(parent), false) => decide_with_remote_parent(parent),
-            _ => decide(),
+        let parent = match (&remote, site.link) {
+            (Some(parent), false) => Parent::Remote(parent),
+            _ => Parent::Current,
         };
-        let span = match decision {
-            Some(decision) => with_decision(decision, make_span),
-            None => make_span(),
-        };
+        let operation = Operation::start(true, parent, true, make_span);
+        let span = operation.span_or_none();
         if span.is_disabled() && remote.is_some() {
             site.tell_filtered();
         }
         match remote {
-            Some(remote) if site.link => crate::subscriber::current::add_link(&span, remote),
+            Some(remote) if site.link => crate::subscriber::current::add_link(span, remote),
             // The span continues the producer's trace: it keeps that trace's
             // state, for its export and what it calls or publishes.
             Some(remote) if !span.is_disabled() => {
-                crate::subscriber::current::keep_trace_state(&span, remote.trace_state().clone());
+                crate::subscriber::current::keep_trace_state(span, remote.trace_state().clone());
             }
             _ => {}
         }
-        record_messaging(&span, site, &context);
+        record_messaging(span, site, &context);
         if message_id.is_some() {
             span.record("messaging.message.id", task_id.as_str());
         }
@@ -297,9 +294,8 @@ impl TaskRun {
         let run = TaskRun {
             site,
             task_id,
-            start: Instant::now(),
             scope: Mutex::new(Some(scope)),
-            span,
+            operation,
             in_body: AtomicBool::new(true),
             retry: Mutex::new(None),
             result: None,
@@ -324,7 +320,7 @@ impl TaskRun {
 
     /// The consumer span, to enter (sync) or instrument the future with (async).
     pub fn span(&self) -> &tracing::Span {
-        &self.span
+        self.operation.span_or_none()
     }
 
     /// Runs a sync body inside the run (so [`retry`] reaches it); without a
@@ -332,7 +328,7 @@ impl TaskRun {
     pub fn call<R>(run: &Option<Self>, body: impl FnOnce() -> R) -> R {
         match run {
             Some(run) => {
-                let _entered = run.span.enter();
+                let _entered = run.span().enter();
                 let _running = Running::enter(&run.retry);
                 let mut scope = run.scope.lock().unwrap_or_else(|e| e.into_inner());
                 let _scope = scope.as_mut().map(Scope::enter);
@@ -346,7 +342,7 @@ impl TaskRun {
     pub async fn run<F: Future>(&self, future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
         std::future::poll_fn(|cx| {
-            let _entered = self.span.enter();
+            let _entered = self.span().enter();
             let _running = Running::enter(&self.retry);
             let mut scope = self.scope.lock().unwrap_or_else(|e| e.into_inner());
             let _scope = scope.as_mut().map(Scope::enter);
@@ -370,8 +366,8 @@ impl TaskRun {
     fn event(&self, event: Event<'_>) {
         let task_id = self.task_id.as_str();
         let task_name = self.site.name;
-        let duration_ms = || crate::clock::millis(self.start.elapsed());
-        self.span.in_scope(|| match event {
+        let duration_ms = || crate::clock::millis(self.operation.elapsed());
+        self.span().in_scope(|| match event {
             Event::Started => tracing::info!(
                 target: "o11y::task", task_id, task_name, "task_started"
             ),
@@ -400,7 +396,7 @@ enum Event<'a> {
 
 impl Drop for TaskRun {
     fn drop(&mut self) {
-        let elapsed = self.start.elapsed().as_secs_f64();
+        let stopped = self.operation.stop();
         // Reports an N+1 of the task inside its span, before the span ends.
         drop(
             self.scope
@@ -432,19 +428,16 @@ impl Drop for TaskRun {
             (Some(Some(error)), None) => (Outcome::Failed, Some(("failed", error))),
         };
         if let Some((ended, error)) = failed {
-            crate::subscriber::current::set_error(
-                &self.span,
-                error.error_type,
-                error.message.clone(),
-            );
+            self.operation.fail(error.error_type, error.message.clone());
             self.event(Event::Failed(ended, &error));
         }
         if self.metrics {
             let handles = self.site.handles();
             handles.runs(outcome).inc();
-            handles.duration.observe(elapsed);
+            handles.duration.observe(stopped.elapsed.as_secs_f64());
             handles.in_progress.dec();
         }
+        self.operation.close(stopped);
     }
 }
 
