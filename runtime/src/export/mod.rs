@@ -27,11 +27,7 @@ mod transport;
 mod wire;
 mod worker;
 
-/// Why an `https://` endpoint is refused in a build without TLS (by the
-/// configuration's check, and by the exporters for a configuration changed
-/// after it was built).
-pub(crate) const NO_TLS: &str =
-    "https:// endpoints need o11y's `tls` feature (o11y = { features = [\"tls\"] })";
+pub(crate) use crate::config::NO_TLS;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
