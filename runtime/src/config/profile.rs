@@ -163,6 +163,8 @@ impl ParseProfileError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::KNOWN_KEYS;
+    use crate::config::keys::{default_setting, read};
 
     #[test]
     fn parses_case_insensitively() {
@@ -179,6 +181,22 @@ mod tests {
             err.to_string(),
             r#"unknown profile "staging": expected one of dev, prod, test"#
         );
+    }
+
+    /// `base_config` puts each default in the field its key's dotted name
+    /// names, the field the table stores the key's values in.
+    #[test]
+    fn base_config_holds_each_keys_default_where_its_name_says() {
+        for profile in Profile::ALL {
+            let config = profile.base_config();
+            // `None`: stored by hand, computed, or unset (and unset in the base).
+            for def in KNOWN_KEYS {
+                if let Some(value) = read(&config, def.key) {
+                    let expected = default_setting(def.key, profile);
+                    assert_eq!(Some(value), expected, "{} in {profile}", def.name);
+                }
+            }
+        }
     }
 
     #[test]

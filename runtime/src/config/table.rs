@@ -324,6 +324,27 @@ macro_rules! declare_keys {
             }
         }
 
+        /// The default of `key` in `profile`, when it is a value.
+        #[cfg(test)]
+        pub(super) fn default_setting(key: Key, profile: Profile) -> Option<Setting> {
+            match key {
+                $( Key::$Key => declare_keys!(@default_setting $Key profile [$($default)*]), )*
+            }
+        }
+
+        /// The value of `key` in `config`, read where its dotted name says
+        /// (`None` for keys stored by hand or whose default is computed).
+        #[cfg(test)]
+        pub(super) fn read(config: &Config, key: Key) -> Option<Setting> {
+            match key {
+                $(
+                    Key::$Key => declare_keys!(
+                        @read config $Key [$first $(. $rest)*] [$($store)?] [$($default)*]
+                    ),
+                )*
+            }
+        }
+
         impl ConfigBuilder {
             $(
                 declare_keys!(
@@ -444,6 +465,21 @@ macro_rules! declare_keys {
     };
     (@default_text $Key:ident $profile:ident [$($default:tt)*]) => {
         <k::$Key as HasDefault>::default_text($profile)
+    };
+
+    (@default_setting $Key:ident $profile:ident [computed $text:literal]) => { None };
+    (@default_setting $Key:ident $profile:ident [unset]) => { None };
+    (@default_setting $Key:ident $profile:ident [$($default:tt)*]) => {
+        Some(Setting::$Key(<k::$Key as HasDefault>::default($profile)))
+    };
+
+    (@read $config:ident $Key:ident [$($path:tt)*] [$store:expr] [$($default:tt)*]) => { None };
+    (@read $config:ident $Key:ident [$($path:tt)*] [] [computed $text:literal]) => { None };
+    (@read $config:ident $Key:ident [$first:ident $(. $rest:ident)*] [] [unset]) => {
+        $config.$first $(. $rest)*.clone().map(Setting::$Key)
+    };
+    (@read $config:ident $Key:ident [$first:ident $(. $rest:ident)*] [] [$($default:tt)*]) => {
+        Some(Setting::$Key($config.$first $(. $rest)*.clone()))
     };
 
     (@setter [] $($ignored:tt)*) => {};
