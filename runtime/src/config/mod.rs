@@ -164,7 +164,13 @@ pub use keys::{
     KNOWN_KEYS, KnownKey,
 };
 pub use profile::{ParseProfileError, Profile};
-pub(crate) use value::{NO_TLS, without_credentials};
+pub(crate) use value::without_credentials;
+
+/// Why an `https://` endpoint is refused in a build without TLS (by the
+/// configuration's check, and by the exporters for a configuration changed
+/// after it was built).
+pub(crate) const NO_TLS: &str =
+    "https:// endpoints need o11y's `tls` feature (o11y = { features = [\"tls\"] })";
 
 /// The fully resolved and validated configuration `init()` runs with.
 ///

@@ -13,13 +13,7 @@ use super::table::Redact;
 use crate::percent;
 
 pub(super) use super::keys::{Key, Setting, check, parse_list, parse_text};
-use super::{ConfigError, LogFormat, NPlusOneMode, Origin, OtlpProtocol};
-
-/// Why an `https://` endpoint is refused in a build without TLS (by the
-/// configuration's check, and by the exporters for a configuration changed
-/// after it was built).
-pub(crate) const NO_TLS: &str =
-    "https:// endpoints need o11y's `tls` feature (o11y = { features = [\"tls\"] })";
+use super::{ConfigError, LogFormat, NO_TLS, NPlusOneMode, Origin, OtlpProtocol};
 
 /// A setting with the text it was read from and where.
 #[derive(Debug)]

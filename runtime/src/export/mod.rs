@@ -27,8 +27,6 @@ mod transport;
 mod wire;
 mod worker;
 
-pub(crate) use crate::config::NO_TLS;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
