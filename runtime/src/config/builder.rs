@@ -11,36 +11,29 @@
 //! [`config`](super) module docs, from [`KNOWN_KEYS`](super::KNOWN_KEYS).
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::env::{Env, env_entries, sdk_disabled_entries};
 use super::file::{FileChoice, file_entries, locate_file};
+use super::keys::store;
 use super::value::{Entry, Setting, check};
-use super::{
-    Config, ConfigError, IpNet, LogFormat, NPlusOneMode, Origin, OtlpProtocol, OtlpSignal, Profile,
-};
+use super::{Config, ConfigError, Origin, OtlpProtocol, OtlpSignal, Profile};
 
 // ---------------------------------------------------------------------------
 // Layering
 // ---------------------------------------------------------------------------
 
 /// The configuration being assembled. The service name and log file path
-/// stay open until every source is applied: the default path depends on the
-/// final name.
+/// stay empty until every source is applied (no source may set them empty):
+/// the default path depends on the final name.
 struct Draft {
     config: Config,
-    service_name: Option<String>,
-    file_path: Option<PathBuf>,
 }
 
 impl Draft {
     fn new(profile: Profile) -> Draft {
         Draft {
             config: profile.base_config(),
-            service_name: None,
-            file_path: None,
         }
     }
 
@@ -56,7 +49,7 @@ impl Draft {
         match setting {
             Setting::ResourceAttributes(pairs) => self.accept_attributes(pairs, &origin),
             other => {
-                self.set(other);
+                store(&mut self.config, other);
                 Ok(())
             }
         }
@@ -88,56 +81,14 @@ impl Draft {
         Ok(())
     }
 
-    fn set(&mut self, setting: Setting) {
-        let c = &mut self.config;
-        match setting {
-            // Chosen before layering (the defaults depend on it).
-            Setting::Profile(_) => {}
-            Setting::ResourceAttributes(pairs) => c.resource_attributes.extend(pairs),
-            Setting::ServiceName(v) => self.service_name = Some(v),
-            Setting::ServiceVersion(v) => c.service_version = Some(v),
-            Setting::ShutdownTimeout(v) => c.shutdown_timeout = v,
-            Setting::TracingEnabled(v) => c.tracing.enabled = v,
-            Setting::OtlpEndpoint(v) => c.tracing.otlp_endpoint = Some(v),
-            Setting::OtlpProtocol(v) => c.tracing.otlp_protocol = v,
-            Setting::SignalEndpoint(signal, v) => {
-                c.tracing.signals.of_mut(signal).endpoint = Some(v)
-            }
-            Setting::SignalProtocol(signal, v) => {
-                c.tracing.signals.of_mut(signal).protocol = Some(v)
-            }
-            Setting::SampleRate(v) => c.tracing.sample_rate = v,
-            Setting::ParentBased(v) => c.tracing.parent_based = v,
-            Setting::ConsoleExporter(v) => c.tracing.console_exporter = v,
-            Setting::LogFormat(v) => c.logging.format = v,
-            Setting::LogLevel(v) => c.logging.level = v,
-            Setting::LogFileEnabled(v) => c.logging.file_enabled = v,
-            Setting::LogFilePath(v) => self.file_path = Some(v),
-            Setting::LogOtlpEnabled(v) => c.logging.otlp_enabled = v,
-            Setting::MetricsEnabled(v) => c.metrics.enabled = v,
-            Setting::MetricsOtlpEnabled(v) => c.metrics.otlp_enabled = v,
-            Setting::MetricsEndpoint(v) => c.metrics.endpoint = v,
-            Setting::MetricsListen(v) => c.metrics.listen = v,
-            Setting::MetricsSeriesCap(v) => c.metrics.series_cap = v,
-            Setting::MetricsAllowFrom(v) => c.metrics.allow_from = v,
-            Setting::MetricsBearerToken(v) => c.metrics.bearer_token = Some(v),
-            Setting::MetricsOtlpInterval(v) => c.metrics.otlp_interval = v,
-            Setting::HttpAccessLog(v) => c.http.access_log = v,
-            Setting::HttpExcludePaths(v) => c.http.exclude_paths = v,
-            Setting::DbNPlusOneThreshold(v) => c.db.n_plus_one.threshold = v,
-            Setting::DbNPlusOneMinDuration(v) => c.db.n_plus_one.min_duration = v,
-            Setting::DbNPlusOneAllowlist(v) => c.db.n_plus_one.allowlist = v,
-            Setting::DbNPlusOneMode(v) => c.db.n_plus_one.mode = v,
-            Setting::DbCaptureParameters(v) => c.db.capture_parameters = v,
-        }
-    }
-
     fn finish(self, env: &Env) -> Config {
         let mut config = self.config;
-        config.service_name = self.service_name.unwrap_or_else(executable_name);
-        config.logging.file_path = self
-            .file_path
-            .unwrap_or_else(|| default_log_path(env, &config.service_name));
+        if config.service_name.is_empty() {
+            config.service_name = executable_name();
+        }
+        if config.logging.file_path.as_os_str().is_empty() {
+            config.logging.file_path = default_log_path(env, &config.service_name);
+        }
         config
     }
 }
@@ -195,8 +146,8 @@ fn path_component(name: &str) -> String {
 // ---------------------------------------------------------------------------
 
 /// Resolves a [`Config`]: profile defaults < `o11y.toml` < environment <
-/// the settings made on this builder. See the [`config`](crate::config) module for keys
-/// and syntax.
+/// the settings made on this builder. See the [`config`](super) module for keys
+/// and syntax; each key has a setter here, declared with the key.
 ///
 /// ```no_run
 /// # use o11y_runtime::config::{Config, Profile};
@@ -206,6 +157,21 @@ fn path_component(name: &str) -> String {
 ///     .sample_rate(0.1)
 ///     .build()?;
 /// # Ok::<(), o11y_runtime::config::ConfigError>(())
+/// ```
+///
+/// ```
+/// use std::time::Duration;
+/// use o11y_runtime::config::{Config, NPlusOneMode};
+///
+/// let config = Config::builder()
+///     .db_n_plus_one_threshold(3)
+///     .db_n_plus_one_min_duration(Duration::ZERO)
+///     .db_n_plus_one_allowlist(["warm_cache", "SELECT * FROM flags WHERE name = ?"])
+///     .db_n_plus_one_mode(NPlusOneMode::Raise)
+///     .db_capture_parameters(false)
+///     .build()?;
+/// assert_eq!(config.db.n_plus_one.threshold, 3);
+/// # Ok::<(), o11y_runtime::ConfigError>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct ConfigBuilder {
@@ -236,7 +202,7 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    fn with(mut self, setting: Setting) -> Self {
+    pub(super) fn with(mut self, setting: Setting) -> Self {
         self.settings.push(setting);
         self
     }
@@ -269,24 +235,6 @@ impl ConfigBuilder {
         self
     }
 
-    /// The profile whose defaults everything else is layered on.
-    #[must_use]
-    pub fn profile(self, profile: Profile) -> Self {
-        self.with(Setting::Profile(profile))
-    }
-
-    /// `service_name`.
-    #[must_use]
-    pub fn service_name(self, name: impl Into<String>) -> Self {
-        self.with(Setting::ServiceName(name.into()))
-    }
-
-    /// `service_version`.
-    #[must_use]
-    pub fn service_version(self, version: impl Into<String>) -> Self {
-        self.with(Setting::ServiceVersion(version.into()))
-    }
-
     /// Adds one resource attribute (`service.name` / `service.version` set
     /// the service name / version).
     #[must_use]
@@ -295,31 +243,6 @@ impl ConfigBuilder {
             name.into(),
             value.into(),
         )]))
-    }
-
-    /// `shutdown_timeout`, above 0 and at most 10 minutes.
-    #[must_use]
-    pub fn shutdown_timeout(self, timeout: Duration) -> Self {
-        self.with(Setting::ShutdownTimeout(timeout))
-    }
-
-    /// `tracing.enabled`.
-    #[must_use]
-    pub fn tracing_enabled(self, enabled: bool) -> Self {
-        self.with(Setting::TracingEnabled(enabled))
-    }
-
-    /// `tracing.otlp_endpoint`, an `http://` or (with the `tls` feature)
-    /// `https://` URL.
-    #[must_use]
-    pub fn otlp_endpoint(self, url: impl Into<String>) -> Self {
-        self.with(Setting::OtlpEndpoint(url.into()))
-    }
-
-    /// `tracing.otlp_protocol`.
-    #[must_use]
-    pub fn otlp_protocol(self, protocol: OtlpProtocol) -> Self {
-        self.with(Setting::OtlpProtocol(protocol))
     }
 
     /// One signal's own endpoint, as `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`
@@ -336,179 +259,6 @@ impl ConfigBuilder {
     #[must_use]
     pub fn otlp_signal_protocol(self, signal: OtlpSignal, protocol: OtlpProtocol) -> Self {
         self.with(Setting::SignalProtocol(signal, protocol))
-    }
-
-    /// `tracing.sample_rate`, from 0.0 to 1.0.
-    #[must_use]
-    pub fn sample_rate(self, rate: f64) -> Self {
-        self.with(Setting::SampleRate(rate))
-    }
-
-    /// `tracing.parent_based`.
-    #[must_use]
-    pub fn parent_based(self, parent_based: bool) -> Self {
-        self.with(Setting::ParentBased(parent_based))
-    }
-
-    /// `tracing.console_exporter`.
-    #[must_use]
-    pub fn console_exporter(self, enabled: bool) -> Self {
-        self.with(Setting::ConsoleExporter(enabled))
-    }
-
-    /// `logging.format`.
-    #[must_use]
-    pub fn log_format(self, format: LogFormat) -> Self {
-        self.with(Setting::LogFormat(format))
-    }
-
-    /// `logging.level`, in `RUST_LOG` syntax.
-    #[must_use]
-    pub fn log_level(self, filter: impl Into<String>) -> Self {
-        self.with(Setting::LogLevel(filter.into()))
-    }
-
-    /// `logging.file_enabled`.
-    #[must_use]
-    pub fn log_file_enabled(self, enabled: bool) -> Self {
-        self.with(Setting::LogFileEnabled(enabled))
-    }
-
-    /// `logging.file_path`.
-    #[must_use]
-    pub fn log_file_path(self, path: impl Into<PathBuf>) -> Self {
-        self.with(Setting::LogFilePath(path.into()))
-    }
-
-    /// `logging.otlp_enabled`.
-    #[must_use]
-    pub fn log_otlp_enabled(self, enabled: bool) -> Self {
-        self.with(Setting::LogOtlpEnabled(enabled))
-    }
-
-    /// `metrics.enabled`.
-    #[must_use]
-    pub fn metrics_enabled(self, enabled: bool) -> Self {
-        self.with(Setting::MetricsEnabled(enabled))
-    }
-
-    /// `metrics.otlp_enabled`.
-    #[must_use]
-    pub fn metrics_otlp_enabled(self, enabled: bool) -> Self {
-        self.with(Setting::MetricsOtlpEnabled(enabled))
-    }
-
-    /// `metrics.otlp_interval`, from 1 s to 1 h.
-    #[must_use]
-    pub fn metrics_otlp_interval(self, interval: Duration) -> Self {
-        self.with(Setting::MetricsOtlpInterval(interval))
-    }
-
-    /// `metrics.endpoint`, a path like `/metrics`.
-    #[must_use]
-    pub fn metrics_endpoint(self, path: impl Into<String>) -> Self {
-        self.with(Setting::MetricsEndpoint(path.into()))
-    }
-
-    /// `metrics.listen`, the address [`serve_configured`](crate::metrics::serve_configured) binds.
-    #[must_use]
-    pub fn metrics_listen(self, addr: SocketAddr) -> Self {
-        self.with(Setting::MetricsListen(addr))
-    }
-
-    /// `metrics.series_cap`, at least 1.
-    #[must_use]
-    pub fn metrics_series_cap(self, cap: usize) -> Self {
-        self.with(Setting::MetricsSeriesCap(cap))
-    }
-
-    /// `metrics.allow_from`: the networks allowed to scrape (replaces what
-    /// other sources set; empty: every client).
-    #[must_use]
-    pub fn metrics_allow_from(self, nets: impl IntoIterator<Item = IpNet>) -> Self {
-        self.with(Setting::MetricsAllowFrom(nets.into_iter().collect()))
-    }
-
-    /// `metrics.bearer_token`: scrapes must send `Authorization: Bearer <token>`.
-    #[must_use]
-    pub fn metrics_bearer_token(self, token: impl Into<String>) -> Self {
-        self.with(Setting::MetricsBearerToken(token.into()))
-    }
-
-    /// `http.access_log`: one `request_finished` log line per request.
-    #[must_use]
-    pub fn http_access_log(self, enabled: bool) -> Self {
-        self.with(Setting::HttpAccessLog(enabled))
-    }
-
-    /// `http.exclude_paths`: request paths the HTTP layer leaves alone
-    /// (replaces what other sources set; empty: every path is observed).
-    #[must_use]
-    pub fn http_exclude_paths<I, P>(self, paths: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<String>,
-    {
-        self.with(Setting::HttpExcludePaths(
-            paths.into_iter().map(Into::into).collect(),
-        ))
-    }
-
-    /// `db.n_plus_one.threshold`: how many queries of one shape within one
-    /// scope make an N+1 (at least 2; default 5).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use o11y_runtime::config::{Config, NPlusOneMode};
-    ///
-    /// let config = Config::builder()
-    ///     .db_n_plus_one_threshold(3)
-    ///     .db_n_plus_one_min_duration(Duration::ZERO)
-    ///     .db_n_plus_one_allowlist(["warm_cache", "SELECT * FROM flags WHERE name = ?"])
-    ///     .db_n_plus_one_mode(NPlusOneMode::Raise)
-    ///     .db_capture_parameters(false)
-    ///     .build()?;
-    /// assert_eq!(config.db.n_plus_one.threshold, 3);
-    /// # Ok::<(), o11y_runtime::ConfigError>(())
-    /// ```
-    #[must_use]
-    pub fn db_n_plus_one_threshold(self, threshold: u32) -> Self {
-        self.with(Setting::DbNPlusOneThreshold(threshold))
-    }
-
-    /// `db.n_plus_one.min_duration`: an N+1 is reported only when its
-    /// queries took at least this long in total (default 0 in `dev` and
-    /// `test`, 50 ms in `prod`).
-    #[must_use]
-    pub fn db_n_plus_one_min_duration(self, min: Duration) -> Self {
-        self.with(Setting::DbNPlusOneMinDuration(min))
-    }
-
-    /// `db.n_plus_one.allowlist`: scope names or statements never reported,
-    /// `*` matching anything (replaces the list of lower sources).
-    #[must_use]
-    pub fn db_n_plus_one_allowlist<I, P>(self, patterns: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<String>,
-    {
-        self.with(Setting::DbNPlusOneAllowlist(
-            patterns.into_iter().map(Into::into).collect(),
-        ))
-    }
-
-    /// `db.n_plus_one.mode`: warn (default), raise (panic when the scope
-    /// ends, for test suites) or off.
-    #[must_use]
-    pub fn db_n_plus_one_mode(self, mode: NPlusOneMode) -> Self {
-        self.with(Setting::DbNPlusOneMode(mode))
-    }
-
-    /// `db.capture_parameters`: put statements in spans as written, literal
-    /// values included, instead of their fingerprint (default false).
-    #[must_use]
-    pub fn db_capture_parameters(self, capture: bool) -> Self {
-        self.with(Setting::DbCaptureParameters(capture))
     }
 
     /// Resolves and validates the configuration.

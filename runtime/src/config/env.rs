@@ -6,7 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use super::keys::{KNOWN_KEYS, Key, suggest};
+use super::keys::{
+    KNOWN_KEYS, Key, SAMPLER_ARG_VAR, SAMPLER_VAR, SDK_DISABLED_VAR, SIGNAL_ENDPOINT_VARS,
+    SIGNAL_PROTOCOL_VARS, suggest,
+};
+use super::table::Redact;
 use super::value::{Entry, Setting, check, parse_protocol, parse_text, redacted};
 use super::{ConfigError, Origin, OtlpSignal};
 
@@ -42,7 +46,7 @@ impl Env {
                     let key = def.map_or(name.as_str(), |k| k.name);
                     let value = value.to_string_lossy();
                     let value = match def {
-                        Some(def) if def.key.is_secret() => redacted(&value),
+                        Some(def) if def.redact == Redact::Secret => redacted(&value),
                         _ => &value,
                     };
                     return Err(ConfigError::Invalid {
@@ -60,11 +64,9 @@ impl Env {
 
     fn read_by_o11y(name: &str) -> bool {
         name.starts_with("O11Y_")
-            || STANDARD_VARS.iter().any(|(var, _)| *var == name)
-            || [SAMPLER_VAR, SAMPLER_ARG_VAR, SDK_DISABLED_VAR].contains(&name)
-            || SIGNAL_VARS
+            || KNOWN_KEYS
                 .iter()
-                .any(|(_, endpoint, protocol)| [*endpoint, *protocol].contains(&name))
+                .any(|def| def.alias == Some(name) || def.also.contains(&name))
     }
 
     fn insert(&mut self, name: &str, value: &str) {
@@ -81,46 +83,26 @@ impl Env {
     }
 }
 
-/// Standard variables that map onto one key, lowest precedence first. Their
-/// `O11Y_*` twins are applied after them and so win.
-const STANDARD_VARS: &[(&str, Key)] = &[
-    ("OTEL_RESOURCE_ATTRIBUTES", Key::ResourceAttributes),
-    ("OTEL_SERVICE_NAME", Key::ServiceName),
-    ("OTEL_EXPORTER_OTLP_ENDPOINT", Key::OtlpEndpoint),
-    ("OTEL_EXPORTER_OTLP_PROTOCOL", Key::OtlpProtocol),
-    ("RUST_LOG", Key::LogLevel),
-];
-
 /// Each signal's own endpoint and protocol variables.
-const SIGNAL_VARS: [(OtlpSignal, &str, &str); 3] = [
-    (
-        OtlpSignal::Traces,
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-    ),
-    (
-        OtlpSignal::Metrics,
-        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-    ),
-    (
-        OtlpSignal::Logs,
-        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
-    ),
-];
-
-const SAMPLER_VAR: &str = "OTEL_TRACES_SAMPLER";
-const SAMPLER_ARG_VAR: &str = "OTEL_TRACES_SAMPLER_ARG";
-const SDK_DISABLED_VAR: &str = "OTEL_SDK_DISABLED";
+fn signal_vars() -> impl Iterator<Item = (OtlpSignal, &'static str, &'static str)> {
+    OtlpSignal::ALL
+        .into_iter()
+        .zip(SIGNAL_ENDPOINT_VARS)
+        .zip(SIGNAL_PROTOCOL_VARS)
+        .map(|((signal, endpoint), protocol)| (signal, endpoint, protocol))
+}
 
 /// Everything the environment sets, in the order to apply it.
 pub(super) fn env_entries(env: &Env) -> Result<Vec<Entry>, ConfigError> {
     reject_unknown_env(env)?;
     let mut entries = Vec::new();
-    for (var, key) in STANDARD_VARS {
-        if let Some(text) = env.get(var) {
-            entries.push(text_entry(*key, text, Origin::env(var))?);
+    // Standard variables that map onto one key, below their `O11Y_*` twins
+    // (applied after them, so they win).
+    for def in KNOWN_KEYS {
+        if let Some(var) = def.alias
+            && let Some(text) = env.get(var)
+        {
+            entries.push(text_entry(def.key, text, Origin::env(var))?);
         }
     }
     signal_entries(env, &mut entries)?;
@@ -168,7 +150,7 @@ fn reject_unknown_env(env: &Env) -> Result<(), ConfigError> {
 /// `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT` and `_PROTOCOL`: one signal's
 /// own destination.
 fn signal_entries(env: &Env, entries: &mut Vec<Entry>) -> Result<(), ConfigError> {
-    for (signal, endpoint_var, protocol_var) in SIGNAL_VARS {
+    for (signal, endpoint_var, protocol_var) in signal_vars() {
         if let Some(url) = env.get(endpoint_var) {
             entries.push(Entry {
                 setting: Setting::SignalEndpoint(signal, url.to_owned()),

@@ -217,12 +217,12 @@ impl FileReader<'_> {
             };
             let text: &str = text;
             // Each item alone, so an error points at the item.
-            parse_list(def.key, [text])
+            parse_list(def.key, &[text])
                 .map_err(|refusal| refusal.into_error(def.key, &raw, origin))?;
             texts.push(text);
         }
         // Each element one item, never split at the separator again.
-        let setting = parse_list(def.key, texts).map_err(|refusal| {
+        let setting = parse_list(def.key, &texts).map_err(|refusal| {
             refusal.into_error(def.key, &self.raw(value), self.origin(value.span().start))
         })?;
         entries.push(Entry {

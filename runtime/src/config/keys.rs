@@ -1,48 +1,392 @@
-//! The table of known keys: [`KNOWN_KEYS`], one [`KnownKey`] per
-//! configuration key with its `o11y.toml` name, `O11Y_*` variable and
-//! accepted values, the lookups on it, and the did-you-mean suggestions for
-//! names that are not in it.
+//! The key table: every configuration key declared once, with its dotted
+//! `o11y.toml` name, type and parser, checks, default in each profile,
+//! `O11Y_*` variable, the standard variables read below it, what values it
+//! accepts, one line of doc and its builder setter. [`declare_keys!`]
+//! derives from it the key enum, [`KNOWN_KEYS`], parsing and validation,
+//! each profile's defaults, the builder's setters and the key table in the
+//! [`config`](super) module docs (a test keeps those docs equal to
+//! `markdown_table`'s output, a test-only function).
 //!
-//! The keys, their variables and value syntax are listed in the
-//! [`config`](super) module docs, from [`KNOWN_KEYS`].
+//! Also here: the defaults other modules share (the metrics endpoint and
+//! listen address, the series cap, the excluded HTTP paths), the names of
+//! the standard variables with handling of their own, the lookups on the
+//! table and the did-you-mean suggestions for names that are not in it.
 
-use super::Profile;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
 
-/// A known key. Declared in the same order as [`KNOWN_KEYS`], which is also
-/// the order values of one source are applied in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Key {
-    Profile,
-    ResourceAttributes,
-    ServiceName,
-    ServiceVersion,
-    ShutdownTimeout,
-    TracingEnabled,
-    OtlpEndpoint,
-    OtlpProtocol,
-    SampleRate,
-    ParentBased,
-    ConsoleExporter,
-    LogFormat,
-    LogLevel,
-    LogFileEnabled,
-    LogFilePath,
-    LogOtlpEnabled,
-    MetricsEnabled,
-    MetricsOtlpEnabled,
-    MetricsEndpoint,
-    MetricsListen,
-    MetricsSeriesCap,
-    MetricsAllowFrom,
-    MetricsBearerToken,
-    MetricsOtlpInterval,
-    HttpAccessLog,
-    HttpExcludePaths,
-    DbNPlusOneThreshold,
-    DbNPlusOneMinDuration,
-    DbNPlusOneAllowlist,
-    DbNPlusOneMode,
-    DbCaptureParameters,
+use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
+use super::value::{
+    Refusal, check_endpoint, check_filter, check_listed_path, check_path, check_token,
+    parse_attributes, parse_bool, parse_duration, parse_format, parse_mode, parse_net,
+    parse_number, parse_protocol, parse_socket_addr, parse_whole, redacted, refuse_if,
+};
+use super::{
+    Config, ConfigBuilder, IpNet, LogFormat, NPlusOneMode, OtlpProtocol, OtlpSignal, Profile,
+};
+
+/// `metrics.endpoint` by default: the path Prometheus scrapes unless told otherwise.
+pub const DEFAULT_METRICS_ENDPOINT: &str = "/metrics";
+
+/// `metrics.listen` by default: loopback, port 9464 (the OpenTelemetry
+/// Prometheus exporter's port).
+pub const DEFAULT_METRICS_LISTEN: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 9464);
+
+/// `metrics.series_cap` by default: the series cap of metrics that do not
+/// set their own.
+pub const DEFAULT_SERIES_CAP: usize = 2000;
+
+/// `http.exclude_paths` by default: the paths the server layer leaves alone
+/// unless told otherwise: scrapes, probes and the browser's icon request.
+pub const DEFAULT_EXCLUDE_PATHS: &[&str] =
+    &["/metrics", "/health", "/healthz", "/ready", "/favicon.ico"];
+
+/// `OTEL_SDK_DISABLED=true`: tracing and every OTLP export off, whatever
+/// any other source says.
+pub(super) const SDK_DISABLED_VAR: &str = "OTEL_SDK_DISABLED";
+/// `OTEL_TRACES_SAMPLER`: `tracing.sample_rate` and `tracing.parent_based` at once.
+pub(super) const SAMPLER_VAR: &str = "OTEL_TRACES_SAMPLER";
+pub(super) const SAMPLER_ARG_VAR: &str = "OTEL_TRACES_SAMPLER_ARG";
+/// One signal's own endpoint, in the order of [`OtlpSignal::ALL`].
+pub(super) const SIGNAL_ENDPOINT_VARS: [&str; 3] = [
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+];
+/// One signal's own protocol, in the order of [`OtlpSignal::ALL`].
+pub(super) const SIGNAL_PROTOCOL_VARS: [&str; 3] = [
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+];
+
+const EXPECT_BOOL: &str = "true or false (also 1/0, yes/no, on/off)";
+
+/// The longest `shutdown_timeout`: a stuck exporter must not hold a
+/// terminating process for longer than orchestrators wait anyway.
+const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const MAX_N_PLUS_ONE_THRESHOLD: u32 = 1_000_000;
+const MAX_N_PLUS_ONE_MIN_DURATION: Duration = Duration::from_secs(60 * 60);
+const MIN_OTLP_INTERVAL: Duration = Duration::from_secs(1);
+const MAX_OTLP_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+// The order is the order values of one source are applied in: resource
+// attributes come before the service name and version so an explicit name
+// wins over `service.name` in the attributes of the same source.
+declare_keys! {
+    /// `dev`, `prod` or `test`: which defaults apply.
+    profile: Profile => Profile {
+        env: "O11Y_PROFILE",
+        parse: |text| text.parse().map_err(|_| Refusal::plain()),
+        expected: Profile::EXPECTED,
+        default: [computed "by cargo feature (`profile-test` > `profile-prod` > `profile-dev`), else `dev` in debug builds and `prod` in release builds"],
+        // Chosen before layering: the defaults depend on it.
+        store: |_, _| {},
+        setter: profile(profile),
+    }
+    /// Extra resource attributes: a table, or `k=v,k2=v2` with percent-encoded values; `service.name` and `service.version` set the service name and version.
+    resource_attributes: Vec<(String, String)> => ResourceAttributes {
+        env: "O11Y_RESOURCE_ATTRIBUTES",
+        alias: "OTEL_RESOURCE_ATTRIBUTES",
+        parse: parse_attributes,
+        check: |pairs| {
+            let unnamed = pairs.iter().any(|(name, _)| name.trim().is_empty());
+            refuse_if(unnamed).map_err(|_| Refusal::because("an attribute name is empty"))
+        },
+        expected: "key=value pairs separated by commas, with percent-encoded values \
+                   (in o11y.toml, a table of strings)",
+        default: [Vec::new()],
+        store: |config, pairs| config.resource_attributes.extend(pairs),
+    }
+    /// `service.name`.
+    service_name: String => ServiceName {
+        env: "O11Y_SERVICE_NAME",
+        alias: "OTEL_SERVICE_NAME",
+        parse: |text| Ok(text.to_owned()),
+        check: |name| refuse_if(name.trim().is_empty()),
+        expected: "a non-empty name",
+        default: [computed "the executable's file stem (else `unknown_service`)"],
+        setter: service_name(name: into),
+    }
+    /// `service.version`.
+    service_version: String => ServiceVersion {
+        env: "O11Y_SERVICE_VERSION",
+        parse: |text| Ok(text.to_owned()),
+        check: |version| refuse_if(version.trim().is_empty()),
+        expected: "a non-empty version",
+        default: [unset],
+        setter: service_version(version: into),
+    }
+    /// How long dropping the init guard may wait for exporters to flush, above 0 and at most 10 minutes.
+    shutdown_timeout: Duration => ShutdownTimeout {
+        env: "O11Y_SHUTDOWN_TIMEOUT",
+        parse: parse_duration,
+        check: |timeout| refuse_if(timeout.is_zero() || *timeout > MAX_SHUTDOWN_TIMEOUT),
+        expected: "a duration above 0 and at most 10m, like \"5s\" or \"250ms\", \
+                   or a whole number of milliseconds",
+        default: [Duration::from_secs(5)],
+        setter: shutdown_timeout(timeout),
+    }
+    /// Spans are sampled and exported.
+    tracing.enabled: bool => TracingEnabled {
+        env: "O11Y_TRACING_ENABLED",
+        also: &[SDK_DISABLED_VAR],
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [dev: true, prod: true, test: false],
+        setter: tracing_enabled(enabled),
+    }
+    /// The collector's `http://` (or, with the `tls` feature, `https://`) URL; unset: nothing is sent.
+    tracing.otlp_endpoint: String => OtlpEndpoint {
+        env: "O11Y_TRACING_OTLP_ENDPOINT",
+        alias: "OTEL_EXPORTER_OTLP_ENDPOINT",
+        also: &SIGNAL_ENDPOINT_VARS,
+        // Trimmed as in the environment: `url` would parse " http://…"
+        // while the exporters refuse it.
+        parse: |text| Ok(text.trim().to_owned()),
+        check: |url| check_endpoint(url),
+        redact: credentials,
+        expected: "an http:// or https:// URL, e.g. http://localhost:4317",
+        default: [unset],
+        setter: otlp_endpoint(url: into),
+    }
+    /// The OTLP wire protocol: gRPC or HTTP/protobuf.
+    tracing.otlp_protocol: OtlpProtocol => OtlpProtocol {
+        env: "O11Y_TRACING_OTLP_PROTOCOL",
+        alias: "OTEL_EXPORTER_OTLP_PROTOCOL",
+        also: &SIGNAL_PROTOCOL_VARS,
+        parse: parse_protocol,
+        expected: "grpc or http (also written http/protobuf)",
+        default: [OtlpProtocol::Grpc],
+        setter: otlp_protocol(protocol),
+    }
+    /// The share of root traces kept (head sampling), from 0.0 to 1.0.
+    tracing.sample_rate: f64 => SampleRate {
+        env: "O11Y_TRACING_SAMPLE_RATE",
+        also: &[SAMPLER_VAR, SAMPLER_ARG_VAR],
+        parse: parse_number,
+        check: |rate| refuse_if(!(rate.is_finite() && (0.0..=1.0).contains(rate))),
+        expected: "a number from 0.0 to 1.0",
+        default: [dev: 1.0, prod: 0.01, test: 1.0],
+        setter: sample_rate(rate),
+    }
+    /// Children follow their parent's (local or remote) sampling decision.
+    tracing.parent_based: bool => ParentBased {
+        env: "O11Y_TRACING_PARENT_BASED",
+        also: &[SAMPLER_VAR],
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [true],
+        setter: parent_based(parent_based),
+    }
+    /// Also print finished spans to stderr (a development aid).
+    tracing.console_exporter: bool => ConsoleExporter {
+        env: "O11Y_TRACING_CONSOLE_EXPORTER",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [false],
+        setter: console_exporter(enabled),
+    }
+    /// Log lines on stdout: `console` (human, colourised on a terminal) or `json` (one object per line).
+    logging.format: LogFormat => LogFormat {
+        env: "O11Y_LOGGING_FORMAT",
+        parse: parse_format,
+        expected: "console or json",
+        default: [dev: LogFormat::Console, prod: LogFormat::Json, test: LogFormat::Console],
+        setter: log_format(format),
+    }
+    /// A filter in `RUST_LOG` syntax (`info,sqlx=warn`), for spans and events.
+    logging.level: String => LogLevel {
+        env: "O11Y_LOGGING_LEVEL",
+        alias: "RUST_LOG",
+        parse: |text| Ok(text.to_owned()),
+        check: |filter| check_filter(filter),
+        expected: "a filter in RUST_LOG syntax, e.g. \"info\" or \"info,sqlx=warn\"",
+        default: [dev: "debug".to_owned(), prod: "info".to_owned(), test: "warn".to_owned()],
+        setter: log_level(filter: into),
+    }
+    /// Also write JSON lines to `logging.file_path`, in batches (a warning or an error at once).
+    logging.file_enabled: bool => LogFileEnabled {
+        env: "O11Y_LOGGING_FILE_ENABLED",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [dev: true, prod: false, test: false],
+        setter: log_file_enabled(enabled),
+    }
+    /// The JSON log file.
+    logging.file_path: PathBuf => LogFilePath {
+        env: "O11Y_LOGGING_FILE_PATH",
+        parse: |text| Ok(PathBuf::from(text)),
+        check: |path| refuse_if(path.as_os_str().is_empty()),
+        expected: "a non-empty file path",
+        default: [computed "`${XDG_STATE_HOME:-$HOME/.local/state}/o11y/<service_name>/app.log`, from the final service name"],
+        setter: log_file_path(path: into),
+    }
+    /// Export log records over OTLP (to the tracing endpoint).
+    logging.otlp_enabled: bool => LogOtlpEnabled {
+        env: "O11Y_LOGGING_OTLP_ENABLED",
+        also: &[SDK_DISABLED_VAR],
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [false],
+        setter: log_otlp_enabled(enabled),
+    }
+    /// Metrics are recorded and exposed.
+    metrics.enabled: bool => MetricsEnabled {
+        env: "O11Y_METRICS_ENABLED",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [dev: true, prod: true, test: false],
+        setter: metrics_enabled(enabled),
+    }
+    /// Also push metrics over OTLP (to the tracing endpoint).
+    metrics.otlp_enabled: bool => MetricsOtlpEnabled {
+        env: "O11Y_METRICS_OTLP_ENABLED",
+        also: &[SDK_DISABLED_VAR],
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [false],
+        setter: metrics_otlp_enabled(enabled),
+    }
+    /// The path the metrics endpoint answers `GET` on.
+    metrics.endpoint: String => MetricsEndpoint {
+        env: "O11Y_METRICS_ENDPOINT",
+        parse: |text| Ok(text.to_owned()),
+        check: |path| check_path(path),
+        expected: "a URL path starting with /, like \"/metrics\", made of letters, digits \
+                   and - . _ ~ / (no query, no spaces)",
+        default: [DEFAULT_METRICS_ENDPOINT.to_owned()],
+        setter: metrics_endpoint(path: into),
+    }
+    /// The address `o11y::metrics::serve_configured()` binds.
+    metrics.listen: SocketAddr => MetricsListen {
+        env: "O11Y_METRICS_LISTEN",
+        parse: parse_socket_addr,
+        expected: "an IP address and port, like \"127.0.0.1:9464\", \"0.0.0.0:9464\" \
+                   or \"[::1]:9464\"",
+        default: [DEFAULT_METRICS_LISTEN],
+        setter: metrics_listen(addr),
+    }
+    /// The label sets a labelled metric keeps, unless it sets its own cap, before new ones share one overflow series.
+    metrics.series_cap: usize => MetricsSeriesCap {
+        env: "O11Y_METRICS_SERIES_CAP",
+        parse: parse_whole,
+        check: |cap| refuse_if(*cap == 0),
+        expected: "a whole number of at least 1 (label sets kept per metric)",
+        default: [DEFAULT_SERIES_CAP],
+        setter: metrics_series_cap(cap),
+    }
+    /// The networks allowed to scrape (others get 403); empty: every client.
+    metrics.allow_from: Vec<IpNet> => MetricsAllowFrom {
+        env: "O11Y_METRICS_ALLOW_FROM",
+        list: ',' of parse_net,
+        expected: "IP networks in CIDR notation separated by commas, like \
+                   \"127.0.0.1/32,10.0.0.0/8\" (a bare IP address means that one address; \
+                   in o11y.toml, also an array of strings)",
+        default: [Vec::new()],
+        setter: metrics_allow_from(nets: each IpNet),
+    }
+    /// When set, a scrape must send `Authorization: Bearer <token>` (else 401); never printed.
+    metrics.bearer_token: String => MetricsBearerToken {
+        env: "O11Y_METRICS_BEARER_TOKEN",
+        parse: |text| Ok(text.to_owned()),
+        check: |token| check_token(token),
+        redact: secret,
+        expected: "a non-empty token of visible ASCII characters, without spaces",
+        default: [unset],
+        setter: metrics_bearer_token(token: into),
+    }
+    /// How often metrics are pushed over OTLP, from 1s to 1h.
+    metrics.otlp_interval: Duration => MetricsOtlpInterval {
+        env: "O11Y_METRICS_OTLP_INTERVAL",
+        parse: parse_duration,
+        check: |interval| refuse_if(!(MIN_OTLP_INTERVAL..=MAX_OTLP_INTERVAL).contains(interval)),
+        expected: "a duration from 1s to 1h, like \"60s\" or \"1m\", \
+                   or a whole number of milliseconds",
+        // Dev pushes often so a local collector shows metrics quickly.
+        default: [dev: Duration::from_secs(10), prod: Duration::from_secs(60), test: Duration::from_secs(60)],
+        setter: metrics_otlp_interval(interval),
+    }
+    /// The HTTP server layer writes one `request_finished` log line per request (status, duration).
+    http.access_log: bool => HttpAccessLog {
+        env: "O11Y_HTTP_ACCESS_LOG",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [true],
+        setter: http_access_log(enabled),
+    }
+    /// Request paths the HTTP server layer leaves alone (no span, log line or metrics), exact matches; empty: every path is observed.
+    http.exclude_paths: Vec<String> => HttpExcludePaths {
+        env: "O11Y_HTTP_EXCLUDE_PATHS",
+        list: ',' of |path| check_listed_path(path).map(|()| path.to_owned()),
+        check: |paths| paths.iter().try_for_each(|path| check_listed_path(path)),
+        expected: "URL paths separated by commas, like \"/health,/ready\", each starting \
+                   with / and made of letters, digits and - . _ ~ / (in o11y.toml, also an \
+                   array of strings)",
+        default: [DEFAULT_EXCLUDE_PATHS.iter().map(|path| (*path).to_owned()).collect()],
+        setter: http_exclude_paths(paths: each into String),
+    }
+    /// Queries of one fingerprint within one scope that make an N+1, at least 2.
+    db.n_plus_one.threshold: u32 => DbNPlusOneThreshold {
+        env: "O11Y_DB_N_PLUS_ONE_THRESHOLD",
+        parse: parse_whole,
+        check: |threshold| refuse_if(!(2..=MAX_N_PLUS_ONE_THRESHOLD).contains(threshold)),
+        expected: "a whole number from 2 to 1000000 (queries of one shape in one scope)",
+        default: [5],
+        setter: db_n_plus_one_threshold(threshold),
+    }
+    /// The least wall time an N+1's queries must cover for a report (the union of their intervals: concurrent queries count once).
+    db.n_plus_one.min_duration: Duration => DbNPlusOneMinDuration {
+        env: "O11Y_DB_N_PLUS_ONE_MIN_DURATION",
+        parse: parse_duration,
+        check: |min| refuse_if(*min > MAX_N_PLUS_ONE_MIN_DURATION),
+        expected: "a duration of at most 1h, like \"50ms\" or \"0s\" (no minimum), \
+                   or a whole number of milliseconds",
+        // Sentry's default: below 50 ms in total, repeated queries are not
+        // worth a production warning; in development every one is.
+        default: [dev: Duration::ZERO, prod: Duration::from_millis(50), test: Duration::ZERO],
+        setter: db_n_plus_one_min_duration(min),
+    }
+    /// Scope names or statements never reported as an N+1, `*` matching anything; separated by `;` (statements contain commas).
+    db.n_plus_one.allowlist: Vec<String> => DbNPlusOneAllowlist {
+        env: "O11Y_DB_N_PLUS_ONE_ALLOWLIST",
+        list: ';' of |pattern| Ok(pattern.to_owned()),
+        expected: "patterns separated by ';' (statements contain commas), each a scope name \
+                   (a function, a route) or a statement, where * matches anything, like \
+                   \"load_settings;SELECT * FROM flags WHERE name = ?\" \
+                   (in o11y.toml, also an array of strings)",
+        default: [Vec::new()],
+        setter: db_n_plus_one_allowlist(patterns: each into String),
+    }
+    /// What an N+1 detection does: `warn` (log and count), `raise` (also panic when the scope ends, for test suites) or `off`.
+    db.n_plus_one.mode: NPlusOneMode => DbNPlusOneMode {
+        env: "O11Y_DB_N_PLUS_ONE_MODE",
+        parse: parse_mode,
+        expected: "warn (log and count each N+1), raise (also panic when the scope ends, \
+                   for test suites) or off",
+        default: [NPlusOneMode::Warn],
+        setter: db_n_plus_one_mode(mode),
+    }
+    /// Query spans carry statements as written (literal values included) instead of their fingerprint.
+    db.capture_parameters: bool => DbCaptureParameters {
+        env: "O11Y_DB_CAPTURE_PARAMETERS",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [false],
+        setter: db_capture_parameters(capture),
+    }
+
+    qualified {
+        SignalEndpoint(OtlpSignal, String) of OtlpEndpoint => |config, signal, url| {
+            config.tracing.signals.of_mut(signal).endpoint = Some(url)
+        },
+        SignalProtocol(OtlpSignal, OtlpProtocol) of OtlpProtocol => |config, signal, protocol| {
+            config.tracing.signals.of_mut(signal).protocol = Some(protocol)
+        },
+    }
 }
 
 /// What a TOML value of a key may natively be, besides a string (strings are
@@ -57,7 +401,7 @@ pub(super) enum Kind {
     Duration,
     Table,
     /// A list: a TOML array of strings, or one string of items separated by
-    /// [`Key::list_separator`].
+    /// the key's separator.
     List,
 }
 
@@ -68,8 +412,14 @@ pub struct KnownKey {
     pub(super) key: Key,
     pub(super) name: &'static str,
     pub(super) env: &'static str,
+    /// A standard variable read as this key, below [`KnownKey::env`].
+    pub(super) alias: Option<&'static str>,
+    /// Standard variables with handling of their own that set this key.
+    pub(super) also: &'static [&'static str],
     pub(super) kind: Kind,
+    pub(super) redact: Redact,
     pub(super) expected: &'static str,
+    pub(super) doc: &'static str,
 }
 
 impl KnownKey {
@@ -87,265 +437,17 @@ impl KnownKey {
     pub fn expected(&self) -> &'static str {
         self.expected
     }
+
+    /// What the key is, in one line.
+    pub fn doc(&self) -> &'static str {
+        self.doc.trim()
+    }
 }
 
-const EXPECT_BOOL: &str = "true or false (also 1/0, yes/no, on/off)";
-
-/// Every configuration key. Resource attributes come before the service
-/// name and version so an explicit name wins over `service.name` in the
-/// attributes of the same source.
-pub const KNOWN_KEYS: &[KnownKey] = &[
-    KnownKey {
-        key: Key::Profile,
-        name: "profile",
-        env: "O11Y_PROFILE",
-        kind: Kind::Text,
-        expected: Profile::EXPECTED,
-    },
-    KnownKey {
-        key: Key::ResourceAttributes,
-        name: "resource_attributes",
-        env: "O11Y_RESOURCE_ATTRIBUTES",
-        kind: Kind::Table,
-        expected: "key=value pairs separated by commas, with percent-encoded values \
-                   (in o11y.toml, a table of strings)",
-    },
-    KnownKey {
-        key: Key::ServiceName,
-        name: "service_name",
-        env: "O11Y_SERVICE_NAME",
-        kind: Kind::Text,
-        expected: "a non-empty name",
-    },
-    KnownKey {
-        key: Key::ServiceVersion,
-        name: "service_version",
-        env: "O11Y_SERVICE_VERSION",
-        kind: Kind::Text,
-        expected: "a non-empty version",
-    },
-    KnownKey {
-        key: Key::ShutdownTimeout,
-        name: "shutdown_timeout",
-        env: "O11Y_SHUTDOWN_TIMEOUT",
-        kind: Kind::Duration,
-        expected: "a duration above 0 and at most 10m, like \"5s\" or \"250ms\", \
-                   or a whole number of milliseconds",
-    },
-    KnownKey {
-        key: Key::TracingEnabled,
-        name: "tracing.enabled",
-        env: "O11Y_TRACING_ENABLED",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-    KnownKey {
-        key: Key::OtlpEndpoint,
-        name: "tracing.otlp_endpoint",
-        env: "O11Y_TRACING_OTLP_ENDPOINT",
-        kind: Kind::Text,
-        expected: "an http:// or https:// URL, e.g. http://localhost:4317",
-    },
-    KnownKey {
-        key: Key::OtlpProtocol,
-        name: "tracing.otlp_protocol",
-        env: "O11Y_TRACING_OTLP_PROTOCOL",
-        kind: Kind::Text,
-        expected: "grpc or http (also written http/protobuf)",
-    },
-    KnownKey {
-        key: Key::SampleRate,
-        name: "tracing.sample_rate",
-        env: "O11Y_TRACING_SAMPLE_RATE",
-        kind: Kind::Number,
-        expected: "a number from 0.0 to 1.0",
-    },
-    KnownKey {
-        key: Key::ParentBased,
-        name: "tracing.parent_based",
-        env: "O11Y_TRACING_PARENT_BASED",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-    KnownKey {
-        key: Key::ConsoleExporter,
-        name: "tracing.console_exporter",
-        env: "O11Y_TRACING_CONSOLE_EXPORTER",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-    KnownKey {
-        key: Key::LogFormat,
-        name: "logging.format",
-        env: "O11Y_LOGGING_FORMAT",
-        kind: Kind::Text,
-        expected: "console or json",
-    },
-    KnownKey {
-        key: Key::LogLevel,
-        name: "logging.level",
-        env: "O11Y_LOGGING_LEVEL",
-        kind: Kind::Text,
-        expected: "a filter in RUST_LOG syntax, e.g. \"info\" or \"info,sqlx=warn\"",
-    },
-    KnownKey {
-        key: Key::LogFileEnabled,
-        name: "logging.file_enabled",
-        env: "O11Y_LOGGING_FILE_ENABLED",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-    KnownKey {
-        key: Key::LogFilePath,
-        name: "logging.file_path",
-        env: "O11Y_LOGGING_FILE_PATH",
-        kind: Kind::Text,
-        expected: "a non-empty file path",
-    },
-    KnownKey {
-        key: Key::LogOtlpEnabled,
-        name: "logging.otlp_enabled",
-        env: "O11Y_LOGGING_OTLP_ENABLED",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-    KnownKey {
-        key: Key::MetricsEnabled,
-        name: "metrics.enabled",
-        env: "O11Y_METRICS_ENABLED",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-    KnownKey {
-        key: Key::MetricsOtlpEnabled,
-        name: "metrics.otlp_enabled",
-        env: "O11Y_METRICS_OTLP_ENABLED",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-    KnownKey {
-        key: Key::MetricsEndpoint,
-        name: "metrics.endpoint",
-        env: "O11Y_METRICS_ENDPOINT",
-        kind: Kind::Text,
-        expected: "a URL path starting with /, like \"/metrics\", made of letters, digits \
-                   and - . _ ~ / (no query, no spaces)",
-    },
-    KnownKey {
-        key: Key::MetricsListen,
-        name: "metrics.listen",
-        env: "O11Y_METRICS_LISTEN",
-        kind: Kind::Text,
-        expected: "an IP address and port, like \"127.0.0.1:9464\", \"0.0.0.0:9464\" \
-                   or \"[::1]:9464\"",
-    },
-    KnownKey {
-        key: Key::MetricsSeriesCap,
-        name: "metrics.series_cap",
-        env: "O11Y_METRICS_SERIES_CAP",
-        kind: Kind::Integer,
-        expected: "a whole number of at least 1 (label sets kept per metric)",
-    },
-    KnownKey {
-        key: Key::MetricsAllowFrom,
-        name: "metrics.allow_from",
-        env: "O11Y_METRICS_ALLOW_FROM",
-        kind: Kind::List,
-        expected: "IP networks in CIDR notation separated by commas, like \
-                   \"127.0.0.1/32,10.0.0.0/8\" (a bare IP address means that one address; \
-                   in o11y.toml, also an array of strings)",
-    },
-    KnownKey {
-        key: Key::MetricsBearerToken,
-        name: "metrics.bearer_token",
-        env: "O11Y_METRICS_BEARER_TOKEN",
-        kind: Kind::Text,
-        expected: "a non-empty token of visible ASCII characters, without spaces",
-    },
-    KnownKey {
-        key: Key::MetricsOtlpInterval,
-        name: "metrics.otlp_interval",
-        env: "O11Y_METRICS_OTLP_INTERVAL",
-        kind: Kind::Duration,
-        expected: "a duration from 1s to 1h, like \"60s\" or \"1m\", \
-                   or a whole number of milliseconds",
-    },
-    KnownKey {
-        key: Key::HttpAccessLog,
-        name: "http.access_log",
-        env: "O11Y_HTTP_ACCESS_LOG",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-    KnownKey {
-        key: Key::HttpExcludePaths,
-        name: "http.exclude_paths",
-        env: "O11Y_HTTP_EXCLUDE_PATHS",
-        kind: Kind::List,
-        expected: "URL paths separated by commas, like \"/health,/ready\", each starting \
-                   with / and made of letters, digits and - . _ ~ / (in o11y.toml, also an \
-                   array of strings)",
-    },
-    KnownKey {
-        key: Key::DbNPlusOneThreshold,
-        name: "db.n_plus_one.threshold",
-        env: "O11Y_DB_N_PLUS_ONE_THRESHOLD",
-        kind: Kind::Integer,
-        expected: "a whole number from 2 to 1000000 (queries of one shape in one scope)",
-    },
-    KnownKey {
-        key: Key::DbNPlusOneMinDuration,
-        name: "db.n_plus_one.min_duration",
-        env: "O11Y_DB_N_PLUS_ONE_MIN_DURATION",
-        kind: Kind::Duration,
-        expected: "a duration of at most 1h, like \"50ms\" or \"0s\" (no minimum), \
-                   or a whole number of milliseconds",
-    },
-    KnownKey {
-        key: Key::DbNPlusOneAllowlist,
-        name: "db.n_plus_one.allowlist",
-        env: "O11Y_DB_N_PLUS_ONE_ALLOWLIST",
-        kind: Kind::List,
-        expected: "patterns separated by ';' (statements contain commas), each a scope name \
-                   (a function, a route) or a statement, where * matches anything, like \
-                   \"load_settings;SELECT * FROM flags WHERE name = ?\" \
-                   (in o11y.toml, also an array of strings)",
-    },
-    KnownKey {
-        key: Key::DbNPlusOneMode,
-        name: "db.n_plus_one.mode",
-        env: "O11Y_DB_N_PLUS_ONE_MODE",
-        kind: Kind::Text,
-        expected: "warn (log and count each N+1), raise (also panic when the scope ends, \
-                   for test suites) or off",
-    },
-    KnownKey {
-        key: Key::DbCaptureParameters,
-        name: "db.capture_parameters",
-        env: "O11Y_DB_CAPTURE_PARAMETERS",
-        kind: Kind::Bool,
-        expected: EXPECT_BOOL,
-    },
-];
-
 impl Key {
-    /// A key whose values error messages must not show.
-    pub(super) fn is_secret(self) -> bool {
-        self == Key::MetricsBearerToken
-    }
-
     pub(super) fn def(self) -> &'static KnownKey {
-        // KNOWN_KEYS lists the keys in declaration order (checked by a test).
+        // KNOWN_KEYS lists the keys in declaration order (the macro writes both).
         &KNOWN_KEYS[self as usize]
-    }
-
-    /// What separates the items of a [`Kind::List`] value written as one
-    /// string (and joins the items of a TOML array).
-    pub(super) fn list_separator(self) -> char {
-        match self {
-            Key::DbNPlusOneAllowlist => ';',
-            _ => ',',
-        }
     }
 
     pub(super) fn by_name(name: &str) -> Option<&'static KnownKey> {
@@ -354,6 +456,59 @@ impl Key {
 
     pub(super) fn by_env(var: &str) -> Option<&'static KnownKey> {
         KNOWN_KEYS.iter().find(|k| k.env == var)
+    }
+}
+
+/// A key's default as the key table shows it.
+#[cfg(test)]
+pub(super) enum DefaultText {
+    /// The value as written in the environment.
+    Value(String),
+    /// No value unless one is configured.
+    Unset,
+    /// Decided from the other sources; how, in words.
+    Computed(&'static str),
+}
+
+/// The key table of the [`config`](super) module docs, as Markdown.
+#[cfg(test)]
+pub(super) fn markdown_table() -> String {
+    let mut out = String::from(
+        "| key | variable | standard variables (below it) | default | what it is |\n\
+         |-----|----------|--------------------------------|---------|------------|\n",
+    );
+    for def in KNOWN_KEYS {
+        let standard: Vec<String> = def
+            .alias
+            .iter()
+            .chain(def.also)
+            .map(|var| format!("`{var}`"))
+            .collect();
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} | {} |\n",
+            def.name,
+            def.env,
+            standard.join(", "),
+            default_cell(def.key),
+            def.doc(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+fn default_cell(key: Key) -> String {
+    let shown = |text: DefaultText| match text {
+        DefaultText::Value(value) if value.is_empty() => "empty".to_owned(),
+        DefaultText::Value(value) => format!("`{value}`"),
+        DefaultText::Unset => "unset".to_owned(),
+        DefaultText::Computed(how) => how.to_owned(),
+    };
+    let [dev, prod, test] = Profile::ALL.map(|profile| shown(default_text(key, profile)));
+    if dev == prod && prod == test {
+        dev
+    } else {
+        format!("dev {dev}, prod {prod}, test {test}")
     }
 }
 
@@ -437,13 +592,53 @@ mod tests {
         }
     }
 
+    /// The table between the markers in the `config` module docs is
+    /// [`markdown_table`]'s output; on a change to the key table, paste the
+    /// lines this prints in its place.
     #[test]
-    fn module_docs_list_every_key() {
+    fn module_docs_show_the_key_table() {
         let source = include_str!("mod.rs");
-        let docs: String = source.lines().filter(|l| l.starts_with("//!")).collect();
+        let docs: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("//!"))
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect();
+        let begin = docs
+            .iter()
+            .position(|l| *l == TABLE_BEGIN)
+            .expect("begin marker");
+        let end = docs
+            .iter()
+            .position(|l| *l == TABLE_END)
+            .expect("end marker");
+        let documented = docs[begin + 1..end].join("\n") + "\n";
+        let generated = markdown_table();
+        let paste: String = generated.lines().map(|l| format!("//! {l}\n")).collect();
+        assert!(
+            documented == generated,
+            "the key table in config/mod.rs is out of date; replace the lines \
+             between the markers with:\n{paste}"
+        );
+    }
+
+    const TABLE_BEGIN: &str =
+        "<!-- key table: generated by keys::markdown_table(), checked by a test -->";
+    const TABLE_END: &str = "<!-- end of key table -->";
+
+    #[test]
+    fn key_docs_are_one_table_cell() {
         for def in KNOWN_KEYS {
-            assert!(docs.contains(&format!("`{}`", def.name)), "{}", def.name);
-            assert!(docs.contains(&format!("`{}`", def.env)), "{}", def.env);
+            assert!(!def.doc().is_empty(), "{}", def.name);
+            assert!(!def.doc().contains('|'), "{}", def.name);
+        }
+    }
+
+    #[test]
+    fn every_standard_variable_belongs_to_one_key_at_most_as_alias() {
+        let aliases: Vec<&str> = KNOWN_KEYS.iter().filter_map(|k| k.alias).collect();
+        for (i, alias) in aliases.iter().enumerate() {
+            assert!(!aliases[i + 1..].contains(alias), "{alias}");
+            assert!(Key::by_env(alias).is_none(), "{alias}");
         }
     }
 

@@ -12,42 +12,20 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
+use super::keys::k;
+use super::table::default;
 use super::{
-    Config, DbConfig, HttpConfig, LogFormat, LoggingConfig, MetricsConfig, NPlusOneConfig,
-    NPlusOneMode, OtlpProtocol, OtlpSignals, TracingConfig,
+    Config, DbConfig, HttpConfig, LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals,
+    TracingConfig,
 };
 
 /// A named set of defaults.
 ///
-/// | key                        | `dev`     | `prod`   | `test`    |
-/// |----------------------------|-----------|----------|-----------|
-/// | `logging.format`           | `console` | `json`   | `console` |
-/// | `logging.level`            | `debug`   | `info`   | `warn`    |
-/// | `logging.file_enabled`     | `true`    | `false`  | `false`   |
-/// | `logging.otlp_enabled`     | `false`   | `false`  | `false`   |
-/// | `tracing.enabled`          | `true`    | `true`   | `false`   |
-/// | `tracing.sample_rate`      | `1.0`     | `0.01`   | `1.0`     |
-/// | `tracing.parent_based`     | `true`    | `true`   | `true`    |
-/// | `tracing.console_exporter` | `false`   | `false`  | `false`   |
-/// | `metrics.enabled`          | `true`    | `true`   | `false`   |
-/// | `metrics.otlp_enabled`     | `false`   | `false`  | `false`   |
-/// | `metrics.otlp_interval`    | `10s`     | `60s`    | `60s`     |
-/// | `db.n_plus_one.min_duration` | `0s`    | `50ms`   | `0s`      |
-///
-/// In every profile: `service_name` is the executable's file stem (or
-/// `unknown_service`), `service_version` and `tracing.otlp_endpoint` are
-/// unset, `tracing.otlp_protocol` is `grpc`, `shutdown_timeout` is `5s`, and
-/// `logging.file_path` is
-/// `${XDG_STATE_HOME:-$HOME/.local/state}/o11y/<service_name>/app.log`,
-/// computed from the final service name; `metrics.endpoint` is `/metrics`,
-/// `metrics.listen` `127.0.0.1:9464`, `metrics.series_cap` 2000,
-/// `metrics.allow_from` empty (every client) and `metrics.bearer_token`
-/// unset; `http.access_log` is `true` and `http.exclude_paths` is
-/// `/metrics,/health,/healthz,/ready,/favicon.ico`; `db.n_plus_one.threshold`
-/// is 5, `db.n_plus_one.mode` `warn`, `db.n_plus_one.allowlist` empty and
-/// `db.capture_parameters` false.
+/// The default of every key in each profile is in the key table of the
+/// [`config`](super) module docs: `dev` logs at DEBUG to the console and a
+/// file and keeps every trace; `prod` logs JSON at INFO and keeps 1% of root
+/// traces; `test` turns tracing and metrics off and logs WARN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// Local development: console logs at DEBUG, every trace kept, a log file.
@@ -93,77 +71,54 @@ impl Profile {
         }
     }
 
-    /// The profile's defaults. `service_name` and `logging.file_path` are
-    /// left empty: they depend on the other sources and are filled in last.
+    /// The profile's defaults, from the key table. `service_name` and
+    /// `logging.file_path` are left empty: they depend on the other sources
+    /// and are filled in last.
     pub(super) fn base_config(self) -> Config {
-        let (format, level, file_enabled) = match self {
-            Profile::Dev => (LogFormat::Console, "debug", true),
-            Profile::Prod => (LogFormat::Json, "info", false),
-            Profile::Test => (LogFormat::Console, "warn", false),
-        };
-        let sample_rate = match self {
-            Profile::Prod => 0.01,
-            Profile::Dev | Profile::Test => 1.0,
-        };
-        let telemetry_on = self != Profile::Test;
-        // Dev pushes often so a local collector shows metrics quickly.
-        let otlp_interval = match self {
-            Profile::Dev => Duration::from_secs(10),
-            Profile::Prod | Profile::Test => Duration::from_secs(60),
-        };
-        // Sentry's default: below 50 ms in total, repeated queries are not
-        // worth a production warning; in development every one is.
-        let min_duration = match self {
-            Profile::Prod => Duration::from_millis(50),
-            Profile::Dev | Profile::Test => Duration::ZERO,
-        };
         Config {
             profile: self,
             service_name: String::new(),
-            service_version: None,
-            resource_attributes: Default::default(),
-            shutdown_timeout: Duration::from_secs(5),
+            service_version: default::<k::ServiceVersion>(self),
+            resource_attributes: default::<k::ResourceAttributes>(self).into_iter().collect(),
+            shutdown_timeout: default::<k::ShutdownTimeout>(self),
             tracing: TracingConfig {
-                enabled: telemetry_on,
-                otlp_endpoint: None,
-                otlp_protocol: OtlpProtocol::Grpc,
-                sample_rate,
-                parent_based: true,
-                console_exporter: false,
+                enabled: default::<k::TracingEnabled>(self),
+                otlp_endpoint: default::<k::OtlpEndpoint>(self),
+                otlp_protocol: default::<k::OtlpProtocol>(self),
+                sample_rate: default::<k::SampleRate>(self),
+                parent_based: default::<k::ParentBased>(self),
+                console_exporter: default::<k::ConsoleExporter>(self),
                 signals: OtlpSignals::default(),
             },
             logging: LoggingConfig {
-                format,
-                level: level.to_owned(),
-                file_enabled,
+                format: default::<k::LogFormat>(self),
+                level: default::<k::LogLevel>(self),
+                file_enabled: default::<k::LogFileEnabled>(self),
                 file_path: PathBuf::new(),
-                otlp_enabled: false,
+                otlp_enabled: default::<k::LogOtlpEnabled>(self),
             },
             metrics: MetricsConfig {
-                enabled: telemetry_on,
-                otlp_enabled: false,
-                otlp_interval,
-                endpoint: crate::metrics::DEFAULT_ENDPOINT.to_owned(),
-                listen: crate::metrics::DEFAULT_LISTEN,
-                series_cap: crate::metrics::DEFAULT_SERIES_CAP,
-                allow_from: Vec::new(),
-                bearer_token: None,
+                enabled: default::<k::MetricsEnabled>(self),
+                otlp_enabled: default::<k::MetricsOtlpEnabled>(self),
+                otlp_interval: default::<k::MetricsOtlpInterval>(self),
+                endpoint: default::<k::MetricsEndpoint>(self),
+                listen: default::<k::MetricsListen>(self),
+                series_cap: default::<k::MetricsSeriesCap>(self),
+                allow_from: default::<k::MetricsAllowFrom>(self),
+                bearer_token: default::<k::MetricsBearerToken>(self),
             },
             http: HttpConfig {
-                access_log: true,
-                exclude_paths: crate::http::DEFAULT_EXCLUDE_PATHS
-                    .iter()
-                    .map(|path| (*path).to_owned())
-                    .collect(),
+                access_log: default::<k::HttpAccessLog>(self),
+                exclude_paths: default::<k::HttpExcludePaths>(self),
             },
             db: DbConfig {
                 n_plus_one: NPlusOneConfig {
-                    threshold: 5,
-                    min_duration,
-                    allowlist: Vec::new(),
-                    mode: NPlusOneMode::Warn,
+                    threshold: default::<k::DbNPlusOneThreshold>(self),
+                    min_duration: default::<k::DbNPlusOneMinDuration>(self),
+                    allowlist: default::<k::DbNPlusOneAllowlist>(self),
+                    mode: default::<k::DbNPlusOneMode>(self),
                 },
-                capture_parameters: false,
+                capture_parameters: default::<k::DbCaptureParameters>(self),
             },
         }
     }
@@ -208,6 +163,8 @@ impl ParseProfileError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::KNOWN_KEYS;
+    use crate::config::keys::{default_setting, read};
 
     #[test]
     fn parses_case_insensitively() {
@@ -224,6 +181,22 @@ mod tests {
             err.to_string(),
             r#"unknown profile "staging": expected one of dev, prod, test"#
         );
+    }
+
+    /// `base_config` puts each default in the field its key's dotted name
+    /// names, the field the table stores the key's values in.
+    #[test]
+    fn base_config_holds_each_keys_default_where_its_name_says() {
+        for profile in Profile::ALL {
+            let config = profile.base_config();
+            // `None`: stored by hand, computed, or unset (and unset in the base).
+            for def in KNOWN_KEYS {
+                if let Some(value) = read(&config, def.key) {
+                    let expected = default_setting(def.key, profile);
+                    assert_eq!(Some(value), expected, "{} in {profile}", def.name);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,157 +1,19 @@
-//! Single values: [`Setting`], one typed value of one key, read from text
-//! (environment values and `o11y.toml` strings) and validated (ranges, URLs,
-//! log filters, emptiness) the same way whichever source it came from, and
-//! [`Refusal`], why a value was refused.
+//! Single values: the parsers and checks the key table names (so a value
+//! is read and validated the same way whichever source it came from),
+//! [`Entry`], a setting with where it came from, and [`Refusal`], why a
+//! value was refused.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
 
-use super::keys::Key;
-use super::{ConfigError, LogFormat, NPlusOneMode, Origin, OtlpProtocol, OtlpSignal, Profile};
+use super::table::Redact;
+use crate::percent;
 
-// ---------------------------------------------------------------------------
-// Typed values
-// ---------------------------------------------------------------------------
-
-/// One parsed value of one key.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Setting {
-    Profile(Profile),
-    ResourceAttributes(Vec<(String, String)>),
-    ServiceName(String),
-    ServiceVersion(String),
-    ShutdownTimeout(Duration),
-    TracingEnabled(bool),
-    OtlpEndpoint(String),
-    OtlpProtocol(OtlpProtocol),
-    SignalEndpoint(OtlpSignal, String),
-    SignalProtocol(OtlpSignal, OtlpProtocol),
-    SampleRate(f64),
-    ParentBased(bool),
-    ConsoleExporter(bool),
-    LogFormat(LogFormat),
-    LogLevel(String),
-    LogFileEnabled(bool),
-    LogFilePath(PathBuf),
-    LogOtlpEnabled(bool),
-    MetricsEnabled(bool),
-    MetricsOtlpEnabled(bool),
-    MetricsEndpoint(String),
-    MetricsListen(SocketAddr),
-    MetricsSeriesCap(usize),
-    MetricsAllowFrom(Vec<IpNet>),
-    MetricsBearerToken(String),
-    MetricsOtlpInterval(Duration),
-    HttpAccessLog(bool),
-    HttpExcludePaths(Vec<String>),
-    DbNPlusOneThreshold(u32),
-    DbNPlusOneMinDuration(Duration),
-    DbNPlusOneAllowlist(Vec<String>),
-    DbNPlusOneMode(NPlusOneMode),
-    DbCaptureParameters(bool),
-}
-
-impl Setting {
-    pub(super) fn key(&self) -> Key {
-        match self {
-            Setting::Profile(_) => Key::Profile,
-            Setting::ResourceAttributes(_) => Key::ResourceAttributes,
-            Setting::ServiceName(_) => Key::ServiceName,
-            Setting::ServiceVersion(_) => Key::ServiceVersion,
-            Setting::ShutdownTimeout(_) => Key::ShutdownTimeout,
-            Setting::TracingEnabled(_) => Key::TracingEnabled,
-            Setting::OtlpEndpoint(_) | Setting::SignalEndpoint(..) => Key::OtlpEndpoint,
-            Setting::OtlpProtocol(_) | Setting::SignalProtocol(..) => Key::OtlpProtocol,
-            Setting::SampleRate(_) => Key::SampleRate,
-            Setting::ParentBased(_) => Key::ParentBased,
-            Setting::ConsoleExporter(_) => Key::ConsoleExporter,
-            Setting::LogFormat(_) => Key::LogFormat,
-            Setting::LogLevel(_) => Key::LogLevel,
-            Setting::LogFileEnabled(_) => Key::LogFileEnabled,
-            Setting::LogFilePath(_) => Key::LogFilePath,
-            Setting::LogOtlpEnabled(_) => Key::LogOtlpEnabled,
-            Setting::MetricsEnabled(_) => Key::MetricsEnabled,
-            Setting::MetricsOtlpEnabled(_) => Key::MetricsOtlpEnabled,
-            Setting::MetricsEndpoint(_) => Key::MetricsEndpoint,
-            Setting::MetricsListen(_) => Key::MetricsListen,
-            Setting::MetricsSeriesCap(_) => Key::MetricsSeriesCap,
-            Setting::MetricsAllowFrom(_) => Key::MetricsAllowFrom,
-            Setting::MetricsBearerToken(_) => Key::MetricsBearerToken,
-            Setting::MetricsOtlpInterval(_) => Key::MetricsOtlpInterval,
-            Setting::HttpAccessLog(_) => Key::HttpAccessLog,
-            Setting::HttpExcludePaths(_) => Key::HttpExcludePaths,
-            Setting::DbNPlusOneThreshold(_) => Key::DbNPlusOneThreshold,
-            Setting::DbNPlusOneMinDuration(_) => Key::DbNPlusOneMinDuration,
-            Setting::DbNPlusOneAllowlist(_) => Key::DbNPlusOneAllowlist,
-            Setting::DbNPlusOneMode(_) => Key::DbNPlusOneMode,
-            Setting::DbCaptureParameters(_) => Key::DbCaptureParameters,
-        }
-    }
-}
-
-/// The value as an error message shows a builder argument.
-impl fmt::Display for Setting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Setting::Profile(p) => write!(f, "{p}"),
-            Setting::ResourceAttributes(pairs) => {
-                for (i, (k, v)) in pairs.iter().enumerate() {
-                    let sep = if i == 0 { "" } else { "," };
-                    write!(f, "{sep}{k}={v}")?;
-                }
-                Ok(())
-            }
-            Setting::ServiceName(s)
-            | Setting::ServiceVersion(s)
-            | Setting::OtlpEndpoint(s)
-            | Setting::SignalEndpoint(_, s)
-            | Setting::LogLevel(s)
-            | Setting::MetricsEndpoint(s) => f.write_str(s),
-            Setting::ShutdownTimeout(d)
-            | Setting::MetricsOtlpInterval(d)
-            | Setting::DbNPlusOneMinDuration(d) => {
-                write!(f, "{}", humantime::format_duration(*d))
-            }
-            Setting::MetricsListen(a) => write!(f, "{a}"),
-            Setting::MetricsSeriesCap(n) => write!(f, "{n}"),
-            Setting::DbNPlusOneThreshold(n) => write!(f, "{n}"),
-            Setting::DbNPlusOneAllowlist(patterns) => f.write_str(&patterns.join(";")),
-            Setting::DbNPlusOneMode(mode) => f.write_str(mode.as_str()),
-            Setting::MetricsAllowFrom(nets) => {
-                for (i, net) in nets.iter().enumerate() {
-                    let sep = if i == 0 { "" } else { "," };
-                    write!(f, "{sep}{net}")?;
-                }
-                Ok(())
-            }
-            Setting::HttpExcludePaths(paths) => f.write_str(&paths.join(",")),
-            // Never shown: error messages print the redacted form.
-            Setting::MetricsBearerToken(token) => f.write_str(redacted(token)),
-            Setting::TracingEnabled(b)
-            | Setting::ParentBased(b)
-            | Setting::ConsoleExporter(b)
-            | Setting::LogFileEnabled(b)
-            | Setting::LogOtlpEnabled(b)
-            | Setting::MetricsEnabled(b)
-            | Setting::MetricsOtlpEnabled(b)
-            | Setting::HttpAccessLog(b)
-            | Setting::DbCaptureParameters(b) => write!(f, "{b}"),
-            Setting::OtlpProtocol(OtlpProtocol::Grpc)
-            | Setting::SignalProtocol(_, OtlpProtocol::Grpc) => f.write_str("grpc"),
-            Setting::OtlpProtocol(OtlpProtocol::Http)
-            | Setting::SignalProtocol(_, OtlpProtocol::Http) => f.write_str("http"),
-            Setting::SampleRate(r) => write!(f, "{r}"),
-            Setting::LogFormat(LogFormat::Console) => f.write_str("console"),
-            Setting::LogFormat(LogFormat::Json) => f.write_str("json"),
-            Setting::LogFilePath(p) => write!(f, "{}", p.display()),
-        }
-    }
-}
+pub(super) use super::keys::{Key, Setting, check, parse_list, parse_text};
+use super::{ConfigError, LogFormat, NO_TLS, NPlusOneMode, Origin, OtlpProtocol};
 
 /// A setting with the text it was read from and where.
 #[derive(Debug)]
@@ -183,12 +45,10 @@ impl Refusal {
             Some(detail) => format!("{}; {detail}", def.expected),
             None => def.expected.to_owned(),
         };
-        let value = if key.is_secret() {
-            Cow::Borrowed(redacted(raw))
-        } else if key == Key::OtlpEndpoint {
-            without_credentials(raw)
-        } else {
-            Cow::Borrowed(raw)
+        let value = match def.redact {
+            Redact::Secret => Cow::Borrowed(redacted(raw)),
+            Redact::Credentials => without_credentials(raw),
+            Redact::None => Cow::Borrowed(raw),
         };
         ConfigError::Invalid {
             key: def.name.to_owned(),
@@ -222,51 +82,7 @@ pub(super) fn redacted(secret: &str) -> &'static str {
 // Parsing text (environment values and o11y.toml strings)
 // ---------------------------------------------------------------------------
 
-/// Reads `text` as a value of `key`. Syntax only; ranges are checked by
-/// [`check`] so builder values go through the same rules.
-pub(super) fn parse_text(key: Key, text: &str) -> Result<Setting, Refusal> {
-    Ok(match key {
-        Key::Profile => Setting::Profile(text.parse().map_err(|_| Refusal::plain())?),
-        Key::ResourceAttributes => Setting::ResourceAttributes(parse_attributes(text)?),
-        Key::ServiceName => Setting::ServiceName(text.to_owned()),
-        Key::ServiceVersion => Setting::ServiceVersion(text.to_owned()),
-        Key::ShutdownTimeout => Setting::ShutdownTimeout(parse_duration(text)?),
-        Key::TracingEnabled => Setting::TracingEnabled(parse_bool(text)?),
-        // Trimmed as in the environment: `url` would parse " http://…"
-        // while the exporters refuse it.
-        Key::OtlpEndpoint => Setting::OtlpEndpoint(text.trim().to_owned()),
-        Key::OtlpProtocol => Setting::OtlpProtocol(parse_protocol(text)?),
-        Key::SampleRate => Setting::SampleRate(parse_number(text)?),
-        Key::ParentBased => Setting::ParentBased(parse_bool(text)?),
-        Key::ConsoleExporter => Setting::ConsoleExporter(parse_bool(text)?),
-        Key::LogFormat => Setting::LogFormat(parse_format(text)?),
-        Key::LogLevel => Setting::LogLevel(text.to_owned()),
-        Key::LogFileEnabled => Setting::LogFileEnabled(parse_bool(text)?),
-        Key::LogFilePath => Setting::LogFilePath(PathBuf::from(text)),
-        Key::LogOtlpEnabled => Setting::LogOtlpEnabled(parse_bool(text)?),
-        Key::MetricsEnabled => Setting::MetricsEnabled(parse_bool(text)?),
-        Key::MetricsOtlpEnabled => Setting::MetricsOtlpEnabled(parse_bool(text)?),
-        Key::MetricsEndpoint => Setting::MetricsEndpoint(text.to_owned()),
-        Key::MetricsListen => Setting::MetricsListen(parse_socket_addr(text)?),
-        Key::MetricsSeriesCap => {
-            Setting::MetricsSeriesCap(text.trim().parse().map_err(|_| Refusal::plain())?)
-        }
-        Key::MetricsAllowFrom | Key::HttpExcludePaths | Key::DbNPlusOneAllowlist => {
-            parse_list(key, text.split(key.list_separator()))?
-        }
-        Key::MetricsBearerToken => Setting::MetricsBearerToken(text.to_owned()),
-        Key::MetricsOtlpInterval => Setting::MetricsOtlpInterval(parse_duration(text)?),
-        Key::HttpAccessLog => Setting::HttpAccessLog(parse_bool(text)?),
-        Key::DbNPlusOneThreshold => {
-            Setting::DbNPlusOneThreshold(text.trim().parse().map_err(|_| Refusal::plain())?)
-        }
-        Key::DbNPlusOneMinDuration => Setting::DbNPlusOneMinDuration(parse_duration(text)?),
-        Key::DbNPlusOneMode => Setting::DbNPlusOneMode(parse_mode(text)?),
-        Key::DbCaptureParameters => Setting::DbCaptureParameters(parse_bool(text)?),
-    })
-}
-
-fn parse_socket_addr(text: &str) -> Result<SocketAddr, Refusal> {
+pub(super) fn parse_socket_addr(text: &str) -> Result<SocketAddr, Refusal> {
     let text = text.trim();
     text.parse().map_err(|_| {
         if text.parse::<IpAddr>().is_ok() {
@@ -282,37 +98,9 @@ fn parse_socket_addr(text: &str) -> Result<SocketAddr, Refusal> {
     })
 }
 
-/// The value of a list key from its items: those of one string split at
-/// the key's separator, or the strings of a TOML array, each element one
-/// item (a `;` inside an allowlisted statement stays in it). Items are
-/// trimmed; empty ones are skipped.
-pub(super) fn parse_list<'a>(
-    key: Key,
-    items: impl IntoIterator<Item = &'a str>,
-) -> Result<Setting, Refusal> {
-    let mut items = items.into_iter().map(str::trim).filter(|i| !i.is_empty());
-    Ok(match key {
-        Key::MetricsAllowFrom => {
-            Setting::MetricsAllowFrom(items.map(parse_net).collect::<Result<_, _>>()?)
-        }
-        Key::HttpExcludePaths => Setting::HttpExcludePaths(
-            items
-                .map(|path| check_listed_path(path).map(|()| path.to_owned()))
-                .collect::<Result<_, _>>()?,
-        ),
-        Key::DbNPlusOneAllowlist => {
-            Setting::DbNPlusOneAllowlist(items.map(str::to_owned).collect())
-        }
-        _ => {
-            let item = items.next().unwrap_or_default();
-            return Err(Refusal::because(format!("{item:?}: not a list key")));
-        }
-    })
-}
-
 /// A network (`10.0.0.0/8`) or an address (`127.0.0.1`, one address: /32
 /// or /128).
-fn parse_net(item: &str) -> Result<IpNet, Refusal> {
+pub(super) fn parse_net(item: &str) -> Result<IpNet, Refusal> {
     let net = if item.contains('/') {
         item.parse::<IpNet>().ok().map(|net| net.trunc())
     } else {
@@ -322,14 +110,14 @@ fn parse_net(item: &str) -> Result<IpNet, Refusal> {
 }
 
 /// One path of a list, refused with the path named.
-fn check_listed_path(path: &str) -> Result<(), Refusal> {
+pub(super) fn check_listed_path(path: &str) -> Result<(), Refusal> {
     check_path(path).map_err(|Refusal(detail)| {
         let detail = detail.map_or_else(String::new, |d| format!(": {d}"));
         Refusal::because(format!("{path:?} is not a path{detail}"))
     })
 }
 
-fn parse_bool(text: &str) -> Result<bool, Refusal> {
+pub(super) fn parse_bool(text: &str) -> Result<bool, Refusal> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
@@ -337,12 +125,17 @@ fn parse_bool(text: &str) -> Result<bool, Refusal> {
     }
 }
 
-fn parse_number(text: &str) -> Result<f64, Refusal> {
+pub(super) fn parse_number(text: &str) -> Result<f64, Refusal> {
+    text.trim().parse().map_err(|_| Refusal::plain())
+}
+
+/// A whole number; no sign, no fraction.
+pub(super) fn parse_whole<T: std::str::FromStr>(text: &str) -> Result<T, Refusal> {
     text.trim().parse().map_err(|_| Refusal::plain())
 }
 
 /// humantime syntax (`5s`, `1m 30s`, `250ms`), or bare milliseconds.
-fn parse_duration(text: &str) -> Result<Duration, Refusal> {
+pub(super) fn parse_duration(text: &str) -> Result<Duration, Refusal> {
     let text = text.trim();
     if let Ok(millis) = text.parse::<u64>() {
         return Ok(Duration::from_millis(millis));
@@ -352,7 +145,7 @@ fn parse_duration(text: &str) -> Result<Duration, Refusal> {
     humantime::parse_duration(text).map_err(|_| Refusal::plain())
 }
 
-fn parse_mode(text: &str) -> Result<NPlusOneMode, Refusal> {
+pub(super) fn parse_mode(text: &str) -> Result<NPlusOneMode, Refusal> {
     match text.trim().to_ascii_lowercase().as_str() {
         "warn" => Ok(NPlusOneMode::Warn),
         "raise" => Ok(NPlusOneMode::Raise),
@@ -370,7 +163,7 @@ pub(super) fn parse_protocol(text: &str) -> Result<OtlpProtocol, Refusal> {
     }
 }
 
-fn parse_format(text: &str) -> Result<LogFormat, Refusal> {
+pub(super) fn parse_format(text: &str) -> Result<LogFormat, Refusal> {
     match text.trim().to_ascii_lowercase().as_str() {
         "console" => Ok(LogFormat::Console),
         "json" => Ok(LogFormat::Json),
@@ -381,9 +174,9 @@ fn parse_format(text: &str) -> Result<LogFormat, Refusal> {
 /// `k=v,k2=v2`, the `OTEL_RESOURCE_ATTRIBUTES` syntax (W3C-baggage-like):
 /// names and values trimmed, then percent-decoded (a `,` or `=` in either
 /// must be encoded), empty items skipped.
-fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, Refusal> {
+pub(super) fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, Refusal> {
     let decoded = |part: &str| {
-        crate::percent::decode(part.trim())
+        percent::decode(part.trim())
             .ok_or_else(|| Refusal::because(format!("{part:?} is not valid percent-encoded UTF-8")))
     };
     let mut pairs = Vec::new();
@@ -404,56 +197,15 @@ fn parse_attributes(text: &str) -> Result<Vec<(String, String)>, Refusal> {
 // Validation (every source)
 // ---------------------------------------------------------------------------
 
-/// The longest `shutdown_timeout`: a stuck exporter must not hold a
-/// terminating process for longer than orchestrators wait anyway.
-const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-
-/// The bounds of `db.n_plus_one.*`.
-const MAX_N_PLUS_ONE_THRESHOLD: u32 = 1_000_000;
-const MAX_N_PLUS_ONE_MIN_DURATION: Duration = Duration::from_secs(60 * 60);
-
-/// The bounds of `metrics.otlp_interval`.
-const MIN_OTLP_INTERVAL: Duration = Duration::from_secs(1);
-const MAX_OTLP_INTERVAL: Duration = Duration::from_secs(60 * 60);
-
-/// Checks what parsing cannot: ranges, URLs, filters, emptiness.
-pub(super) fn check(setting: &Setting) -> Result<(), Refusal> {
-    match setting {
-        Setting::ServiceName(s) | Setting::ServiceVersion(s) if s.trim().is_empty() => {
-            Err(Refusal::plain())
-        }
-        Setting::ResourceAttributes(pairs) if pairs.iter().any(|(k, _)| k.trim().is_empty()) => {
-            Err(Refusal::because("an attribute name is empty"))
-        }
-        Setting::ShutdownTimeout(d) if d.is_zero() || *d > MAX_SHUTDOWN_TIMEOUT => {
-            Err(Refusal::plain())
-        }
-        Setting::SampleRate(r) if !(r.is_finite() && (0.0..=1.0).contains(r)) => {
-            Err(Refusal::plain())
-        }
-        Setting::OtlpEndpoint(url) | Setting::SignalEndpoint(_, url) => check_endpoint(url),
-        Setting::LogLevel(filter) => check_filter(filter),
-        Setting::LogFilePath(p) if p.as_os_str().is_empty() => Err(Refusal::plain()),
-        Setting::MetricsEndpoint(path) => check_path(path),
-        Setting::HttpExcludePaths(paths) => paths.iter().try_for_each(|p| check_listed_path(p)),
-        Setting::MetricsSeriesCap(0) => Err(Refusal::plain()),
-        Setting::MetricsBearerToken(token) => check_token(token),
-        Setting::MetricsOtlpInterval(d) if !(MIN_OTLP_INTERVAL..=MAX_OTLP_INTERVAL).contains(d) => {
-            Err(Refusal::plain())
-        }
-        Setting::DbNPlusOneThreshold(n) if !(2..=MAX_N_PLUS_ONE_THRESHOLD).contains(n) => {
-            Err(Refusal::plain())
-        }
-        Setting::DbNPlusOneMinDuration(d) if *d > MAX_N_PLUS_ONE_MIN_DURATION => {
-            Err(Refusal::plain())
-        }
-        _ => Ok(()),
-    }
+/// A refusal without detail when `bad`: for range checks, whose bounds
+/// the key's `expected` text already states.
+pub(super) fn refuse_if(bad: bool) -> Result<(), Refusal> {
+    if bad { Err(Refusal::plain()) } else { Ok(()) }
 }
 
 /// A path both servers can route: `/`, then unreserved URL characters and
 /// `/` (no `{capture}`, `:name` or `*` that a router would read as a pattern).
-fn check_path(path: &str) -> Result<(), Refusal> {
+pub(super) fn check_path(path: &str) -> Result<(), Refusal> {
     if !path.starts_with('/') {
         return Err(Refusal::because("it does not start with /"));
     }
@@ -469,7 +221,7 @@ fn check_path(path: &str) -> Result<(), Refusal> {
 
 /// What an `Authorization: Bearer` header can carry. The refusal never
 /// quotes the token.
-fn check_token(token: &str) -> Result<(), Refusal> {
+pub(super) fn check_token(token: &str) -> Result<(), Refusal> {
     if token.is_empty() {
         Err(Refusal::because("it is empty"))
     } else if token.chars().any(char::is_whitespace) {
@@ -483,7 +235,7 @@ fn check_token(token: &str) -> Result<(), Refusal> {
     }
 }
 
-fn check_endpoint(text: &str) -> Result<(), Refusal> {
+pub(super) fn check_endpoint(text: &str) -> Result<(), Refusal> {
     // `localhost:4317` parses as a URL with scheme "localhost", so the
     // common mistake of leaving the scheme out is caught before parsing.
     if !text.contains("://") {
@@ -497,7 +249,7 @@ fn check_endpoint(text: &str) -> Result<(), Refusal> {
         )));
     }
     if url.scheme() == "https" && !cfg!(feature = "tls") {
-        return Err(Refusal::because(crate::export::NO_TLS));
+        return Err(Refusal::because(NO_TLS));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Refusal::because("a host is required"));
@@ -531,7 +283,7 @@ fn intended_level(word: &str) -> Option<&'static str> {
         .find(|level| lower.len() >= 3 && strsim::damerau_levenshtein(&lower, level) <= 1)
 }
 
-fn check_filter(filter: &str) -> Result<(), Refusal> {
+pub(super) fn check_filter(filter: &str) -> Result<(), Refusal> {
     if filter.trim().is_empty() {
         return Err(Refusal::because("it is empty"));
     }

@@ -28,12 +28,6 @@ mod transport;
 mod wire;
 mod worker;
 
-/// Why an `https://` endpoint is refused in a build without TLS (by the
-/// configuration's check, and by the exporters for a configuration changed
-/// after it was built).
-pub(crate) const NO_TLS: &str =
-    "https:// endpoints need o11y's `tls` feature (o11y = { features = [\"tls\"] })";
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;

@@ -433,7 +433,7 @@ pub(crate) fn tls_for(url: &str, signal: Signal) -> Result<Option<Tls>, String> 
     #[cfg(not(feature = "tls"))]
     {
         let _ = signal;
-        Err(super::NO_TLS.to_owned())
+        Err(crate::config::NO_TLS.to_owned())
     }
 }
 

@@ -82,7 +82,4 @@ pub(crate) use self::settings::configure;
 #[cfg(feature = "axum")]
 pub use self::span::set_user;
 
-/// The paths the server layer leaves alone unless `http.exclude_paths`
-/// says otherwise: scrapes, probes and the browser's icon request.
-pub const DEFAULT_EXCLUDE_PATHS: &[&str] =
-    &["/metrics", "/health", "/healthz", "/ready", "/favicon.ico"];
+pub use crate::config::DEFAULT_EXCLUDE_PATHS;

@@ -20,8 +20,7 @@ use super::desc::MetricDesc;
 /// The label value of the overflow series.
 pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
 
-/// The series cap of metrics that do not set their own; `metrics.series_cap`.
-pub const DEFAULT_SERIES_CAP: usize = 2000;
+pub use crate::config::DEFAULT_SERIES_CAP;
 
 static GLOBAL_SERIES_CAP: AtomicUsize = AtomicUsize::new(DEFAULT_SERIES_CAP);
 

@@ -8,16 +8,10 @@
 mod access;
 mod scrape;
 
-use std::net::{IpAddr, SocketAddr};
-
 pub(crate) use access::{active, configure};
 pub(crate) use scrape::plain;
 pub use scrape::scrape_response;
 
-/// `metrics.endpoint` by default: the path Prometheus scrapes unless told otherwise.
-pub const DEFAULT_ENDPOINT: &str = "/metrics";
-
-/// `metrics.listen` by default: loopback, port 9464 (the OpenTelemetry
-/// Prometheus exporter's port).
-pub const DEFAULT_LISTEN: SocketAddr =
-    SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9464);
+pub use crate::config::{
+    DEFAULT_METRICS_ENDPOINT as DEFAULT_ENDPOINT, DEFAULT_METRICS_LISTEN as DEFAULT_LISTEN,
+};
