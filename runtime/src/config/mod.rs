@@ -139,6 +139,9 @@
 //!
 //! The `[db]` keys steer the N+1 detector and query spans: see the `db`
 //! module (`o11y::db`).
+//!
+//! Longer than 500 lines because its documentation holds the reference of
+//! every key (the generated table) and of the profiles; the code is short.
 
 use std::collections::BTreeMap;
 use std::fmt;

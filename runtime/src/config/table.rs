@@ -6,6 +6,10 @@
 //!
 //! The macro lives apart from its one invocation so that the table reads as
 //! a table, not as macro rules.
+//!
+//! Longer than 500 lines because one `macro_rules!` generates every derived
+//! piece (the enum, parsing, display, storing, defaults, setters); a macro
+//! cannot be split across files without exporting its internal rules.
 
 use std::fmt;
 use std::net::SocketAddr;
