@@ -16,8 +16,6 @@ use tracing_subscriber::{EnvFilter, Layer};
 use crate::config::{self, Config, LogFormat, OtlpSignal};
 use crate::error::Error;
 use crate::export::{self, Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
-#[cfg(feature = "axum")]
-use crate::http;
 use crate::{clock, db, flags, log, metrics, subscriber, trace};
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
@@ -181,9 +179,9 @@ impl Setup {
             log_exporters,
         } = self;
         metrics::setup::init(&config)?;
-        #[cfg(feature = "axum")]
-        http::configure(&config.http);
-        db::configure(&config.db);
+        // The one snapshot every module derives its settings from.
+        config::install(std::sync::Arc::new(config.clone()));
+        db::set_capture_parameters(&config.db);
         let (queue, exporter) = start_export(&config, span_exporters, log_exporters)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];

@@ -151,6 +151,7 @@ use std::time::Duration;
 
 pub use ipnet::IpNet;
 
+mod active;
 mod builder;
 mod env;
 mod error;
@@ -160,6 +161,7 @@ mod profile;
 mod table;
 mod value;
 
+pub(crate) use active::{Derived, install};
 pub use builder::ConfigBuilder;
 pub use error::{ConfigError, Origin};
 pub use keys::{

@@ -1,11 +1,11 @@
 //! The detector's settings in force: the `[db]` configuration applied by
 //! `init()` (defaults until then), with the allowlist prepared for matching.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::config::{DbConfig, NPlusOneMode};
+use crate::config::{DbConfig, Derived, NPlusOneMode};
 
 use super::fingerprint::fingerprint;
 
@@ -95,33 +95,37 @@ fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
     pattern[p.min(pattern.len())..].iter().all(|&c| c == b'*')
 }
 
-static SETTINGS: RwLock<Option<Arc<Settings>>> = RwLock::new(None);
+/// Derived from the configuration in force; the defaults before `init()`.
+static SETTINGS: Derived<Settings> = Derived::new(|config| match config {
+    Some(config) => {
+        let n_plus_one = &config.db.n_plus_one;
+        Settings {
+            threshold: n_plus_one.threshold.max(2),
+            min_duration: n_plus_one.min_duration,
+            allowlist: n_plus_one
+                .allowlist
+                .iter()
+                .map(|p| Pattern::new(p))
+                .collect(),
+            mode: n_plus_one.mode,
+        }
+    }
+    None => Settings::default(),
+});
+
+/// Read for every query: a word `init()` sets from the configuration in
+/// force, not a lock.
 static CAPTURE_PARAMETERS: AtomicBool = AtomicBool::new(false);
 
-/// Applies the `[db]` configuration (called by `init()`).
-pub(crate) fn configure(config: &DbConfig) {
-    let n_plus_one = &config.n_plus_one;
-    let settings = Settings {
-        threshold: n_plus_one.threshold.max(2),
-        min_duration: n_plus_one.min_duration,
-        allowlist: n_plus_one
-            .allowlist
-            .iter()
-            .map(|p| Pattern::new(p))
-            .collect(),
-        mode: n_plus_one.mode,
-    };
-    *SETTINGS.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(settings));
+/// Sets the word every query reads (`db.capture_parameters`), from the
+/// configuration `init()` installs.
+pub(crate) fn set_capture_parameters(config: &DbConfig) {
     CAPTURE_PARAMETERS.store(config.capture_parameters, Ordering::Relaxed);
 }
 
 /// The settings in force.
 pub(crate) fn current() -> Arc<Settings> {
-    SETTINGS
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-        .unwrap_or_default()
+    SETTINGS.get()
 }
 
 /// `db.capture_parameters`.

@@ -78,7 +78,6 @@ pub use self::request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER};
 #[cfg(feature = "axum")]
 pub use self::route::UNMATCHED_ROUTE;
 #[cfg(feature = "axum")]
-pub(crate) use self::settings::configure;
 #[cfg(feature = "axum")]
 pub use self::span::set_user;
 

@@ -1,10 +1,10 @@
-//! What `init()` configured for the server layer (`http.access_log`,
-//! `http.exclude_paths`), kept where every layered service can read it, and
-//! the exclusion test each request goes through first.
+//! The server layer's settings (`http.access_log`, `http.exclude_paths`),
+//! derived from the configuration in force, and the exclusion test each
+//! request goes through first.
 
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::Arc;
 
-use crate::config::HttpConfig;
+use crate::config::{Config, Derived, HttpConfig};
 
 /// The layer's settings: from the active configuration, or the defaults
 /// when o11y is not initialised.
@@ -38,33 +38,27 @@ impl Settings {
     }
 }
 
-static DEFAULT: LazyLock<Arc<Settings>> = LazyLock::new(|| {
-    Arc::new(Settings {
-        access_log: true,
-        exclude_paths: super::DEFAULT_EXCLUDE_PATHS
-            .iter()
-            .map(|p| (*p).into())
-            .collect(),
-    })
-});
+/// Derived from the configuration in force.
+static SETTINGS: Derived<Settings> = Derived::new(derive);
 
-/// What `init()` resolved; `None` before it ran.
-static ACTIVE: RwLock<Option<Arc<Settings>>> = RwLock::new(None);
-
-/// Called by `init()`.
-pub(crate) fn configure(http: &HttpConfig) {
-    let settings = Arc::new(Settings::from_config(http));
-    *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = Some(settings);
+/// The settings of `config`; the defaults before `init()`.
+fn derive(config: Option<&Config>) -> Settings {
+    match config {
+        Some(config) => Settings::from_config(&config.http),
+        None => Settings {
+            access_log: true,
+            exclude_paths: super::DEFAULT_EXCLUDE_PATHS
+                .iter()
+                .map(|p| (*p).into())
+                .collect(),
+        },
+    }
 }
 
 /// The settings in force; each layered service reads them once, at its
 /// first observed request.
 pub(crate) fn active() -> Arc<Settings> {
-    ACTIVE
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-        .unwrap_or_else(|| DEFAULT.clone())
+    SETTINGS.get()
 }
 
 #[cfg(test)]
@@ -87,10 +81,11 @@ mod tests {
 
     #[test]
     fn defaults_exclude_probes_and_scrapes() {
+        let defaults = derive(None);
         for path in ["/metrics", "/health", "/healthz", "/ready", "/favicon.ico"] {
-            assert!(DEFAULT.is_excluded(path), "{path}");
+            assert!(defaults.is_excluded(path), "{path}");
         }
-        assert!(!DEFAULT.is_excluded("/orders"));
-        assert!(DEFAULT.access_log);
+        assert!(!defaults.is_excluded("/orders"));
+        assert!(defaults.access_log);
     }
 }

@@ -8,7 +8,7 @@
 mod access;
 mod scrape;
 
-pub(crate) use access::{active, configure};
+pub(crate) use access::active;
 pub(crate) use scrape::plain;
 pub use scrape::scrape_response;
 

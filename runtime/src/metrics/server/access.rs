@@ -4,12 +4,12 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::Arc;
 
 use http::StatusCode;
 use ipnet::IpNet;
 
-use crate::config::MetricsConfig;
+use crate::config::{Derived, MetricsConfig};
 
 /// What the metrics endpoint serves and to whom: from the active
 /// configuration, or the defaults when o11y is not initialised.
@@ -64,29 +64,21 @@ impl ScrapeConfig {
     }
 }
 
-/// The defaults: `/metrics` on `127.0.0.1:9464`, open to every client.
-static DEFAULT: LazyLock<Arc<ScrapeConfig>> = LazyLock::new(|| {
-    Arc::new(ScrapeConfig {
+/// Derived from the configuration in force; before `init()`, the defaults:
+/// `/metrics` on `127.0.0.1:9464`, open to every client.
+static ACTIVE: Derived<ScrapeConfig> = Derived::new(|config| match config {
+    Some(config) => ScrapeConfig::from_config(&config.metrics),
+    None => ScrapeConfig {
         endpoint: super::DEFAULT_ENDPOINT.to_owned(),
         listen: super::DEFAULT_LISTEN,
         rules: AccessRules::default(),
-    })
+    },
 });
-
-/// What `init()` resolved; `None` before it ran.
-static ACTIVE: RwLock<Option<Arc<ScrapeConfig>>> = RwLock::new(None);
-
-/// Called by `init()`: the rules every scrape is checked against from now on.
-pub(crate) fn configure(metrics: &MetricsConfig) {
-    let config = Arc::new(ScrapeConfig::from_config(metrics));
-    *ACTIVE.write().unwrap_or_else(|e| e.into_inner()) = Some(config);
-}
 
 /// The rules in force: read at each request, so a server started before
 /// `init()` follows the configuration once it is loaded.
 pub(crate) fn active() -> Arc<ScrapeConfig> {
-    let active = ACTIVE.read().unwrap_or_else(|e| e.into_inner());
-    active.clone().unwrap_or_else(|| DEFAULT.clone())
+    ACTIVE.get()
 }
 
 /// The outcome of [`decide`].
