@@ -181,7 +181,7 @@ impl Setup {
         metrics::setup::init(&config)?;
         // The one snapshot every module derives its settings from.
         config::install(std::sync::Arc::new(config.clone()));
-        db::set_capture_parameters(&config.db);
+        db::set_query_words(&config.db);
         let (queue, exporter) = start_export(&config, span_exporters, log_exporters)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];

@@ -332,6 +332,14 @@ declare_keys! {
         default: [DEFAULT_EXCLUDE_PATHS.iter().map(|path| (*path).to_owned()).collect()],
         setter: http_exclude_paths(paths: each into String),
     }
+    /// Outbound calls through the HTTP client made inside a request carry that request's `X-Request-ID`.
+    http.client.forward_request_id: bool => HttpClientForwardRequestId {
+        env: "O11Y_HTTP_CLIENT_FORWARD_REQUEST_ID",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [true],
+        setter: http_client_forward_request_id(forward),
+    }
     /// Queries of one fingerprint within one scope that make an N+1, at least 2.
     db.n_plus_one.threshold: u32 => DbNPlusOneThreshold {
         env: "O11Y_DB_N_PLUS_ONE_THRESHOLD",
@@ -380,6 +388,14 @@ declare_keys! {
         expected: EXPECT_BOOL,
         default: [false],
         setter: db_capture_parameters(capture),
+    }
+    /// A query run outside any span (start-up statements, migrations, seeding) is a trace of its own; off, it is only counted in the metrics.
+    db.trace_root_queries: bool => DbTraceRootQueries {
+        env: "O11Y_DB_TRACE_ROOT_QUERIES",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [false],
+        setter: db_trace_root_queries(trace),
     }
 
     qualified {

@@ -50,6 +50,7 @@
 //! | `db.n_plus_one.allowlist` | `O11Y_DB_N_PLUS_ONE_ALLOWLIST` |  | empty | Scope names or statements never reported as an N+1, `*` matching anything; separated by `;` (statements contain commas). |
 //! | `db.n_plus_one.mode` | `O11Y_DB_N_PLUS_ONE_MODE` |  | `warn` | What an N+1 detection does: `warn` (log and count), `raise` (also panic when the scope ends, for test suites) or `off`. |
 //! | `db.capture_parameters` | `O11Y_DB_CAPTURE_PARAMETERS` |  | `false` | Query spans carry statements as written (literal values included) instead of their fingerprint. |
+//! | `db.trace_root_queries` | `O11Y_DB_TRACE_ROOT_QUERIES` |  | `false` | A query run outside any span (start-up statements, migrations, seeding) is a trace of its own; off, it is only counted in the metrics. |
 //! <!-- end of key table -->
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
@@ -228,6 +229,9 @@ pub struct DbConfig {
     /// Query spans carry the statement as written (literal values included)
     /// instead of its fingerprint. Off by default: values can be personal data.
     pub capture_parameters: bool,
+    /// A query run outside any span is a trace of its own. Off by default:
+    /// the statements an application runs at start-up would each be one.
+    pub trace_root_queries: bool,
 }
 
 /// The `[db.n_plus_one]` section: when repeated queries are an N+1 (see
@@ -512,6 +516,17 @@ pub struct HttpConfig {
     /// Request paths left alone: no span, no log line, no metrics. Exact
     /// matches of the request's path.
     pub exclude_paths: Vec<String>,
+    /// The HTTP client (`o11y::http::client()`, feature `reqwest`).
+    pub client: HttpClientConfig,
+}
+
+/// The `[http.client]` section: what the HTTP client middleware sends.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct HttpClientConfig {
+    /// Outbound calls made inside a request carry its `X-Request-ID`, so
+    /// that both services' log lines share it.
+    pub forward_request_id: bool,
 }
 
 /// The wire protocol of the OTLP exporters.

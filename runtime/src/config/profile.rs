@@ -16,8 +16,8 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    Config, DbConfig, HttpConfig, LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals,
-    TracingConfig,
+    Config, DbConfig, HttpClientConfig, HttpConfig, LoggingConfig, MetricsConfig, NPlusOneConfig,
+    OtlpSignals, TracingConfig,
 };
 
 /// A named set of defaults.
@@ -110,6 +110,9 @@ impl Profile {
             http: HttpConfig {
                 access_log: default::<k::HttpAccessLog>(self),
                 exclude_paths: default::<k::HttpExcludePaths>(self),
+                client: HttpClientConfig {
+                    forward_request_id: default::<k::HttpClientForwardRequestId>(self),
+                },
             },
             db: DbConfig {
                 n_plus_one: NPlusOneConfig {
@@ -119,6 +122,7 @@ impl Profile {
                     mode: default::<k::DbNPlusOneMode>(self),
                 },
                 capture_parameters: default::<k::DbCaptureParameters>(self),
+                trace_root_queries: default::<k::DbTraceRootQueries>(self),
             },
         }
     }

@@ -23,8 +23,9 @@ pub(crate) struct SpanAccess {
     pub(crate) set_attributes: fn(&tracing::Span, Vec<KeyValue>),
     /// Runs the function on the queries waiting on a span.
     pub(crate) with_waiting: fn(&tracing::Span, &mut WaitingVisitor<'_>),
-    /// Exports a span that is over as a child of the current span.
-    pub(crate) export_in_current: fn(FinishedSpan),
+    /// Exports a span that is over as a child of the current span; outside
+    /// any span, as a root only when the second argument says so.
+    pub(crate) export_in_current: fn(FinishedSpan, bool),
 }
 
 static ACCESS: OnceLock<SpanAccess> = OnceLock::new();

@@ -80,7 +80,7 @@ pub use query::{record_query, record_query_error};
 pub use scope::{Entered, Scope, Scoped};
 
 pub(crate) use pending::{Waiting, any as queries_waiting};
-pub(crate) use settings::set_capture_parameters;
+pub(crate) use settings::set_query_words;
 
 /// What bridges driver events (sqlx's) into query spans, metrics and N+1
 /// counts: a layer in a `tracing-subscriber` stack, a stage of

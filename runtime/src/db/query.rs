@@ -202,6 +202,6 @@ fn report(query: Query<'_>) {
     if flags() != 0
         && let Some(access) = super::hooks::access()
     {
-        (access.export_in_current)(span(&query, &statement));
+        (access.export_in_current)(span(&query, &statement), settings::trace_root_queries());
     }
 }

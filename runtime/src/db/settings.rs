@@ -117,10 +117,19 @@ static SETTINGS: Derived<Settings> = Derived::new(|config| match config {
 /// force, not a lock.
 static CAPTURE_PARAMETERS: AtomicBool = AtomicBool::new(false);
 
-/// Sets the word every query reads (`db.capture_parameters`), from the
-/// configuration `init()` installs.
-pub(crate) fn set_capture_parameters(config: &DbConfig) {
+/// `db.trace_root_queries`, read for every query outside a span.
+static TRACE_ROOT_QUERIES: AtomicBool = AtomicBool::new(false);
+
+/// Sets the words every query reads (`db.capture_parameters`,
+/// `db.trace_root_queries`), from the configuration `init()` installs.
+pub(crate) fn set_query_words(config: &DbConfig) {
     CAPTURE_PARAMETERS.store(config.capture_parameters, Ordering::Relaxed);
+    TRACE_ROOT_QUERIES.store(config.trace_root_queries, Ordering::Relaxed);
+}
+
+/// `db.trace_root_queries`.
+pub(crate) fn trace_root_queries() -> bool {
+    TRACE_ROOT_QUERIES.load(Ordering::Relaxed)
 }
 
 /// The settings in force.

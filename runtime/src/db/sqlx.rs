@@ -56,7 +56,7 @@ use crate::trace::finished;
 
 use super::detector::QueryTime;
 use super::query::{self, Query};
-use super::{pending, scope};
+use super::{pending, scope, settings};
 
 /// The target of sqlx's query events.
 const QUERY_TARGET: &str = "sqlx::query";
@@ -230,12 +230,16 @@ impl SqlxLayer {
             span.with_parts(|_, waiting| pending::park(waiting, statement.clone(), time));
         }
         if flags() & TRACING != 0 {
-            finished::export(
-                &self.sampler,
-                self.sink.as_deref(),
-                current.and_then(|span| span.with_parts(|trace, _| trace.as_parent())),
-                query::span(&query, &statement),
-            );
+            let parent = current.and_then(|span| span.with_parts(|trace, _| trace.as_parent()));
+            // A query outside any span is not a trace of its own unless asked.
+            if parent.is_some() || settings::trace_root_queries() {
+                finished::export(
+                    &self.sampler,
+                    self.sink.as_deref(),
+                    parent,
+                    query::span(&query, &statement),
+                );
+            }
         }
     }
 

@@ -22,12 +22,16 @@ use tracing::Instrument;
 
 use super::method::MethodLabel;
 use super::redact;
+use crate::config::Derived;
 use crate::lifecycle::{self, Operation, Parent};
 use crate::metrics::{HistogramVec, MetricDesc};
 use crate::observe::{self, METRICS};
 use crate::register_metric;
-use crate::subscriber::current::{current_ids, current_trace_state, with_recording};
+use crate::subscriber::current::{
+    current_ids, current_trace_state, with_enclosing_state, with_recording,
+};
 use crate::trace::w3c;
+use crate::value::FieldValue;
 
 static CLIENT_DURATION: HistogramVec<3> = HistogramVec::new(
     MetricDesc::histogram(
@@ -153,6 +157,7 @@ impl Middleware for ClientMiddleware {
         if flags == 0 {
             return next.run(request, extensions).await;
         }
+        forward_request_id(&mut request);
         let mut call = OutboundCall::start(&mut request, flags & METRICS != 0);
         let result = next
             .run(request, extensions)
@@ -163,6 +168,39 @@ impl Middleware for ClientMiddleware {
             Err(error) => Outcome::Failed(error),
         });
         result
+    }
+}
+
+/// `http.client.forward_request_id`, from the configuration in force.
+static FORWARD_REQUEST_ID: Derived<bool> =
+    Derived::new(|config| config.is_none_or(|config| config.http.client.forward_request_id));
+
+/// Puts the `X-Request-ID` of the request being served (the enclosing
+/// request span's) on an outbound call that carries none, so that both
+/// services' log lines share it (`http.client.forward_request_id`).
+fn forward_request_id(request: &mut Request) {
+    let name = http::HeaderName::from_static(super::REQUEST_ID_HEADER);
+    if request.headers().contains_key(&name) || !*FORWARD_REQUEST_ID.get() {
+        return;
+    }
+    let id = with_enclosing_state(
+        |state| state.trace.entry,
+        |state| {
+            state
+                .fields
+                .as_slice()
+                .iter()
+                .find_map(|(key, value)| match value {
+                    FieldValue::Str(id) if key == "request_id" => Some(id.to_string()),
+                    _ => None,
+                })
+        },
+    )
+    .flatten();
+    // Accepted (or assigned) by the server within its bounds: a valid
+    // header value.
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        request.headers_mut().insert(name, value);
     }
 }
 

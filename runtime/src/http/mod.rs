@@ -74,11 +74,16 @@ pub use self::endpoint::routes;
 #[cfg(feature = "axum")]
 pub use self::layer::{HttpLayer, HttpService, ResponseFuture, layer};
 #[cfg(feature = "axum")]
-pub use self::request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER};
-#[cfg(feature = "axum")]
 pub use self::route::UNMATCHED_ROUTE;
 #[cfg(feature = "axum")]
 #[cfg(feature = "axum")]
 pub use self::span::set_user;
 
 pub use crate::config::DEFAULT_EXCLUDE_PATHS;
+
+/// The header the request id is read from and echoed in (the server
+/// layer), and forwarded on outbound calls (the client).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The longest request id accepted from a caller.
+pub const MAX_REQUEST_ID_LEN: usize = 128;

@@ -7,11 +7,7 @@
 use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue};
 
-/// The header the request id is read from and echoed in.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// The longest request id accepted from a caller.
-pub const MAX_REQUEST_ID_LEN: usize = 128;
+pub use super::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER};
 
 static HEADER: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 

@@ -70,6 +70,9 @@ mod tests {
         let settings = Settings::from_config(&HttpConfig {
             access_log: true,
             exclude_paths: vec!["/health".into(), "/metrics".into()],
+            client: crate::config::HttpClientConfig {
+                forward_request_id: true,
+            },
         });
         assert!(settings.is_excluded("/health"));
         assert!(settings.is_excluded("/metrics"));

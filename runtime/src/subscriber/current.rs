@@ -185,10 +185,14 @@ pub(crate) fn decide_with_remote_parent(parent: &SpanContext) -> Option<Decision
 
 /// Exports `span`, a span that is over before o11y heard of it (a query
 /// reported with its duration), as a child of the current span, with the
-/// sampler and sink of the active subscriber's span stage. Nothing happens
-/// when o11y is not the active subscriber.
-pub(crate) fn export_in_current(span: FinishedSpan) {
+/// sampler and sink of the active subscriber's span stage; outside any
+/// span, as a root of its own only with `as_root`. Nothing happens when
+/// o11y is not the active subscriber.
+pub(crate) fn export_in_current(span: FinishedSpan, as_root: bool) {
     let parent = current_ids();
+    if parent.is_none() && !as_root {
+        return;
+    }
     let mut span = Some(span);
     tracing::dispatcher::get_default(|dispatch| {
         if let (Some(layer), Some(span)) = (span_layer(dispatch), span.take()) {
