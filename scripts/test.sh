@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it (.ci/run): install the test peers, then
-# rustfmt (and shellcheck, when installed), clippy, the test suite once per
-# feature set against real peers (O11Y_REQUIRE_PEERS=1: a test whose peer is
-# missing fails), and rustdoc.
+# rustfmt (and shellcheck, when installed), clippy, packaging of the
+# published crates, the test suite once per feature set against real peers
+# (O11Y_REQUIRE_PEERS=1: a test whose peer is missing fails), and rustdoc.
 #
 #   scripts/test.sh                 every step
-#   scripts/test.sh test doc        only some steps: peers fmt clippy quickstart test doc
+#   scripts/test.sh test doc        only some steps: peers fmt clippy package quickstart test doc
 #
 # Runs from any directory. Stops at the first failure, non-zero exit.
 set -euo pipefail
@@ -33,7 +33,7 @@ CLIPPY_FEATURE_SETS=(
   "reqwest"
   "tls"
 )
-ALL_STEPS=(peers fmt clippy quickstart test doc)
+ALL_STEPS=(peers fmt clippy package quickstart test doc)
 # The examples package turns on the integrations it shows (axum, sqlx):
 # inside a feature-set run, cargo would unify them into the facade, so the
 # sets exclude it and it gets runs of its own.
@@ -127,6 +127,18 @@ if want clippy; then
       cargo clippy --workspace --exclude "$EXAMPLES" --all-targets "${fa[@]}" -- -D warnings
   done
   run_step "cargo clippy ($EXAMPLES)" cargo clippy -p "$EXAMPLES" --all-targets -- -D warnings
+fi
+
+if want package; then
+  # Each published crate as crates.io would get it (o11y-naming, o11y-macros,
+  # o11y-runtime, o11y): packaged together, each tarball built on its own
+  # against the others' tarballs, nothing uploaded. `cargo publish
+  # --workspace --dry-run`, not `cargo package --workspace`: the latter also
+  # packages the `publish = false` members (examples, fixtures) and fails on
+  # their path-only dependencies. --allow-dirty: what is checked is the tree
+  # being tested, committed or not. The builds are plain `cargo build`s of
+  # the libraries (about 2 CPU-minutes from cold, seconds when warm).
+  run_step "cargo publish --dry-run" cargo publish --workspace --dry-run --allow-dirty
 fi
 
 if want quickstart; then

@@ -5,7 +5,7 @@
 //! the report.
 #![cfg(not(feature = "off"))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::time::Duration;
 

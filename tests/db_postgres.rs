@@ -7,7 +7,7 @@
 //! after a pending migration, scraped by Prometheus.
 #![cfg(all(feature = "sqlx", not(feature = "off")))]
 
-mod common;
+use o11y_test_support as common;
 mod sqlx_scenarios;
 
 scenarios! {

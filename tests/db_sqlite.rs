@@ -9,7 +9,7 @@
 //! the ones that show queries find their scope from there.
 #![cfg(all(feature = "sqlx", not(feature = "off")))]
 
-mod common;
+use o11y_test_support as common;
 mod sqlx_scenarios;
 
 /// A directory for the database file (each process its own).

@@ -7,7 +7,7 @@
 //! `benches/http.rs` and `scripts/bench-http.sh`.
 #![cfg(all(feature = "axum", not(feature = "off")))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};

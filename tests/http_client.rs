@@ -8,10 +8,10 @@
 //! and the client duration histogram has the expected series.
 //!
 //! Tests that call `o11y::init()` run their body in a child process (see
-//! `tests/common`).
+//! `tests/support`).
 #![cfg(all(feature = "axum", feature = "reqwest", not(feature = "off")))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,8 +21,9 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use common::exposition::sample_value;
-use common::http::{self as raw, HttpResponse};
+use common::http::{assert_status, get_from};
 use common::scenario::{o11y_child, report, reported};
+use common::server::{runtime, serve_on};
 use o11y::http::reqwest_middleware::ClientWithMiddleware;
 use serde_json::{Value, json};
 
@@ -105,46 +106,20 @@ fn service_a(a: A) -> Router {
         .layer(o11y::http::layer())
 }
 
-/// Serves `app` on a free loopback port from `runtime`.
-fn serve(runtime: &tokio::runtime::Runtime, app: Router) -> SocketAddr {
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("local_addr");
-    runtime.spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("axum::serve");
-    });
-    addr
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
 /// Both services, A calling B through `o11y::http::client`.
 fn services(runtime: &tokio::runtime::Runtime) -> SocketAddr {
-    let b = serve(runtime, service_b());
+    let b = serve_on(runtime, service_b());
     let a = A {
         client: o11y::http::client(reqwest::Client::new()),
         b,
         closed: common::free_port(),
     };
-    serve(runtime, service_a(a))
+    serve_on(runtime, service_a(a))
 }
 
 fn get_json(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Value {
-    let response: HttpResponse = raw::request("GET", &format!("http://{addr}{path}"), headers, &[])
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-    assert_eq!(response.status, 200, "{path}: {}", response.text());
+    let response = get_from(addr, path, headers);
+    assert_status(&response, 200);
     response.json()
 }
 

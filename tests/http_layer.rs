@@ -8,15 +8,14 @@
 //! Prometheus scrapes them, with bounded method and route labels.
 //!
 //! Tests that call `o11y::init()` run their body in a child process (see
-//! `tests/common`).
+//! `tests/support`).
 // With `off`, o11y never turns on, so the layer passes every request through.
 #![cfg(all(feature = "axum", not(feature = "off")))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -24,8 +23,10 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use common::exposition::sample_value;
-use common::http::{self as client, HttpResponse, urlencode};
+use common::http::{assert_status, get_from, send};
 use common::scenario::{json_lines, o11y_child, report, reported};
+use common::server::serve;
+use common::unix_now;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -94,43 +95,6 @@ fn app_catching_panics() -> Router {
     app().layer(CatchPanicLayer::new())
 }
 
-/// Serves `app` with connect info on a free loopback port, from a runtime
-/// of its own (dropping it stops the server).
-fn serve(app: Router) -> (SocketAddr, tokio::runtime::Runtime) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("local_addr");
-    runtime.spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("axum::serve");
-    });
-    (addr, runtime)
-}
-
-fn send(method: &str, addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-    client::request(method, &format!("http://{addr}{path}"), headers, &[])
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-}
-
-fn get_from(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-    send("GET", addr, path, headers)
-}
-
-#[track_caller]
-fn assert_status(response: &HttpResponse, status: u16) {
-    assert_eq!(response.status, status, "{response:?}\n{}", response.text());
-}
-
 /// A request for the app called in process (`oneshot`), without a client
 /// or connect info.
 fn in_process(path: &str) -> axum::extract::Request {
@@ -144,13 +108,6 @@ fn is_hex(text: &str, digits: usize) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs_f64()
 }
 
 /// The server spans rotel received.
@@ -893,19 +850,7 @@ fn prometheus_scrapes_red_metrics_with_bounded_labels() {
         });
     let target = reported(&output, "target").as_str().unwrap().to_owned();
     let scraped_at = reported(&output, "scraped_at").as_f64().unwrap();
-    let at = |promql: &str| -> Vec<Value> {
-        let answer = prometheus
-            .get(&format!(
-                "/api/v1/query?query={}&time={scraped_at:.3}",
-                urlencode(promql)
-            ))
-            .json();
-        assert_eq!(answer["status"], "success", "{promql}: {answer}");
-        answer["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    };
+    let at = |promql: &str| prometheus.query_vector_at(promql, scraped_at);
 
     // Exactly these series: every unknown method is `_OTHER`, every
     // unmatched path `unmatched`, excluded paths (and the scrapes) nowhere.

@@ -3,7 +3,7 @@
 //! no-endpoint announcement, and composing o11y's layer into a subscriber of
 //! one's own.
 
-mod common;
+use o11y_test_support as common;
 
 use std::time::{Duration, Instant};
 

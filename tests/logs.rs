@@ -2,7 +2,7 @@
 //! the fields of enclosing spans, the context API, `log`-crate records, the
 //! JSON file sink, the console format, and OTLP log export.
 
-mod common;
+use o11y_test_support as common;
 
 use std::time::Duration;
 

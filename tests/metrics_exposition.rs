@@ -9,7 +9,7 @@
 //! workspace members under `tests/fixtures/` (`metrics-dup-app`'s own
 //! tests), since what a binary's registry holds is decided at link time.
 
-mod common;
+use o11y_test_support as common;
 
 use std::io::Write as _;
 use std::path::PathBuf;

@@ -5,13 +5,13 @@
 //! (`metrics.allow_from`, `metrics.bearer_token`) with their refusal counter.
 //!
 //! Tests that need a configuration call `o11y::init()`, so they run their
-//! body in a child process (see `tests/common`).
+//! body in a child process (see `tests/support`).
 
-mod common;
+use o11y_test_support as common;
 
 use std::net::SocketAddr;
 
-use common::http::{self, HttpResponse};
+use common::http::{assert_status, get_from, send};
 use common::scenario::o11y_child;
 use o11y::metrics::{Counter, CounterVec, Format, MetricDesc};
 
@@ -34,20 +34,6 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// What Prometheus 2.42 sends (scrape/scrape.go, `scrapeAcceptHeader`).
 const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
-fn request(method: &str, addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-    http::request(method, &format!("http://{addr}{path}"), headers, &[])
-        .unwrap_or_else(|e| panic!("{method} {path} on {addr}: {e}"))
-}
-
-fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
-    request("GET", addr, path, headers)
-}
-
-#[track_caller]
-fn assert_status(response: &HttpResponse, status: u16) {
-    assert_eq!(response.status, status, "{response:?}\n{}", response.text());
-}
-
 /// The value of the sample line starting with `series ` (name and labels).
 #[track_caller]
 fn sample(text: &str, series: &str) -> String {
@@ -64,7 +50,7 @@ fn sample(text: &str, series: &str) -> String {
 /// Negotiation, every registered metric with HELP/TYPE and zero values, and
 /// routing: what any server of the endpoint must do, at `path` on `addr`.
 fn check_exposition(addr: SocketAddr, path: &str) {
-    let open = get(addr, path, &[("Accept", PROMETHEUS_ACCEPT)]);
+    let open = get_from(addr, path, &[("Accept", PROMETHEUS_ACCEPT)]);
     assert_status(&open, 200);
     assert_eq!(open.header("content-type"), Some(OPENMETRICS));
     let text = open.text();
@@ -83,11 +69,11 @@ fn check_exposition(addr: SocketAddr, path: &str) {
     );
     assert_eq!(sample(&text, "o11y_spans_dropped_total"), "0");
 
-    let only_openmetrics = get(addr, path, &[("Accept", "application/openmetrics-text")]);
+    let only_openmetrics = get_from(addr, path, &[("Accept", "application/openmetrics-text")]);
     assert_eq!(only_openmetrics.header("content-type"), Some(OPENMETRICS));
 
     // The test client always sends `Accept: */*`: no OpenMetrics asked for.
-    let plain = get(addr, path, &[]);
+    let plain = get_from(addr, path, &[]);
     assert_status(&plain, 200);
     assert_eq!(plain.header("content-type"), Some(PROMETHEUS_TEXT));
     let text = plain.text();
@@ -108,13 +94,13 @@ fn check_exposition(addr: SocketAddr, path: &str) {
     assert_eq!(sample(&text, "o11y_spans_exported_total"), "0");
     assert!(text.contains("# TYPE o11y_build_info gauge\n"), "{text}");
 
-    let head = request("HEAD", addr, path, &[]);
+    let head = send("HEAD", addr, path, &[]);
     assert_status(&head, 200);
     assert!(head.body.is_empty());
 
-    assert_status(&get(addr, "/not-metrics", &[]), 404);
-    assert_status(&get(addr, &format!("{path}/x"), &[]), 404);
-    let post = request("POST", addr, path, &[]);
+    assert_status(&get_from(addr, "/not-metrics", &[]), 404);
+    assert_status(&get_from(addr, &format!("{path}/x"), &[]), 404);
+    let post = send("POST", addr, path, &[]);
     assert_status(&post, 405);
     assert!(
         post.header("allow")
@@ -156,10 +142,10 @@ fn standalone_server_follows_the_configuration() {
             let listen = std::env::var("O11Y_METRICS_LISTEN").expect("set by the parent");
             assert_eq!(addr, listen.parse::<SocketAddr>().unwrap());
             check_exposition(addr, "/internal/metrics");
-            assert_status(&get(addr, "/metrics", &[]), 404);
+            assert_status(&get_from(addr, "/metrics", &[]), 404);
 
             JOBS.inc_by(3);
-            let text = get(addr, "/internal/metrics", &[]).text();
+            let text = get_from(addr, "/internal/metrics", &[]).text();
             assert_eq!(sample(&text, "test_http_jobs_total"), "3");
             let build_info = format!(
                 "o11y_build_info{{service_name=\"standalone_server_follows_the_configuration\",\
@@ -186,7 +172,7 @@ fn standalone_server_refuses_addresses_outside_allow_from() {
             let metrics = o11y::metrics::serve("127.0.0.1:0").expect("serve");
             let addr = metrics.local_addr();
             for _ in 0..2 {
-                let refused = get(addr, "/metrics", &[("Authorization", "Bearer anything")]);
+                let refused = get_from(addr, "/metrics", &[("Authorization", "Bearer anything")]);
                 assert_status(&refused, 403);
                 assert!(!refused.text().contains("o11y_"), "{}", refused.text());
             }
@@ -217,7 +203,7 @@ fn standalone_server_checks_the_bearer_token() {
 
 /// With `metrics.bearer_token = "s3cret-Token"` and 127.0.0.1 allowed.
 fn check_token_rules(addr: SocketAddr, path: &str) {
-    let missing = get(addr, path, &[]);
+    let missing = get_from(addr, path, &[]);
     assert_status(&missing, 401);
     assert!(
         missing
@@ -231,9 +217,9 @@ fn check_token_rules(addr: SocketAddr, path: &str) {
         "Bearer s3cret-Token2",
         "Basic czNjcmV0LVRva2Vu",
     ] {
-        assert_status(&get(addr, path, &[("Authorization", wrong)]), 401);
+        assert_status(&get_from(addr, path, &[("Authorization", wrong)]), 401);
     }
-    let allowed = get(
+    let allowed = get_from(
         addr,
         path,
         &[
@@ -262,33 +248,7 @@ fn check_token_rules(addr: SocketAddr, path: &str) {
 #[cfg(feature = "axum")]
 mod axum_routes {
     use super::*;
-
-    /// Serves `app` on a free loopback port from a runtime of its own.
-    /// `connect_info`: serve with `into_make_service_with_connect_info`.
-    fn serve_app(app: axum::Router, connect_info: bool) -> (SocketAddr, tokio::runtime::Runtime) {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
-        runtime.spawn(async move {
-            let served = if connect_info {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .await
-            } else {
-                axum::serve(listener, app).await
-            };
-            served.expect("axum::serve");
-        });
-        (addr, runtime)
-    }
+    use common::server::{serve, serve_without_connect_info};
 
     fn app() -> axum::Router {
         axum::Router::new()
@@ -302,10 +262,10 @@ mod axum_routes {
             .env("O11Y_METRICS_ENDPOINT", "/internal/metrics")
             .run(|| {
                 let _o11y = o11y::init().expect("init");
-                let (addr, _runtime) = serve_app(app(), true);
+                let (addr, _runtime) = serve(app());
                 check_exposition(addr, "/internal/metrics");
-                assert_eq!(get(addr, "/", &[]).text(), "home");
-                assert_status(&get(addr, "/metrics", &[]), 404);
+                assert_eq!(get_from(addr, "/", &[]).text(), "home");
+                assert_status(&get_from(addr, "/metrics", &[]), 404);
             });
     }
 
@@ -315,10 +275,10 @@ mod axum_routes {
             .env("O11Y_METRICS_ALLOW_FROM", "10.0.0.0/8")
             .run(|| {
                 let _o11y = o11y::init().expect("init");
-                let (addr, _runtime) = serve_app(app(), true);
-                assert_status(&get(addr, "/metrics", &[]), 403);
+                let (addr, _runtime) = serve(app());
+                assert_status(&get_from(addr, "/metrics", &[]), 403);
                 assert_eq!(
-                    get(addr, "/", &[]).text(),
+                    get_from(addr, "/", &[]).text(),
                     "home",
                     "only the metrics are restricted"
                 );
@@ -340,7 +300,7 @@ mod axum_routes {
             .env("O11Y_METRICS_BEARER_TOKEN", "s3cret-Token")
             .run(|| {
                 let _o11y = o11y::init().expect("init");
-                let (addr, _runtime) = serve_app(app(), true);
+                let (addr, _runtime) = serve(app());
                 check_token_rules(addr, "/metrics");
             });
     }
@@ -352,8 +312,8 @@ mod axum_routes {
             .run(|| {
                 let _o11y = o11y::init().expect("init");
                 // Served without connect info: the address is unknown.
-                let (addr, _runtime) = serve_app(app(), false);
-                assert_status(&get(addr, "/metrics", &[]), 403);
+                let (addr, _runtime) = serve_without_connect_info(app());
+                assert_status(&get_from(addr, "/metrics", &[]), 403);
                 let text = o11y::metrics::render(Format::Prometheus);
                 assert_eq!(
                     sample(
@@ -368,7 +328,7 @@ mod axum_routes {
     #[test]
     fn routes_without_rules_need_no_connect_info() {
         // No init(): the defaults, open to all; plain `axum::serve(listener, app)`.
-        let (addr, _runtime) = serve_app(app(), false);
+        let (addr, _runtime) = serve_without_connect_info(app());
         check_exposition(addr, "/metrics");
     }
 }

@@ -4,7 +4,7 @@
 //! counts, under the service's resource, on the interval and once more at
 //! shutdown; an exemplar recorded inside a sampled span carries its trace id.
 
-mod common;
+use o11y_test_support as common;
 
 use std::time::Duration;
 

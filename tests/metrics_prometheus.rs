@@ -9,15 +9,15 @@
 //! checks Prometheus's answers at the time they were current (once the
 //! child is gone its series go stale) and rotel's spans.
 
-mod common;
+use o11y_test_support as common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::http::urlencode;
 use common::scenario::{o11y_child, report, reported};
+use common::unix_now;
 use o11y::metrics::{CounterVec, HistogramVec, MetricDesc};
 use serde_json::{Value, json};
 
@@ -37,13 +37,6 @@ o11y::register_metric!(CHECKOUT);
 const SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
 /// Generous: the first scrape lands ~1–5 s after the target is added.
 const PROMETHEUS_WAIT: Duration = Duration::from_secs(30);
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs_f64()
-}
 
 /// Records the metrics inside a sampled span; returns its ids.
 fn checkout() -> Value {
@@ -215,19 +208,7 @@ fn prometheus_scrapes_series_and_exemplars() {
     let scraped_at = reported(&output, "scraped_at").as_f64().unwrap();
 
     // The series, as they were while the child served them.
-    let at = |promql: &str| -> Vec<Value> {
-        let answer = prometheus
-            .get(&format!(
-                "/api/v1/query?query={}&time={scraped_at:.3}",
-                urlencode(promql)
-            ))
-            .json();
-        assert_eq!(answer["status"], "success", "{promql}: {answer}");
-        answer["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    };
+    let at = |promql: &str| prometheus.query_vector_at(promql, scraped_at);
     let payments = at(&format!(
         "test_prom_payments_total{{instance=\"{target}\"}}"
     ));

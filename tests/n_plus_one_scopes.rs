@@ -4,7 +4,7 @@
 //! `o11y::db::record_query`, as any driver can.
 #![cfg(all(feature = "axum", not(feature = "off")))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 // these tests check does not exist then; ui-tests/off covers that mode.
 #![cfg(not(feature = "off"))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::future::Future;
 use std::time::Duration;

@@ -7,15 +7,16 @@
 // these tests check does not exist then; ui-tests/off covers that mode.
 #![cfg(not(feature = "off"))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use common::exposition::sample_value;
+use common::noop_context;
 use common::scenario::{
     current_thread_runtime, json_lines, log_line, o11y_child, report, report_prometheus, reported,
     span_named,
@@ -214,10 +215,6 @@ fn assert_ok_span(span: &Value) {
     assert!(span["attributes"].get("error.type").is_none(), "{span}");
 }
 
-fn noop_context() -> Context<'static> {
-    Context::from_waker(Waker::noop())
-}
-
 // ---------------------------------------------------------------------------
 // Tests.
 
@@ -292,7 +289,7 @@ fn results_errors_panics_and_cancellations_are_counted_and_marked() {
             assert_eq!(nothing_found(), None);
             unit_work();
 
-            report_prometheus("prometheus");
+            report_prometheus!("prometheus");
             drop(runtime);
             drop(guard);
         });
@@ -648,7 +645,7 @@ fn an_impl_blocks_err_logs_results_under_any_name_and_skips_other_types() {
                 runtime.block_on(Catalog.reserve_async()),
                 Err(PaymentDeclined)
             );
-            report_prometheus("prometheus");
+            report_prometheus!("prometheus");
             drop(runtime);
             drop(guard);
         });
@@ -702,7 +699,7 @@ fn a_returned_future_is_measured_until_its_output() {
             runtime.block_on(settle_via(SETTLE_MS)),
             Err(PaymentDeclined)
         );
-        report_prometheus("prometheus");
+        report_prometheus!("prometheus");
         drop(runtime);
         drop(guard);
     });

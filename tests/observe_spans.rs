@@ -9,7 +9,7 @@
 // these tests check does not exist then; ui-tests/off covers that mode.
 #![cfg(not(feature = "off"))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::fmt::Debug;
 use std::time::Duration;
@@ -300,7 +300,7 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
             assert_eq!(runtime.block_on(MemoryStore.load(3)).unwrap(), 6);
             assert!(runtime.block_on(MemoryStore.load(0)).is_err());
             assert_eq!(runtime.block_on(DiskStore.load(3)).unwrap(), 4);
-            report_prometheus("prometheus");
+            report_prometheus!("prometheus");
             drop(runtime);
             drop(guard);
         });

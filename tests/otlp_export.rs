@@ -3,7 +3,7 @@
 //! TLS too (`https://`, through a TLS proxy in front of rotel, trusting a
 //! test CA), with every signal.
 
-mod common;
+use o11y_test_support as common;
 
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
-//! Tests of the test harness itself (`tests/common`): each real peer starts,
+//! Tests of the test harness itself (`tests/support`): each real peer starts,
 //! answers, and receives what the o11y tests will send it; the child-process
 //! helper runs bodies, reports failures and passes peers to the child.
 
-mod common;
+use o11y_test_support as common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -10,16 +10,17 @@
 // what these tests check does not exist then; ui-tests/off covers that mode.
 #![cfg(not(feature = "off"))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
-use std::task::{Context, Waker};
+
 use std::time::Duration;
 
 use common::exposition::sample_value;
+use common::noop_context;
 use common::scenario::{
     current_thread_runtime, json_lines, o11y_child, report, report_prometheus, reported, span_named,
 };
@@ -169,10 +170,6 @@ fn box_order(
         return Box::pin(std::future::ready(Ok(0)));
     }
     Box::pin(settle_later(job.payload.order_id, "boxed"))
-}
-
-fn noop_context() -> Context<'static> {
-    Context::from_waker(Waker::noop())
 }
 
 fn runs(text: &str, task: &str, outcome: &str) -> f64 {
@@ -648,7 +645,7 @@ fn with_metrics_off_tasks_are_traced_and_logged_but_not_counted() {
             let guard = o11y::init().expect("init");
             let job = Envelope::new("process_order", OrderJob { order_id: 4 });
             assert_eq!(process_order(job).ok(), Some(40));
-            report_prometheus("metrics");
+            report_prometheus!("metrics");
             drop(guard);
         });
     let lines = json_lines(&output);
@@ -675,7 +672,7 @@ fn a_retry_reported_before_an_inline_task_stays_with_its_own_run() {
         o11y_child("a_retry_reported_before_an_inline_task_stays_with_its_own_run").run(|| {
             let guard = o11y::init().expect("init");
             assert_eq!(batch(Envelope::new("batch", 3)), 3);
-            report_prometheus("metrics");
+            report_prometheus!("metrics");
             drop(guard);
         });
     let metrics = reported(&output, "metrics");
@@ -707,7 +704,7 @@ fn handlers_returning_their_future_are_measured_and_traced_around_it() {
             report("box_task_id", json!(envelope.task_id));
             let result = runtime.block_on(box_order(envelope));
             assert!(matches!(result, Err(OutOfStock(9))));
-            report_prometheus("metrics");
+            report_prometheus!("metrics");
             drop(runtime);
             drop(guard);
         });

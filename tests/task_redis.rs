@@ -12,7 +12,7 @@
 //! exposes them.
 #![cfg(not(feature = "off"))]
 
-mod common;
+use o11y_test_support as common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -3,8 +3,7 @@
 //! `GET /orders`, none for `GET /orders/fast`), its background worker, and
 //! its spans in a real collector (rotel).
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+use o11y_test_support as common;
 
 use std::time::Duration;
 

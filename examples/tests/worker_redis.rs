@@ -9,8 +9,7 @@
 //! worker's errors at start name `REDIS_URL`, and a push that fails while
 //! the quickstart serves does not fail the request.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
+use o11y_test_support as common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};

@@ -85,20 +85,13 @@ macro_rules! scenarios {
         use std::time::Duration;
 
         use common::scenario::{json_lines, o11y_child, report, reported, span_named};
+        use common::server::runtime;
         use serde_json::{Value, json};
         use sqlx_scenarios::{
             ITEMS_FINGERPRINT, JOINED, LITERAL, SCHEMA, items_of, rows, write_migrations,
         };
 
         type Pool = sqlx::Pool<$db>;
-
-        fn runtime() -> tokio::runtime::Runtime {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("tokio runtime")
-        }
 
         /// Registers the pool (db.system, db.namespace) and fills the shop.
         async fn shop(pool: &Pool) {

@@ -4,9 +4,7 @@
 mod args;
 mod expand;
 // The naming rules, shared with the runtime so both reject the same names.
-#[allow(dead_code)]
-#[path = "../../../runtime/src/metrics/naming.rs"]
-mod naming;
+use o11y_naming as naming;
 
 use proc_macro2::TokenStream;
 

@@ -14,12 +14,14 @@ mod desc;
 mod exposition;
 mod family;
 mod label;
-mod naming;
 pub(crate) mod own;
 mod registry;
 pub(crate) mod server;
 pub(crate) mod setup;
 mod types;
+
+// The naming rules, shared with #[metric] so both reject the same names.
+use o11y_naming as naming;
 
 pub(crate) use cell::set_exemplar_source;
 pub use cell::{Exemplar, HistogramSnapshot};

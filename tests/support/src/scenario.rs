@@ -1,8 +1,9 @@
 //! What o11y's own integration tests share on top of the peers: a child
 //! process set up for a scenario, the runtime and metrics report of the
 //! child, and reading back what the child printed (its JSON log lines and
-//! the values it reported). Unlike the peers, this part uses `o11y` and
-//! `tokio`, which every crate including this module depends on.
+//! the values it reported). What needs o11y's API is a macro
+//! ([`report_prometheus!`](crate::report_prometheus)), expanded in the test
+//! crate, which depends on `o11y`: this crate does not.
 
 use serde_json::Value;
 
@@ -29,15 +30,27 @@ pub fn report(key: &str, value: Value) {
     println!("\n{REPORT_PREFIX}{key} {value}");
 }
 
-/// In the child: reports o11y's metrics, as Prometheus text, under `key`.
-pub fn report_prometheus(key: &str) {
-    report(
-        key,
-        Value::from(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-    );
+/// In the child: hands a text to the parent (a JSON string of it).
+pub fn report_text(key: &str, text: String) {
+    report(key, Value::from(text));
 }
 
-/// In the child: the runtime its async calls run on.
+/// In the child: reports o11y's metrics, as Prometheus text, under `key`
+/// (read back with [`reported`]). A macro, expanded in the test crate, so
+/// that this crate needs no dependency on `o11y`.
+#[macro_export]
+macro_rules! report_prometheus {
+    ($key:expr) => {
+        $crate::scenario::report_text(
+            $key,
+            ::o11y::metrics::render(::o11y::metrics::Format::Prometheus),
+        )
+    };
+}
+pub use crate::report_prometheus;
+
+/// In the child: the runtime its async calls run on (see also
+/// [`server::runtime`](crate::server::runtime), multi-threaded).
 pub fn current_thread_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -60,18 +60,21 @@ pub struct ChildBuilder {
 /// What the child did.
 #[derive(Debug)]
 pub struct ChildOutput {
+    /// How the child exited.
     pub status: ExitStatus,
     /// What the body printed: the child's stdout without libtest's
     /// "running 1 test" header and the harness's completion marker.
     pub stdout: String,
     /// The child's whole stdout.
     pub raw_stdout: String,
+    /// The child's whole stderr.
     pub stderr: String,
     /// The child ran `body` to its end (and then exited 0).
     pub completed: bool,
 }
 
 impl ChildOutput {
+    /// The child exited 0 and completed the body.
     pub fn success(&self) -> bool {
         self.status.success() && self.completed
     }

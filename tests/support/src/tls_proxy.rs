@@ -34,6 +34,7 @@ pub struct ServerTls {
     pub ca_pem: String,
     /// The server's certificate (valid for `127.0.0.1`) and its private key.
     pub cert_pem: String,
+    /// The private key of `cert_pem`.
     pub key_pem: String,
     /// Ask every client for a certificate signed by the CA (mutual TLS).
     pub require_client_certificate: bool,
@@ -146,6 +147,7 @@ impl TlsProxy {
         })
     }
 
+    /// The TLS port the proxy listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.info.ports[0]
     }
@@ -165,6 +167,7 @@ impl TlsProxy {
         self.workdir().join(name)
     }
 
+    /// The proxy's directory (certificates, log).
     pub fn workdir(&self) -> &Path {
         &self.info.workdir
     }

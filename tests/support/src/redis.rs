@@ -15,10 +15,15 @@ pub struct Redis {
 /// A RESP2 reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resp {
+    /// `+OK`
     Simple(String),
+    /// `-ERR ...`
     Error(String),
+    /// `:42`
     Int(i64),
+    /// `$3 foo`, or nil (`$-1`)
     Bulk(Option<Vec<u8>>),
+    /// `*2 ...`, or nil (`*-1`)
     Array(Option<Vec<Resp>>),
 }
 
@@ -39,6 +44,7 @@ impl Redis {
         PeerProcess::start("redis", 1).map(|peer| Redis { peer })
     }
 
+    /// The port Redis listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.peer.port(0)
     }
@@ -48,6 +54,7 @@ impl Redis {
         format!("redis://127.0.0.1:{}", self.port())
     }
 
+    /// The peer's directory (config, log).
     pub fn workdir(&self) -> &Path {
         self.peer.workdir()
     }
@@ -60,6 +67,7 @@ impl Redis {
             .unwrap_or_else(|e| panic!("redis {args:?} on port {}: {e}", self.port()))
     }
 
+    /// Like [`Redis::cmd`], returning I/O errors instead of panicking.
     pub fn try_cmd<A: AsRef<[u8]>>(&self, args: &[A]) -> io::Result<Resp> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port()))?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;

@@ -22,10 +22,12 @@ impl Rotel {
         PeerProcess::start("rotel", 2).map(|peer| Rotel { peer })
     }
 
+    /// The OTLP/gRPC port (127.0.0.1).
     pub fn grpc_port(&self) -> u16 {
         self.peer.port(0)
     }
 
+    /// The OTLP/HTTP port (127.0.0.1).
     pub fn http_port(&self) -> u16 {
         self.peer.port(1)
     }
@@ -41,6 +43,7 @@ impl Rotel {
         format!("http://127.0.0.1:{}", self.http_port())
     }
 
+    /// The peer's directory (the JSONL files, rotel's log).
     pub fn workdir(&self) -> &Path {
         self.peer.workdir()
     }

@@ -7,8 +7,11 @@
 
 /// One sample line: the metric name, its labels as written, its value.
 pub struct Sample {
+    /// The metric name (with its `_bucket`/`_sum`/`_count` suffix).
     pub name: String,
+    /// The labels, in the order written, values unescaped.
     pub labels: Vec<(String, String)>,
+    /// The sample's value.
     pub value: f64,
 }
 

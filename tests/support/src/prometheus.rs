@@ -22,6 +22,7 @@ impl Prometheus {
         PeerProcess::start("prometheus", 1).map(|peer| Prometheus { peer })
     }
 
+    /// The port Prometheus listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.peer.port(0)
     }
@@ -31,6 +32,7 @@ impl Prometheus {
         format!("http://127.0.0.1:{}", self.port())
     }
 
+    /// The peer's directory (config, `targets/`, log).
     pub fn workdir(&self) -> &Path {
         self.peer.workdir()
     }
@@ -98,6 +100,23 @@ impl Prometheus {
     /// An instant query's `data.result` (the series of a vector).
     pub fn query_vector(&self, promql: &str) -> Vec<Value> {
         self.query(promql)["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// An instant query's `data.result` at `time` (seconds since the epoch,
+    /// e.g. [`unix_now`](crate::unix_now) while the target was served).
+    /// Panics unless status is success.
+    pub fn query_vector_at(&self, promql: &str, time: f64) -> Vec<Value> {
+        let answer = self
+            .get(&format!(
+                "/api/v1/query?query={}&time={time:.3}",
+                urlencode(promql)
+            ))
+            .json();
+        assert_eq!(answer["status"], "success", "{promql}: {answer}");
+        answer["data"]["result"]
             .as_array()
             .cloned()
             .unwrap_or_default()

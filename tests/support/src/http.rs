@@ -1,10 +1,11 @@
 //! A tiny HTTP/1.1 client over `std::net::TcpStream`, enough to talk to the
 //! peers and to a service under test: one request per connection
 //! (`Connection: close`), body read to EOF, chunked or Content-Length.
-//! `http://` only.
+//! `http://` only. [`send`] and [`get_from`] are the panicking shorthands for
+//! a server under test at a socket address.
 
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -12,8 +13,11 @@ use serde_json::Value;
 /// A response: status, headers (names as sent), body.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The status code.
     pub status: u16,
+    /// The headers, names as sent, in order.
     pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
     pub body: Vec<u8>,
 }
 
@@ -51,6 +55,24 @@ pub fn get(url: &str) -> io::Result<HttpResponse> {
 /// `POST url` with a body and its content type.
 pub fn post(url: &str, content_type: &str, body: &[u8]) -> io::Result<HttpResponse> {
     request("POST", url, &[("Content-Type", content_type)], body)
+}
+
+/// `method path` (no body) on the server at `addr`; panics if the request
+/// fails (any status is an answer).
+pub fn send(method: &str, addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    request(method, &format!("http://{addr}{path}"), headers, &[])
+        .unwrap_or_else(|e| panic!("{method} {path} on {addr}: {e}"))
+}
+
+/// `GET path` on the server at `addr`; panics if the request fails.
+pub fn get_from(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    send("GET", addr, path, headers)
+}
+
+/// Asserts the response's status, showing the response and its body.
+#[track_caller]
+pub fn assert_status(response: &HttpResponse, status: u16) {
+    assert_eq!(response.status, status, "{response:?}\n{}", response.text());
 }
 
 /// Any request. `url` is `http://host:port/path?query`.

@@ -1,8 +1,16 @@
-//! Test support for o11y's integration tests: real peers and child processes.
+//! Test support for o11y's integration tests (`tests/*.rs` of `o11y`,
+//! `examples/tests/*.rs` of `o11y-examples`): real peers, child processes,
+//! an HTTP client and server, and readers of what o11y printed or exposed.
 //!
-//! Integration test files do `mod common;` and use what they need (the rest
-//! is allowed to be dead code). The peers use only `std` and `serde_json`;
-//! `scenario` also uses `o11y` and `tokio`.
+//! A dev-dependency of both packages, never published. Test files name it
+//! `common` (`use o11y_test_support as common;`). It does not depend on
+//! `o11y`, so it turns on none of its features: a test binary sees exactly
+//! the feature set its run was compiled with. What needs o11y's API is a
+//! macro expanded in the test crate ([`report_prometheus!`]). Besides `std`
+//! and `serde_json` it uses `tokio` (the workspace's features, which
+//! `o11y-runtime` has, and `rt-multi-thread`, which `o11y`'s tests have) and
+//! `axum` (with features `o11y`'s dev-dependency has) for the runtime and
+//! server helpers of [`server`].
 //!
 //! # Peers
 //!
@@ -30,8 +38,8 @@
 //!   `metrics()` (flat JSON, shapes in `scripts/peers/rotel_processor.py`),
 //!   `wait_for_spans/logs/metrics(timeout, pred)`, `clear()`, `log()`.
 //! - [`Prometheus`]: `url()`, `add_scrape_target(host_port, interval)`,
-//!   `query(promql)`, `query_vector`, `wait_for_query`, `query_exemplars`,
-//!   `get(path)`, `reload()`.
+//!   `query(promql)`, `query_vector`, `query_vector_at(promql, time)`,
+//!   `wait_for_query`, `query_exemplars`, `get(path)`, `reload()`.
 //! - [`Postgres`]: `url()` (`postgres://postgres@127.0.0.1:P/o11y_test`),
 //!   `psql(sql)`.
 //! - [`Redis`]: `url()` (`redis://127.0.0.1:P`), `cmd(&[..]) -> Resp`.
@@ -43,7 +51,10 @@
 //! (attached in a child, skipped or required like a peer).
 //!
 //! Also [`free_port`], [`peers_required`], [`read_jsonl`], [`wait_until`],
-//! [`named`], [`random_hex`] and the std-only HTTP/1.1 client [`http`].
+//! [`named`], [`random_hex`], [`unix_now`], [`noop_context`], the std-only
+//! HTTP/1.1 client [`http`], the axum server helpers [`server`], the lenient
+//! exposition reader [`exposition`] and the child-scenario helpers
+//! [`scenario`].
 //!
 //! # Child processes
 //!
@@ -93,8 +104,6 @@
 //! [`ChildBuilder::env`]. The child also gets `O11Y_TEST_CHILD` and
 //! `O11Y_TEST_PEERS`, which o11y's config allows.
 
-#![allow(dead_code)]
-
 mod child;
 pub mod exposition;
 pub mod http;
@@ -103,20 +112,14 @@ mod prometheus;
 mod redis;
 mod rotel;
 pub mod scenario;
+pub mod server;
 mod tls_proxy;
 
-// Not every test file uses every re-export.
-#[allow(unused_imports)]
 pub use child::{CHILD_ENV, ChildBuilder, ChildOutput, child, in_child, is_child};
-#[allow(unused_imports)]
 pub use postgres::Postgres;
-#[allow(unused_imports)]
 pub use prometheus::Prometheus;
-#[allow(unused_imports)]
 pub use redis::{Redis, Resp};
-#[allow(unused_imports)]
 pub use rotel::Rotel;
-#[allow(unused_imports)]
 pub use tls_proxy::{ServerTls, TlsProxy};
 
 use std::cell::RefCell;
@@ -127,6 +130,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Waker};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -148,9 +152,8 @@ pub fn keep_peer_dirs() -> bool {
     )
 }
 
-/// The workspace root (where `scripts/` lives): the package's directory,
-/// or the nearest one above it with `scripts/peers` (tests of the
-/// `examples/` package share this module).
+/// The workspace root (where `scripts/` lives): the nearest directory at or
+/// above this crate's (`tests/support/`) with `scripts/peers`.
 pub fn workspace_root() -> PathBuf {
     let package = Path::new(env!("CARGO_MANIFEST_DIR"));
     package
@@ -186,7 +189,7 @@ pub fn free_port() -> u16 {
 
 /// Write one line straight to the process's stderr, past libtest's output
 /// capture, so a skip is visible in a plain `cargo test` run.
-pub(crate) fn stderr_line(line: &str) {
+pub fn stderr_line(line: &str) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{line}");
     let _ = err.flush();
@@ -245,6 +248,19 @@ pub fn file_tail(path: &Path, n: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Now, in seconds since the Unix epoch (what Prometheus's `time=` takes).
+pub fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+/// A context whose waker does nothing, to poll a future by hand.
+pub fn noop_context() -> Context<'static> {
+    Context::from_waker(Waker::noop())
 }
 
 /// A random-enough lowercase hex string of `len` digits (ids for test data).

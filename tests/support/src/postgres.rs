@@ -17,6 +17,7 @@ impl Postgres {
         PeerProcess::start("postgres", 1).map(|peer| Postgres { peer })
     }
 
+    /// The port PostgreSQL listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.peer.port(0)
     }
@@ -26,6 +27,7 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/o11y_test", self.port())
     }
 
+    /// The peer's directory (cluster, log).
     pub fn workdir(&self) -> &Path {
         self.peer.workdir()
     }
