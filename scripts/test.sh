@@ -118,6 +118,10 @@ if want fmt; then
   # The benchmark servers are a workspace of their own (never built here).
   run_step "cargo fmt --check (benches/http)" cargo fmt --manifest-path benches/http/Cargo.toml -- --check
   run_step "shellcheck" shellcheck -x scripts/test.sh scripts/bench-http.sh scripts/peers/*.sh .ci/run
+  # The runtime's modules refer only to lower layers (the table in its
+  # crate doc); also part of every `cargo test` below, run here first
+  # because it fails in a second, naming the file, line and arrow.
+  run_step "runtime layering" cargo test --quiet -p o11y-runtime --test layers
 fi
 
 if want clippy; then

@@ -42,6 +42,7 @@ async fn order(Path(id): Path<u64>, headers: HeaderMap) -> String {
         "id": id,
         "traceparent": header("traceparent"),
         "tracestate": header("tracestate"),
+        "request_id": header("x-request-id"),
         "trace_id": ids.as_ref().map(|ids| ids.trace_id.clone()),
         "span_id": ids.as_ref().map(|ids| ids.span_id.clone()),
     })
@@ -162,6 +163,46 @@ fn children<'a>(spans: &'a [Value], parent: &Value, kind: &str) -> Vec<&'a Value
 }
 
 // ---------------------------------------------------------------------------
+
+/// What B's request carried as `X-Request-ID` when A called it inside a
+/// request that arrived with `X-Request-ID: order-flow.42`, with
+/// `http.client.forward_request_id` set to `forward`.
+fn request_id_at_b(test_name: &str, forward: &str) -> Value {
+    let output = o11y_child(test_name)
+        .env("O11Y_HTTP_CLIENT_FORWARD_REQUEST_ID", forward)
+        .run(|| {
+            let guard = o11y::init().expect("init");
+            let runtime = runtime();
+            let a = services(&runtime);
+            let answer = get_json(a, "/call/ok", &[("x-request-id", "order-flow.42")]);
+            report("answer", answer);
+            drop(runtime);
+            drop(guard);
+        });
+    reported(&output, "answer")["b"]["request_id"].clone()
+}
+
+/// On by default: B's request carries A's id, so both services' log lines
+/// share it.
+#[test]
+fn the_request_id_goes_on_to_the_called_service() {
+    let at_b = request_id_at_b("the_request_id_goes_on_to_the_called_service", "true");
+    assert_eq!(at_b, "order-flow.42");
+}
+
+/// Turned off, B's layer assigns an id of its own.
+#[test]
+fn without_forwarding_the_called_service_assigns_its_own_id() {
+    let at_b = request_id_at_b(
+        "without_forwarding_the_called_service_assigns_its_own_id",
+        "false",
+    );
+    let id = at_b
+        .as_str()
+        .unwrap_or_else(|| panic!("B has an id: {at_b}"));
+    assert_ne!(id, "order-flow.42");
+    assert_eq!(id.len(), 32, "32 hex digits: {id}");
+}
 
 #[test]
 fn a_call_between_two_services_is_one_trace() {

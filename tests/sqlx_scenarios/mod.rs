@@ -171,6 +171,9 @@ macro_rules! scenarios {
             };
             o11y_child("query_spans_reach_rotel_without_literals")
                 .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
+                // The shop's inserts run outside any span: traces of their
+                // own only when asked.
+                .env("O11Y_DB_TRACE_ROOT_QUERIES", "true")
                 .run(|| {
                     let guard = o11y::init().expect("init");
                     let runtime = runtime();
@@ -256,6 +259,68 @@ macro_rules! scenarios {
                     "{literal} leaked into a span"
                 );
             }
+        }
+
+        /// By default a query outside any span (the shop's schema and rows,
+        /// as an application's start-up would run them) is counted in the
+        /// metrics but is no trace of its own; queries inside a span are
+        /// still its children.
+        #[test]
+        fn queries_outside_any_span_are_counted_not_traced() {
+            let Some(peer) = $peer else { return };
+            let Some(rotel) = common::Rotel::start() else {
+                return;
+            };
+            let output = o11y_child("queries_outside_any_span_are_counted_not_traced")
+                .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
+                .run(|| {
+                    let guard = o11y::init().expect("init");
+                    let runtime = runtime();
+                    runtime.block_on(async {
+                        let $p = &peer;
+                        let pool: Pool = $connect.await;
+                        shop(&pool).await;
+                        assert_eq!(list_orders_joined(&pool).await, 20);
+                        pool.close().await;
+                    });
+                    report(
+                        "metrics",
+                        json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+                    );
+                    drop(runtime);
+                    drop(guard);
+                });
+            let joined = fn_span("list_orders_joined");
+            rotel.wait_for_spans(Duration::from_secs(15), |spans| {
+                spans.iter().any(|s| s["name"] == joined)
+                    && spans.iter().any(|s| s["name"] == "SELECT")
+            });
+            // rotel batches: what else was sent has arrived by now.
+            std::thread::sleep(Duration::from_millis(500));
+            let spans = rotel.spans();
+            let parent = span_named(&spans, &joined);
+            let clients: Vec<&Value> = spans.iter().filter(|s| s["kind"] == "client").collect();
+            assert_eq!(clients.len(), 1, "only the joined query: {clients:#?}");
+            assert_eq!(
+                clients[0]["parent_span_id"], parent["span_id"],
+                "{spans:#?}"
+            );
+            let metrics = reported(&output, "metrics");
+            let metrics = metrics.as_str().unwrap();
+            let inserts = common::exposition::sample_value(
+                metrics,
+                "db_client_queries_total",
+                &[
+                    ("db_system", $system),
+                    ("db_operation_name", "INSERT"),
+                    ("result", "ok"),
+                ],
+            );
+            let rows = rows().len() as f64;
+            assert!(
+                inserts.is_some_and(|n| n >= rows),
+                "{rows} inserts: {metrics}"
+            );
         }
 
         #[test]
