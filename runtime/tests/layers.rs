@@ -112,8 +112,14 @@ fn without_comments_and_tests(code: &str) -> String {
         } else if let Some(after) = rest.strip_prefix("#[cfg(test)]")
             && after.trim_start().starts_with("mod ")
         {
-            // Skip to the end of the module's braces, keeping its lines.
-            let open = rest.find('{').expect("a test module has a body");
+            // A module in a file of its own (`mod tests;`) is left out
+            // by `test_files`; an inline one is skipped to the end of its
+            // braces, keeping its lines.
+            let declaration = rest.find(';').unwrap_or(rest.len());
+            let Some(open) = rest.find('{').filter(|&open| open < declaration) else {
+                i += declaration;
+                continue;
+            };
             let mut depth = 0;
             let mut end = rest.len();
             for (at, c) in rest.char_indices().skip(open) {
@@ -300,6 +306,35 @@ fn root_items(src: &Path, files: &[PathBuf], lib_rs: &str) -> BTreeMap<String, S
     items
 }
 
+/// The files of `#[cfg(test)] mod name;` declarations: unit tests kept in
+/// a file of their own, not part of the layering either.
+fn test_files(src: &Path, files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut tests = Vec::new();
+    for file in files {
+        let code = std::fs::read_to_string(file).expect("readable source");
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("#[cfg(test)]") {
+            rest = &rest[at + "#[cfg(test)]".len()..];
+            let Some(declaration) = rest.trim_start().strip_prefix("mod ") else {
+                continue;
+            };
+            let name = ident(declaration);
+            if !declaration[name.len()..].trim_start().starts_with(';') {
+                continue;
+            }
+            // `a/mod.rs` and `lib.rs` hold their children beside them;
+            // `a/b.rs` in `a/b/`.
+            let dir = match file.file_name().and_then(|n| n.to_str()) {
+                Some("mod.rs" | "lib.rs") => file.parent().unwrap_or(src).to_path_buf(),
+                _ => file.with_extension(""),
+            };
+            tests.push(dir.join(format!("{name}.rs")));
+            tests.push(dir.join(name).join("mod.rs"));
+        }
+    }
+    tests
+}
+
 /// Every forbidden reference under `src`, or an error naming what the
 /// table lacks.
 fn check(src: &Path) -> Result<Vec<Violation>, String> {
@@ -309,8 +344,9 @@ fn check(src: &Path) -> Result<Vec<Violation>, String> {
     rust_files(src, &mut files);
     files.sort();
     let roots = root_items(src, &files, &lib_rs);
+    let tests = test_files(src, &files);
     let mut violations = Vec::new();
-    for file in &files {
+    for file in files.iter().filter(|file| !tests.contains(file)) {
         let path = module_path(src, file);
         let Some(top) = path.first() else {
             continue; // lib.rs: the root re-exports every layer
@@ -405,8 +441,9 @@ fn an_upward_reference_fails_naming_the_file_line_and_arrow() {
     write(
         "low/mod.rs",
         "mod inner;\nuse crate::base::f; // fine\npub fn thing() { crate::high::top_fn() }\n\
-         #[cfg(test)]\nmod tests {\n    use crate::high::top_fn;\n}\n",
+         #[cfg(test)]\nmod tests {\n    use crate::high::top_fn;\n}\n#[cfg(test)]\nmod more_tests;\n",
     );
+    write("low/more_tests.rs", "use crate::high::top_fn;\n");
     write(
         "low/inner.rs",
         "use super::thing;\nuse super::super::high;\nfn g() { crate::top_fn(); let _ = \"crate://x\"; }\n",
