@@ -45,6 +45,7 @@
 //! | `metrics.otlp_interval` | `O11Y_METRICS_OTLP_INTERVAL` |  | dev `10s`, prod `1m`, test `1m` | How often metrics are pushed over OTLP, from 1s to 1h. |
 //! | `http.access_log` | `O11Y_HTTP_ACCESS_LOG` |  | `true` | The HTTP server layer writes one `request_finished` log line per request (status, duration). |
 //! | `http.exclude_paths` | `O11Y_HTTP_EXCLUDE_PATHS` |  | `/metrics,/health,/healthz,/ready,/favicon.ico` | Request paths the HTTP server layer leaves alone (no span, log line or metrics), exact matches; empty: every path is observed. |
+//! | `http.client.forward_request_id` | `O11Y_HTTP_CLIENT_FORWARD_REQUEST_ID` |  | `true` | Outbound calls through the HTTP client made inside a request carry that request's `X-Request-ID`. |
 //! | `db.n_plus_one.threshold` | `O11Y_DB_N_PLUS_ONE_THRESHOLD` |  | `5` | Queries of one fingerprint within one scope that make an N+1, at least 2. |
 //! | `db.n_plus_one.min_duration` | `O11Y_DB_N_PLUS_ONE_MIN_DURATION` |  | dev `0s`, prod `50ms`, test `0s` | The least wall time an N+1's queries must cover for a report (the union of their intervals: concurrent queries count once). |
 //! | `db.n_plus_one.allowlist` | `O11Y_DB_N_PLUS_ONE_ALLOWLIST` |  | empty | Scope names or statements never reported as an N+1, `*` matching anything; separated by `;` (statements contain commas). |
