@@ -125,7 +125,7 @@ pub mod metrics {
 
 /// Spans: the ids of the current span for correlation, and marking a span
 /// failed. o11y's span pipeline itself is configured through
-/// [`Config`](crate::Config) and needs no calls.
+/// [`Config`] and needs no calls.
 pub mod trace {
     pub use o11y_runtime::context::{current_span_ids, set_error};
     pub use o11y_runtime::trace::*;

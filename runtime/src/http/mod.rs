@@ -15,7 +15,7 @@
 //!   `http_client_request_duration_seconds`.
 //!
 //! A process without an HTTP server of its own serves its metrics with
-//! [`metrics::serve`](crate::metrics::serve) instead.
+//! [`metrics::serve`](crate::metrics_server::serve) instead.
 //!
 //! Inside, one module per concern: `layer` (the tower `Layer`, `Service`
 //! and response future, and the per-request guard that records the
