@@ -447,7 +447,7 @@ pub(crate) fn result_events(
         let LoggedError { setup, error } = if args.err_if_result {
             error_if_result(krate, &result, key)
         } else {
-            error_of_result(&result, key)
+            error_of_result(krate, &result, key)
         };
         events.extend(quote_spanned! {key.span()=>
             {
@@ -476,34 +476,26 @@ struct LoggedError {
     error: TokenStream,
 }
 
-/// The error of a function's `err`: one that does not return a `Result`
-/// with a `Display` error is a compile error.
-fn error_of_result(result: &TokenStream, key: &Ident) -> LoggedError {
-    // A trait of its own, in a block of its own (no user code in it, so
-    // its name shadows nothing), so that a function that does not
-    // return a `Result` with a `Display` error gets an error that says
-    // so, at `err`, instead of a type mismatch.
-    let setup = quote_spanned! {key.span()=>
-        #[diagnostic::on_unimplemented(
-            message = "`#[observe(err)]` logs the error of a returned `Result`, with `Display`: the function returns `{Self}`",
-            label = "`err` needs a `Result<_, E>` return type with `E: Display`",
-            note = "an `Err` is detected and counted without `err`: it only adds the log line"
-        )]
-        trait ObservedResult {
-            fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)>;
-        }
-        impl<T, E: ::core::fmt::Display> ObservedResult for ::core::result::Result<T, E> {
-            #[inline]
-            fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)> {
-                match self {
-                    ::core::result::Result::Err(error) => ::core::option::Option::Some(error),
-                    ::core::result::Result::Ok(_) => ::core::option::Option::None,
-                }
-            }
-        }
-    };
-    let error = quote_spanned!(key.span()=> ObservedResult::logged_error(&#result));
-    LoggedError { setup, error }
+/// The error of a function's `err`, through the one `ObservedResult` trait
+/// of `__private`: a function that does not return a `Result` with a
+/// `Display` error gets an error that says so, at `err`.
+fn error_of_result(krate: &TokenStream, result: &TokenStream, key: &Ident) -> LoggedError {
+    // The whole call at `err`, the path to o11y included: an error about
+    // the bound then points there only, not at the whole attribute.
+    let krate: TokenStream = krate
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(token.span().located_at(key.span()));
+            token
+        })
+        .collect();
+    let error =
+        quote_spanned!(key.span()=> #krate::__private::ObservedResult::logged_error(&#result));
+    LoggedError {
+        setup: TokenStream::new(),
+        error,
+    }
 }
 
 /// The error of the `err` an impl block gives each of its methods: the

@@ -18,6 +18,6 @@ mod site;
 mod state;
 
 pub use guard::CallGuard;
-pub use outcome::{Check, HasError, IsResult, NoError, NotAnError, NotResult};
+pub use outcome::{Check, HasError, IsResult, NoError, NotAnError, NotResult, ObservedResult};
 pub use site::{FnSite, SiteOptions};
 pub use state::{ENABLED, METRICS, TRACING, flags, set_flags};
