@@ -136,7 +136,7 @@ pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
 pub mod __private {
     pub use o11y_runtime::observe::{
         CallGuard, Check, FnSite, HasError, IsResult, NoError, NotResult, ObservedResult,
-        SiteOptions, flags,
+        SiteOptions, call_once, flags,
     };
     pub use o11y_runtime::task::{
         ErrorMessage, HasMessage, NoMessage, TaskRun, TaskSite, task_error,

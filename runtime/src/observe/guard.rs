@@ -58,6 +58,56 @@ enum Outcome {
     Error(&'static str),
 }
 
+/// The span of a call: entered for the whole of a sync call's body (by
+/// the guard itself, so the generated code holds no `Entered` of its own),
+/// entered around each poll of an async call's body. Entered through the
+/// span's dispatcher, as `Span::enter` does, rather than by keeping an
+/// `EnteredSpan`, which is not `Send` (nor would the async call's future be).
+struct CallSpan {
+    span: Option<tracing::Span>,
+    entered: bool,
+}
+
+impl CallSpan {
+    const NONE: CallSpan = CallSpan {
+        span: None,
+        entered: false,
+    };
+
+    fn idle(span: tracing::Span) -> Self {
+        CallSpan {
+            span: Some(span),
+            entered: false,
+        }
+    }
+
+    fn get(&self) -> Option<&tracing::Span> {
+        self.span.as_ref()
+    }
+
+    /// Enters the span, if any, until [`CallSpan::exit`].
+    fn enter(&mut self) {
+        if let Some(span) = &self.span {
+            span.with_subscriber(|(id, dispatch)| dispatch.enter(id));
+            self.entered = true;
+        }
+    }
+
+    /// Leaves the span if it is entered.
+    fn exit(&mut self) {
+        if std::mem::take(&mut self.entered)
+            && let Some(span) = &self.span
+        {
+            span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
+        }
+    }
+
+    fn take(&mut self) -> Option<tracing::Span> {
+        self.exit();
+        self.span.take()
+    }
+}
+
 /// Records one observed call when dropped. Created by the code
 /// `#[observe]` generates, only when o11y is on.
 #[must_use]
@@ -70,7 +120,7 @@ pub struct CallGuard {
     /// while this is set is the body's. An async call dropped while it waits
     /// is cancelled, even if the drop happens during another task's panic.
     in_body: AtomicBool,
-    span: Option<tracing::Span>,
+    span: CallSpan,
     /// Set when the span is sampled: the duration's exemplar.
     exemplar: Option<(TraceId, SpanId)>,
     /// A sync call's N+1 scope is entered while its body runs (left when
@@ -79,48 +129,95 @@ pub struct CallGuard {
     sync_scope: bool,
 }
 
+/// Runs the body of a sync observed function, as a closure (so that its
+/// `return`s come back here): called through an `FnOnce` bound so that the
+/// closure is one (a body returning a borrow of a captured `&mut`, `&mut
+/// self.items`, cannot be an `FnMut` closure's).
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
+/// How the span of a call is made: from its site (no fields), or by the
+/// generated `tracing::span!` that has the fields' values.
+type MakeSpan<'a> = Option<&'a dyn Fn() -> tracing::Span>;
+
 impl CallGuard {
-    /// Starts a call of `site`; `None` when o11y is off, which is all an
-    /// uninstrumented run pays. `flags` is [`super::flags()`], read once by
-    /// the caller; `make_span` creates the function's `tracing` span and is
-    /// called only when the call will be recorded (or its fields are needed
-    /// by log lines).
+    /// Starts a sync call of `site`, its span (if any) made from the site
+    /// and entered until the guard drops; `None` when o11y is off, which is
+    /// all an uninstrumented run pays. `flags` is [`super::flags()`], read
+    /// once by the caller.
     #[inline(always)]
-    pub fn start(
+    pub fn start(site: &'static FnSite, flags: u8) -> Option<Self> {
+        if flags == 0 {
+            return None;
+        }
+        Self::start_sync(site, flags, None)
+    }
+
+    /// [`CallGuard::start`] for a function whose span has fields:
+    /// `make_span` creates it, and is called only when the call will be
+    /// recorded (or its fields are needed by log lines).
+    #[inline(always)]
+    pub fn start_with(
         site: &'static FnSite,
         flags: u8,
-        make_span: impl FnOnce() -> tracing::Span,
+        make_span: &dyn Fn() -> tracing::Span,
     ) -> Option<Self> {
         if flags == 0 {
             return None;
         }
-        let guard = Self::start_on(site, flags, make_span, true);
-        n_plus_one::enter_call();
-        Some(guard)
+        Self::start_sync(site, flags, Some(make_span))
     }
 
     /// Like [`CallGuard::start`], for an async call: the body is not
     /// running until [`CallGuard::run`] polls it.
     #[inline(always)]
-    pub fn start_async(
+    pub fn start_async(site: &'static FnSite, flags: u8) -> Option<Self> {
+        if flags == 0 {
+            return None;
+        }
+        Self::start_on(site, flags, None, false)
+    }
+
+    /// [`CallGuard::start_async`] for a function whose span has fields.
+    #[inline(always)]
+    pub fn start_async_with(
         site: &'static FnSite,
         flags: u8,
-        make_span: impl FnOnce() -> tracing::Span,
+        make_span: &dyn Fn() -> tracing::Span,
     ) -> Option<Self> {
         if flags == 0 {
             return None;
         }
-        let guard = Self::start_on(site, flags, make_span, false);
-        guard.in_body.store(false, Ordering::Relaxed);
-        Some(guard)
+        Self::start_on(site, flags, Some(make_span), false)
+    }
+
+    // Not generic, and not inlined into the generated code: one copy for
+    // every observed function. Returns the `Option` so that the guard is
+    // built in place, where the caller keeps it.
+    fn start_sync(site: &'static FnSite, flags: u8, make_span: MakeSpan<'_>) -> Option<Self> {
+        let mut guard = Self::start_on(site, flags, make_span, true);
+        n_plus_one::enter_call();
+        if let Some(guard) = &mut guard {
+            guard.span.enter();
+        }
+        guard
     }
 
     /// Polls the body of an async call within the call's span (what
     /// `tracing::Instrument` does, without a second handle on the span),
     /// marking the time spent inside it; the call's N+1 scope is current
-    /// during each poll.
-    pub async fn run<F: Future>(&self, future: F) -> F::Output {
-        let span = self.span.as_ref();
+    /// during each poll. Without a guard (o11y off), the body as it is.
+    pub async fn run<F: Future>(guard: Option<&Self>, future: F) -> F::Output {
+        match guard {
+            Some(guard) => guard.run_body(future).await,
+            None => future.await,
+        }
+    }
+
+    async fn run_body<F: Future>(&self, future: F) -> F::Output {
+        let span = self.span.get();
         let mut body = std::pin::pin!(InSpan {
             span,
             body: Some(future),
@@ -144,15 +241,19 @@ impl CallGuard {
     fn start_on(
         site: &'static FnSite,
         flags: u8,
-        make_span: impl FnOnce() -> tracing::Span,
+        make_span: MakeSpan<'_>,
         sync_scope: bool,
-    ) -> Self {
+    ) -> Option<Self> {
         let options = site.options;
         let metrics = options.metrics && flags & METRICS != 0;
         let decision = if options.span && flags & TRACING != 0 {
             decide()
         } else {
             None
+        };
+        let make_span = || match make_span {
+            Some(make_span) => make_span(),
+            None => site.new_span(),
         };
         let (start, span, exemplar) = match decision {
             // Recorded: one wall-clock read serves the span and the duration.
@@ -162,37 +263,31 @@ impl CallGuard {
                 let span = with_decision(decision, make_span);
                 let exemplar =
                     (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
-                (clock, Some(span), exemplar)
+                (clock, CallSpan::idle(span), exemplar)
             }
             // Not recorded: a span only if log lines need its fields.
             Some(decision) if options.span_for_logs => {
                 let span = with_decision(decision, make_span);
-                (Clock::mono(), Some(span), None)
+                (Clock::mono(), CallSpan::idle(span), None)
             }
             None if options.span && options.span_for_logs => {
-                (Clock::mono(), Some(make_span()), None)
+                (Clock::mono(), CallSpan::idle(make_span()), None)
             }
-            _ => (Clock::mono(), None, None),
+            _ => (Clock::mono(), CallSpan::NONE, None),
         };
         if metrics && let Some(concurrent) = &site.handles().concurrent {
             concurrent.inc();
         }
-        CallGuard {
+        Some(CallGuard {
             site,
             start,
             metrics,
             outcome: Outcome::Pending,
-            in_body: AtomicBool::new(true),
+            in_body: AtomicBool::new(sync_scope),
             span,
             exemplar,
             sync_scope,
-        }
-    }
-
-    /// Enters the span for the rest of a sync call; `None` without a span.
-    #[inline]
-    pub fn enter(&self) -> Option<tracing::span::Entered<'_>> {
-        self.span.as_ref().map(tracing::Span::enter)
+        })
     }
 
     /// Records how the call ended, from its return value's [`super::Check`].
@@ -240,10 +335,12 @@ impl<F: Future> InSpan<'_, F> {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
+        // A sync call's span is left first, as the body's end leaves it.
+        self.span.exit();
         // Before the span ends: the scope may write to it. `raise` mode's
         // panic waits until the call is recorded.
         let raise = if self.sync_scope {
-            n_plus_one::leave_call(self.site.function, self.span.as_ref())
+            n_plus_one::leave_call(self.site.function, self.span.get())
         } else {
             None
         };
@@ -261,7 +358,7 @@ impl Drop for CallGuard {
             Outcome::Pending => Outcome::Error("cancelled"),
             done => done,
         };
-        if let (Outcome::Error(error_type), Some(span)) = (&outcome, &self.span) {
+        if let (Outcome::Error(error_type), Some(span)) = (&outcome, self.span.get()) {
             crate::trace::set_error(span, error_type, None);
         }
         if self.metrics {
