@@ -209,33 +209,18 @@ impl CallGuard {
     /// `tracing::Instrument` does, without a second handle on the span),
     /// marking the time spent inside it; the call's N+1 scope is current
     /// during each poll. Without a guard (o11y off), the body as it is.
-    pub async fn run<F: Future>(guard: Option<&Self>, future: F) -> F::Output {
-        match guard {
-            Some(guard) => guard.run_body(future).await,
-            None => future.await,
+    /// One future type, not an `async fn`: the code instantiated for each
+    /// observed async function is its `poll`.
+    pub fn run<F: Future>(guard: Option<&Self>, future: F) -> Run<'_, F> {
+        let span = guard.and_then(|guard| guard.span.get());
+        Run {
+            guard,
+            scope: guard.map(|guard| CallScope::new(guard.site.function, span)),
+            body: InSpan {
+                span,
+                body: Some(future),
+            },
         }
-    }
-
-    async fn run_body<F: Future>(&self, future: F) -> F::Output {
-        let span = self.span.get();
-        let mut body = std::pin::pin!(InSpan {
-            span,
-            body: Some(future),
-        });
-        let mut scope = CallScope::new(self.site.function, span);
-        std::future::poll_fn(|cx| {
-            self.in_body.store(true, Ordering::Relaxed);
-            // The span is entered with the scope current: entering it hands
-            // the scope the SQLite queries waiting on it (db::pending).
-            let poll = scope.poll(|| {
-                let _entered = span.map(tracing::Span::enter);
-                body.as_mut().poll_body(cx)
-            });
-            // Not reached when the poll panics: the flag stays set.
-            self.in_body.store(false, Ordering::Relaxed);
-            poll
-        })
-        .await
     }
 
     fn start_on(
@@ -303,6 +288,40 @@ impl CallGuard {
                 Some(error_type) => Outcome::Error(error_type),
             };
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`CallGuard::run`]. The scope is dropped before the
+    /// body, as a cancelled call's are.
+    pub struct Run<'a, F> {
+        guard: Option<&'a CallGuard>,
+        scope: Option<CallScope<'a>>,
+        #[pin]
+        body: InSpan<'a, F>,
+    }
+}
+
+impl<F: Future> Future for Run<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let (Some(guard), Some(scope)) = (*this.guard, this.scope.as_mut()) else {
+            return this.body.poll_body(cx);
+        };
+        let span = guard.span.get();
+        let mut body = this.body;
+        guard.in_body.store(true, Ordering::Relaxed);
+        // The span is entered with the scope current: entering it hands
+        // the scope the SQLite queries waiting on it (db::pending).
+        let poll = scope.poll(|| {
+            let _entered = span.map(tracing::Span::enter);
+            body.as_mut().poll_body(cx)
+        });
+        // Not reached when the poll panics: the flag stays set.
+        guard.in_body.store(false, Ordering::Relaxed);
+        poll
     }
 }
 

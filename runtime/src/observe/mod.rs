@@ -17,7 +17,7 @@ mod outcome;
 mod site;
 mod state;
 
-pub use guard::{CallGuard, call_once};
+pub use guard::{CallGuard, Run, call_once};
 pub use outcome::{Check, HasError, IsResult, NoError, NotAnError, NotResult, ObservedResult};
 pub use site::{FnSite, SiteOptions};
 pub use state::{ENABLED, METRICS, TRACING, flags, set_flags};
