@@ -212,14 +212,10 @@ impl CallGuard {
     /// One future type, not an `async fn`: the code instantiated for each
     /// observed async function is its `poll`.
     pub fn run<F: Future>(guard: Option<&Self>, future: F) -> Run<'_, F> {
-        let span = guard.and_then(|guard| guard.span.get());
         Run {
             guard,
-            scope: guard.map(|guard| CallScope::new(guard.site.function, span)),
-            body: InSpan {
-                span,
-                body: Some(future),
-            },
+            scope: guard.map(|guard| CallScope::new(guard.site.function, guard.span.get())),
+            body: Some(future),
         }
     }
 
@@ -292,13 +288,25 @@ impl CallGuard {
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`CallGuard::run`]. The scope is dropped before the
-    /// body, as a cancelled call's are.
+    /// The future of [`CallGuard::run`]: the body, polled within the call's
+    /// span and N+1 scope, and dropped within the span (a body cancelled
+    /// while it waits drops its locals there, whose drops may log), after
+    /// the scope.
     pub struct Run<'a, F> {
         guard: Option<&'a CallGuard>,
         scope: Option<CallScope<'a>>,
         #[pin]
-        body: InSpan<'a, F>,
+        body: Option<F>,
+    }
+
+    impl<'a, F> PinnedDrop for Run<'a, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            drop(this.scope.take());
+            let span = this.guard.and_then(|guard| guard.span.get());
+            let _entered = span.map(tracing::Span::enter);
+            this.body.set(None);
+        }
     }
 }
 
@@ -307,48 +315,23 @@ impl<F: Future> Future for Run<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        let Some(mut body) = this.body.as_pin_mut() else {
+            unreachable!("the body is only taken when Run is dropped")
+        };
         let (Some(guard), Some(scope)) = (*this.guard, this.scope.as_mut()) else {
-            return this.body.poll_body(cx);
+            return body.poll(cx);
         };
         let span = guard.span.get();
-        let mut body = this.body;
         guard.in_body.store(true, Ordering::Relaxed);
         // The span is entered with the scope current: entering it hands
         // the scope the SQLite queries waiting on it (db::pending).
         let poll = scope.poll(|| {
             let _entered = span.map(tracing::Span::enter);
-            body.as_mut().poll_body(cx)
+            body.as_mut().poll(cx)
         });
         // Not reached when the poll panics: the flag stays set.
         guard.in_body.store(false, Ordering::Relaxed);
         poll
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The body of an async call, dropped within the call's span: a body
-    /// cancelled while it waits drops its locals there, whose drops may log.
-    struct InSpan<'a, F> {
-        span: Option<&'a tracing::Span>,
-        #[pin]
-        body: Option<F>,
-    }
-
-    impl<'a, F> PinnedDrop for InSpan<'a, F> {
-        fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            let _entered = this.span.map(tracing::Span::enter);
-            this.body.set(None);
-        }
-    }
-}
-
-impl<F: Future> InSpan<'_, F> {
-    fn poll_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project().body.as_pin_mut() {
-            Some(body) => body.poll(cx),
-            None => unreachable!("the body is only taken when InSpan is dropped"),
-        }
     }
 }
 
