@@ -152,7 +152,8 @@ pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
 #[doc(hidden)]
 pub mod __private {
     pub use o11y_runtime::observe::{
-        CallGuard, Check, FnSite, HasError, IsResult, NoError, NotResult, SiteOptions, flags,
+        CallGuard, Check, FnSite, HasError, IsResult, NoError, NotResult, ObservedResult,
+        SiteOptions, call_once, flags,
     };
     pub use o11y_runtime::task::{
         ErrorMessage, HasMessage, NoMessage, TaskRun, TaskSite, task_error,

@@ -13,6 +13,8 @@ mod common;
 mod label_value;
 mod metric;
 mod observe;
+#[cfg(all(test, not(feature = "off")))]
+mod snapshots;
 mod task;
 
 use proc_macro::TokenStream;

@@ -154,35 +154,43 @@ pub(crate) fn body(
     names: &Names,
 ) -> TokenStream {
     let krate = krate(&args.krate.as_ref().map(|(_, path)| path.clone()));
-    let site = site_static(args, names, &krate);
-    let make_span = span_expr(args, sig, names, &krate);
+    let site = site_static(args, sig, names, &krate);
+    let fields = span_fields(args, sig, &krate);
+    // A span with fields is made by a `tracing::span!` here, which has
+    // their values; one without is made by the runtime from the site.
+    let start = |kind: &str, flags: TokenStream| -> TokenStream {
+        if fields.is_empty() || !args.span_enabled() {
+            let start = format_ident!("{kind}");
+            quote!(#krate::__private::CallGuard::#start(&__O11Y_SITE, #flags))
+        } else {
+            let start = format_ident!("{kind}_with");
+            let make_span = span_expr(args, sig, names, &krate, &fields);
+            quote!(#krate::__private::CallGuard::#start(&__O11Y_SITE, #flags, &|| #make_span))
+        }
+    };
     let imports =
         quote!(#[allow(unused_imports)] use #krate::__private::{IsResult as _, NotResult as _};);
 
     if sig.asyncness.is_some() && returns_never(&sig.output) {
         // `async fn .. -> !`: the future never completes, so there is no
         // outcome to record but a panic or a drop, which the guard records.
+        let start = start("start_async", quote!(#krate::__private::flags()));
         return quote! {{
             #site
-            let __o11y_guard = #krate::__private::CallGuard::start_async(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
-            // The body once, awaited on whichever path applies.
-            let __o11y_future = async move #block;
-            match &__o11y_guard {
-                ::core::option::Option::Some(guard) => {
-                    guard.run(__o11y_future).await
-                }
-                ::core::option::Option::None => __o11y_future.await,
-            }
+            let __o11y_guard = #start;
+            #krate::__private::CallGuard::run(__o11y_guard.as_ref(), async move #block).await
         }};
     }
     if sig.asyncness.is_some() {
         let inner = with_fake_return(block, &sig.output);
-        let instrumented = async_body(args, names, &krate, &make_span, quote!(async move #inner));
+        let start = start("start_async", quote!(#krate::__private::flags()));
+        let instrumented = async_body(args, names, &krate, &start, quote!(async move #inner));
         return quote!({ #imports #site #instrumented });
     }
-    if let Some(returned) = returned_future(sig, block) {
+    if let Some(returned) = returned_future(sig, block, &krate) {
         let future = &returned.future;
-        let instrumented = async_body(args, names, &krate, &make_span, quote!(#future));
+        let start = start("start_async", quote!(#krate::__private::flags()));
+        let instrumented = async_body(args, names, &krate, &start, quote!(#future));
         return returned.wrap(TokenStream::new(), quote!(#imports #site #instrumented));
     }
     let inner = with_fake_return(block, &sig.output);
@@ -201,11 +209,11 @@ pub(crate) fn body(
         } else {
             quote!(#block)
         };
+        let start = start("start", quote!(#krate::__private::flags()));
         return quote_spanned! {block.span()=>
             {
                 #site
-                let __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
-                let __o11y_entered = __o11y_guard.as_ref().and_then(#krate::__private::CallGuard::enter);
+                let __o11y_guard = #start;
                 #[allow(clippy::redundant_closure_call)]
                 (move || -> ! #inner)()
             }
@@ -214,32 +222,25 @@ pub(crate) fn body(
     // Spanned as where it is bound below, to resolve there.
     let result = quote_spanned!(block.span()=> __o11y_result);
     let events = result_events(args, &krate, &result, &names.function);
-    let call_once = call_once_fn(block.span());
+    let start = start("start", quote!(__o11y_flags));
     quote_spanned! {block.span()=>
         {
             #imports
             #site
             // Branches below test the flags word (in a register), not the
             // guard: reading back a `None` just written costs a
-            // store-forwarding stall on the uninstrumented path.
+            // store-forwarding stall on the uninstrumented path. The guard
+            // enters the span (if any) until it drops.
             let __o11y_flags = #krate::__private::flags();
-            let mut __o11y_guard = #krate::__private::CallGuard::start(&__O11Y_SITE, __o11y_flags, || #make_span);
-            let __o11y_entered = if __o11y_flags != 0 {
-                __o11y_guard.as_ref().and_then(#krate::__private::CallGuard::enter)
-            } else {
-                ::core::option::Option::None
-            };
-            #call_once
+            let mut __o11y_guard = #start;
             #[allow(clippy::let_unit_value)]
-            let __o11y_result = __o11y_call_once(move || #inner);
+            let __o11y_result = #krate::__private::call_once(move || #inner);
             #events
             if __o11y_flags != 0 {
-                ::core::mem::drop(__o11y_entered);
                 // The guard records the call when it drops, below, in place.
                 #krate::__private::CallGuard::finish(&mut __o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
             } else {
-                // Both are `None`: nothing to drop.
-                ::core::mem::forget(__o11y_entered);
+                // `None`: nothing to drop.
                 ::core::mem::forget(__o11y_guard);
             }
             __o11y_result
@@ -251,63 +252,83 @@ fn async_body(
     args: &ObserveArgs,
     names: &Names,
     krate: &TokenStream,
-    make_span: &TokenStream,
+    start: &TokenStream,
     future: TokenStream,
 ) -> TokenStream {
     let events = result_events(args, krate, &quote!(__o11y_inner), &names.function);
-    quote! {
-        let mut __o11y_guard = #krate::__private::CallGuard::start_async(&__O11Y_SITE, #krate::__private::flags(), || #make_span);
-        let __o11y_future = async move {
-            let __o11y_inner = #future.await;
-            #events
-            __o11y_inner
-        };
-        let __o11y_result = match &__o11y_guard {
-            ::core::option::Option::Some(guard) => {
-                guard.run(__o11y_future).await
+    // `err` / `ret` log inside the span: after the body, in the future the
+    // guard polls. Without them the body's own future is polled.
+    let future = if events.is_empty() {
+        future
+    } else {
+        quote! {
+            async move {
+                let __o11y_inner = #future.await;
+                #events
+                __o11y_inner
             }
-            ::core::option::Option::None => __o11y_future.await,
-        };
+        }
+    };
+    quote! {
+        let mut __o11y_guard = #start;
+        let __o11y_result = #krate::__private::CallGuard::run(__o11y_guard.as_ref(), #future).await;
         #krate::__private::CallGuard::finish(&mut __o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
         __o11y_result
     }
 }
 
-/// The call-site `static`.
-fn site_static(args: &ObserveArgs, names: &Names, krate: &TokenStream) -> TokenStream {
+/// The call-site `static`: the function's names and options, and its span's
+/// `tracing` metadata (name, level, where it is).
+fn site_static(
+    args: &ObserveArgs,
+    sig: &Signature,
+    names: &Names,
+    krate: &TokenStream,
+) -> TokenStream {
     let function = &names.function;
     let metrics = args.metrics_enabled();
     let span = args.span_enabled();
     let concurrency = args.concurrency.is_some();
     let span_for_logs =
         args.fields.as_ref().is_some_and(|(_, f)| !f.is_empty()) || args.args.is_some();
-    quote! {
-        static __O11Y_SITE: #krate::__private::FnSite = #krate::__private::FnSite::new(
-            #function,
-            ::core::module_path!(),
+    let options = if metrics && span && !concurrency && !span_for_logs {
+        quote!(#krate::__private::SiteOptions::DEFAULT)
+    } else {
+        quote! {
             #krate::__private::SiteOptions {
                 metrics: #metrics,
                 concurrency: #concurrency,
                 span_for_logs: #span_for_logs,
                 span: #span,
-            },
+            }
+        }
+    };
+    let level = span_level(args, krate);
+    let name = span_name(args, sig, names);
+    quote! {
+        static __O11Y_SITE: #krate::__private::FnSite = #krate::__private::FnSite::new(
+            #function,
+            ::core::module_path!(),
+            #options,
+            #name,
+            #level,
+            ::core::file!(),
+            ::core::line!(),
+            &__O11Y_SITE,
         );
     }
 }
 
-/// `tracing::span!(...)` for the function, with its fields and arguments.
-fn span_expr(
-    args: &ObserveArgs,
-    sig: &Signature,
-    names: &Names,
-    krate: &TokenStream,
-) -> TokenStream {
-    let level = args
-        .level
+fn span_level(args: &ObserveArgs, krate: &TokenStream) -> TokenStream {
+    args.level
         .as_ref()
         .map_or(Level::Info, |(_, level)| *level)
-        .tokens(krate);
-    let name = match (&args.name, &names.self_type) {
+        .tokens(krate)
+}
+
+/// The span's name: `name = ".."`, `Type::method`, or `module::function`.
+fn span_name(args: &ObserveArgs, sig: &Signature, names: &Names) -> TokenStream {
+    match (&args.name, &names.self_type) {
         (Some((_, name)), _) => quote!(#name),
         (None, Some(self_type)) => {
             let name = format!("{self_type}::{}", sig.ident);
@@ -317,8 +338,19 @@ fn span_expr(
             let ident = sig.ident.to_string();
             quote!(::core::concat!(::core::module_path!(), "::", #ident))
         }
-    };
-    let fields = span_fields(args, sig, krate);
+    }
+}
+
+/// `tracing::span!(...)` for a function whose span has fields.
+fn span_expr(
+    args: &ObserveArgs,
+    sig: &Signature,
+    names: &Names,
+    krate: &TokenStream,
+    fields: &[TokenStream],
+) -> TokenStream {
+    let level = span_level(args, krate);
+    let name = span_name(args, sig, names);
     quote! {
         #krate::__private::tracing::span!(target: ::core::module_path!(), #level, #name #(, #fields)*)
     }
@@ -447,7 +479,7 @@ pub(crate) fn result_events(
         let LoggedError { setup, error } = if args.err_if_result {
             error_if_result(krate, &result, key)
         } else {
-            error_of_result(&result, key)
+            error_of_result(krate, &result, key)
         };
         events.extend(quote_spanned! {key.span()=>
             {
@@ -476,34 +508,26 @@ struct LoggedError {
     error: TokenStream,
 }
 
-/// The error of a function's `err`: one that does not return a `Result`
-/// with a `Display` error is a compile error.
-fn error_of_result(result: &TokenStream, key: &Ident) -> LoggedError {
-    // A trait of its own, in a block of its own (no user code in it, so
-    // its name shadows nothing), so that a function that does not
-    // return a `Result` with a `Display` error gets an error that says
-    // so, at `err`, instead of a type mismatch.
-    let setup = quote_spanned! {key.span()=>
-        #[diagnostic::on_unimplemented(
-            message = "`#[observe(err)]` logs the error of a returned `Result`, with `Display`: the function returns `{Self}`",
-            label = "`err` needs a `Result<_, E>` return type with `E: Display`",
-            note = "an `Err` is detected and counted without `err`: it only adds the log line"
-        )]
-        trait ObservedResult {
-            fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)>;
-        }
-        impl<T, E: ::core::fmt::Display> ObservedResult for ::core::result::Result<T, E> {
-            #[inline]
-            fn logged_error(&self) -> ::core::option::Option<&(dyn ::core::fmt::Display + '_)> {
-                match self {
-                    ::core::result::Result::Err(error) => ::core::option::Option::Some(error),
-                    ::core::result::Result::Ok(_) => ::core::option::Option::None,
-                }
-            }
-        }
-    };
-    let error = quote_spanned!(key.span()=> ObservedResult::logged_error(&#result));
-    LoggedError { setup, error }
+/// The error of a function's `err`, through the one `ObservedResult` trait
+/// of `__private`: a function that does not return a `Result` with a
+/// `Display` error gets an error that says so, at `err`.
+fn error_of_result(krate: &TokenStream, result: &TokenStream, key: &Ident) -> LoggedError {
+    // The whole call at `err`, the path to o11y included: an error about
+    // the bound then points there only, not at the whole attribute.
+    let krate: TokenStream = krate
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(token.span().located_at(key.span()));
+            token
+        })
+        .collect();
+    let error =
+        quote_spanned!(key.span()=> #krate::__private::ObservedResult::logged_error(&#result));
+    LoggedError {
+        setup: TokenStream::new(),
+        error,
+    }
 }
 
 /// The error of the `err` an impl block gives each of its methods: the
@@ -523,20 +547,6 @@ fn error_if_result(krate: &TokenStream, result: &TokenStream, key: &Ident) -> Lo
 /// `-> !`: a type that cannot be written in a `let` on stable Rust.
 pub(crate) fn returns_never(output: &ReturnType) -> bool {
     matches!(output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)))
-}
-
-/// `__o11y_call_once`, through which a body runs as a closure: called
-/// through an `FnOnce` bound so that the closure is one (a body returning a
-/// borrow of a captured `&mut`, `&mut self.items`, cannot be an `FnMut`
-/// closure's). The user's lints see this item: the two allowed are by design.
-fn call_once_fn(span: Span) -> TokenStream {
-    quote_spanned! {span=>
-        #[inline(always)]
-        #[allow(clippy::inline_always, clippy::items_after_statements)]
-        fn __o11y_call_once<R>(body: impl ::core::ops::FnOnce() -> R) -> R {
-            body()
-        }
-    }
 }
 
 /// The body with an unreachable `return` of the declared type first, so
@@ -589,6 +599,8 @@ pub(crate) struct ReturnedFuture<'a> {
     /// The future to instrument, an expression.
     pub(crate) future: TokenStream,
     boxed: bool,
+    /// Where o11y is, for `call_once`.
+    krate: TokenStream,
 }
 
 /// What runs at the call, before the future is instrumented.
@@ -609,10 +621,9 @@ impl ReturnedFuture<'_> {
         let before = match &self.before {
             Before::Statements(statements) => quote!(#(#statements)*),
             Before::Body(inner) => {
-                let call_once = call_once_fn(Span::call_site());
+                let krate = &self.krate;
                 quote! {
-                    #call_once
-                    let __o11y_returned = __o11y_call_once(move || #inner);
+                    let __o11y_returned = #krate::__private::call_once(move || #inner);
                 }
             }
         };
@@ -630,7 +641,11 @@ impl ReturnedFuture<'_> {
 /// .. }` ending a function that returns `impl Future`, or whatever else the
 /// body of a function returning `impl Future` or `Pin<Box<dyn Future>>`
 /// evaluates to.
-pub(crate) fn returned_future<'a>(sig: &Signature, block: &'a Block) -> Option<ReturnedFuture<'a>> {
+pub(crate) fn returned_future<'a>(
+    sig: &Signature,
+    block: &'a Block,
+    krate: &TokenStream,
+) -> Option<ReturnedFuture<'a>> {
     if sig.asyncness.is_some() {
         return None;
     }
@@ -639,6 +654,7 @@ pub(crate) fn returned_future<'a>(sig: &Signature, block: &'a Block) -> Option<R
             before: Before::Statements(&[]),
             future: quote!(#future),
             boxed: true,
+            krate: krate.clone(),
         });
     }
     let impl_future = returns_impl_future(&sig.output);
@@ -650,6 +666,7 @@ pub(crate) fn returned_future<'a>(sig: &Signature, block: &'a Block) -> Option<R
             before: Before::Statements(before),
             future: quote!(#future),
             boxed: false,
+            krate: krate.clone(),
         });
     }
     let boxed = returns_boxed_future(&sig.output);
@@ -666,6 +683,7 @@ pub(crate) fn returned_future<'a>(sig: &Signature, block: &'a Block) -> Option<R
         before: Before::Body(inner),
         future: quote!(__o11y_returned),
         boxed,
+        krate: krate.clone(),
     })
 }
 

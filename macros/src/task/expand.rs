@@ -284,7 +284,7 @@ pub(crate) fn body(
             __o11y_result
         }
     };
-    if let Some(returned) = returned_future(sig, block) {
+    if let Some(returned) = returned_future(sig, block, &krate) {
         // The task is the returned future (`#[async_trait]`'s boxed one, or
         // a tail `async move`). Its context is read at the call, before the
         // statements that build the future can move the carrier.

@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use crate::db::scope::{self as n_plus_one, CallScope};
+use crate::flags::{METRICS, TRACING};
 use crate::lifecycle::{self, Operation, Parent};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
 use crate::register_metric;
 
 use super::site::FnSite;
-use crate::flags::{METRICS, TRACING};
 
 static FUNCTION_CALLS: CounterVec<3> = CounterVec::new(
     MetricDesc::counter(
@@ -63,6 +63,11 @@ pub struct CallGuard {
     metrics: bool,
     /// The call's span, clock and exemplar.
     operation: Operation,
+    /// A sync call's span is entered by the guard itself, for the whole
+    /// body (so the generated code holds no `Entered` of its own), through
+    /// the span's dispatcher as `Span::enter` does: an `EnteredSpan` is not
+    /// `Send`, nor would an async call's future be.
+    entered: bool,
     outcome: Outcome,
     /// The body is running (sync), or being polled (async): a panic seen
     /// while this is set is the body's. An async call dropped while it waits
@@ -74,76 +79,125 @@ pub struct CallGuard {
     sync_scope: bool,
 }
 
+/// Runs the body of a sync observed function, as a closure (so that its
+/// `return`s come back here): called through an `FnOnce` bound so that the
+/// closure is one (a body returning a borrow of a captured `&mut`, `&mut
+/// self.items`, cannot be an `FnMut` closure's).
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
+/// How the span of a call is made: from its site (no fields), or by the
+/// generated `tracing::span!` that has the fields' values.
+type MakeSpan<'a> = Option<&'a dyn Fn() -> tracing::Span>;
+
 impl CallGuard {
-    /// Starts a call of `site`; `None` when o11y is off, which is all an
-    /// uninstrumented run pays. `flags` is [`super::flags()`], read once by
-    /// the caller; `make_span` creates the function's `tracing` span and is
-    /// called only when the call will be recorded (or its fields are needed
-    /// by log lines).
+    /// Starts a sync call of `site`, its span (if any) made from the site
+    /// and entered until the guard drops; `None` when o11y is off, which is
+    /// all an uninstrumented run pays. `flags` is [`super::flags()`], read
+    /// once by the caller.
     #[inline(always)]
-    pub fn start(
+    pub fn start(site: &'static FnSite, flags: u8) -> Option<Self> {
+        if flags == 0 {
+            return None;
+        }
+        Self::start_sync(site, flags, None)
+    }
+
+    /// [`CallGuard::start`] for a function whose span has fields:
+    /// `make_span` creates it, and is called only when the call will be
+    /// recorded (or its fields are needed by log lines).
+    #[inline(always)]
+    pub fn start_with(
         site: &'static FnSite,
         flags: u8,
-        make_span: impl FnOnce() -> tracing::Span,
+        make_span: &dyn Fn() -> tracing::Span,
     ) -> Option<Self> {
         if flags == 0 {
             return None;
         }
-        let guard = Self::start_on(site, flags, make_span, true);
-        n_plus_one::enter_call();
-        Some(guard)
+        Self::start_sync(site, flags, Some(make_span))
     }
 
     /// Like [`CallGuard::start`], for an async call: the body is not
     /// running until [`CallGuard::run`] polls it.
     #[inline(always)]
-    pub fn start_async(
+    pub fn start_async(site: &'static FnSite, flags: u8) -> Option<Self> {
+        if flags == 0 {
+            return None;
+        }
+        Self::start_on(site, flags, None, false)
+    }
+
+    /// [`CallGuard::start_async`] for a function whose span has fields.
+    #[inline(always)]
+    pub fn start_async_with(
         site: &'static FnSite,
         flags: u8,
-        make_span: impl FnOnce() -> tracing::Span,
+        make_span: &dyn Fn() -> tracing::Span,
     ) -> Option<Self> {
         if flags == 0 {
             return None;
         }
-        let guard = Self::start_on(site, flags, make_span, false);
-        guard.in_body.store(false, Ordering::Relaxed);
-        Some(guard)
+        Self::start_on(site, flags, Some(make_span), false)
+    }
+
+    // Not generic, and not inlined into the generated code: one copy for
+    // every observed function. Returns the `Option` so that the guard is
+    // built in place, where the caller keeps it.
+    fn start_sync(site: &'static FnSite, flags: u8, make_span: MakeSpan<'_>) -> Option<Self> {
+        let mut guard = Self::start_on(site, flags, make_span, true);
+        n_plus_one::enter_call();
+        if let Some(guard) = &mut guard {
+            guard.enter();
+        }
+        guard
+    }
+
+    /// Enters the span, if any, until [`CallGuard::exit`].
+    fn enter(&mut self) {
+        if let Some(span) = self.operation.span() {
+            span.with_subscriber(|(id, dispatch)| dispatch.enter(id));
+            self.entered = true;
+        }
+    }
+
+    /// Leaves the span if the guard entered it.
+    fn exit(&mut self) {
+        if std::mem::take(&mut self.entered)
+            && let Some(span) = self.operation.span()
+        {
+            span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
+        }
     }
 
     /// Polls the body of an async call within the call's span (what
     /// `tracing::Instrument` does, without a second handle on the span),
     /// marking the time spent inside it; the call's N+1 scope is current
-    /// during each poll.
-    pub async fn run<F: Future>(&self, future: F) -> F::Output {
-        let span = self.operation.span();
-        let mut body = std::pin::pin!(InSpan {
-            span,
+    /// during each poll. Without a guard (o11y off), the body as it is.
+    /// One future type, not an `async fn`: the code instantiated for each
+    /// observed async function is its `poll`.
+    pub fn run<F: Future>(guard: Option<&Self>, future: F) -> Run<'_, F> {
+        Run {
+            guard,
+            scope: guard.map(|guard| CallScope::new(guard.site.function, guard.operation.span())),
             body: Some(future),
-        });
-        let mut scope = CallScope::new(self.site.function, span);
-        std::future::poll_fn(|cx| {
-            self.in_body.store(true, Ordering::Relaxed);
-            // The span is entered with the scope current: entering it hands
-            // the scope the SQLite queries waiting on it (db::pending).
-            let poll = scope.poll(|| {
-                let _entered = span.map(tracing::Span::enter);
-                body.as_mut().poll_body(cx)
-            });
-            // Not reached when the poll panics: the flag stays set.
-            self.in_body.store(false, Ordering::Relaxed);
-            poll
-        })
-        .await
+        }
     }
 
     fn start_on(
         site: &'static FnSite,
         flags: u8,
-        make_span: impl FnOnce() -> tracing::Span,
+        make_span: MakeSpan<'_>,
         sync_scope: bool,
-    ) -> Self {
+    ) -> Option<Self> {
         let options = site.options;
         let metrics = options.metrics && flags & METRICS != 0;
+        let make_span = || match make_span {
+            Some(make_span) => make_span(),
+            None => site.new_span(),
+        };
         let operation = Operation::start(
             options.span && flags & TRACING != 0,
             Parent::Current,
@@ -153,20 +207,15 @@ impl CallGuard {
         if metrics && let Some(concurrent) = &site.handles().concurrent {
             concurrent.inc();
         }
-        CallGuard {
+        Some(CallGuard {
             site,
             metrics,
             operation,
+            entered: false,
             outcome: Outcome::Pending,
-            in_body: AtomicBool::new(true),
+            in_body: AtomicBool::new(sync_scope),
             sync_scope,
-        }
-    }
-
-    /// Enters the span for the rest of a sync call; `None` without a span.
-    #[inline]
-    pub fn enter(&self) -> Option<tracing::span::Entered<'_>> {
-        self.operation.span().map(tracing::Span::enter)
+        })
     }
 
     /// Records how the call ended, from its return value's [`super::Check`].
@@ -186,34 +235,57 @@ impl CallGuard {
 }
 
 pin_project_lite::pin_project! {
-    /// The body of an async call, dropped within the call's span: a body
-    /// cancelled while it waits drops its locals there, whose drops may log.
-    struct InSpan<'a, F> {
-        span: Option<&'a tracing::Span>,
+    /// The future of [`CallGuard::run`]: the body, polled within the call's
+    /// span and N+1 scope, and dropped within the span (a body cancelled
+    /// while it waits drops its locals there, whose drops may log), after
+    /// the scope.
+    pub struct Run<'a, F> {
+        guard: Option<&'a CallGuard>,
+        scope: Option<CallScope<'a>>,
         #[pin]
         body: Option<F>,
     }
 
-    impl<'a, F> PinnedDrop for InSpan<'a, F> {
+    impl<'a, F> PinnedDrop for Run<'a, F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            let _entered = this.span.map(tracing::Span::enter);
+            drop(this.scope.take());
+            let span = this.guard.and_then(|guard| guard.operation.span());
+            let _entered = span.map(tracing::Span::enter);
             this.body.set(None);
         }
     }
 }
 
-impl<F: Future> InSpan<'_, F> {
-    fn poll_body(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project().body.as_pin_mut() {
-            Some(body) => body.poll(cx),
-            None => unreachable!("the body is only taken when InSpan is dropped"),
-        }
+impl<F: Future> Future for Run<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let Some(mut body) = this.body.as_pin_mut() else {
+            unreachable!("the body is only taken when Run is dropped")
+        };
+        let (Some(guard), Some(scope)) = (*this.guard, this.scope.as_mut()) else {
+            return body.poll(cx);
+        };
+        let span = guard.operation.span();
+        guard.in_body.store(true, Ordering::Relaxed);
+        // The span is entered with the scope current: entering it hands
+        // the scope the SQLite queries waiting on it (db::pending).
+        let poll = scope.poll(|| {
+            let _entered = span.map(tracing::Span::enter);
+            body.as_mut().poll(cx)
+        });
+        // Not reached when the poll panics: the flag stays set.
+        guard.in_body.store(false, Ordering::Relaxed);
+        poll
     }
 }
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
+        // A sync call's span is left first, as the body's end leaves it.
+        self.exit();
         // Before the span ends: the scope may write to it. `raise` mode's
         // panic waits until the call is recorded.
         let raise = if self.sync_scope {

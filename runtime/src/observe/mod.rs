@@ -17,6 +17,6 @@ mod outcome;
 mod site;
 
 pub use crate::flags::{ENABLED, METRICS, TRACING, flags, set_flags};
-pub use guard::CallGuard;
-pub use outcome::{Check, HasError, IsResult, NoError, NotAnError, NotResult};
+pub use guard::{CallGuard, Run, call_once};
+pub use outcome::{Check, HasError, IsResult, NoError, NotAnError, NotResult, ObservedResult};
 pub use site::{FnSite, SiteOptions};

@@ -34,6 +34,30 @@ pub trait NotResult {
 
 impl<T> NotResult for &Check<'_, T> {}
 
+/// The error that `#[observe(err)]` on a function logs: one trait for every
+/// observed function, implemented for `Result<T, E>` with `E: Display`, so
+/// that a function returning anything else gets an error that says so, at
+/// `err`, instead of a type mismatch.
+#[diagnostic::on_unimplemented(
+    message = "`#[observe(err)]` logs the error of a returned `Result`, with `Display`: the function returns `{Self}`",
+    label = "`err` needs a `Result<_, E>` return type with `E: Display`",
+    note = "an `Err` is detected and counted without `err`: it only adds the log line"
+)]
+pub trait ObservedResult {
+    /// The error of an `Err`, `None` for `Ok`.
+    fn logged_error(&self) -> Option<&(dyn std::fmt::Display + '_)>;
+}
+
+impl<T, E: std::fmt::Display> ObservedResult for Result<T, E> {
+    #[inline]
+    fn logged_error(&self) -> Option<&(dyn std::fmt::Display + '_)> {
+        match self {
+            Err(error) => Some(error),
+            Ok(_) => None,
+        }
+    }
+}
+
 /// Picked for `Result<T, E>` by an `err` that an impl block gives all its
 /// methods: only those returning a `Result` have an error to log, and the
 /// macro cannot tell them apart by the written type (aliases, `Result`
