@@ -117,7 +117,8 @@ if want fmt; then
   run_step "cargo fmt --check" cargo fmt --all -- --check
   # The benchmark servers are a workspace of their own (never built here).
   run_step "cargo fmt --check (benches/http)" cargo fmt --manifest-path benches/http/Cargo.toml -- --check
-  run_step "shellcheck" shellcheck -x scripts/test.sh scripts/bench-http.sh scripts/peers/*.sh .ci/run
+  run_step "shellcheck" shellcheck -x scripts/test.sh scripts/bench-http.sh scripts/bench-overhead.sh \
+    scripts/bench-compile.sh scripts/peers/*.sh .ci/run
   # The runtime's modules refer only to lower layers (the table in its
   # crate doc); also part of every `cargo test` below, run here first
   # because it fails in a second, naming the file, line and arrow.
@@ -141,7 +142,11 @@ if want package; then
   # packages the `publish = false` members (examples, fixtures) and fails on
   # their path-only dependencies. --allow-dirty: what is checked is the tree
   # being tested, committed or not. The builds are plain `cargo build`s of
-  # the libraries (about 2 CPU-minutes from cold, seconds when warm).
+  # the libraries (about 2 CPU-minutes from cold). target/package goes
+  # first: our crates are built there as registry crates of one version,
+  # which cargo never rebuilds, so a second run would check the first
+  # run's code.
+  run_step "clean target/package" rm -rf target/package
   run_step "cargo publish --dry-run" cargo publish --workspace --dry-run --allow-dirty
 fi
 
