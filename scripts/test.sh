@@ -102,6 +102,17 @@ ensure_shellcheck() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null
 }
 
+# What an earlier `cargo publish --dry-run` left: the tarballs' builds and
+# their extracted sources (local registries are the `-<hash>` directories).
+forget_packages() {
+  rm -rf target/package target/publish-check
+  local src
+  for src in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/; do
+    [ -d "$src" ] && rm -rf "$src"o11y-*
+  done
+  return 0
+}
+
 want() {
   case " ${steps[*]} " in *" $1 "*) return 0 ;; esac
   return 1
@@ -142,12 +153,14 @@ if want package; then
   # packages the `publish = false` members (examples, fixtures) and fails on
   # their path-only dependencies. --allow-dirty: what is checked is the tree
   # being tested, committed or not. The builds are plain `cargo build`s of
-  # the libraries (about 2 CPU-minutes from cold). target/package goes
-  # first: our crates are built there as registry crates of one version,
-  # which cargo never rebuilds, so a second run would check the first
-  # run's code.
-  run_step "clean target/package" rm -rf target/package
-  run_step "cargo publish --dry-run" cargo publish --workspace --dry-run --allow-dirty
+  # the libraries (about 2 CPU-minutes from cold), in a target directory of
+  # their own. Our crates are served to each other as registry crates of
+  # one version, which cargo neither re-extracts
+  # (CARGO_HOME/registry/src/-<hash>/) nor rebuilds: both go first, or a
+  # second run checks the first run's code.
+  run_step "forget earlier packages" forget_packages
+  run_step "cargo publish --dry-run" \
+    env CARGO_TARGET_DIR=target/publish-check cargo publish --workspace --dry-run --allow-dirty
 fi
 
 if want quickstart; then
