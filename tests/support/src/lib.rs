@@ -29,8 +29,12 @@
 //! installed but fails to start always panics, with the script's output and
 //! the peer's log tail. Tests never install peers themselves.
 //!
-//! ```ignore
+//! ```no_run
+//! # use o11y_test_support as common;
+//! # fn a_test() {
 //! let Some(rotel) = common::Rotel::start() else { return };
+//! # let _ = rotel.grpc_endpoint();
+//! # }
 //! ```
 //!
 //! What each handle offers (all have `port()`s and `workdir()`):
@@ -63,7 +67,11 @@
 //! test binary as `<exe> --exact <test_name> --nocapture --test-threads=1`
 //! with `O11Y_TEST_CHILD=<test_name>`.
 //!
-//! ```ignore
+//! A test file written this way (it needs `o11y`, which this crate does
+//! not depend on, so the example is not compiled here; `tests/otlp_export.rs`
+//! is one):
+//!
+//! ```text
 //! #[test]
 //! fn spans_reach_rotel_over_grpc() {
 //!     let Some(rotel) = common::Rotel::start() else { return };
