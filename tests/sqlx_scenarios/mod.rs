@@ -104,6 +104,37 @@ macro_rules! scenarios {
             }
         }
 
+        /// In a child named `test`, exporting to `endpoint` with
+        /// `db.trace_root_queries = root`: fills the shop outside any span,
+        /// runs the joined query in an observed function, and reports the
+        /// Prometheus exposition as `metrics`.
+        fn shop_then_joined<F: std::future::Future<Output = Pool>>(
+            test: &str,
+            endpoint: String,
+            root: &str,
+            connect: impl FnOnce() -> F,
+        ) -> common::ChildOutput {
+            o11y_child(test)
+                .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+                .env("O11Y_DB_TRACE_ROOT_QUERIES", root)
+                .run(|| {
+                    let guard = o11y::init().expect("init");
+                    let runtime = runtime();
+                    runtime.block_on(async {
+                        let pool: Pool = connect().await;
+                        shop(&pool).await;
+                        assert_eq!(list_orders_joined(&pool).await, 20);
+                        pool.close().await;
+                    });
+                    report(
+                        "metrics",
+                        json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
+                    );
+                    drop(runtime);
+                    drop(guard);
+                })
+        }
+
         /// The N+1: one query per order.
         #[o11y::observe]
         async fn list_orders(pool: &Pool) -> usize {
@@ -169,24 +200,17 @@ macro_rules! scenarios {
             let Some(rotel) = common::Rotel::start() else {
                 return;
             };
-            o11y_child("query_spans_reach_rotel_without_literals")
-                .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
-                // The shop's inserts run outside any span: traces of their
-                // own only when asked.
-                .env("O11Y_DB_TRACE_ROOT_QUERIES", "true")
-                .run(|| {
-                    let guard = o11y::init().expect("init");
-                    let runtime = runtime();
-                    runtime.block_on(async {
-                        let $p = &peer;
-                        let pool: Pool = $connect.await;
-                        shop(&pool).await;
-                        assert_eq!(list_orders_joined(&pool).await, 20);
-                        pool.close().await;
-                    });
-                    drop(runtime);
-                    drop(guard);
-                });
+            // The shop's inserts run outside any span: traces of their own
+            // only when asked.
+            shop_then_joined(
+                "query_spans_reach_rotel_without_literals",
+                rotel.grpc_endpoint(),
+                "true",
+                || {
+                    let $p = &peer;
+                    $connect
+                },
+            );
             let joined = fn_span("list_orders_joined");
             let spans = rotel.wait_for_spans(Duration::from_secs(15), |spans| {
                 spans.iter().any(|s| s["name"] == joined)
@@ -271,25 +295,15 @@ macro_rules! scenarios {
             let Some(rotel) = common::Rotel::start() else {
                 return;
             };
-            let output = o11y_child("queries_outside_any_span_are_counted_not_traced")
-                .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
-                .run(|| {
-                    let guard = o11y::init().expect("init");
-                    let runtime = runtime();
-                    runtime.block_on(async {
-                        let $p = &peer;
-                        let pool: Pool = $connect.await;
-                        shop(&pool).await;
-                        assert_eq!(list_orders_joined(&pool).await, 20);
-                        pool.close().await;
-                    });
-                    report(
-                        "metrics",
-                        json!(o11y::metrics::render(o11y::metrics::Format::Prometheus)),
-                    );
-                    drop(runtime);
-                    drop(guard);
-                });
+            let output = shop_then_joined(
+                "queries_outside_any_span_are_counted_not_traced",
+                rotel.grpc_endpoint(),
+                "false",
+                || {
+                    let $p = &peer;
+                    $connect
+                },
+            );
             let joined = fn_span("list_orders_joined");
             rotel.wait_for_spans(Duration::from_secs(15), |spans| {
                 spans.iter().any(|s| s["name"] == joined)
