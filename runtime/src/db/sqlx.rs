@@ -230,16 +230,13 @@ impl SqlxLayer {
             span.with_parts(|_, waiting| pending::park(waiting, statement.clone(), time));
         }
         if flags() & TRACING != 0 {
-            let parent = current.and_then(|span| span.with_parts(|trace, _| trace.as_parent()));
-            // A query outside any span is not a trace of its own unless asked.
-            if parent.is_some() || settings::trace_root_queries() {
-                finished::export(
-                    &self.sampler,
-                    self.sink.as_deref(),
-                    parent,
-                    query::span(&query, &statement),
-                );
-            }
+            finished::export(
+                &self.sampler,
+                self.sink.as_deref(),
+                current.and_then(|span| span.with_parts(|trace, _| trace.as_parent())),
+                settings::trace_root_queries(),
+                query::span(&query, &statement),
+            );
         }
     }
 

@@ -190,13 +190,10 @@ pub(crate) fn decide_with_remote_parent(parent: &SpanContext) -> Option<Decision
 /// o11y is not the active subscriber.
 pub(crate) fn export_in_current(span: FinishedSpan, as_root: bool) {
     let parent = current_ids();
-    if parent.is_none() && !as_root {
-        return;
-    }
     let mut span = Some(span);
     tracing::dispatcher::get_default(|dispatch| {
         if let (Some(layer), Some(span)) = (span_layer(dispatch), span.take()) {
-            finished::export(&layer.sampler, layer.sink.as_deref(), parent, span);
+            finished::export(&layer.sampler, layer.sink.as_deref(), parent, as_root, span);
         }
     });
 }

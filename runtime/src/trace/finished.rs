@@ -56,15 +56,21 @@ impl Callsite for DbCallsite {
     }
 }
 
-/// Exports `span` as a child of `parent` (a new root without one), if the
-/// sampler keeps it and spans are exported at all (`sink`).
+/// Exports `span` as a child of `parent`, if the sampler keeps it and spans
+/// are exported at all (`sink`); without a parent, as a new root only with
+/// `as_root` (`db.trace_root_queries`).
 pub(crate) fn export(
     sampler: &sampler::Sampler,
     sink: Option<&dyn SpanSink>,
     parent: Option<Parent>,
+    as_root: bool,
     span: FinishedSpan,
 ) {
     let Some(sink) = sink else { return };
+    // Without a parent the span would be a trace of its own: only when asked.
+    if parent.is_none() && !as_root {
+        return;
+    }
     let (trace_id, parent_span_id, parent_sampled) = match parent {
         Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
         None => (sampler::new_trace_id(), SpanId::INVALID, None),
