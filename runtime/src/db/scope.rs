@@ -194,23 +194,47 @@ impl<'a> CallScope<'a> {
         }
     }
 
-    /// Runs one poll of the body with this scope entered. When the body is
-    /// done, the scope is closed, and in `raise` mode an N+1 panics here.
-    #[inline]
-    pub(crate) fn poll<T>(&mut self, poll: impl FnOnce() -> Poll<T>) -> Poll<T> {
-        let (result, ready) = {
-            let _current = Current::enter(&mut self.held);
-            let result = poll();
-            let ready = result.is_ready();
-            if ready {
-                super::pending::deliver_own(self.span);
-            }
-            (result, ready)
-        };
-        if ready && self.held.is_some() {
-            close_and_raise(self.held.take(), self.name, self.span, true);
+    /// Enters this scope for one poll of the body, until
+    /// [`EnteredScope::leave`] (or the drop of what this returns, when the
+    /// poll panics). Not generic: one copy for every observed async
+    /// function.
+    pub(crate) fn enter(&mut self) -> EnteredScope<'_, 'a> {
+        push(self.held.take());
+        EnteredScope {
+            scope: self,
+            left: false,
         }
-        result
+    }
+}
+
+/// A [`CallScope`] entered for one poll; see [`CallScope::enter`].
+pub(crate) struct EnteredScope<'s, 'a> {
+    scope: &'s mut CallScope<'a>,
+    left: bool,
+}
+
+impl EnteredScope<'_, '_> {
+    /// Leaves the scope after a poll. When the body is done (`ready`), the
+    /// scope is closed, and in `raise` mode an N+1 panics here.
+    pub(crate) fn leave(mut self, ready: bool) {
+        let scope = &mut *self.scope;
+        if ready {
+            super::pending::deliver_own(scope.span);
+        }
+        scope.held = pop();
+        self.left = true;
+        if ready && scope.held.is_some() {
+            close_and_raise(scope.held.take(), scope.name, scope.span, true);
+        }
+    }
+}
+
+impl Drop for EnteredScope<'_, '_> {
+    fn drop(&mut self) {
+        // Unwinding out of the poll: what the scope holds goes back to it.
+        if !self.left {
+            self.scope.held = pop();
+        }
     }
 }
 

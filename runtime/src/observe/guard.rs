@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-use crate::db::scope::{self as n_plus_one, CallScope};
+use crate::db::scope::{self as n_plus_one, CallScope, EnteredScope};
 use crate::flags::{METRICS, TRACING};
 use crate::lifecycle::{self, Operation, Parent};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
@@ -177,11 +177,11 @@ impl CallGuard {
     /// marking the time spent inside it; the call's N+1 scope is current
     /// during each poll. Without a guard (o11y off), the body as it is.
     /// One future type, not an `async fn`: the code instantiated for each
-    /// observed async function is its `poll`.
+    /// observed async function is its `poll` and its drop, which call the
+    /// non-generic [`Polled`] around the body's own.
     pub fn run<F: Future>(guard: Option<&Self>, future: F) -> Run<'_, F> {
         Run {
-            guard,
-            scope: guard.map(|guard| CallScope::new(guard.site.function, guard.operation.span())),
+            call: guard.map(Polled::new),
             body: Some(future),
         }
     }
@@ -240,8 +240,7 @@ pin_project_lite::pin_project! {
     /// while it waits drops its locals there, whose drops may log), after
     /// the scope.
     pub struct Run<'a, F> {
-        guard: Option<&'a CallGuard>,
-        scope: Option<CallScope<'a>>,
+        call: Option<Polled<'a>>,
         #[pin]
         body: Option<F>,
     }
@@ -249,9 +248,7 @@ pin_project_lite::pin_project! {
     impl<'a, F> PinnedDrop for Run<'a, F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            drop(this.scope.take());
-            let span = this.guard.and_then(|guard| guard.operation.span());
-            let _entered = span.map(tracing::Span::enter);
+            let _entered = Polled::leave_for_drop(this.call.take());
             this.body.set(None);
         }
     }
@@ -262,23 +259,78 @@ impl<F: Future> Future for Run<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let Some(mut body) = this.body.as_pin_mut() else {
+        let Some(body) = this.body.as_pin_mut() else {
             unreachable!("the body is only taken when Run is dropped")
         };
-        let (Some(guard), Some(scope)) = (*this.guard, this.scope.as_mut()) else {
+        let Some(call) = this.call else {
             return body.poll(cx);
         };
-        let span = guard.operation.span();
+        let polling = call.enter();
+        let poll = body.poll(cx);
+        // Not reached when the poll panics: `polling`'s drop leaves the
+        // span and the scope, and the guard sees the body's panic.
+        polling.leave(poll.is_ready());
+        poll
+    }
+}
+
+/// What [`Run`] keeps of an instrumented call besides its body: the guard
+/// and the call's N+1 scope. Its methods are what each poll and the drop
+/// do around the body, written once here rather than in the `poll` each
+/// observed async function instantiates.
+struct Polled<'a> {
+    guard: &'a CallGuard,
+    scope: CallScope<'a>,
+}
+
+/// One poll of the body in progress: the scope entered, then the span
+/// (left in the reverse order).
+struct Polling<'p, 'a> {
+    entered: Option<tracing::span::Entered<'a>>,
+    scope: EnteredScope<'p, 'a>,
+    guard: &'a CallGuard,
+}
+
+impl<'a> Polled<'a> {
+    fn new(guard: &'a CallGuard) -> Self {
+        Polled {
+            guard,
+            scope: CallScope::new(guard.site.function, guard.operation.span()),
+        }
+    }
+
+    fn enter(&mut self) -> Polling<'_, 'a> {
+        let guard = self.guard;
         guard.in_body.store(true, Ordering::Relaxed);
         // The span is entered with the scope current: entering it hands
         // the scope the SQLite queries waiting on it (db::pending).
-        let poll = scope.poll(|| {
-            let _entered = span.map(tracing::Span::enter);
-            body.as_mut().poll(cx)
-        });
-        // Not reached when the poll panics: the flag stays set.
+        let scope = self.scope.enter();
+        Polling {
+            entered: guard.operation.span().map(tracing::Span::enter),
+            scope,
+            guard,
+        }
+    }
+
+    /// Before the body is dropped: the scope is closed (reporting what it
+    /// saw, without a panic), and the span entered for the body's drop.
+    fn leave_for_drop(call: Option<Self>) -> Option<tracing::span::Entered<'a>> {
+        let call = call?;
+        drop(call.scope);
+        call.guard.operation.span().map(tracing::Span::enter)
+    }
+}
+
+impl Polling<'_, '_> {
+    fn leave(self, ready: bool) {
+        let Polling {
+            entered,
+            scope,
+            guard,
+        } = self;
+        drop(entered);
         guard.in_body.store(false, Ordering::Relaxed);
-        poll
+        scope.leave(ready);
     }
 }
 
