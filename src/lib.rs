@@ -151,8 +151,9 @@ pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
 /// changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use o11y_runtime::__list_site as list_site;
     pub use o11y_runtime::observe::{
-        CallGuard, Check, FnSite, HasError, IsResult, NoError, NotResult, ObservedResult,
+        CallGuard, Check, FN_SITES, FnSite, HasError, IsResult, NoError, NotResult, ObservedResult,
         SiteOptions, call_once, flags,
     };
     pub use o11y_runtime::task::{

@@ -65,7 +65,8 @@ fn place_order(id: u64, customer: &str, tags: Tags, password: &str) -> usize {
     password.len() + tags.0.len() + checked as usize
 }
 
-#[o11y::observe(fields(sku = id * 10))]
+/// `fields(id)`: the shorthand of `fields(id = id)`, a parameter by name.
+#[o11y::observe(fields(id, sku = id * 10))]
 fn check_stock(id: u64) -> bool {
     tracing::info!("checking stock");
     id > 0
@@ -139,12 +140,14 @@ fn fields_reach_span_and_log_lines_and_arguments_stay_out_unless_named() {
     // ... including lines of nested observed calls, which add their own.
     let stock = span_named(&spans, &fn_span("check_stock"));
     assert_eq!(stock["attributes"]["sku"], 70, "{stock}");
+    assert_eq!(stock["attributes"]["id"], 7, "{stock}");
     assert_eq!(stock["parent_span_id"], order["span_id"]);
     assert_eq!(stock["trace_id"], order["trace_id"]);
     let checking = log_line(&lines, "checking stock");
     assert_eq!(checking["order_id"], 7, "{checking}");
     assert_eq!(checking["customer"], "alice", "{checking}");
     assert_eq!(checking["sku"], 70, "{checking}");
+    assert_eq!(checking["id"], 7, "{checking}");
     assert_eq!(checking["span_id"], stock["span_id"], "{checking}");
     // `fields` does not capture the other arguments.
     let mut keys = attribute_keys(order);
@@ -267,6 +270,27 @@ impl Store for DiskStore {
     }
 }
 
+/// Two types with a `find` each, observed method by method: the attribute
+/// cannot see their types, which the runtime reads, so they do not merge.
+struct ItemRepo;
+
+impl ItemRepo {
+    #[o11y::observe]
+    fn find(&self, id: u64) -> Option<u64> {
+        Some(id)
+    }
+}
+
+struct UserRepo;
+
+impl UserRepo {
+    #[o11y::observe]
+    async fn find(&self, id: u64) -> Option<u64> {
+        tokio::task::yield_now().await;
+        (id > 1).then_some(id)
+    }
+}
+
 fn assert_send<F: Send>(future: F) {
     drop(future);
 }
@@ -300,6 +324,8 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
             assert_eq!(runtime.block_on(MemoryStore.load(3)).unwrap(), 6);
             assert!(runtime.block_on(MemoryStore.load(0)).is_err());
             assert_eq!(runtime.block_on(DiskStore.load(3)).unwrap(), 4);
+            assert_eq!(ItemRepo.find(1), Some(1));
+            assert_eq!(runtime.block_on(UserRepo.find(1)), None);
             report_prometheus!("prometheus");
             drop(runtime);
             drop(guard);
@@ -345,13 +371,23 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
     // A trait impl with a native async fn.
     assert_eq!(calls(&all, "MemoryStore::load", "ok"), 1.0);
     assert_eq!(calls(&all, "MemoryStore::load", "error"), 1.0);
+    // Methods observed one by one are named after their type too.
     assert_eq!(
-        calls(&all, "load", "ok"),
+        calls(&all, "DiskStore::load", "ok"),
         1.0,
-        "#[observe] on the method itself"
+        "#[observe] on the method itself: {text}"
+    );
+    assert_eq!(calls(&all, "ItemRepo::find", "ok"), 1.0, "{text}");
+    assert_eq!(calls(&all, "UserRepo::find", "ok"), 1.0, "{text}");
+    for s in series_of(&all, "function_calls_total", "UserRepo::find") {
+        assert_eq!(s.label("module"), MODULE);
+    }
+    assert!(
+        series_of(&all, "function_calls_total", "find").is_empty(),
+        "{text}"
     );
 
-    let spans = rotel.wait_for_spans(Duration::from_secs(15), |spans| spans.len() >= 11);
+    let spans = rotel.wait_for_spans(Duration::from_secs(15), |spans| spans.len() >= 13);
     assert_eq!(common::named(&spans, &fn_span("describe")).len(), 3);
     assert_eq!(common::named(&spans, &fn_span("first_word")).len(), 2);
     let gets = common::named(&spans, "OrderRepo::get");
@@ -367,14 +403,16 @@ fn generics_share_a_series_and_methods_are_named_after_their_type() {
     );
     span_named(&spans, "OrderRepo::save");
     assert_eq!(common::named(&spans, "MemoryStore::load").len(), 2);
-    span_named(&spans, &fn_span("load"));
+    span_named(&spans, "DiskStore::load");
+    span_named(&spans, "ItemRepo::find");
+    span_named(&spans, "UserRepo::find");
     assert!(
         spans
             .iter()
             .all(|s| !s["name"].as_str().unwrap().contains("cache_key")),
         "{spans:#?}"
     );
-    assert_eq!(spans.len(), 11, "{spans:#?}");
+    assert_eq!(spans.len(), 13, "{spans:#?}");
     let lines = json_lines(&output);
     let key_line = log_line(&lines, "computing a cache key");
     assert!(

@@ -21,8 +21,8 @@ use proc_macro::TokenStream;
 
 /// Instruments a function or the methods of an `impl` block.
 ///
-/// Each call gets a span (named `module::function`, or `Type::method` on an
-/// observed `impl` block), RED metrics (`function_calls_total{function,
+/// Each call gets a span (named `module::function`, or `Type::method` for a
+/// method, on an observed `impl` block or on its own), RED metrics (`function_calls_total{function,
 /// module,result}`, `function_calls_duration_seconds{function,module}` with
 /// a trace exemplar, `function_calls_concurrent` with `concurrency`), and its
 /// outcome: `Err(_)` (with `error.type`, the error's type name), a panic
@@ -35,6 +35,7 @@ use proc_macro::TokenStream;
 /// | `name = "..."` | the span's name |
 /// | `level = "debug"` | the span's level (default `info`) |
 /// | `fields(a = expr, b = %expr, c = ?expr)` | span fields, also on every log line inside |
+/// | `fields(a)` | the parameter `a` as a field, as `args(a)` records it |
 /// | `args` / `args(a, b)` | record all / these parameters as fields |
 /// | `skip(a, b)` | with bare `args`: leave these out |
 /// | `skip` | on a method of an observed `impl` block: not observed |
@@ -51,6 +52,12 @@ use proc_macro::TokenStream;
 /// #[o11y::observe(fields(order_id = id), err)]
 /// async fn get_order(db: &Pool, id: i64) -> Result<Order, AppError> { .. }
 /// ```
+///
+/// A method observed on its own cannot show the attribute its type: the
+/// runtime reads it once per method (from `type_name`), so `ItemRepo::find`
+/// and `OrderRepo::find` are two series. Two observed functions that would
+/// still share the `function` and `module` labels make `init()` fail,
+/// naming both.
 ///
 /// A sampled-out call without `fields`/`args` creates no span at all: it
 /// costs two clock reads and two atomic updates. With o11y off (not

@@ -80,6 +80,20 @@ fn observe_method_of_impl() {
     ));
 }
 
+/// A method observed alone: its site is qualified with the type at run
+/// time, from the `type_name` of a function nested in it.
+#[test]
+fn observe_lone_method() {
+    insta::assert_snapshot!(observe(
+        quote!(),
+        quote! {
+            async fn find(&self, id: u64) -> Option<u64> {
+                self.rows.get(&id).copied()
+            }
+        },
+    ));
+}
+
 #[test]
 fn observe_err() {
     insta::assert_snapshot!(observe(

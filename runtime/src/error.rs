@@ -36,6 +36,23 @@ pub enum Error {
     /// A metric is invalid or declared twice in the binary.
     #[error(transparent)]
     Metrics(#[from] RegistryError),
+    /// Two observed functions would share one series of
+    /// `function_calls_total`: the same `function` and `module` labels.
+    #[error(
+        "two observed functions are both named `{function}` in module `{module}`, at {first_site} \
+         and {second_site}: their calls would merge into one series of function_calls_total; \
+         rename one, or move it to another module"
+    )]
+    SharedFunctionSeries {
+        /// The `function` label they share.
+        function: String,
+        /// The `module` label they share.
+        module: String,
+        /// Where the first is defined.
+        first_site: String,
+        /// Where the second is defined.
+        second_site: String,
+    },
     /// The exporters could not be set up.
     #[error("cannot set up telemetry export: {0}")]
     Export(String),

@@ -16,7 +16,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 use crate::config::{self, Config, LogFormat, OtlpSignal};
 use crate::error::Error;
 use crate::export::{self, Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
-use crate::{clock, db, flags, log, metrics, subscriber, trace};
+use crate::{clock, db, flags, log, metrics, observe, subscriber, trace};
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
 
@@ -179,6 +179,14 @@ impl Setup {
             log_exporters,
         } = self;
         metrics::setup::init(&config)?;
+        if let Some((function, module, first_site, second_site)) = observe::shared_series() {
+            return Err(Error::SharedFunctionSeries {
+                function: function.to_owned(),
+                module: module.to_owned(),
+                first_site,
+                second_site,
+            });
+        }
         // The one snapshot every module derives its settings from.
         config::install(std::sync::Arc::new(config.clone()));
         db::set_query_words(&config.db);

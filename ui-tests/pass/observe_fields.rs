@@ -21,6 +21,13 @@ fn place(order: &Order, items: &[u32]) -> usize {
     items.len() + order.id as usize
 }
 
+// The shorthand: `fields(id)` is `fields(id = id)` for a parameter, recorded
+// as `args(id)` would (numbers as numbers, text with Display, the rest Debug).
+#[observe(fields(id, name, tags, kind = "lookup"))]
+fn lookup(id: u64, name: &str, tags: Vec<&str>) -> usize {
+    id as usize + name.len() + tags.len()
+}
+
 #[observe(fields(tier = "gold"))]
 async fn tiered() -> &'static str {
     "gold"
@@ -32,6 +39,7 @@ fn main() {
         customer: "ada".to_owned(),
     };
     assert_eq!(place(&order, &[1, 2]), 9);
+    assert_eq!(lookup(1, "ab", vec!["x"]), 4);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

@@ -34,21 +34,34 @@ pub(crate) enum Sigil {
 }
 
 /// `name = value` in `fields(...)`; the name may be dotted (`user.id`).
+/// A bare `name` (`fields(item_id)`) is the shorthand of `tracing`'s
+/// habit: the parameter of that name, recorded as `args(item_id)` would.
 #[derive(Clone)]
 pub(crate) struct Field {
     pub(crate) name: Punctuated<Ident, Token![.]>,
     pub(crate) sigil: Sigil,
     pub(crate) value: Expr,
+    /// Written as a bare name: `value` is that name, which must be a parameter.
+    pub(crate) shorthand: bool,
 }
 
 impl Parse for Field {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let name = Punctuated::parse_separated_nonempty_with(input, Ident::parse_any_ident)?;
         if !input.peek(Token![=]) {
+            if let Some(param) = name.iter().next().filter(|_| name.len() == 1) {
+                return Ok(Field {
+                    value: syn::parse_quote!(#param),
+                    name,
+                    sigil: Sigil::Value,
+                    shorthand: true,
+                });
+            }
             return Err(syn::Error::new_spanned(
                 &name,
                 format!(
-                    "field `{}` needs a value: `{0} = expr`",
+                    "field `{}` needs a value: `{0} = expr` (only a parameter's own name \
+                     stands alone)",
                     name.to_token_stream().to_string().replace(' ', "")
                 ),
             ));
@@ -67,6 +80,7 @@ impl Parse for Field {
             name,
             sigil,
             value: input.parse()?,
+            shorthand: false,
         })
     }
 }
@@ -399,15 +413,35 @@ impl ObserveArgs {
                 check_param(name, params, "args", &mut push);
             }
         }
+        if let Some((_, fields)) = &self.fields {
+            for field in fields.iter().filter(|field| field.shorthand) {
+                let name = &field.name[0];
+                if !params.contains(name) {
+                    push(syn::Error::new_spanned(
+                        name,
+                        format!(
+                            "`fields({name})` records the parameter `{name}`, and the function \
+                             has none{hint}; to record another value, write `fields({name} = expr)`",
+                            hint = param_hint(name, params),
+                        ),
+                    ));
+                }
+            }
+        }
         errors.map_or(Ok(()), Err)
     }
 }
 
+/// `; did you mean `x`?` when a parameter's name is close to `name`.
+fn param_hint(name: &Ident, params: &[Ident]) -> String {
+    let known: Vec<String> = params.iter().map(ToString::to_string).collect();
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    did_you_mean(&name.to_string(), &known)
+}
+
 fn check_param(name: &Ident, params: &[Ident], argument: &str, push: &mut impl FnMut(syn::Error)) {
     if !params.contains(name) {
-        let known: Vec<String> = params.iter().map(ToString::to_string).collect();
-        let known: Vec<&str> = known.iter().map(String::as_str).collect();
-        let hint = did_you_mean(&name.to_string(), &known);
+        let hint = param_hint(name, params);
         push(syn::Error::new_spanned(
             name,
             format!("`{argument}({name})`: the function has no parameter `{name}`{hint}"),

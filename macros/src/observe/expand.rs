@@ -19,6 +19,25 @@ pub(crate) struct Names {
     pub(crate) function: String,
     /// The type of an observed impl block, which names the span `Type::method`.
     pub(crate) self_type: Option<String>,
+    /// A method observed alone (it has a receiver, or its signature says
+    /// `Self`): the attribute cannot see its type, which the runtime reads
+    /// from the `type_name` of a function nested in it.
+    pub(crate) in_impl: bool,
+}
+
+/// Whether a function's signature shows it is an associated function: a
+/// receiver, or `Self` anywhere in it.
+pub(crate) fn is_associated(sig: &Signature) -> bool {
+    fn mentions_self(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => ident == "Self",
+            proc_macro2::TokenTree::Group(group) => mentions_self(group.stream()),
+            _ => false,
+        })
+    }
+    sig.receiver().is_some()
+        || mentions_self(sig.inputs.to_token_stream())
+        || mentions_self(sig.output.to_token_stream())
 }
 
 /// The parameters a function binds, for `args(...)` and `skip(...)`.
@@ -305,6 +324,18 @@ fn site_static(
     };
     let level = span_level(args, krate);
     let name = span_name(args, sig, names);
+    let (in_impl, path_fn) = if names.in_impl {
+        (
+            quote!(.in_impl(__o11y_path)),
+            quote! {
+                fn __o11y_path() -> &'static str {
+                    ::core::any::type_name_of_val(&__o11y_path)
+                }
+            },
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
     quote! {
         static __O11Y_SITE: #krate::__private::FnSite = #krate::__private::FnSite::new(
             #function,
@@ -315,7 +346,9 @@ fn site_static(
             ::core::file!(),
             ::core::line!(),
             &__O11Y_SITE,
-        );
+        )#in_impl;
+        #path_fn
+        #krate::__private::list_site!(__O11Y_SITE);
     }
 }
 
@@ -363,8 +396,16 @@ pub(crate) fn span_fields(
     krate: &TokenStream,
 ) -> Vec<TokenStream> {
     let mut fields = Vec::new();
+    let params = typed_params(sig);
     if let Some((_, list)) = &args.fields {
         for field in list {
+            if field.shorthand {
+                let name = &field.name[0];
+                if let Some((param, ty)) = params.iter().find(|(param, _)| param == name) {
+                    fields.push(arg_field(param, *ty));
+                }
+                continue;
+            }
             let field_name = field_name(field);
             let value = field_value(field, krate);
             fields.push(quote!(#field_name = #value));
@@ -375,7 +416,7 @@ pub(crate) fn span_fields(
             Some((_, SkipSelection::Params(names))) => names.clone(),
             _ => Vec::new(),
         };
-        for (param, ty) in typed_params(sig) {
+        for (param, ty) in params {
             let wanted = match selection {
                 ArgsSelection::All => param != "self" && !skipped.contains(&param),
                 ArgsSelection::Listed(listed) => listed.contains(&param),

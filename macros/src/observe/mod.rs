@@ -108,6 +108,7 @@ fn observe_fn(args: &ObserveArgs, mut function: syn::ItemFn) -> syn::Result<Toke
     let names = Names {
         function: function.sig.ident.to_string(),
         self_type: None,
+        in_impl: expand::is_associated(&function.sig),
     };
     let body = expand::body(args, &function.sig, &function.block, &names);
     function.block = Box::new(syn::parse2(body)?);
@@ -209,6 +210,7 @@ fn observe_impl(args: &ObserveArgs, mut block: ItemImpl) -> TokenStream {
         let names = Names {
             function: format!("{self_type}::{}", method.sig.ident),
             self_type: Some(self_type.clone()),
+            in_impl: false,
         };
         let body = expand::body(&method_args, &method.sig, &method.block, &names);
         match syn::parse2(body) {

@@ -2,6 +2,7 @@
 //! its outcome when dropped: at the end of the body, during a panic's
 //! unwinding, or when a future is dropped before completion.
 
+use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
@@ -9,8 +10,8 @@ use std::task::{Context, Poll};
 use crate::db::scope::{self as n_plus_one, CallScope, EnteredScope};
 use crate::flags::{METRICS, TRACING};
 use crate::lifecycle::{self, Operation, Parent};
+use crate::metrics::register_own_metric;
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
-use crate::register_metric;
 
 use super::site::FnSite;
 
@@ -36,9 +37,9 @@ static FUNCTION_CONCURRENT: GaugeVec<2> = GaugeVec::new(
     )
     .labels(&["function", "module"]),
 );
-register_metric!(FUNCTION_CALLS);
-register_metric!(FUNCTION_DURATION);
-register_metric!(FUNCTION_CONCURRENT);
+register_own_metric!(FUNCTION_CALLS);
+register_own_metric!(FUNCTION_DURATION);
+register_own_metric!(FUNCTION_CONCURRENT);
 
 pub(super) fn function_metrics() -> (
     &'static CounterVec<3>,
@@ -204,6 +205,11 @@ impl CallGuard {
             options.span && options.span_for_logs,
             make_span,
         );
+        if let (Some(name), Some(span)) = (site.exported_name(), operation.span()) {
+            crate::subscriber::current::with_recording(span, |recording| {
+                recording.set_name(Cow::Borrowed(name));
+            });
+        }
         if metrics && let Some(concurrent) = &site.handles().concurrent {
             concurrent.inc();
         }
@@ -295,7 +301,7 @@ impl<'a> Polled<'a> {
     fn new(guard: &'a CallGuard) -> Self {
         Polled {
             guard,
-            scope: CallScope::new(guard.site.function, guard.operation.span()),
+            scope: CallScope::new(guard.site.function(), guard.operation.span()),
         }
     }
 
@@ -341,7 +347,7 @@ impl Drop for CallGuard {
         // Before the span ends: the scope may write to it. `raise` mode's
         // panic waits until the call is recorded.
         let raise = if self.sync_scope {
-            n_plus_one::leave_call(self.site.function, self.operation.span())
+            n_plus_one::leave_call(self.site.function(), self.operation.span())
         } else {
             None
         };

@@ -18,5 +18,9 @@ mod site;
 
 pub use crate::flags::{ENABLED, METRICS, TRACING, flags, set_flags};
 pub use guard::{CallGuard, Run, call_once};
+/// linkme, for the registration of each site that `#[observe]` generates.
+#[doc(hidden)]
+pub use linkme as __linkme;
 pub use outcome::{Check, HasError, IsResult, NoError, NotAnError, NotResult, ObservedResult};
-pub use site::{FnSite, SiteOptions};
+pub(crate) use site::shared_series;
+pub use site::{FN_SITES, FnSite, SiteOptions};

@@ -1,6 +1,7 @@
 //! A call site: the `static` that `#[observe]` generates per function, with
 //! its names, the `tracing` callsite of its span, and the metric handles
-//! resolved on its first call.
+//! resolved on its first call; and the link-time list of every site, which
+//! `init()` checks for two functions that would share one series.
 
 use std::sync::OnceLock;
 
@@ -49,7 +50,9 @@ pub(super) struct Handles {
 /// One instrumented function.
 pub struct FnSite {
     /// `function` label and the default span name's last part:
-    /// `get_order`, or `OrderRepo::get` for methods.
+    /// `get_order`, or `OrderRepo::get` for the methods of an observed
+    /// `impl` block. A method observed alone has only its own name here;
+    /// [`FnSite::function`] qualifies it with its type.
     pub function: &'static str,
     /// `module` label: the function's `module_path!()`.
     pub module: &'static str,
@@ -61,6 +64,11 @@ pub struct FnSite {
     /// span is created here rather than by code generated per function.
     callsite: DefaultCallsite,
     metadata: Metadata<'static>,
+    /// For a method observed alone, whose type the attribute cannot see:
+    /// the `type_name` of a function nested in it (`crate::m::Repo::find::__o11y_path`),
+    /// from which [`FnSite::function`] takes `Repo::find` once.
+    path: Option<fn() -> &'static str>,
+    qualified: OnceLock<&'static str>,
 }
 
 impl FnSite {
@@ -94,7 +102,50 @@ impl FnSite {
                 FieldSet::new(&[], Identifier(&this.callsite)),
                 Kind::SPAN,
             ),
+            path: None,
+            qualified: OnceLock::new(),
         }
+    }
+
+    /// The site of a method observed alone: `path` is a function nested in
+    /// it, `fn __o11y_path() -> &'static str { type_name_of_val(&__o11y_path) }`,
+    /// which names the method's type (not `const`, so read on first use).
+    pub const fn in_impl(mut self, path: fn() -> &'static str) -> Self {
+        self.path = Some(path);
+        self
+    }
+
+    /// The `function` label and the N+1 scope's name: [`FnSite::function`]
+    /// as written, or `Type::method` for a method observed alone.
+    #[inline]
+    pub fn function(&self) -> &'static str {
+        match self.path {
+            None => self.function,
+            Some(path) => self.qualified(path),
+        }
+    }
+
+    #[cold]
+    fn qualified(&self, path: fn() -> &'static str) -> &'static str {
+        self.qualified.get_or_init(|| {
+            qualify(path(), self.function)
+                .map_or(self.function, |name| Box::leak(name.into_boxed_str()))
+        })
+    }
+
+    /// The name of the exported span when it is not the `tracing` span's
+    /// own (a method observed alone: `Type::method`).
+    pub(super) fn exported_name(&self) -> Option<&'static str> {
+        self.path.map(|path| self.qualified(path))
+    }
+
+    /// `file:line` of the function.
+    fn location(&self) -> String {
+        format!(
+            "{}:{}",
+            self.metadata.file().unwrap_or("?"),
+            self.metadata.line().unwrap_or(0)
+        )
     }
 
     /// The function's span, without fields: what `tracing::span!(target:
@@ -121,13 +172,13 @@ impl FnSite {
         self.handles.get_or_init(|| {
             let (calls, duration, concurrent) = function_metrics();
             Handles {
-                ok: calls.labels([self.function, self.module, "ok"]),
-                error: calls.labels([self.function, self.module, "error"]),
-                duration: duration.labels([self.function, self.module]),
+                ok: calls.labels([self.function(), self.module, "ok"]),
+                error: calls.labels([self.function(), self.module, "error"]),
+                duration: duration.labels([self.function(), self.module]),
                 concurrent: self
                     .options
                     .concurrency
-                    .then(|| concurrent.labels([self.function, self.module])),
+                    .then(|| concurrent.labels([self.function(), self.module])),
             }
         })
     }
@@ -136,8 +187,214 @@ impl FnSite {
 impl std::fmt::Debug for FnSite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FnSite")
-            .field("function", &self.function)
+            .field("function", &self.function())
             .field("module", &self.module)
             .finish()
+    }
+}
+
+/// `Type::method` from the `type_name` of a function nested in a method
+/// (`crate::m::Repo<_>::find::{{closure}}::__o11y_path`, or
+/// `<crate::m::Repo as crate::m::Find>::find::__o11y_path` in a trait
+/// impl): the type's last path segment without its generic arguments, as
+/// the attribute names the methods of an observed `impl` block. `None`
+/// when the text is not of that shape (`type_name` promises no format).
+fn qualify(path: &str, method: &str) -> Option<String> {
+    let segments = top_level_segments(path);
+    // The nested function, the `{{closure}}` of an async body, the method.
+    let method_at = segments.iter().rposition(|s| *s == method)?;
+    let owner = *segments[..method_at].last()?;
+    let owner = match owner.strip_prefix('<') {
+        // `<Type as Trait>`: the type.
+        Some(qualified) => qualified.split(" as ").next()?,
+        None => owner,
+    };
+    let owner = owner.trim_start_matches('&').trim_start_matches("mut ");
+    let owner = owner.split('<').next()?;
+    let owner = owner.rsplit("::").next()?;
+    (!owner.is_empty()).then(|| format!("{owner}::{method}"))
+}
+
+/// `a::b<c::d>::e` → `["a", "b<c::d>", "e"]`: splits on the `::` outside
+/// angle brackets.
+fn top_level_segments(path: &str) -> Vec<&str> {
+    let mut segments = Vec::new();
+    let (mut depth, mut start) = (0_usize, 0);
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => depth += 1,
+            b'>' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                segments.push(&path[start..i]);
+                i += 2;
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    segments.push(&path[start..]);
+    segments
+}
+
+/// Lists a site in [`FN_SITES`]: what `#[observe]` generates in each
+/// function, after its site's `static`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __list_site {
+    ($site:ident) => {
+        #[$crate::observe::__linkme::distributed_slice($crate::observe::FN_SITES)]
+        #[linkme(crate = $crate::observe::__linkme)]
+        static __O11Y_LISTED: &$crate::observe::FnSite = &$site;
+    };
+}
+
+/// Every observed function of the binary. Populated at link time by the
+/// code `#[observe]` generates.
+// linkme places the slice in a link section, which the `unsafe_code` lint
+// flags; the section is linkme's, read only through its safe API.
+#[allow(unsafe_code)]
+#[linkme::distributed_slice]
+pub static FN_SITES: [&'static FnSite];
+
+/// Two observed functions whose calls would share one series of
+/// `function_calls_total` (the same `function` and `module` labels): the
+/// first such pair, in a stable order, as `(function, module, first
+/// location, second location)`.
+pub(crate) fn shared_series() -> Option<(&'static str, &'static str, String, String)> {
+    shared_series_of(&FN_SITES)
+}
+
+fn shared_series_of(
+    sites: &[&'static FnSite],
+) -> Option<(&'static str, &'static str, String, String)> {
+    let mut sorted: Vec<&FnSite> = sites
+        .iter()
+        .copied()
+        .filter(|s| s.options.metrics)
+        .collect();
+    sorted.sort_by_key(|site| (site.function(), site.module, site.location()));
+    sorted.windows(2).find_map(|pair| {
+        let (first, second) = (pair[0], pair[1]);
+        (first.function() == second.function()
+            && first.module == second.module
+            && !std::ptr::eq(first, second))
+        .then(|| {
+            (
+                first.function(),
+                first.module,
+                first.location(),
+                second.location(),
+            )
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::{FnSite, SiteOptions, qualify, shared_series_of};
+
+    macro_rules! site {
+        ($name:ident, $function:literal, $module:literal, $line:literal) => {
+            static $name: FnSite = FnSite::new(
+                $function,
+                $module,
+                SiteOptions::DEFAULT,
+                $function,
+                Level::INFO,
+                "src/lib.rs",
+                $line,
+                &$name,
+            );
+        };
+    }
+    site!(HELPER_IN_A, "helper", "app::handlers", 10);
+    site!(HELPER_IN_B, "helper", "app::handlers", 20);
+    site!(HELPER_ELSEWHERE, "helper", "app::jobs", 30);
+    site!(OTHER, "other", "app::handlers", 40);
+    static UNMETERED: FnSite = FnSite::new(
+        "helper",
+        "app::handlers",
+        SiteOptions {
+            metrics: false,
+            ..SiteOptions::DEFAULT
+        },
+        "helper",
+        Level::INFO,
+        "src/lib.rs",
+        50,
+        &UNMETERED,
+    );
+
+    #[test]
+    fn two_sites_with_one_function_and_module_share_a_series() {
+        assert_eq!(
+            shared_series_of(&[&OTHER, &HELPER_IN_B, &HELPER_ELSEWHERE, &HELPER_IN_A]),
+            Some((
+                "helper",
+                "app::handlers",
+                "src/lib.rs:10".to_owned(),
+                "src/lib.rs:20".to_owned()
+            ))
+        );
+    }
+
+    #[test]
+    fn other_modules_other_names_and_sites_without_metrics_do_not() {
+        assert_eq!(
+            shared_series_of(&[&HELPER_IN_A, &HELPER_ELSEWHERE, &OTHER, &UNMETERED]),
+            None
+        );
+        assert_eq!(shared_series_of(&[&HELPER_IN_A, &HELPER_IN_A]), None);
+    }
+
+    #[test]
+    fn methods_are_named_after_their_type() {
+        let cases = [
+            ("app::repo::ItemRepo::find::__o11y_path", "ItemRepo::find"),
+            (
+                "app::repo::ItemRepo::find::{{closure}}::__o11y_path",
+                "ItemRepo::find",
+            ),
+            ("app::repo::Generic<_>::find::__o11y_path", "Generic::find"),
+            (
+                "app::repo::Generic<_, _>::find::__o11y_path",
+                "Generic::find",
+            ),
+            (
+                "<app::repo::Generic<u8> as app::repo::Find>::find::__o11y_path",
+                "Generic::find",
+            ),
+            (
+                "<&app::repo::ItemRepo as app::Find>::find::__o11y_path",
+                "ItemRepo::find",
+            ),
+            (
+                "<&mut app::Repo as app::Find>::find::__o11y_path",
+                "Repo::find",
+            ),
+            (
+                "<app::Repo<app::Item<u8>> as app::Find<app::X>>::find::__o11y_path",
+                "Repo::find",
+            ),
+            // A trait's default method: the trait.
+            ("app::repo::Find::find::__o11y_path", "Find::find"),
+            // An impl inside a function body.
+            ("app::main::Local::find::__o11y_path", "Local::find"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(qualify(path, "find").as_deref(), Some(expected), "{path}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_shape_keeps_the_plain_name() {
+        assert_eq!(qualify("__o11y_path", "find"), None);
+        assert_eq!(qualify("find::__o11y_path", "find"), None);
     }
 }
