@@ -21,8 +21,8 @@ use hashbrown::HashMap;
 use opentelemetry::KeyValue;
 
 use crate::config::NPlusOneMode;
+use crate::metrics::register_own_metric;
 use crate::metrics::{CounterVec, MetricDesc};
-use crate::register_metric;
 
 use super::settings::{self, Settings};
 use super::statement::Statement;
@@ -40,7 +40,7 @@ static N_PLUS_ONE: CounterVec<1> = CounterVec::new(
     )
     .labels(&["scope"]),
 );
-register_metric!(N_PLUS_ONE);
+register_own_metric!(N_PLUS_ONE);
 
 /// One N+1: a statement repeated within one scope; its `Display` is the
 /// line of a report.

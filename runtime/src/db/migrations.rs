@@ -4,8 +4,8 @@
 //! Refreshed when asked: call it at start-up (so a pending migration shows
 //! on the first scrape) and after migrating.
 
+use crate::metrics::register_own_metric;
 use crate::metrics::{GaugeVec, MetricDesc};
-use crate::register_metric;
 
 static APPLIED: GaugeVec<1> = GaugeVec::new(
     MetricDesc::gauge(
@@ -21,8 +21,8 @@ static PENDING: GaugeVec<1> = GaugeVec::new(
     )
     .labels(&["database"]),
 );
-register_metric!(APPLIED);
-register_metric!(PENDING);
+register_own_metric!(APPLIED);
+register_own_metric!(PENDING);
 
 /// How many migrations a database has applied, and how many of the
 /// application's are still pending.

@@ -12,8 +12,8 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanKind, Status};
 
 use crate::flags::{METRICS, flags};
+use crate::metrics::register_own_metric;
 use crate::metrics::{CounterVec, HistogramVec, MetricDesc};
-use crate::register_metric;
 use crate::trace::finished::FinishedSpan;
 
 use super::fingerprint::truncate;
@@ -38,8 +38,8 @@ static QUERIES: CounterVec<3> = CounterVec::new(
         "result",
     ]),
 );
-register_metric!(QUERY_DURATION);
-register_metric!(QUERIES);
+register_own_metric!(QUERY_DURATION);
+register_own_metric!(QUERIES);
 
 /// A query as a driver reports it.
 #[derive(Debug)]

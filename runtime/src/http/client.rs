@@ -24,9 +24,9 @@ use super::method::MethodLabel;
 use super::redact;
 use crate::config::Derived;
 use crate::lifecycle::{self, Operation, Parent};
+use crate::metrics::register_own_metric;
 use crate::metrics::{HistogramVec, MetricDesc};
 use crate::observe::{self, METRICS};
-use crate::register_metric;
 use crate::subscriber::current::{
     current_ids, current_trace_state, with_enclosing_state, with_recording,
 };
@@ -45,7 +45,7 @@ static CLIENT_DURATION: HistogramVec<3> = HistogramVec::new(
         "http_response_status_code",
     ]),
 );
-register_metric!(CLIENT_DURATION);
+register_own_metric!(CLIENT_DURATION);
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");

@@ -11,8 +11,8 @@ use http::StatusCode;
 use opentelemetry::trace::{SpanId, TraceId};
 
 use super::method::{METHODS, MethodLabel};
+use crate::metrics::register_own_metric;
 use crate::metrics::{GaugeHandle, GaugeVec, HistogramHandle, HistogramVec, MetricDesc};
-use crate::register_metric;
 
 static REQUEST_DURATION: HistogramVec<3> = HistogramVec::new(
     MetricDesc::histogram(
@@ -33,8 +33,8 @@ static ACTIVE_REQUESTS: GaugeVec<1> = GaugeVec::new(
     )
     .labels(&["http_request_method"]),
 );
-register_metric!(REQUEST_DURATION);
-register_metric!(ACTIVE_REQUESTS);
+register_own_metric!(REQUEST_DURATION);
+register_own_metric!(ACTIVE_REQUESTS);
 
 /// The in-progress gauge of `method`, resolved once per method.
 pub(crate) fn active(method: MethodLabel) -> &'static GaugeHandle {

@@ -29,6 +29,7 @@ pub use desc::{DEFAULT_SECONDS_BUCKETS, MetricDesc, MetricKind};
 pub use exposition::{Format, render, render_into};
 pub use family::{DEFAULT_SERIES_CAP, OVERFLOW_LABEL_VALUE, set_global_series_cap};
 pub use label::LabelValue;
+pub(crate) use registry::register_own_metric;
 pub use registry::{CatalogEntry, METRICS, Registration, RegistryError, catalog, check};
 pub use server::{DEFAULT_ENDPOINT, DEFAULT_LISTEN, scrape_response};
 pub use types::{

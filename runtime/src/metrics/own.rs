@@ -3,7 +3,7 @@
 
 use super::desc::MetricDesc;
 use super::types::{Counter, CounterVec, GaugeVec};
-use crate::register_metric;
+use crate::metrics::register_own_metric;
 
 /// Spans handed to an exporter that reported success.
 pub static SPANS_EXPORTED: Counter = Counter::new(MetricDesc::counter(
@@ -68,13 +68,13 @@ pub static BUILD_INFO: GaugeVec<3> = GaugeVec::new(
     .labels(&["service_name", "service_version", "o11y_version"]),
 );
 
-register_metric!(SPANS_EXPORTED);
-register_metric!(SPANS_DROPPED);
-register_metric!(SPAN_EXPORT_ERRORS);
-register_metric!(LOGS_EXPORTED);
-register_metric!(LOGS_DROPPED);
-register_metric!(LOG_EXPORT_ERRORS);
-register_metric!(METRIC_EXPORT_ERRORS);
-register_metric!(SERIES_OVERFLOW);
-register_metric!(SCRAPES_REFUSED);
-register_metric!(BUILD_INFO);
+register_own_metric!(SPANS_EXPORTED);
+register_own_metric!(SPANS_DROPPED);
+register_own_metric!(SPAN_EXPORT_ERRORS);
+register_own_metric!(LOGS_EXPORTED);
+register_own_metric!(LOGS_DROPPED);
+register_own_metric!(LOG_EXPORT_ERRORS);
+register_own_metric!(METRIC_EXPORT_ERRORS);
+register_own_metric!(SERIES_OVERFLOW);
+register_own_metric!(SCRAPES_REFUSED);
+register_own_metric!(BUILD_INFO);

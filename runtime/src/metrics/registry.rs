@@ -45,8 +45,9 @@ pub static METRICS: [Registration];
 macro_rules! register_metric {
     ($metric:path) => {
         const _: () = {
-            // A link-section static (linkme's mechanism), which `unsafe_code` flags.
-            #[allow(unsafe_code)]
+            // No `allow(unsafe_code)` for linkme's link-section static: the
+            // lint does not look into other crates' macros, and an `allow`
+            // would be refused in a crate that says `forbid(unsafe_code)`.
             #[$crate::metrics::__linkme::distributed_slice($crate::metrics::METRICS)]
             #[linkme(crate = $crate::metrics::__linkme)]
             static REGISTRATION: $crate::metrics::Registration = $crate::metrics::Registration {
@@ -57,6 +58,18 @@ macro_rules! register_metric {
         };
     };
 }
+
+/// [`register_metric!`] for the runtime's own metrics: in this crate, whose
+/// lints deny `unsafe_code`, the lint sees linkme's link-section static.
+macro_rules! register_own_metric {
+    ($metric:path) => {
+        #[allow(unsafe_code)]
+        const _: () = {
+            $crate::register_metric!($metric);
+        };
+    };
+}
+pub(crate) use register_own_metric;
 
 /// A metric as the catalog lists it.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,8 +1,8 @@
 //! The task metrics, registered at link time so that `/metrics` lists them
 //! before the first task runs.
 
+use crate::metrics::register_own_metric;
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
-use crate::register_metric;
 
 /// `task_published_total{task}`: envelopes created.
 pub(super) static PUBLISHED: CounterVec<1> = CounterVec::new(
@@ -38,8 +38,8 @@ pub(super) static QUEUE_WAIT: HistogramVec<1> = HistogramVec::new(
 /// `task_in_progress{task}`.
 pub(super) static IN_PROGRESS: GaugeVec<1> =
     GaugeVec::new(MetricDesc::gauge("task_in_progress", "Task runs in progress").labels(&["task"]));
-register_metric!(PUBLISHED);
-register_metric!(RUNS);
-register_metric!(DURATION);
-register_metric!(QUEUE_WAIT);
-register_metric!(IN_PROGRESS);
+register_own_metric!(PUBLISHED);
+register_own_metric!(RUNS);
+register_own_metric!(DURATION);
+register_own_metric!(QUEUE_WAIT);
+register_own_metric!(IN_PROGRESS);
