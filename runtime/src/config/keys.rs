@@ -4,8 +4,9 @@
 //! accepts, one line of doc and its builder setter. [`declare_keys!`]
 //! derives from it the key enum, [`KNOWN_KEYS`], parsing and validation,
 //! each profile's defaults, the builder's setters and the key table in the
-//! [`config`](super) module docs (a test keeps those docs equal to
-//! `markdown_table`'s output, a test-only function).
+//! [`config`](super) module docs and `docs/configuration.md` (a test keeps
+//! both equal to `markdown_table`'s output, a test-only function, and
+//! rewrites them under `O11Y_UPDATE_KEY_TABLES=1`).
 //!
 //! Also here: the defaults other modules share (the metrics endpoint and
 //! listen address, the series cap, the excluded HTTP paths), the names of

@@ -17,33 +17,56 @@ fn env_names_follow_the_dotted_names() {
     }
 }
 
-/// The table between the markers in the `config` module docs is
-/// [`markdown_table`]'s output; on a change to the key table, paste the
-/// lines this prints in its place.
+/// The tables between the markers, in the `config` module docs and in
+/// `docs/configuration.md`, are [`markdown_table`]'s output. After a change
+/// to the key table, `O11Y_UPDATE_KEY_TABLES=1 cargo test -p o11y-runtime
+/// --lib key_table` rewrites both.
 #[test]
-fn module_docs_show_the_key_table() {
-    let source = include_str!("../mod.rs");
-    let docs: Vec<&str> = source
-        .lines()
-        .filter_map(|l| l.strip_prefix("//!"))
-        .map(|l| l.strip_prefix(' ').unwrap_or(l))
-        .collect();
-    let begin = docs
-        .iter()
-        .position(|l| *l == TABLE_BEGIN)
-        .expect("begin marker");
-    let end = docs
-        .iter()
-        .position(|l| *l == TABLE_END)
-        .expect("end marker");
-    let documented = docs[begin + 1..end].join("\n") + "\n";
+fn the_docs_show_the_key_table() {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let generated = markdown_table();
-    let paste: String = generated.lines().map(|l| format!("//! {l}\n")).collect();
-    assert!(
-        documented == generated,
-        "the key table in config/mod.rs is out of date; replace the lines \
-         between the markers with:\n{paste}"
+    let update = std::env::var_os("O11Y_UPDATE_KEY_TABLES").is_some();
+    for (path, prefix) in [
+        (manifest.join("src/config/mod.rs"), "//! "),
+        (manifest.join("../docs/configuration.md"), ""),
+    ] {
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let expected = with_table(&text, prefix, &generated)
+            .unwrap_or_else(|| panic!("{}: no key table markers", path.display()));
+        if expected == text {
+            continue;
+        }
+        if update {
+            std::fs::write(&path, expected).expect("rewrite the key table");
+        } else {
+            panic!(
+                "the key table in {} is out of date: run \
+                 O11Y_UPDATE_KEY_TABLES=1 cargo test -p o11y-runtime --lib key_table",
+                path.display()
+            );
+        }
+    }
+}
+
+/// `text` with the lines between the markers (each line `prefix` + Markdown,
+/// a bare `//!` for an empty one) replaced by `table`.
+fn with_table(text: &str, prefix: &str, table: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let marker = |wanted: &str| {
+        lines
+            .iter()
+            .position(|l| l.trim_end() == format!("{prefix}{wanted}").trim_end())
+    };
+    let (begin, end) = (marker(TABLE_BEGIN)?, marker(TABLE_END)?);
+    let mut out: Vec<String> = lines[..=begin].iter().map(|l| l.to_string()).collect();
+    out.extend(
+        table
+            .lines()
+            .map(|l| format!("{prefix}{l}").trim_end().to_owned()),
     );
+    out.extend(lines[end..].iter().map(|l| l.to_string()));
+    Some(out.join("\n") + if text.ends_with('\n') { "\n" } else { "" })
 }
 
 const TABLE_BEGIN: &str =
