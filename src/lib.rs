@@ -69,7 +69,7 @@
 //! static CHECKOUT_SECONDS: o11y::Histogram;
 //!
 //! let approved = PAYMENTS.labels("success", Method::Card); // keep it: one atomic op per inc
-//! approved.inc();
+//! approved.inc(); // inside a sampled span, it would also link that trace as exemplar
 //! CHECKOUT_SECONDS.observe(0.042);
 //! # // With the `off` feature a #[metric] is not registered, so not rendered.
 //! # #[cfg(not(feature = "off"))]

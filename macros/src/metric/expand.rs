@@ -121,6 +121,18 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
         None => None,
     };
 
+    let exemplars = match (&args.exemplars, kind) {
+        (Some((key, _)), Kind::Gauge) => {
+            push(syn::Error::new_spanned(
+                key,
+                "`exemplars` is for counters and histograms: a gauge has no exemplars",
+            ));
+            None
+        }
+        (Some((_, on)), _) => Some(on.value),
+        (None, _) => None,
+    };
+
     let krate = krate(&args.krate);
     if let Some(errors) = errors {
         let errors = errors.to_compile_error();
@@ -151,6 +163,9 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
     }
     if let Some(cap) = series_cap {
         desc = quote!(#desc.series_cap(#cap));
+    }
+    if exemplars == Some(false) {
+        desc = quote!(#desc.exemplars(false));
     }
     let labels_key = args.labels.as_ref().map(|(key, _)| key);
     declare(

@@ -11,6 +11,7 @@
 
 mod cell;
 mod desc;
+mod exemplar;
 mod exposition;
 mod family;
 mod label;
@@ -23,9 +24,10 @@ mod types;
 // The naming rules, shared with #[metric] so both reject the same names.
 use o11y_naming as naming;
 
-pub(crate) use cell::set_exemplar_source;
-pub use cell::{Exemplar, HistogramSnapshot};
+pub use cell::HistogramSnapshot;
 pub use desc::{DEFAULT_SECONDS_BUCKETS, MetricDesc, MetricKind};
+pub use exemplar::Exemplar;
+pub(crate) use exemplar::set_exemplar_source;
 pub use exposition::{Format, render, render_into};
 pub use family::{DEFAULT_SERIES_CAP, OVERFLOW_LABEL_VALUE, set_global_series_cap};
 pub use label::LabelValue;

@@ -21,14 +21,39 @@
 //! }
 //! assert_eq!(card_ok.get(), 1);
 //! ```
+//!
+//! # Exemplars
+//!
+//! A counter's `inc` / `inc_by` and a histogram's `observe` (and its
+//! timer) called inside a sampled span link that span's trace and span ids
+//! to the series (for a histogram, to the bucket) as its exemplar:
+//! OpenMetrics scrapes show it after the value (`# {trace_id="…",span_id="…"} 1`),
+//! Prometheus keeps it with exemplar storage on, and the OTLP push carries
+//! it. Not every call: one recording in 64 of each series or bucket (per
+//! thread), the first included, so rare buckets always get one and busy
+//! ones stay fresh. Outside a sampled span a call pays for it a branch on
+//! the count its own atomic add returned, and once in 64 calls one relaxed
+//! load (and, with tracing on, a look-up of the current span).
+//!
+//! - Opt out per metric with [`MetricDesc::exemplars`]`(false)`
+//!   (`#[metric(counter, exemplars = false, ..)]`), as Prometheus' Java
+//!   client's `withoutExemplars()`: its plain calls then never look for a
+//!   span.
+//! - `inc_by_with_exemplar` / `observe_with_exemplar` link the sampled span
+//!   on every call rather than one in 64: for rare events whose latest
+//!   occurrence is the one to link (a clock read and a lock per call
+//!   inside a sampled span; measured in `benches/README.md`).
+//! - `inc_with_span` / `observe_with_span` link a span given by its ids,
+//!   one recording in 64.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use opentelemetry::trace::{SpanId, TraceId};
 
-use super::cell::{CounterCell, Exemplar, GaugeCell, HistogramCell, HistogramSnapshot};
+use super::cell::{CounterCell, GaugeCell, HistogramCell, HistogramSnapshot};
 use super::desc::{MetricDesc, MetricKind};
+use super::exemplar::Exemplar;
 use super::family::Family;
 
 /// One series' value, as exposition and export read it.
@@ -74,20 +99,24 @@ impl Counter {
         expect_kind(&desc, MetricKind::Counter, 0);
         Counter {
             desc,
-            cell: CounterCell::new_const(),
+            cell: CounterCell::new_const(desc.exemplars),
         }
     }
-    /// Adds one.
+    /// Adds one; inside a sampled span, one increment in 64 links it as
+    /// exemplar (see [the module documentation](self#exemplars)).
     #[inline]
     pub fn inc(&self) {
         self.cell.inc_by(1);
     }
-    /// Adds `n`.
+    /// Adds `n`; inside a sampled span, about one call in 64 links it as
+    /// exemplar (see [the module documentation](self#exemplars)).
     #[inline]
     pub fn inc_by(&self, n: u64) {
         self.cell.inc_by(n);
     }
-    /// Adds `n`, and links the current span as an exemplar when it is sampled.
+    /// Adds `n`, and links the current span as exemplar when it is sampled,
+    /// on every call: for a rare event whose latest occurrence is the one
+    /// to link. [`Counter::inc_by`] links one call in 64.
     pub fn inc_by_with_exemplar(&self, n: u64) {
         self.cell.inc_by_with_exemplar(n);
     }
@@ -182,22 +211,27 @@ impl Histogram {
         self.cell
             .get_or_init(|| <HistogramCell as super::cell::Cell>::new(&self.desc))
     }
-    /// Records one observation. A NaN is ignored: it has no bucket, and
-    /// would make the sum NaN for good.
+    /// Records one observation; inside a sampled span, one observation in
+    /// 64 of its bucket links it as exemplar (see [the module
+    /// documentation](self#exemplars)). A NaN is ignored: it has no bucket,
+    /// and would make the sum NaN for good.
     #[inline]
     pub fn observe(&self, value: f64) {
         self.cell().observe(value);
     }
     /// Records one observation, linking the current span as the bucket's
-    /// exemplar when it is sampled.
+    /// exemplar when it is sampled, on every call. [`Histogram::observe`]
+    /// links one observation in 64 of each bucket.
     pub fn observe_with_exemplar(&self, value: f64) {
         self.cell().observe_with_exemplar(value);
     }
-    /// Records one observation with an exemplar linking to the given span.
+    /// Records one observation with an exemplar linking to the given span
+    /// (one observation in 64 of each bucket, the first included).
     pub fn observe_with_span(&self, value: f64, trace_id: TraceId, span_id: SpanId) {
         self.cell().observe_with_span(value, trace_id, span_id);
     }
-    /// Starts a timer that records the elapsed seconds when dropped.
+    /// Starts a timer that records the elapsed seconds when dropped, as
+    /// [`Histogram::observe`] does (exemplar included).
     pub fn start_timer(&self) -> HistogramTimer<'_> {
         HistogramTimer {
             cell: self.cell(),
@@ -320,7 +354,8 @@ impl<const N: usize> Metric for HistogramVec<N> {
 }
 
 impl CounterHandle {
-    /// Adds one.
+    /// Adds one; inside a sampled span, one increment in 64 links it as
+    /// exemplar (see [the module documentation](self#exemplars)).
     #[inline]
     pub fn inc(&self) {
         self.0.inc_by(1);
@@ -331,12 +366,15 @@ impl CounterHandle {
     pub fn inc_with_span(&self, trace_id: TraceId, span_id: SpanId) {
         self.0.inc_with_span(trace_id, span_id);
     }
-    /// Adds `n`.
+    /// Adds `n`; inside a sampled span, about one call in 64 links it as
+    /// exemplar (see [the module documentation](self#exemplars)).
     #[inline]
     pub fn inc_by(&self, n: u64) {
         self.0.inc_by(n);
     }
-    /// Adds `n`, and links the current span as an exemplar when it is sampled.
+    /// Adds `n`, and links the current span as exemplar when it is sampled,
+    /// on every call: for a rare event whose latest occurrence is the one
+    /// to link. [`CounterHandle::inc_by`] links one call in 64.
     pub fn inc_by_with_exemplar(&self, n: u64) {
         self.0.inc_by_with_exemplar(n);
     }
@@ -374,22 +412,28 @@ impl GaugeHandle {
 }
 
 impl HistogramHandle {
-    /// Records one observation. A NaN is ignored: it has no bucket, and
-    /// would make the sum NaN for good.
+    /// Records one observation; inside a sampled span, one observation in
+    /// 64 of its bucket links it as exemplar (see [the module
+    /// documentation](self#exemplars)). A NaN is ignored: it has no bucket,
+    /// and would make the sum NaN for good.
     #[inline]
     pub fn observe(&self, value: f64) {
         self.0.observe(value);
     }
     /// Records one observation, linking the current span as the bucket's
-    /// exemplar when it is sampled.
+    /// exemplar when it is sampled, on every call.
+    /// [`HistogramHandle::observe`] links one observation in 64 of each
+    /// bucket.
     pub fn observe_with_exemplar(&self, value: f64) {
         self.0.observe_with_exemplar(value);
     }
-    /// Records one observation with an exemplar linking to the given span.
+    /// Records one observation with an exemplar linking to the given span
+    /// (one observation in 64 of each bucket, the first included).
     pub fn observe_with_span(&self, value: f64, trace_id: TraceId, span_id: SpanId) {
         self.0.observe_with_span(value, trace_id, span_id);
     }
-    /// Starts a timer that records the elapsed seconds when dropped.
+    /// Starts a timer that records the elapsed seconds when dropped, as
+    /// [`HistogramHandle::observe`] does (exemplar included).
     pub fn start_timer(&self) -> HistogramTimer<'_> {
         HistogramTimer {
             cell: &self.0,
