@@ -15,6 +15,8 @@ mod exemplar;
 mod exposition;
 mod family;
 mod label;
+#[doc(hidden)]
+pub mod labels_first;
 pub(crate) mod own;
 mod registry;
 pub(crate) mod server;
