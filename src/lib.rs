@@ -118,6 +118,11 @@ pub use o11y_runtime::{config, db, export, register_metric, task};
 /// Metrics: the types `#[metric]` declares, the link-time catalog, the
 /// exposition, and the standalone `/metrics` server for processes without
 /// an HTTP server of their own ([`serve`](metrics::serve)).
+///
+/// A counter's `inc` / `inc_by` and a histogram's `observe` inside a
+/// sampled span link that span as exemplar (one recording in 64 of each
+/// series or bucket); `#[metric(.., exemplars = false)]` turns that off for
+/// one metric. See [`MetricDesc::exemplars`](metrics::MetricDesc::exemplars).
 pub mod metrics {
     pub use o11y_runtime::metrics::*;
     pub use o11y_runtime::metrics_server::{MetricsServer, serve, serve_configured};

@@ -22,29 +22,8 @@
 //! assert_eq!(card_ok.get(), 1);
 //! ```
 //!
-//! # Exemplars
-//!
-//! A counter's `inc` / `inc_by` and a histogram's `observe` (and its
-//! timer) called inside a sampled span link that span's trace and span ids
-//! to the series (for a histogram, to the bucket) as its exemplar:
-//! OpenMetrics scrapes show it after the value (`# {trace_id="…",span_id="…"} 1`),
-//! Prometheus keeps it with exemplar storage on, and the OTLP push carries
-//! it. Not every call: one recording in 64 of each series or bucket (per
-//! thread), the first included, so rare buckets always get one and busy
-//! ones stay fresh. Outside a sampled span a call pays for it a branch on
-//! the count its own atomic add returned, and once in 64 calls one relaxed
-//! load (and, with tracing on, a look-up of the current span).
-//!
-//! - Opt out per metric with [`MetricDesc::exemplars`]`(false)`
-//!   (`#[metric(counter, exemplars = false, ..)]`), as Prometheus' Java
-//!   client's `withoutExemplars()`: its plain calls then never look for a
-//!   span.
-//! - `inc_by_with_exemplar` / `observe_with_exemplar` link the sampled span
-//!   on every call rather than one in 64: for rare events whose latest
-//!   occurrence is the one to link (a clock read and a lock per call
-//!   inside a sampled span; measured in `benches/README.md`).
-//! - `inc_with_span` / `observe_with_span` link a span given by its ids,
-//!   one recording in 64.
+//! Counters and histograms link exemplars: see [the metrics
+//! module](crate::metrics#exemplars).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -103,13 +82,13 @@ impl Counter {
         }
     }
     /// Adds one; inside a sampled span, one increment in 64 links it as
-    /// exemplar (see [the module documentation](self#exemplars)).
+    /// exemplar (see [exemplars](crate::metrics#exemplars)).
     #[inline]
     pub fn inc(&self) {
         self.cell.inc_by(1);
     }
     /// Adds `n`; inside a sampled span, about one call in 64 links it as
-    /// exemplar (see [the module documentation](self#exemplars)).
+    /// exemplar (see [exemplars](crate::metrics#exemplars)).
     #[inline]
     pub fn inc_by(&self, n: u64) {
         self.cell.inc_by(n);
@@ -212,9 +191,9 @@ impl Histogram {
             .get_or_init(|| <HistogramCell as super::cell::Cell>::new(&self.desc))
     }
     /// Records one observation; inside a sampled span, one observation in
-    /// 64 of its bucket links it as exemplar (see [the module
-    /// documentation](self#exemplars)). A NaN is ignored: it has no bucket,
-    /// and would make the sum NaN for good.
+    /// 64 of its bucket links it as exemplar (see
+    /// [exemplars](crate::metrics#exemplars)). A NaN is ignored: it has no
+    /// bucket, and would make the sum NaN for good.
     #[inline]
     pub fn observe(&self, value: f64) {
         self.cell().observe(value);
@@ -355,7 +334,7 @@ impl<const N: usize> Metric for HistogramVec<N> {
 
 impl CounterHandle {
     /// Adds one; inside a sampled span, one increment in 64 links it as
-    /// exemplar (see [the module documentation](self#exemplars)).
+    /// exemplar (see [exemplars](crate::metrics#exemplars)).
     #[inline]
     pub fn inc(&self) {
         self.0.inc_by(1);
@@ -367,7 +346,7 @@ impl CounterHandle {
         self.0.inc_with_span(trace_id, span_id);
     }
     /// Adds `n`; inside a sampled span, about one call in 64 links it as
-    /// exemplar (see [the module documentation](self#exemplars)).
+    /// exemplar (see [exemplars](crate::metrics#exemplars)).
     #[inline]
     pub fn inc_by(&self, n: u64) {
         self.0.inc_by(n);
@@ -413,9 +392,9 @@ impl GaugeHandle {
 
 impl HistogramHandle {
     /// Records one observation; inside a sampled span, one observation in
-    /// 64 of its bucket links it as exemplar (see [the module
-    /// documentation](self#exemplars)). A NaN is ignored: it has no bucket,
-    /// and would make the sum NaN for good.
+    /// 64 of its bucket links it as exemplar (see
+    /// [exemplars](crate::metrics#exemplars)). A NaN is ignored: it has no
+    /// bucket, and would make the sum NaN for good.
     #[inline]
     pub fn observe(&self, value: f64) {
         self.0.observe(value);
