@@ -7,19 +7,41 @@
 //!   registry of atomics; no HTTP listener), called as its docs recommend,
 //!   `counter!("name", "a" => "x", "b" => "y").increment(1)`.
 //!
-//! Groups: `counter_inc` and `histogram_observe` (a cached handle),
-//! `labels_lookup` (find an existing two-label series, then increment it),
-//! `render_10k` (10,000 counter series to text).
+//! Groups: `counter_inc` and `histogram_observe` (a cached handle, no
+//! subscriber), `in_spans` (the same plain calls under o11y's subscriber:
+//! outside any span, in a sampled-out span, in a sampled one, and the
+//! explicit `_with_exemplar` calls there), `labels_lookup` (find an
+//! existing two-label series, then increment it), `render_10k` (10,000
+//! counter series to text).
 //!
 //! ```text
 //! cargo bench --bench metrics -- --warm-up-time 1 --measurement-time 3
 //! ```
+//!
+//! With `METRICS_CASE=<inc|observe>/<none|no_span|sampled_out|sampled>`
+//! the binary instead makes `METRICS_CALLS` (64,000 by default) plain
+//! calls of a cached handle through `one_inc` / `one_observe`, for counting
+//! instructions per call, which unlike time are the same from run to run:
+//! with no subscriber at all (`none`), or under o11y's subscriber (tracing
+//! on) outside any span, in a sampled-out span or in a sampled one.
+//!
+//! ```text
+//! cargo bench --bench metrics --no-run
+//! METRICS_CASE=inc/sampled valgrind --tool=callgrind --toggle-collect='*one_inc*' \
+//!     target/release/deps/metrics-<hash>
+//! ```
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+// Only the o11y dispatcher is used here.
+#[allow(dead_code)]
+mod common;
+
+use common::o11y_dispatch;
+use criterion::{Criterion, criterion_group};
 use o11y::metrics::{
-    CounterVec, DEFAULT_SECONDS_BUCKETS, Format, HistogramVec, Metric, MetricDesc, render_into,
+    CounterHandle, CounterVec, DEFAULT_SECONDS_BUCKETS, Format, HistogramHandle, HistogramVec,
+    Metric, MetricDesc, render_into,
 };
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter as PcCounter;
@@ -100,6 +122,47 @@ fn histogram_observe(c: &mut Criterion) {
     group.bench_function("prometheus-client cached", |b| {
         b.iter(|| black_box(&prometheus).observe(black_box(0.3)))
     });
+    group.finish();
+}
+
+/// The plain calls under the subscriber `init()` installs (prod profile,
+/// tracing on, in a scoped dispatcher): outside any span, inside a span
+/// that is sampled out, inside a sampled one; and the calls that take an
+/// exemplar on every call, inside the sampled span.
+fn in_spans(c: &mut Criterion) {
+    let mut group = c.benchmark_group("in_spans");
+    let counter = REQUESTS.labels(["success", "card"]);
+    let histogram = LATENCY.labels(["/checkout"]);
+    for (case, sample_rate, enter) in [
+        ("no span", 1.0, false),
+        ("sampled-out span", 0.0, true),
+        ("sampled span", 1.0, true),
+    ] {
+        let (dispatch, guard) = o11y_dispatch(true, sample_rate);
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = if enter {
+                tracing::info_span!("request")
+            } else {
+                tracing::Span::none()
+            };
+            let _entered = span.enter();
+            group.bench_function(format!("counter inc, {case}"), |b| {
+                b.iter(|| black_box(&counter).inc())
+            });
+            group.bench_function(format!("histogram observe, {case}"), |b| {
+                b.iter(|| black_box(&histogram).observe(black_box(0.3)))
+            });
+            if case == "sampled span" {
+                group.bench_function("counter inc_by_with_exemplar, sampled span", |b| {
+                    b.iter(|| black_box(&counter).inc_by_with_exemplar(1))
+                });
+                group.bench_function("histogram observe_with_exemplar, sampled span", |b| {
+                    b.iter(|| black_box(&histogram).observe_with_exemplar(black_box(0.3)))
+                });
+            }
+        });
+        drop((dispatch, guard));
+    }
     group.finish();
 }
 
@@ -198,9 +261,68 @@ fn all(c: &mut Criterion) {
     install_metrics_recorder();
     counter_inc(c);
     histogram_observe(c);
+    in_spans(c);
     labels_lookup(c);
     render_10k(c);
 }
 
+/// One plain increment, kept out of line for `valgrind --toggle-collect`.
+#[inline(never)]
+fn one_inc(counter: &CounterHandle) {
+    black_box(counter).inc();
+}
+
+/// One plain observation, kept out of line for `valgrind --toggle-collect`.
+#[inline(never)]
+fn one_observe(histogram: &HistogramHandle) {
+    black_box(histogram).observe(black_box(0.3));
+}
+
+/// The `METRICS_CASE` mode; see the module documentation.
+fn count_calls(wanted: &str) {
+    let calls: u64 = std::env::var("METRICS_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(64_000);
+    let usage = "METRICS_CASE=<inc|observe>/<none|no_span|sampled_out|sampled>";
+    let (call, context) = wanted.split_once('/').expect(usage);
+    let counter = REQUESTS.labels(["success", "card"]);
+    let histogram = LATENCY.labels(["/checkout"]);
+    let run = || {
+        for _ in 0..calls {
+            match call {
+                "inc" => one_inc(&counter),
+                "observe" => one_observe(&histogram),
+                _ => panic!("{usage}"),
+            }
+        }
+    };
+    let sample_rate = match context {
+        "none" => return run(),
+        "no_span" | "sampled" => 1.0,
+        "sampled_out" => 0.0,
+        _ => panic!("{usage}"),
+    };
+    let (dispatch, _guard) = o11y_dispatch(true, sample_rate);
+    tracing::dispatcher::with_default(&dispatch, || {
+        let span = if context == "no_span" {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!("request")
+        };
+        let _entered = span.enter();
+        run();
+    });
+}
+
 criterion_group!(benches, all);
-criterion_main!(benches);
+
+fn main() {
+    match std::env::var("METRICS_CASE") {
+        Ok(case) => count_calls(&case),
+        Err(_) => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

@@ -69,7 +69,7 @@
 //! static CHECKOUT_SECONDS: o11y::Histogram;
 //!
 //! let approved = PAYMENTS.labels("success", Method::Card); // keep it: one atomic op per inc
-//! approved.inc();
+//! approved.inc(); // inside a sampled span, it would also link that trace as exemplar
 //! CHECKOUT_SECONDS.observe(0.042);
 //! # // With the `off` feature a #[metric] is not registered, so not rendered.
 //! # #[cfg(not(feature = "off"))]
@@ -118,6 +118,11 @@ pub use o11y_runtime::{config, db, export, register_metric, task};
 /// Metrics: the types `#[metric]` declares, the link-time catalog, the
 /// exposition, and the standalone `/metrics` server for processes without
 /// an HTTP server of their own ([`serve`](metrics::serve)).
+///
+/// A counter's `inc` / `inc_by` and a histogram's `observe` inside a
+/// sampled span link that span as exemplar (one recording in 64 of each
+/// series or bucket); `#[metric(.., exemplars = false)]` turns that off for
+/// one metric. See [`MetricDesc::exemplars`](metrics::MetricDesc::exemplars).
 pub mod metrics {
     pub use o11y_runtime::metrics::*;
     pub use o11y_runtime::metrics_server::{MetricsServer, serve, serve_configured};

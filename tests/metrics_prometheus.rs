@@ -2,7 +2,10 @@
 //! metrics server of a process that records a labelled counter and a
 //! histogram inside a sampled span, and rotel receives that span: the
 //! series arrive with the right values and labels, and the exemplars carry
-//! the trace id of the span rotel received.
+//! the trace id of the span rotel received. Twice: with the explicit
+//! `_with_exemplar` calls on metrics declared by hand, and with the plain
+//! `inc()` / `observe(v)` of `#[metric]` statics inside an `#[observe]`
+//! function.
 //!
 //! The child process (which calls `o11y::init()`) serves its metrics and
 //! waits until Prometheus has scraped the final values; the parent then
@@ -293,4 +296,148 @@ fn prometheus_scrapes_series_and_exemplars() {
         o11y::metrics::Format::from_accept(Some(&accept)),
         o11y::metrics::Format::OpenMetrics
     );
+}
+
+#[cfg(not(feature = "off"))]
+mod plain_calls {
+    //! `#[metric]` statics recorded with the plain calls inside an
+    //! `#[observe]` function (`off` registers neither, so not with it).
+
+    use super::*;
+
+    #[o11y::metric(
+        counter,
+        name = "test_auto_items_sold_total",
+        help = "Items sold, by category",
+        labels(category)
+    )]
+    static ITEMS_SOLD: o11y::Counter;
+
+    #[o11y::metric(
+        histogram,
+        name = "test_auto_pick_duration_seconds",
+        unit = "seconds",
+        help = "Time to pick an order",
+        buckets = [0.1, 0.5]
+    )]
+    static PICK_SECONDS: o11y::Histogram;
+
+    /// The dev profile samples the observed call's span; the plain calls
+    /// inside link it.
+    #[o11y::observe]
+    fn sell(category: &str) -> Value {
+        ITEMS_SOLD.labels(category).inc();
+        PICK_SECONDS.observe(0.25);
+        let ids = o11y::trace::current_span_ids().expect("inside the observed span");
+        assert!(ids.sampled, "the dev profile samples every root span");
+        json!({ "trace_id": ids.trace_id, "span_id": ids.span_id })
+    }
+
+    #[test]
+    fn plain_calls_in_an_observed_function_link_its_trace() {
+        let Some(rotel) = common::Rotel::start() else {
+            return;
+        };
+        let Some(prometheus) = common::Prometheus::start() else {
+            return;
+        };
+        let output = o11y_child("plain_calls::plain_calls_in_an_observed_function_link_its_trace")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
+            .timeout(Duration::from_secs(120))
+            .run(|| {
+                let _o11y = o11y::init().expect("init");
+                let metrics = o11y::metrics::serve("127.0.0.1:0").expect("serve");
+                let target = metrics.local_addr().to_string();
+                report("target", json!(target));
+
+                report("span", sell("books"));
+                // Outside any span: counted, no exemplar.
+                ITEMS_SOLD.labels("outside").inc();
+                assert!(
+                    o11y::flush(Duration::from_secs(10)),
+                    "the span was not exported"
+                );
+
+                prometheus.add_scrape_target(&target, SCRAPE_INTERVAL);
+                // Serve until Prometheus has the exemplars of both metrics.
+                prometheus.wait_for_query(
+                    &format!("test_auto_items_sold_total{{instance=\"{target}\"}}"),
+                    PROMETHEUS_WAIT,
+                    |result| {
+                        values_by(result, "category")
+                            == [("books".into(), "1".into()), ("outside".into(), "1".into())]
+                    },
+                );
+                common::wait_until(
+                    PROMETHEUS_WAIT,
+                    || {
+                        prometheus.query_exemplars(
+                            &format!("{{__name__=~\"test_auto_.*\",instance=\"{target}\"}}"),
+                            Duration::from_secs(300),
+                        )
+                    },
+                    |answer| {
+                        answer["data"]
+                            .as_array()
+                            .is_some_and(|series| series.len() >= 2)
+                    },
+                    |answer| format!("exemplars: {answer}"),
+                );
+                report("scraped", json!(true));
+                prometheus.remove_scrape_target(&target);
+            });
+
+        let target = reported(&output, "target").as_str().unwrap().to_owned();
+        let span = reported(&output, "span");
+        let trace_id = span["trace_id"].as_str().unwrap();
+        let span_id = span["span_id"].as_str().unwrap();
+        assert_eq!(reported(&output, "scraped"), json!(true));
+
+        let answer = prometheus.query_exemplars(
+            &format!("{{__name__=~\"test_auto_.*\",instance=\"{target}\"}}"),
+            Duration::from_secs(600),
+        );
+        let mut linked = Vec::new();
+        for entry in answer["data"].as_array().into_iter().flatten() {
+            let labels = &entry["seriesLabels"];
+            for exemplar in entry["exemplars"].as_array().into_iter().flatten() {
+                assert_eq!(exemplar["labels"]["trace_id"], trace_id, "{entry}");
+                assert_eq!(exemplar["labels"]["span_id"], span_id, "{entry}");
+                linked.push(format!(
+                    "{}{{{}}} {}",
+                    labels["__name__"].as_str().unwrap_or_default(),
+                    labels["category"]
+                        .as_str()
+                        .or(labels["le"].as_str())
+                        .unwrap_or_default(),
+                    exemplar["value"].as_str().unwrap_or_default(),
+                ));
+            }
+        }
+        linked.sort();
+        // The counter's series of the call, not the one counted outside;
+        // the bucket the observation fell in.
+        assert_eq!(
+            linked,
+            [
+                "test_auto_items_sold_total{books} 1",
+                "test_auto_pick_duration_seconds_bucket{0.5} 0.25",
+            ],
+            "{answer}"
+        );
+
+        // The linked trace is the one rotel received, from the observed call.
+        let spans = rotel.wait_for_spans(Duration::from_secs(10), |spans| {
+            spans.iter().any(|s| s["span_id"] == span_id)
+        });
+        let received = spans.iter().find(|s| s["span_id"] == span_id).unwrap();
+        assert_eq!(received["trace_id"], trace_id);
+        assert!(
+            received["name"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("sell"),
+            "{received}"
+        );
+    }
 }

@@ -5,18 +5,20 @@ use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{
-    Attribute, Expr, ExprArray, Ident, LitInt, LitStr, Path, Token, Type, Visibility, parenthesized,
+    Attribute, Expr, ExprArray, Ident, LitBool, LitInt, LitStr, Path, Token, Type, Visibility,
+    parenthesized,
 };
 
 use crate::common::{did_you_mean, duplicate};
 
-const ARGUMENTS: [&str; 7] = [
+const ARGUMENTS: [&str; 8] = [
     "help",
     "labels",
     "name",
     "unit",
     "buckets",
     "series_cap",
+    "exemplars",
     "crate",
 ];
 const KINDS: [&str; 3] = ["counter", "gauge", "histogram"];
@@ -68,6 +70,7 @@ pub(crate) struct MetricArgs {
     pub(crate) unit: Option<(Ident, LitStr)>,
     pub(crate) buckets: Option<(Ident, ExprArray)>,
     pub(crate) series_cap: Option<(Ident, LitInt)>,
+    pub(crate) exemplars: Option<(Ident, LitBool)>,
     pub(crate) krate: Option<Path>,
     /// Mistakes in arguments after the type, all reported.
     pub(crate) errors: Option<syn::Error>,
@@ -138,6 +141,7 @@ impl Parse for MetricArgs {
             unit: None,
             buckets: None,
             series_cap: None,
+            exemplars: None,
             krate: None,
             errors: None,
         };
@@ -196,6 +200,10 @@ fn argument(input: ParseStream<'_>, args: &mut MetricArgs) -> syn::Result<()> {
             let cap = value(input, &key, "a whole number")?;
             set(&mut args.series_cap, &key, (key.clone(), cap))
         }
+        "exemplars" => {
+            let on = value(input, &key, "`true` or `false`")?;
+            set(&mut args.exemplars, &key, (key.clone(), on))
+        }
         "labels" => {
             if !input.peek(syn::token::Paren) {
                 return Err(syn::Error::new_spanned(
@@ -225,7 +233,7 @@ fn argument(input: ParseStream<'_>, args: &mut MetricArgs) -> syn::Result<()> {
                 &key,
                 format!(
                     "unknown argument `{other}` of #[metric]{hint}\n\
-                     expected: help, labels, name, unit, buckets, series_cap, crate"
+                     expected: help, labels, name, unit, buckets, series_cap, exemplars, crate"
                 ),
             ))
         }

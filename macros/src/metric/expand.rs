@@ -1,7 +1,9 @@
 //! Code generation for `#[metric]`: the static, its link-time registration,
 //! and for labelled metrics a wrapper type whose `labels(..)` method has one
 //! parameter per label name, so a wrong number of labels is a compile error
-//! at the call site.
+//! at the call site, and whose methods of a series (`inc`, `observe`…) are
+//! compile errors saying to call `labels(..)` first (the runtime's
+//! `metrics::labels_first`).
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -121,6 +123,18 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
         None => None,
     };
 
+    let exemplars = match (&args.exemplars, kind) {
+        (Some((key, _)), Kind::Gauge) => {
+            push(syn::Error::new_spanned(
+                key,
+                "`exemplars` is for counters and histograms: a gauge has no exemplars",
+            ));
+            None
+        }
+        (Some((_, on)), _) => Some(on.value),
+        (None, _) => None,
+    };
+
     let krate = krate(&args.krate);
     if let Some(errors) = errors {
         let errors = errors.to_compile_error();
@@ -151,6 +165,9 @@ pub(crate) fn expand(args: &MetricArgs, declaration: &Declaration) -> TokenStrea
     }
     if let Some(cap) = series_cap {
         desc = quote!(#desc.series_cap(#cap));
+    }
+    if exemplars == Some(false) {
+        desc = quote!(#desc.exemplars(false));
     }
     let labels_key = args.labels.as_ref().map(|(key, _)| key);
     declare(
@@ -358,6 +375,7 @@ fn declare(
     // The wrapper type is named as the static (types and values do not
     // clash), so that errors at a call of `labels(..)` read `PAYMENTS::labels`.
     let wrapper = ident;
+    let series_methods = series_methods(kind, vis, krate);
     let doc = format!(
         "The series of `{ident}` with these label values, created on first use. Keep the handle: \
          recording through it is one atomic operation."
@@ -379,6 +397,8 @@ fn declare(
             #vis fn series_count(&self) -> usize {
                 self.series.series_count()
             }
+
+            #series_methods
         }
 
         impl #krate::metrics::Metric for #wrapper {
@@ -395,4 +415,56 @@ fn declare(
         #mention_type
         #register
     }
+}
+
+/// The methods of one series (`inc`, `observe`…) on a labelled metric's
+/// wrapper, none callable: each is bound by the runtime's
+/// `RecordsWithoutLabels`, which no type implements and whose error says to
+/// call `labels(..)` first (see the runtime's `metrics::labels_first`).
+fn series_methods(kind: Kind, vis: &syn::Visibility, krate: &TokenStream) -> TokenStream {
+    let none = TokenStream::new();
+    let methods: Vec<(&str, TokenStream, TokenStream)> = match kind {
+        Kind::Counter => vec![
+            ("inc", quote!(), none.clone()),
+            ("inc_by", quote!(_n: u64), none.clone()),
+            ("inc_by_with_exemplar", quote!(_n: u64), none),
+            ("get", quote!(), quote!(-> u64)),
+        ],
+        Kind::Gauge => vec![
+            ("set", quote!(_value: f64), none.clone()),
+            ("add", quote!(_delta: f64), none.clone()),
+            ("inc", quote!(), none.clone()),
+            ("dec", quote!(), none),
+            ("get", quote!(), quote!(-> f64)),
+        ],
+        Kind::Histogram => vec![
+            ("observe", quote!(_value: f64), none.clone()),
+            ("observe_with_exemplar", quote!(_value: f64), none),
+            (
+                "start_timer",
+                quote!(),
+                quote!(-> #krate::metrics::HistogramTimer<'a>),
+            ),
+            (
+                "snapshot",
+                quote!(),
+                quote!(-> #krate::metrics::HistogramSnapshot),
+            ),
+        ],
+    };
+    methods
+        .into_iter()
+        .map(|(name, params, ret)| {
+            let name = format_ident!("{name}");
+            quote! {
+                #[doc(hidden)]
+                #vis fn #name<'a>(&'a self, #params) #ret
+                where
+                    Self: #krate::metrics::labels_first::RecordsWithoutLabels<'a>,
+                {
+                    ::core::unreachable!("RecordsWithoutLabels has no implementation")
+                }
+            }
+        })
+        .collect()
 }

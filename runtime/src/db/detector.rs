@@ -38,7 +38,10 @@ static N_PLUS_ONE: CounterVec<1> = CounterVec::new(
         "db_n_plus_one_total",
         "N+1 query patterns detected, by the scope (function, route, task) they ran in",
     )
-    .labels(&["scope"]),
+    .labels(&["scope"])
+    // Counted when a scope ends, outside the scope's span (entered only for
+    // the warning): no exemplar (`MetricDesc::exemplars`).
+    .exemplars(false),
 );
 register_own_metric!(N_PLUS_ONE);
 

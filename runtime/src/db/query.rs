@@ -29,14 +29,15 @@ static QUERY_DURATION: HistogramVec<2> = HistogramVec::new(
     // OpenTelemetry's advice for `db.client.operation.duration`: from 1 ms,
     // where most queries are, rather than HTTP's 5 ms.
     .buckets(&[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0])
-    .labels(&["db_system", "db_operation_name"]),
+    .labels(&["db_system", "db_operation_name"])
+    // No exemplar: the query's own span is exported after the fact and is
+    // not the current span these are recorded in (`MetricDesc::exemplars`).
+    .exemplars(false),
 );
 static QUERIES: CounterVec<3> = CounterVec::new(
-    MetricDesc::counter("db_client_queries_total", "Database queries, by result").labels(&[
-        "db_system",
-        "db_operation_name",
-        "result",
-    ]),
+    MetricDesc::counter("db_client_queries_total", "Database queries, by result")
+        .labels(&["db_system", "db_operation_name", "result"])
+        .exemplars(false),
 );
 register_own_metric!(QUERY_DURATION);
 register_own_metric!(QUERIES);

@@ -43,7 +43,10 @@ static CLIENT_DURATION: HistogramVec<3> = HistogramVec::new(
         "http_request_method",
         "server_address",
         "http_response_status_code",
-    ]),
+    ])
+    // The lifecycle links a sampled call's own span (`*_with_span`); a plain
+    // call is one it did not sample, which must not borrow an enclosing span.
+    .exemplars(false),
 );
 register_own_metric!(CLIENT_DURATION);
 

@@ -24,7 +24,10 @@ static REQUEST_DURATION: HistogramVec<3> = HistogramVec::new(
         "http_request_method",
         "http_route",
         "http_response_status_code",
-    ]),
+    ])
+    // The lifecycle links a sampled request's own span (`*_with_span`); a
+    // plain call is one it did not sample, which must not borrow another span.
+    .exemplars(false),
 );
 static ACTIVE_REQUESTS: GaugeVec<1> = GaugeVec::new(
     MetricDesc::gauge(

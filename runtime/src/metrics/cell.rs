@@ -1,5 +1,6 @@
 //! The storage of one series: lock-free atomics for counters, gauges and
-//! histograms, plus exemplar slots written only from sampled spans.
+//! histograms, plus exemplar slots written only from sampled spans (which
+//! recordings take an exemplar, and from where, is `exemplar`'s).
 //!
 //! Counters and histograms are striped: each series keeps [`STRIPES`]
 //! copies of its words on separate cache lines, and a thread always writes
@@ -14,14 +15,13 @@
 //! Gauges are not striped: `set` must replace the value, not add to a copy.
 
 use std::cell::Cell as ThreadCell;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crossbeam_utils::CachePadded;
 use opentelemetry::trace::{SpanId, TraceId};
 
 use super::desc::MetricDesc;
+use super::exemplar::{self, Exemplar, ExemplarSlot, SpanIds};
 
 /// How many copies of its words a counter or histogram series keeps. Four
 /// keeps two to four busy threads apart at 512 bytes per counter series;
@@ -50,79 +50,6 @@ fn stripe() -> usize {
     })
 }
 
-/// A trace that explains a value: the span that recorded it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Exemplar {
-    /// The trace of the span that recorded the value.
-    pub trace_id: TraceId,
-    /// The span that recorded the value.
-    pub span_id: SpanId,
-    /// The value recorded (the increment, or the observation).
-    pub value: f64,
-    /// When it was recorded.
-    pub timestamp: SystemTime,
-}
-
-/// A bucket keeps the exemplar of one observation in this many.
-const EXEMPLAR_EVERY: u64 = 64;
-
-/// Holds the latest exemplar of a series (or of a bucket).
-#[derive(Debug, Default)]
-pub(crate) struct ExemplarSlot {
-    /// Set once an exemplar was stored: exposition skips the lock of the
-    /// many series that never get one.
-    filled: AtomicBool,
-    exemplar: Mutex<Option<Exemplar>>,
-}
-
-impl ExemplarSlot {
-    const fn new() -> Self {
-        ExemplarSlot {
-            filled: AtomicBool::new(false),
-            exemplar: Mutex::new(None),
-        }
-    }
-
-    fn offer(&self, trace_id: TraceId, span_id: SpanId, value: f64) {
-        if let Ok(mut slot) = self.exemplar.try_lock() {
-            *slot = Some(Exemplar {
-                trace_id,
-                span_id,
-                value,
-                timestamp: SystemTime::now(),
-            });
-            self.filled.store(true, Ordering::Release);
-        }
-    }
-
-    pub(crate) fn get(&self) -> Option<Exemplar> {
-        if !self.filled.load(Ordering::Acquire) {
-            return None;
-        }
-        *self.exemplar.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Where the ids of the current sampled span come from: the subscriber,
-/// a layer above, registers it when it is built (it alone knows where
-/// spans live).
-static EXEMPLAR_SOURCE: std::sync::OnceLock<ExemplarSource> = std::sync::OnceLock::new();
-
-/// The ids of the current span when it is sampled.
-pub(crate) type ExemplarSource = fn() -> Option<(TraceId, SpanId)>;
-
-/// Registers where exemplars find the current sampled span; the first
-/// registration stays.
-pub(crate) fn set_exemplar_source(source: ExemplarSource) {
-    let _ = EXEMPLAR_SOURCE.get_or_init(|| source);
-}
-
-/// The ids of the current span when it is sampled: what an exemplar links
-/// to. `None` before an o11y subscriber exists.
-pub(crate) fn sampled_span() -> Option<(TraceId, SpanId)> {
-    EXEMPLAR_SOURCE.get().and_then(|source| source())
-}
-
 /// The storage of one series of some metric type.
 pub trait Cell: Send + Sync + 'static {
     /// A zeroed series for `desc`.
@@ -134,19 +61,23 @@ pub trait Cell: Send + Sync + 'static {
 pub struct CounterCell {
     stripes: [CachePadded<AtomicU64>; STRIPES],
     exemplar: ExemplarSlot,
+    /// The plain calls link the current sampled span (`MetricDesc::exemplars`).
+    automatic: bool,
 }
 
 impl Cell for CounterCell {
-    fn new(_: &MetricDesc) -> Self {
-        CounterCell::new_const()
+    fn new(desc: &MetricDesc) -> Self {
+        CounterCell::new_const(desc.exemplars)
     }
 }
 
 impl CounterCell {
-    pub(crate) const fn new_const() -> Self {
+    /// A zeroed series; `automatic`: see [`MetricDesc::exemplars`].
+    pub(crate) const fn new_const(automatic: bool) -> Self {
         CounterCell {
             stripes: [const { CachePadded::new(AtomicU64::new(0)) }; STRIPES],
             exemplar: ExemplarSlot::new(),
+            automatic,
         }
     }
 
@@ -156,25 +87,37 @@ impl CounterCell {
         self.stripes[stripe()].fetch_add(n, Ordering::Relaxed)
     }
 
+    /// Adds `n`; an add that takes an exemplar (see `exemplar::due`) links
+    /// the current sampled span, if any.
     #[inline]
     pub(crate) fn inc_by(&self, n: u64) {
-        self.add(n);
+        self.inc_by_linking(n, exemplar::current_sampled_span);
     }
 
-    pub(crate) fn inc_by_with_exemplar(&self, n: u64) {
-        self.inc_by(n);
-        if let Some((trace_id, span_id)) = sampled_span() {
-            self.exemplar.offer(trace_id, span_id, n as f64);
+    /// [`CounterCell::inc_by`], with the span found by `span`.
+    #[inline]
+    fn inc_by_linking(&self, n: u64, span: impl FnOnce() -> Option<SpanIds>) {
+        let previous = self.add(n);
+        if exemplar::due(previous, n) && self.automatic {
+            self.exemplar.offer_found(span, n as f64);
         }
     }
 
-    /// Adds one with an exemplar linking to the given span, kept for the
-    /// 1st, 65th, 129th… increment of a stripe (see
-    /// [`HistogramCell::observe_with_span`]).
+    /// Adds `n`, and links the current span as the exemplar when it is
+    /// sampled, whichever add this is.
+    pub(crate) fn inc_by_with_exemplar(&self, n: u64) {
+        self.add(n);
+        if let Some(ids) = exemplar::sampled_span() {
+            self.exemplar.offer(ids, n as f64);
+        }
+    }
+
+    /// Adds one with an exemplar linking to the given span, for the adds
+    /// that take one (see `exemplar::due`).
     #[inline]
     pub(crate) fn inc_with_span(&self, trace_id: TraceId, span_id: SpanId) {
-        if self.add(1).is_multiple_of(EXEMPLAR_EVERY) {
-            self.exemplar.offer(trace_id, span_id, 1.0);
+        if exemplar::due(self.add(1), 1) {
+            self.exemplar.offer((trace_id, span_id), 1.0);
         }
     }
 
@@ -247,6 +190,8 @@ pub struct HistogramCell {
     lines: Box<[Line]>,
     lines_per_stripe: usize,
     exemplars: Box<[ExemplarSlot]>,
+    /// The plain calls link the current sampled span (`MetricDesc::exemplars`).
+    automatic: bool,
 }
 
 impl std::fmt::Debug for HistogramCell {
@@ -269,6 +214,7 @@ impl Cell for HistogramCell {
                 .collect(),
             lines_per_stripe,
             exemplars: (0..buckets).map(|_| ExemplarSlot::default()).collect(),
+            automatic: desc.exemplars,
         }
     }
 }
@@ -327,31 +273,44 @@ impl HistogramCell {
         Some((bucket, previous))
     }
 
+    /// Records `value`; an observation that takes an exemplar (see
+    /// `exemplar::due`: one in 64 of its bucket) links the current sampled
+    /// span, if any.
     #[inline]
     pub(crate) fn observe(&self, value: f64) {
-        self.record(value);
+        self.observe_linking(value, exemplar::current_sampled_span);
     }
 
+    /// [`HistogramCell::observe`], with the span found by `span`.
+    #[inline]
+    fn observe_linking(&self, value: f64, span: impl FnOnce() -> Option<SpanIds>) {
+        if let Some((bucket, previous)) = self.record(value)
+            && exemplar::due(previous, 1)
+            && self.automatic
+        {
+            self.exemplars[bucket].offer_found(span, value);
+        }
+    }
+
+    /// Records `value`, and links the current span as the bucket's
+    /// exemplar when it is sampled, whichever observation this is.
     pub(crate) fn observe_with_exemplar(&self, value: f64) {
         let Some((bucket, _)) = self.record(value) else {
             return;
         };
-        if let Some((trace_id, span_id)) = sampled_span() {
-            self.exemplars[bucket].offer(trace_id, span_id, value);
+        if let Some(ids) = exemplar::sampled_span() {
+            self.exemplars[bucket].offer(ids, value);
         }
     }
 
-    /// Records `value` with an exemplar linking to the given span. The
-    /// exemplar is kept for the 1st, 65th, 129th… observation of its bucket
-    /// in a stripe: rare (slow) buckets always get one, busy ones stay
-    /// fresh, and the common case skips the clock read and the lock an
-    /// exemplar costs.
+    /// Records `value` with an exemplar linking to the given span, for the
+    /// observations that take one (see `exemplar::due`).
     pub(crate) fn observe_with_span(&self, value: f64, trace_id: TraceId, span_id: SpanId) {
         let Some((bucket, previous)) = self.record(value) else {
             return;
         };
-        if previous.is_multiple_of(EXEMPLAR_EVERY) {
-            self.exemplars[bucket].offer(trace_id, span_id, value);
+        if exemplar::due(previous, 1) {
+            self.exemplars[bucket].offer((trace_id, span_id), value);
         }
     }
 
@@ -403,7 +362,7 @@ mod tests {
 
     #[test]
     fn concurrent_increments_are_not_lost() {
-        let counter = std::sync::Arc::new(CounterCell::new_const());
+        let counter = std::sync::Arc::new(CounterCell::new_const(true));
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let counter = counter.clone();
@@ -444,5 +403,76 @@ mod tests {
         assert_eq!(snapshot.counts[20], threads * 160);
         let expected_sum = threads as f64 * 40.0 * (0..25).sum::<i32>() as f64;
         assert_eq!(snapshot.sum, expected_sum);
+    }
+
+    fn ids(n: u8) -> SpanIds {
+        (TraceId::from_bytes([n; 16]), SpanId::from_bytes([n; 8]))
+    }
+
+    #[test]
+    fn a_plain_increment_links_the_sampled_span_once_in_64_and_asks_only_then() {
+        let counter = CounterCell::new(&MetricDesc::counter("c_total", "C"));
+        let asked = std::cell::Cell::new(0);
+        for i in 0..130u8 {
+            counter.inc_by_linking(1, || {
+                asked.set(asked.get() + 1);
+                Some(ids(i))
+            });
+        }
+        assert_eq!(counter.get(), 130);
+        // The 1st, 65th and 129th increments: the source is asked for those only.
+        assert_eq!(asked.get(), 3);
+        let exemplar = counter.exemplar().expect("an exemplar");
+        assert_eq!((exemplar.trace_id, exemplar.span_id), ids(128));
+        assert_eq!(exemplar.value, 1.0);
+    }
+
+    #[test]
+    fn no_sampled_span_or_exemplars_off_means_no_exemplar() {
+        let counter = CounterCell::new(&MetricDesc::counter("c_total", "C"));
+        counter.inc_by_linking(1, || None);
+        assert_eq!(counter.exemplar(), None, "no sampled span");
+
+        let off = MetricDesc::counter("c_total", "C").exemplars(false);
+        let counter = CounterCell::new(&off);
+        counter.inc_by_linking(1, || panic!("not asked when exemplars are off"));
+        assert_eq!(counter.get(), 1);
+        assert_eq!(counter.exemplar(), None);
+        let histogram =
+            HistogramCell::new(&MetricDesc::histogram("h_seconds", "H").exemplars(false));
+        histogram.observe_linking(0.3, || panic!("not asked when exemplars are off"));
+        assert_eq!(histogram.snapshot().count(), 1);
+        assert!(histogram.snapshot().exemplars.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_plain_observation_links_the_sampled_span_per_bucket() {
+        let desc = MetricDesc::histogram("h_seconds", "H").buckets(&[0.1, 1.0]);
+        let histogram = HistogramCell::new(&desc);
+        histogram.observe_linking(0.05, || Some(ids(1)));
+        histogram.observe_linking(0.06, || Some(ids(2)));
+        histogram.observe_linking(0.5, || Some(ids(3)));
+        histogram.observe_linking(5.0, || None);
+        let snapshot = histogram.snapshot();
+        let linked: Vec<_> = snapshot
+            .exemplars
+            .iter()
+            .map(|e| e.map(|e| ((e.trace_id, e.span_id), e.value)))
+            .collect();
+        // Each bucket's first observation; the +Inf one had no sampled span.
+        assert_eq!(linked, [Some((ids(1), 0.05)), Some((ids(3), 0.5)), None]);
+    }
+
+    #[test]
+    fn large_adds_link_about_one_add_in_64_to_128() {
+        let counter = CounterCell::new(&MetricDesc::counter("sent_bytes_total", "B"));
+        let asked = std::cell::Cell::new(0);
+        for _ in 0..1_280 {
+            counter.inc_by_linking(1_500, || {
+                asked.set(asked.get() + 1);
+                None
+            });
+        }
+        assert!((10..=20).contains(&asked.get()), "{}", asked.get());
     }
 }

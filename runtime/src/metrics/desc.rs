@@ -1,5 +1,5 @@
 //! What a metric is, independent of its values: name, type, help, unit,
-//! label names, buckets, series cap; and the naming rules every metric must
+//! label names, buckets, series cap, exemplars; and the naming rules every metric must
 //! follow (Prometheus/OpenMetrics conventions).
 
 use std::fmt;
@@ -67,6 +67,10 @@ pub struct MetricDesc {
     pub buckets: &'static [f64],
     /// The most label sets this metric keeps; `None`: the global cap.
     pub series_cap: Option<usize>,
+    /// Whether the plain recording calls (`inc`, `inc_by`, `observe`)
+    /// inside a sampled span link it as exemplar; see
+    /// [`MetricDesc::exemplars`].
+    pub exemplars: bool,
 }
 
 impl MetricDesc {
@@ -79,6 +83,7 @@ impl MetricDesc {
             labels: &[],
             buckets: &[],
             series_cap: None,
+            exemplars: true,
         }
     }
 
@@ -120,6 +125,19 @@ impl MetricDesc {
     /// Caps the number of label sets of this metric.
     pub const fn series_cap(mut self, cap: usize) -> Self {
         self.series_cap = Some(cap);
+        self
+    }
+
+    /// Whether the plain recording calls of a counter or histogram (`inc`,
+    /// `inc_by`, `observe`, a histogram timer) inside a sampled span link
+    /// that span as exemplar: on by default, for one recording in 64 of
+    /// each series or bucket. `exemplars(false)` turns that off for this
+    /// metric (`#[metric(.., exemplars = false)]`); the explicit
+    /// `inc_by_with_exemplar`, `observe_with_exemplar` and `*_with_span`
+    /// calls still link theirs. No effect on a gauge, which has no
+    /// exemplars.
+    pub const fn exemplars(mut self, on: bool) -> Self {
+        self.exemplars = on;
         self
     }
 

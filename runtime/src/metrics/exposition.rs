@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::cell::{Exemplar, HistogramSnapshot};
+use super::cell::HistogramSnapshot;
 use super::desc::{MetricDesc, MetricKind};
+use super::exemplar::Exemplar;
 use super::registry::METRICS;
 use super::types::{Metric, SeriesValue};
 

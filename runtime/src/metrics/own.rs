@@ -1,45 +1,66 @@
 //! The runtime's own metrics: what the export pipeline did, the cardinality
-//! guard, refused scrapes, and `o11y_build_info`.
+//! guard, refused scrapes, and `o11y_build_info`. None links an exemplar:
+//! they count o11y's work, not the application's, and the span current
+//! when one is counted (a span whose export was dropped, say) is not what
+//! the count is about.
 
 use super::desc::MetricDesc;
 use super::types::{Counter, CounterVec, GaugeVec};
 use crate::metrics::register_own_metric;
 
 /// Spans handed to an exporter that reported success.
-pub static SPANS_EXPORTED: Counter = Counter::new(MetricDesc::counter(
-    "o11y_spans_exported_total",
-    "Spans exported successfully",
-));
+pub static SPANS_EXPORTED: Counter = Counter::new(
+    MetricDesc::counter("o11y_spans_exported_total", "Spans exported successfully")
+        .exemplars(false),
+);
 /// Spans dropped: queue full, or their export failed.
-pub static SPANS_DROPPED: Counter = Counter::new(MetricDesc::counter(
-    "o11y_spans_dropped_total",
-    "Spans dropped because the export queue was full or their export failed",
-));
+pub static SPANS_DROPPED: Counter = Counter::new(
+    MetricDesc::counter(
+        "o11y_spans_dropped_total",
+        "Spans dropped because the export queue was full or their export failed",
+    )
+    .exemplars(false),
+);
 /// Span export calls that failed or timed out.
-pub static SPAN_EXPORT_ERRORS: Counter = Counter::new(MetricDesc::counter(
-    "o11y_span_export_errors_total",
-    "Span export calls that failed",
-));
+pub static SPAN_EXPORT_ERRORS: Counter = Counter::new(
+    MetricDesc::counter(
+        "o11y_span_export_errors_total",
+        "Span export calls that failed",
+    )
+    .exemplars(false),
+);
 /// Log records handed to an exporter that reported success.
-pub static LOGS_EXPORTED: Counter = Counter::new(MetricDesc::counter(
-    "o11y_logs_exported_total",
-    "Log records exported successfully",
-));
+pub static LOGS_EXPORTED: Counter = Counter::new(
+    MetricDesc::counter(
+        "o11y_logs_exported_total",
+        "Log records exported successfully",
+    )
+    .exemplars(false),
+);
 /// Log records dropped: queue full, or their export failed.
-pub static LOGS_DROPPED: Counter = Counter::new(MetricDesc::counter(
-    "o11y_logs_dropped_total",
-    "Log records dropped because the export queue was full or their export failed",
-));
+pub static LOGS_DROPPED: Counter = Counter::new(
+    MetricDesc::counter(
+        "o11y_logs_dropped_total",
+        "Log records dropped because the export queue was full or their export failed",
+    )
+    .exemplars(false),
+);
 /// Log export calls that failed or timed out.
-pub static LOG_EXPORT_ERRORS: Counter = Counter::new(MetricDesc::counter(
-    "o11y_log_export_errors_total",
-    "Log record export calls that failed",
-));
+pub static LOG_EXPORT_ERRORS: Counter = Counter::new(
+    MetricDesc::counter(
+        "o11y_log_export_errors_total",
+        "Log record export calls that failed",
+    )
+    .exemplars(false),
+);
 /// OTLP metric pushes that failed or timed out (`metrics.otlp_enabled`).
-pub static METRIC_EXPORT_ERRORS: Counter = Counter::new(MetricDesc::counter(
-    "o11y_metric_export_errors_total",
-    "OTLP metric pushes that failed or timed out",
-));
+pub static METRIC_EXPORT_ERRORS: Counter = Counter::new(
+    MetricDesc::counter(
+        "o11y_metric_export_errors_total",
+        "OTLP metric pushes that failed or timed out",
+    )
+    .exemplars(false),
+);
 /// Label sets that went to a metric's overflow series.
 pub static SERIES_OVERFLOW: CounterVec<1> = CounterVec::new(
     MetricDesc::counter(
@@ -48,6 +69,7 @@ pub static SERIES_OVERFLOW: CounterVec<1> = CounterVec::new(
          (one per lookup of a label set it does not keep)",
     )
     .labels(&["metric"])
+    .exemplars(false)
     // One series per metric name, so bounded; under a cap, its own overflow would recurse.
     .series_cap(usize::MAX),
 );
@@ -57,7 +79,8 @@ pub static SCRAPES_REFUSED: CounterVec<1> = CounterVec::new(
         "o11y_metrics_scrapes_refused_total",
         "Metrics scrapes refused by the access rules",
     )
-    .labels(&["reason"]),
+    .labels(&["reason"])
+    .exemplars(false),
 );
 /// Always 1; its labels say what is running.
 pub static BUILD_INFO: GaugeVec<3> = GaugeVec::new(

@@ -21,14 +21,18 @@
 //! }
 //! assert_eq!(card_ok.get(), 1);
 //! ```
+//!
+//! Counters and histograms link exemplars: see [the metrics
+//! module](crate::metrics#exemplars).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use opentelemetry::trace::{SpanId, TraceId};
 
-use super::cell::{CounterCell, Exemplar, GaugeCell, HistogramCell, HistogramSnapshot};
+use super::cell::{CounterCell, GaugeCell, HistogramCell, HistogramSnapshot};
 use super::desc::{MetricDesc, MetricKind};
+use super::exemplar::Exemplar;
 use super::family::Family;
 
 /// One series' value, as exposition and export read it.
@@ -74,20 +78,24 @@ impl Counter {
         expect_kind(&desc, MetricKind::Counter, 0);
         Counter {
             desc,
-            cell: CounterCell::new_const(),
+            cell: CounterCell::new_const(desc.exemplars),
         }
     }
-    /// Adds one.
+    /// Adds one; inside a sampled span, one increment in 64 links it as
+    /// exemplar (see [exemplars](crate::metrics#exemplars)).
     #[inline]
     pub fn inc(&self) {
         self.cell.inc_by(1);
     }
-    /// Adds `n`.
+    /// Adds `n`; inside a sampled span, about one call in 64 links it as
+    /// exemplar (see [exemplars](crate::metrics#exemplars)).
     #[inline]
     pub fn inc_by(&self, n: u64) {
         self.cell.inc_by(n);
     }
-    /// Adds `n`, and links the current span as an exemplar when it is sampled.
+    /// Adds `n`, and links the current span as exemplar when it is sampled,
+    /// on every call: for a rare event whose latest occurrence is the one
+    /// to link. [`Counter::inc_by`] links one call in 64.
     pub fn inc_by_with_exemplar(&self, n: u64) {
         self.cell.inc_by_with_exemplar(n);
     }
@@ -182,22 +190,27 @@ impl Histogram {
         self.cell
             .get_or_init(|| <HistogramCell as super::cell::Cell>::new(&self.desc))
     }
-    /// Records one observation. A NaN is ignored: it has no bucket, and
-    /// would make the sum NaN for good.
+    /// Records one observation; inside a sampled span, one observation in
+    /// 64 of its bucket links it as exemplar (see
+    /// [exemplars](crate::metrics#exemplars)). A NaN is ignored: it has no
+    /// bucket, and would make the sum NaN for good.
     #[inline]
     pub fn observe(&self, value: f64) {
         self.cell().observe(value);
     }
     /// Records one observation, linking the current span as the bucket's
-    /// exemplar when it is sampled.
+    /// exemplar when it is sampled, on every call. [`Histogram::observe`]
+    /// links one observation in 64 of each bucket.
     pub fn observe_with_exemplar(&self, value: f64) {
         self.cell().observe_with_exemplar(value);
     }
-    /// Records one observation with an exemplar linking to the given span.
+    /// Records one observation with an exemplar linking to the given span
+    /// (one observation in 64 of each bucket, the first included).
     pub fn observe_with_span(&self, value: f64, trace_id: TraceId, span_id: SpanId) {
         self.cell().observe_with_span(value, trace_id, span_id);
     }
-    /// Starts a timer that records the elapsed seconds when dropped.
+    /// Starts a timer that records the elapsed seconds when dropped, as
+    /// [`Histogram::observe`] does (exemplar included).
     pub fn start_timer(&self) -> HistogramTimer<'_> {
         HistogramTimer {
             cell: self.cell(),
@@ -320,7 +333,8 @@ impl<const N: usize> Metric for HistogramVec<N> {
 }
 
 impl CounterHandle {
-    /// Adds one.
+    /// Adds one; inside a sampled span, one increment in 64 links it as
+    /// exemplar (see [exemplars](crate::metrics#exemplars)).
     #[inline]
     pub fn inc(&self) {
         self.0.inc_by(1);
@@ -331,12 +345,15 @@ impl CounterHandle {
     pub fn inc_with_span(&self, trace_id: TraceId, span_id: SpanId) {
         self.0.inc_with_span(trace_id, span_id);
     }
-    /// Adds `n`.
+    /// Adds `n`; inside a sampled span, about one call in 64 links it as
+    /// exemplar (see [exemplars](crate::metrics#exemplars)).
     #[inline]
     pub fn inc_by(&self, n: u64) {
         self.0.inc_by(n);
     }
-    /// Adds `n`, and links the current span as an exemplar when it is sampled.
+    /// Adds `n`, and links the current span as exemplar when it is sampled,
+    /// on every call: for a rare event whose latest occurrence is the one
+    /// to link. [`CounterHandle::inc_by`] links one call in 64.
     pub fn inc_by_with_exemplar(&self, n: u64) {
         self.0.inc_by_with_exemplar(n);
     }
@@ -374,22 +391,28 @@ impl GaugeHandle {
 }
 
 impl HistogramHandle {
-    /// Records one observation. A NaN is ignored: it has no bucket, and
-    /// would make the sum NaN for good.
+    /// Records one observation; inside a sampled span, one observation in
+    /// 64 of its bucket links it as exemplar (see
+    /// [exemplars](crate::metrics#exemplars)). A NaN is ignored: it has no
+    /// bucket, and would make the sum NaN for good.
     #[inline]
     pub fn observe(&self, value: f64) {
         self.0.observe(value);
     }
     /// Records one observation, linking the current span as the bucket's
-    /// exemplar when it is sampled.
+    /// exemplar when it is sampled, on every call.
+    /// [`HistogramHandle::observe`] links one observation in 64 of each
+    /// bucket.
     pub fn observe_with_exemplar(&self, value: f64) {
         self.0.observe_with_exemplar(value);
     }
-    /// Records one observation with an exemplar linking to the given span.
+    /// Records one observation with an exemplar linking to the given span
+    /// (one observation in 64 of each bucket, the first included).
     pub fn observe_with_span(&self, value: f64, trace_id: TraceId, span_id: SpanId) {
         self.0.observe_with_span(value, trace_id, span_id);
     }
-    /// Starts a timer that records the elapsed seconds when dropped.
+    /// Starts a timer that records the elapsed seconds when dropped, as
+    /// [`HistogramHandle::observe`] does (exemplar included).
     pub fn start_timer(&self) -> HistogramTimer<'_> {
         HistogramTimer {
             cell: &self.0,

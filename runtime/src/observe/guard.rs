@@ -15,12 +15,16 @@ use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
 
 use super::site::FnSite;
 
+// Both link a sampled call's own span through the lifecycle (`*_with_span`);
+// a plain call is one it did not sample, which must not borrow an enclosing
+// span (`MetricDesc::exemplars`).
 static FUNCTION_CALLS: CounterVec<3> = CounterVec::new(
     MetricDesc::counter(
         "function_calls_total",
         "Calls of instrumented functions, by result",
     )
-    .labels(&["function", "module", "result"]),
+    .labels(&["function", "module", "result"])
+    .exemplars(false),
 );
 static FUNCTION_DURATION: HistogramVec<2> = HistogramVec::new(
     MetricDesc::histogram(
@@ -28,7 +32,8 @@ static FUNCTION_DURATION: HistogramVec<2> = HistogramVec::new(
         "Duration of instrumented function calls",
     )
     .unit("seconds")
-    .labels(&["function", "module"]),
+    .labels(&["function", "module"])
+    .exemplars(false),
 );
 static FUNCTION_CONCURRENT: GaugeVec<2> = GaugeVec::new(
     MetricDesc::gauge(

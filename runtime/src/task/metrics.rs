@@ -1,5 +1,7 @@
 //! The task metrics, registered at link time so that `/metrics` lists them
-//! before the first task runs.
+//! before the first task runs. None links an exemplar: o11y records them
+//! with plain calls where a run starts or ends, and the span current there
+//! is not necessarily the run's (`MetricDesc::exemplars`).
 
 use crate::metrics::register_own_metric;
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
@@ -10,7 +12,8 @@ pub(super) static PUBLISHED: CounterVec<1> = CounterVec::new(
         "task_published_total",
         "Tasks published (envelopes created)",
     )
-    .labels(&["task"]),
+    .labels(&["task"])
+    .exemplars(false),
 );
 /// `task_runs_total{task,outcome}`.
 pub(super) static RUNS: CounterVec<2> = CounterVec::new(
@@ -18,13 +21,15 @@ pub(super) static RUNS: CounterVec<2> = CounterVec::new(
         "task_runs_total",
         "Task runs, by outcome (succeeded, failed, retried, panicked, cancelled)",
     )
-    .labels(&["task", "outcome"]),
+    .labels(&["task", "outcome"])
+    .exemplars(false),
 );
 /// `task_duration_seconds{task}`.
 pub(super) static DURATION: HistogramVec<1> = HistogramVec::new(
     MetricDesc::histogram("task_duration_seconds", "Duration of task runs")
         .unit("seconds")
-        .labels(&["task"]),
+        .labels(&["task"])
+        .exemplars(false),
 );
 /// `task_queue_wait_seconds{task}`: start of the run − enqueue time.
 pub(super) static QUEUE_WAIT: HistogramVec<1> = HistogramVec::new(
@@ -33,7 +38,8 @@ pub(super) static QUEUE_WAIT: HistogramVec<1> = HistogramVec::new(
         "Time tasks waited in the queue before a worker started them",
     )
     .unit("seconds")
-    .labels(&["task"]),
+    .labels(&["task"])
+    .exemplars(false),
 );
 /// `task_in_progress{task}`.
 pub(super) static IN_PROGRESS: GaugeVec<1> =
