@@ -10,7 +10,8 @@
 //!   arguments are still validated.
 //!
 //! Regenerate the `.stderr` files after a deliberate change with
-//! `TRYBUILD=overwrite cargo test --test ui` (and `--features off`), then
+//! `TRYBUILD=overwrite cargo test -p o11y --test ui` (and `--features off`; without
+//! `-p o11y`, the examples package turns on integrations that skip them), then
 //! read every diff.
 //!
 //! Skipped when a `profile-*` or integration feature is on: a profile only
