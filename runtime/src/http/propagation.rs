@@ -53,7 +53,7 @@ pub(crate) fn remote_parent(headers: &HeaderMap) -> Option<RemoteParent> {
 /// an HTTP token; the value percent-decoded, and split from the key at the
 /// first `=` only (a value may hold more, base64 padding say). A member
 /// that breaks a rule is dropped, the others kept; properties are kept,
-/// percent-decoded, as the member's metadata.
+/// their values percent-decoded, as the member's metadata.
 pub(crate) fn baggage(headers: &HeaderMap) -> Option<Context> {
     let header = joined(headers.get_all(&BAGGAGE), Unreadable::Skip)?;
     if header.len() > MAX_BAGGAGE_BYTES {
@@ -84,9 +84,24 @@ fn baggage_member(member: &str) -> Option<(String, String, String)> {
         .split(';')
         .map(ows)
         .filter(|property| !property.is_empty())
-        .map(|property| crate::percent::decode(property).unwrap_or_else(|| property.to_owned()))
+        .map(baggage_property)
         .collect();
     Some((key.to_owned(), value, properties.join(";")))
+}
+
+/// One property of a baggage member, as its metadata keeps it:
+/// `key OWS "=" OWS value` with the value percent-decoded (kept as sent
+/// when it does not decode), or a `key` alone. The key is a token, never
+/// decoded: `a%41` is a key of its own, not `aA`.
+fn baggage_property(property: &str) -> String {
+    match property.split_once('=') {
+        Some((key, value)) => {
+            let value = ows(value);
+            let decoded = crate::percent::decode(value);
+            format!("{}={}", ows(key), decoded.as_deref().unwrap_or(value))
+        }
+        None => property.to_owned(),
+    }
 }
 
 /// `text` without the optional white space (spaces, tabs) around it.
@@ -275,6 +290,11 @@ mod tests {
             members(" k = %20padded%20 ;\tprop1 ; p2=v%2C2 "),
             [member("k", " padded ", "prop1;p2=v,2")],
             "spaces around parts go, encoded ones stay"
+        );
+        assert_eq!(
+            members("k=v;a%41 = b%41;%41"),
+            [member("k", "v", "a%41=bA;%41")],
+            "a property's value is decoded, its key is not"
         );
         assert_eq!(
             members("ok=1,bad key=2,novalue,b(ad=3,enc=%zz,=4"),
