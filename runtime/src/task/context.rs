@@ -119,7 +119,8 @@ pub struct TaskContext {
 
 impl TaskContext {
     /// How long the task waited in the queue, up to `now`; `None` without
-    /// an enqueue time (or with one in the future: clocks differ).
+    /// an enqueue time (or with one in the future: clocks differ, or one
+    /// past what the system clock can hold).
     ///
     /// ```
     /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -128,7 +129,9 @@ impl TaskContext {
     /// assert_eq!(context.queue_wait(now), Some(Duration::from_millis(2_500)));
     /// ```
     pub fn queue_wait(&self, now: SystemTime) -> Option<Duration> {
-        let enqueued = UNIX_EPOCH + Duration::from_millis(self.enqueued_at_ms?);
+        // The time comes from the message: `+` would panic on a platform
+        // whose clock cannot hold it (Windows' cannot hold `u64::MAX` ms).
+        let enqueued = UNIX_EPOCH.checked_add(Duration::from_millis(self.enqueued_at_ms?))?;
         now.duration_since(enqueued).ok()
     }
 }
