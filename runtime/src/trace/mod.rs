@@ -19,16 +19,16 @@ pub(crate) mod decide;
 pub(crate) mod finished;
 mod ids;
 mod sampler;
+mod span_data;
 pub(crate) mod w3c;
 
 use std::borrow::Cow;
 use std::time::SystemTime;
 
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{
     Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId,
 };
-use opentelemetry::{InstrumentationScope, KeyValue};
-use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event as TracingEvent, Level};
 
@@ -212,41 +212,6 @@ impl Recording {
         Recording {
             end,
             ..Recording::new(trace_id, span_id, SpanId::INVALID, metadata, start)
-        }
-    }
-
-    /// The exporters' form of the finished span, built on the export
-    /// thread; leaves the box empty, to be recycled.
-    pub(crate) fn take_span_data(&mut self) -> SpanData {
-        let metadata = self.metadata;
-        let mut attributes = std::mem::take(&mut self.attributes);
-        let (file, line) = crate::callsite::code_location(metadata);
-        if let Some(file) = file {
-            attributes.push(KeyValue::new("code.file.path", file));
-        }
-        if let Some(line) = line {
-            attributes.push(KeyValue::new("code.line.number", i64::from(line)));
-        }
-        SpanData {
-            span_context: SpanContext::new(
-                self.trace_id,
-                self.span_id,
-                self.trace_flags(),
-                false,
-                std::mem::take(&mut self.trace_state).to_sdk(),
-            ),
-            parent_span_id: self.parent_span_id,
-            parent_span_is_remote: self.parent_is_remote,
-            span_kind: std::mem::replace(&mut self.kind, SpanKind::Internal),
-            name: self.name.take().unwrap_or(Cow::Borrowed(metadata.name())),
-            start_time: self.start,
-            end_time: self.end,
-            attributes,
-            dropped_attributes_count: self.dropped.attributes,
-            events: span_events(std::mem::take(&mut self.events), self.dropped.events),
-            links: span_links(std::mem::take(&mut self.links), self.dropped.links),
-            status: std::mem::replace(&mut self.status, Status::Unset),
-            instrumentation_scope: InstrumentationScope::builder(metadata.target()).build(),
         }
     }
 
@@ -482,20 +447,6 @@ impl SpanLayer {
             }
         }
     }
-}
-
-fn span_events(events: Vec<Event>, dropped: u32) -> SpanEvents {
-    let mut span_events = SpanEvents::default();
-    span_events.events = events;
-    span_events.dropped_count = dropped;
-    span_events
-}
-
-fn span_links(links: Vec<Link>, dropped: u32) -> SpanLinks {
-    let mut span_links = SpanLinks::default();
-    span_links.links = links;
-    span_links.dropped_count = dropped;
-    span_links
 }
 
 #[cfg(test)]
