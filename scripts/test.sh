@@ -128,7 +128,7 @@ if want fmt; then
   run_step "cargo fmt --check" cargo fmt --all -- --check
   # The benchmark servers are a workspace of their own (never built here).
   run_step "cargo fmt --check (benches/http)" cargo fmt --manifest-path benches/http/Cargo.toml -- --check
-  run_step "shellcheck" shellcheck -x scripts/test.sh scripts/bench-http.sh scripts/bench-overhead.sh \
+  run_step "shellcheck" shellcheck -x scripts/test.sh scripts/fuzz.sh scripts/bench-http.sh scripts/bench-overhead.sh \
     scripts/bench-compile.sh scripts/peers/*.sh .ci/run
   # The runtime's modules refer only to lower layers (the table in its
   # crate doc); also part of every `cargo test` below, run here first

@@ -336,7 +336,9 @@ fn a_call_between_two_services_is_one_trace() {
     let (sent_trace, sent_parent, sent_flags) = traceparent_parts(&ok["b"]["traceparent"]);
     assert_eq!(sent_trace, trace_id);
     assert_eq!(sent_parent, client["span_id"].as_str().unwrap());
-    assert_eq!(sent_flags, "01");
+    // Sampled, and random: the trace started in A, whose ids are random
+    // (W3C Trace Context Level 2).
+    assert_eq!(sent_flags, "03");
     assert_eq!(ok["b"]["trace_id"], trace_id, "B's handler is in the trace");
     assert_eq!(ok["b"]["tracestate"], Value::Null, "no state to send");
     let in_trace = spans.iter().filter(|s| s["trace_id"] == trace_id).count();

@@ -41,8 +41,17 @@ impl std::fmt::Display for OutOfStock {
     }
 }
 
-/// The remote parent of the `fan_out` task: a producer of another process.
-const STATEFUL_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// The remote parent of the `fan_out` task: a producer of another process,
+/// sampled and with the W3C Level 2 `random` flag.
+const STATEFUL_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03";
+/// The same, unsampled (flags `02`) in a trace of its own.
+const UNSAMPLED_STATEFUL_PARENT: &str = "00-5cf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02";
+/// The `tracestate` that producer sent: `vendor` twice, and keys the
+/// opentelemetry crate's `TraceState` refuses although W3C Trace Context
+/// Level 2 allows them (20 characters after an `@`, two `@`).
+const SENT_STATE: &str = "vendor=abc, t@vvvvvvvvvvvvvvvvvvvv=1,vendor=x,foo@@bar=2";
+/// What the task keeps and hands on: every member, `vendor` once.
+const KEPT_STATE: &str = "vendor=abc,t@vvvvvvvvvvvvvvvvvvvv=1,foo@@bar=2";
 
 // ---------------------------------------------------------------------------
 // Task functions.
@@ -327,15 +336,21 @@ fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
             // `link` mode: the request's span is a link of the task's span.
             assert_eq!(resize(&headers, b"png"), 3);
             // A task whose trace arrived with a `tracestate` keeps it on its
-            // span, and hands it on with what it publishes.
-            let mut stateful = Envelope::new("fan_out", ());
-            stateful.trace = o11y::task::TraceContext {
-                traceparent: Some(STATEFUL_PARENT.into()),
-                tracestate: Some("vendor=abc".into()),
-                baggage: None,
-            };
-            let follow_up = fan_out(stateful);
-            report("follow_up", json!(follow_up.trace));
+            // span, and hands it on with what it publishes, with the
+            // trace's flags; sampled or not.
+            for (parent, key) in [
+                (STATEFUL_PARENT, "follow_up"),
+                (UNSAMPLED_STATEFUL_PARENT, "unsampled_follow_up"),
+            ] {
+                let mut stateful = Envelope::new("fan_out", ());
+                stateful.trace = o11y::task::TraceContext {
+                    traceparent: Some(parent.into()),
+                    tracestate: Some(SENT_STATE.into()),
+                    baggage: None,
+                };
+                let follow_up = fan_out(stateful);
+                report(key, json!(follow_up.trace));
+            }
 
             report(
                 "ids",
@@ -462,26 +477,47 @@ fn one_trace_from_the_producer_span_to_the_task_with_lifecycle_log_lines() {
     );
     assert_eq!(linked["attributes"]["messaging.destination.name"], "resize");
 
-    // The producer's tracestate: on the consumer span, then on to the next task.
+    // The producer's tracestate (each key once) and flags: on the consumer
+    // span, then on to the next task.
     let fan_out = span_named(&spans, "process fan_out");
     assert_eq!(fan_out["trace_id"], &STATEFUL_PARENT[3..35], "{fan_out:#}");
     assert_eq!(fan_out["parent_span_id"], &STATEFUL_PARENT[36..52]);
-    assert_eq!(fan_out["trace_state"], "vendor=abc", "{fan_out:#}");
+    assert_eq!(fan_out["trace_state"], KEPT_STATE, "{fan_out:#}");
+    assert_eq!(
+        fan_out["flags"].as_u64().unwrap() & 0xff,
+        0x03,
+        "{fan_out:#}"
+    );
     let publish_next = span_named(&spans, "publish follow_up");
     assert_eq!(publish_next["parent_span_id"], fan_out["span_id"]);
+    assert_eq!(publish_next["trace_state"], KEPT_STATE, "{publish_next:#}");
     assert_eq!(
-        publish_next["trace_state"], "vendor=abc",
+        publish_next["flags"].as_u64().unwrap() & 0xff,
+        0x03,
         "{publish_next:#}"
     );
     let follow_up = reported(&output, "follow_up");
-    assert_eq!(follow_up["tracestate"], "vendor=abc");
+    assert_eq!(follow_up["tracestate"], KEPT_STATE);
     assert_eq!(
         follow_up["traceparent"],
         format!(
-            "00-{}-{}-01",
+            "00-{}-{}-03",
             &STATEFUL_PARENT[3..35],
             publish_next["span_id"].as_str().unwrap()
         )
+    );
+    // Unsampled: nothing exported, the state and the flags still go on.
+    let unsampled_trace = &UNSAMPLED_STATEFUL_PARENT[3..35];
+    assert!(
+        spans.iter().all(|s| s["trace_id"] != unsampled_trace),
+        "an unsampled trace was exported"
+    );
+    let follow_up = reported(&output, "unsampled_follow_up");
+    assert_eq!(follow_up["tracestate"], KEPT_STATE);
+    let traceparent = follow_up["traceparent"].as_str().unwrap();
+    assert!(
+        traceparent.starts_with(&format!("00-{unsampled_trace}-")) && traceparent.ends_with("-02"),
+        "{traceparent}"
     );
     assert_eq!(linked["links"][0]["trace_id"], request_trace_id.as_str());
     assert_eq!(

@@ -59,10 +59,10 @@ pub fn log_context(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValu
 /// assert_eq!(o11y_runtime::context::current_span_ids(), None);
 /// ```
 pub fn current_span_ids() -> Option<SpanIds> {
-    current_ids().map(|(trace_id, span_id, sampled)| SpanIds {
-        trace_id: trace_id.to_string(),
-        span_id: span_id.to_string(),
-        sampled,
+    current_ids().map(|ids| SpanIds {
+        trace_id: ids.trace_id.to_string(),
+        span_id: ids.span_id.to_string(),
+        sampled: ids.sampled,
     })
 }
 

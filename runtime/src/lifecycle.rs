@@ -19,12 +19,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use opentelemetry::trace::{SpanContext, SpanId, TraceId};
+use opentelemetry::trace::{SpanId, TraceId};
 
 use crate::clock::Clock;
 use crate::metrics::{CounterHandle, HistogramHandle};
 use crate::subscriber::current::{decide, decide_with_remote_parent, set_error};
 use crate::trace::decide::{Decision, with_decision, with_end};
+use crate::trace::w3c::RemoteParent;
 
 /// Where a new operation's span belongs.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +33,7 @@ pub(crate) enum Parent<'a> {
     /// Under the current span (a new trace outside any).
     Current,
     /// Under a span of another process, from a W3C `traceparent`.
-    Remote(&'a SpanContext),
+    Remote(&'a RemoteParent),
 }
 
 /// The ids of a recorded span, which the operation's metrics link to.

@@ -67,27 +67,25 @@ pub(super) fn file_entries(file: ConfigFile) -> Result<Vec<Entry>, ConfigError> 
             });
         }
     };
+    entries_of(&file.path, bytes)
+}
+
+/// The entries of a config file's contents, `bytes`, read from `path`
+/// (named in error messages).
+pub(super) fn entries_of(path: &Path, bytes: Vec<u8>) -> Result<Vec<Entry>, ConfigError> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let text = String::from_utf8_lossy(valid);
-            return Err(parse_error(
-                &file.path,
-                &text,
-                text.len(),
-                "not valid UTF-8",
-            ));
+            return Err(parse_error(path, &text, text.len(), "not valid UTF-8"));
         }
     };
     let table = DeTable::parse(&text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        parse_error(&file.path, &text, offset, e.message())
+        parse_error(path, &text, offset, e.message())
     })?;
-    let reader = FileReader {
-        path: &file.path,
-        text: &text,
-    };
+    let reader = FileReader { path, text: &text };
     let mut entries = Vec::new();
     reader.read_table(table.get_ref(), None, &mut entries)?;
     // Apply in table order, not file order, so the result does not depend

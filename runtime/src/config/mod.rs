@@ -163,6 +163,9 @@ mod profile;
 mod table;
 mod value;
 
+#[cfg(test)]
+mod hostile_tests;
+
 pub(crate) use active::{Derived, install};
 pub use builder::ConfigBuilder;
 pub use error::{ConfigError, Origin};

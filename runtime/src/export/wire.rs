@@ -109,7 +109,7 @@ impl TraceRequestEncoder {
 fn write_span(buf: &mut Vec<u8>, span: &Recording) {
     bytes_field(buf, 1, &span.trace_id.to_bytes());
     bytes_field(buf, 2, &span.span_id.to_bytes());
-    string(buf, 3, &span.trace_state.header());
+    string(buf, 3, span.trace_state.header());
     if span.parent_span_id != SpanId::INVALID {
         bytes_field(buf, 4, &span.parent_span_id.to_bytes());
     }
@@ -165,7 +165,7 @@ fn write_span(buf: &mut Vec<u8>, span: &Recording) {
     fixed32(
         buf,
         16,
-        span_flags(TraceFlags::SAMPLED, span.parent_is_remote),
+        span_flags(span.trace_flags(), span.parent_is_remote),
     );
 }
 
@@ -353,6 +353,7 @@ mod tests {
 
     use super::*;
     use crate::trace::finished::DB_METADATA;
+    use crate::trace::w3c;
 
     /// A user's span (target `shop::orders`, with a code location).
     static HANDLER: Metadata<'static> = tracing_core::metadata! {
@@ -376,7 +377,8 @@ mod tests {
         let mut server = Recording::new_for_test(trace_id, SpanId::from(1), &HANDLER, at(0), at(5));
         server.parent_span_id = SpanId::from(0xb7ad6b7169203331);
         server.parent_is_remote = true;
-        server.trace_state = TraceState::from_key_value([("vendor", "opaque")]).unwrap();
+        server.trace_state = w3c::TraceState::parse("vendor=opaque").unwrap();
+        server.random = true;
         server.name = Some(Cow::Borrowed("GET /orders/{id}"));
         server.kind = SpanKind::Server;
         server.attributes = vec![
@@ -449,6 +451,30 @@ mod tests {
         // The encoder keeps its buffers: a second batch is encoded alike.
         let again = encoder.encode(recordings().iter());
         assert_eq!(again, ours);
+    }
+
+    #[test]
+    fn the_tracestate_and_the_random_flag_are_exported_as_kept() {
+        // A key the SDK's TraceState refuses (more than 13 characters after
+        // `@`): the SDK path cannot carry it, this encoder does.
+        let text = format!("a=1,t@{}=2", "v".repeat(20));
+        let mut span =
+            Recording::new_for_test(TraceId::from(9), SpanId::from(1), &HANDLER, at(0), at(1));
+        span.trace_state = w3c::TraceState::parse(&text).unwrap();
+        span.random = true;
+        let mut encoder = TraceRequestEncoder::new(&Resource::builder_empty().build());
+        let decoded = ExportTraceServiceRequest::decode(encoder.encode([&span]).as_slice())
+            .expect("valid protobuf");
+        let exported = &decoded.resource_spans[0].scope_spans[0].spans[0];
+        assert_eq!(exported.trace_state, text);
+        assert_eq!(exported.flags & 0xff, 0x03, "sampled and random");
+        span.random = false;
+        let decoded = ExportTraceServiceRequest::decode(encoder.encode([&span]).as_slice())
+            .expect("valid protobuf");
+        assert_eq!(
+            decoded.resource_spans[0].scope_spans[0].spans[0].flags & 0xff,
+            0x01
+        );
     }
 
     #[test]

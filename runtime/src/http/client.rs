@@ -15,7 +15,7 @@ use std::fmt;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Extensions, StatusCode, Version};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanId, SpanKind, TraceId, TraceState};
+use opentelemetry::trace::SpanKind;
 use reqwest::{Request, Response, Url};
 use reqwest_middleware::{ClientWithMiddleware, Middleware, Next};
 use tracing::Instrument;
@@ -30,7 +30,8 @@ use crate::observe::{self, METRICS};
 use crate::subscriber::current::{
     current_ids, current_trace_state, with_enclosing_state, with_recording,
 };
-use crate::trace::w3c;
+use crate::trace::Ids;
+use crate::trace::w3c::{self, TraceState};
 use crate::value::FieldValue;
 
 static CLIENT_DURATION: HistogramVec<3> = HistogramVec::new(
@@ -110,10 +111,12 @@ pub fn client(client: reqwest::Client) -> ClientWithMiddleware {
 ///   and the status message says why.
 /// - The W3C `traceparent` header naming that span (sampled flag `01` when
 ///   it is recorded, `00` when it is not: a sampled-out call still carries
-///   the trace, for the called service to continue it), replacing one the
-///   request had; and `tracestate`, when the trace arrived with one (the
-///   `tracestate` of a request observed by [`layer()`](super::layer()),
-///   feature `axum`). Outside any span, the call starts a trace of its own.
+///   the trace, for the called service to continue it; with the Level 2
+///   `random` flag `02` of the trace, set when o11y started it and as the
+///   caller said otherwise), replacing one the request had; and
+///   `tracestate`, when the trace arrived with one (the `tracestate` of a
+///   request observed by [`layer()`](super::layer()), feature `axum`, each
+///   key once). Outside any span, the call starts a trace of its own.
 /// - `http_client_request_duration_seconds{http_request_method,
 ///   server_address,http_response_status_code}`: the time until the
 ///   response's head arrived (reading the body is not included), with an
@@ -245,9 +248,7 @@ impl OutboundCall {
         let trace_state = decision.and_then(|_| current_trace_state());
         let span = operation.span_or_none();
         let sent = match decision {
-            Some(decision) if !span.is_disabled() => {
-                Some((decision.trace_id, decision.span_id, decision.sampled))
-            }
+            Some(decision) if !span.is_disabled() => Some(decision.ids()),
             // The span was filtered out (a `logging.level` without
             // `o11y::http`): the caller's span is the parent downstream.
             Some(_) => current_ids(),
@@ -256,14 +257,8 @@ impl OutboundCall {
         if operation.exemplar().is_some() {
             describe(span, method, request, &server_address, trace_state.as_ref());
         }
-        if let Some((trace_id, span_id, sampled)) = sent {
-            inject(
-                request.headers_mut(),
-                trace_id,
-                span_id,
-                sampled,
-                trace_state.as_ref(),
-            );
+        if let Some(ids) = sent {
+            inject(request.headers_mut(), ids, trace_state.as_ref());
         }
         OutboundCall {
             operation,
@@ -324,20 +319,15 @@ fn server_address(url: &Url) -> Box<str> {
     }
 }
 
-/// `traceparent` (version 00) for `span_id` in `trace_id`, and
-/// `tracestate` when the trace has one.
-fn inject(
-    headers: &mut HeaderMap,
-    trace_id: TraceId,
-    span_id: SpanId,
-    sampled: bool,
-    trace_state: Option<&TraceState>,
-) {
-    let traceparent = w3c::format_traceparent(trace_id, span_id, sampled);
+/// `traceparent` (version 00) naming the span `ids` describe, with its
+/// trace flags, and `tracestate` when the trace has one.
+fn inject(headers: &mut HeaderMap, ids: Ids, trace_state: Option<&TraceState>) {
+    let traceparent = w3c::format_traceparent(ids);
     if let Ok(value) = HeaderValue::from_str(&traceparent) {
         headers.insert(TRACEPARENT, value);
     }
-    match trace_state.and_then(|state| HeaderValue::from_str(&state.header()).ok()) {
+    // Validated printable ASCII: a header value whatever it holds.
+    match trace_state.and_then(|state| HeaderValue::from_str(state.header()).ok()) {
         Some(value) => {
             headers.insert(TRACESTATE, value);
         }
@@ -477,28 +467,37 @@ mod tests {
 
     #[test]
     fn traceparent_and_tracestate_are_written() {
+        use opentelemetry::trace::{SpanId, TraceId};
+
         let mut headers = HeaderMap::new();
         headers.insert(TRACESTATE, HeaderValue::from_static("stale=1"));
-        let trace_id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
-        let span_id = SpanId::from_hex("00f067aa0ba902b7").unwrap();
-        inject(&mut headers, trace_id, span_id, false, None);
+        let ids = |sampled, random| Ids {
+            trace_id: TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            span_id: SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            sampled,
+            random,
+        };
+        inject(&mut headers, ids(false, false), None);
         assert_eq!(
             headers[TRACEPARENT],
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
         );
         assert!(headers.get(TRACESTATE).is_none(), "not this trace's state");
 
-        let state: TraceState = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE".parse().unwrap();
-        inject(&mut headers, trace_id, span_id, true, Some(&state));
-        assert_eq!(
-            headers[TRACEPARENT],
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        );
-        assert_eq!(
-            headers[TRACESTATE],
-            "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
-        );
-        assert_eq!(headers.get_all(TRACEPARENT).iter().count(), 1);
+        // Keys the SDK's TraceState would refuse go out as received.
+        let text = format!("rojo=00f067aa0ba902b7,foo@@bar=1,t@{}=2", "v".repeat(30));
+        let state = TraceState::parse(&text).unwrap();
+        for (sampled, random, flags) in
+            [(true, false, "01"), (false, true, "02"), (true, true, "03")]
+        {
+            inject(&mut headers, ids(sampled, random), Some(&state));
+            assert_eq!(
+                headers[TRACEPARENT],
+                format!("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-{flags}").as_str()
+            );
+            assert_eq!(headers[TRACESTATE], text.as_str());
+            assert_eq!(headers.get_all(TRACEPARENT).iter().count(), 1);
+        }
     }
 
     #[test]

@@ -58,8 +58,10 @@ use crate::observe::{self, METRICS};
 ///   marks it as an error (`error.type` is the status code); a 4xx does not.
 ///   With a valid W3C `traceparent` (and `tracestate`) the span continues
 ///   the caller's trace, and with `tracing.parent_based` (the default) the
-///   caller's sampled flag decides whether it is recorded; a malformed
-///   header starts a new trace and never fails the request. A `baggage`
+///   caller's sampled flag decides whether it is recorded; its `random` flag
+///   and `tracestate` (each key once, an invalid list dropped) go on to
+///   every span and outgoing call of the trace. A malformed `traceparent`
+///   starts a new trace and never fails the request. A `baggage`
 ///   header is put in the request's extensions as an
 ///   [`opentelemetry::Context`] holding it, for the handler
 ///   (`Option<Extension<opentelemetry::Context>>`, then

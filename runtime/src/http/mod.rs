@@ -69,6 +69,9 @@ mod settings;
 #[cfg(feature = "axum")]
 mod span;
 
+#[cfg(all(test, feature = "axum"))]
+mod hostile_tests;
+
 #[cfg(feature = "axum")]
 pub use self::endpoint::routes;
 #[cfg(feature = "axum")]

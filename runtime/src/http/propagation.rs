@@ -13,9 +13,8 @@ use http::HeaderMap;
 use http::header::{GetAll, HeaderName};
 use opentelemetry::Context;
 use opentelemetry::baggage::{Baggage, BaggageExt};
-use opentelemetry::trace::SpanContext;
 
-use crate::trace::w3c;
+use crate::trace::w3c::RemoteParent;
 
 // Names, not `&str`s: a lookup by `&str` parses the name every time, and
 // every request looks these up, with them or not.
@@ -33,13 +32,16 @@ const MAX_BAGGAGE_MEMBERS: usize = 64;
 /// (W3C: a repeated `traceparent` is invalid). Several `tracestate` headers
 /// are one list, joined in order; one that is not visible ASCII makes the
 /// list invalid, so it is discarded whole.
-pub(crate) fn remote_parent(headers: &HeaderMap) -> Option<SpanContext> {
+pub(crate) fn remote_parent(headers: &HeaderMap) -> Option<RemoteParent> {
     let mut traceparents = headers.get_all(&TRACEPARENT).iter();
     let (Some(traceparent), None) = (traceparents.next(), traceparents.next()) else {
         return None;
     };
+    // Read first: "If the vendor failed to parse `traceparent`, it MUST NOT
+    // attempt to parse `tracestate`".
+    let traceparent = traceparent.to_str().ok()?;
     let tracestate = joined(headers.get_all(&TRACESTATE), Unreadable::DiscardAll);
-    w3c::remote_span_context(traceparent.to_str().ok()?, tracestate.as_deref())
+    RemoteParent::parse(traceparent, tracestate.as_deref())
 }
 
 /// The caller's baggage, when the request carries a non-empty one: in an
@@ -51,7 +53,7 @@ pub(crate) fn remote_parent(headers: &HeaderMap) -> Option<SpanContext> {
 /// an HTTP token; the value percent-decoded, and split from the key at the
 /// first `=` only (a value may hold more, base64 padding say). A member
 /// that breaks a rule is dropped, the others kept; properties are kept,
-/// percent-decoded, as the member's metadata.
+/// their values percent-decoded, as the member's metadata.
 pub(crate) fn baggage(headers: &HeaderMap) -> Option<Context> {
     let header = joined(headers.get_all(&BAGGAGE), Unreadable::Skip)?;
     if header.len() > MAX_BAGGAGE_BYTES {
@@ -82,9 +84,24 @@ fn baggage_member(member: &str) -> Option<(String, String, String)> {
         .split(';')
         .map(ows)
         .filter(|property| !property.is_empty())
-        .map(|property| crate::percent::decode(property).unwrap_or_else(|| property.to_owned()))
+        .map(baggage_property)
         .collect();
     Some((key.to_owned(), value, properties.join(";")))
+}
+
+/// One property of a baggage member, as its metadata keeps it:
+/// `key OWS "=" OWS value` with the value percent-decoded (kept as sent
+/// when it does not decode), or a `key` alone. The key is a token, never
+/// decoded: `a%41` is a key of its own, not `aA`.
+fn baggage_property(property: &str) -> String {
+    match property.split_once('=') {
+        Some((key, value)) => {
+            let value = ows(value);
+            let decoded = crate::percent::decode(value);
+            format!("{}={}", ows(key), decoded.as_deref().unwrap_or(value))
+        }
+        None => property.to_owned(),
+    }
 }
 
 /// `text` without the optional white space (spaces, tabs) around it.
@@ -129,6 +146,7 @@ mod tests {
     use opentelemetry::trace::{SpanId, TraceId};
 
     use super::*;
+    use crate::trace::w3c::TraceState;
 
     // As a caller writes them (these shadow the statics of the module).
     const TRACEPARENT: &str = "traceparent";
@@ -149,20 +167,29 @@ mod tests {
     fn a_valid_traceparent_is_the_remote_parent() {
         let parent = remote_parent(&headers(&[(TRACEPARENT, PARENT)])).expect("valid");
         assert_eq!(
-            parent.trace_id(),
+            parent.ids.trace_id,
             TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap()
         );
         assert_eq!(
-            parent.span_id(),
+            parent.ids.span_id,
             SpanId::from_hex("00f067aa0ba902b7").unwrap()
         );
-        assert!(parent.is_sampled());
-        assert!(parent.is_remote());
+        assert!(parent.ids.sampled);
+        assert!(!parent.ids.random);
 
-        let unsampled = PARENT.replace("-01", "-00");
-        let mut map = HeaderMap::new();
-        map.insert(TRACEPARENT, unsampled.parse().unwrap());
-        assert!(!remote_parent(&map).expect("valid").is_sampled());
+        for (flags, sampled, random) in [
+            ("00", false, false),
+            ("02", false, true),
+            ("03", true, true),
+        ] {
+            let mut map = HeaderMap::new();
+            map.insert(
+                TRACEPARENT,
+                PARENT.replace("-01", &format!("-{flags}")).parse().unwrap(),
+            );
+            let ids = remote_parent(&map).expect("valid").ids;
+            assert_eq!((ids.sampled, ids.random), (sampled, random), "{flags}");
+        }
     }
 
     #[test]
@@ -184,9 +211,18 @@ mod tests {
         ]))
         .expect("valid");
         assert_eq!(
-            parent.trace_state().header(),
+            parent.trace_state.header(),
             "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
         );
+        // One list across the headers: a key repeated in the second is
+        // dropped there, the list kept.
+        let parent = remote_parent(&headers(&[
+            (TRACEPARENT, PARENT),
+            (TRACESTATE, "rojo=1,foo@@bar=2"),
+            (TRACESTATE, "rojo=3,congo=4"),
+        ]))
+        .expect("valid");
+        assert_eq!(parent.trace_state.header(), "rojo=1,foo@@bar=2,congo=4");
     }
 
     #[test]
@@ -256,6 +292,11 @@ mod tests {
             "spaces around parts go, encoded ones stay"
         );
         assert_eq!(
+            members("k=v;a%41 = b%41;%41"),
+            [member("k", "v", "a%41=bA;%41")],
+            "a property's value is decoded, its key is not"
+        );
+        assert_eq!(
             members("ok=1,bad key=2,novalue,b(ad=3,enc=%zz,=4"),
             [member("ok", "1", "")],
             "invalid members are dropped, the rest kept"
@@ -286,7 +327,7 @@ mod tests {
             http::HeaderValue::from_bytes(b"b=\xe9").unwrap(),
         );
         let parent = remote_parent(&map).expect("the traceparent stands");
-        assert_eq!(parent.trace_state().header(), "");
+        assert_eq!(parent.trace_state, TraceState::NONE);
         // An unreadable baggage header is dropped, the others kept.
         let mut map = headers(&[(BAGGAGE, "a=1")]);
         map.append(BAGGAGE, http::HeaderValue::from_bytes(b"b=\xe9").unwrap());

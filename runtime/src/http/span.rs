@@ -16,13 +16,14 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::ConnectInfo;
 use http::{HeaderValue, Request, StatusCode, Version};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanContext, SpanKind};
+use opentelemetry::trace::SpanKind;
 
 use super::route::RouteSeries;
 use crate::lifecycle::{Operation, Parent};
 use crate::subscriber::current::{
     keep_trace_state, with_enclosing_state, with_recording, with_span_state,
 };
+use crate::trace::w3c::RemoteParent;
 use crate::value::FieldValue;
 
 /// Starts the span of `request`, whose route is `series`, as a child of
@@ -32,7 +33,7 @@ pub(crate) fn start<B>(
     request: &Request<B>,
     series: &'static RouteSeries,
     request_id: &HeaderValue,
-    remote: Option<&SpanContext>,
+    remote: Option<&RemoteParent>,
 ) -> Operation {
     let parent = remote.map_or(Parent::Current, Parent::Remote);
     let operation = Operation::start(
@@ -58,7 +59,7 @@ fn describe<B>(
     request: &Request<B>,
     series: &'static RouteSeries,
     request_id: &HeaderValue,
-    remote: Option<&SpanContext>,
+    remote: Option<&RemoteParent>,
 ) {
     let path = request.uri().path();
     // Sane by construction (1..=128 bytes of [A-Za-z0-9._-]): `to_str`
@@ -116,7 +117,7 @@ fn describe<B>(
     // an empty state too, or an enclosing span's state, of another trace,
     // would be handed on with this trace's `traceparent`.
     if let Some(remote) = remote {
-        keep_trace_state(span, remote.trace_state().clone());
+        keep_trace_state(span, remote.trace_state.clone());
     }
 }
 
@@ -254,9 +255,11 @@ mod tests {
 
     #[test]
     fn a_caller_without_tracestate_hands_on_no_state_of_an_enclosing_trace() {
-        use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
+        use opentelemetry::trace::{SpanId, TraceId};
 
         use crate::subscriber::current::current_trace_state;
+        use crate::trace::Ids;
+        use crate::trace::w3c::TraceState;
 
         use tracing_subscriber::layer::SubscriberExt;
 
@@ -269,20 +272,22 @@ mod tests {
         tracing::dispatcher::with_default(&dispatch, || {
             // A span of trace 1, which arrived with a state.
             let outer = tracing::info_span!("outer");
-            let state = TraceState::from_key_value([("t1vendor", "abc")]).unwrap();
+            let state = TraceState::parse("t1vendor=abc").unwrap();
             keep_trace_state(&outer, state);
             let _outer = outer.enter();
-            let header = || current_trace_state().map(|state| state.header());
+            let header = || current_trace_state().map(|state| state.header().to_owned());
             assert_eq!(header().as_deref(), Some("t1vendor=abc"));
 
             // Inside it, a request continuing trace 2, whose caller sent none.
-            let remote = SpanContext::new(
-                TraceId::from(0x2222_u128),
-                SpanId::from(0x33_u64),
-                TraceFlags::SAMPLED,
-                true,
-                TraceState::NONE,
-            );
+            let remote = RemoteParent {
+                ids: Ids {
+                    trace_id: TraceId::from(0x2222_u128),
+                    span_id: SpanId::from(0x33_u64),
+                    sampled: true,
+                    random: true,
+                },
+                trace_state: TraceState::NONE,
+            };
             let request = Request::get("/orders/1").body(()).unwrap();
             let series = super::super::route::RouteCache::default().series(
                 super::super::method::MethodLabel::of(&http::Method::GET),

@@ -16,7 +16,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanId, TraceId};
 use smallvec::SmallVec;
 use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event, Metadata};
@@ -57,8 +56,8 @@ impl Sink {
     }
 }
 
-/// The ids of the span a line is written in, and whether it is sampled.
-pub(crate) type LineIds = (TraceId, SpanId, bool);
+/// The ids and trace flags of the span a line is written in.
+pub(crate) type LineIds = crate::trace::Ids;
 
 /// The log stage; see the module documentation.
 #[derive(Debug)]
@@ -159,7 +158,7 @@ impl LogLayer {
                 logger: metadata.target(),
                 file,
                 line: line_number,
-                ids: ids.map(|(trace_id, span_id, _)| (trace_id.to_bytes(), span_id.to_bytes())),
+                ids: ids.map(|ids| (ids.trace_id.to_bytes(), ids.span_id.to_bytes())),
                 fields: &fields,
             };
             // Warnings and errors go out at once, with what waits before them.

@@ -4,7 +4,6 @@
 use std::time::SystemTime;
 
 use opentelemetry::logs::{AnyValue, LogRecord, Logger, LoggerProvider, Severity};
-use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 use opentelemetry_sdk::logs::{LogProcessor, SdkLogger, SdkLoggerProvider};
 use tracing_core::{Level, Metadata};
 
@@ -40,7 +39,7 @@ impl OtlpLogs {
         timestamp: SystemTime,
         message: String,
         fields: Vec<(Key, FieldValue)>,
-        ids: Option<(TraceId, SpanId, bool)>,
+        ids: Option<crate::trace::Ids>,
     ) {
         let mut record = self.logger.create_log_record();
         record.set_timestamp(timestamp);
@@ -60,13 +59,8 @@ impl OtlpLogs {
         for (key, value) in fields {
             record.add_attribute(key, any_value(value));
         }
-        if let Some((trace_id, span_id, sampled)) = ids {
-            let flags = if sampled {
-                TraceFlags::SAMPLED
-            } else {
-                TraceFlags::default()
-            };
-            record.set_trace_context(trace_id, span_id, Some(flags));
+        if let Some(ids) = ids {
+            record.set_trace_context(ids.trace_id, ids.span_id, Some(ids.trace_flags()));
         }
         self.logger.emit(record);
     }

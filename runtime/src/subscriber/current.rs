@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{Link, SpanContext, SpanId, TraceId, TraceState};
+use opentelemetry::trace::{Link, SpanContext, SpanId, TraceId};
 use tracing::Dispatch;
 use tracing_core::span::Id;
 use tracing_subscriber::Registry;
@@ -20,7 +20,8 @@ use super::layered::SpanStage;
 use super::{O11ySubscriber, SpanState, WithState};
 use crate::trace::decide::Decision;
 use crate::trace::finished::{self, FinishedSpan};
-use crate::trace::{Recording, SpanLayer};
+use crate::trace::w3c::{RemoteParent, TraceState};
+use crate::trace::{Ids, Recording, SpanLayer};
 
 /// Where the active subscriber keeps o11y's span state.
 #[derive(Clone, Copy)]
@@ -120,8 +121,8 @@ pub(crate) fn with_enclosing_state<R>(
     with_current(|spans, id| spans.with_enclosing_state(id, wanted, f))
 }
 
-/// The ids and sampled flag of the current span, without formatting them.
-pub(crate) fn current_ids() -> Option<(TraceId, SpanId, bool)> {
+/// The ids and trace flags of the current span, without formatting them.
+pub(crate) fn current_ids() -> Option<Ids> {
     with_current_state(|state| state.trace.as_parent())
 }
 
@@ -135,13 +136,13 @@ pub(crate) fn current_trace_state() -> Option<TraceState> {
         |state| state.trace.carried_trace_state.clone(),
     )
     .flatten()
-    .filter(|state| *state != TraceState::NONE)
+    .filter(|state| !state.is_empty())
 }
 
 /// The ids of the current span when it is sampled: what an exemplar links
 /// to (registered with the metrics as their source of exemplars).
 pub(crate) fn sampled_span() -> Option<(TraceId, SpanId)> {
-    current_ids().and_then(|(trace_id, span_id, sampled)| sampled.then_some((trace_id, span_id)))
+    current_ids().and_then(|ids| ids.sampled.then_some((ids.trace_id, ids.span_id)))
 }
 
 /// o11y's span stage in `dispatch`: that of `init()`'s subscriber, or the
@@ -173,13 +174,9 @@ pub(crate) fn decide() -> Option<Decision> {
 }
 
 /// Decides for a span that continues the trace of `parent`, a span of
-/// another process (extracted from a W3C `traceparent`); an invalid
-/// `parent` decides like [`decide`]. `None` when o11y's span stage is not
-/// in the active subscriber.
-pub(crate) fn decide_with_remote_parent(parent: &SpanContext) -> Option<Decision> {
-    if !parent.is_valid() {
-        return decide();
-    }
+/// another process (read from a W3C `traceparent`, valid by construction).
+/// `None` when o11y's span stage is not in the active subscriber.
+pub(crate) fn decide_with_remote_parent(parent: &RemoteParent) -> Option<Decision> {
     tracing::dispatcher::get_default(|dispatch| Some(span_layer(dispatch)?.decide_remote(parent)))
 }
 

@@ -430,7 +430,7 @@ mod tests {
                     "{directives}: held by its child"
                 );
                 child.in_scope(|| {
-                    assert_eq!(current_ids().map(|ids| ids.0), ids.map(|ids| ids.0));
+                    assert_eq!(current_ids().map(|ids| ids.trace_id), ids.map(|ids| ids.0));
                     assert_eq!(
                         with_enclosing_state(
                             |state| state.trace.entry,

@@ -10,7 +10,7 @@ use opentelemetry::trace::SpanContext;
 use serde::{Deserialize, Serialize};
 
 use crate::subscriber::current::{current_ids, current_trace_state};
-use crate::trace::w3c::{self, format_traceparent};
+use crate::trace::w3c::{RemoteParent, format_traceparent};
 
 /// The W3C trace context of a message: `traceparent`, `tracestate` and
 /// `baggage`, each absent when there was nothing to carry.
@@ -52,9 +52,9 @@ impl TraceContext {
     /// ```
     pub fn current() -> TraceContext {
         match current_ids() {
-            Some((trace_id, span_id, sampled)) => TraceContext {
-                traceparent: Some(format_traceparent(trace_id, span_id, sampled)),
-                tracestate: current_trace_state().map(|state| state.header()),
+            Some(ids) => TraceContext {
+                traceparent: Some(format_traceparent(ids)),
+                tracestate: current_trace_state().map(|state| state.header().to_owned()),
                 baggage: None,
             },
             None => TraceContext::default(),
@@ -62,9 +62,20 @@ impl TraceContext {
     }
 
     /// The remote parent described by `traceparent` (with `tracestate`);
-    /// `None` when it is absent or malformed.
+    /// `None` when it is absent or malformed. A `tracestate` that breaks
+    /// the W3C rules is left out (a key repeated is kept once), and so are
+    /// the members OpenTelemetry's `TraceState` cannot hold (it refuses
+    /// some keys the specification allows, such as `t@` followed by more
+    /// than 13 characters): o11y itself passes those on to the worker's
+    /// outgoing calls.
     pub fn span_context(&self) -> Option<SpanContext> {
-        w3c::remote_span_context(self.traceparent.as_deref()?, self.tracestate.as_deref())
+        self.remote_parent().map(|parent| parent.to_span_context())
+    }
+
+    /// The remote parent, in o11y's own form (every valid `tracestate`
+    /// member kept).
+    pub(crate) fn remote_parent(&self) -> Option<RemoteParent> {
+        RemoteParent::parse(self.traceparent.as_deref()?, self.tracestate.as_deref())
     }
 }
 
@@ -108,7 +119,8 @@ pub struct TaskContext {
 
 impl TaskContext {
     /// How long the task waited in the queue, up to `now`; `None` without
-    /// an enqueue time (or with one in the future: clocks differ).
+    /// an enqueue time (or with one in the future: clocks differ, or one
+    /// past what the system clock can hold).
     ///
     /// ```
     /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -117,7 +129,9 @@ impl TaskContext {
     /// assert_eq!(context.queue_wait(now), Some(Duration::from_millis(2_500)));
     /// ```
     pub fn queue_wait(&self, now: SystemTime) -> Option<Duration> {
-        let enqueued = UNIX_EPOCH + Duration::from_millis(self.enqueued_at_ms?);
+        // The time comes from the message: `+` would panic on a platform
+        // whose clock cannot hold it (Windows' cannot hold `u64::MAX` ms).
+        let enqueued = UNIX_EPOCH.checked_add(Duration::from_millis(self.enqueued_at_ms?))?;
         now.duration_since(enqueued).ok()
     }
 }

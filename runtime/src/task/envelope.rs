@@ -2,7 +2,6 @@
 //! enqueue time, serialisable to JSON (or any serde format) for any queue.
 //! Creating one is publishing the task: a PRODUCER span and a count.
 
-use opentelemetry::trace::TraceState;
 use serde::{Deserialize, Serialize};
 
 use super::carrier::{Carrier, inject_context};
@@ -10,7 +9,7 @@ use super::context::{TaskContext, TraceContext, now_ms};
 use super::metrics::PUBLISHED;
 use crate::lifecycle::{Operation, Parent};
 use crate::subscriber::current::{current_ids, current_trace_state, keep_trace_state};
-use crate::trace::w3c::format_traceparent;
+use crate::trace::w3c::{TraceState, format_traceparent};
 
 /// A task on its way to a worker: the payload plus what the worker needs
 /// to continue the producer's trace and measure the queue wait.
@@ -207,7 +206,7 @@ impl<T> EnvelopeBuilder<T> {
         let tracestate = traceparent
             .as_ref()
             .and(trace_state.as_ref())
-            .map(TraceState::header);
+            .map(|state| state.header().to_owned());
         if flags & crate::observe::METRICS != 0 {
             PUBLISHED.labels([self.task_name.as_str()]).inc();
         }
@@ -254,12 +253,14 @@ fn producer_span(
     };
     let (mut operation, decision) = Operation::start_deciding(true, Parent::Current, true, make);
     let span = operation.span_or_none();
-    let ids = decision.map_or(current, |d| (d.trace_id, d.span_id, d.sampled));
-    let (trace_id, span_id, sampled) = if span.is_disabled() { current } else { ids };
+    let ids = match decision {
+        Some(decision) if !span.is_disabled() => decision.ids(),
+        _ => current,
+    };
     if let (Some(trace_state), false) = (trace_state, span.is_disabled()) {
         keep_trace_state(span, trace_state.clone());
     }
     let stopped = operation.stop();
     operation.close(stopped);
-    Some(format_traceparent(trace_id, span_id, sampled))
+    Some(format_traceparent(ids))
 }

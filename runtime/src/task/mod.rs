@@ -41,6 +41,9 @@ mod metrics;
 mod run;
 mod shutdown;
 
+#[cfg(test)]
+mod hostile_tests;
+
 pub use carrier::{Carrier, extract, inject};
 pub use context::{TaskContext, TraceContext};
 pub use envelope::{Envelope, EnvelopeBuilder};

@@ -259,7 +259,7 @@ impl TaskRun {
             .filter(|id| !id.is_empty());
         let task_id =
             message_id.map_or_else(|| format!("{:032x}", fastrand::u128(..)), str::to_owned);
-        let remote = context.trace.span_context();
+        let remote = context.trace.remote_parent();
         let parent = match (&remote, site.link) {
             (Some(parent), false) => Parent::Remote(parent),
             _ => Parent::Current,
@@ -270,11 +270,13 @@ impl TaskRun {
             site.tell_filtered();
         }
         match remote {
-            Some(remote) if site.link => crate::subscriber::current::add_link(span, remote),
+            Some(remote) if site.link => {
+                crate::subscriber::current::add_link(span, remote.to_span_context());
+            }
             // The span continues the producer's trace: it keeps that trace's
             // state, for its export and what it calls or publishes.
             Some(remote) if !span.is_disabled() => {
-                crate::subscriber::current::keep_trace_state(span, remote.trace_state().clone());
+                crate::subscriber::current::keep_trace_state(span, remote.trace_state);
             }
             _ => {}
         }

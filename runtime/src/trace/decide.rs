@@ -8,16 +8,18 @@
 //! A span continuing a trace from another process (an HTTP server span
 //! whose request carried a W3C `traceparent`) is decided by
 //! [`SpanLayer::decide_remote`]: the caller's trace id, its span as the
-//! parent, and (parent-based sampling) its sampled flag. Finding the
+//! parent, its `random` flag, and (parent-based sampling) its sampled
+//! flag. Finding the
 //! current span and the span stage of the active subscriber is the
 //! subscriber's business (`subscriber::decide`).
 
 use std::cell::Cell;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanContext, SpanId, TraceId};
+use opentelemetry::trace::{SpanId, TraceId};
 
-use super::{SpanLayer, sampler};
+use super::w3c::RemoteParent;
+use super::{Ids, SpanLayer, sampler};
 
 /// The ids and sampling decision of a span about to be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub(crate) struct Decision {
     pub(crate) parent_span_id: SpanId,
     /// Whether it will be recorded and exported.
     pub(crate) sampled: bool,
+    /// The trace's W3C `random` flag (see [`Ids::random`]).
+    pub(crate) random: bool,
     /// The span's start, when the caller read the clock already.
     pub(crate) start: Option<SystemTime>,
     /// The parent is a span of another process (from a `traceparent`).
@@ -43,38 +47,63 @@ thread_local! {
 
 impl SpanLayer {
     /// Decides for a span that would be created now, as a child of a span
-    /// whose ids and sampled flag are `parent` (`None`: a new root).
+    /// whose ids and flags are `parent` (`None`: a new root).
     #[inline]
-    pub(crate) fn decide(&self, parent: Option<(TraceId, SpanId, bool)>) -> Decision {
-        let (trace_id, parent_span_id, parent_sampled) = match parent {
-            Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
-            None => (sampler::new_trace_id(), SpanId::INVALID, None),
+    pub(crate) fn decide(&self, parent: Option<Ids>) -> Decision {
+        let (trace_id, parent_span_id, parent_sampled, random) = match parent {
+            Some(parent) => (
+                parent.trace_id,
+                parent.span_id,
+                Some(parent.sampled),
+                parent.random,
+            ),
+            // Trace Context Level 2, "Random Trace ID Flag": when the right-
+            // most 7 bytes of a new trace id are random, the flag "SHOULD be
+            // set to 1". All 16 bytes of o11y's trace ids are.
+            None => (sampler::new_trace_id(), SpanId::INVALID, None, true),
         };
         Decision {
             trace_id,
             span_id: sampler::new_span_id(),
             parent_span_id,
             sampled: self.sampler.should_sample(trace_id, parent_sampled),
+            random,
             start: None,
             remote_parent: false,
         }
     }
 
-    /// Decides for a span that continues the trace of `parent`, a valid
-    /// span of another process (extracted from a W3C `traceparent`): same
-    /// trace id, `parent` as the parent span, and with
+    /// Decides for a span that continues the trace of `parent`, a span of
+    /// another process (read from a W3C `traceparent`): same trace id and
+    /// `random` flag, `parent` as the parent span, and with
     /// `tracing.parent_based` the remote sampled flag decides.
-    pub(crate) fn decide_remote(&self, parent: &SpanContext) -> Decision {
-        let trace_id = parent.trace_id();
+    pub(crate) fn decide_remote(&self, parent: &RemoteParent) -> Decision {
+        let Ids {
+            trace_id,
+            span_id,
+            sampled,
+            random,
+        } = parent.ids;
         Decision {
             trace_id,
             span_id: sampler::new_span_id(),
-            parent_span_id: parent.span_id(),
-            sampled: self
-                .sampler
-                .should_sample(trace_id, Some(parent.is_sampled())),
+            parent_span_id: span_id,
+            sampled: self.sampler.should_sample(trace_id, Some(sampled)),
+            random,
             start: None,
             remote_parent: true,
+        }
+    }
+}
+
+impl Decision {
+    /// The ids and flags of the span decided for.
+    pub(crate) fn ids(&self) -> Ids {
+        Ids {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            sampled: self.sampled,
+            random: self.random,
         }
     }
 }

@@ -8,14 +8,14 @@ use std::borrow::Cow;
 use std::time::SystemTime;
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use opentelemetry::trace::{SpanId, SpanKind, Status};
 use tracing_core::callsite::{Callsite, Identifier};
 use tracing_core::field::FieldSet;
 use tracing_core::metadata::Kind;
 use tracing_core::subscriber::Interest;
 use tracing_core::{Level, Metadata};
 
-use super::{Recording, SpanSink, sampler};
+use super::{Ids, Recording, SpanSink, sampler};
 
 /// A finished span to export.
 #[derive(Debug)]
@@ -27,9 +27,6 @@ pub(crate) struct FinishedSpan {
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) status: Status,
 }
-
-/// The ids and sampled flag of a would-be parent.
-pub(crate) type Parent = (TraceId, SpanId, bool);
 
 /// The callsite of spans built here: instrumentation scope `o11y::db`, no
 /// code location (a query's own location, when known, is an attribute).
@@ -62,7 +59,7 @@ impl Callsite for DbCallsite {
 pub(crate) fn export(
     sampler: &sampler::Sampler,
     sink: Option<&dyn SpanSink>,
-    parent: Option<Parent>,
+    parent: Option<Ids>,
     as_root: bool,
     span: FinishedSpan,
 ) {
@@ -71,15 +68,22 @@ pub(crate) fn export(
     if parent.is_none() && !as_root {
         return;
     }
-    let (trace_id, parent_span_id, parent_sampled) = match parent {
-        Some((trace_id, span_id, sampled)) => (trace_id, span_id, Some(sampled)),
-        None => (sampler::new_trace_id(), SpanId::INVALID, None),
+    let (trace_id, parent_span_id, parent_sampled, random) = match parent {
+        Some(parent) => (
+            parent.trace_id,
+            parent.span_id,
+            Some(parent.sampled),
+            parent.random,
+        ),
+        // A trace of its own, with a random trace id (see `SpanLayer::decide`).
+        None => (sampler::new_trace_id(), SpanId::INVALID, None, true),
     };
     if !sampler.should_sample(trace_id, parent_sampled) {
         return;
     }
     // A query span's parent is always a span of this process.
     let fresh = Recording {
+        random,
         end: span.end,
         name: Some(span.name),
         kind: span.kind,

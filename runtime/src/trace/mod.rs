@@ -19,22 +19,24 @@ pub(crate) mod decide;
 pub(crate) mod finished;
 mod ids;
 mod sampler;
+mod span_data;
 pub(crate) mod w3c;
 
 use std::borrow::Cow;
 use std::time::SystemTime;
 
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{
-    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId,
 };
-use opentelemetry::{InstrumentationScope, KeyValue};
-use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event as TracingEvent, Level};
 
 use crate::export_thread::is_export_thread;
+pub(crate) use ids::Ids;
 pub use ids::SpanIds;
 pub(crate) use sampler::Sampler;
+use w3c::TraceState;
 
 /// What the span stage keeps for every live span: its ids, the sampling
 /// decision, and the recording of a sampled one. The subscriber keeps it
@@ -44,6 +46,8 @@ pub(crate) struct SpanState {
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
     pub(crate) sampled: bool,
+    /// The trace's W3C `random` flag (see [`Ids::random`]).
+    pub(crate) random: bool,
     /// The span is where a unit of work entered this process (an HTTP
     /// server's request span): where per-request context, such as the
     /// user, is put for every line and span inside it.
@@ -65,6 +69,7 @@ impl SpanState {
             trace_id: TraceId::INVALID,
             span_id: SpanId::INVALID,
             sampled: false,
+            random: false,
             entry: false,
             recording: None,
             carried_trace_state: None,
@@ -76,6 +81,7 @@ impl SpanState {
         self.trace_id = TraceId::INVALID;
         self.span_id = SpanId::INVALID;
         self.sampled = false;
+        self.random = false;
         self.entry = false;
         self.recording = None;
         self.carried_trace_state = None;
@@ -83,12 +89,24 @@ impl SpanState {
 
     /// The context of the span, for links to it.
     pub(crate) fn span_context(&self) -> SpanContext {
-        span_context(self.trace_id, self.span_id, self.sampled)
+        let ids = self.as_parent();
+        SpanContext::new(
+            ids.trace_id,
+            ids.span_id,
+            ids.trace_flags(),
+            false,
+            opentelemetry::trace::TraceState::NONE,
+        )
     }
 
-    /// The span's ids and sampled flag, as a parent of another.
-    pub(crate) fn as_parent(&self) -> finished::Parent {
-        (self.trace_id, self.span_id, self.sampled)
+    /// The span's ids and trace flags, as a parent of another.
+    pub(crate) fn as_parent(&self) -> Ids {
+        Ids {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            sampled: self.sampled,
+            random: self.random,
+        }
     }
 }
 
@@ -114,6 +132,9 @@ pub(crate) struct Recording {
     pub(crate) parent_span_id: SpanId,
     /// The parent is a span of another process.
     pub(crate) parent_is_remote: bool,
+    /// The trace's W3C `random` flag (see [`Ids::random`]), exported in the
+    /// span's flags beside `sampled`.
+    pub(crate) random: bool,
     /// The W3C `tracestate` the trace arrived with, if any.
     pub(crate) trace_state: TraceState,
     pub(crate) end: SystemTime,
@@ -164,6 +185,7 @@ impl Recording {
             span_id,
             parent_span_id,
             parent_is_remote: false,
+            random: false,
             trace_state: TraceState::NONE,
             end: SystemTime::UNIX_EPOCH,
             metadata,
@@ -193,39 +215,10 @@ impl Recording {
         }
     }
 
-    /// The exporters' form of the finished span, built on the export
-    /// thread; leaves the box empty, to be recycled.
-    pub(crate) fn take_span_data(&mut self) -> SpanData {
-        let metadata = self.metadata;
-        let mut attributes = std::mem::take(&mut self.attributes);
-        let (file, line) = crate::callsite::code_location(metadata);
-        if let Some(file) = file {
-            attributes.push(KeyValue::new("code.file.path", file));
-        }
-        if let Some(line) = line {
-            attributes.push(KeyValue::new("code.line.number", i64::from(line)));
-        }
-        SpanData {
-            span_context: SpanContext::new(
-                self.trace_id,
-                self.span_id,
-                TraceFlags::SAMPLED,
-                false,
-                std::mem::take(&mut self.trace_state),
-            ),
-            parent_span_id: self.parent_span_id,
-            parent_span_is_remote: self.parent_is_remote,
-            span_kind: std::mem::replace(&mut self.kind, SpanKind::Internal),
-            name: self.name.take().unwrap_or(Cow::Borrowed(metadata.name())),
-            start_time: self.start,
-            end_time: self.end,
-            attributes,
-            dropped_attributes_count: self.dropped.attributes,
-            events: span_events(std::mem::take(&mut self.events), self.dropped.events),
-            links: span_links(std::mem::take(&mut self.links), self.dropped.links),
-            status: std::mem::replace(&mut self.status, Status::Unset),
-            instrumentation_scope: InstrumentationScope::builder(metadata.target()).build(),
-        }
+    /// The W3C trace flags of the recorded span: sampled, and the trace's
+    /// `random` flag.
+    pub(crate) fn trace_flags(&self) -> TraceFlags {
+        TraceFlags::new(ids::trace_flags_byte(true, self.random))
     }
 
     /// Empties the recording once exported, keeping its attribute storage
@@ -360,6 +353,7 @@ impl SpanLayer {
             span_id,
             parent_span_id,
             sampled,
+            random,
             start,
             remote_parent,
         } = decision;
@@ -367,6 +361,7 @@ impl SpanLayer {
         let recording = sink.map(|sink| {
             let fresh = Recording {
                 parent_is_remote: remote_parent,
+                random,
                 ..Recording::new(
                     trace_id,
                     span_id,
@@ -393,6 +388,7 @@ impl SpanLayer {
         state.trace_id = trace_id;
         state.span_id = span_id;
         state.sampled = sampled;
+        state.random = random;
         state.recording = recording;
     }
 
@@ -451,29 +447,6 @@ impl SpanLayer {
             }
         }
     }
-}
-
-fn span_context(trace_id: TraceId, span_id: SpanId, sampled: bool) -> SpanContext {
-    let flags = if sampled {
-        TraceFlags::SAMPLED
-    } else {
-        TraceFlags::default()
-    };
-    SpanContext::new(trace_id, span_id, flags, false, TraceState::default())
-}
-
-fn span_events(events: Vec<Event>, dropped: u32) -> SpanEvents {
-    let mut span_events = SpanEvents::default();
-    span_events.events = events;
-    span_events.dropped_count = dropped;
-    span_events
-}
-
-fn span_links(links: Vec<Link>, dropped: u32) -> SpanLinks {
-    let mut span_links = SpanLinks::default();
-    span_links.links = links;
-    span_links.dropped_count = dropped;
-    span_links
 }
 
 #[cfg(test)]
