@@ -476,3 +476,63 @@ fn errors_backtrace_on_captures_one_whatever_rust_backtrace_says() {
         output.combined()
     );
 }
+
+/// A value whose `Debug` panics, recorded while o11y holds its span's lock.
+struct PanicsInDebug;
+
+impl fmt::Debug for PanicsInDebug {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("Debug of a field panicked")
+    }
+}
+
+#[o11y::observe(fields(entry = tracing::field::Empty))]
+fn audit(how: u8) {
+    match how {
+        // A warning becomes a span event: its fields are visited with the
+        // span's state locked.
+        0 => tracing::warn!(entry = ?PanicsInDebug, "audited"),
+        // So is a span field recorded later.
+        _ => {
+            tracing::Span::current().record("entry", tracing::field::debug(PanicsInDebug));
+        }
+    }
+}
+
+/// The panic hook writes and records into the current span, whose state
+/// the panicking thread may hold locked: it must not wait for it.
+#[test]
+fn a_panic_while_its_span_is_locked_does_not_hang() {
+    let Some(rotel) = common::Rotel::start() else {
+        return;
+    };
+    let output = o11y_child("a_panic_while_its_span_is_locked_does_not_hang")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
+        .timeout(Duration::from_secs(30))
+        .run(|| {
+            let guard = o11y::init().expect("init");
+            for how in [0, 1] {
+                assert!(catch_unwind(|| audit(how)).is_err());
+            }
+            tracing::info!("still logging");
+            drop(guard);
+        });
+    let lines = json_lines(&output);
+    let panics = lines_with(&lines, "panicked");
+    assert_eq!(panics.len(), 2, "{lines:#?}");
+    for line in panics {
+        assert_eq!(line["exception.message"], "Debug of a field panicked");
+    }
+    log_line(&lines, "still logging");
+    let spans = rotel.wait_for_spans(Duration::from_secs(15), |spans| {
+        failed(spans, &span_name("audit")).len() == 2
+    });
+    for span in failed(&spans, &span_name("audit")) {
+        assert_eq!(span["attributes"]["error.type"], "panic", "{span:#}");
+        assert_eq!(
+            exception(span)["exception.message"],
+            "Debug of a field panicked",
+            "recorded by the guard once the lock was released"
+        );
+    }
+}
