@@ -303,8 +303,10 @@ fn async_body(
 /// event.
 fn finish_call(args: &ObserveArgs, krate: &TokenStream, result: &TokenStream) -> TokenStream {
     let error_type = quote!((&#krate::__private::Check(&#result)).error_type());
+    // Bound by the macro, at the call site: resolved there, not at `err`.
+    let guard = quote!(__o11y_guard);
     let Some((key, _)) = &args.err else {
-        return quote!(#krate::__private::CallGuard::finish(&mut __o11y_guard, #error_type));
+        return quote!(#krate::__private::CallGuard::finish(&mut #guard, #error_type));
     };
     let result = located_at(result, key);
     let LoggedError { setup, error } = if args.err_if_result {
@@ -316,7 +318,7 @@ fn finish_call(args: &ObserveArgs, krate: &TokenStream, result: &TokenStream) ->
         {
             #setup
             #krate::__private::CallGuard::finish_err(
-                &mut __o11y_guard,
+                &mut #guard,
                 #error_type,
                 (#error).map(|error| error as &dyn ::core::fmt::Display),
             )
