@@ -225,7 +225,12 @@ fn errors_and_panics_put_exception_events_on_their_spans() {
             // The application's own hook, set before init(): still called.
             let standard = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                println!("\napplication hook saw: {:?}", info.payload_as_str());
+                let payload = info.payload();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+                println!("\napplication hook saw: {message:?}");
                 standard(info);
             }));
             let guard = o11y::init().expect("init");

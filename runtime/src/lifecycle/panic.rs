@@ -122,7 +122,7 @@ fn on_panic(info: &PanicHookInfo<'_>) {
     if flags::flags() == 0 || is_export_thread() {
         return;
     }
-    let message = info.payload_as_str().unwrap_or(OPAQUE_PAYLOAD);
+    let message = payload_message(info.payload());
     let stacktrace = backtrace(mode());
     // The panic may have happened while this thread held the lock of the
     // span it is in (a field's `Debug` that panicked): never wait for it.
@@ -222,7 +222,7 @@ fn take_if(wanted: impl FnOnce(&Captured) -> bool) -> Option<Arc<Captured>> {
         .flatten()
 }
 
-#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+/// A panic's message, as the standard hook writes it.
 fn payload_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(message) = payload.downcast_ref::<&'static str>() {
         message
@@ -250,9 +250,8 @@ mod tests {
         // the one before it so that other tests' panics print as usual.
         let before = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if let Some(message) = info.payload_as_str()
-                && message.contains(MARKER)
-            {
+            let message = payload_message(info.payload());
+            if message.contains(MARKER) {
                 SEEN_BY_PREVIOUS
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
