@@ -433,7 +433,7 @@ impl RequestGuard {
                 _ => panic,
             };
             if let Some(panic) = panic {
-                self.operation.fail_with(&panic.failure());
+                self.operation.fail_unwound(Some(&*panic));
             }
             span::end(
                 self.operation.span_or_none(),

@@ -1,9 +1,12 @@
 //! Reporting a failure of an operation: an error it returned (`#[observe(err)]`,
-//! a task's `Err`) or a panic. Every failure o11y records goes through
-//! [`report`], which puts the OpenTelemetry `exception` event on the
+//! a task's `Err`) or a panic. Each failure goes through [`report`] once,
+//! where it happened: the `err` of the call that returned it, the task run
+//! that failed, the panic hook for a panic (in the span current when it
+//! happened). [`report`] puts the OpenTelemetry `exception` event on the
 //! failure's span, with `error.type` and status error, and answers that
-//! span's ids: what an error tracker (Sentry) is handed too, with the
-//! failure.
+//! span's ids: the one place an error tracker (Sentry) is to be handed
+//! each failure, with them. A panic then records itself on every span it
+//! unwinds through with [`unwound`], which is not a new failure.
 
 use opentelemetry::trace::{SpanId, TraceId};
 
@@ -37,9 +40,17 @@ impl<'a> Failure<'a> {
     }
 }
 
-/// Reports `failure` on `span`: the `exception` event, `error.type`, status
-/// error (a message set earlier is kept). Returns the span's trace and span
-/// ids, recorded or not; `None` when o11y keeps no state for the span.
+/// Reports `failure` where it happened, on `span`: the `exception` event,
+/// `error.type`, status error (a message set earlier is kept). Returns the
+/// span's trace and span ids, recorded or not; `None` when o11y keeps no
+/// state for the span.
 pub(crate) fn report(span: &tracing::Span, failure: &Failure<'_>) -> Option<(TraceId, SpanId)> {
     record_failure(span, &failure.exception, failure.recorded_in)
+}
+
+/// Records on `span` a panic [reported](report) already, which unwinds
+/// through it: its own `exception` event (unless it is the span the panic
+/// happened in), `error.type`, status error.
+pub(crate) fn unwound(span: &tracing::Span, failure: &Failure<'_>) {
+    record_failure(span, &failure.exception, failure.recorded_in);
 }

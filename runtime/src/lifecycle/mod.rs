@@ -167,26 +167,33 @@ impl Operation {
         }
     }
 
-    /// Marks the span failed by `failure`, with its `exception` event (see
-    /// [`failure::report`]).
+    /// Marks the span failed by `failure`, an error the operation returned,
+    /// with its `exception` event (see [`failure::report`]).
     pub(crate) fn fail_with(&self, failure: &failure::Failure<'_>) {
         if let Some(span) = &self.span {
             failure::report(span, failure);
         }
     }
 
-    /// Marks the span failed by the panic unwinding through it: the one
-    /// the panic hook captured last on this thread (or, without the hook, a
-    /// panic with no message). Call it while the panic unwinds, on the
-    /// panicking thread.
+    /// Marks the span failed by `panic`, unwinding through it (see
+    /// [`failure::unwound`]).
+    pub(crate) fn fail_unwound(&self, panic: Option<&panic::Captured>) {
+        let Some(span) = &self.span else { return };
+        match panic {
+            Some(captured) => failure::unwound(span, &captured.failure()),
+            // Without the hook (not installed, or replaced without being
+            // chained), a panic with no message.
+            None => failure::unwound(span, &failure::Failure::error(panic::PANIC_TYPE, None)),
+        }
+    }
+
+    /// Marks the span failed by the panic unwinding through it now: the
+    /// one the panic hook captured last on this thread. Call it while the
+    /// panic unwinds, on the panicking thread.
     #[cold]
     pub(crate) fn fail_panicking(&self) {
-        if self.span.is_none() {
-            return;
-        }
-        match panic::latest() {
-            Some(captured) => self.fail_with(&captured.failure()),
-            None => self.fail_with(&failure::Failure::error(panic::PANIC_TYPE, None)),
+        if self.span.is_some() {
+            self.fail_unwound(panic::latest().as_deref());
         }
     }
 

@@ -453,10 +453,7 @@ impl Drop for TaskRun {
                     .take();
                 let captured =
                     kept.or_else(|| std::thread::panicking().then(panic::latest).flatten());
-                match &captured {
-                    Some(captured) => self.operation.fail_with(&captured.failure()),
-                    None => self.operation.fail_with(&Failure::error(PANIC_TYPE, None)),
-                }
+                self.operation.fail_unwound(captured.as_deref());
                 let message = captured.as_deref().map(Captured::message);
                 (
                     Outcome::Panicked,
