@@ -158,8 +158,9 @@ pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};
 pub mod __private {
     pub use o11y_runtime::__list_site as list_site;
     pub use o11y_runtime::observe::{
-        CallGuard, Check, FN_SITES, FnSite, HasError, IsResult, NoError, NotResult, ObservedResult,
-        SiteOptions, call_once, flags,
+        CallGuard, Check, FN_SITES, FnSite, HasError, IsResult, NoError, NoSources, NotResult,
+        ObservedResult, SiteOptions, Sources, SourcesOfError, SourcesOfLocalError,
+        SourcesOfSharedError, call_once, flags,
     };
     pub use o11y_runtime::task::{
         ErrorMessage, HasMessage, NoMessage, TaskRun, TaskSite, task_error,

@@ -2,6 +2,8 @@
 //! real axum app served on loopback, through the public API: the server
 //! spans rotel receives (matched, unmatched, 4xx, 5xx, panics with and
 //! without tower-http's `CatchPanic`, a cancelled request, excluded paths),
+//! a panic's `exception` event and its one error line with the request's
+//! ids (`CatchPanic` outside the layer and inside it),
 //! W3C `traceparent`/`tracestate` continuation and the fallback for
 //! malformed headers, request ids, the JSON log lines of a request, the
 //! configuration keys, the in-flight gauge, and the RED metrics as a real
@@ -522,6 +524,86 @@ fn request_ids_are_echoed_generated_and_replaced() {
         assert!(!text.contains("bad id!"), "invalid id logged: {text}");
     }
     assert_eq!(reported(&output, "health_id"), Value::Null);
+}
+
+/// A handler's panic, with `CatchPanic` outside the layer (as the README
+/// advises) and inside it: a 500, the request span failed with one
+/// `exception` event carrying the panic's message, and one error line, the
+/// panic hook's, carrying the request's `request_id` and `trace_id`.
+#[test]
+fn a_panicking_handler_is_an_exception_and_one_error_line_of_its_request() {
+    let Some(rotel) = common::Rotel::start() else {
+        return;
+    };
+    let test = "a_panicking_handler_is_an_exception_and_one_error_line_of_its_request";
+    let output = o11y_child(test)
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
+        .run(|| {
+            let guard = o11y::init().expect("init");
+            let inside = Router::new()
+                .route("/inner/{how}", get(panics).layer(CatchPanicLayer::new()))
+                .layer(o11y::http::layer());
+            let (outside_addr, _outside) = serve(app_catching_panics());
+            let (inside_addr, _inside) = serve(inside);
+            let outer = get_from(
+                outside_addr,
+                "/panic/outer",
+                &[("X-Request-ID", "req-outer")],
+            );
+            assert_status(&outer, 500);
+            let inner = get_from(
+                inside_addr,
+                "/inner/inner",
+                &[("X-Request-ID", "req-inner")],
+            );
+            assert_status(&inner, 500);
+            drop(guard);
+        });
+    let spans = rotel.wait_for_spans(Duration::from_secs(15), |spans| {
+        server_spans(spans).len() >= 2
+    });
+    let lines = json_lines(&output);
+    for (path, request_id, error_type) in [
+        ("/panic/outer", "req-outer", "panic"),
+        ("/inner/inner", "req-inner", "500"),
+    ] {
+        let how = &path[path.rfind('/').unwrap() + 1..];
+        let message = format!("the handler panicked ({how})");
+        let span = server_span(&spans, path);
+        assert_eq!(span["status_code"], "error", "{span:#}");
+        assert_eq!(span["attributes"]["error.type"], error_type, "{span:#}");
+        assert_eq!(span["attributes"]["http.response.status_code"], 500);
+        let exceptions: Vec<&Value> = span["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|event| event["name"] == "exception")
+            .collect();
+        assert_eq!(exceptions.len(), 1, "{span:#}");
+        let attributes = &exceptions[0]["attributes"];
+        assert_eq!(attributes["exception.type"], "panic", "{span:#}");
+        assert_eq!(
+            attributes["exception.message"],
+            message.as_str(),
+            "{span:#}"
+        );
+
+        // tower-http's CatchPanic logs an error of its own, inside the
+        // request when it is inside the layer: o11y writes one.
+        let errors: Vec<&Value> = lines_of(&lines, request_id)
+            .into_iter()
+            .filter(|line| line["level"] == "error")
+            .filter(|line| error_type == "panic" || line["logger"] != "tower_http::catch_panic")
+            .collect();
+        assert_eq!(errors.len(), 1, "one error line for {path}: {lines:#?}");
+        let line = errors[0];
+        assert_eq!(line["logger"], "o11y::panic", "{line}");
+        assert_eq!(line["event"], "panicked", "{line}");
+        assert_eq!(line["exception.message"], message.as_str(), "{line}");
+        assert_eq!(line["trace_id"], span["trace_id"], "{line}");
+        assert_eq!(line["span_id"], span["span_id"], "{line}");
+        assert_eq!(line["path"], path, "the request's fields: {line}");
+    }
 }
 
 #[test]

@@ -27,7 +27,10 @@ use proc_macro::TokenStream;
 /// a trace exemplar, `function_calls_concurrent` with `concurrency`), and its
 /// outcome: `Err(_)` (with `error.type`, the error's type name), a panic
 /// (`error.type = "panic"`, and the panic still propagates) or a future
-/// dropped before completion (`error.type = "cancelled"`). Arguments are not
+/// dropped before completion (`error.type = "cancelled"`). A panic, and an
+/// `Err` that `err` logs, also put an OpenTelemetry `exception` event on the
+/// span (`exception.type`, `exception.message`, and a panic's
+/// `exception.stacktrace` when backtraces are on). Arguments are not
 /// recorded unless named.
 ///
 /// | argument | effect |
@@ -39,7 +42,7 @@ use proc_macro::TokenStream;
 /// | `args` / `args(a, b)` | record all / these parameters as fields |
 /// | `skip(a, b)` | with bare `args`: leave these out |
 /// | `skip` | on a method of an observed `impl` block: not observed |
-/// | `err` / `err(level = "warn")` | log an `Err`'s `Display` (default level `error`) |
+/// | `err` / `err(level = "warn")` | log an `Err`'s `Display` as `error`, and its `source()` chain as `error.sources` (default level `error`); the span gets its `exception` event |
 /// | `ret` / `ret(level = "debug")` | log the returned value's `Debug` |
 /// | `concurrency` | maintain `function_calls_concurrent` |
 /// | `metrics = false` | no metrics |
@@ -107,7 +110,9 @@ pub fn metric(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// `task_duration_seconds{task}`, `task_queue_wait_seconds{task}` and
 /// `task_in_progress{task}`. A panic (`panicked`) and a future dropped
 /// mid-run (`cancelled`) are recorded by a drop guard. A run that called
-/// `o11y::task::retry(reason)` is `retried`.
+/// `o11y::task::retry(reason)` is `retried`. A failed or panicked run puts
+/// an OpenTelemetry `exception` event on the span, and `task_failed`
+/// carries the error's `source()` chain as `error.sources`.
 ///
 /// | argument | effect |
 /// |---|---|

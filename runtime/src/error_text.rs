@@ -1,6 +1,7 @@
 //! An error as one line of text: its message and every cause, the way the
 //! export thread and the HTTP client middleware report failures (tonic,
-//! hyper and reqwest put the useful part, "connection refused", in a cause).
+//! hyper and reqwest put the useful part, "connection refused", in a cause),
+//! and the causes alone, as the `error.sources` of an error log line.
 
 use std::error::Error;
 
@@ -18,6 +19,13 @@ pub(crate) fn with_causes(mut text: String, error: &dyn Error) -> String {
 /// `error`'s message and causes.
 pub(crate) fn error_chain(error: &dyn Error) -> String {
     with_causes(error.to_string(), error)
+}
+
+/// `error`'s causes alone, outermost first, separated by `: `; `None` when
+/// it has none.
+pub(crate) fn causes(error: &dyn Error) -> Option<String> {
+    let first = error.source()?;
+    Some(with_causes(first.to_string(), first))
 }
 
 #[cfg(test)]
@@ -50,5 +58,7 @@ mod tests {
             with_causes("export failed".into(), &error),
             "export failed: connection refused"
         );
+        assert_eq!(causes(&error).as_deref(), Some("connection refused"));
+        assert_eq!(causes(&Wrapped("alone", None)), None);
     }
 }

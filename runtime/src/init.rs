@@ -16,13 +16,21 @@ use tracing_subscriber::{EnvFilter, Layer};
 use crate::config::{self, Config, LogFormat, OtlpSignal};
 use crate::error::Error;
 use crate::export::{self, Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
-use crate::{clock, db, flags, log, metrics, observe, subscriber, trace};
+use crate::{clock, db, flags, lifecycle, log, metrics, observe, subscriber, trace};
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
 
 /// Loads the configuration (profile defaults, `o11y.toml`, environment),
 /// installs o11y as the global `tracing` subscriber (and `log` logger), and
 /// starts the exporters.
+///
+/// It also installs a panic hook, chained in front of the one in place
+/// (which still runs, so panics print on stderr as before): a panic is
+/// written as one error log line in the span it happened in, with
+/// `exception.message` and, as `errors.backtrace` says,
+/// `exception.stacktrace`, and each span it unwinds through that o11y
+/// knows (an observed call, a request, a task run) gets an `exception`
+/// event. Set your own hook before `init()`, or chain the one you replace.
 ///
 /// Keep the returned [`Guard`] alive until the program ends: dropping it
 /// exports what is still queued, within `shutdown_timeout`.
@@ -120,12 +128,15 @@ impl Setup {
 
     fn install(self) -> Result<Guard, Error> {
         let summary = Summary::of(&self.config);
+        let backtrace = self.config.errors.backtrace;
         let (subscriber, guard) = self.into_subscriber()?;
         tracing::subscriber::set_global_default(subscriber)
             .map_err(|_| Error::SubscriberAlreadySet)?;
         // A `log` logger installed by the application keeps working; its
         // records then bypass o11y, which is the application's choice.
         let _ = tracing_log::LogTracer::init();
+        // Chained in front of the hook in place, which keeps running.
+        lifecycle::panic::install(backtrace);
         summary.announce();
         Ok(guard)
     }

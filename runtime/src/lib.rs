@@ -32,7 +32,7 @@
 //! | 6 | `export` | the export thread, its queues, OTLP encoding and transports |
 //! | 7 | `db` | fingerprints, N+1 scopes and detection, the sqlx bridge stage |
 //! | 8 | `subscriber` | composes the stages: where spans live, the current span, each stage's part of a span's state |
-//! | 9 | `lifecycle` | one lifecycle for an instrumented operation: decision, clock, span, outcome, metrics with exemplar |
+//! | 9 | `lifecycle` | one lifecycle for an instrumented operation: decision, clock, span, outcome (an `exception` event for an error or a panic; the panic hook), metrics with exemplar |
 //! | 10 | `observe` | the runtime side of `#[observe]` |
 //! | 11 | `context` | the context API over the current span |
 //! | 12 | `http` `metrics_server` `task` | integrations: the HTTP server layer and client, the standalone metrics server, background tasks |

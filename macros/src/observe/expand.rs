@@ -241,6 +241,7 @@ pub(crate) fn body(
     // Spanned as where it is bound below, to resolve there.
     let result = quote_spanned!(block.span()=> __o11y_result);
     let events = result_events(args, &krate, &result, &names.function);
+    let finish = finish_call(args, &krate, &result);
     let start = start("start", quote!(__o11y_flags));
     quote_spanned! {block.span()=>
         {
@@ -257,7 +258,7 @@ pub(crate) fn body(
             #events
             if __o11y_flags != 0 {
                 // The guard records the call when it drops, below, in place.
-                #krate::__private::CallGuard::finish(&mut __o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
+                #finish;
             } else {
                 // `None`: nothing to drop.
                 ::core::mem::forget(__o11y_guard);
@@ -288,12 +289,56 @@ fn async_body(
             }
         }
     };
+    let finish = finish_call(args, krate, &quote!(__o11y_result));
     quote! {
         let mut __o11y_guard = #start;
         let __o11y_result = #krate::__private::CallGuard::run(__o11y_guard.as_ref(), #future).await;
-        #krate::__private::CallGuard::finish(&mut __o11y_guard, (&#krate::__private::Check(&__o11y_result)).error_type());
+        #finish;
         __o11y_result
     }
+}
+
+/// How the guard learns the call's outcome from its returned value: its
+/// error type, and with `err` the error itself, for the span's `exception`
+/// event.
+fn finish_call(args: &ObserveArgs, krate: &TokenStream, result: &TokenStream) -> TokenStream {
+    let error_type = quote!((&#krate::__private::Check(&#result)).error_type());
+    // Bound by the macro, at the call site: resolved there, not at `err`.
+    let guard = quote!(__o11y_guard);
+    let Some((key, _)) = &args.err else {
+        return quote!(#krate::__private::CallGuard::finish(&mut #guard, #error_type));
+    };
+    let result = located_at(result, key);
+    let LoggedError { setup, error } = if args.err_if_result {
+        error_if_result(krate, &result, key)
+    } else {
+        error_of_result(krate, &result, key)
+    };
+    quote_spanned! {key.span()=>
+        {
+            #setup
+            #krate::__private::CallGuard::finish_err(
+                &mut #guard,
+                #error_type,
+                (#error).map(|error| error as &dyn ::core::fmt::Display),
+            )
+        }
+    }
+}
+
+/// `tokens` as seen from `key`, so that an error about them points at
+/// that argument, not at the whole attribute. Only the location moves: a
+/// name still resolves where the macro bound it, which differs from the
+/// argument's hygiene when the arguments come from a `macro_rules!` caller.
+fn located_at(tokens: &TokenStream, key: &Ident) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(token.span().located_at(key.span()));
+            token
+        })
+        .collect()
 }
 
 /// The call-site `static`: the function's names and options, and its span's
@@ -499,47 +544,51 @@ pub(crate) fn result_events(
     let failed = format!("{function} failed");
     let returned = format!("{function} returned");
     let mut events = TokenStream::new();
-    // The returned value as seen from an argument's token, so that an
-    // error about it points at that argument, not at the whole attribute.
-    // Only the location moves: the name still resolves where the macro
-    // bound it, which differs from the argument's hygiene when the
-    // arguments come from a `macro_rules!` caller.
-    let result_at = |key: &Ident| -> TokenStream {
-        result
-            .clone()
-            .into_iter()
-            .map(|mut token| {
-                token.set_span(token.span().located_at(key.span()));
-                token
-            })
-            .collect()
-    };
     if let Some((key, level)) = &args.err {
         let level = level.unwrap_or(Level::Error).tokens(krate);
-        let result = result_at(key);
+        let result = located_at(result, key);
         let LoggedError { setup, error } = if args.err_if_result {
             error_if_result(krate, &result, key)
         } else {
             error_of_result(krate, &result, key)
         };
+        let sources = error_sources(krate, &result);
         events.extend(quote_spanned! {key.span()=>
             {
                 #setup
                 if let ::core::option::Option::Some(error) = #error {
-                    #krate::__private::tracing::event!(target: ::core::module_path!(), #level, error = %error, #failed);
+                    #krate::__private::tracing::event!(
+                        target: ::core::module_path!(), #level,
+                        error = %error, error.sources = #sources, #failed
+                    );
                 }
             }
         });
     }
     if let Some((key, level)) = &args.ret {
         let level = level.unwrap_or(Level::Info).tokens(krate);
-        let result = result_at(key);
+        let result = located_at(result, key);
         let value = quote_spanned!(key.span()=> ::core::format_args!("{:?}", #result));
         events.extend(quote_spanned! {key.span()=>
             #krate::__private::tracing::event!(target: ::core::module_path!(), #level, r#return = #value, #returned);
         });
     }
     events
+}
+
+/// The `source()` chain of `result`'s error, as `Option<String>`: found
+/// through `__private::Sources` for a `std::error::Error` (or what holds a
+/// `dyn Error`, as `anyhow::Error`), `None` for an error that is only
+/// `Display`.
+pub(crate) fn error_sources(krate: &TokenStream, result: &TokenStream) -> TokenStream {
+    quote! {{
+        #[allow(unused_imports)]
+        use #krate::__private::{
+            NoSources as _, SourcesOfError as _, SourcesOfLocalError as _,
+            SourcesOfSharedError as _,
+        };
+        (&&&#krate::__private::Sources(&#result)).error_sources()
+    }}
 }
 
 /// How an `err` event finds the error to log: items it needs first, then

@@ -11,7 +11,7 @@ use syn::{Attribute, Block, FnArg, Ident, Pat, Signature, Type};
 use super::args::{TaskArgs, push};
 use crate::common::{Level, krate};
 use crate::observe::expand::{
-    result_events, returned_future, returns_never, span_fields, with_fake_return,
+    error_sources, result_events, returned_future, returns_never, span_fields, with_fake_return,
 };
 
 /// How the worker function receives its task.
@@ -256,12 +256,14 @@ pub(crate) fn body(
         static __O11Y_TASK: #krate::__private::TaskSite =
             #krate::__private::TaskSite::new(#task_name, ::core::module_path!(), #link);
     };
+    let sources = error_sources(&krate, &quote!(__o11y_result));
     let finish = quote! {
         #krate::__private::TaskRun::finish(
             __o11y_run,
             #krate::__private::task_error(
                 (&#krate::__private::Check(&__o11y_result)).error_type(),
                 (&#krate::__private::ErrorMessage(&__o11y_result)).error_message(),
+                #sources,
             ),
         );
     };

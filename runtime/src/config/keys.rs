@@ -24,11 +24,12 @@ use std::time::Duration;
 use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
 use super::value::{
     Refusal, check_endpoint, check_filter, check_listed_path, check_path, check_token,
-    parse_attributes, parse_bool, parse_duration, parse_format, parse_mode, parse_net,
-    parse_number, parse_protocol, parse_socket_addr, parse_whole, redacted, refuse_if,
+    parse_attributes, parse_backtrace, parse_bool, parse_duration, parse_format, parse_mode,
+    parse_net, parse_number, parse_protocol, parse_socket_addr, parse_whole, redacted, refuse_if,
 };
 use super::{
-    Config, ConfigBuilder, IpNet, LogFormat, NPlusOneMode, OtlpProtocol, OtlpSignal, Profile,
+    BacktraceMode, Config, ConfigBuilder, IpNet, LogFormat, NPlusOneMode, OtlpProtocol, OtlpSignal,
+    Profile,
 };
 
 /// `metrics.endpoint` by default: the path Prometheus scrapes unless told otherwise.
@@ -397,6 +398,14 @@ declare_keys! {
         expected: EXPECT_BOOL,
         default: [false],
         setter: db_trace_root_queries(trace),
+    }
+    /// When a panic's backtrace is captured for its `exception.stacktrace` and log line: `auto` (when `RUST_LIB_BACKTRACE`, else `RUST_BACKTRACE`, is set and not `0`, as the standard library reads them), `on` or `off`.
+    errors.backtrace: BacktraceMode => ErrorsBacktrace {
+        env: "O11Y_ERRORS_BACKTRACE",
+        parse: parse_backtrace,
+        expected: "auto (as RUST_LIB_BACKTRACE / RUST_BACKTRACE say), on or off",
+        default: [BacktraceMode::Auto],
+        setter: errors_backtrace(mode),
     }
 
     qualified {

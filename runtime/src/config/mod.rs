@@ -52,6 +52,7 @@
 //! | `db.n_plus_one.mode` | `O11Y_DB_N_PLUS_ONE_MODE` |  | `warn` | What an N+1 detection does: `warn` (log and count), `raise` (also panic when the scope ends, for test suites) or `off`. |
 //! | `db.capture_parameters` | `O11Y_DB_CAPTURE_PARAMETERS` |  | `false` | Query spans carry statements as written (literal values included) instead of their fingerprint. |
 //! | `db.trace_root_queries` | `O11Y_DB_TRACE_ROOT_QUERIES` |  | `false` | A query run outside any span (start-up statements, migrations, seeding) is a trace of its own; off, it is only counted in the metrics. |
+//! | `errors.backtrace` | `O11Y_ERRORS_BACKTRACE` |  | `auto` | When a panic's backtrace is captured for its `exception.stacktrace` and log line: `auto` (when `RUST_LIB_BACKTRACE`, else `RUST_BACKTRACE`, is set and not `0`, as the standard library reads them), `on` or `off`. |
 //! <!-- end of key table -->
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
@@ -209,6 +210,57 @@ pub struct Config {
     pub http: HttpConfig,
     /// Database queries: N+1 detection, query text in spans.
     pub db: DbConfig,
+    /// Errors and panics: what their `exception` events carry.
+    pub errors: ErrorsConfig,
+}
+
+/// The `[errors]` section: what o11y records of errors and panics.
+///
+/// ```
+/// use o11y_runtime::config::{BacktraceMode, Config};
+/// let config = Config::builder()
+///     .no_config_file()
+///     .env_vars([("O11Y_ERRORS_BACKTRACE", "on")])
+///     .build()?;
+/// assert_eq!(config.errors.backtrace, BacktraceMode::On);
+/// # Ok::<(), o11y_runtime::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ErrorsConfig {
+    /// When a panic's backtrace is captured, for its `exception.stacktrace`
+    /// and its log line.
+    pub backtrace: BacktraceMode,
+}
+
+/// When a panic's backtrace is captured (`errors.backtrace`).
+///
+/// ```
+/// use o11y_runtime::config::BacktraceMode;
+/// assert_eq!(BacktraceMode::Auto.as_str(), "auto");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BacktraceMode {
+    /// When the standard library would capture one
+    /// (`std::backtrace::Backtrace::capture`): `RUST_LIB_BACKTRACE`, else
+    /// `RUST_BACKTRACE`, is set and not `0`.
+    Auto,
+    /// Always. Capturing and resolving a backtrace takes milliseconds, paid
+    /// by each panic only.
+    On,
+    /// Never.
+    Off,
+}
+
+impl BacktraceMode {
+    /// `auto`, `on` or `off`, as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BacktraceMode::Auto => "auto",
+            BacktraceMode::On => "on",
+            BacktraceMode::Off => "off",
+        }
+    }
 }
 
 /// The `[db]` section.

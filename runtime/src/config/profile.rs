@@ -16,8 +16,8 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    Config, DbConfig, HttpClientConfig, HttpConfig, LoggingConfig, MetricsConfig, NPlusOneConfig,
-    OtlpSignals, TracingConfig,
+    Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LoggingConfig, MetricsConfig,
+    NPlusOneConfig, OtlpSignals, TracingConfig,
 };
 
 /// A named set of defaults.
@@ -123,6 +123,9 @@ impl Profile {
                 },
                 capture_parameters: default::<k::DbCaptureParameters>(self),
                 trace_root_queries: default::<k::DbTraceRootQueries>(self),
+            },
+            errors: ErrorsConfig {
+                backtrace: default::<k::ErrorsBacktrace>(self),
             },
         }
     }

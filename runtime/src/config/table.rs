@@ -20,7 +20,7 @@ use std::time::Duration;
 use super::keys::DefaultText;
 use super::keys::Kind;
 use super::value::Refusal;
-use super::{Config, LogFormat, NPlusOneMode, OtlpProtocol, Profile};
+use super::{BacktraceMode, Config, LogFormat, NPlusOneMode, OtlpProtocol, Profile};
 
 /// What one key's generated code does; implemented by the marker type of
 /// each key (`keys::k::SampleRate`), so per-key behaviour has a name the
@@ -131,6 +131,13 @@ impl Scalar for LogFormat {
 }
 
 impl Scalar for NPlusOneMode {
+    const KIND: Kind = Kind::Text;
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Scalar for BacktraceMode {
     const KIND: Kind = Kind::Text;
     fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

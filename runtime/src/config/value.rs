@@ -13,7 +13,7 @@ use super::table::Redact;
 use crate::percent;
 
 pub(super) use super::keys::{Key, Setting, check, parse_list, parse_text};
-use super::{ConfigError, LogFormat, NO_TLS, NPlusOneMode, Origin, OtlpProtocol};
+use super::{BacktraceMode, ConfigError, LogFormat, NO_TLS, NPlusOneMode, Origin, OtlpProtocol};
 
 /// A setting with the text it was read from and where.
 #[derive(Debug)]
@@ -150,6 +150,15 @@ pub(super) fn parse_mode(text: &str) -> Result<NPlusOneMode, Refusal> {
         "warn" => Ok(NPlusOneMode::Warn),
         "raise" => Ok(NPlusOneMode::Raise),
         "off" => Ok(NPlusOneMode::Off),
+        _ => Err(Refusal::plain()),
+    }
+}
+
+pub(super) fn parse_backtrace(text: &str) -> Result<BacktraceMode, Refusal> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "auto" => Ok(BacktraceMode::Auto),
+        "on" => Ok(BacktraceMode::On),
+        "off" => Ok(BacktraceMode::Off),
         _ => Err(Refusal::plain()),
     }
 }

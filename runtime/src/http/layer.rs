@@ -3,6 +3,7 @@
 //! per-request guard that records how the request ended (response, error,
 //! panic, or cancellation) exactly once.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
@@ -24,6 +25,7 @@ use super::span;
 use super::{metrics, propagation, request_id};
 use crate::db::Scope;
 use crate::lifecycle::Operation;
+use crate::lifecycle::panic::{self as panics, Captured};
 use crate::observe::{self, METRICS};
 
 /// The server layer: one SERVER span, request id, RED metrics and access-log
@@ -85,8 +87,15 @@ use crate::observe::{self, METRICS};
 ///   `duration_ms` (`http.access_log = false` turns it off).
 ///
 /// A handler that panics (with tower-http's `CatchPanic` outside this
-/// layer, or none at all) is recorded as a 500 with `error.type=panic`, and
-/// the panic goes on unchanged. A request whose future is dropped before it
+/// layer, or none at all) is recorded as a 500 with `error.type=panic` and
+/// an `exception` event (the panic's message, and its backtrace as
+/// `errors.backtrace` says), and the panic goes on unchanged. The panic
+/// hook `init()` installs writes the panic's error log line inside the
+/// request, with its `request_id` and `trace_id`. A `CatchPanic` inside
+/// this layer turns the panic into a 500 before it gets here: the span
+/// still gets the `exception` event (and `error.type` 500). Any other 5xx
+/// is an error status, without an `exception` event: there is no error
+/// value to describe. A request whose future is dropped before it
 /// answers (the client went away, a timeout outside this layer) is recorded
 /// with status 499 (nginx's "client closed request") and
 /// `error.type=cancelled`; its span gets no status code.
@@ -231,7 +240,7 @@ where
                 request: Some(guard),
             },
             Err(panic) => {
-                guard.finish(Outcome::Panicked);
+                guard.panicked(&*panic);
                 panic::resume_unwind(panic)
             }
         }
@@ -288,7 +297,7 @@ where
             Ok(Poll::Ready(result)) => result,
             Err(panic) => {
                 if let Some(request) = this.request.take() {
-                    request.finish(Outcome::Panicked);
+                    request.panicked(&*panic);
                 }
                 panic::resume_unwind(panic)
             }
@@ -394,14 +403,19 @@ impl RequestGuard {
         response
             .headers_mut()
             .insert(request_id::header_name(), self.request_id.clone());
-        self.record(Outcome::Answered(response.status()));
+        self.record(Outcome::Answered(response.status()), None);
     }
 
     fn finish(mut self, outcome: Outcome) {
-        self.record(outcome);
+        self.record(outcome, None);
     }
 
-    fn record(&mut self, outcome: Outcome) {
+    /// The service panicked with `payload`, caught here before it goes on.
+    fn panicked(mut self, payload: &(dyn Any + Send)) {
+        self.record(Outcome::Panicked, Some(panics::caught(payload)));
+    }
+
+    fn record(&mut self, outcome: Outcome, panic: Option<Arc<Captured>>) {
         self.finished = true;
         let stopped = self.operation.stop();
         let elapsed = stopped.elapsed;
@@ -410,7 +424,19 @@ impl RequestGuard {
             scope.close_in(self.operation.span_or_none());
         }
         let status = outcome.status();
-        if self.operation.exemplar().is_some() {
+        if let Some((trace_id, _)) = self.operation.exemplar() {
+            // A 5xx answered by a `CatchPanic` inside this layer has the
+            // panic that caused it, if one happened in this request's trace
+            // on this thread; any other 5xx is only an error status.
+            let panic = match outcome {
+                Outcome::Answered(status) if status.is_server_error() => {
+                    panics::take_in_trace(trace_id)
+                }
+                _ => panic,
+            };
+            if let Some(panic) = panic {
+                self.operation.fail_unwound(Some(&*panic));
+            }
             span::end(
                 self.operation.span_or_none(),
                 outcome.status_sent(),
@@ -461,7 +487,7 @@ impl RequestGuard {
 impl Drop for RequestGuard {
     fn drop(&mut self) {
         if !self.finished {
-            self.record(Outcome::Cancelled);
+            self.record(Outcome::Cancelled, None);
         }
     }
 }

@@ -1,14 +1,18 @@
 //! The guard that lives for the duration of an observed call and records
 //! its outcome when dropped: at the end of the body, during a panic's
-//! unwinding, or when a future is dropped before completion.
+//! unwinding, or when a future is dropped before completion. An `Err` that
+//! `err` logs and a panic also put an `exception` event on the call's span.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use crate::db::scope::{self as n_plus_one, CallScope, EnteredScope};
 use crate::flags::{METRICS, TRACING};
+use crate::lifecycle::failure::Failure;
+use crate::lifecycle::panic::PANIC_TYPE;
 use crate::lifecycle::{self, Operation, Parent};
 use crate::metrics::register_own_metric;
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, MetricDesc};
@@ -59,6 +63,10 @@ enum Outcome {
     Pending,
     Ok,
     Error(&'static str),
+    /// An error already on the span, with its `exception` event (`err`).
+    Reported,
+    /// The body panicked.
+    Panicked,
 }
 
 /// Records one observed call when dropped. Created by the code
@@ -75,9 +83,11 @@ pub struct CallGuard {
     /// `Send`, nor would an async call's future be.
     entered: bool,
     outcome: Outcome,
-    /// The body is running (sync), or being polled (async): a panic seen
-    /// while this is set is the body's. An async call dropped while it waits
-    /// is cancelled, even if the drop happens during another task's panic.
+    /// The body is running (sync), or being polled (async): a guard
+    /// dropped unfinished while this is set was unwound by the body's
+    /// panic (a poll that panicked never clears it, however late the
+    /// future is dropped). An async call dropped while it waits is
+    /// cancelled, even if the drop happens during another task's panic.
     in_body: AtomicBool,
     /// A sync call's N+1 scope is entered while its body runs (left when
     /// the guard drops); an async call's during each poll of its body (see
@@ -243,6 +253,32 @@ impl CallGuard {
             };
         }
     }
+
+    /// [`CallGuard::finish`] for a function with `err`: an `Err` also puts
+    /// an `exception` event on the call's span, with `error_type` and the
+    /// error's `Display`, `error` (the value `err` logs).
+    #[inline(always)]
+    pub fn finish_err(
+        guard: &mut Option<Self>,
+        error_type: Option<&'static str>,
+        error: Option<&dyn fmt::Display>,
+    ) {
+        if let Some(guard) = guard {
+            guard.outcome = match (error_type, error) {
+                (None, _) => Outcome::Ok,
+                (Some(error_type), Some(error)) => guard.report_error(error_type, error),
+                (Some(error_type), None) => Outcome::Error(error_type),
+            };
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_error(&self, error_type: &'static str, error: &dyn fmt::Display) -> Outcome {
+        self.operation
+            .fail_with(&Failure::error(error_type, Some(error)));
+        Outcome::Reported
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -295,10 +331,12 @@ struct Polled<'a> {
 }
 
 /// One poll of the body in progress: the scope entered, then the span
-/// (left in the reverse order).
+/// (left in the reverse order). Dropped without [`Polling::leave`], the
+/// poll panicked: the panic goes on the call's span then, on the
+/// panicking thread, however late the future itself is dropped.
 struct Polling<'p, 'a> {
     entered: Option<tracing::span::Entered<'a>>,
-    scope: EnteredScope<'p, 'a>,
+    scope: Option<EnteredScope<'p, 'a>>,
     guard: &'a CallGuard,
 }
 
@@ -318,7 +356,7 @@ impl<'a> Polled<'a> {
         let scope = self.scope.enter();
         Polling {
             entered: guard.operation.span().map(tracing::Span::enter),
-            scope,
+            scope: Some(scope),
             guard,
         }
     }
@@ -333,15 +371,22 @@ impl<'a> Polled<'a> {
 }
 
 impl Polling<'_, '_> {
-    fn leave(self, ready: bool) {
-        let Polling {
-            entered,
-            scope,
-            guard,
-        } = self;
-        drop(entered);
-        guard.in_body.store(false, Ordering::Relaxed);
-        scope.leave(ready);
+    fn leave(mut self, ready: bool) {
+        drop(self.entered.take());
+        self.guard.in_body.store(false, Ordering::Relaxed);
+        if let Some(scope) = self.scope.take() {
+            scope.leave(ready);
+        }
+    }
+}
+
+impl Drop for Polling<'_, '_> {
+    fn drop(&mut self) {
+        // Still set: the body's poll unwound (`leave` takes it). Recorded
+        // with the span still entered, the scope after it as before.
+        if self.scope.is_some() {
+            self.guard.operation.fail_panicking();
+        }
     }
 }
 
@@ -362,23 +407,24 @@ impl Drop for CallGuard {
         }
         let stopped = self.operation.stop();
         let outcome = match self.outcome {
-            Outcome::Pending
-                if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() =>
-            {
-                Outcome::Error("panic")
-            }
+            Outcome::Pending if self.in_body.load(Ordering::Relaxed) => Outcome::Panicked,
             Outcome::Pending => Outcome::Error("cancelled"),
             done => done,
         };
-        if let Outcome::Error(error_type) = outcome {
-            self.operation.fail(error_type, None);
+        match outcome {
+            Outcome::Error(error_type) => self.operation.fail(error_type, None),
+            // A sync body's panic unwinds through here, on its thread.
+            Outcome::Panicked if self.sync_scope => self.operation.fail_panicking(),
+            // An async body's poll put it on the span as it unwound.
+            Outcome::Panicked => self.operation.fail(PANIC_TYPE, None),
+            Outcome::Pending | Outcome::Ok | Outcome::Reported => {}
         }
         if self.metrics {
             let handles = self.site.handles();
             let exemplar = self.operation.exemplar();
             let calls = match outcome {
-                Outcome::Error(_) => &handles.error,
-                _ => &handles.ok,
+                Outcome::Error(_) | Outcome::Reported | Outcome::Panicked => &handles.error,
+                Outcome::Pending | Outcome::Ok => &handles.ok,
             };
             lifecycle::count(calls, exemplar);
             lifecycle::observe(&handles.duration, stopped.elapsed, exemplar);

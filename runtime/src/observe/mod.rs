@@ -10,7 +10,9 @@
 //!
 //! Outcomes are recorded by a drop guard, so a panic (`error.type=panic`)
 //! and a future dropped before completion (`error.type=cancelled`) are
-//! counted as errors, and the panic still propagates unchanged.
+//! counted as errors, and the panic still propagates unchanged. A panic,
+//! and an `Err` that `err` logs, also put an OpenTelemetry `exception`
+//! event on the call's span.
 
 mod guard;
 mod outcome;
@@ -21,6 +23,9 @@ pub use guard::{CallGuard, Run, call_once};
 /// linkme, for the registration of each site that `#[observe]` generates.
 #[doc(hidden)]
 pub use linkme as __linkme;
-pub use outcome::{Check, HasError, IsResult, NoError, NotAnError, NotResult, ObservedResult};
+pub use outcome::{
+    Check, HasError, IsResult, NoError, NoSources, NotAnError, NotResult, ObservedResult, Sources,
+    SourcesOfError, SourcesOfLocalError, SourcesOfSharedError,
+};
 pub(crate) use site::shared_series;
 pub use site::{FN_SITES, FnSite, SiteOptions};

@@ -98,6 +98,80 @@ impl std::fmt::Display for NotAnError {
     }
 }
 
+/// Wraps a returned value to find the `std::error::Error` behind its
+/// `Err`, whose `source()` chain the `err` log line and a task's failure
+/// line carry as `error.sources`. Asked as `(&&&Sources(&value)).error_sources()`:
+/// method lookup tries, in this order, [`SourcesOfError`] (`E:
+/// Error`), [`SourcesOfSharedError`] (`E: AsRef<dyn Error + Send +
+/// Sync>`: `anyhow::Error`, `eyre::Report`, `Box<dyn Error + Send +
+/// Sync>`), [`SourcesOfLocalError`] (`E: AsRef<dyn Error>`: `Box<dyn
+/// Error>`), then [`NoSources`] for anything else.
+pub struct Sources<'a, T>(pub &'a T);
+
+/// Picked first: the error is a `std::error::Error`.
+pub trait SourcesOfError {
+    /// The `Display` of each `source()` of the `Err`, outermost first,
+    /// joined by `: `; `None` for `Ok` or an error without a source.
+    fn error_sources(&self) -> Option<String>;
+}
+
+impl<T, E: std::error::Error + 'static> SourcesOfError for &&Sources<'_, Result<T, E>> {
+    fn error_sources(&self) -> Option<String> {
+        self.0.as_ref().err().and_then(|error| sources_of(error))
+    }
+}
+
+/// Picked second: the error holds a thread-safe `dyn Error`.
+pub trait SourcesOfSharedError {
+    /// See [`SourcesOfError::error_sources`].
+    fn error_sources(&self) -> Option<String>;
+}
+
+impl<T, E> SourcesOfSharedError for &&&Sources<'_, Result<T, E>>
+where
+    E: AsRef<dyn std::error::Error + Send + Sync + 'static>,
+{
+    fn error_sources(&self) -> Option<String> {
+        self.0
+            .as_ref()
+            .err()
+            .and_then(|error| sources_of(error.as_ref()))
+    }
+}
+
+/// Picked third: the error holds a `dyn Error`.
+pub trait SourcesOfLocalError {
+    /// See [`SourcesOfError::error_sources`].
+    fn error_sources(&self) -> Option<String>;
+}
+
+impl<T, E> SourcesOfLocalError for &Sources<'_, Result<T, E>>
+where
+    E: AsRef<dyn std::error::Error + 'static>,
+{
+    fn error_sources(&self) -> Option<String> {
+        self.0
+            .as_ref()
+            .err()
+            .and_then(|error| sources_of(error.as_ref()))
+    }
+}
+
+/// Picked last: no `std::error::Error` to ask (an error that is only
+/// `Display`, or a value that is not a `Result`).
+pub trait NoSources {
+    /// Always `None`.
+    fn error_sources(&self) -> Option<String> {
+        None
+    }
+}
+
+impl<T> NoSources for Sources<'_, T> {}
+
+fn sources_of(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    crate::error_text::causes(error)
+}
+
 #[cfg(test)]
 // The borrow is the mechanism under test: it is what lets the generated code
 // pick `NotResult` for types that are not `Result`.
@@ -125,6 +199,62 @@ mod tests {
         assert_eq!((&Check(&Some(MyError))).error_type(), None);
         let io_err = Err(std::io::Error::other("x"));
         assert_eq!(error_type_of_result(&io_err), Some("std::io::error::Error"));
+    }
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1
+                .as_deref()
+                .map(|l| l as &(dyn std::error::Error + 'static))
+        }
+    }
+
+    fn layered() -> Layer {
+        Layer(
+            "order not saved",
+            Some(Box::new(Layer(
+                "query failed",
+                Some(Box::new(Layer("connection refused", None))),
+            ))),
+        )
+    }
+
+    #[test]
+    fn the_sources_of_every_kind_of_error_are_found() {
+        let chain = Some("query failed: connection refused".to_owned());
+        let plain: Result<(), Layer> = Err(layered());
+        assert_eq!((&&&Sources(&plain)).error_sources(), chain);
+        let shared: Result<(), Box<dyn std::error::Error + Send + Sync>> = Err(Box::new(layered()));
+        assert_eq!((&&&Sources(&shared)).error_sources(), chain);
+        let local: Result<(), Box<dyn std::error::Error>> = Err(Box::new(layered()));
+        assert_eq!((&&&Sources(&local)).error_sources(), chain);
+
+        let alone: Result<(), Layer> = Err(Layer("declined", None));
+        assert_eq!((&&&Sources(&alone)).error_sources(), None);
+        let ok: Result<(), Layer> = Ok(());
+        assert_eq!((&&&Sources(&ok)).error_sources(), None);
+        let display_only: Result<(), &str> = Err("declined");
+        assert_eq!((&&&Sources(&display_only)).error_sources(), None);
+        assert_eq!((&&&Sources(&42_u8)).error_sources(), None);
+    }
+
+    /// In a generic function, what its bounds promise decides.
+    fn sources_in_generic<E: std::fmt::Display>(result: &Result<(), E>) -> Option<String> {
+        (&&&Sources(result)).error_sources()
+    }
+
+    #[test]
+    fn a_generic_error_without_an_error_bound_has_none() {
+        assert_eq!(sources_in_generic(&Err(layered())), None);
     }
 
     #[test]

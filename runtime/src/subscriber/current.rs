@@ -19,6 +19,7 @@ use tracing_subscriber::registry::LookupSpan;
 use super::layered::SpanStage;
 use super::{O11ySubscriber, SpanState, WithState};
 use crate::trace::decide::Decision;
+use crate::trace::exception::Exception;
 use crate::trace::finished::{self, FinishedSpan};
 use crate::trace::w3c::{RemoteParent, TraceState};
 use crate::trace::{Ids, Recording, SpanLayer};
@@ -243,4 +244,26 @@ pub(crate) fn set_error(span: &tracing::Span, error_type: &str, message: Option<
     with_recording(span, |recording| {
         recording.set_error(Cow::Owned(error_type.to_owned()), message);
     });
+}
+
+/// Records a failure on `span`: the `exception` event (unless `span` is
+/// the one whose id is `recorded_in`, which has it already), `error.type`
+/// and status error (keeping a message set earlier). Returns the span's
+/// trace and span ids, recorded or not; `None` when o11y keeps no state
+/// for it.
+pub(crate) fn record_failure(
+    span: &tracing::Span,
+    exception: &Exception<'_>,
+    recorded_in: Option<SpanId>,
+) -> Option<(TraceId, SpanId)> {
+    with_span_state(span, |state| {
+        let ids = (state.trace.trace_id, state.trace.span_id);
+        if let Some(recording) = state.trace.recording.as_mut() {
+            if recorded_in != Some(ids.1) {
+                recording.add_exception(exception);
+            }
+            recording.set_error(Cow::Owned(exception.error_type.to_owned()), None);
+        }
+        ids
+    })
 }

@@ -20,6 +20,7 @@
 
 pub(crate) mod current;
 pub(crate) mod layered;
+mod no_wait;
 mod stack;
 mod state;
 
@@ -36,6 +37,7 @@ use crate::db;
 use crate::export_thread::is_export_thread;
 use crate::log::{LogLayer, SpanFields};
 use crate::trace::SpanLayer;
+pub(crate) use no_wait::without_waiting;
 use stack::SpanStack;
 pub(crate) use state::{SpanState, WithState};
 
@@ -84,8 +86,10 @@ struct Slot {
 }
 
 impl Slot {
-    fn read(&self) -> RwLockReadGuard<'_, Option<SpanState>> {
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    /// The state, read-locked; `None` only [without waiting](without_waiting)
+    /// when it is locked.
+    fn read(&self) -> Option<RwLockReadGuard<'_, Option<SpanState>>> {
+        no_wait::read(&self.state)
     }
 }
 
@@ -101,7 +105,7 @@ impl Clear for Slot {
 
 impl WithState for Slot {
     fn with_state<R>(&self, f: impl FnOnce(&mut SpanState) -> R) -> Option<R> {
-        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        let mut state = no_wait::write(&self.state)?;
         state.as_mut().map(f)
     }
 }
@@ -151,7 +155,7 @@ impl O11ySubscriber {
     ) -> Option<R> {
         let mut slot = self.spans.get(key_of(id))?;
         loop {
-            if slot.read().as_ref().is_some_and(&wanted) {
+            if slot.read()?.as_ref().is_some_and(&wanted) {
                 return slot.with_state(f);
             }
             slot = self.spans.get(key_of(slot.parent.as_ref()?))?;
@@ -261,7 +265,7 @@ impl Subscriber for O11ySubscriber {
                 // Written in place, into the state the slot's last span
                 // left (reset when it closed).
                 let state = state.get_or_insert_with(SpanState::empty);
-                let parent_state = parent_slot.as_ref().map(|slot| slot.read());
+                let parent_state = parent_slot.as_ref().and_then(|slot| slot.read());
                 self.pipeline.spans.open_into(
                     attrs,
                     parent_state
@@ -323,7 +327,8 @@ impl Subscriber for O11ySubscriber {
                 scope.push(slot);
             }
             // Read-locked while the line is written, outermost first.
-            let guards: SmallVec<[_; 8]> = scope.iter().rev().map(|slot| slot.read()).collect();
+            let guards: SmallVec<[_; 8]> =
+                scope.iter().rev().filter_map(|slot| slot.read()).collect();
             let states: SmallVec<[&SpanState; 8]> =
                 guards.iter().filter_map(|state| state.as_ref()).collect();
             let ids = states.last().map(|state| state.trace.as_parent());

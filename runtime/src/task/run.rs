@@ -16,17 +16,24 @@
 //! `span_id`, each with `task_id` and `task_name`: `task_started` (info), `task_succeeded` (info,
 //! `duration_ms`), `task_retried` (warn, `duration_ms`, `reason`),
 //! `task_failed` (error, `duration_ms`, `outcome` = failed | panicked |
-//! cancelled, `error.type`, `error` when the error is `Display`).
+//! cancelled, `error.type`, `error` when the error is `Display` or the
+//! panic's message, `error.sources` when the error is a `std::error::Error`
+//! with a `source()`).
+//!
+//! A failed or panicked run also puts an OpenTelemetry `exception` event on
+//! the consumer span (`exception.type` is the error's type name, or
+//! `panic`; `exception.message` its `Display`, or the panic's message).
 
 use std::cell::{Cell, RefCell};
-use std::sync::Mutex;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use super::context::TaskContext;
 use super::metrics::{DURATION, IN_PROGRESS, QUEUE_WAIT, RUNS};
 use crate::db::Scope;
+use crate::lifecycle::failure::Failure;
+use crate::lifecycle::panic::{self, Captured, PANIC_TYPE};
 use crate::lifecycle::{Operation, Parent};
 use crate::metrics::{CounterHandle, GaugeHandle, HistogramHandle};
 use crate::observe::METRICS;
@@ -200,13 +207,17 @@ impl std::fmt::Debug for TaskSite {
     }
 }
 
-/// Why a run failed: the error's type name, and its `Display` when it has one.
+/// Why a run failed: the error's type name, its `Display` when it has one,
+/// and its `source()` chain when it is a `std::error::Error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskError {
     /// `error.type`: the error's type name.
     pub error_type: &'static str,
     /// `error`: the error's `Display`, if it implements it.
     pub message: Option<String>,
+    /// `error.sources`: the `Display` of each `source()`, outermost first,
+    /// joined by `: `.
+    pub sources: Option<String>,
 }
 
 /// A task run in progress; records its outcome when dropped. Created by
@@ -226,6 +237,10 @@ pub struct TaskRun {
     scope: Mutex<Option<Scope>>,
     /// `Some` once the body returned: `None` inside for success.
     result: Option<Option<TaskError>>,
+    /// The panic an async body's poll unwound with, kept from the
+    /// panicking thread until the run is dropped (the executor may drop it
+    /// later, elsewhere).
+    panic: Mutex<Option<Arc<Captured>>>,
     /// Metrics were on when the run started (`metrics.enabled`): the run is
     /// counted, and its in-progress gauge raised.
     metrics: bool,
@@ -301,6 +316,7 @@ impl TaskRun {
             in_body: AtomicBool::new(true),
             retry: Mutex::new(None),
             result: None,
+            panic: Mutex::new(None),
             metrics,
         };
         run.event(Event::Started);
@@ -349,8 +365,11 @@ impl TaskRun {
             let mut scope = self.scope.lock().unwrap_or_else(|e| e.into_inner());
             let _scope = scope.as_mut().map(Scope::enter);
             self.in_body.store(true, Ordering::Relaxed);
+            let polling = Polling(self);
             let poll = future.as_mut().poll(cx);
-            // Not reached when the poll panics: the flag stays set.
+            // Not reached when the poll panics: the flag stays set, and
+            // `polling` keeps the panic.
+            std::mem::forget(polling);
             self.in_body.store(false, Ordering::Relaxed);
             poll
         })
@@ -383,6 +402,7 @@ impl TaskRun {
             Event::Failed(outcome, error) => tracing::error!(
                 target: "o11y::task", task_id, task_name, duration_ms = duration_ms(), outcome,
                 error.type = error.error_type, error = error.message.as_deref(),
+                error.sources = error.sources.as_deref(),
                 "task_failed"
             ),
         });
@@ -396,6 +416,17 @@ enum Event<'a> {
     Failed(&'static str, &'a TaskError),
 }
 
+/// One poll of an async body in progress; dropped (rather than forgotten)
+/// only when the poll panics, on the panicking thread: it keeps the panic
+/// the hook captured, for the run's end.
+struct Polling<'a>(&'a TaskRun);
+
+impl Drop for Polling<'_> {
+    fn drop(&mut self) {
+        *self.0.panic.lock().unwrap_or_else(|e| e.into_inner()) = panic::latest();
+    }
+}
+
 impl Drop for TaskRun {
     fn drop(&mut self) {
         let stopped = self.operation.stop();
@@ -407,18 +438,37 @@ impl Drop for TaskRun {
                 .take(),
         );
         let retry = self.retry.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let failure = |error_type: &'static str| TaskError {
+        let failure = |error_type: &'static str, message: Option<&str>| TaskError {
             error_type,
-            message: None,
+            message: message.map(str::to_owned),
+            sources: None,
         };
         let (outcome, failed) = match (self.result.take(), retry) {
-            (None, _) if self.in_body.load(Ordering::Relaxed) && std::thread::panicking() => {
-                (Outcome::Panicked, Some(("panicked", failure("panic"))))
+            // A poll that panicked leaves `in_body` set, however late the
+            // executor drops the run; the poll kept the panic. A sync
+            // body's panic unwinds through here, on its thread.
+            (None, _) if self.in_body.load(Ordering::Relaxed) => {
+                let kept = self
+                    .panic
+                    .get_mut()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                let captured =
+                    kept.or_else(|| std::thread::panicking().then(panic::latest).flatten());
+                self.operation.fail_unwound(captured.as_deref());
+                let message = captured.as_deref().map(Captured::message);
+                (
+                    Outcome::Panicked,
+                    Some(("panicked", failure(PANIC_TYPE, message))),
+                )
             }
-            (None, _) => (
-                Outcome::Cancelled,
-                Some(("cancelled", failure("cancelled"))),
-            ),
+            (None, _) => {
+                self.operation.fail("cancelled", None);
+                (
+                    Outcome::Cancelled,
+                    Some(("cancelled", failure("cancelled", None))),
+                )
+            }
             (Some(_), Some(reason)) => {
                 self.event(Event::Retried(&reason));
                 (Outcome::Retried, None)
@@ -427,10 +477,15 @@ impl Drop for TaskRun {
                 self.event(Event::Succeeded);
                 (Outcome::Succeeded, None)
             }
-            (Some(Some(error)), None) => (Outcome::Failed, Some(("failed", error))),
+            (Some(Some(error)), None) => {
+                self.operation.fail(error.error_type, error.message.clone());
+                let message = error.message.as_ref().map(|m| m as &dyn std::fmt::Display);
+                self.operation
+                    .fail_with(&Failure::error(error.error_type, message));
+                (Outcome::Failed, Some(("failed", error)))
+            }
         };
         if let Some((ended, error)) = failed {
-            self.operation.fail(error.error_type, error.message.clone());
             self.event(Event::Failed(ended, &error));
         }
         if self.metrics {
@@ -481,10 +536,15 @@ pub trait NoMessage {
 impl<T> NoMessage for &ErrorMessage<'_, T> {}
 
 /// The [`TaskError`] of a returned value, from its error type (`None`:
-/// not an error) and message.
-pub fn task_error(error_type: Option<&'static str>, message: Option<String>) -> Option<TaskError> {
+/// not an error), message and sources.
+pub fn task_error(
+    error_type: Option<&'static str>,
+    message: Option<String>,
+    sources: Option<String>,
+) -> Option<TaskError> {
     error_type.map(|error_type| TaskError {
         error_type,
         message,
+        sources,
     })
 }

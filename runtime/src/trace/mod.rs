@@ -16,6 +16,7 @@
 
 mod attributes;
 pub(crate) mod decide;
+pub(crate) mod exception;
 pub(crate) mod finished;
 mod ids;
 mod sampler;
@@ -408,11 +409,14 @@ impl SpanLayer {
 
     /// Whether `event` is one for its span: warnings and errors become span
     /// events (and errors the span's status); the rest is for logs, which
-    /// carry the span's ids anyway.
+    /// carry the span's ids anyway. The panic hook's line is not: the hook
+    /// records the panic's `exception` event itself.
     #[inline]
     pub(crate) fn wants_event(event: &TracingEvent<'_>) -> bool {
         let metadata = event.metadata();
-        *metadata.level() <= Level::WARN && !is_export_thread()
+        *metadata.level() <= Level::WARN
+            && !is_export_thread()
+            && metadata.target() != exception::PANIC_TARGET
     }
 
     /// Adds `event` (one it [wants](Self::wants_event)) to its span.

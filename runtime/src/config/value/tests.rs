@@ -247,3 +247,23 @@ fn filters_follow_rust_log_and_catch_level_typos() {
         assert!(check_filter(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn backtrace_modes_are_parsed_and_others_refused() {
+    for (text, mode) in [
+        ("auto", BacktraceMode::Auto),
+        (" ON ", BacktraceMode::On),
+        ("off", BacktraceMode::Off),
+    ] {
+        assert_eq!(
+            parse_text(Key::ErrorsBacktrace, text),
+            Ok(Setting::ErrorsBacktrace(mode))
+        );
+    }
+    for refused in ["1", "full", "true", ""] {
+        assert!(
+            parse_text(Key::ErrorsBacktrace, refused).is_err(),
+            "{refused:?}"
+        );
+    }
+}

@@ -10,12 +10,19 @@
 //!   exemplar links to.
 //! - **Finish**: the clock stopped once, giving the duration for the
 //!   metrics and the end time of a recorded span; the outcome on the span
-//!   (status error with `error.type`); the metrics with the exemplar; the
-//!   span closed at that end time.
+//!   (status error with `error.type`, and for an error returned or a panic
+//!   the OpenTelemetry `exception` event, through [`failure::report`]);
+//!   the metrics with the exemplar; the span closed at that end time.
 //!
 //! Each integration opens and ends its N+1 scope itself, because where a
 //! scope is current differs (the body of a sync call, each poll of a
 //! future, a request's service call).
+//!
+//! Panics reach the operations they unwind through from the panic hook
+//! `init()` installs ([`panic`]).
+
+pub(crate) mod failure;
+pub(crate) mod panic;
 
 use std::time::{Duration, SystemTime};
 
@@ -158,6 +165,36 @@ impl Operation {
     pub(crate) fn fail(&self, error_type: &str, message: Option<String>) {
         if let Some(span) = &self.span {
             set_error(span, error_type, message);
+        }
+    }
+
+    /// Marks the span failed by `failure`, an error the operation returned,
+    /// with its `exception` event (see [`failure::report`]).
+    pub(crate) fn fail_with(&self, failure: &failure::Failure<'_>) {
+        if let Some(span) = &self.span {
+            failure::report(span, failure);
+        }
+    }
+
+    /// Marks the span failed by `panic`, unwinding through it (see
+    /// [`failure::unwound`]).
+    pub(crate) fn fail_unwound(&self, panic: Option<&panic::Captured>) {
+        let Some(span) = &self.span else { return };
+        match panic {
+            Some(captured) => failure::unwound(span, &captured.failure()),
+            // Without the hook (not installed, or replaced without being
+            // chained), a panic with no message.
+            None => failure::unwound(span, &failure::Failure::error(panic::PANIC_TYPE, None)),
+        }
+    }
+
+    /// Marks the span failed by the panic unwinding through it now: the
+    /// one the panic hook captured last on this thread. Call it while the
+    /// panic unwinds, on the panicking thread.
+    #[cold]
+    pub(crate) fn fail_panicking(&self) {
+        if self.span.is_some() {
+            self.fail_unwound(panic::latest().as_deref());
         }
     }
 
