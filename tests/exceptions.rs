@@ -7,7 +7,12 @@
 //! and every span it unwinds through gets an `exception` event with the
 //! panic's message (and `exception.stacktrace` when backtraces are on:
 //! `RUST_BACKTRACE`, or `errors.backtrace = on`). The hook set before
-//! `init()` still sees every panic.
+//! `init()` still sees every panic, and a panic while its span's state is
+//! locked does not hang.
+//!
+//! Longer than 500 lines because the observed functions and tasks each
+//! scenario runs sit beside it, and the scenarios share the readers of
+//! what rotel received.
 // With the `off` feature, the macros return the functions untouched: what
 // these tests check does not exist then; ui-tests/off covers that mode.
 #![cfg(not(feature = "off"))]

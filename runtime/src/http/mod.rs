@@ -19,7 +19,8 @@
 //!
 //! Inside, one module per concern: `layer` (the tower `Layer`, `Service`
 //! and response future, and the per-request guard that records the
-//! outcome), `span` (the request span: sampling decision, semantic-convention
+//! outcome), `outcome` (how a request ended, and what each ending
+//! records), `span` (the request span: sampling decision, semantic-convention
 //! attributes, log context, `set_user`), `incoming` (which of the headers
 //! below a request carries, in one pass), `propagation` (incoming W3C
 //! `traceparent`, `tracestate`, `baggage`), `request_id` (`X-Request-ID`),
@@ -58,6 +59,8 @@ mod incoming;
 mod layer;
 #[cfg(feature = "axum")]
 mod metrics;
+#[cfg(feature = "axum")]
+mod outcome;
 #[cfg(feature = "axum")]
 mod propagation;
 #[cfg(feature = "axum")]

@@ -14,6 +14,7 @@
 //! | `context` | [`TraceContext`] (its `traceparent` read and written by `trace::w3c`), [`TaskContext`] (with the messaging system and destination the task was published to) |
 //! | `carrier` | the [`Carrier`] trait over header maps, [`inject`] / [`extract`] |
 //! | `envelope` | [`Envelope`], its builder and the producer span |
+//! | `error` | [`TaskError`]: why a run failed, read from its returned value |
 //! | `metrics` | the `task_*` metric statics |
 //! | `run` | a task run: consumer span, lifecycle events, metrics, [`retry`], outcome through a drop guard |
 //! | `shutdown` | [`shutdown`]: the worker's bounded flush |
@@ -37,6 +38,7 @@
 mod carrier;
 mod context;
 mod envelope;
+mod error;
 mod metrics;
 mod run;
 mod shutdown;
@@ -47,7 +49,8 @@ mod hostile_tests;
 pub use carrier::{Carrier, extract, inject};
 pub use context::{TaskContext, TraceContext};
 pub use envelope::{Envelope, EnvelopeBuilder};
+pub use error::TaskError;
 #[doc(hidden)]
-pub use run::{ErrorMessage, HasMessage, NoMessage, task_error};
-pub use run::{TaskError, TaskRun, TaskSite, retry};
+pub use error::{ErrorMessage, HasMessage, NoMessage, task_error};
+pub use run::{TaskRun, TaskSite, retry};
 pub use shutdown::{DEFAULT_SHUTDOWN_TIMEOUT, shutdown, shutdown_timeout};

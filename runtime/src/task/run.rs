@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use super::context::TaskContext;
+use super::error::TaskError;
 use super::metrics::{DURATION, IN_PROGRESS, QUEUE_WAIT, RUNS};
 use crate::db::Scope;
 use crate::lifecycle::failure::Failure;
@@ -205,19 +206,6 @@ impl std::fmt::Debug for TaskSite {
             .field("link", &self.link)
             .finish()
     }
-}
-
-/// Why a run failed: the error's type name, its `Display` when it has one,
-/// and its `source()` chain when it is a `std::error::Error`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskError {
-    /// `error.type`: the error's type name.
-    pub error_type: &'static str,
-    /// `error`: the error's `Display`, if it implements it.
-    pub message: Option<String>,
-    /// `error.sources`: the `Display` of each `source()`, outermost first,
-    /// joined by `: `.
-    pub sources: Option<String>,
 }
 
 /// A task run in progress; records its outcome when dropped. Created by
@@ -507,44 +495,4 @@ fn record_messaging(span: &tracing::Span, site: &TaskSite, context: &TaskContext
     if let Some(system) = context.system.as_deref() {
         span.record("messaging.system", system);
     }
-}
-
-/// Wraps a returned value to ask it for a [`TaskError`] message, as
-/// [`Check`](crate::observe::Check) does for the error type.
-pub struct ErrorMessage<'a, T>(pub &'a T);
-
-/// Picked for `Result<T, E>` with `E: Display`.
-pub trait HasMessage {
-    /// The error's `Display` for `Err`, `None` for `Ok`.
-    fn error_message(&self) -> Option<String>;
-}
-
-impl<T, E: std::fmt::Display> HasMessage for ErrorMessage<'_, Result<T, E>> {
-    fn error_message(&self) -> Option<String> {
-        self.0.as_ref().err().map(ToString::to_string)
-    }
-}
-
-/// Picked for every other type: no message.
-pub trait NoMessage {
-    /// Always `None`.
-    fn error_message(&self) -> Option<String> {
-        None
-    }
-}
-
-impl<T> NoMessage for &ErrorMessage<'_, T> {}
-
-/// The [`TaskError`] of a returned value, from its error type (`None`:
-/// not an error), message and sources.
-pub fn task_error(
-    error_type: Option<&'static str>,
-    message: Option<String>,
-    sources: Option<String>,
-) -> Option<TaskError> {
-    error_type.map(|error_type| TaskError {
-        error_type,
-        message,
-        sources,
-    })
 }
