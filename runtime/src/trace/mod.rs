@@ -128,17 +128,12 @@ pub(crate) struct Recording {
     pub(crate) events: Vec<Event>,
     pub(crate) links: Vec<Link>,
     pub(crate) status: Status,
-    /// What the limits below left out, exported as the span's dropped
-    /// counts.
+    /// What the span limits (`limits.span_*_count`, OpenTelemetry's 128
+    /// each by default) left out, exported as the span's dropped counts. A
+    /// long-lived span (a worker's loop) that logs a warning per item would
+    /// otherwise hold every one of them until it ends.
     pub(crate) dropped: Dropped,
 }
-
-/// OpenTelemetry's default span limits: attributes, events and links kept
-/// per span. A long-lived span (a worker's loop) that logs a warning per
-/// item would otherwise hold every one of them until it ends.
-pub(crate) const ATTRIBUTE_LIMIT: usize = 128;
-pub(crate) const EVENT_LIMIT: usize = 128;
-pub(crate) const LINK_LIMIT: usize = 128;
 
 /// How many attributes, events and links a span's limits left out.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -242,18 +237,18 @@ impl Recording {
         self.dropped = Dropped::default();
     }
 
-    /// Adds an event, unless the span holds [`EVENT_LIMIT`] already.
+    /// Adds an event, unless the span holds its limit of events already.
     pub(crate) fn add_event(&mut self, event: Event) {
-        if self.events.len() < EVENT_LIMIT {
+        if self.events.len() < crate::limits::span_events() {
             self.events.push(event);
         } else {
             self.dropped.events = self.dropped.events.saturating_add(1);
         }
     }
 
-    /// Adds a link, unless the span holds [`LINK_LIMIT`] already.
+    /// Adds a link, unless the span holds its limit of links already.
     pub(crate) fn add_link(&mut self, link: Link) {
-        if self.links.len() < LINK_LIMIT {
+        if self.links.len() < crate::limits::span_links() {
             self.links.push(link);
         } else {
             self.dropped.links = self.dropped.links.saturating_add(1);
@@ -276,8 +271,8 @@ impl Recording {
     }
 
     /// Sets an attribute, replacing an earlier one of the same key.
-    /// Past [`ATTRIBUTE_LIMIT`], a new key is dropped (and counted); an
-    /// existing one is still replaced.
+    /// Past the span's limit of attributes, a new key is dropped (and
+    /// counted); an existing one is still replaced.
     pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
         let kept = self.attributes.len();
         match self
@@ -286,7 +281,7 @@ impl Recording {
             .find(|kv| kv.key == attribute.key)
         {
             Some(existing) => *existing = attribute,
-            None if kept < ATTRIBUTE_LIMIT => self.attributes.push(attribute),
+            None if kept < crate::limits::span_attributes() => self.attributes.push(attribute),
             None => self.dropped.attributes = self.dropped.attributes.saturating_add(1),
         }
     }

@@ -1,0 +1,255 @@
+//! Redaction: the engine that keeps secrets and personal data out of what
+//! o11y writes and exports, and the engine in force.
+//!
+//! Two rules, configured by `[redaction]` ([`RedactionConfig`]):
+//!
+//! - the key rule (`keys`): a field, span attribute, query parameter or
+//!   header whose name is sensitive has its whole value replaced. For the
+//!   fields of a `tracing` callsite, whose names are fixed, the decision is
+//!   taken once per field (`callsite`), not at every span and event;
+//! - the value rule (`patterns`): e-mail addresses, card numbers, JWTs,
+//!   `Bearer` credentials, AWS access key ids, PEM private keys and US SSNs
+//!   (phone numbers when asked, and custom regular expressions) are
+//!   replaced inside text values. A text with no mark of any of them costs
+//!   one pass over its bytes.
+//!
+//! Where each signal meets them: a log line's fields and message when they
+//! are collected (the span's fields once per span, the event's once per
+//! event), before any sink sees them; a span's fields' names when they are
+//! recorded, and its text (attributes, events, links, status, name) on the
+//! export thread, off the request path; query strings (`url.query`,
+//! `url.full`) and captured headers where the HTTP layer and client record
+//! them. Every redaction counts in `o11y_redactions_total{signal,rule}`.
+//!
+//! `init()` builds the engine from the configuration and [`install`]s it;
+//! the stages it builds hold it, and the rest reads it through [`active`].
+
+mod callsite;
+mod keys;
+mod patterns;
+mod query;
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, OnceLock, PoisonError, RwLock};
+
+use crate::config::{BuiltinPattern, ConfigError, Origin, RedactionConfig, RedactionPattern};
+use crate::metrics::{CounterHandle, CounterVec, MetricDesc, register_own_metric};
+
+pub(crate) use callsite::FieldKeys;
+pub(crate) use keys::KeyRule;
+pub(crate) use query::URL_REPLACEMENT;
+
+use patterns::ValueRule;
+
+/// Where a redaction happened: the `signal` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    /// Spans: attributes, events, links, status, URLs, headers.
+    Traces,
+    /// Log lines: fields and messages, in every sink.
+    Logs,
+}
+
+impl Signal {
+    const ALL: [Signal; 2] = [Signal::Traces, Signal::Logs];
+
+    fn label(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Logs => "logs",
+        }
+    }
+}
+
+/// What found it: the `rule` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rule {
+    /// A sensitive name: the whole value.
+    Key,
+    /// The user and password of a URL.
+    UrlCredentials,
+    /// A built-in value pattern.
+    Pattern(BuiltinPattern),
+    /// A custom value pattern.
+    Custom,
+}
+
+/// Every rule label: `key`, `url_credentials`, the built-in patterns'
+/// names, `custom`.
+const RULES: usize = 3 + BuiltinPattern::ALL.len();
+
+impl Rule {
+    fn index(self) -> usize {
+        match self {
+            Rule::Key => 0,
+            Rule::UrlCredentials => 1,
+            Rule::Custom => 2,
+            Rule::Pattern(pattern) => {
+                3 + BuiltinPattern::ALL
+                    .iter()
+                    .position(|p| *p == pattern)
+                    .unwrap_or(0)
+            }
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Rule::Key => "key",
+            Rule::UrlCredentials => "url_credentials",
+            Rule::Custom => "custom",
+            Rule::Pattern(pattern) => pattern.name(),
+        }
+    }
+}
+
+/// Values and matches redacted.
+static REDACTIONS: CounterVec<2> = CounterVec::new(
+    MetricDesc::counter(
+        "o11y_redactions_total",
+        "Values and matches redacted before they were written or exported, by signal and rule",
+    )
+    .labels(&["signal", "rule"]),
+);
+register_own_metric!(REDACTIONS);
+
+/// Each series' handle, made at its first redaction: no series shows
+/// before something was redacted.
+static HANDLES: [[OnceLock<CounterHandle>; RULES]; 2] =
+    [const { [const { OnceLock::new() }; RULES] }; 2];
+
+/// Counts `n` redactions of `rule` in `signal`.
+pub(crate) fn count(signal: Signal, rule: Rule, n: u64) {
+    let row = Signal::ALL.iter().position(|s| *s == signal).unwrap_or(0);
+    HANDLES[row][rule.index()]
+        .get_or_init(|| REDACTIONS.labels([signal.label(), rule.label()]))
+        .inc_by(n);
+}
+
+/// The redaction engine of one configuration; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct Redactor {
+    enabled: bool,
+    keys: KeyRule,
+    values: ValueRule,
+    replacement: Box<str>,
+    /// Tells this engine's per-thread caches from another's.
+    id: u64,
+}
+
+/// The next [`Redactor::id`]; 0 is no engine's.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Redactor {
+    /// The engine of `config`. A custom pattern that does not compile (a
+    /// configuration changed in code after it was built and checked) is an
+    /// error naming it.
+    pub(crate) fn new(config: &RedactionConfig) -> Result<Redactor, ConfigError> {
+        let values =
+            ValueRule::new(&config.patterns).map_err(|(source, error)| ConfigError::Invalid {
+                key: "redaction.patterns".to_owned(),
+                value: RedactionPattern::Custom(source).to_string(),
+                origin: Origin::Builder,
+                expected: format!("a valid regular expression ({error})"),
+            })?;
+        Ok(Redactor {
+            enabled: config.enabled,
+            keys: KeyRule::new(&config.keys, &config.allow_keys),
+            values,
+            replacement: config.replacement.as_str().into(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// Whether anything is redacted at all.
+    #[inline]
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// What replaces a redacted value.
+    pub(crate) fn replacement(&self) -> &str {
+        &self.replacement
+    }
+
+    /// Whether a field, attribute or header named `name` has its value
+    /// redacted. For the fields of a `tracing` callsite, [`FieldKeys`]
+    /// keeps the decision.
+    pub(crate) fn is_sensitive_key(&self, name: &str) -> bool {
+        self.enabled && self.keys.is_sensitive(name)
+    }
+
+    /// The value that replaces one under a sensitive name in `signal`,
+    /// counted.
+    pub(crate) fn key_redacted(&self, signal: Signal) -> &str {
+        count(signal, Rule::Key, 1);
+        &self.replacement
+    }
+
+    /// `text` with what the value patterns find replaced, each match
+    /// counted in `signal`; `None` when nothing matched.
+    #[inline]
+    pub(crate) fn scrub(&self, text: &str, signal: Signal) -> Option<String> {
+        if !self.enabled {
+            return None;
+        }
+        self.values
+            .scrub(text, &self.replacement, |rule| count(signal, rule, 1))
+    }
+
+    /// [`scrub`](Self::scrub) in place; whether anything was replaced.
+    #[inline]
+    pub(crate) fn scrub_in_place(&self, text: &mut String, signal: Signal) -> bool {
+        match self.scrub(text, signal) {
+            Some(scrubbed) => {
+                *text = scrubbed;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A query string with the values of sensitive parameters replaced by
+    /// [`URL_REPLACEMENT`] (as the OpenTelemetry conventions write it in
+    /// URLs), counted in `signal`; borrowed when there was none.
+    pub(crate) fn query<'a>(&self, query: &'a str, signal: Signal) -> Cow<'a, str> {
+        if !self.enabled {
+            return Cow::Borrowed(query);
+        }
+        let (query, redacted) = query::redact_query(&self.keys, query, URL_REPLACEMENT);
+        if redacted > 0 {
+            count(signal, Rule::Key, redacted as u64);
+        }
+        query
+    }
+}
+
+static ACTIVE: RwLock<Option<Arc<Redactor>>> = RwLock::new(None);
+
+/// The engine of the default configuration, for what runs before `init()`.
+static DEFAULT: LazyLock<Arc<Redactor>> = LazyLock::new(|| {
+    // The defaults have no custom pattern: nothing to fail.
+    let redactor = Redactor::new(&RedactionConfig::default())
+        .unwrap_or_else(|e| unreachable!("the default configuration: {e}"));
+    Arc::new(redactor)
+});
+
+/// Makes `redactor` the engine in force (called by `init()`).
+pub(crate) fn install(redactor: Arc<Redactor>) {
+    *ACTIVE.write().unwrap_or_else(PoisonError::into_inner) = Some(redactor);
+}
+
+/// The engine in force: `init()`'s, else the default configuration's.
+/// A lock and a reference count: read it once per batch or per service,
+/// not per value.
+pub(crate) fn active() -> Arc<Redactor> {
+    ACTIVE
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .unwrap_or_else(|| DEFAULT.clone())
+}
+
+#[cfg(test)]
+mod tests;
