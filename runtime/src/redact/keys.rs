@@ -134,6 +134,7 @@ impl KeyRule {
     }
 
     /// Whether a query parameter named `name` (decoded) is sensitive.
+    #[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
     pub(crate) fn is_sensitive_param(&self, name: &str) -> bool {
         self.check(name, Scope::Url)
     }

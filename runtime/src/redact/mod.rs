@@ -22,7 +22,8 @@
 //! them. Every redaction counts in `o11y_redactions_total{signal,rule}`.
 //!
 //! `init()` builds the engine from the configuration and [`install`]s it;
-//! the stages it builds hold it, and the rest reads it through [`active`].
+//! the stages it builds hold it, and the integrations read it through
+//! [`active`].
 
 mod callsite;
 mod keys;
@@ -30,8 +31,9 @@ mod patterns;
 mod query;
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, OnceLock, PoisonError, RwLock};
+use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
 
 use crate::config::{BuiltinPattern, ConfigError, Origin, RedactionConfig, RedactionPattern};
 use crate::metrics::{CounterHandle, CounterVec, MetricDesc, register_own_metric};
@@ -68,6 +70,7 @@ pub(crate) enum Rule {
     /// A sensitive name: the whole value.
     Key,
     /// The user and password of a URL.
+    #[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
     UrlCredentials,
     /// A built-in value pattern.
     Pattern(BuiltinPattern),
@@ -213,6 +216,7 @@ impl Redactor {
     /// A query string with the values of sensitive parameters replaced by
     /// [`URL_REPLACEMENT`] (as the OpenTelemetry conventions write it in
     /// URLs), counted in `signal`; borrowed when there was none.
+    #[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
     pub(crate) fn query<'a>(&self, query: &'a str, signal: Signal) -> Cow<'a, str> {
         if !self.enabled {
             return Cow::Borrowed(query);
@@ -225,30 +229,59 @@ impl Redactor {
     }
 }
 
-static ACTIVE: RwLock<Option<Arc<Redactor>>> = RwLock::new(None);
+/// The engines `init()` installed, the last one in force.
+static INSTALLED: RwLock<Option<&'static Redactor>> = RwLock::new(None);
+/// Bumped by every [`install`], so that a thread knows its copy is stale.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 
-/// The engine of the default configuration, for what runs before `init()`.
-static DEFAULT: LazyLock<Arc<Redactor>> = LazyLock::new(|| {
-    // The defaults have no custom pattern: nothing to fail.
-    let redactor = Redactor::new(&RedactionConfig::default())
-        .unwrap_or_else(|e| unreachable!("the default configuration: {e}"));
-    Arc::new(redactor)
-});
-
-/// Makes `redactor` the engine in force (called by `init()`).
-pub(crate) fn install(redactor: Arc<Redactor>) {
-    *ACTIVE.write().unwrap_or_else(PoisonError::into_inner) = Some(redactor);
+thread_local! {
+    /// The engine this thread last read, and the generation it read it at.
+    static SEEN: Cell<(u64, Option<&'static Redactor>)> = const { Cell::new((u64::MAX, None)) };
 }
 
-/// The engine in force: `init()`'s, else the default configuration's.
-/// A lock and a reference count: read it once per batch or per service,
-/// not per value.
-pub(crate) fn active() -> Arc<Redactor> {
-    ACTIVE
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
-        .unwrap_or_else(|| DEFAULT.clone())
+/// The engine of the default configuration, for what runs before `init()`.
+static DEFAULT: LazyLock<Redactor> = LazyLock::new(|| {
+    // The defaults have no custom pattern: nothing to fail.
+    Redactor::new(&RedactionConfig::default())
+        .unwrap_or_else(|e| unreachable!("the default configuration: {e}"))
+});
+
+/// Makes `redactor` the engine in force (called by `init()`), and returns
+/// it for the stages to hold. It lives until the process ends, like the
+/// global subscriber it serves, so that whatever reaches it from anywhere
+/// (the context API, the HTTP layer and client) holds a plain reference.
+pub(crate) fn install(redactor: Redactor) -> &'static Redactor {
+    let redactor: &'static Redactor = Box::leak(Box::new(redactor));
+    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(redactor);
+    GENERATION.fetch_add(1, Ordering::Release);
+    redactor
+}
+
+/// The engine in force: the one installed last, else the default
+/// configuration's. One load of a word no one writes after `init()`, and a
+/// thread-local read: no lock, no shared count, on the paths that call it
+/// per request.
+#[inline]
+pub(crate) fn active() -> &'static Redactor {
+    // Read before the engine: an install in between makes the next call
+    // read again, never keep a stale engine.
+    let generation = GENERATION.load(Ordering::Acquire);
+    let seen = SEEN
+        .try_with(|seen| {
+            let (at, redactor) = seen.get();
+            (at == generation).then_some(redactor)
+        })
+        .ok()
+        .flatten();
+    let redactor = match seen {
+        Some(redactor) => redactor,
+        None => {
+            let redactor = *INSTALLED.read().unwrap_or_else(PoisonError::into_inner);
+            let _ = SEEN.try_with(|seen| seen.set((generation, redactor)));
+            redactor
+        }
+    };
+    redactor.unwrap_or(&DEFAULT)
 }
 
 #[cfg(test)]

@@ -11,11 +11,13 @@ use super::keys::KeyRule;
 /// What replaces a secret in a URL (`url.full`, `url.query`): `REDACTED`,
 /// as the OpenTelemetry semantic conventions write it there (and as
 /// backends that look for it expect), whatever `redaction.replacement` is.
+#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
 pub(crate) const URL_REPLACEMENT: &str = "REDACTED";
 
 /// `query` with the values of sensitive parameters replaced by
 /// `replacement`, and how many were; borrowed when there was none (the
 /// usual case).
+#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
 pub(super) fn redact_query<'a>(
     keys: &KeyRule,
     query: &'a str,
@@ -50,6 +52,7 @@ pub(super) fn redact_query<'a>(
 }
 
 /// The decoded name of one `name[=value]` query piece.
+#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
 fn piece_name(piece: &str) -> Cow<'_, str> {
     url::form_urlencoded::parse(piece.as_bytes())
         .next()

@@ -33,6 +33,7 @@ use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event as TracingEvent, Level};
 
 use crate::export_thread::is_export_thread;
+use crate::redact::Redactor;
 pub use ids::SpanIds;
 pub(crate) use sampler::Sampler;
 
@@ -328,11 +329,22 @@ pub(crate) struct SpanLayer {
     pub(crate) sampler: Sampler,
     /// `None` when spans are not exported: nothing is recorded then.
     pub(crate) sink: Option<std::sync::Arc<dyn SpanSink>>,
+    /// Whose key rule recorded fields go through (the value patterns run
+    /// on the export thread).
+    redactor: &'static Redactor,
 }
 
 impl SpanLayer {
-    pub(crate) fn new(sampler: Sampler, sink: Option<std::sync::Arc<dyn SpanSink>>) -> Self {
-        SpanLayer { sampler, sink }
+    pub(crate) fn new(
+        sampler: Sampler,
+        sink: Option<std::sync::Arc<dyn SpanSink>>,
+        redactor: &'static Redactor,
+    ) -> Self {
+        SpanLayer {
+            sampler,
+            sink,
+            redactor,
+        }
     }
 
     /// Makes `state`, [empty](SpanState::empty) or [reset](SpanState::reset),
@@ -382,7 +394,10 @@ impl SpanLayer {
                 }
                 None => Box::new(fresh),
             };
-            attrs.record(&mut attributes::SpanFieldVisitor(&mut recording));
+            attrs.record(&mut attributes::SpanFieldVisitor::new(
+                &mut recording,
+                self.redactor,
+            ));
             recording
         });
         state.trace_id = trace_id;
@@ -392,9 +407,12 @@ impl SpanLayer {
     }
 
     /// Records later values of a span's fields.
-    pub(crate) fn record(state: &mut SpanState, values: &Record<'_>) {
+    pub(crate) fn record(&self, state: &mut SpanState, values: &Record<'_>) {
         if let Some(recording) = state.recording.as_mut() {
-            values.record(&mut attributes::SpanFieldVisitor(recording));
+            values.record(&mut attributes::SpanFieldVisitor::new(
+                recording,
+                self.redactor,
+            ));
         }
     }
 
@@ -415,12 +433,12 @@ impl SpanLayer {
     }
 
     /// Adds `event` (one it [wants](Self::wants_event)) to its span.
-    pub(crate) fn event(state: &mut SpanState, event: &TracingEvent<'_>) {
+    pub(crate) fn event(&self, state: &mut SpanState, event: &TracingEvent<'_>) {
         let Some(recording) = state.recording.as_mut() else {
             return;
         };
         let level = *event.metadata().level();
-        let mut visitor = attributes::EventVisitor::default();
+        let mut visitor = attributes::EventVisitor::new(self.redactor);
         event.record(&mut visitor);
         let message = visitor
             .message
