@@ -70,7 +70,7 @@ pub(crate) enum Rule {
     /// A sensitive name: the whole value.
     Key,
     /// The user and password of a URL.
-    #[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
     UrlCredentials,
     /// A built-in value pattern.
     Pattern(BuiltinPattern),
@@ -213,7 +213,8 @@ impl Redactor {
         }
     }
 
-    /// A query string with the values of sensitive parameters replaced by
+    /// A query string with the values of sensitive parameters, and the
+    /// values the patterns find a secret in once decoded, replaced whole by
     /// [`URL_REPLACEMENT`] (as the OpenTelemetry conventions write it in
     /// URLs), counted in `signal`; borrowed when there was none.
     #[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
@@ -221,7 +222,12 @@ impl Redactor {
         if !self.enabled {
             return Cow::Borrowed(query);
         }
-        let (query, redacted) = query::redact_query(&self.keys, query, URL_REPLACEMENT);
+        let has_secret = |value: &str| {
+            self.values
+                .scrub(value, URL_REPLACEMENT, |rule| count(signal, rule, 1))
+                .is_some()
+        };
+        let (query, redacted) = query::redact_query(&self.keys, has_secret, query, URL_REPLACEMENT);
         if redacted > 0 {
             count(signal, Rule::Key, redacted as u64);
         }
