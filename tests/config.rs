@@ -1536,3 +1536,151 @@ fn db_values_out_of_range_name_the_key() {
     );
     drop(file);
 }
+
+// ---------------------------------------------------------------------------
+// [redaction], [limits], http.capture_headers
+
+#[test]
+fn redaction_is_on_in_every_profile_and_limits_are_opentelemetrys() {
+    for profile in Profile::ALL {
+        let config = with_env(&[]).profile(profile).build().unwrap();
+        assert!(config.redaction.enabled, "{profile}");
+        assert_eq!(config.redaction.replacement, "[REDACTED]", "{profile}");
+        assert!(config.redaction.patterns.is_empty(), "{profile}");
+        assert!(config.http.capture_headers.is_empty(), "{profile}");
+        assert_eq!(config.limits.attribute_value_length, None, "{profile}");
+        assert_eq!(config.limits.span_attribute_count, 128, "{profile}");
+        assert_eq!(config.limits.span_event_count, 128, "{profile}");
+        assert_eq!(config.limits.span_link_count, 128, "{profile}");
+    }
+}
+
+#[test]
+fn redaction_and_limit_keys_from_every_source() {
+    use o11y::config::{BuiltinPattern, RedactionPattern};
+
+    let (builder, _file) = with_file(
+        "[redaction]\nenabled = true\nkeys = [\"order_note\"]\nallow_keys = [\"token_count\"]\n\
+         patterns = [\"-email\", \"+phone\", \"re:ord-[0-9]{4,6}\"]\nreplacement = \"***\"\n\
+         [limits]\nattribute_value_length = 256\nspan_event_count = 16\n\
+         [http]\ncapture_headers = [\"X-Tenant\", \"authorization\"]\n",
+        &[],
+    );
+    let config = builder.build().unwrap();
+    assert_eq!(config.redaction.keys, ["order_note"]);
+    assert_eq!(config.redaction.allow_keys, ["token_count"]);
+    assert_eq!(
+        config.redaction.patterns,
+        [
+            RedactionPattern::Off(BuiltinPattern::Email),
+            RedactionPattern::On(BuiltinPattern::Phone),
+            // A comma inside: arrays need no separator.
+            RedactionPattern::Custom("ord-[0-9]{4,6}".to_owned()),
+        ]
+    );
+    assert_eq!(config.redaction.replacement, "***");
+    assert_eq!(config.limits.attribute_value_length, Some(256));
+    assert_eq!(config.limits.span_event_count, 16);
+    assert_eq!(config.http.capture_headers, ["x-tenant", "authorization"]);
+
+    // The standard variables, below their O11Y_ twins.
+    let config = with_env(&[
+        ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "64"),
+        ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "32"),
+        ("OTEL_SPAN_EVENT_COUNT_LIMIT", "8"),
+        ("OTEL_SPAN_LINK_COUNT_LIMIT", "4"),
+        ("O11Y_LIMITS_SPAN_LINK_COUNT", "2"),
+        ("O11Y_REDACTION_ENABLED", "off"),
+    ])
+    .build()
+    .unwrap();
+    assert_eq!(config.limits.attribute_value_length, Some(64));
+    assert_eq!(config.limits.span_attribute_count, 32);
+    assert_eq!(config.limits.span_event_count, 8);
+    assert_eq!(config.limits.span_link_count, 2);
+    assert!(!config.redaction.enabled);
+
+    let config = with_env(&[("O11Y_REDACTION_PATTERNS", "-jwt; re:a,b")])
+        .redaction_keys(["ticket"])
+        .redaction_replacement("<gone>")
+        .limits_attribute_value_length(10)
+        .http_capture_headers(["x-request-source"])
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.redaction.patterns,
+        [
+            RedactionPattern::Off(BuiltinPattern::Jwt),
+            RedactionPattern::Custom("a,b".to_owned()),
+        ]
+    );
+    assert_eq!(config.redaction.keys, ["ticket"]);
+    assert_eq!(config.redaction.replacement, "<gone>");
+    assert_eq!(config.limits.attribute_value_length, Some(10));
+    assert_eq!(config.http.capture_headers, ["x-request-source"]);
+}
+
+#[test]
+fn a_bad_redaction_pattern_is_named_where_it_came_from() {
+    use o11y::config::RedactionPattern;
+
+    let err = build_err(with_env(&[(
+        "O11Y_REDACTION_PATTERNS",
+        "-email;re:(unclosed",
+    )]));
+    assert_eq!(err.key(), Some("redaction.patterns"));
+    assert_eq!(err.origin(), Some(env_origin("O11Y_REDACTION_PATTERNS")));
+    assert_mentions(
+        &err,
+        &[
+            "\"re:(unclosed\" is not a valid regular expression",
+            "unclosed group",
+        ],
+    );
+
+    let (builder, file) = with_file("[redaction]\npatterns = [\"+phone\", \"-emial\"]\n", &[]);
+    let err = build_err(builder);
+    // At the item itself.
+    assert_eq!(err.origin(), Some(file_origin(file.path(), 2, 23)));
+    assert_mentions(&err, &["\"-emial\" names no built-in pattern", "email, "]);
+
+    let err =
+        build_err(with_env(&[]).redaction_patterns([RedactionPattern::Custom("x?".to_owned())]));
+    assert_eq!(err.origin(), Some(Origin::Builder));
+    assert_mentions(&err, &["\"re:x?\" matches empty text"]);
+
+    // init() refuses a pattern put in a configuration after it was built.
+    let mut config = with_env(&[]).build().unwrap();
+    config
+        .redaction
+        .patterns
+        .push(RedactionPattern::Custom("[z-a]".to_owned()));
+    let err = o11y::init_with(config).expect_err("a bad pattern");
+    assert!(
+        err.to_string()
+            .starts_with("invalid redaction.patterns = \"re:[z-a]\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_names_and_limits_are_refused() {
+    let err = build_err(with_env(&[(
+        "O11Y_HTTP_CAPTURE_HEADERS",
+        "x-tenant,bad header",
+    )]));
+    assert_eq!(err.key(), Some("http.capture_headers"));
+    assert_mentions(&err, &["\"bad header\" is not a header name"]);
+    let err = build_err(with_env(&[("O11Y_REDACTION_KEYS", "ticket,--")]));
+    assert_eq!(err.key(), Some("redaction.keys"));
+    assert_mentions(&err, &["\"--\" has no letter or digit"]);
+    let err = build_err(with_env(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "0")]));
+    assert_eq!(err.key(), Some("limits.attribute_value_length"));
+    assert_eq!(
+        err.origin(),
+        Some(env_origin("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"))
+    );
+    assert_mentions(&err, &["at least 1", "unset for no limit"]);
+    let err = build_err(with_env(&[("OTEL_SPAN_EVENT_COUNT_LIMIT", "-1")]));
+    assert_eq!(err.key(), Some("limits.span_event_count"));
+}

@@ -3,12 +3,16 @@
 //! current span's ids; mark a span failed.
 //!
 //! Each call is a no-op outside a span or when o11y is not the active
-//! subscriber; the value then has nowhere to live.
+//! subscriber; the value then has nowhere to live. Values are redacted as
+//! every other field is: a sensitive key replaces the whole value, and
+//! text goes through the value patterns (for log lines here, for spans on
+//! the export thread).
 
 use std::borrow::Cow;
 
 use opentelemetry::{Key, KeyValue};
 
+use crate::redact::{self, Redactor, Signal};
 use crate::subscriber::current::{current_ids, with_current_state};
 use crate::trace::SpanIds;
 use crate::value::FieldValue;
@@ -26,12 +30,23 @@ use crate::value::FieldValue;
 /// ```
 pub fn tag(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
+    let redactor = redact::active();
     with_current_state(|state| {
         if let Some(recording) = state.trace.recording.as_mut() {
-            recording.set_attribute(KeyValue::new(Key::from(key.clone()), value.clone()));
+            recording.set_attribute(attribute(redactor, key.clone(), value.clone()));
         }
-        state.fields.set(key, value);
+        state.fields.set_scrubbed(key, value, redactor);
     });
+}
+
+/// `key = value` as a span attribute, the whole value replaced when `key`
+/// is sensitive (its text is scrubbed on the export thread).
+fn attribute(redactor: &Redactor, key: Cow<'static, str>, value: FieldValue) -> KeyValue {
+    if redactor.is_sensitive_key(&key) {
+        let replacement = redactor.key_redacted(Signal::Traces).to_owned();
+        return KeyValue::new(Key::from(key), replacement);
+    }
+    KeyValue::new(Key::from(key), value)
 }
 
 /// Sets `key = value` on the current span only (exported with the span, not
@@ -40,7 +55,7 @@ pub fn span_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<FieldV
     let (key, value) = (key.into(), value.into());
     with_current_state(|state| {
         if let Some(recording) = state.trace.recording.as_mut() {
-            recording.set_attribute(KeyValue::new(Key::from(key), value));
+            recording.set_attribute(attribute(redact::active(), key, value));
         }
     });
 }
@@ -49,7 +64,8 @@ pub fn span_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<FieldV
 /// child spans), without making it a span attribute.
 pub fn log_context(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
-    with_current_state(|state| state.fields.set(key, value));
+    let redactor = redact::active();
+    with_current_state(|state| state.fields.set_scrubbed(key, value, redactor));
 }
 /// The ids of the current span, for correlating with other systems (an
 /// error page, a response header). `None` outside any span, or when o11y is

@@ -16,7 +16,9 @@ use tracing_subscriber::{EnvFilter, Layer};
 use crate::config::{self, Config, LogFormat, OtlpSignal};
 use crate::error::Error;
 use crate::export::{self, Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
-use crate::{clock, db, flags, lifecycle, log, metrics, observe, subscriber, trace};
+use crate::{
+    clock, db, flags, lifecycle, limits, log, metrics, observe, redact, subscriber, trace,
+};
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
 
@@ -189,6 +191,9 @@ impl Setup {
             span_exporters,
             log_exporters,
         } = self;
+        // First: a bad custom pattern (in a configuration changed after it
+        // was checked) fails before anything is set up.
+        let redactor = redact::Redactor::new(&config.redaction)?;
         metrics::setup::init(&config)?;
         if let Some((function, module, first_site, second_site)) = observe::shared_series() {
             return Err(Error::SharedFunctionSeries {
@@ -200,8 +205,15 @@ impl Setup {
         }
         // The one snapshot every module derives its settings from.
         config::install(std::sync::Arc::new(config.clone()));
+        let redactor = redact::install(redactor);
+        limits::set(limits::Limits {
+            span_attributes: config.limits.span_attribute_count,
+            span_events: config.limits.span_event_count,
+            span_links: config.limits.span_link_count,
+            value_length: config.limits.attribute_value_length,
+        });
         db::set_query_words(&config.db);
-        let (queue, exporter) = start_export(&config, span_exporters, log_exporters)?;
+        let (queue, exporter) = start_export(&config, span_exporters, log_exporters, redactor)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];
         if config.logging.file_enabled {
@@ -222,8 +234,8 @@ impl Setup {
         );
         let pipeline = subscriber::Pipeline {
             db: db::bridge(sampler, queue.span_sink()),
-            spans: trace::SpanLayer::new(sampler, queue.span_sink()),
-            logs: log::LogLayer::new(sinks, otlp_logs),
+            spans: trace::SpanLayer::new(sampler, queue.span_sink(), redactor),
+            logs: log::LogLayer::new(sinks, otlp_logs, redactor),
         };
 
         // Before any call is timed: the first read would pay for it.
@@ -260,6 +272,7 @@ fn start_export(
     config: &Config,
     mut span_exporters: Vec<Box<dyn DynSpanExporter>>,
     mut log_exporters: Vec<Box<dyn DynLogExporter>>,
+    redactor: &'static redact::Redactor,
 ) -> Result<(ExportQueue, Option<Exporter>), Error> {
     let tracing = &config.tracing;
     let otlp_spans = tracing
@@ -334,7 +347,7 @@ fn start_export(
         }
         Ok(destinations)
     });
-    let (queue, exporter) = Exporter::start(factory).map_err(Error::Export)?;
+    let (queue, exporter) = Exporter::start(factory, redactor).map_err(Error::Export)?;
     Ok((queue, Some(exporter)))
 }
 

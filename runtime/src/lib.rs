@@ -23,10 +23,10 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
-//! | 0 | `callsite` `clock` `error_text` `export_thread` `flags` `hex` `percent` `value` | foundations: code locations, the clock, error text, the export thread's mark, the one word the hot path reads first, hex, percent-decoding, field values |
+//! | 0 | `callsite` `clock` `error_text` `export_thread` `flags` `hex` `limits` `percent` `value` | foundations: code locations, the clock, error text, the export thread's mark, the one word the hot path reads first, hex, the attribute limits in force, percent-decoding, field values |
 //! | 1 | `config` | keys, parsing, validation, profiles: plain data |
 //! | 2 | `metrics` | metric types, the link-time registry, exposition, the scrape answer and its access rules |
-//! | 3 | `error` | what `init()` and the servers it starts report |
+//! | 3 | `error` `redact` | what `init()` and the servers it starts report; the redaction engine (key rule, value patterns, their counts) and the engine in force |
 //! | 4 | `trace` | ids, sampling, the span stage and its recordings, W3C propagation |
 //! | 5 | `log` | the log stage: line formatting, sinks, OTLP log records |
 //! | 6 | `export` | the export thread, its queues, OTLP encoding and transports |
@@ -52,12 +52,14 @@ mod hex;
 pub mod http;
 mod init;
 mod lifecycle;
+mod limits;
 pub mod log;
 pub mod metrics;
 pub mod metrics_server;
 #[doc(hidden)]
 pub mod observe;
 mod percent;
+mod redact;
 mod subscriber;
 pub mod task;
 pub mod trace;

@@ -188,49 +188,51 @@ fn group_heads(group: &str) -> Vec<&str> {
 }
 
 /// The top-level names that `code` (of a module at `path`) refers to,
-/// with their lines.
+/// with their lines. Read as one text, not line by line: a `use crate::{…}`
+/// list that rustfmt wraps spans several lines.
 fn references(code: &str, path: &[String]) -> Vec<(usize, String)> {
+    let line_of = |offset: usize| code[..offset].matches('\n').count() + 1;
     let mut found = Vec::new();
-    for (number, line) in code.lines().enumerate() {
-        let mut rest = line;
-        while let Some(at) = [rest.find("crate::"), rest.find("super::")]
-            .into_iter()
-            .flatten()
-            .min()
-        {
-            let before_ok = rest[..at]
-                .chars()
-                .last()
-                .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '$'));
-            let keyword = if rest[at..].starts_with("crate::") {
-                "crate::"
-            } else {
-                "super::"
-            };
-            let mut after = &rest[at + keyword.len()..];
-            // How many modules below the root the path's next segment is.
-            let level = if keyword == "crate::" {
-                Some(0)
-            } else {
-                let mut level = path.len().checked_sub(1);
-                while let Some(next) = after.strip_prefix("super::") {
-                    level = level.and_then(|l| l.checked_sub(1));
-                    after = next;
-                }
-                level
-            };
-            if before_ok && level == Some(0) && !after.starts_with('*') {
-                match balanced_group(after) {
-                    Some(group) => found.extend(
-                        group_heads(group)
-                            .into_iter()
-                            .map(|head| (number + 1, head.to_owned())),
-                    ),
-                    None => found.push((number + 1, ident(after).to_owned())),
-                }
+    let mut rest = code;
+    while let Some(at) = [rest.find("crate::"), rest.find("super::")]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        let offset = code.len() - rest.len() + at;
+        let before_ok = rest[..at]
+            .chars()
+            .last()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '$'));
+        let keyword = if rest[at..].starts_with("crate::") {
+            "crate::"
+        } else {
+            "super::"
+        };
+        let mut after = &rest[at + keyword.len()..];
+        // How many modules below the root the path's next segment is.
+        let level = if keyword == "crate::" {
+            Some(0)
+        } else {
+            let mut level = path.len().checked_sub(1);
+            while let Some(next) = after.strip_prefix("super::") {
+                level = level.and_then(|l| l.checked_sub(1));
+                after = next;
             }
-            rest = after;
+            level
+        };
+        if before_ok && level == Some(0) && !after.starts_with('*') {
+            let line = line_of(offset);
+            match balanced_group(after) {
+                Some(group) => found.extend(
+                    group_heads(group)
+                        .into_iter()
+                        .map(|head| (line, head.to_owned())),
+                ),
+                None => found.push((line, ident(after).to_owned())),
+            }
         }
+        rest = after;
     }
     found
 }
@@ -446,7 +448,8 @@ fn an_upward_reference_fails_naming_the_file_line_and_arrow() {
     write("low/more_tests.rs", "use crate::high::top_fn;\n");
     write(
         "low/inner.rs",
-        "use super::thing;\nuse super::super::high;\nfn g() { crate::top_fn(); let _ = \"crate://x\"; }\n",
+        "use super::thing;\nuse super::super::high;\nfn g() { crate::top_fn(); let _ = \"crate://x\"; }\n\
+         use crate::{\n    base,\n    high::top_fn as wrapped,\n};\n",
     );
     let violations = check(&src).expect("the table covers every module");
     let found: Vec<(String, usize, &str, &str)> = violations
@@ -461,6 +464,8 @@ fn an_upward_reference_fails_naming_the_file_line_and_arrow() {
         [
             ("low/inner.rs".to_owned(), 2, "low", "high"),
             ("low/inner.rs".to_owned(), 3, "low", "high"),
+            // A list rustfmt wrapped: the line of its `crate::`.
+            ("low/inner.rs".to_owned(), 4, "low", "high"),
             ("low/mod.rs".to_owned(), 3, "low", "high"),
         ]
     );

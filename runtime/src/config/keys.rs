@@ -21,15 +21,17 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::redaction::{check_pattern, parse_pattern};
 use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
 use super::value::{
-    Refusal, check_endpoint, check_filter, check_listed_path, check_path, check_token,
-    parse_attributes, parse_backtrace, parse_bool, parse_duration, parse_format, parse_mode,
-    parse_net, parse_number, parse_protocol, parse_socket_addr, parse_whole, redacted, refuse_if,
+    Refusal, check_endpoint, check_filter, check_header_name, check_key_name, check_listed_path,
+    check_path, check_token, parse_attributes, parse_backtrace, parse_bool, parse_duration,
+    parse_format, parse_mode, parse_net, parse_number, parse_protocol, parse_socket_addr,
+    parse_whole, redacted, refuse_if,
 };
 use super::{
     BacktraceMode, Config, ConfigBuilder, IpNet, LogFormat, NPlusOneMode, OtlpProtocol, OtlpSignal,
-    Profile,
+    Profile, RedactionPattern,
 };
 
 /// `metrics.endpoint` by default: the path Prometheus scrapes unless told otherwise.
@@ -48,6 +50,13 @@ pub const DEFAULT_SERIES_CAP: usize = 2000;
 /// unless told otherwise: scrapes, probes and the browser's icon request.
 pub const DEFAULT_EXCLUDE_PATHS: &[&str] =
     &["/metrics", "/health", "/healthz", "/ready", "/favicon.ico"];
+
+/// `redaction.replacement` by default: what replaces a redacted value.
+pub const DEFAULT_REDACTION_REPLACEMENT: &str = "[REDACTED]";
+
+/// OpenTelemetry's default of the span limits: attributes, events and
+/// links a span keeps.
+pub const DEFAULT_SPAN_LIMIT: usize = 128;
 
 /// `OTEL_SDK_DISABLED=true`: tracing and every OTLP export off, whatever
 /// any other source says.
@@ -77,6 +86,7 @@ const MAX_N_PLUS_ONE_THRESHOLD: u32 = 1_000_000;
 const MAX_N_PLUS_ONE_MIN_DURATION: Duration = Duration::from_secs(60 * 60);
 const MIN_OTLP_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_OTLP_INTERVAL: Duration = Duration::from_secs(60 * 60);
+const EXPECT_SPAN_LIMIT: &str = "a whole number (0 keeps none)";
 
 // The order is the order values of one source are applied in: resource
 // attributes come before the service name and version so an explicit name
@@ -334,6 +344,16 @@ declare_keys! {
         default: [DEFAULT_EXCLUDE_PATHS.iter().map(|path| (*path).to_owned()).collect()],
         setter: http_exclude_paths(paths: each into String),
     }
+    /// Request headers the HTTP server layer records on its span as `http.request.header.<name>`; sensitive ones (`authorization`, `cookie`, …) with their value redacted.
+    http.capture_headers: Vec<String> => HttpCaptureHeaders {
+        env: "O11Y_HTTP_CAPTURE_HEADERS",
+        list: ',' of |name| check_header_name(name).map(|()| name.to_ascii_lowercase()),
+        check: |names| names.iter().try_for_each(|name| check_header_name(name)),
+        expected: "header names separated by commas, like \"x-tenant,user-agent\" \
+                   (in o11y.toml, also an array of strings)",
+        default: [Vec::new()],
+        setter: http_capture_headers(names: each into String),
+    }
     /// Outbound calls through the HTTP client made inside a request carry that request's `X-Request-ID`.
     http.client.forward_request_id: bool => HttpClientForwardRequestId {
         env: "O11Y_HTTP_CLIENT_FORWARD_REQUEST_ID",
@@ -406,6 +426,91 @@ declare_keys! {
         expected: "auto (as RUST_LIB_BACKTRACE / RUST_BACKTRACE say), on or off",
         default: [BacktraceMode::Auto],
         setter: errors_backtrace(mode),
+    }
+    /// Secrets and personal data are scrubbed from spans, log lines, error texts, URLs and captured headers before they leave the process.
+    redaction.enabled: bool => RedactionEnabled {
+        env: "O11Y_REDACTION_ENABLED",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [true],
+        setter: redaction_enabled(enabled),
+    }
+    /// Names added to the key rule (a field, attribute, query parameter or header so named has its whole value redacted), matched as words: `note` also covers `order_note`.
+    redaction.keys: Vec<String> => RedactionKeys {
+        env: "O11Y_REDACTION_KEYS",
+        list: ',' of |name| check_key_name(name).map(|()| name.to_owned()),
+        check: |names| names.iter().try_for_each(|name| check_key_name(name)),
+        expected: "names separated by commas, like \"customer_name,order_note\" \
+                   (in o11y.toml, also an array of strings)",
+        default: [Vec::new()],
+        setter: redaction_keys(names: each into String),
+    }
+    /// Names the key rule leaves alone (whole names; their text still goes through the patterns).
+    redaction.allow_keys: Vec<String> => RedactionAllowKeys {
+        env: "O11Y_REDACTION_ALLOW_KEYS",
+        list: ',' of |name| check_key_name(name).map(|()| name.to_owned()),
+        check: |names| names.iter().try_for_each(|name| check_key_name(name)),
+        expected: "names separated by commas, like \"token_count,session_length\" \
+                   (in o11y.toml, also an array of strings)",
+        default: [Vec::new()],
+        setter: redaction_allow_keys(names: each into String),
+    }
+    /// Value patterns on or off (`+phone`, `-email`) and custom regular expressions (`re:<regex>`), separated by `;`.
+    redaction.patterns: Vec<RedactionPattern> => RedactionPatterns {
+        env: "O11Y_REDACTION_PATTERNS",
+        list: ';' of parse_pattern,
+        check: |patterns| patterns.iter().try_for_each(check_pattern),
+        expected: "items separated by ';': +name or -name to turn a built-in pattern on or \
+                   off (email, card_number, jwt, bearer, aws_access_key, private_key, us_ssn, \
+                   phone), or re:<regex> for a regular expression to redact, like \
+                   \"-email;+phone;re:ord-\\d{6}\" (in o11y.toml, also an array of strings)",
+        default: [Vec::new()],
+        setter: redaction_patterns(patterns: each RedactionPattern),
+    }
+    /// What replaces a redacted value or match.
+    redaction.replacement: String => RedactionReplacement {
+        env: "O11Y_REDACTION_REPLACEMENT",
+        parse: |text| Ok(text.to_owned()),
+        expected: "any text, like \"[REDACTED]\" or \"***\"",
+        default: [DEFAULT_REDACTION_REPLACEMENT.to_owned()],
+        setter: redaction_replacement(text: into),
+    }
+    /// The most characters of a text value (span attribute, span event attribute, log field); longer ones are cut at a character boundary. Unset: no limit.
+    limits.attribute_value_length: usize => LimitsAttributeValueLength {
+        env: "O11Y_LIMITS_ATTRIBUTE_VALUE_LENGTH",
+        alias: "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        parse: parse_whole,
+        check: |length| refuse_if(*length == 0),
+        expected: "a whole number of at least 1 (characters; leave it unset for no limit)",
+        default: [unset],
+        setter: limits_attribute_value_length(length),
+    }
+    /// The attributes a span keeps; past it, new keys are dropped and counted in the span's dropped count.
+    limits.span_attribute_count: usize => LimitsSpanAttributeCount {
+        env: "O11Y_LIMITS_SPAN_ATTRIBUTE_COUNT",
+        alias: "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+        parse: parse_whole,
+        expected: EXPECT_SPAN_LIMIT,
+        default: [DEFAULT_SPAN_LIMIT],
+        setter: limits_span_attribute_count(count),
+    }
+    /// The events a span keeps; later ones are dropped and counted.
+    limits.span_event_count: usize => LimitsSpanEventCount {
+        env: "O11Y_LIMITS_SPAN_EVENT_COUNT",
+        alias: "OTEL_SPAN_EVENT_COUNT_LIMIT",
+        parse: parse_whole,
+        expected: EXPECT_SPAN_LIMIT,
+        default: [DEFAULT_SPAN_LIMIT],
+        setter: limits_span_event_count(count),
+    }
+    /// The links a span keeps; later ones are dropped and counted.
+    limits.span_link_count: usize => LimitsSpanLinkCount {
+        env: "O11Y_LIMITS_SPAN_LINK_COUNT",
+        alias: "OTEL_SPAN_LINK_COUNT_LIMIT",
+        parse: parse_whole,
+        expected: EXPECT_SPAN_LIMIT,
+        default: [DEFAULT_SPAN_LIMIT],
+        setter: limits_span_link_count(count),
     }
 
     qualified {

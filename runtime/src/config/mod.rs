@@ -45,6 +45,7 @@
 //! | `metrics.otlp_interval` | `O11Y_METRICS_OTLP_INTERVAL` |  | dev `10s`, prod `1m`, test `1m` | How often metrics are pushed over OTLP, from 1s to 1h. |
 //! | `http.access_log` | `O11Y_HTTP_ACCESS_LOG` |  | `true` | The HTTP server layer writes one `request_finished` log line per request (status, duration). |
 //! | `http.exclude_paths` | `O11Y_HTTP_EXCLUDE_PATHS` |  | `/metrics,/health,/healthz,/ready,/favicon.ico` | Request paths the HTTP server layer leaves alone (no span, log line or metrics), exact matches; empty: every path is observed. |
+//! | `http.capture_headers` | `O11Y_HTTP_CAPTURE_HEADERS` |  | empty | Request headers the HTTP server layer records on its span as `http.request.header.<name>`; sensitive ones (`authorization`, `cookie`, …) with their value redacted. |
 //! | `http.client.forward_request_id` | `O11Y_HTTP_CLIENT_FORWARD_REQUEST_ID` |  | `true` | Outbound calls through the HTTP client made inside a request carry that request's `X-Request-ID`. |
 //! | `db.n_plus_one.threshold` | `O11Y_DB_N_PLUS_ONE_THRESHOLD` |  | `5` | Queries of one fingerprint within one scope that make an N+1, at least 2. |
 //! | `db.n_plus_one.min_duration` | `O11Y_DB_N_PLUS_ONE_MIN_DURATION` |  | dev `0s`, prod `50ms`, test `0s` | The least wall time an N+1's queries must cover for a report (the union of their intervals: concurrent queries count once). |
@@ -53,6 +54,15 @@
 //! | `db.capture_parameters` | `O11Y_DB_CAPTURE_PARAMETERS` |  | `false` | Query spans carry statements as written (literal values included) instead of their fingerprint. |
 //! | `db.trace_root_queries` | `O11Y_DB_TRACE_ROOT_QUERIES` |  | `false` | A query run outside any span (start-up statements, migrations, seeding) is a trace of its own; off, it is only counted in the metrics. |
 //! | `errors.backtrace` | `O11Y_ERRORS_BACKTRACE` |  | `auto` | When a panic's backtrace is captured for its `exception.stacktrace` and log line: `auto` (when `RUST_LIB_BACKTRACE`, else `RUST_BACKTRACE`, is set and not `0`, as the standard library reads them), `on` or `off`. |
+//! | `redaction.enabled` | `O11Y_REDACTION_ENABLED` |  | `true` | Secrets and personal data are scrubbed from spans, log lines, error texts, URLs and captured headers before they leave the process. |
+//! | `redaction.keys` | `O11Y_REDACTION_KEYS` |  | empty | Names added to the key rule (a field, attribute, query parameter or header so named has its whole value redacted), matched as words: `note` also covers `order_note`. |
+//! | `redaction.allow_keys` | `O11Y_REDACTION_ALLOW_KEYS` |  | empty | Names the key rule leaves alone (whole names; their text still goes through the patterns). |
+//! | `redaction.patterns` | `O11Y_REDACTION_PATTERNS` |  | empty | Value patterns on or off (`+phone`, `-email`) and custom regular expressions (`re:<regex>`), separated by `;`. |
+//! | `redaction.replacement` | `O11Y_REDACTION_REPLACEMENT` |  | `[REDACTED]` | What replaces a redacted value or match. |
+//! | `limits.attribute_value_length` | `O11Y_LIMITS_ATTRIBUTE_VALUE_LENGTH` | `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` | unset | The most characters of a text value (span attribute, span event attribute, log field); longer ones are cut at a character boundary. Unset: no limit. |
+//! | `limits.span_attribute_count` | `O11Y_LIMITS_SPAN_ATTRIBUTE_COUNT` | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT` | `128` | The attributes a span keeps; past it, new keys are dropped and counted in the span's dropped count. |
+//! | `limits.span_event_count` | `O11Y_LIMITS_SPAN_EVENT_COUNT` | `OTEL_SPAN_EVENT_COUNT_LIMIT` | `128` | The events a span keeps; later ones are dropped and counted. |
+//! | `limits.span_link_count` | `O11Y_LIMITS_SPAN_LINK_COUNT` | `OTEL_SPAN_LINK_COUNT_LIMIT` | `128` | The links a span keeps; later ones are dropped and counted. |
 //! <!-- end of key table -->
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
@@ -161,6 +171,7 @@ mod error;
 mod file;
 mod keys;
 mod profile;
+mod redaction;
 mod table;
 mod value;
 
@@ -171,10 +182,11 @@ pub(crate) use active::{Derived, install};
 pub use builder::ConfigBuilder;
 pub use error::{ConfigError, Origin};
 pub use keys::{
-    DEFAULT_EXCLUDE_PATHS, DEFAULT_METRICS_ENDPOINT, DEFAULT_METRICS_LISTEN, DEFAULT_SERIES_CAP,
-    KNOWN_KEYS, KnownKey,
+    DEFAULT_EXCLUDE_PATHS, DEFAULT_METRICS_ENDPOINT, DEFAULT_METRICS_LISTEN,
+    DEFAULT_REDACTION_REPLACEMENT, DEFAULT_SERIES_CAP, DEFAULT_SPAN_LIMIT, KNOWN_KEYS, KnownKey,
 };
 pub use profile::{ParseProfileError, Profile};
+pub use redaction::{BuiltinPattern, RedactionConfig, RedactionPattern};
 pub(crate) use value::without_credentials;
 
 /// Why an `https://` endpoint is refused in a build without TLS (by the
@@ -212,6 +224,11 @@ pub struct Config {
     pub db: DbConfig,
     /// Errors and panics: what their `exception` events carry.
     pub errors: ErrorsConfig,
+    /// What is scrubbed from every signal before it is written or exported.
+    pub redaction: RedactionConfig,
+    /// The OpenTelemetry attribute limits: value lengths, and the attributes,
+    /// events and links a span keeps.
+    pub limits: LimitsConfig,
 }
 
 /// The `[errors]` section: what o11y records of errors and panics.
@@ -572,6 +589,11 @@ pub struct HttpConfig {
     /// Request paths left alone: no span, no log line, no metrics. Exact
     /// matches of the request's path.
     pub exclude_paths: Vec<String>,
+    /// Request headers recorded on the server span as
+    /// `http.request.header.<name>` (lowercase names); none by default.
+    /// A header whose name is sensitive (`authorization`, `cookie`, …, see
+    /// [`RedactionConfig`]) is recorded with its value redacted.
+    pub capture_headers: Vec<String>,
     /// The HTTP client (`o11y::http::client()`, feature `reqwest`).
     pub client: HttpClientConfig,
 }
@@ -583,6 +605,35 @@ pub struct HttpClientConfig {
     /// Outbound calls made inside a request carry its `X-Request-ID`, so
     /// that both services' log lines share it.
     pub forward_request_id: bool,
+}
+
+/// The `[limits]` section: OpenTelemetry's attribute limits
+/// (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`,
+/// `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`). What a
+/// limit leaves out of a span is counted in the span's `dropped_*` counts.
+///
+/// ```
+/// let config = o11y_runtime::Config::builder()
+///     .no_config_file()
+///     .env_vars([("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "256")])
+///     .build()?;
+/// assert_eq!(config.limits.attribute_value_length, Some(256));
+/// assert_eq!(config.limits.span_attribute_count, 128);
+/// # Ok::<(), o11y_runtime::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LimitsConfig {
+    /// The most characters of a text value (a span attribute, each text of
+    /// an array attribute, a span event's attribute, a log line's field);
+    /// longer ones are cut at a character boundary. `None`: no limit.
+    pub attribute_value_length: Option<usize>,
+    /// The attributes a span keeps; later new keys are dropped.
+    pub span_attribute_count: usize,
+    /// The events a span keeps; later ones are dropped.
+    pub span_event_count: usize,
+    /// The links a span keeps; later ones are dropped.
+    pub span_link_count: usize,
 }
 
 /// The wire protocol of the OTLP exporters.

@@ -16,8 +16,8 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LoggingConfig, MetricsConfig,
-    NPlusOneConfig, OtlpSignals, TracingConfig,
+    Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig, LoggingConfig,
+    MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, TracingConfig,
 };
 
 /// A named set of defaults.
@@ -110,6 +110,7 @@ impl Profile {
             http: HttpConfig {
                 access_log: default::<k::HttpAccessLog>(self),
                 exclude_paths: default::<k::HttpExcludePaths>(self),
+                capture_headers: default::<k::HttpCaptureHeaders>(self),
                 client: HttpClientConfig {
                     forward_request_id: default::<k::HttpClientForwardRequestId>(self),
                 },
@@ -126,6 +127,19 @@ impl Profile {
             },
             errors: ErrorsConfig {
                 backtrace: default::<k::ErrorsBacktrace>(self),
+            },
+            redaction: RedactionConfig {
+                enabled: default::<k::RedactionEnabled>(self),
+                keys: default::<k::RedactionKeys>(self),
+                allow_keys: default::<k::RedactionAllowKeys>(self),
+                patterns: default::<k::RedactionPatterns>(self),
+                replacement: default::<k::RedactionReplacement>(self),
+            },
+            limits: LimitsConfig {
+                attribute_value_length: default::<k::LimitsAttributeValueLength>(self),
+                span_attribute_count: default::<k::LimitsSpanAttributeCount>(self),
+                span_event_count: default::<k::LimitsSpanEventCount>(self),
+                span_link_count: default::<k::LimitsSpanLinkCount>(self),
             },
         }
     }

@@ -28,7 +28,7 @@ pub(super) struct Entry {
 /// one helps (which scheme, which TOML type, the filter parser's reason),
 /// shown after a semicolon.
 #[derive(Debug, PartialEq)]
-pub(super) struct Refusal(Option<String>);
+pub(super) struct Refusal(pub(super) Option<String>);
 
 impl Refusal {
     pub(super) fn plain() -> Refusal {
@@ -225,6 +225,29 @@ pub(super) fn check_path(path: &str) -> Result<(), Refusal> {
         None => Ok(()),
         Some(c) if c.is_whitespace() => Err(Refusal::because("it contains whitespace")),
         Some(c) => Err(Refusal::because(format!("{c:?} is not allowed"))),
+    }
+}
+
+/// A header name as HTTP allows it (`x-tenant`), refused with the name
+/// quoted.
+pub(super) fn check_header_name(name: &str) -> Result<(), Refusal> {
+    match http::HeaderName::from_bytes(name.as_bytes()) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Refusal::because(format!(
+            "{name:?} is not a header name (letters, digits and ! # $ % & ' * + - . ^ _ ` | ~)"
+        ))),
+    }
+}
+
+/// A name for the redaction key rule: it must keep a letter or a digit
+/// once case, `-`, `_`, `.` and spaces are set aside, as names are compared.
+pub(super) fn check_key_name(name: &str) -> Result<(), Refusal> {
+    if name.chars().any(char::is_alphanumeric) {
+        Ok(())
+    } else {
+        Err(Refusal::because(format!(
+            "{name:?} has no letter or digit, so it names nothing"
+        )))
     }
 }
 

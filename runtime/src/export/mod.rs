@@ -12,6 +12,10 @@
 //! export rate. With `metrics.otlp_enabled`, it also
 //! pushes every registered metric over OTLP on an interval.
 //!
+//! Before a batch of spans goes anywhere, the export thread scrubs their
+//! text with the redaction engine and cuts it to the value length limit
+//! (`scrub`), off the request path.
+//!
 //! Telemetry produced *by* the export thread itself (tonic, hyper, h2 all
 //! emit `tracing` events) is suppressed, so exporting never feeds itself.
 
@@ -21,6 +25,7 @@ mod dynamic;
 mod metrics;
 mod otlp;
 mod resource;
+mod scrub;
 mod stats;
 #[cfg(feature = "tls")]
 mod tls;
@@ -61,6 +66,7 @@ pub const QUEUE_CAPACITY: usize = 4096;
 /// (or the signal's own variable) instead when it is set.
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
+use crate::redact::Redactor;
 use crate::trace::SpanSink;
 
 /// A recorded span that closed, waiting for export.
@@ -207,15 +213,18 @@ pub(crate) struct Exporter {
 }
 
 impl Exporter {
-    /// Starts the export thread and builds the destinations on it. Returns the
-    /// queue to feed and the handle that stops it; `Ok(None)` when there is
-    /// nothing to export to.
-    pub(crate) fn start(factory: DestinationsFactory) -> Result<(ExportQueue, Exporter), String> {
+    /// Starts the export thread and builds the destinations on it; spans are
+    /// scrubbed by `redactor` before they go. Returns the queue to feed and
+    /// the handle that stops it.
+    pub(crate) fn start(
+        factory: DestinationsFactory,
+        redactor: &'static Redactor,
+    ) -> Result<(ExportQueue, Exporter), String> {
         let (ready_tx, ready_rx) = std_mpsc::channel();
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let thread = std::thread::Builder::new()
             .name("o11y-export".into())
-            .spawn(move || worker::run(factory, control_rx, ready_tx))
+            .spawn(move || worker::run(factory, redactor, control_rx, ready_tx))
             .map_err(|e| format!("cannot start the export thread: {e}"))?;
         let queue = match ready_rx.recv() {
             Ok(result) => result?,

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::metrics::MetricsPush;
+use super::scrub;
 use super::{
     Control, Destinations, DestinationsFactory, EXPORT_INTERVAL, EXPORT_TIMEOUT, ExportQueue,
     FinishedSpan, LogItem, MAX_BATCH, Queues,
@@ -20,6 +21,7 @@ use crate::metrics::own::{
     LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
     SPANS_EXPORTED,
 };
+use crate::redact::Redactor;
 
 /// A failed export is reported at most this often, so a collector that is
 /// down does not flood the logs.
@@ -27,6 +29,7 @@ const ERROR_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 
 pub(super) fn run(
     factory: DestinationsFactory,
+    redactor: &'static Redactor,
     mut control: mpsc::UnboundedReceiver<Control>,
     ready: std_mpsc::Sender<Result<ExportQueue, String>>,
 ) {
@@ -57,7 +60,7 @@ pub(super) fn run(
         let Some(queues) = queue.queues else { return };
 
         let mut metrics = destinations.metrics.take().map(MetricsPush::new);
-        let mut batcher = Batcher::new(destinations);
+        let mut batcher = Batcher::new(destinations, redactor);
         let mut tick = tokio::time::interval(EXPORT_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -106,6 +109,8 @@ const MAX_IN_FLIGHT: usize = 4;
 
 struct Batcher {
     destinations: Destinations,
+    /// What spans are scrubbed by before they go.
+    redactor: &'static Redactor,
     spans: Vec<FinishedSpan>,
     logs: Vec<LogItem>,
     /// OTLP span requests sent and not answered yet: each yields its span
@@ -115,9 +120,10 @@ struct Batcher {
 }
 
 impl Batcher {
-    fn new(destinations: Destinations) -> Self {
+    fn new(destinations: Destinations, redactor: &'static Redactor) -> Self {
         Batcher {
             destinations,
+            redactor,
             spans: Vec::new(),
             logs: Vec::new(),
             in_flight: JoinSet::new(),
@@ -177,13 +183,17 @@ impl Batcher {
         }
     }
 
-    /// Exports a batch: encoded for OTLP and sent without waiting for the
-    /// answer (at most [`MAX_IN_FLIGHT`] requests on their way), then
-    /// handed to the `SpanData` exporters one after the other. The batch
-    /// counts as exported once every destination took it.
+    /// Exports a batch: scrubbed, encoded for OTLP and sent without waiting
+    /// for the answer (at most [`MAX_IN_FLIGHT`] requests on their way),
+    /// then handed to the `SpanData` exporters one after the other. The
+    /// batch counts as exported once every destination took it.
     async fn export_spans(&mut self, queues: &Queues) {
         let take = self.spans.len().min(MAX_BATCH);
         let count = take as u64;
+        let max_chars = crate::limits::value_length();
+        for span in &mut self.spans[..take] {
+            scrub::span(span, self.redactor, max_chars);
+        }
         let otlp_request = self.destinations.otlp_spans.as_mut().map(|otlp| {
             let request = otlp.encode(self.spans[..take].iter().map(|span| &**span));
             otlp.send(request)

@@ -211,7 +211,7 @@ where
         {
             request.extensions_mut().insert(baggage);
         }
-        let operation = span::start(&request, series, &request_id, remote.as_ref());
+        let operation = span::start(&request, settings, series, &request_id, remote.as_ref());
         let metrics = flags & METRICS != 0;
         if metrics {
             metrics::active(series.method).inc();

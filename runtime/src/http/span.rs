@@ -1,8 +1,10 @@
 //! The request span: one SERVER span per request, decided before it exists
 //! (continuing the caller's trace when it sent one), named `METHOD route`,
 //! with the OpenTelemetry HTTP semantic-convention attributes when it is
-//! recorded; the request's log context (`request_id`, `http.method`,
-//! `path`, and `user_id` from [`set_user`]); and what its end records.
+//! recorded (`url.query` with the values of sensitive parameters redacted,
+//! and the headers of `http.capture_headers`); the request's log context
+//! (`request_id`, `http.method`, `path`, and `user_id` from [`set_user`]);
+//! and what its end records.
 //!
 //! The span exists for every observed request, sampled or not: its ids and
 //! log context are what correlate the request's log lines. A span that is
@@ -14,12 +16,14 @@ use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use http::{HeaderValue, Request, StatusCode, Version};
-use opentelemetry::KeyValue;
+use http::{HeaderMap, HeaderValue, Request, StatusCode, Version};
 use opentelemetry::trace::SpanKind;
+use opentelemetry::{Array, KeyValue, StringValue, Value};
 
 use super::route::RouteSeries;
+use super::settings::{CapturedHeader, Settings};
 use crate::lifecycle::{Operation, Parent};
+use crate::redact::{self, Redactor, Signal};
 use crate::subscriber::current::{
     keep_trace_state, with_enclosing_state, with_recording, with_span_state,
 };
@@ -31,6 +35,7 @@ use crate::value::FieldValue;
 /// span.
 pub(crate) fn start<B>(
     request: &Request<B>,
+    settings: &Settings,
     series: &'static RouteSeries,
     request_id: &HeaderValue,
     remote: Option<&RemoteParent>,
@@ -45,6 +50,7 @@ pub(crate) fn start<B>(
     describe(
         operation.span_or_none(),
         request,
+        settings,
         series,
         request_id,
         remote,
@@ -57,10 +63,12 @@ pub(crate) fn start<B>(
 fn describe<B>(
     span: &tracing::Span,
     request: &Request<B>,
+    settings: &Settings,
     series: &'static RouteSeries,
     request_id: &HeaderValue,
     remote: Option<&RemoteParent>,
 ) {
+    let redactor = settings.redactor;
     let path = request.uri().path();
     // Sane by construction (1..=128 bytes of [A-Za-z0-9._-]): `to_str`
     // cannot fail.
@@ -86,6 +94,10 @@ fn describe<B>(
                 attributes.push(KeyValue::new("http.route", route));
             }
             attributes.push(KeyValue::new("url.path", path.to_owned()));
+            if let Some(query) = request.uri().query() {
+                let query = redactor.query(query, Signal::Traces).into_owned();
+                attributes.push(KeyValue::new("url.query", query));
+            }
             attributes.push(KeyValue::new("url.scheme", scheme(request)));
             attributes.push(KeyValue::new(
                 "network.protocol.version",
@@ -99,6 +111,11 @@ fn describe<B>(
                 attributes.push(KeyValue::new("user_agent.original", agent));
             }
             attributes.push(KeyValue::new("request_id", request_id.to_owned()));
+            for header in &*settings.capture {
+                if let Some(attribute) = captured(request.headers(), header, redactor) {
+                    attributes.push(attribute);
+                }
+            }
         }
         // The span has no `tracing` fields: these are its first log fields,
         // with inline room left for the `user_id` that `set_user` may add.
@@ -112,6 +129,8 @@ fn describe<B>(
         );
         let value = fields.text(path);
         fields.push(Cow::Borrowed("path"), value);
+        // A path may name a person (`/users/ada@example.com`).
+        fields.scrub_last(redactor);
     });
     // Kept on the span, recorded or not, for the outbound calls made inside;
     // an empty state too, or an enclosing span's state, of another trace,
@@ -119,6 +138,30 @@ fn describe<B>(
     if let Some(remote) = remote {
         keep_trace_state(span, remote.trace_state.clone());
     }
+}
+
+/// The attribute of a captured header the request carries: every value,
+/// as the semantic conventions' string array; the replacement instead when
+/// its name is sensitive (the text of the others is scrubbed on the export
+/// thread, as every attribute's).
+fn captured(headers: &HeaderMap, header: &CapturedHeader, redactor: &Redactor) -> Option<KeyValue> {
+    let mut values = headers.get_all(&header.name).iter().peekable();
+    values.peek()?;
+    let texts: Vec<StringValue> = if header.sensitive && redactor.is_enabled() {
+        vec![redactor.key_redacted(Signal::Traces).to_owned().into()]
+    } else {
+        values
+            .map(|value| {
+                String::from_utf8_lossy(value.as_bytes())
+                    .into_owned()
+                    .into()
+            })
+            .collect()
+    };
+    Some(KeyValue::new(
+        header.attribute.clone(),
+        Value::Array(Array::String(texts)),
+    ))
 }
 
 /// `url.scheme`: the request URI's (HTTP/2 requests and absolute-form
@@ -201,13 +244,17 @@ pub(crate) fn end(
 /// ```
 pub fn set_user(id: impl Into<FieldValue>) -> bool {
     let id = id.into();
+    let redactor = redact::active();
     with_enclosing_state(
         |state| state.trace.entry,
         |state| {
             if let Some(recording) = state.trace.recording.as_mut() {
                 recording.set_attribute(KeyValue::new("user.id", id.clone()));
             }
-            state.fields.set(Cow::Borrowed("user_id"), id);
+            // An e-mail address as the user id is redacted.
+            state
+                .fields
+                .set_scrubbed(Cow::Borrowed("user_id"), id, redactor);
         },
     )
     .is_some()
@@ -267,7 +314,11 @@ mod tests {
         use crate::trace::{Sampler, SpanLayer};
 
         // The span stage keeps o11y's state on every span; nothing exported.
-        let spans = SpanStage::new(SpanLayer::new(Sampler::new(true, 1.0, true), None));
+        let spans = SpanStage::new(SpanLayer::new(
+            Sampler::new(true, 1.0, true),
+            None,
+            crate::redact::active(),
+        ));
         let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(spans));
         tracing::dispatcher::with_default(&dispatch, || {
             // A span of trace 1, which arrived with a state.
@@ -294,7 +345,8 @@ mod tests {
                 Some("/unit-test/state/{id}"),
             );
             let request_id = HeaderValue::from_static("r-1");
-            let started = start(&request, series, &request_id, Some(&remote));
+            let settings = super::super::settings::active();
+            let started = start(&request, &settings, series, &request_id, Some(&remote));
             let _request = started.span_or_none().enter();
             assert_eq!(header(), None, "trace 1's state is not trace 2's");
         });

@@ -1,7 +1,8 @@
 //! Log lines: the layer that writes every `tracing` event (and every `log`
 //! record, through `tracing-log`) as a console or JSON line, correlated with
 //! the enclosing span's trace and span ids and carrying the fields of every
-//! enclosing span; the JSON file sink; and OTLP log records.
+//! enclosing span; the JSON file sink; and OTLP log records. Fields and
+//! messages are redacted as they are collected (`fields`), before any sink.
 
 mod batch;
 mod fields;
@@ -23,6 +24,7 @@ use tracing_log::NormalizeEvent;
 
 use crate::config::LogFormat;
 use crate::export_thread::is_export_thread;
+use crate::redact::Redactor;
 
 use batch::FileSink;
 pub(crate) use batch::{Batching, flush};
@@ -64,11 +66,21 @@ pub(crate) type LineIds = crate::trace::Ids;
 pub(crate) struct LogLayer {
     sinks: Vec<Sink>,
     otlp: Option<OtlpLogs>,
+    /// What fields and messages are redacted by, as they are collected.
+    redactor: &'static Redactor,
 }
 
 impl LogLayer {
-    pub(crate) fn new(sinks: Vec<Sink>, otlp: Option<OtlpLogs>) -> Self {
-        LogLayer { sinks, otlp }
+    pub(crate) fn new(
+        sinks: Vec<Sink>,
+        otlp: Option<OtlpLogs>,
+        redactor: &'static Redactor,
+    ) -> Self {
+        LogLayer {
+            sinks,
+            otlp,
+            redactor,
+        }
     }
 }
 
@@ -81,17 +93,17 @@ thread_local! {
 }
 
 impl LogLayer {
-    /// Keeps a new span's fields, for the lines inside it.
-    pub(crate) fn open(attrs: &Attributes<'_>, fields: &mut SpanFields) {
+    /// Keeps a new span's fields, redacted, for the lines inside it.
+    pub(crate) fn open(&self, attrs: &Attributes<'_>, fields: &mut SpanFields) {
         if attrs.fields().is_empty() || is_export_thread() {
             return;
         }
-        attrs.record(&mut Collect::span(fields));
+        attrs.record(&mut Collect::span(fields, self.redactor));
     }
 
-    /// Keeps later values of a span's fields.
-    pub(crate) fn record(values: &Record<'_>, fields: &mut SpanFields) {
-        values.record(&mut Collect::span(fields));
+    /// Keeps later values of a span's fields, redacted.
+    pub(crate) fn record(&self, values: &Record<'_>, fields: &mut SpanFields) {
+        values.record(&mut Collect::span(fields, self.redactor));
     }
 
     /// Whether `event` is written as a log line (the subscriber also skips
@@ -112,7 +124,8 @@ impl LogLayer {
         // collected or written (by a field's `Debug`, say) finds it
         // borrowed and collects into a new one.
         let collect_and_write = |collector: &mut FieldCollector| {
-            event.record(&mut collector.visitor());
+            event.record(&mut collector.visitor(self.redactor));
+            collector.scrub_message(self.redactor);
             self.write(metadata, collector, ids, scope);
         };
         COLLECTOR.with(|collector| match collector.try_borrow_mut() {

@@ -56,7 +56,7 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(id) {
-            span.with_state(|state| SpanLayer::record(&mut state.trace, values));
+            span.with_state(|state| self.0.record(&mut state.trace, values));
         }
     }
 
@@ -77,7 +77,7 @@ where
         let Some(span) = ctx.event_span(event) else {
             return;
         };
-        span.with_state(|state| SpanLayer::event(&mut state.trace, event));
+        span.with_state(|state| self.0.event(&mut state.trace, event));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -144,13 +144,13 @@ where
             return;
         }
         if let Some(span) = ctx.span(id) {
-            span.with_state(|state| LogLayer::open(attrs, &mut state.fields));
+            span.with_state(|state| self.0.open(attrs, &mut state.fields));
         }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(id) {
-            span.with_state(|state| LogLayer::record(values, &mut state.fields));
+            span.with_state(|state| self.0.record(values, &mut state.fields));
         }
     }
 

@@ -274,7 +274,7 @@ impl Subscriber for O11ySubscriber {
                         .map(|s| &s.trace),
                     &mut state.trace,
                 );
-                LogLayer::open(attrs, &mut state.fields);
+                self.pipeline.logs.open(attrs, &mut state.fields);
             })
             .expect("no room for another span: spans are leaking");
         id_of(key)
@@ -282,8 +282,8 @@ impl Subscriber for O11ySubscriber {
 
     fn record(&self, id: &Id, values: &Record<'_>) {
         self.with_state(id, |state| {
-            SpanLayer::record(&mut state.trace, values);
-            LogLayer::record(values, &mut state.fields);
+            self.pipeline.spans.record(&mut state.trace, values);
+            self.pipeline.logs.record(values, &mut state.fields);
         });
     }
 
@@ -313,7 +313,7 @@ impl Subscriber for O11ySubscriber {
             self.pipeline.db.event(event, span.as_deref());
         }
         if for_span && let Some(slot) = &span {
-            slot.with_state(|state| SpanLayer::event(&mut state.trace, event));
+            slot.with_state(|state| self.pipeline.spans.event(&mut state.trace, event));
         }
         if for_logs {
             // The scope, innermost first; each parent is held by its child.
@@ -404,8 +404,8 @@ mod tests {
         let sampler = Sampler::new(true, 1.0, true);
         let pipeline = Pipeline {
             db: db::bridge(sampler, None),
-            spans: SpanLayer::new(sampler, None),
-            logs: LogLayer::new(Vec::new(), None),
+            spans: SpanLayer::new(sampler, None, crate::redact::active()),
+            logs: LogLayer::new(Vec::new(), None, crate::redact::active()),
         };
         let filter = LevelDirectives::new(directives, directives.parse().expect("valid"));
         let subscriber = O11ySubscriber::new(pipeline, filter.tracks_spans());

@@ -1,5 +1,8 @@
 //! Turning `tracing` fields into OpenTelemetry attributes, including the
-//! special `otel.*` fields that set a span's name, kind and status.
+//! special `otel.*` fields that set a span's name, kind and status. A
+//! field whose name is sensitive (the redaction key rule, decided once per
+//! callsite field) is recorded as the replacement, its value never
+//! formatted; the value patterns run on the export thread.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -9,29 +12,58 @@ use opentelemetry::trace::{SpanKind, Status};
 use tracing_core::field::{Field, Visit};
 
 use super::Recording;
+use crate::redact::{FieldKeys, Redactor, Signal};
 
 /// Records span fields into a [`Recording`].
-pub(super) struct SpanFieldVisitor<'a>(pub(super) &'a mut Recording);
+pub(super) struct SpanFieldVisitor<'a> {
+    recording: &'a mut Recording,
+    keys: FieldKeys<'a>,
+    redactor: &'a Redactor,
+}
 
-impl SpanFieldVisitor<'_> {
+impl<'a> SpanFieldVisitor<'a> {
+    pub(super) fn new(recording: &'a mut Recording, redactor: &'a Redactor) -> Self {
+        SpanFieldVisitor {
+            recording,
+            keys: FieldKeys::new(redactor),
+            redactor,
+        }
+    }
+
+    /// Records the replacement of `field` when its name is sensitive;
+    /// whether it did (the value is then left alone).
+    #[inline]
+    fn redacted(&mut self, field: &Field) -> bool {
+        if !self.keys.is_sensitive(field) {
+            return false;
+        }
+        let replacement = self.redactor.key_redacted(Signal::Traces).to_owned();
+        self.recording
+            .set_attribute(KeyValue::new(field.name(), replacement));
+        true
+    }
+
     fn special(&mut self, name: &str, value: &str) -> bool {
+        let recording = &mut *self.recording;
         match name {
-            "otel.name" => self.0.name = Some(Cow::Owned(value.to_owned())),
+            "otel.name" => recording.name = Some(Cow::Owned(value.to_owned())),
             "otel.kind" => {
                 if let Some(kind) = parse_kind(value) {
-                    self.0.kind = kind;
+                    recording.kind = kind;
                 }
             }
             "otel.status_code" => match value.to_ascii_lowercase().as_str() {
                 // Keep a description set earlier by otel.status_description.
-                "error" if self.0.status == Status::Unset => self.0.status = Status::error(""),
-                "ok" => self.0.status = Status::Ok,
+                "error" if recording.status == Status::Unset => {
+                    recording.status = Status::error("")
+                }
+                "ok" => recording.status = Status::Ok,
                 _ => {}
             },
             // tracing-opentelemetry's name since 0.32, and its earlier one.
             "otel.status_description" | "otel.status_message" => {
-                if self.0.status != Status::Ok {
-                    self.0.status = Status::error(value.to_owned());
+                if recording.status != Status::Ok {
+                    recording.status = Status::error(value.to_owned());
                 }
             }
             _ => return false,
@@ -53,32 +85,50 @@ fn parse_kind(value: &str) -> Option<SpanKind> {
 
 impl Visit for SpanFieldVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.special(field.name(), value) {
-            self.0
+        if !self.redacted(field) && !self.special(field.name(), value) {
+            self.recording
                 .set_attribute(KeyValue::new(field.name(), value.to_owned()));
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.redacted(field) {
+            return;
+        }
         let text = format!("{value:?}");
         if !self.special(field.name(), &text) {
-            self.0.set_attribute(KeyValue::new(field.name(), text));
+            self.recording
+                .set_attribute(KeyValue::new(field.name(), text));
         }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.set_attribute(KeyValue::new(field.name(), value));
+        if !self.redacted(field) {
+            self.recording
+                .set_attribute(KeyValue::new(field.name(), value));
+        }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.set_attribute(u64_attribute(field.name(), value));
+        if !self.redacted(field) {
+            self.recording
+                .set_attribute(u64_attribute(field.name(), value));
+        }
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.set_attribute(KeyValue::new(field.name(), value));
+        if !self.redacted(field) {
+            self.recording
+                .set_attribute(KeyValue::new(field.name(), value));
+        }
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.set_attribute(KeyValue::new(field.name(), value));
+        if !self.redacted(field) {
+            self.recording
+                .set_attribute(KeyValue::new(field.name(), value));
+        }
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0
-            .set_attribute(KeyValue::new(field.name(), value.to_string()));
+        if !self.redacted(field) {
+            self.recording
+                .set_attribute(KeyValue::new(field.name(), value.to_string()));
+        }
     }
 }
 
@@ -91,23 +141,52 @@ fn u64_attribute(name: &'static str, value: u64) -> KeyValue {
     }
 }
 
-/// Collects an event's message and fields, for span events.
-#[derive(Default)]
-pub(super) struct EventVisitor {
+/// Collects an event's message and fields, for span events; a field whose
+/// name is sensitive is kept as the replacement, as a span's own are.
+pub(super) struct EventVisitor<'a> {
     pub(super) message: Option<String>,
     pub(super) attributes: Vec<KeyValue>,
+    keys: FieldKeys<'a>,
+    redactor: &'a Redactor,
 }
 
-impl Visit for EventVisitor {
+impl<'a> EventVisitor<'a> {
+    pub(super) fn new(redactor: &'a Redactor) -> Self {
+        EventVisitor {
+            message: None,
+            attributes: Vec::new(),
+            keys: FieldKeys::new(redactor),
+            redactor,
+        }
+    }
+
+    /// Keeps the replacement of `field` when its name is sensitive; whether
+    /// it did.
+    #[inline]
+    fn redacted(&mut self, field: &Field) -> bool {
+        if field.name() == "message" || !self.keys.is_sensitive(field) {
+            return false;
+        }
+        let replacement = self.redactor.key_redacted(Signal::Traces).to_owned();
+        self.attributes
+            .push(KeyValue::new(field.name(), replacement));
+        true
+    }
+}
+
+impl Visit for EventVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.message = Some(value.to_owned());
-        } else {
+        } else if !self.redacted(field) {
             self.attributes
                 .push(KeyValue::new(field.name(), value.to_owned()));
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.redacted(field) {
+            return;
+        }
         let text = format!("{value:?}");
         if field.name() == "message" {
             self.message = Some(text);
@@ -116,19 +195,29 @@ impl Visit for EventVisitor {
         }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.attributes.push(KeyValue::new(field.name(), value));
+        if !self.redacted(field) {
+            self.attributes.push(KeyValue::new(field.name(), value));
+        }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.attributes.push(u64_attribute(field.name(), value));
+        if !self.redacted(field) {
+            self.attributes.push(u64_attribute(field.name(), value));
+        }
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.attributes.push(KeyValue::new(field.name(), value));
+        if !self.redacted(field) {
+            self.attributes.push(KeyValue::new(field.name(), value));
+        }
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.attributes.push(KeyValue::new(field.name(), value));
+        if !self.redacted(field) {
+            self.attributes.push(KeyValue::new(field.name(), value));
+        }
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.attributes
-            .push(KeyValue::new(field.name(), value.to_string()));
+        if !self.redacted(field) {
+            self.attributes
+                .push(KeyValue::new(field.name(), value.to_string()));
+        }
     }
 }

@@ -34,6 +34,7 @@ use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event as TracingEvent, Level};
 
 use crate::export_thread::is_export_thread;
+use crate::redact::Redactor;
 pub(crate) use ids::Ids;
 pub use ids::SpanIds;
 pub(crate) use sampler::Sampler;
@@ -150,17 +151,12 @@ pub(crate) struct Recording {
     pub(crate) events: Vec<Event>,
     pub(crate) links: Vec<Link>,
     pub(crate) status: Status,
-    /// What the limits below left out, exported as the span's dropped
-    /// counts.
+    /// What the span limits (`limits.span_*_count`, OpenTelemetry's 128
+    /// each by default) left out, exported as the span's dropped counts. A
+    /// long-lived span (a worker's loop) that logs a warning per item would
+    /// otherwise hold every one of them until it ends.
     pub(crate) dropped: Dropped,
 }
-
-/// OpenTelemetry's default span limits: attributes, events and links kept
-/// per span. A long-lived span (a worker's loop) that logs a warning per
-/// item would otherwise hold every one of them until it ends.
-pub(crate) const ATTRIBUTE_LIMIT: usize = 128;
-pub(crate) const EVENT_LIMIT: usize = 128;
-pub(crate) const LINK_LIMIT: usize = 128;
 
 /// How many attributes, events and links a span's limits left out.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -236,18 +232,18 @@ impl Recording {
         self.dropped = Dropped::default();
     }
 
-    /// Adds an event, unless the span holds [`EVENT_LIMIT`] already.
+    /// Adds an event, unless the span holds its limit of events already.
     pub(crate) fn add_event(&mut self, event: Event) {
-        if self.events.len() < EVENT_LIMIT {
+        if self.events.len() < crate::limits::span_events() {
             self.events.push(event);
         } else {
             self.dropped.events = self.dropped.events.saturating_add(1);
         }
     }
 
-    /// Adds a link, unless the span holds [`LINK_LIMIT`] already.
+    /// Adds a link, unless the span holds its limit of links already.
     pub(crate) fn add_link(&mut self, link: Link) {
-        if self.links.len() < LINK_LIMIT {
+        if self.links.len() < crate::limits::span_links() {
             self.links.push(link);
         } else {
             self.dropped.links = self.dropped.links.saturating_add(1);
@@ -270,8 +266,8 @@ impl Recording {
     }
 
     /// Sets an attribute, replacing an earlier one of the same key.
-    /// Past [`ATTRIBUTE_LIMIT`], a new key is dropped (and counted); an
-    /// existing one is still replaced.
+    /// Past the span's limit of attributes, a new key is dropped (and
+    /// counted); an existing one is still replaced.
     pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
         let kept = self.attributes.len();
         match self
@@ -280,7 +276,7 @@ impl Recording {
             .find(|kv| kv.key == attribute.key)
         {
             Some(existing) => *existing = attribute,
-            None if kept < ATTRIBUTE_LIMIT => self.attributes.push(attribute),
+            None if kept < crate::limits::span_attributes() => self.attributes.push(attribute),
             None => self.dropped.attributes = self.dropped.attributes.saturating_add(1),
         }
     }
@@ -327,11 +323,22 @@ pub(crate) struct SpanLayer {
     pub(crate) sampler: Sampler,
     /// `None` when spans are not exported: nothing is recorded then.
     pub(crate) sink: Option<std::sync::Arc<dyn SpanSink>>,
+    /// Whose key rule recorded fields go through (the value patterns run
+    /// on the export thread).
+    redactor: &'static Redactor,
 }
 
 impl SpanLayer {
-    pub(crate) fn new(sampler: Sampler, sink: Option<std::sync::Arc<dyn SpanSink>>) -> Self {
-        SpanLayer { sampler, sink }
+    pub(crate) fn new(
+        sampler: Sampler,
+        sink: Option<std::sync::Arc<dyn SpanSink>>,
+        redactor: &'static Redactor,
+    ) -> Self {
+        SpanLayer {
+            sampler,
+            sink,
+            redactor,
+        }
     }
 
     /// Makes `state`, [empty](SpanState::empty) or [reset](SpanState::reset),
@@ -383,7 +390,10 @@ impl SpanLayer {
                 }
                 None => Box::new(fresh),
             };
-            attrs.record(&mut attributes::SpanFieldVisitor(&mut recording));
+            attrs.record(&mut attributes::SpanFieldVisitor::new(
+                &mut recording,
+                self.redactor,
+            ));
             recording
         });
         state.trace_id = trace_id;
@@ -394,9 +404,12 @@ impl SpanLayer {
     }
 
     /// Records later values of a span's fields.
-    pub(crate) fn record(state: &mut SpanState, values: &Record<'_>) {
+    pub(crate) fn record(&self, state: &mut SpanState, values: &Record<'_>) {
         if let Some(recording) = state.recording.as_mut() {
-            values.record(&mut attributes::SpanFieldVisitor(recording));
+            values.record(&mut attributes::SpanFieldVisitor::new(
+                recording,
+                self.redactor,
+            ));
         }
     }
 
@@ -420,12 +433,12 @@ impl SpanLayer {
     }
 
     /// Adds `event` (one it [wants](Self::wants_event)) to its span.
-    pub(crate) fn event(state: &mut SpanState, event: &TracingEvent<'_>) {
+    pub(crate) fn event(&self, state: &mut SpanState, event: &TracingEvent<'_>) {
         let Some(recording) = state.recording.as_mut() else {
             return;
         };
         let level = *event.metadata().level();
-        let mut visitor = attributes::EventVisitor::default();
+        let mut visitor = attributes::EventVisitor::new(self.redactor);
         event.record(&mut visitor);
         let message = visitor
             .message

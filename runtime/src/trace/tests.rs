@@ -13,20 +13,26 @@ static META: tracing_core::Metadata<'static> = tracing::metadata! {
 
 #[test]
 fn limits_keep_the_first_and_count_the_rest() {
+    // The defaults: nothing in a unit test process sets others.
+    let (attribute_limit, event_limit) = (
+        crate::limits::span_attributes(),
+        crate::limits::span_events(),
+    );
+    assert_eq!((attribute_limit, event_limit), (128, 128));
     let now = SystemTime::now();
     let mut span = Recording::new_for_test(TraceId::from(1), SpanId::from(2), &META, now, now);
-    for i in 0..ATTRIBUTE_LIMIT + 5 {
+    for i in 0..attribute_limit + 5 {
         span.set_attribute(KeyValue::new(format!("row.{i}"), i as i64));
     }
     // An existing key is still replaced at the limit.
     span.set_attribute(KeyValue::new("row.0", -1_i64));
-    for _ in 0..EVENT_LIMIT + 7 {
+    for _ in 0..event_limit + 7 {
         span.add_event(Event::new("queue slow", now, Vec::new(), 0));
     }
     span.add_link(Link::with_context(SpanContext::empty_context()));
-    assert_eq!(span.attributes.len(), ATTRIBUTE_LIMIT);
+    assert_eq!(span.attributes.len(), attribute_limit);
     assert_eq!(span.attributes[0].value, opentelemetry::Value::I64(-1));
-    assert_eq!(span.events.len(), EVENT_LIMIT);
+    assert_eq!(span.events.len(), event_limit);
     assert_eq!(
         span.dropped,
         Dropped {

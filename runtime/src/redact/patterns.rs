@@ -1,0 +1,558 @@
+//! The value rule: the patterns that find secrets and personal data inside
+//! text values (e-mail addresses, payment card numbers, JWTs, `Bearer`
+//! credentials, AWS access key ids, PEM private keys, US SSNs, phone
+//! numbers, and the configuration's own regular expressions), and the scan
+//! that decides which of them can match at all.
+//!
+//! Most text holds none of them, and most of it is short (an id, a path, a
+//! message): a value costs one pass over its bytes, which looks for what
+//! each pattern cannot do without (an `@`, enough digits, `eyJ`, `bearer`,
+//! `AKIA`/`ASIA`, `-----`). Only the patterns whose mark was seen run, each
+//! a `regex` (linear in the text, whatever it holds). What a regex cannot
+//! say is checked on its match: a card number's Luhn digit, an SSN's
+//! reserved numbers, and that neither is part of a longer run of digits.
+//!
+//! Custom patterns have no such mark: each runs on every text value.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::Rule;
+use crate::config::{BuiltinPattern, RedactionPattern};
+
+/// A built-in pattern, compiled.
+struct Builtin {
+    pattern: BuiltinPattern,
+    regex: Regex,
+    /// Only the first capture group is the secret (`Bearer <this>`).
+    group: bool,
+    /// Whether a match is one (the regex found a candidate).
+    accept: fn(&str, Range<usize>) -> bool,
+}
+
+/// The built-in patterns, in [`BuiltinPattern::ALL`]'s order, compiled
+/// once per process.
+static BUILTINS: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
+    BuiltinPattern::ALL
+        .into_iter()
+        .map(|pattern| {
+            let (source, group, accept) = definition(pattern);
+            Builtin {
+                pattern,
+                // Fixed expressions, tested below: they compile.
+                regex: Regex::new(source)
+                    .unwrap_or_else(|e| unreachable!("built-in pattern {source}: {e}")),
+                group,
+                accept,
+            }
+        })
+        .collect()
+});
+
+/// The expression of a built-in pattern, whether only its first group is
+/// the secret, and what its matches must also pass.
+fn definition(pattern: BuiltinPattern) -> (&'static str, bool, fn(&str, Range<usize>) -> bool) {
+    match pattern {
+        BuiltinPattern::PrivateKey => (
+            // To the END line, or to the end of a text that was cut.
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
+            false,
+            any,
+        ),
+        BuiltinPattern::Jwt => (
+            r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+            false,
+            any,
+        ),
+        // A credential has a digit or a sign in it, or is long: "the
+        // bearer of bad news" is prose.
+        BuiltinPattern::Bearer => (
+            r"(?i:bearer)[ \t]+([A-Za-z0-9._~+/-]*[0-9._~+/-][A-Za-z0-9._~+/-]*=*|[A-Za-z]{16,}=*)",
+            true,
+            any,
+        ),
+        BuiltinPattern::AwsAccessKey => (r"(?:AKIA|ASIA)[A-Z0-9]{16}", false, alone_upper_alnum),
+        BuiltinPattern::Email => (
+            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+            false,
+            any,
+        ),
+        BuiltinPattern::CardNumber => (
+            r"(?:[0-9]{4}[ -]){3}[0-9]{1,7}|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5}|[0-9]{13,19}",
+            false,
+            card_number,
+        ),
+        BuiltinPattern::UsSsn => (r"[0-9]{3}-[0-9]{2}-[0-9]{4}", false, us_ssn),
+        BuiltinPattern::Phone => (
+            r"(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
+            false,
+            alone_digits,
+        ),
+    }
+}
+
+fn any(_: &str, _: Range<usize>) -> bool {
+    true
+}
+
+/// Not part of a longer run of digits.
+fn alone_digits(text: &str, at: Range<usize>) -> bool {
+    let bytes = text.as_bytes();
+    let before = at.start.checked_sub(1).map(|i| bytes[i]);
+    let after = bytes.get(at.end).copied();
+    !before.is_some_and(|b| b.is_ascii_digit()) && !after.is_some_and(|b| b.is_ascii_digit())
+}
+
+/// Not part of a longer run of capitals and digits.
+fn alone_upper_alnum(text: &str, at: Range<usize>) -> bool {
+    let bytes = text.as_bytes();
+    let part = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+    let before = at.start.checked_sub(1).map(|i| bytes[i]);
+    let after = bytes.get(at.end).copied();
+    !before.is_some_and(part) && !after.is_some_and(part)
+}
+
+/// 13 to 19 digits passing the Luhn check, not within a longer number.
+fn card_number(text: &str, at: Range<usize>) -> bool {
+    if !alone_digits(text, at.clone()) {
+        return false;
+    }
+    let digits: Vec<u32> = text[at]
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| u32::from(b - b'0'))
+        .collect();
+    (13..=19).contains(&digits.len()) && luhn(&digits)
+}
+
+/// The Luhn checksum: from the right, every second digit doubled (less 9
+/// past 9), the sum a multiple of 10.
+pub(super) fn luhn(digits: &[u32]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| match (i % 2 == 1, d * 2) {
+            (true, doubled) if doubled > 9 => doubled - 9,
+            (true, doubled) => doubled,
+            (false, _) => d,
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// `AAA-GG-SSSS` the Social Security Administration could have issued: no
+/// area 000, 666 or 900–999, no group 00, no serial 0000, and not within a
+/// longer run of digits and dashes (a date, an id).
+fn us_ssn(text: &str, at: Range<usize>) -> bool {
+    let bytes = text.as_bytes();
+    let joined = |b: u8| b.is_ascii_digit() || b == b'-';
+    let before = at.start.checked_sub(1).map(|i| bytes[i]);
+    let after = bytes.get(at.end).copied();
+    if before.is_some_and(joined) || after.is_some_and(joined) {
+        return false;
+    }
+    let ssn = &text[at];
+    let (area, group, serial) = (&ssn[0..3], &ssn[4..6], &ssn[7..11]);
+    area != "000" && area != "666" && !area.starts_with('9') && group != "00" && serial != "0000"
+}
+
+/// Which built-in patterns can match a text: a bit per [`BuiltinPattern::ALL`]
+/// index.
+type Candidates = u16;
+
+fn bit(pattern: BuiltinPattern) -> Candidates {
+    let index = BuiltinPattern::ALL
+        .iter()
+        .position(|p| *p == pattern)
+        .unwrap_or(0);
+    1 << index
+}
+
+/// What a byte may start or be part of, for [`candidates`].
+const NOTHING: u8 = 0;
+const DIGIT: u8 = 1;
+const AT: u8 = 2;
+const SMALL_E: u8 = 3;
+const LETTER_B: u8 = 4;
+const CAPITAL_A: u8 = 5;
+const DASH: u8 = 6;
+
+static CLASS: [u8; 256] = {
+    let mut class = [NOTHING; 256];
+    let mut digit = b'0';
+    while digit <= b'9' {
+        class[digit as usize] = DIGIT;
+        digit += 1;
+    }
+    class[b'@' as usize] = AT;
+    class[b'e' as usize] = SMALL_E;
+    class[b'b' as usize] = LETTER_B;
+    class[b'B' as usize] = LETTER_B;
+    class[b'A' as usize] = CAPITAL_A;
+    class[b'-' as usize] = DASH;
+    class
+};
+
+/// The least digits an SSN, a phone number and a card number have.
+const SSN_DIGITS: usize = 9;
+const PHONE_DIGITS: usize = 10;
+const CARD_DIGITS: usize = 13;
+
+/// One pass over `text`: the built-in patterns that can match it. Each
+/// pattern has a mark it cannot match without; most text has none.
+fn candidates(text: &[u8]) -> Candidates {
+    let mut found: Candidates = 0;
+    let mut digits = 0;
+    for (i, &byte) in text.iter().enumerate() {
+        match CLASS[usize::from(byte)] {
+            NOTHING => {}
+            DIGIT => digits += 1,
+            AT => found |= bit(BuiltinPattern::Email),
+            SMALL_E if text[i + 1..].starts_with(b"yJ") => found |= bit(BuiltinPattern::Jwt),
+            LETTER_B
+                if text
+                    .get(i + 1..i + 6)
+                    .is_some_and(|rest| rest.eq_ignore_ascii_case(b"earer")) =>
+            {
+                found |= bit(BuiltinPattern::Bearer)
+            }
+            CAPITAL_A if text[i + 1..].starts_with(b"KIA") || text[i + 1..].starts_with(b"SIA") => {
+                found |= bit(BuiltinPattern::AwsAccessKey)
+            }
+            DASH if text[i + 1..].starts_with(b"----") => found |= bit(BuiltinPattern::PrivateKey),
+            _ => {}
+        }
+    }
+    if digits >= SSN_DIGITS {
+        found |= bit(BuiltinPattern::UsSsn);
+    }
+    if digits >= PHONE_DIGITS {
+        found |= bit(BuiltinPattern::Phone);
+    }
+    if digits >= CARD_DIGITS {
+        found |= bit(BuiltinPattern::CardNumber);
+    }
+    found
+}
+
+/// A custom pattern of the configuration, compiled.
+#[derive(Debug, Clone)]
+struct Custom {
+    regex: Regex,
+    /// It has a capture group: only the first one is the secret.
+    group: bool,
+}
+
+/// The value rule: the built-in patterns turned on, and the custom ones.
+#[derive(Debug, Clone)]
+pub(crate) struct ValueRule {
+    /// The built-ins that run, a bit each.
+    enabled: Candidates,
+    custom: Vec<Custom>,
+}
+
+impl ValueRule {
+    /// The defaults changed by `patterns`, in order. A custom expression
+    /// that does not compile is returned, with the regex crate's reason.
+    pub(crate) fn new(patterns: &[RedactionPattern]) -> Result<ValueRule, (String, regex::Error)> {
+        let mut enabled = BuiltinPattern::ALL
+            .into_iter()
+            .filter(|p| p.on_by_default())
+            .fold(0, |bits, p| bits | bit(p));
+        let mut custom = Vec::new();
+        for pattern in patterns {
+            match pattern {
+                RedactionPattern::On(builtin) => enabled |= bit(*builtin),
+                RedactionPattern::Off(builtin) => enabled &= !bit(*builtin),
+                RedactionPattern::Custom(source) => {
+                    let regex = Regex::new(source).map_err(|e| (source.clone(), e))?;
+                    let group = regex.captures_len() > 1;
+                    custom.push(Custom { regex, group });
+                }
+            }
+        }
+        Ok(ValueRule { enabled, custom })
+    }
+
+    /// `text` with every match replaced by `replacement`, or `None` when
+    /// nothing matched (the usual case, which allocates nothing). Each
+    /// match is reported to `matched`.
+    pub(crate) fn scrub(
+        &self,
+        text: &str,
+        replacement: &str,
+        mut matched: impl FnMut(Rule),
+    ) -> Option<String> {
+        let candidates = candidates(text.as_bytes()) & self.enabled;
+        if candidates == 0 && self.custom.is_empty() {
+            return None;
+        }
+        let mut current = Cow::Borrowed(text);
+        for builtin in BUILTINS.iter().filter(|b| candidates & bit(b.pattern) != 0) {
+            let rule = Rule::Pattern(builtin.pattern);
+            let found = replace(
+                &builtin.regex,
+                builtin.group,
+                builtin.accept,
+                &current,
+                replacement,
+                || matched(rule),
+            );
+            if let Some(replaced) = found {
+                current = Cow::Owned(replaced);
+            }
+        }
+        for custom in &self.custom {
+            if let Some(replaced) = replace(
+                &custom.regex,
+                custom.group,
+                any,
+                &current,
+                replacement,
+                || matched(Rule::Custom),
+            ) {
+                current = Cow::Owned(replaced);
+            }
+        }
+        match current {
+            Cow::Owned(scrubbed) => Some(scrubbed),
+            Cow::Borrowed(_) => None,
+        }
+    }
+}
+
+/// `text` with the accepted matches of `regex` (or their first group)
+/// replaced; `None` when none was accepted.
+fn replace(
+    regex: &Regex,
+    group: bool,
+    accept: fn(&str, Range<usize>) -> bool,
+    text: &str,
+    replacement: &str,
+    mut matched: impl FnMut(),
+) -> Option<String> {
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut put = |secret: Range<usize>, out: &mut Option<String>| {
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        out.push_str(&text[copied..secret.start]);
+        out.push_str(replacement);
+        copied = secret.end;
+        matched();
+    };
+    if group {
+        for captures in regex.captures_iter(text) {
+            let whole = captures.get(0).map_or(0..0, |m| m.range());
+            if let Some(secret) = captures.get(1)
+                && !secret.is_empty()
+                && accept(text, whole)
+            {
+                put(secret.range(), &mut out);
+            }
+        }
+    } else {
+        let mut at = 0;
+        while let Some(found) = regex.find_at(text, at) {
+            if !found.is_empty() && accept(text, found.range()) {
+                put(found.range(), &mut out);
+                at = found.end();
+            } else {
+                // Not one (a number that fails its check, or part of a
+                // longer one): a shorter match may start further in, like
+                // a card number after other groups of digits. Only the
+                // bounded patterns refuse matches, so this stays linear.
+                match text[found.start()..].chars().next() {
+                    Some(c) => at = found.start() + c.len_utf8(),
+                    None => break,
+                }
+            }
+        }
+    }
+    let mut out = out?;
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const R: &str = "[REDACTED]";
+
+    fn defaults() -> ValueRule {
+        ValueRule::new(&[]).expect("no custom pattern")
+    }
+
+    fn scrubbed(rule: &ValueRule, text: &str) -> (String, Vec<Rule>) {
+        let mut rules = Vec::new();
+        let out = rule.scrub(text, R, |r| rules.push(r));
+        (out.unwrap_or_else(|| text.to_owned()), rules)
+    }
+
+    #[track_caller]
+    fn assert_scrubs(text: &str, expected: &str, rule: Rule) {
+        let (out, rules) = scrubbed(&defaults(), text);
+        assert_eq!(out, expected, "{text}");
+        assert_eq!(rules, [rule], "{text}");
+    }
+
+    #[track_caller]
+    fn assert_keeps(text: &str) {
+        let (out, rules) = scrubbed(&defaults(), text);
+        assert_eq!(out, text);
+        assert!(rules.is_empty(), "{text}: {rules:?}");
+    }
+
+    #[test]
+    fn every_builtin_compiles() {
+        assert_eq!(BUILTINS.len(), BuiltinPattern::ALL.len());
+    }
+
+    #[test]
+    fn email_addresses() {
+        let email = Rule::Pattern(BuiltinPattern::Email);
+        assert_scrubs(
+            "mail ada.lovelace+tag@example.co.uk now",
+            "mail [REDACTED] now",
+            email,
+        );
+        assert_scrubs("<ADA@EXAMPLE.COM>", "<[REDACTED]>", email);
+        assert_keeps("user@localhost");
+        assert_keeps("@handle and a@b");
+    }
+
+    #[test]
+    fn card_numbers_that_pass_the_luhn_check() {
+        let card = Rule::Pattern(BuiltinPattern::CardNumber);
+        assert_scrubs("card 4111111111111111.", "card [REDACTED].", card);
+        assert_scrubs("4111 1111 1111 1111", R, card);
+        assert_scrubs("4111-1111-1111-1111", R, card);
+        assert_scrubs("amex 3782 822463 10005", "amex [REDACTED]", card);
+        assert_scrubs("card4111111111111111x", "card[REDACTED]x", card);
+        // Luhn fails, within a longer number, too short.
+        assert_keeps("4111111111111112");
+        assert_keeps("order 41111111111111110000 shipped");
+        // After other groups of digits that fail the check.
+        assert_scrubs(
+            "1234 5678 9012 4111 1111 1111 1111",
+            "1234 5678 9012 [REDACTED]",
+            card,
+        );
+        assert_keeps("12345678901");
+        assert!(luhn(&[7, 9, 9, 2, 7, 3, 9, 8, 7, 1, 3]));
+        assert!(!luhn(&[7, 9, 9, 2, 7, 3, 9, 8, 7, 1, 4]));
+    }
+
+    #[test]
+    fn jwts_bearer_credentials_and_aws_keys() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.abc_DEF-123";
+        assert_scrubs(
+            &format!("token={jwt}; rest"),
+            "token=[REDACTED]; rest",
+            Rule::Pattern(BuiltinPattern::Jwt),
+        );
+        assert_scrubs(
+            "Authorization: Bearer abc.DEF-123~+/xyz==",
+            "Authorization: Bearer [REDACTED]",
+            Rule::Pattern(BuiltinPattern::Bearer),
+        );
+        assert_scrubs(
+            "BEARER\tt0k3n",
+            "BEARER\t[REDACTED]",
+            Rule::Pattern(BuiltinPattern::Bearer),
+        );
+        assert_scrubs(
+            "Bearer abcdefghijklmnopqrstuvwxyz",
+            "Bearer [REDACTED]",
+            Rule::Pattern(BuiltinPattern::Bearer),
+        );
+        assert_keeps("the bearer of bad news, the bearer documents");
+        assert_scrubs(
+            "key AKIAIOSFODNN7EXAMPLE used",
+            "key [REDACTED] used",
+            Rule::Pattern(BuiltinPattern::AwsAccessKey),
+        );
+        assert_keeps("XAKIAIOSFODNN7EXAMPLE");
+        assert_keeps("AKIA-short");
+    }
+
+    #[test]
+    fn pem_private_keys_whole_or_cut() {
+        let pk = Rule::Pattern(BuiltinPattern::PrivateKey);
+        assert_scrubs(
+            "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK==\n-----END RSA PRIVATE KEY-----\nafter",
+            "key:\n[REDACTED]\nafter",
+            pk,
+        );
+        assert_scrubs("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN", R, pk);
+        assert_keeps("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----");
+    }
+
+    #[test]
+    fn us_ssns_as_issued() {
+        let ssn = Rule::Pattern(BuiltinPattern::UsSsn);
+        assert_scrubs("ssn 123-45-6789 on file", "ssn [REDACTED] on file", ssn);
+        for kept in [
+            "000-12-3456",
+            "666-12-3456",
+            "900-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+        ] {
+            assert_keeps(kept);
+        }
+        assert_keeps("2024-123-45-6789");
+        assert_keeps("on 2024-01-05");
+    }
+
+    #[test]
+    fn phone_numbers_only_when_turned_on() {
+        let text = "call +1 415-555-0100 or (415) 555 0100";
+        assert_keeps(text);
+        let rule =
+            ValueRule::new(&[RedactionPattern::On(BuiltinPattern::Phone)]).expect("compiles");
+        let (out, rules) = scrubbed(&rule, text);
+        assert_eq!(out, "call [REDACTED] or [REDACTED]");
+        assert_eq!(rules.len(), 2);
+    }
+
+    #[test]
+    fn builtins_turned_off_and_custom_patterns() {
+        let rule = ValueRule::new(&[
+            RedactionPattern::Off(BuiltinPattern::Email),
+            RedactionPattern::Custom(r"ord-[0-9]{6}".to_owned()),
+            RedactionPattern::Custom(r"pin=([0-9]+)".to_owned()),
+        ])
+        .expect("compiles");
+        let (out, rules) = scrubbed(&rule, "ada@example.com ord-123456 pin=1234");
+        assert_eq!(out, "ada@example.com [REDACTED] pin=[REDACTED]");
+        assert_eq!(rules, [Rule::Custom, Rule::Custom]);
+
+        let (source, error) =
+            ValueRule::new(&[RedactionPattern::Custom("(unclosed".to_owned())]).unwrap_err();
+        assert_eq!(source, "(unclosed");
+        assert!(error.to_string().contains("unclosed"));
+    }
+
+    #[test]
+    fn the_scan_finds_each_mark_and_nothing_in_plain_text() {
+        let all = BuiltinPattern::ALL.iter().fold(0, |bits, p| bits | bit(*p));
+        assert_eq!(candidates(b"GET /orders/{id} 200 in 12 ms"), 0);
+        assert_eq!(candidates("été ünïcode".as_bytes()), 0);
+        assert_eq!(candidates(b"a@b"), bit(BuiltinPattern::Email));
+        assert_eq!(candidates(b"xeyJ"), bit(BuiltinPattern::Jwt));
+        assert_eq!(candidates(b"BeArEr "), bit(BuiltinPattern::Bearer));
+        assert_eq!(candidates(b"ASIA"), bit(BuiltinPattern::AwsAccessKey));
+        assert_eq!(candidates(b"-----"), bit(BuiltinPattern::PrivateKey));
+        assert_eq!(candidates(b"123456789"), bit(BuiltinPattern::UsSsn));
+        assert_eq!(candidates(b"1234567890123 a@b eyJ bearer AKIA -----"), all);
+        // A mark cut at the end of the text.
+        assert_eq!(candidates(b"e"), 0);
+        assert_eq!(candidates(b"bear"), 0);
+        assert_eq!(candidates(b"AKI"), 0);
+    }
+}
