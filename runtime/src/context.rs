@@ -35,7 +35,7 @@ pub fn tag(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
         if let Some(recording) = state.trace.recording.as_mut() {
             recording.set_attribute(attribute(redactor, key.clone(), value.clone()));
         }
-        state.fields.set_scrubbed(key, value, redactor);
+        state.fields.set_redacted(key, value, redactor);
     });
 }
 
@@ -65,7 +65,7 @@ pub fn span_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<FieldV
 pub fn log_context(key: impl Into<Cow<'static, str>>, value: impl Into<FieldValue>) {
     let (key, value) = (key.into(), value.into());
     let redactor = redact::active();
-    with_current_state(|state| state.fields.set_scrubbed(key, value, redactor));
+    with_current_state(|state| state.fields.set_redacted(key, value, redactor));
 }
 /// The ids of the current span, for correlating with other systems (an
 /// error page, a response header). `None` outside any span, or when o11y is

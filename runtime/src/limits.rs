@@ -1,7 +1,7 @@
 //! The OpenTelemetry attribute limits in force (`[limits]`: the attributes,
 //! events and links a span keeps, and the longest text value), as words
-//! that `init()` sets and every recording reads, and the cut of a text at a
-//! character boundary.
+//! that `init()` sets and every recording reads, and where a text is cut
+//! to keep to the length at a character boundary.
 //!
 //! Atomics rather than a derived setting: a span reads its attribute limit
 //! at every attribute it sets, where a lock would cost more than the rest.
@@ -73,36 +73,17 @@ pub(crate) fn cut_at(text: &str, max_chars: usize) -> Option<usize> {
     text.char_indices().nth(max_chars).map(|(at, _)| at)
 }
 
-/// Cuts `text` to `max_chars` characters; whether it was longer.
-pub(crate) fn truncate(text: &mut String, max_chars: usize) -> bool {
-    match cut_at(text, max_chars) {
-        Some(at) => {
-            text.truncate(at);
-            true
-        }
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn texts_are_cut_at_a_character_boundary() {
-        let mut ascii = String::from("abcdef");
-        assert!(truncate(&mut ascii, 4));
-        assert_eq!(ascii, "abcd");
-
-        // Four characters, eleven bytes: a byte cut at 4 would split `é`.
-        let mut accented = String::from("héé€");
-        assert!(!truncate(&mut accented, 4), "four characters fit");
-        assert!(truncate(&mut accented, 2));
-        assert_eq!(accented, "hé");
-
-        let mut short = String::from("ok");
-        assert!(!truncate(&mut short, 2));
-        assert!(truncate(&mut short, 0));
-        assert_eq!(short, "");
+        assert_eq!(cut_at("abcdef", 4), Some(4));
+        // Four characters, eight bytes: a byte cut at 4 would split `é`.
+        assert_eq!(cut_at("héé€", 4), None, "four characters fit");
+        assert_eq!(cut_at("héé€", 2), Some(3));
+        assert_eq!(cut_at("ok", 2), None);
+        assert_eq!(cut_at("ok", 0), Some(0));
     }
 }

@@ -196,8 +196,8 @@ fn forward_request_id(request: &mut Request) {
                 .fields
                 .as_slice()
                 .iter()
-                .find_map(|(key, value)| match value {
-                    FieldValue::Str(id) if key == "request_id" => Some(id.to_string()),
+                .find_map(|entry| match &entry.value {
+                    FieldValue::Str(id) if entry.key == "request_id" => Some(id.to_string()),
                     _ => None,
                 })
         },

@@ -129,8 +129,6 @@ fn describe<B>(
         );
         let value = fields.text(path);
         fields.push(Cow::Borrowed("path"), value);
-        // A path may name a person (`/users/ada@example.com`).
-        fields.scrub_last(redactor);
     });
     // Kept on the span, recorded or not, for the outbound calls made inside;
     // an empty state too, or an enclosing span's state, of another trace,
@@ -254,7 +252,7 @@ pub fn set_user(id: impl Into<FieldValue>) -> bool {
             // An e-mail address as the user id is redacted.
             state
                 .fields
-                .set_scrubbed(Cow::Borrowed("user_id"), id, redactor);
+                .set_redacted(Cow::Borrowed("user_id"), id, redactor);
         },
     )
     .is_some()

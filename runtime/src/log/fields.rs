@@ -2,22 +2,81 @@
 //! enclosing span (declared ones, recorded later ones, and ones added at run
 //! time through [`crate::tag`] / [`crate::log_context`]).
 //!
-//! This is where a line's fields and message are redacted and cut to the
-//! value length limit, once, as they are collected: a span's when it is
-//! created or recorded, an event's when it happens. Every sink (the
-//! console, JSON on standard output, the file, OTLP records) then writes
-//! the same scrubbed values.
+//! This is where a line's fields are redacted. A field whose name is
+//! sensitive is replaced as it is collected (the secret is never kept);
+//! text goes through the value patterns and the length limit once, at the
+//! first line that carries it ([`Entry::shown`]): a span's fields when a
+//! line is written inside it (a span that no line is written in never pays
+//! for it), an event's with its line. Every sink (the console, JSON on
+//! standard output, the file, OTLP records) and every later line then use
+//! the same scrubbed value. An event's message is scanned as it is
+//! collected.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use smallvec::SmallVec;
 use tracing_core::field::{Field, Visit};
 
-use crate::redact::{FieldKeys, Redactor, Signal};
+use crate::redact::{Redactor, Signal};
 use crate::value::FieldValue;
 
 pub(crate) type Key = Cow<'static, str>;
+
+/// One field of a span or an event: its value as collected (a sensitive
+/// name's already replaced) and, once a line has carried it, its value as
+/// lines show it.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) key: Key,
+    pub(crate) value: FieldValue,
+    /// The value was looked at and is shown as it is (most are): a flag,
+    /// rather than an empty `scrubbed`, since filling a `OnceLock` costs
+    /// several times a scan of a short text.
+    clean: AtomicBool,
+    /// The value as lines show it, when that differs. Both are decided
+    /// once and read concurrently by the lines of the span's threads.
+    scrubbed: OnceLock<FieldValue>,
+}
+
+impl Entry {
+    pub(crate) fn new(key: Key, value: FieldValue) -> Self {
+        Entry {
+            key,
+            value,
+            clean: AtomicBool::new(false),
+            scrubbed: OnceLock::new(),
+        }
+    }
+
+    /// The value as lines show it: text redacted by the value patterns,
+    /// then cut to the length limit (in that order: a cut secret would no
+    /// longer match its pattern), at the first line that carries it.
+    #[inline]
+    pub(crate) fn shown(&self, redactor: &Redactor) -> &FieldValue {
+        let FieldValue::Str(text) = &self.value else {
+            return &self.value;
+        };
+        if self.clean.load(Ordering::Relaxed) {
+            return &self.value;
+        }
+        if let Some(scrubbed) = self.scrubbed.get() {
+            return scrubbed;
+        }
+        match scrubbed(text, redactor) {
+            // Two lines at once may both look: they find the same.
+            None => {
+                self.clean.store(true, Ordering::Relaxed);
+                &self.value
+            }
+            Some(text) => self
+                .scrubbed
+                .get_or_init(|| FieldValue::Str(Cow::Owned(text))),
+        }
+    }
+}
 
 /// A span's fields as log lines see them, in its `SpanState`. Held inline
 /// up to four (a request span's log context is three or four): the span
@@ -30,7 +89,7 @@ pub(crate) type Key = Cow<'static, str>;
 /// and path, say) without allocating each time.
 #[derive(Debug, Default)]
 pub(crate) struct SpanFields {
-    entries: SmallVec<[(Key, FieldValue); 4]>,
+    entries: SmallVec<[Entry; 4]>,
     spare: Vec<String>,
 }
 
@@ -48,45 +107,34 @@ impl SpanFields {
     }
 
     /// The fields, in the order they were first set.
-    pub(crate) fn as_slice(&self) -> &[(Key, FieldValue)] {
+    pub(crate) fn as_slice(&self) -> &[Entry] {
         &self.entries
     }
 
     /// Sets a field, replacing an earlier value of the same key.
     pub(crate) fn set(&mut self, key: Key, value: FieldValue) {
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.entries.push((key, value)),
+        match self.entries.iter_mut().find(|entry| entry.key == key) {
+            Some(slot) => *slot = Entry::new(key, value),
+            None => self.entries.push(Entry::new(key, value)),
         }
     }
 
-    /// Sets a field given at run time (the context API, the HTTP layer's
-    /// request fields), redacted by `redactor` as collected fields are: a
-    /// sensitive `key` replaces the whole value, and a text value goes
-    /// through the value patterns and the length limit.
-    pub(crate) fn set_scrubbed(&mut self, key: Key, value: FieldValue, redactor: &Redactor) {
+    /// Sets a field given at run time (the context API, `set_user`), its
+    /// whole value replaced when `key` is sensitive, as a collected field's
+    /// is (its text is scrubbed at the first line, as every field's).
+    pub(crate) fn set_redacted(&mut self, key: Key, value: FieldValue, redactor: &Redactor) {
         let value = if redactor.is_sensitive_key(&key) {
             self.text(redactor.key_redacted(Signal::Logs))
         } else {
-            scrubbed(value, redactor)
+            value
         };
         self.set(key, value);
-    }
-
-    /// Redacts the value of the field added last by the value patterns, and
-    /// cuts it to the length limit: for a field whose name is known not to
-    /// be sensitive (the HTTP layer's `path`).
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
-    pub(crate) fn scrub_last(&mut self, redactor: &Redactor) {
-        if let Some((_, value)) = self.entries.last_mut() {
-            *value = scrubbed(std::mem::replace(value, FieldValue::Bool(false)), redactor);
-        }
     }
 
     /// Adds a field, even when one of the same key is there (see
     /// [`FieldCollector::visitor`]).
     pub(crate) fn push(&mut self, key: Key, value: FieldValue) {
-        self.entries.push((key, value));
+        self.entries.push(Entry::new(key, value));
     }
 
     /// `text` as a value, in a kept buffer when there is one.
@@ -106,8 +154,8 @@ impl SpanFields {
 
     /// Empty again; the buffers of its text values are kept for reuse.
     pub(crate) fn clear(&mut self) {
-        for (_, value) in self.entries.drain(..) {
-            if let FieldValue::Str(Cow::Owned(mut text)) = value
+        for entry in self.entries.drain(..) {
+            if let FieldValue::Str(Cow::Owned(mut text)) = entry.value
                 && self.spare.len() < MAX_SPARE
                 && text.capacity() <= MAX_SPARE_CAPACITY
             {
@@ -151,7 +199,6 @@ impl FieldCollector {
             fields: &mut self.fields,
             message: Some(&mut self.message),
             replace: false,
-            keys: FieldKeys::new(redactor),
             redactor,
         }
     }
@@ -162,42 +209,20 @@ impl FieldCollector {
     }
 }
 
-/// A text value redacted by the value patterns and cut to the length
-/// limit; other values as they are.
-fn scrubbed(value: FieldValue, redactor: &Redactor) -> FieldValue {
-    match value {
-        FieldValue::Str(Cow::Owned(mut text)) => {
-            scrub_text(&mut text, redactor);
-            FieldValue::Str(Cow::Owned(text))
-        }
-        FieldValue::Str(Cow::Borrowed(text)) => {
-            let mut owned = Cow::Borrowed(text);
-            if let Some(scrubbed) = redactor.scrub(text, Signal::Logs) {
-                owned = Cow::Owned(scrubbed);
-            }
-            if let Some(at) =
-                crate::limits::value_length().and_then(|max| crate::limits::cut_at(&owned, max))
-            {
-                owned = Cow::Owned(owned[..at].to_owned());
-            }
-            FieldValue::Str(owned)
-        }
-        other => other,
-    }
-}
-
-/// A field's text redacted by the value patterns, then cut to the length
-/// limit (in that order: a cut secret would no longer match its pattern).
-fn scrub_text(text: &mut String, redactor: &Redactor) {
-    redactor.scrub_in_place(text, Signal::Logs);
-    if let Some(max) = crate::limits::value_length() {
-        crate::limits::truncate(text, max);
+/// `text` redacted by the value patterns, then cut to the length limit;
+/// `None` when it stays as it is.
+fn scrubbed(text: &str, redactor: &Redactor) -> Option<String> {
+    let redacted = redactor.scrub(text, Signal::Logs);
+    let current = redacted.as_deref().unwrap_or(text);
+    match crate::limits::value_length().and_then(|max| crate::limits::cut_at(current, max)) {
+        Some(at) => Some(current[..at].to_owned()),
+        None => redacted,
     }
 }
 
 /// Collects fields into a field list: an event's collector, or a span's
-/// own list in its state, written in place, redacting as it goes (see the
-/// module documentation). Left out: the `log.*` fields that `tracing-log`
+/// own list in its state, written in place, replacing the values of
+/// sensitive names (see the module documentation). Left out: the `log.*` fields that `tracing-log`
 /// adds (already in the normalised metadata), the `otel.*` fields that
 /// steer the span itself, and a span's `message` (only an event's message
 /// is kept, apart).
@@ -207,8 +232,7 @@ pub(crate) struct Collect<'a> {
     /// A later value replaces an earlier one of the same key in the list
     /// (a span's, which lives on and is recorded again).
     replace: bool,
-    /// Which field names are sensitive, decided once per callsite field.
-    keys: FieldKeys<'a>,
+    /// Whose key rule decides which names are sensitive (once per name).
     redactor: &'a Redactor,
 }
 
@@ -219,7 +243,6 @@ impl<'a> Collect<'a> {
             fields,
             message: None,
             replace: true,
-            keys: FieldKeys::new(redactor),
             redactor,
         }
     }
@@ -237,23 +260,15 @@ impl<'a> Collect<'a> {
         self.store(field, value);
     }
 
-    /// Whether `field` is a kept field with a sensitive name: then its
-    /// replacement is put, and the caller puts nothing.
+    /// Whether `field` (a kept one, not the message) has a sensitive name:
+    /// then its replacement is put, and the caller puts nothing.
     #[inline]
     fn redacted(&mut self, field: &Field) -> bool {
-        if field.name() == "message" || !Self::kept(field) || !self.keys.is_sensitive(field) {
+        if !self.redactor.is_sensitive_field(field) {
             return false;
         }
         self.put_redacted(field);
         true
-    }
-
-    /// Puts a text value, redacted by the value patterns and cut.
-    fn put_text(&mut self, field: &Field, mut value: FieldValue) {
-        if let FieldValue::Str(Cow::Owned(text)) = &mut value {
-            scrub_text(text, self.redactor);
-        }
-        self.store(field, value);
     }
 
     fn store(&mut self, field: &Field, value: FieldValue) {
@@ -288,7 +303,7 @@ impl Visit for Collect<'_> {
         }
         if Self::kept(field) && !self.redacted(field) {
             let value = self.fields.text(value);
-            self.put_text(field, value);
+            self.store(field, value);
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -303,7 +318,7 @@ impl Visit for Collect<'_> {
         }
         if Self::kept(field) && !self.redacted(field) {
             let value = self.fields.formatted(format_args!("{value:?}"));
-            self.put_text(field, value);
+            self.store(field, value);
         }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -321,7 +336,7 @@ impl Visit for Collect<'_> {
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         if Self::kept(field) && !self.redacted(field) {
             let value = self.fields.formatted(format_args!("{value}"));
-            self.put_text(field, value);
+            self.store(field, value);
         }
     }
 }
@@ -331,7 +346,7 @@ mod tests {
     use super::*;
 
     fn text_at(fields: &SpanFields, i: usize) -> (&str, usize) {
-        match &fields.as_slice()[i].1 {
+        match &fields.as_slice()[i].value {
             FieldValue::Str(Cow::Owned(text)) => (text.as_str(), text.capacity()),
             other => panic!("owned text expected, got {other:?}"),
         }

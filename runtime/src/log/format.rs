@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use tracing_core::Level;
 
 use crate::hex::hex_into;
+use crate::redact::Redactor;
 use crate::value::FieldValue;
 
-use super::fields::Key;
+use super::fields::{Entry, Key};
 
 /// Whether `key` is one of the keys every JSON line owns; a user field
 /// with one of these names is written as `field.<name>` rather than
@@ -37,35 +38,39 @@ pub(crate) struct Line<'a> {
     /// then the event's own; later entries win. Borrowed from the spans'
     /// extensions, a slice each: a line copies no field, nor a pointer per
     /// field.
-    pub fields: &'a [&'a [(Key, FieldValue)]],
+    pub fields: &'a [&'a [Entry]],
+    /// What scrubs the fields' text the first time a line shows it.
+    pub redactor: &'a Redactor,
 }
 
 impl Line<'_> {
     fn for_each_unique_field(&self, f: impl FnMut(&Key, &FieldValue)) {
-        for_each_unique_field(self.fields, f);
+        for_each_unique_field(self.fields, self.redactor, f);
     }
 }
 
-/// The fields of a record (groups as in [`Line::fields`]), each key once:
-/// the last occurrence wins, so an event field shadows a span field and an
-/// inner span an outer one. Plain loops rather than a flattening iterator:
-/// this runs for every field of every line.
+/// The fields of a record (groups as in [`Line::fields`]), each key once,
+/// as lines show them ([`Entry::shown`]): the last occurrence wins, so an
+/// event field shadows a span field and an inner span an outer one. Plain
+/// loops rather than a flattening iterator: this runs for every field of
+/// every line.
 pub(crate) fn for_each_unique_field(
-    fields: &[&[(Key, FieldValue)]],
+    fields: &[&[Entry]],
+    redactor: &Redactor,
     mut f: impl FnMut(&Key, &FieldValue),
 ) {
     for (g, group) in fields.iter().enumerate() {
-        for (i, (key, value)) in group.iter().enumerate() {
-            if !shadowed(key, &group[i + 1..], &fields[g + 1..]) {
-                f(key, value);
+        for (i, entry) in group.iter().enumerate() {
+            if !shadowed(&entry.key, &group[i + 1..], &fields[g + 1..]) {
+                f(&entry.key, entry.shown(redactor));
             }
         }
     }
 }
 
 /// Whether `key` comes again in `rest` (of its group) or a later group.
-fn shadowed(key: &str, rest: &[(Key, FieldValue)], later: &[&[(Key, FieldValue)]]) -> bool {
-    let same = |(other, _): &(Key, FieldValue)| other.as_ref() == key;
+fn shadowed(key: &str, rest: &[Entry], later: &[&[Entry]]) -> bool {
+    let same = |other: &Entry| other.key.as_ref() == key;
     rest.iter().any(same) || later.iter().any(|group| group.iter().any(same))
 }
 

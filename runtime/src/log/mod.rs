@@ -2,7 +2,7 @@
 //! record, through `tracing-log`) as a console or JSON line, correlated with
 //! the enclosing span's trace and span ids and carrying the fields of every
 //! enclosing span; the JSON file sink; and OTLP log records. Fields and
-//! messages are redacted as they are collected (`fields`), before any sink.
+//! messages are redacted before any sink sees them (`fields`).
 
 mod batch;
 mod fields;
@@ -29,7 +29,7 @@ use crate::redact::Redactor;
 use batch::FileSink;
 pub(crate) use batch::{Batching, flush};
 pub(crate) use fields::SpanFields;
-use fields::{Collect, FieldCollector, Key};
+use fields::{Collect, Entry, FieldCollector};
 pub(crate) use filter::LevelDirectives;
 pub(crate) use otlp::OtlpLogs;
 
@@ -155,7 +155,7 @@ impl LogLayer {
         // The fields are borrowed where they live: the spans' states and the
         // event's own collector. Outermost span first, the event's fields
         // last.
-        let mut fields: SmallVec<[&[(Key, crate::value::FieldValue)]; 8]> =
+        let mut fields: SmallVec<[&[Entry]; 8]> =
             scope.iter().map(|fields| fields.as_slice()).collect();
         fields.push(collector.fields.as_slice());
         let message = collector.message.as_str();
@@ -173,6 +173,7 @@ impl LogLayer {
                 line: line_number,
                 ids: ids.map(|ids| (ids.trace_id.to_bytes(), ids.span_id.to_bytes())),
                 fields: &fields,
+                redactor: self.redactor,
             };
             // Warnings and errors go out at once, with what waits before them.
             let urgent = *metadata.level() <= tracing_core::Level::WARN;
@@ -220,7 +221,7 @@ impl LogLayer {
         if let Some(otlp) = &self.otlp {
             // Each key once, as in the lines: OTLP attributes are a map.
             let mut owned = Vec::new();
-            format::for_each_unique_field(&fields, |key, value| {
+            format::for_each_unique_field(&fields, self.redactor, |key, value| {
                 owned.push((key.clone(), value.clone()));
             });
             otlp.emit(metadata, now, message.to_owned(), owned, ids);

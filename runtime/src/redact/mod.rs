@@ -5,8 +5,8 @@
 //!
 //! - the key rule (`keys`): a field, span attribute, query parameter or
 //!   header whose name is sensitive has its whole value replaced. For the
-//!   fields of a `tracing` callsite, whose names are fixed, the decision is
-//!   taken once per field (`callsite`), not at every span and event;
+//!   fields of `tracing` callsites, whose names are `'static`, the decision
+//!   is taken once per name (`fields`), not at every span and event;
 //! - the value rule (`patterns`): e-mail addresses, card numbers, JWTs,
 //!   `Bearer` credentials, AWS access key ids, PEM private keys and US SSNs
 //!   (phone numbers when asked, and custom regular expressions) are
@@ -25,7 +25,7 @@
 //! the stages it builds hold it, and the integrations read it through
 //! [`active`].
 
-mod callsite;
+mod fields;
 mod keys;
 mod patterns;
 mod query;
@@ -38,10 +38,10 @@ use std::sync::{LazyLock, OnceLock, PoisonError, RwLock};
 use crate::config::{BuiltinPattern, ConfigError, Origin, RedactionConfig, RedactionPattern};
 use crate::metrics::{CounterHandle, CounterVec, MetricDesc, register_own_metric};
 
-pub(crate) use callsite::FieldKeys;
 pub(crate) use keys::KeyRule;
 pub(crate) use query::URL_REPLACEMENT;
 
+use fields::FieldNames;
 use patterns::ValueRule;
 
 /// Where a redaction happened: the `signal` label.
@@ -137,12 +137,9 @@ pub(crate) struct Redactor {
     keys: KeyRule,
     values: ValueRule,
     replacement: Box<str>,
-    /// Tells this engine's per-thread caches from another's.
-    id: u64,
+    /// The key rule's decisions for the `'static` names of fields.
+    field_names: FieldNames,
 }
-
-/// The next [`Redactor::id`]; 0 is no engine's.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Redactor {
     /// The engine of `config`. A custom pattern that does not compile (a
@@ -161,7 +158,7 @@ impl Redactor {
             keys: KeyRule::new(&config.keys, &config.allow_keys),
             values,
             replacement: config.replacement.as_str().into(),
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            field_names: FieldNames::new(),
         })
     }
 
@@ -177,10 +174,16 @@ impl Redactor {
     }
 
     /// Whether a field, attribute or header named `name` has its value
-    /// redacted. For the fields of a `tracing` callsite, [`FieldKeys`]
-    /// keeps the decision.
+    /// redacted (for a `tracing` field, [`is_sensitive_field`](Self::is_sensitive_field)).
     pub(crate) fn is_sensitive_key(&self, name: &str) -> bool {
         self.enabled && self.keys.is_sensitive(name)
+    }
+
+    /// Whether the value of a `tracing` field is redacted for its name:
+    /// decided once per name, then one load.
+    #[inline]
+    pub(crate) fn is_sensitive_field(&self, field: &tracing_core::Field) -> bool {
+        self.enabled && self.field_names.is_sensitive(&self.keys, field)
     }
 
     /// The value that replaces one under a sensitive name in `signal`,

@@ -1,7 +1,7 @@
 //! Turning `tracing` fields into OpenTelemetry attributes, including the
 //! special `otel.*` fields that set a span's name, kind and status. A
 //! field whose name is sensitive (the redaction key rule, decided once per
-//! callsite field) is recorded as the replacement, its value never
+//! field name) is recorded as the replacement, its value never
 //! formatted; the value patterns run on the export thread.
 
 use std::borrow::Cow;
@@ -12,12 +12,11 @@ use opentelemetry::trace::{SpanKind, Status};
 use tracing_core::field::{Field, Visit};
 
 use super::Recording;
-use crate::redact::{FieldKeys, Redactor, Signal};
+use crate::redact::{Redactor, Signal};
 
 /// Records span fields into a [`Recording`].
 pub(super) struct SpanFieldVisitor<'a> {
     recording: &'a mut Recording,
-    keys: FieldKeys<'a>,
     redactor: &'a Redactor,
 }
 
@@ -25,7 +24,6 @@ impl<'a> SpanFieldVisitor<'a> {
     pub(super) fn new(recording: &'a mut Recording, redactor: &'a Redactor) -> Self {
         SpanFieldVisitor {
             recording,
-            keys: FieldKeys::new(redactor),
             redactor,
         }
     }
@@ -34,7 +32,7 @@ impl<'a> SpanFieldVisitor<'a> {
     /// whether it did (the value is then left alone).
     #[inline]
     fn redacted(&mut self, field: &Field) -> bool {
-        if !self.keys.is_sensitive(field) {
+        if !self.redactor.is_sensitive_field(field) {
             return false;
         }
         let replacement = self.redactor.key_redacted(Signal::Traces).to_owned();
@@ -146,7 +144,6 @@ fn u64_attribute(name: &'static str, value: u64) -> KeyValue {
 pub(super) struct EventVisitor<'a> {
     pub(super) message: Option<String>,
     pub(super) attributes: Vec<KeyValue>,
-    keys: FieldKeys<'a>,
     redactor: &'a Redactor,
 }
 
@@ -155,7 +152,6 @@ impl<'a> EventVisitor<'a> {
         EventVisitor {
             message: None,
             attributes: Vec::new(),
-            keys: FieldKeys::new(redactor),
             redactor,
         }
     }
@@ -164,7 +160,7 @@ impl<'a> EventVisitor<'a> {
     /// it did.
     #[inline]
     fn redacted(&mut self, field: &Field) -> bool {
-        if field.name() == "message" || !self.keys.is_sensitive(field) {
+        if field.name() == "message" || !self.redactor.is_sensitive_field(field) {
             return false;
         }
         let replacement = self.redactor.key_redacted(Signal::Traces).to_owned();

@@ -1,7 +1,11 @@
 use super::*;
 use std::borrow::Cow;
 
-fn sample<'a>(fields: &'a [&'a [(Key, FieldValue)]]) -> Line<'a> {
+fn entry(key: &'static str, value: FieldValue) -> Entry {
+    Entry::new(Cow::Borrowed(key), value)
+}
+
+fn sample<'a>(fields: &'a [&'a [Entry]]) -> Line<'a> {
     Line {
         timestamp: std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_700_000_000_123_456),
         level: Level::INFO,
@@ -14,22 +18,23 @@ fn sample<'a>(fields: &'a [&'a [(Key, FieldValue)]]) -> Line<'a> {
             0xb7ad_6b71_6920_3331_u64.to_be_bytes(),
         )),
         fields,
+        redactor: crate::redact::active(),
     }
 }
 
 #[test]
 fn json_line_has_every_key_and_parses() {
     let span = [
-        (Cow::Borrowed("order_id"), FieldValue::I64(7)),
-        (Cow::Borrowed("customer"), FieldValue::from("ada")),
+        entry("order_id", FieldValue::I64(7)),
+        entry("customer", FieldValue::from("ada")),
     ];
     // An event's collector keeps a field named twice twice (see
     // `FieldCollector::visitor`): the line writes it once.
     let event = [
-        (Cow::Borrowed("order_id"), FieldValue::I64(9)),
-        (Cow::Borrowed("order_id"), FieldValue::I64(8)),
-        (Cow::Borrowed("level"), FieldValue::from("user's")),
-        (Cow::Borrowed("ratio"), FieldValue::F64(f64::NAN)),
+        entry("order_id", FieldValue::I64(9)),
+        entry("order_id", FieldValue::I64(8)),
+        entry("level", FieldValue::from("user's")),
+        entry("ratio", FieldValue::F64(f64::NAN)),
     ];
     let mut out = Vec::new();
     json(&sample(&[&span, &event]), &mut out);
@@ -173,13 +178,13 @@ fn timestamps_are_rfc3339_micros() {
 
 #[test]
 fn later_fields_win_across_spans() {
-    let field = |key: &'static str, value: i64| (Cow::Borrowed(key), FieldValue::I64(value));
+    let field = |key: &'static str, value: i64| entry(key, FieldValue::I64(value));
     let (root, inner, event) = (
         [field("a", 1), field("b", 2)],
         [field("c", 3), field("a", 4), field("c", 5)],
         [field("b", 6)],
     );
-    let groups: [&[(Key, FieldValue)]; 4] = [&root, &inner, &[], &event];
+    let groups: [&[Entry]; 4] = [&root, &inner, &[], &event];
     let line = sample(&groups);
     let mut unique = Vec::new();
     line.for_each_unique_field(|key, value| unique.push(format!("{key}={value}")));
@@ -187,8 +192,29 @@ fn later_fields_win_across_spans() {
 }
 
 #[test]
+fn fields_are_shown_scrubbed_once() {
+    let secret = entry("note", FieldValue::from("mail ada@example.com"));
+    let plain = entry("note2", FieldValue::from("nothing here"));
+    let group = [secret, plain];
+    let groups: [&[Entry]; 1] = [&group];
+    let mut shown = Vec::new();
+    sample(&groups).for_each_unique_field(|key, value| shown.push(format!("{key}={value}")));
+    assert_eq!(shown, ["note=mail [REDACTED]", "note2=nothing here"]);
+    assert_eq!(
+        group[0].value,
+        FieldValue::from("mail ada@example.com"),
+        "as collected"
+    );
+    let again = group[0].shown(crate::redact::active());
+    assert!(
+        std::ptr::eq(again, group[0].shown(crate::redact::active())),
+        "the scrubbed value is kept for the next line"
+    );
+}
+
+#[test]
 fn console_line_is_readable() {
-    let fields = [(Cow::Borrowed("customer"), FieldValue::from("ada lovelace"))];
+    let fields = [entry("customer", FieldValue::from("ada lovelace"))];
     let mut out = String::new();
     console(&sample(&[&fields]), false, &mut out);
     assert!(
@@ -205,11 +231,8 @@ fn console_line_is_readable() {
 #[test]
 fn console_lines_carry_no_control_characters() {
     let fields = [
-        (
-            Cow::Borrowed("customer"),
-            FieldValue::from("ev\u{1b}[31mil\u{1b}[2J"),
-        ),
-        (Cow::Borrowed("sku"), FieldValue::from("a\0b")),
+        entry("customer", FieldValue::from("ev\u{1b}[31mil\u{1b}[2J")),
+        entry("sku", FieldValue::from("a\0b")),
     ];
     let groups = [&fields[..]];
     let mut line = sample(&groups);
