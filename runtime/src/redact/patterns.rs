@@ -52,9 +52,13 @@ static BUILTINS: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
         .collect()
 });
 
+/// What a match of a pattern must also pass (the Luhn check of a card
+/// number, say), given the text and the match's range.
+type MatchCheck = fn(&str, Range<usize>) -> bool;
+
 /// The expression of a built-in pattern, whether only its first group is
 /// the secret, and what its matches must also pass.
-fn definition(pattern: BuiltinPattern) -> (&'static str, bool, fn(&str, Range<usize>) -> bool) {
+fn definition(pattern: BuiltinPattern) -> (&'static str, bool, MatchCheck) {
     match pattern {
         BuiltinPattern::PrivateKey => (
             // To the END line, or to the end of a text that was cut.
@@ -141,7 +145,7 @@ pub(super) fn luhn(digits: &[u32]) -> bool {
             (false, _) => d,
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// `AAA-GG-SSSS` the Social Security Administration could have issued: no
@@ -218,7 +222,7 @@ fn candidates(text: &[u8]) -> Candidates {
         digits += digits_in(word);
         at |= bytes_equal(word, b'@');
         let starts = bytes_equal(word, b'J')
-            | bytes_equal(word | ONES * 0x20, b'b')
+            | bytes_equal(word | (ONES * 0x20), b'b')
             | bytes_equal(word, b'A')
             | bytes_equal(word, b'-');
         if starts != 0 {
