@@ -113,7 +113,10 @@ static REDACTIONS: CounterVec<2> = CounterVec::new(
         "o11y_redactions_total",
         "Values and matches redacted before they were written or exported, by signal and rule",
     )
-    .labels(&["signal", "rule"]),
+    .labels(&["signal", "rule"])
+    // Counted where a span's state may be locked: an exemplar lookup would
+    // take that lock again. o11y's own metrics link no span.
+    .exemplars(false),
 );
 register_own_metric!(REDACTIONS);
 

@@ -378,7 +378,10 @@ impl Subscriber for O11ySubscriber {
 /// module's scope spans and reported queries. The same functions for every
 /// o11y subscriber, so the first registration is the one kept.
 fn register_hooks() {
-    crate::metrics::set_exemplar_source(current::sampled_span);
+    // A metric may be recorded while this thread holds a span's state (a
+    // field's `Debug` that counts something, o11y's own counters): an
+    // exemplar is not worth waiting for that lock, which would never come.
+    crate::metrics::set_exemplar_source(|| no_wait::without_waiting(current::sampled_span));
     db::hooks::register(db::hooks::SpanAccess {
         set_attributes: current::set_attributes,
         with_waiting: |span, f| {
