@@ -186,10 +186,14 @@ where
             .map(MatchedPath::as_str);
         let series = state.routes.series(method, route);
         let carried = Carried::of(request.headers());
-        let request_id = if carried.request_id {
-            request_id::take_or_assign(request.headers_mut())
-        } else {
-            request_id::assign(request.headers_mut())
+        let given = carried
+            .request_id
+            .then(|| request_id::take(request.headers()))
+            .flatten();
+        // An id o11y made holds nothing to redact; a caller's may.
+        let (request_id, generated) = match given {
+            Some(id) => (id, false),
+            None => (request_id::assign(request.headers_mut()), true),
         };
         let remote = carried
             .traceparent
@@ -200,7 +204,13 @@ where
         {
             request.extensions_mut().insert(baggage);
         }
-        let operation = span::start(&request, settings, series, &request_id, remote.as_ref());
+        let operation = span::start(
+            &request,
+            settings,
+            series,
+            (&request_id, generated),
+            remote.as_ref(),
+        );
         let metrics = flags & METRICS != 0;
         if metrics {
             metrics::active(series.method).inc();

@@ -209,7 +209,9 @@ fn digits_in(word: u64) -> u32 {
 /// counted, and each pattern's mark looked for (an `@`; the `J` of `eyJ`,
 /// the `b` of `bearer`, the `A` of `AKIA`, the `-` of `-----`, each looked
 /// at where it is: [`marks_at`]). Most text has no mark and too few digits:
-/// then no pattern runs.
+/// then no pattern runs. Inlined: most texts are short, and a call's setup
+/// (the constants, the saved registers) would cost a good part of the scan.
+#[inline(always)]
 fn candidates(text: &[u8]) -> Candidates {
     let mut digits = 0_u32;
     let mut at = 0_u64;
@@ -245,12 +247,37 @@ fn candidates(text: &[u8]) -> Candidates {
         found |= bit(BuiltinPattern::Email);
     }
     if digits >= SSN_DIGITS {
+        found |= by_digits(text);
+    }
+    found
+}
+
+/// The patterns of numbers (SSN, phone, card) that `text`, with enough
+/// digits in all, can hold: as many digits must follow each other, with at
+/// most two separators (` `, `-`, `.`, `(`, `)`, `+`) between two of them.
+/// The digits of hex ids, UUIDs and timestamps are cut off by letters and
+/// colons, so their patterns do not run.
+#[cold]
+fn by_digits(text: &[u8]) -> Candidates {
+    let (mut longest, mut run, mut separators) = (0_u32, 0_u32, 0_u32);
+    for &byte in text {
+        // Without a branch per byte: ids alternate digits and letters, which
+        // a branch would mispredict at every other byte.
+        let digit = u32::from(byte.is_ascii_digit());
+        let separator = matches!(byte, b' ' | b'-' | b'.' | b'(' | b')' | b'+');
+        let kept = u32::from(separator && run > 0 && separators < 2);
+        run = digit * (run + 1) + kept * run;
+        separators = kept * (separators + 1);
+        longest = longest.max(run);
+    }
+    let mut found: Candidates = 0;
+    if longest >= SSN_DIGITS {
         found |= bit(BuiltinPattern::UsSsn);
     }
-    if digits >= PHONE_DIGITS {
+    if longest >= PHONE_DIGITS {
         found |= bit(BuiltinPattern::Phone);
     }
-    if digits >= CARD_DIGITS {
+    if longest >= CARD_DIGITS {
         found |= bit(BuiltinPattern::CardNumber);
     }
     found
@@ -611,6 +638,20 @@ mod tests {
         assert_eq!(candidates(b"ASIA"), bit(BuiltinPattern::AwsAccessKey));
         assert_eq!(candidates(b"-----"), bit(BuiltinPattern::PrivateKey));
         assert_eq!(candidates(b"123456789"), bit(BuiltinPattern::UsSsn));
+        assert_eq!(candidates(b"123-45-6789"), bit(BuiltinPattern::UsSsn));
+        assert_eq!(
+            candidates(b"(415) 555-0100"),
+            bit(BuiltinPattern::UsSsn) | bit(BuiltinPattern::Phone)
+        );
+        // Hex ids, UUIDs, timestamps: many digits, never enough together.
+        for id in [
+            "9e5350f5111ab8a8f4a59419e03fb26e",
+            "3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c",
+            "2024-01-05T10:11:12.123456Z",
+            "10.20.30.40:8080 at 12:34:56",
+        ] {
+            assert_eq!(candidates(id.as_bytes()), 0, "{id}");
+        }
         assert_eq!(candidates(b"1234567890123 a@b eyJ bearer AKIA -----"), all);
         // A mark cut at the end of the text.
         assert_eq!(candidates(b"ey"), 0);
