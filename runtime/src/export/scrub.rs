@@ -212,8 +212,10 @@ mod tests {
 
     #[test]
     fn off_leaves_the_span_alone() {
-        let mut config = RedactionConfig::default();
-        config.enabled = false;
+        let config = RedactionConfig {
+            enabled: false,
+            ..RedactionConfig::default()
+        };
         let mut span = leaky_span();
         super::span(&mut span, &Redactor::new(&config).expect("valid"), None);
         assert_eq!(span.name.as_deref(), Some("notify ada@example.com"));

@@ -52,9 +52,12 @@ use crate::observe::{self, METRICS};
 /// - A span named `METHOD route` (`GET /orders/{id}`; just `GET` when no
 ///   route matched; `HTTP` for a method outside the nine standard ones, as
 ///   OpenTelemetry names it), kind SERVER, with `http.request.method`, `http.route`,
-///   `url.path`, `url.scheme`, `network.protocol.version`,
+///   `url.path`, `url.query` (values of sensitive parameters `REDACTED`),
+///   `url.scheme`, `network.protocol.version`,
 ///   `client.address` (with connect info), `user_agent.original`,
-///   `request_id` and, once answered, `http.response.status_code`. A 5xx
+///   `request_id`, `http.request.header.<name>` for each header of
+///   `http.capture_headers` (a sensitive one's value redacted) and, once
+///   answered, `http.response.status_code`. A 5xx
 ///   marks it as an error (`error.type` is the status code); a 4xx does not.
 ///   With a valid W3C `traceparent` (and `tracestate`) the span continues
 ///   the caller's trace, and with `tracing.parent_based` (the default) the
