@@ -15,7 +15,9 @@
 #             hand-written for this one route with no library (prod only): how
 #             fast the required work can be, to read o11y's ratio against
 # and, in the prod configuration only, o11y once more as "o11y-quiet", with
-# O11Y_HTTP_ACCESS_LOG=false: what the access-log line costs.
+# O11Y_HTTP_ACCESS_LOG=false: what the access-log line costs; and as
+# "o11y-unredacted", with O11Y_REDACTION_ENABLED=false: what redaction costs
+# (bar: o11y/o11y-unredacted >= 0.97).
 # in two configurations:
 #   prod  JSON access log to a file, 1% sampling, metrics on     bar: o11y/bare >= 0.85
 #   full  the same with 100% sampling, spans exported to rotel    bar: o11y/bare >= 0.65,
@@ -31,22 +33,27 @@
 # file is counted (lines per request) and deleted when its server stops.
 #
 #   bash scripts/bench-http.sh [--rounds N] [--duration 10s] [--connections 32] [--warmup 2s]
+#   bash scripts/bench-http.sh --redaction-only [...]   # o11y and o11y-unredacted alone,
+#                                                       # prod, alternating: the redaction bar
 #
 # Installs wrk (Debian) and rotel (scripts/peers/rotel.sh) when missing,
-# builds benches/http in release mode into target/bench-http. Needs 2 cores.
+# builds benches/http in release mode into target/bench-http (under
+# $CARGO_TARGET_DIR when set). Needs 2 cores.
 set -euo pipefail
 
 ROUNDS=3
 DURATION=10s
 CONNECTIONS=32
 WARMUP=2s
+REDACTION_ONLY=0
 while [ "$#" -gt 0 ]; do
   case "$1" in
+    --redaction-only) REDACTION_ONLY=1; shift ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,43p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -70,7 +77,7 @@ peers_dir="${O11Y_PEERS_DIR:-${HOME:-/root}/.cache/o11y-peers}"
 agent="$peers_dir/bin/rotel-agent"
 
 say "building the servers (release)"
-target="$root/target/bench-http"
+target="${CARGO_TARGET_DIR:-$root/target}/bench-http"
 cargo build --quiet --release --manifest-path benches/http/Cargo.toml --target-dir "$target"
 bin="$target/release"
 
@@ -166,8 +173,10 @@ run() {
     standard) env+=(BENCH_SAMPLE_RATE="$rate" BENCH_LOG_FILE="$work/$service.log") ;;
   esac
   if [ "$server" = o11y-quiet ]; then env+=(O11Y_HTTP_ACCESS_LOG=false); fi
+  if [ "$server" = o11y-unredacted ]; then env+=(O11Y_REDACTION_ENABLED=false); fi
   # o11y writes its JSON lines to stdout: the access log file is where it goes.
-  env "${env[@]}" taskset -c 0 "$bin/${server%-quiet}" >"$out" 2>"$err" &
+  local binary="${server%-quiet}"
+  env "${env[@]}" taskset -c 0 "$bin/${binary%-unredacted}" >"$out" 2>"$err" &
   server_pid=$!
   if ! wait_port "$port" "$server_pid"; then
     cat "$err" >&2
@@ -196,7 +205,7 @@ run() {
   if [ -f "$log" ]; then log_lines="$(wc -l <"$log")"; fi
   rm -f "$out" "$work/$service.log"
   local got=0
-  case "$server" in o11y | o11y-quiet | standard) got="$(settle "$service")" ;; esac
+  case "$server" in o11y | o11y-quiet | o11y-unredacted | standard) got="$(settle "$service")" ;; esac
   python3 - "$report" "$before" "$after" "$(getconf CLK_TCK)" "$(cat "$err")" "$got" \
     "$config" "$round" "$server" "$((export_after - export_before))" "$log_lines" \
     "$((user_after - user_before))" >>"$results" <<'PY'
@@ -226,16 +235,39 @@ PY
 
 say "wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, warm-up $WARMUP; work dir $work"
 for round in $(seq 1 "$ROUNDS"); do
+  if [ "$REDACTION_ONLY" = 1 ]; then
+    run prod "$round" o11y
+    run prod "$round" o11y-unredacted
+    continue
+  fi
   for config in prod full; do
     servers="bare o11y standard"
-    if [ "$config" = prod ]; then servers="$servers floor required o11y-quiet"; fi
+    if [ "$config" = prod ]; then servers="$servers floor required o11y-quiet o11y-unredacted"; fi
     for server in $servers; do
       run "$config" "$round" "$server"
     done
   done
 done
 
-cp "$results" "$root/target/bench-http/results.tsv"
+cp "$results" "$target/results.tsv"
+if [ "$REDACTION_ONLY" = 1 ]; then
+  python3 - "$results" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+by = lambda server: {r["round"]: r for r in rows if r["server"] == server}
+on, off = by("o11y"), by("o11y-unredacted")
+ratios = [float(on[k]["rps"]) / float(off[k]["rps"]) for k in on if k in off]
+cpu = [float(off[k]["cpu_us"]) / float(on[k]["cpu_us"]) for k in on if k in off]
+user = [float(off[k]["user_us"]) / float(on[k]["user_us"]) for k in on if k in off]
+med = statistics.median(ratios)
+print(f"prod, redaction on / off, req/s per round: {', '.join(f'{r:.3f}' for r in ratios)}; median **{med:.3f}** "
+      f"(bar >= 0.97: {'ok' if med >= 0.97 else 'MISSED'})")
+print(f"server CPU per request, off / on, median: {statistics.median(cpu):.3f} (user time alone {statistics.median(user):.3f}); "
+      f"req/s on {statistics.median(float(r['rps']) for r in on.values()):,.0f}, "
+      f"off {statistics.median(float(r['rps']) for r in off.values()):,.0f}")
+PY
+  exit 0
+fi
 python3 - "$results" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
@@ -287,11 +319,20 @@ q, qc = med("prod", "o11y-quiet", "rps"), med("prod", "o11y-quiet", "cpu_us")
 qr, qrc = ratio("prod", "o11y-quiet", "rps"), ratio("prod", "o11y-quiet", "cpu_us", inverse=True)
 print(f"o11y-quiet (prod): o11y with O11Y_HTTP_ACCESS_LOG=false: {q:,.0f} req/s, "
       f"ratio {qr:.2f}, cpu ratio {qrc:.2f}, {qc:.1f} µs CPU per request")
+u, uc = med("prod", "o11y-unredacted", "rps"), med("prod", "o11y-unredacted", "cpu_us")
+redacted = statistics.median(
+    float(runs("prod", "o11y")[k]["rps"]) / float(r["rps"])
+    for k, r in runs("prod", "o11y-unredacted").items() if k in runs("prod", "o11y"))
+redaction_ok = redacted >= 0.97
+ok &= redaction_ok
+print(f"o11y-unredacted (prod): o11y with O11Y_REDACTION_ENABLED=false: {u:,.0f} req/s, {uc:.1f} µs CPU "
+      f"per request; o11y (redaction on) / o11y-unredacted req/s per round, median: **{redacted:.3f}** "
+      f"(bar ≥ 0.97: {'ok' if redaction_ok else 'MISSED'})")
 print("user CPU per request, medians (prod): " + ", ".join(
-    f"{server} {med('prod', server, 'user_us'):.1f} µs" for server in ("bare", "floor", "required", "o11y-quiet", "o11y")))
+    f"{server} {med('prod', server, 'user_us'):.1f} µs" for server in ("bare", "floor", "required", "o11y-quiet", "o11y-unredacted", "o11y")))
 print(f"req/s ratio per round, lowest–highest: prod o11y {spread('prod', 'o11y')}, "
       f"floor {spread('prod', 'floor')}, required {spread('prod', 'required')}, "
-      f"o11y-quiet {spread('prod', 'o11y-quiet')}; "
+      f"o11y-quiet {spread('prod', 'o11y-quiet')}, o11y-unredacted {spread('prod', 'o11y-unredacted')}; "
       f"full o11y {spread('full', 'o11y')}")
 def log_lines(server):
     return statistics.median(int(r["log_lines"]) / max(int(r["served"] or 0), 1)

@@ -76,11 +76,15 @@
 //! means that one address (/32 or /128); listen addresses an IP and a port
 //! (`127.0.0.1:9464`, `[::1]:9464`); N+1 allowlists
 //! (`db.n_plus_one.allowlist`) patterns separated by `;`, since statements
-//! contain commas; the N+1 mode `warn`, `raise` or `off`. In `o11y.toml`,
+//! contain commas; the N+1 mode `warn`, `raise` or `off`; redaction
+//! patterns (`redaction.patterns`) `+name`, `-name` or `re:<regex>`
+//! separated by `;`, since expressions contain commas; names
+//! (`redaction.keys`, `redaction.allow_keys`, `http.capture_headers`)
+//! separated by commas; limits whole numbers. In `o11y.toml`,
 //! native TOML booleans,
 //! numbers (`sample_rate`), integers (`series_cap`; milliseconds for
 //! `shutdown_timeout` and `otlp_interval`), arrays of strings (`allow_from`,
-//! `exclude_paths`)
+//! `exclude_paths`, `capture_headers`, the `[redaction]` lists)
 //! and a `[resource_attributes]` table of strings work too. Empty
 //! environment values count as unset.
 //!
@@ -148,10 +152,18 @@
 //! threshold = 5
 //! min_duration = "50ms"
 //! allowlist = ["warm_cache", "SELECT * FROM flags WHERE name = ?"]
+//!
+//! [redaction]
+//! keys = ["customer_name"]
+//! patterns = ["+phone", 're:ord-\d{6}']
+//!
+//! [limits]
+//! attribute_value_length = 4096
 //! ```
 //!
 //! The `[db]` keys steer the N+1 detector and query spans: see the `db`
-//! module (`o11y::db`).
+//! module (`o11y::db`). The `[redaction]` keys and what they do:
+//! [`RedactionConfig`]; the `[limits]`: [`LimitsConfig`].
 //!
 //! Longer than 500 lines because its documentation holds the reference of
 //! every key (the generated table) and of the profiles; the code is short.

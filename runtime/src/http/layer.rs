@@ -54,9 +54,12 @@ use crate::observe::{self, METRICS};
 /// - A span named `METHOD route` (`GET /orders/{id}`; just `GET` when no
 ///   route matched; `HTTP` for a method outside the nine standard ones, as
 ///   OpenTelemetry names it), kind SERVER, with `http.request.method`, `http.route`,
-///   `url.path`, `url.scheme`, `network.protocol.version`,
+///   `url.path`, `url.query` (values of sensitive parameters `REDACTED`),
+///   `url.scheme`, `network.protocol.version`,
 ///   `client.address` (with connect info), `user_agent.original`,
-///   `request_id` and, once answered, `http.response.status_code`. A 5xx
+///   `request_id`, `http.request.header.<name>` for each header of
+///   `http.capture_headers` (a sensitive one's value redacted) and, once
+///   answered, `http.response.status_code`. A 5xx
 ///   marks it as an error (`error.type` is the status code); a 4xx does not.
 ///   With a valid W3C `traceparent` (and `tracestate`) the span continues
 ///   the caller's trace, and with `tracing.parent_based` (the default) the
@@ -197,10 +200,14 @@ where
             .map(MatchedPath::as_str);
         let series = state.routes.series(method, route);
         let carried = Carried::of(request.headers());
-        let request_id = if carried.request_id {
-            request_id::take_or_assign(request.headers_mut())
-        } else {
-            request_id::assign(request.headers_mut())
+        let given = carried
+            .request_id
+            .then(|| request_id::take(request.headers()))
+            .flatten();
+        // An id o11y made holds nothing to redact; a caller's may.
+        let (request_id, generated) = match given {
+            Some(id) => (id, false),
+            None => (request_id::assign(request.headers_mut()), true),
         };
         let remote = carried
             .traceparent
@@ -211,7 +218,13 @@ where
         {
             request.extensions_mut().insert(baggage);
         }
-        let operation = span::start(&request, settings, series, &request_id, remote.as_ref());
+        let operation = span::start(
+            &request,
+            settings,
+            series,
+            (&request_id, generated),
+            remote.as_ref(),
+        );
         let metrics = flags & METRICS != 0;
         if metrics {
             metrics::active(series.method).inc();

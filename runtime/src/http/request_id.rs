@@ -24,18 +24,17 @@ pub(crate) fn is_acceptable(id: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// The request's id: its `X-Request-ID` when acceptable, otherwise a new
-/// one, which then replaces the header so that the application (and any
-/// client it forwards headers with) sees the same id as the log lines.
-pub(crate) fn take_or_assign(headers: &mut HeaderMap) -> HeaderValue {
+/// The caller's `X-Request-ID`, when acceptable; otherwise the layer
+/// [`assign`]s a new one, which then replaces the header so that the
+/// application (and any client it forwards headers with) sees the same id
+/// as the log lines.
+pub(crate) fn take(headers: &HeaderMap) -> Option<HeaderValue> {
     let mut given = headers.get_all(&HEADER).iter();
     // One acceptable value; a repeated header is as suspect as a bad one.
-    if let (Some(value), None) = (given.next(), given.next())
-        && is_acceptable(value.as_bytes())
-    {
-        return value.clone();
+    match (given.next(), given.next()) {
+        (Some(value), None) if is_acceptable(value.as_bytes()) => Some(value.clone()),
+        _ => None,
     }
-    assign(headers)
 }
 
 /// A new request id, set as the request's `X-Request-ID` (replacing any).
@@ -101,6 +100,11 @@ mod tests {
             );
             assert!(is_acceptable(id.as_bytes()));
         }
+    }
+
+    /// What the layer does with a request that carries the header.
+    fn take_or_assign(headers: &mut HeaderMap) -> HeaderValue {
+        take(headers).unwrap_or_else(|| assign(headers))
     }
 
     #[test]

@@ -33,11 +33,13 @@ use crate::value::FieldValue;
 /// Starts the span of `request`, whose route is `series`, as a child of
 /// `remote` (the caller's span) when there is one, else of the current
 /// span.
+/// `request_id` comes with whether o11y generated it (then its text needs
+/// no redaction).
 pub(crate) fn start<B>(
     request: &Request<B>,
     settings: &Settings,
     series: &'static RouteSeries,
-    request_id: &HeaderValue,
+    request_id: (&HeaderValue, bool),
     remote: Option<&RemoteParent>,
 ) -> Operation {
     let parent = remote.map_or(Parent::Current, Parent::Remote);
@@ -65,7 +67,7 @@ fn describe<B>(
     request: &Request<B>,
     settings: &Settings,
     series: &'static RouteSeries,
-    request_id: &HeaderValue,
+    (request_id, generated): (&HeaderValue, bool),
     remote: Option<&RemoteParent>,
 ) {
     let redactor = settings.redactor;
@@ -120,10 +122,16 @@ fn describe<B>(
         // The span has no `tracing` fields: these are its first log fields,
         // with inline room left for the `user_id` that `set_user` may add.
         // Their text in buffers the span's slot kept from its last span.
+        // An id o11y generated and the method name are its own text: no
+        // line needs to scan them; the path, and a caller's id, it does.
         let fields = &mut state.fields;
         let value = fields.text(request_id);
-        fields.push(Cow::Borrowed("request_id"), value);
-        fields.push(
+        if generated {
+            fields.push_clean(Cow::Borrowed("request_id"), value);
+        } else {
+            fields.push(Cow::Borrowed("request_id"), value);
+        }
+        fields.push_clean(
             Cow::Borrowed("http.method"),
             FieldValue::Str(Cow::Borrowed(series.method.as_str())),
         );
@@ -344,7 +352,13 @@ mod tests {
             );
             let request_id = HeaderValue::from_static("r-1");
             let settings = super::super::settings::active();
-            let started = start(&request, &settings, series, &request_id, Some(&remote));
+            let started = start(
+                &request,
+                &settings,
+                series,
+                (&request_id, false),
+                Some(&remote),
+            );
             let _request = started.span_or_none().enter();
             assert_eq!(header(), None, "trace 1's state is not trace 2's");
         });

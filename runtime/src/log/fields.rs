@@ -137,6 +137,21 @@ impl SpanFields {
         self.entries.push(Entry::new(key, value));
     }
 
+    /// [`push`](Self::push)es a field whose text o11y made itself (an id it
+    /// generated, a method name): nothing in it to redact, so no line scans
+    /// it (it is still cut to the length limit, as every field is).
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) fn push_clean(&mut self, key: Key, value: FieldValue) {
+        let entry = Entry::new(key, value);
+        let short = match &entry.value {
+            FieldValue::Str(text) => crate::limits::value_length()
+                .is_none_or(|max| crate::limits::cut_at(text, max).is_none()),
+            _ => true,
+        };
+        entry.clean.store(short, Ordering::Relaxed);
+        self.entries.push(entry);
+    }
+
     /// `text` as a value, in a kept buffer when there is one.
     pub(crate) fn text(&mut self, text: &str) -> FieldValue {
         let mut owned = self.spare.pop().unwrap_or_default();

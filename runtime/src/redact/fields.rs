@@ -27,9 +27,23 @@ const LENGTH_BITS: u32 = 16;
 const SENSITIVE: u64 = 1 << (ADDRESS_BITS + LENGTH_BITS);
 
 /// The decisions of one engine's key rule for `'static` field names.
-#[derive(Debug)]
 pub(super) struct FieldNames {
     slots: Box<[AtomicU64]>,
+}
+
+/// How many names are decided, not the slots: a subscriber's `Debug`
+/// prints its stages, and with them this.
+impl std::fmt::Debug for FieldNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let decided = self
+            .slots
+            .iter()
+            .filter(|slot| slot.load(Ordering::Relaxed) != 0)
+            .count();
+        f.debug_struct("FieldNames")
+            .field("decided", &decided)
+            .finish()
+    }
 }
 
 impl FieldNames {

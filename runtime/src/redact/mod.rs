@@ -13,13 +13,14 @@
 //!   replaced inside text values. A text with no mark of any of them costs
 //!   one pass over its bytes.
 //!
-//! Where each signal meets them: a log line's fields and message when they
-//! are collected (the span's fields once per span, the event's once per
-//! event), before any sink sees them; a span's fields' names when they are
-//! recorded, and its text (attributes, events, links, status, name) on the
-//! export thread, off the request path; query strings (`url.query`,
-//! `url.full`) and captured headers where the HTTP layer and client record
-//! them. Every redaction counts in `o11y_redactions_total{signal,rule}`.
+//! Where each signal meets them: a log line's fields' names when they are
+//! collected, their text at the first line that shows them and an event's
+//! message when it is collected, before any sink sees them; a span's
+//! fields' names when they are recorded, and its text (attributes, events,
+//! links, status, name) on the export thread, off the request path; query
+//! strings (`url.query`, `url.full`) and captured headers where the HTTP
+//! layer and client record them. Every redaction counts in
+//! `o11y_redactions_total{signal,rule}`.
 //!
 //! `init()` builds the engine from the configuration and [`install`]s it;
 //! the stages it builds hold it, and the integrations read it through
