@@ -3,6 +3,11 @@
 //! records the call when dropped, the span (created only when it will be
 //! recorded), and the body run inside it. Generated code stays thin: the
 //! logic is in `o11y::__private`.
+//!
+//! Longer than 500 lines: every shape of body goes through here (sync,
+//! `async`, `-> impl Future`, `-> !`, `unsafe`), with the span's fields
+//! and the `err`/`ret` events. The fields (`span_fields`, `arg_field`) and
+//! the events (`result_events`) are the parts to move out next.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};

@@ -1,6 +1,9 @@
 //! Configuration: profiles, `o11y.toml`, `O11Y_*`/`OTEL_*` environment,
 //! the in-code builder, validation and defaults.
 //!
+//! Longer than 500 lines because these docs carry the generated key table
+//! (one line per key) and the section structs the rest of the runtime reads.
+//!
 //! Every value is resolved once, at `init()`, in this order (later wins):
 //! profile defaults < `o11y.toml` < environment < [`ConfigBuilder`].
 //! A bad value fails with a [`ConfigError`] naming the key, the value, where
