@@ -22,7 +22,7 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use common::exposition::sample_value;
 use common::http::{assert_status, get_from};
-use common::scenario::{o11y_child, report, reported};
+use common::scenario::{o11y_child, report, reported, traceparent_parts};
 use common::server::{runtime, serve_on};
 use o11y::http::reqwest_middleware::ClientWithMiddleware;
 use serde_json::{Value, json};
@@ -122,21 +122,6 @@ fn get_json(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Value {
     let response = get_from(addr, path, headers);
     assert_status(&response, 200);
     response.json()
-}
-
-/// `traceparent`'s trace id, parent id and flags.
-fn traceparent_parts(header: &Value) -> (String, String, String) {
-    let header = header
-        .as_str()
-        .unwrap_or_else(|| panic!("no traceparent: {header}"));
-    let fields: Vec<&str> = header.split('-').collect();
-    assert_eq!(fields.len(), 4, "{header}");
-    assert_eq!(fields[0], "00", "{header}");
-    (
-        fields[1].to_owned(),
-        fields[2].to_owned(),
-        fields[3].to_owned(),
-    )
 }
 
 /// The one span of `kind` whose attribute `key` is `value`.

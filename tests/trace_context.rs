@@ -30,7 +30,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use common::http::{assert_status, get_from};
-use common::scenario::{o11y_child, report, reported};
+use common::scenario::{o11y_child, report, reported, traceparent_parts};
 use common::server::{runtime, serve_on};
 use o11y::http::reqwest_middleware::ClientWithMiddleware;
 use o11y::task::{Envelope, TraceContext};
@@ -195,22 +195,6 @@ impl Case {
     }
 }
 
-/// `traceparent`'s trace id, parent id and flags.
-#[track_caller]
-fn parts(header: &Value) -> (String, String, String) {
-    let header = header
-        .as_str()
-        .unwrap_or_else(|| panic!("no traceparent: {header}"));
-    let fields: Vec<&str> = header.split('-').collect();
-    assert_eq!(fields.len(), 4, "{header}");
-    assert_eq!(fields[0], "00", "{header}");
-    (
-        fields[1].to_owned(),
-        fields[2].to_owned(),
-        fields[3].to_owned(),
-    )
-}
-
 #[test]
 fn trace_context_level_2_in_and_out() {
     let Some(rotel) = common::Rotel::start() else {
@@ -273,9 +257,9 @@ fn trace_context_level_2_in_and_out() {
 
         // A's handler, its envelope, B's request and B's handler: one trace,
         // the same flags and state everywhere.
-        let (trace_id, a_span, a_flags) = parts(&answer["seen"]["traceparent"]);
+        let (trace_id, a_span, a_flags) = traceparent_parts(&answer["seen"]["traceparent"]);
         if sent.is_string() {
-            let (sent_trace, sent_parent, _) = parts(sent);
+            let (sent_trace, sent_parent, _) = traceparent_parts(sent);
             assert_eq!(trace_id, sent_trace, "{name}: the caller's trace");
             assert_ne!(a_span, sent_parent, "{name}: A's own span");
         }
@@ -285,7 +269,7 @@ fn trace_context_level_2_in_and_out() {
             ("B's request", &answer["b"]),
             ("B's handler", &answer["b"]["seen"]),
         ] {
-            let (trace, _, seen_flags) = parts(&context["traceparent"]);
+            let (trace, _, seen_flags) = traceparent_parts(&context["traceparent"]);
             assert_eq!(trace, trace_id, "{name}: {who}");
             assert_eq!(seen_flags, flags, "{name}: {who}'s flags");
             assert_eq!(

@@ -50,18 +50,7 @@ impl SpanLayer {
     /// whose ids and flags are `parent` (`None`: a new root).
     #[inline]
     pub(crate) fn decide(&self, parent: Option<Ids>) -> Decision {
-        let (trace_id, parent_span_id, parent_sampled, random) = match parent {
-            Some(parent) => (
-                parent.trace_id,
-                parent.span_id,
-                Some(parent.sampled),
-                parent.random,
-            ),
-            // Trace Context Level 2, "Random Trace ID Flag": when the right-
-            // most 7 bytes of a new trace id are random, the flag "SHOULD be
-            // set to 1". All 16 bytes of o11y's trace ids are.
-            None => (sampler::new_trace_id(), SpanId::INVALID, None, true),
-        };
+        let (trace_id, parent_span_id, parent_sampled, random) = lineage(parent);
         Decision {
             trace_id,
             span_id: sampler::new_span_id(),
@@ -136,4 +125,21 @@ pub(super) fn take_end() -> Option<SystemTime> {
 /// The decision handed over for the span being created, if any.
 pub(super) fn take_preset() -> Option<Decision> {
     PRESET.with(Cell::take)
+}
+
+/// What a span takes from its parent: trace id, parent span id, the
+/// parent's decision and the random flag; without a parent, a new trace.
+pub(super) fn lineage(parent: Option<Ids>) -> (TraceId, SpanId, Option<bool>, bool) {
+    match parent {
+        Some(parent) => (
+            parent.trace_id,
+            parent.span_id,
+            Some(parent.sampled),
+            parent.random,
+        ),
+        // Trace Context Level 2, "Random Trace ID Flag": when the right-most
+        // 7 bytes of a new trace id are random, the flag "SHOULD be set to
+        // 1". All 16 bytes of o11y's trace ids are.
+        None => (sampler::new_trace_id(), SpanId::INVALID, None, true),
+    }
 }

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::time::SystemTime;
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::trace::{SpanKind, Status};
 use tracing_core::callsite::{Callsite, Identifier};
 use tracing_core::field::FieldSet;
 use tracing_core::metadata::Kind;
@@ -68,16 +68,7 @@ pub(crate) fn export(
     if parent.is_none() && !as_root {
         return;
     }
-    let (trace_id, parent_span_id, parent_sampled, random) = match parent {
-        Some(parent) => (
-            parent.trace_id,
-            parent.span_id,
-            Some(parent.sampled),
-            parent.random,
-        ),
-        // A trace of its own, with a random trace id (see `SpanLayer::decide`).
-        None => (sampler::new_trace_id(), SpanId::INVALID, None, true),
-    };
+    let (trace_id, parent_span_id, parent_sampled, random) = super::decide::lineage(parent);
     if !sampler.should_sample(trace_id, parent_sampled) {
         return;
     }

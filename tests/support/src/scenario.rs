@@ -111,3 +111,20 @@ pub fn span_named<'a>(spans: &'a [Value], name: &str) -> &'a Value {
     );
     found[0]
 }
+
+/// A `traceparent` header value (a JSON string) split into its trace id,
+/// parent id and flags, after checking its shape and version `00`.
+#[track_caller]
+pub fn traceparent_parts(header: &Value) -> (String, String, String) {
+    let header = header
+        .as_str()
+        .unwrap_or_else(|| panic!("no traceparent: {header}"));
+    let fields: Vec<&str> = header.split('-').collect();
+    assert_eq!(fields.len(), 4, "{header}");
+    assert_eq!(fields[0], "00", "{header}");
+    (
+        fields[1].to_owned(),
+        fields[2].to_owned(),
+        fields[3].to_owned(),
+    )
+}
