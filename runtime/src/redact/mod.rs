@@ -298,4 +298,6 @@ pub(crate) fn active() -> &'static Redactor {
 }
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;

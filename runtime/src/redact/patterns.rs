@@ -29,6 +29,13 @@ mod scan;
 /// (the regex found a candidate; this checks what it cannot say).
 type Accept = fn(&str, Range<usize>) -> bool;
 
+/// The bytes a refused match was part of a run of (digits, say): a match
+/// starting later in the run would be refused for the same reason, so the
+/// search goes on past it. Without it, a long run of digits would be
+/// searched again from each of its digits, its time the square of its
+/// length.
+type Run = fn(u8) -> bool;
+
 /// A built-in pattern, compiled.
 struct Builtin {
     pattern: BuiltinPattern,
@@ -36,6 +43,7 @@ struct Builtin {
     /// Only the first capture group is the secret (`Bearer <this>`).
     group: bool,
     accept: Accept,
+    run: Run,
 }
 
 /// The built-in patterns, in [`BuiltinPattern::ALL`]'s order, compiled
@@ -44,7 +52,7 @@ static BUILTINS: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
     BuiltinPattern::ALL
         .into_iter()
         .map(|pattern| {
-            let (source, group, accept) = definition(pattern);
+            let (source, group, (accept, run)) = definition(pattern);
             Builtin {
                 pattern,
                 // Fixed expressions, tested below: they compile.
@@ -52,55 +60,76 @@ static BUILTINS: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
                     .unwrap_or_else(|e| unreachable!("built-in pattern {source}: {e}")),
                 group,
                 accept,
+                run,
             }
         })
         .collect()
 });
 
 /// The expression of a built-in pattern, whether only its first group is
-/// the secret, and what its matches must also pass.
-fn definition(pattern: BuiltinPattern) -> (&'static str, bool, Accept) {
+/// the secret, what its matches must also pass and, when they do not, the
+/// run of bytes to search past.
+fn definition(pattern: BuiltinPattern) -> (&'static str, bool, (Accept, Run)) {
     match pattern {
         BuiltinPattern::PrivateKey => (
             // To the END line, or to the end of a text that was cut.
             r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
             false,
-            any,
+            ANY,
         ),
         BuiltinPattern::Jwt => (
             r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
             false,
-            any,
+            ANY,
         ),
         // A credential has a digit or a sign in it, or is long: "the
         // bearer of bad news" is prose.
         BuiltinPattern::Bearer => (
             r"(?i:bearer)[ \t]+([A-Za-z0-9._~+/-]*[0-9._~+/-][A-Za-z0-9._~+/-]*=*|[A-Za-z]{16,}=*)",
             true,
-            any,
+            ANY,
         ),
-        BuiltinPattern::AwsAccessKey => (r"(?:AKIA|ASIA)[A-Z0-9]{16}", false, alone_upper_alnum),
+        BuiltinPattern::AwsAccessKey => (
+            r"(?:AKIA|ASIA)[A-Z0-9]{16}",
+            false,
+            (alone_upper_alnum, upper_alnum),
+        ),
         BuiltinPattern::Email => (
             r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
             false,
-            any,
+            ANY,
         ),
         BuiltinPattern::CardNumber => (
             r"(?:[0-9]{4}[ -]){3}[0-9]{1,7}|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5}|[0-9]{13,19}",
             false,
-            card_number,
+            (card_number, digit),
         ),
-        BuiltinPattern::UsSsn => (r"[0-9]{3}-[0-9]{2}-[0-9]{4}", false, us_ssn),
+        BuiltinPattern::UsSsn => (r"[0-9]{3}-[0-9]{2}-[0-9]{4}", false, (us_ssn, digit)),
         BuiltinPattern::Phone => (
             r"(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
             false,
-            alone_digits,
+            (alone_digits, digit),
         ),
     }
 }
 
+/// Every match is one: nothing to search past.
+const ANY: (Accept, Run) = (any, none);
+
 fn any(_: &str, _: Range<usize>) -> bool {
     true
+}
+
+fn none(_: u8) -> bool {
+    false
+}
+
+fn digit(byte: u8) -> bool {
+    byte.is_ascii_digit()
+}
+
+fn upper_alnum(byte: u8) -> bool {
+    byte.is_ascii_uppercase() || byte.is_ascii_digit()
 }
 
 /// Not part of a longer run of digits.
@@ -114,10 +143,9 @@ fn alone_digits(text: &str, at: Range<usize>) -> bool {
 /// Not part of a longer run of capitals and digits.
 fn alone_upper_alnum(text: &str, at: Range<usize>) -> bool {
     let bytes = text.as_bytes();
-    let part = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
     let before = at.start.checked_sub(1).map(|i| bytes[i]);
     let after = bytes.get(at.end).copied();
-    !before.is_some_and(part) && !after.is_some_and(part)
+    !before.is_some_and(upper_alnum) && !after.is_some_and(upper_alnum)
 }
 
 /// 13 to 19 digits passing the Luhn check, not within a longer number.
@@ -237,7 +265,7 @@ impl ValueRule {
             let found = replace(
                 &builtin.regex,
                 builtin.group,
-                builtin.accept,
+                (builtin.accept, builtin.run),
                 &current,
                 replacement,
                 || matched(rule),
@@ -250,7 +278,7 @@ impl ValueRule {
             if let Some(replaced) = replace(
                 &custom.regex,
                 custom.group,
-                any,
+                ANY,
                 &current,
                 replacement,
                 || matched(Rule::Custom),
@@ -270,7 +298,7 @@ impl ValueRule {
 fn replace(
     regex: &Regex,
     group: bool,
-    accept: Accept,
+    (accept, run): (Accept, Run),
     text: &str,
     replacement: &str,
     mut matched: impl FnMut(),
@@ -303,10 +331,14 @@ fn replace(
             } else {
                 // Not one (a number that fails its check, or part of a
                 // longer one): a shorter match may start further in, like
-                // a card number after other groups of digits. Only the
-                // bounded patterns refuse matches, so this stays linear.
-                match text[found.start()..].chars().next() {
-                    Some(c) => at = found.start() + c.len_utf8(),
+                // a card number after other groups of digits, but not
+                // within the run it was refused for. Only the bounded
+                // patterns refuse matches, each searched once from past
+                // its run: linear in the text.
+                let rest = &text[found.start()..];
+                let past_run = rest.bytes().take_while(|&b| run(b)).count();
+                match rest.chars().next() {
+                    Some(c) => at = found.start() + past_run.max(c.len_utf8()),
                     None => break,
                 }
             }
