@@ -187,6 +187,7 @@ mod file;
 mod keys;
 mod profile;
 mod redaction;
+mod sources;
 mod table;
 mod value;
 
@@ -202,6 +203,7 @@ pub use keys::{
 };
 pub use profile::{ParseProfileError, Profile};
 pub use redaction::{BuiltinPattern, RedactionConfig, RedactionPattern};
+pub use sources::ResolvedValue;
 pub(crate) use value::without_credentials;
 
 /// Why an `https://` endpoint is refused in a build without TLS (by the
@@ -244,6 +246,8 @@ pub struct Config {
     /// The OpenTelemetry attribute limits: value lengths, and the attributes,
     /// events and links a span keeps.
     pub limits: LimitsConfig,
+    /// Where each value came from: see [`Config::resolved_values`].
+    sources: sources::Sources,
 }
 
 /// The `[errors]` section: what o11y records of errors and panics.
