@@ -70,6 +70,11 @@
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
 //! exists), and `XDG_STATE_HOME` / `HOME` for the default log file path.
+//! `O11Y_COMMAND` and `O11Y_COMMAND_ARGS` are not configuration: they make
+//! `init()` run a command instead of the program (`crate::command`).
+//!
+//! [`Config::resolved_values`] lists every key's value with its source
+//! (what `o11y check` prints), [`Config::config_file`] the file read.
 //!
 //! Value syntax, the same in the environment and in `o11y.toml` strings:
 //! booleans `true/false/1/0/yes/no/on/off` (any case); durations `"5s"`,
