@@ -2,7 +2,8 @@
 //! `O11Y_COMMAND=check` checks its set-up instead of running. With rotel
 //! up, every finding is OK and the test span and log record it reports
 //! acknowledged are in what rotel received, under the printed trace id
-//! (over gRPC, over HTTP/protobuf, and in the `--json` document); with
+//! (over gRPC, over HTTP/protobuf from a program whose `init()` runs
+//! inside a Tokio runtime, and in the `--json` document); with
 //! nothing listening at the endpoint, an error names the endpoint and the
 //! exit status is 1.
 //!
@@ -22,6 +23,12 @@ use serde_json::Value;
 fn program() {
     let _o11y = o11y::init();
     panic!("o11y::init() returned: O11Y_COMMAND=check did not run the check");
+}
+
+/// The same, with `init()` called inside a Tokio runtime, as an async
+/// `main` calls it: the check exports on a runtime of its own.
+fn async_program() {
+    common::scenario::current_thread_runtime().block_on(async { program() });
 }
 
 /// The findings' lines of the text output (`  OK       …`).
@@ -142,17 +149,17 @@ fn check_over_grpc_is_all_ok_and_rotel_received_the_test_span_and_log_record() {
 }
 
 #[test]
-fn check_over_http_protobuf_sends_the_test_span_to_v1_traces() {
+fn check_over_http_protobuf_inside_a_tokio_runtime_sends_the_test_span_to_v1_traces() {
     let Some(rotel) = common::Rotel::start() else {
         return;
     };
-    let name = "check_over_http_protobuf_sends_the_test_span_to_v1_traces";
+    let name = "check_over_http_protobuf_inside_a_tokio_runtime_sends_the_test_span_to_v1_traces";
     let out = o11y_child(name)
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.http_endpoint())
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
         .env("O11Y_COMMAND", "check")
         .allow_failure()
-        .run(program);
+        .run(async_program);
     assert_all_ok(&out);
     let traces = format!("{}/v1/traces", rotel.http_endpoint());
     finding(

@@ -74,18 +74,6 @@ pub(super) fn otlp(config: &Config, exporters_in_code: usize) -> (Section, Optio
     if targets.is_empty() {
         return (section, None);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            section.error(format!(
-                "cannot start a Tokio runtime to export with: {error}"
-            ));
-            return (section, None);
-        }
-    };
     let resource = export::resource(config);
     let ids = (trace::new_trace_id(), trace::new_span_id());
     let mut acknowledged = None;
@@ -118,7 +106,7 @@ pub(super) fn otlp(config: &Config, exporters_in_code: usize) -> (Section, Optio
             OtlpSignal::Logs => "test log record",
             _ => continue,
         };
-        let exported = runtime.block_on(async {
+        let exported = block_on(async {
             let export = async {
                 match signal {
                     OtlpSignal::Traces => export_span(&target, &resource, ids).await,
@@ -152,6 +140,24 @@ pub(super) fn otlp(config: &Config, exporters_in_code: usize) -> (Section, Optio
         }
     }
     (section, acknowledged)
+}
+
+/// Runs `export` to its end on a thread and a Tokio runtime of its own, as
+/// the export thread does: `init()` is often called inside the
+/// application's runtime (an async `main`), which cannot block on another.
+fn block_on(export: impl Future<Output = Result<(), String>> + Send) -> Result<(), String> {
+    std::thread::scope(|scope| {
+        let exporting = scope.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start a Tokio runtime to export with: {e}"))?;
+            runtime.block_on(export)
+        });
+        exporting
+            .join()
+            .unwrap_or_else(|_| Err("the exporting thread panicked".to_owned()))
+    })
 }
 
 /// The signals exported and where to, saying in `section` why the others
