@@ -92,6 +92,11 @@ impl Section {
         self.findings.last_mut().expect("just pushed")
     }
 
+    /// Adds the findings of `other` after this section's.
+    pub(crate) fn append(&mut self, other: Section) {
+        self.findings.extend(other.findings);
+    }
+
     pub(crate) fn ok(&mut self, message: impl Into<String>) -> &mut Finding {
         self.add(Status::Ok, message)
     }

@@ -62,7 +62,9 @@ impl Callsite for CheckCallsite {
 /// acknowledged it.
 pub(super) fn otlp(config: &Config, exporters_in_code: usize) -> (Section, Option<String>) {
     let mut section = Section::new("otlp", "OTLP export");
-    let targets = targets(config, &mut section);
+    // What is not exported is said after what is.
+    let mut not_exported = Section::new("otlp", "");
+    let targets = targets(config, &mut not_exported);
     if exporters_in_code > 0 {
         section
             .ok(format!(
@@ -72,6 +74,7 @@ pub(super) fn otlp(config: &Config, exporters_in_code: usize) -> (Section, Optio
             .with("exporters_in_code", exporters_in_code);
     }
     if targets.is_empty() {
+        section.append(not_exported);
         return (section, None);
     }
     let resource = export::resource(config);
@@ -86,8 +89,8 @@ pub(super) fn otlp(config: &Config, exporters_in_code: usize) -> (Section, Optio
         let endpoint = format!("{signal} endpoint {url} ({protocol})");
         match reach(&target.url) {
             Ok(took) => section.ok(format!(
-                "{endpoint} is reachable (TCP connection in {} ms)",
-                took.as_millis()
+                "{endpoint} is reachable (TCP connection in {:.1} ms)",
+                took.as_secs_f64() * 1000.0
             )),
             Err(error) => {
                 section
@@ -139,6 +142,7 @@ pub(super) fn otlp(config: &Config, exporters_in_code: usize) -> (Section, Optio
             }
         }
     }
+    section.append(not_exported);
     (section, acknowledged)
 }
 
