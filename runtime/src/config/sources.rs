@@ -104,7 +104,7 @@ const SIGNAL_KEYS: [(&str, &str); 3] = [
 
 impl Config {
     /// Every key's value and its source, in the order of
-    /// [`KNOWN_KEYS`](super::KNOWN_KEYS), followed by each signal's own
+    /// [`KNOWN_KEYS`], followed by each signal's own
     /// endpoint and protocol where one is set. What `o11y check` lists.
     ///
     /// ```
