@@ -17,7 +17,7 @@ use crate::config::{self, Config, LogFormat, OtlpSignal};
 use crate::error::Error;
 use crate::export::{self, Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
 use crate::{
-    clock, db, flags, lifecycle, limits, log, metrics, observe, redact, subscriber, trace,
+    clock, command, db, flags, lifecycle, limits, log, metrics, observe, redact, subscriber, trace,
 };
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
@@ -36,8 +36,22 @@ static INITIALISED: AtomicBool = AtomicBool::new(false);
 ///
 /// Keep the returned [`Guard`] alive until the program ends: dropping it
 /// exports what is still queued, within `shutdown_timeout`.
+///
+/// With `O11Y_COMMAND` set (`cargo o11y check` sets it), `init()` runs that
+/// command instead, `check` or `catalog`, and exits the process with its
+/// status: see [`command`](crate::command). So do [`init_with`],
+/// [`layer`] and the [`Setup`] methods.
 pub fn init() -> Result<Guard, Error> {
-    Setup::new(Config::load()?).init()
+    let config = Config::load();
+    // Before the configuration's error is returned: `check` reports it.
+    if let Some(invocation) = command::requested() {
+        let context = command::Context {
+            config: config.as_ref(),
+            exporters_in_code: 0,
+        };
+        command::exit_with(&invocation, &context);
+    }
+    Setup::new(config?).init()
 }
 
 /// Like [`init`], with a configuration built in code (see [`Config::builder`]).
@@ -191,6 +205,14 @@ impl Setup {
             span_exporters,
             log_exporters,
         } = self;
+        // `O11Y_COMMAND`: the program runs a command instead, and exits.
+        if let Some(invocation) = command::requested() {
+            let context = command::Context {
+                config: Ok(&config),
+                exporters_in_code: span_exporters.len() + log_exporters.len(),
+            };
+            command::exit_with(&invocation, &context);
+        }
         // First: a bad custom pattern (in a configuration changed after it
         // was checked) fails before anything is set up.
         let redactor = redact::Redactor::new(&config.redaction)?;

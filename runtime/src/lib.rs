@@ -36,10 +36,12 @@
 //! | 10 | `observe` | the runtime side of `#[observe]` |
 //! | 11 | `context` | the context API over the current span |
 //! | 12 | `http` `metrics_server` `task` | integrations: the HTTP server layer and client, the standalone metrics server, background tasks |
-//! | 13 | `init` | resolves the configuration, builds the stages, starts the export thread, returns the guard |
+//! | 13 | `command` | what a program runs instead of itself under `O11Y_COMMAND`: `check` (is the set-up working?) and `catalog` (the metric catalog) |
+//! | 14 | `init` | resolves the configuration, builds the stages, starts the export thread, returns the guard; runs the command `O11Y_COMMAND` names instead |
 
 mod callsite;
 mod clock;
+pub mod command;
 pub mod config;
 pub mod context;
 pub mod db;

@@ -70,6 +70,11 @@
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
 //! exists), and `XDG_STATE_HOME` / `HOME` for the default log file path.
+//! `O11Y_COMMAND` and `O11Y_COMMAND_ARGS` are not configuration: they make
+//! `init()` run a command instead of the program (`crate::command`).
+//!
+//! [`Config::resolved_values`] lists every key's value with its source
+//! (what `o11y check` prints), [`Config::config_file`] the file read.
 //!
 //! Value syntax, the same in the environment and in `o11y.toml` strings:
 //! booleans `true/false/1/0/yes/no/on/off` (any case); durations `"5s"`,
@@ -187,6 +192,7 @@ mod file;
 mod keys;
 mod profile;
 mod redaction;
+mod sources;
 mod table;
 mod value;
 
@@ -202,6 +208,7 @@ pub use keys::{
 };
 pub use profile::{ParseProfileError, Profile};
 pub use redaction::{BuiltinPattern, RedactionConfig, RedactionPattern};
+pub use sources::ResolvedValue;
 pub(crate) use value::without_credentials;
 
 /// Why an `https://` endpoint is refused in a build without TLS (by the
@@ -244,6 +251,8 @@ pub struct Config {
     /// The OpenTelemetry attribute limits: value lengths, and the attributes,
     /// events and links a span keeps.
     pub limits: LimitsConfig,
+    /// Where each value came from: see [`Config::resolved_values`].
+    sources: sources::Sources,
 }
 
 /// The `[errors]` section: what o11y records of errors and panics.

@@ -141,6 +141,7 @@ impl Profile {
                 span_event_count: default::<k::LimitsSpanEventCount>(self),
                 span_link_count: default::<k::LimitsSpanLinkCount>(self),
             },
+            sources: Default::default(),
         }
     }
 }

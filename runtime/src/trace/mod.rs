@@ -37,7 +37,7 @@ use crate::export_thread::is_export_thread;
 use crate::redact::Redactor;
 pub(crate) use ids::Ids;
 pub use ids::SpanIds;
-pub(crate) use sampler::Sampler;
+pub(crate) use sampler::{Sampler, new_span_id, new_trace_id};
 use w3c::TraceState;
 
 /// What the span stage keeps for every live span: its ids, the sampling
