@@ -267,3 +267,68 @@ pub(crate) fn record_failure(
         ids
     })
 }
+
+/// Where a failure happened, as an error tracker is told (see
+/// `lifecycle::failure`).
+#[cfg(feature = "sentry")]
+#[derive(Debug, Default)]
+pub(crate) struct FailureScope {
+    /// The failing span's trace and span ids.
+    pub(crate) ids: Option<(TraceId, SpanId)>,
+    /// The nearest `request_id` log field, from the span outwards.
+    pub(crate) request_id: Option<String>,
+    /// The span's name: its recording's, else its callsite's.
+    pub(crate) name: Option<String>,
+}
+
+/// The [`FailureScope`] of `span`; of the current span when `span` is
+/// none (an operation that did not need one of its own fails inside its
+/// caller's). Empty when o11y keeps no state for it.
+#[cfg(feature = "sentry")]
+pub(crate) fn failure_scope(span: &tracing::Span) -> FailureScope {
+    tracing::dispatcher::get_default(|dispatch| {
+        let Some(spans) = Spans::of(dispatch) else {
+            return FailureScope::default();
+        };
+        let (id, metadata) = match span.id() {
+            Some(id) => (id, span.metadata()),
+            None => {
+                let Some(id) = spans.current_id(dispatch) else {
+                    return FailureScope::default();
+                };
+                (id, dispatch.current_span().metadata())
+            }
+        };
+        let Some((ids, recorded_name)) = spans.with_state(&id, |state| {
+            let trace = &state.trace;
+            let name = trace.recording.as_ref().and_then(|r| r.name.clone());
+            ((trace.trace_id, trace.span_id), name)
+        }) else {
+            return FailureScope::default();
+        };
+        let has_request_id = |state: &SpanState| {
+            state
+                .fields
+                .as_slice()
+                .iter()
+                .any(|entry| entry.key == "request_id")
+        };
+        let request_id = spans
+            .with_enclosing_state(&id, has_request_id, |state| {
+                state
+                    .fields
+                    .as_slice()
+                    .iter()
+                    .find(|entry| entry.key == "request_id")
+                    .map(|entry| entry.value.to_string())
+            })
+            .flatten();
+        FailureScope {
+            ids: Some(ids),
+            request_id,
+            name: recorded_name
+                .map(Cow::into_owned)
+                .or_else(|| metadata.map(|metadata| metadata.name().to_owned())),
+        }
+    })
+}
