@@ -8,7 +8,8 @@
 //! `sentry`, when a DSN is set) with where it happened: the span's ids,
 //! the request id, the span's name. An operation that made no span of its
 //! own (not sampled, tracing off) reports on `Span::none()`: the tracker
-//! still gets the failure, in the current span. A panic then records
+//! still gets the failure, in the current span, named after the request
+//! it happened in (else after the span). A panic then records
 //! itself on every span it unwinds through with [`unwound`], which is not
 //! a new failure.
 
@@ -65,7 +66,9 @@ fn to_sentry(span: &tracing::Span, failure: &Failure<'_>) {
     let origin = crate::sentry::Origin {
         ids: scope.ids,
         request_id: scope.request_id,
-        transaction: scope.name,
+        // As Sentry names events: by the request they happened in.
+        transaction: scope.request.or_else(|| scope.name.clone()),
+        span_name: scope.name,
     };
     let panicked = failure.exception.error_type == super::panic::PANIC_TYPE;
     crate::sentry::capture(&failure.exception, panicked, &origin);

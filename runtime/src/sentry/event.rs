@@ -20,8 +20,11 @@ pub(crate) struct Origin {
     pub(crate) ids: Option<(TraceId, SpanId)>,
     /// The id of the request it happened in.
     pub(crate) request_id: Option<String>,
-    /// What failed: the span's name.
+    /// What the event is named after: the request it happened in, else
+    /// the span's name.
     pub(crate) transaction: Option<String>,
+    /// The name of the span it happened in: the trace context's `op`.
+    pub(crate) span_name: Option<String>,
 }
 
 /// The event of `exception`, a panic when `panicked`, at `origin`.
@@ -56,7 +59,7 @@ pub(crate) fn build(exception: &Exception<'_>, panicked: bool, origin: &Origin) 
             Context::Trace(Box::new(TraceContext {
                 trace_id: trace_id.to_bytes().into(),
                 span_id: span_id.to_bytes().into(),
-                op: origin.transaction.clone(),
+                op: origin.span_name.clone(),
                 status: Some(SpanStatus::InternalError),
                 origin: Some("auto.o11y".to_owned()),
                 ..TraceContext::default()
@@ -80,7 +83,8 @@ mod tests {
         let origin = Origin {
             ids: Some((TraceId::from(0xabc), SpanId::from(0xdef))),
             request_id: Some("req-7".to_owned()),
-            transaction: Some("shop::charge".to_owned()),
+            transaction: Some("POST /charge".to_owned()),
+            span_name: Some("shop::charge".to_owned()),
         };
         let event = build(
             &Exception {
@@ -92,7 +96,7 @@ mod tests {
             &origin,
         );
         assert_eq!(event.level, Level::Error);
-        assert_eq!(event.transaction.as_deref(), Some("shop::charge"));
+        assert_eq!(event.transaction.as_deref(), Some("POST /charge"));
         let exception = &event.exception.values[0];
         assert_eq!(exception.ty, "shop::Declined");
         assert_eq!(exception.value.as_deref(), Some("card declined"));
@@ -110,6 +114,7 @@ mod tests {
         };
         assert_eq!(trace.trace_id.to_string(), event.tags["trace_id"]);
         assert_eq!(trace.span_id.to_string(), event.tags["span_id"]);
+        assert_eq!(trace.op.as_deref(), Some("shop::charge"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A panic's backtrace, as the panic hook captured it (the standard
-//! library's text: `N: function` lines, each followed by `at file:line:col`
-//! when known), as Sentry's stack trace: frames oldest first, without the
+//! library's text: `N: function` lines, a function inlined there on a line
+//! of its own without the number, each followed by `at file:line:col` when
+//! known), as Sentry's stack trace: frames oldest first, without the
 //! frames of the panic machinery above the code that panicked, and those
 //! of the standard library and o11y marked as not the application's.
 //! Parsing the text keeps the `backtrace` crate (and its DWARF readers)
@@ -8,18 +9,21 @@
 
 use ::sentry::protocol::{Frame, Stacktrace};
 
-/// Frames of the capture and of the panic's way to the hook: the standard
-/// library's, and o11y's hook itself.
-const MACHINERY: &[&str] = &[
-    "std::",
-    "core::",
-    "alloc::",
-    "<std::",
-    "<core::",
-    "<alloc::",
+/// Frames of the panic's way from the code that panicked to the hook:
+/// everything up to the last of them (the capture, the hook, whose inlined
+/// frames may have no path) is not where the panic happened.
+const PANIC_MACHINERY: &[&str] = &[
+    "std::panicking::",
+    "core::panicking::",
     "rust_begin_unwind",
-    "__rust",
-    "o11y_runtime::lifecycle::panic",
+    "__rustc::rust_begin_unwind",
+    "std::sys::backtrace::__rust_end_short_backtrace",
+];
+
+/// The standard library's frames: right after the machinery, the call that
+/// panicked for the application (`Option::unwrap`, `Result::expect`).
+const STANDARD_LIBRARY: &[&str] = &[
+    "std::", "core::", "alloc::", "<std::", "<core::", "<alloc::",
 ];
 
 /// Frames that are not the application's own code.
@@ -44,6 +48,9 @@ const NOT_IN_APP: &[&str] = &[
 pub(crate) fn parse(backtrace: &str) -> Option<Stacktrace> {
     let mut frames: Vec<Frame> = Vec::new();
     for line in backtrace.lines().map(str::trim) {
+        if line.is_empty() {
+            continue;
+        }
         if let Some(location) = line.strip_prefix("at ") {
             if let Some(frame) = frames.last_mut() {
                 locate(frame, location);
@@ -53,17 +60,23 @@ pub(crate) fn parse(backtrace: &str) -> Option<Stacktrace> {
             && index.bytes().all(|b| b.is_ascii_digit())
         {
             frames.push(frame(function));
+        } else if !frames.is_empty() {
+            // A function inlined into the frame above: its own line,
+            // without a number.
+            frames.push(frame(line));
         }
     }
-    let machinery = frames
-        .iter()
-        .take_while(|frame| {
-            frame
-                .function
-                .as_deref()
-                .is_some_and(|function| starts_with_any(function, MACHINERY))
-        })
-        .count();
+    let mut machinery = 0;
+    for (index, frame) in frames.iter().enumerate() {
+        let function = frame.function.as_deref().unwrap_or_default();
+        if starts_with_any(function, PANIC_MACHINERY)
+            || (machinery > 0 && starts_with_any(function, STANDARD_LIBRARY))
+        {
+            machinery = index + 1;
+        } else if machinery > 0 {
+            break;
+        }
+    }
     // A backtrace of nothing but machinery is kept whole: better than none.
     if machinery < frames.len() {
         frames.drain(..machinery);
@@ -116,6 +129,8 @@ mod tests {
     /// way through the standard library, then the application.
     const CAPTURED: &str = "   0: o11y_runtime::lifecycle::panic::backtrace
              at ./runtime/src/lifecycle/panic.rs:170:32
+      on_panic
+             at ./runtime/src/lifecycle/panic.rs:123:21
    1: o11y_runtime::lifecycle::panic::install::{{closure}}
              at ./runtime/src/lifecycle/panic.rs:103:13
    2: <alloc::boxed::Box<F,A> as core::ops::function::Fn<Args>>::call
@@ -126,6 +141,8 @@ mod tests {
              at /rustc/abc/library/std/src/panicking.rs:697:5
    5: core::panicking::panic_fmt
              at /rustc/abc/library/core/src/panicking.rs:75:14
+      core::option::unwrap_failed
+             at /rustc/abc/library/core/src/option.rs:2015:5
    6: shop::reserve_stock
              at ./src/shop.rs:42:9
    7: shop::checkout

@@ -275,10 +275,14 @@ pub(crate) fn record_failure(
 pub(crate) struct FailureScope {
     /// The failing span's trace and span ids.
     pub(crate) ids: Option<(TraceId, SpanId)>,
+    /// The failing span's name: its recording's, else its callsite's.
+    pub(crate) name: Option<String>,
     /// The nearest `request_id` log field, from the span outwards.
     pub(crate) request_id: Option<String>,
-    /// The span's name: its recording's, else its callsite's.
-    pub(crate) name: Option<String>,
+    /// The name of the request the failure happened in, from the span
+    /// outwards: its recording's (`GET /orders/{id}`), else its method and
+    /// path log fields.
+    pub(crate) request: Option<String>,
 }
 
 /// The [`FailureScope`] of `span`; of the current span when `span` is
@@ -299,36 +303,46 @@ pub(crate) fn failure_scope(span: &tracing::Span) -> FailureScope {
                 (id, dispatch.current_span().metadata())
             }
         };
-        let Some((ids, recorded_name)) = spans.with_state(&id, |state| {
+        let recorded_name = |state: &SpanState| {
+            let recording = state.trace.recording.as_ref()?;
+            Some(recording.name.clone()?.into_owned())
+        };
+        let Some((ids, name)) = spans.with_state(&id, |state| {
             let trace = &state.trace;
-            let name = trace.recording.as_ref().and_then(|r| r.name.clone());
-            ((trace.trace_id, trace.span_id), name)
+            ((trace.trace_id, trace.span_id), recorded_name(state))
         }) else {
             return FailureScope::default();
         };
-        let has_request_id = |state: &SpanState| {
-            state
-                .fields
-                .as_slice()
-                .iter()
-                .any(|entry| entry.key == "request_id")
+        let field = |state: &SpanState, key: &str| {
+            let fields = state.fields.as_slice();
+            let entry = fields.iter().find(|entry| entry.key == key)?;
+            Some(entry.value.to_string())
         };
-        let request_id = spans
-            .with_enclosing_state(&id, has_request_id, |state| {
-                state
-                    .fields
-                    .as_slice()
-                    .iter()
-                    .find(|entry| entry.key == "request_id")
-                    .map(|entry| entry.value.to_string())
-            })
-            .flatten();
+        let (request_id, request) = spans
+            .with_enclosing_state(
+                &id,
+                |state| {
+                    let fields = state.fields.as_slice();
+                    fields.iter().any(|entry| entry.key == "request_id")
+                },
+                |state| {
+                    let method_and_path = || {
+                        Some(format!(
+                            "{} {}",
+                            field(state, "http.method")?,
+                            field(state, "path")?
+                        ))
+                    };
+                    let request = recorded_name(state).or_else(method_and_path);
+                    (field(state, "request_id"), request)
+                },
+            )
+            .unwrap_or_default();
         FailureScope {
             ids: Some(ids),
+            name: name.or_else(|| metadata.map(|metadata| metadata.name().to_owned())),
             request_id,
-            name: recorded_name
-                .map(Cow::into_owned)
-                .or_else(|| metadata.map(|metadata| metadata.name().to_owned())),
+            request,
         }
     })
 }
