@@ -60,7 +60,8 @@
 //! back what the SDK posted.
 //!
 //! Also [`free_port`], [`peers_required`], [`read_jsonl`], [`wait_until`],
-//! [`named`], [`random_hex`], [`unix_now`], [`noop_context`], the std-only
+//! [`named`], [`random_hex`], [`unix_now`], [`noop_context`], the secrets corpus
+//! [`secrets`], the std-only
 //! HTTP/1.1 client [`http`], the axum server helpers [`server`], the lenient
 //! exposition reader [`exposition`] and the child-scenario helpers
 //! [`scenario`].
@@ -125,6 +126,7 @@ mod prometheus;
 mod redis;
 mod rotel;
 pub mod scenario;
+pub mod secrets;
 pub mod sentry;
 pub mod server;
 mod tls_proxy;
