@@ -34,6 +34,10 @@ static INITIALISED: AtomicBool = AtomicBool::new(false);
 /// knows (an observed call, a request, a task run) gets an `exception`
 /// event. Set your own hook before `init()`, or chain the one you replace.
 ///
+/// With the `sentry` feature and `sentry.dsn` (or `SENTRY_DSN`) set, it
+/// also starts the Sentry client: every error and panic reported on a span
+/// is sent as an event, redacted (see `docs/sentry.md`).
+///
 /// Keep the returned [`Guard`] alive until the program ends: dropping it
 /// exports what is still queued, within `shutdown_timeout`.
 pub fn init() -> Result<Guard, Error> {

@@ -19,7 +19,8 @@
 //! fields' names when they are recorded, and its text (attributes, events,
 //! links, status, name) on the export thread, off the request path; query
 //! strings (`url.query`, `url.full`) and captured headers where the HTTP
-//! layer and client record them. Every redaction counts in
+//! layer and client record them; a Sentry event's text and data before it
+//! is queued (feature `sentry`). Every redaction counts in
 //! `o11y_redactions_total{signal,rule}`.
 //!
 //! `init()` builds the engine from the configuration and [`install`]s it;
