@@ -64,7 +64,7 @@ fn count(outcome: Outcome) {
 
 /// What the capturing side asks of the thread.
 enum Task {
-    Send(Envelope),
+    Send(Box<Envelope>),
     /// Answered once everything queued before it was handled.
     Flush(std_mpsc::Sender<()>),
     Stop,
@@ -156,7 +156,7 @@ impl HyperTransport {
 
 impl Transport for HyperTransport {
     fn send_envelope(&self, envelope: Envelope) {
-        if self.tasks.try_send(Task::Send(envelope)).is_err() {
+        if self.tasks.try_send(Task::Send(Box::new(envelope))).is_err() {
             count(Outcome::Dropped);
         }
     }
@@ -235,7 +235,7 @@ impl Sender {
         runtime.block_on(async {
             while let Some(task) = queue.recv().await {
                 match task {
-                    Task::Send(envelope) => self.send(envelope).await,
+                    Task::Send(envelope) => self.send(*envelope).await,
                     Task::Flush(done) => {
                         let _ = done.send(());
                     }
