@@ -80,10 +80,12 @@ pub(crate) fn capture(exception: &Exception<'_>, panicked: bool, origin: &Origin
 }
 
 /// The running client, owned by `init()`'s guard: [`close`](Self::close)
-/// sends what is queued and stops it.
+/// sends what is queued and stops it. Dropped without that (an `init()`
+/// that failed after starting it), it stops at once.
 #[derive(Debug)]
 pub(crate) struct Sentry {
-    client: Arc<Client>,
+    /// Taken when it closes.
+    client: Option<Arc<Client>>,
 }
 
 impl Sentry {
@@ -139,29 +141,46 @@ impl Sentry {
         ::sentry::Hub::main().bind_client(Some(client.clone()));
         *CLIENT.write().unwrap_or_else(PoisonError::into_inner) = Some(client.clone());
         ACTIVE.store(true, Ordering::Release);
-        Ok(Some(Sentry { client }))
+        Ok(Some(Sentry {
+            client: Some(client),
+        }))
     }
 
     /// Sends the events captured so far, waiting at most `timeout`;
     /// false when the deadline passed first.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.client.flush(Some(timeout))
+        self.client
+            .as_ref()
+            .is_none_or(|client| client.flush(Some(timeout)))
     }
 
     /// Stops sending: later failures are not captured, those queued are
     /// sent within `timeout`. False when the deadline passed first.
-    pub(crate) fn close(self, timeout: Duration) -> bool {
-        let ours = |active: &Arc<Client>| Arc::ptr_eq(active, &self.client);
-        let mut client = CLIENT.write().unwrap_or_else(PoisonError::into_inner);
-        if client.as_ref().is_some_and(ours) {
+    pub(crate) fn close(mut self, timeout: Duration) -> bool {
+        self.stop(timeout)
+    }
+
+    fn stop(&mut self, timeout: Duration) -> bool {
+        let Some(ours) = self.client.take() else {
+            return true;
+        };
+        let is_ours = |client: &Arc<Client>| Arc::ptr_eq(client, &ours);
+        let mut active = CLIENT.write().unwrap_or_else(PoisonError::into_inner);
+        if active.as_ref().is_some_and(is_ours) {
             ACTIVE.store(false, Ordering::Release);
-            *client = None;
+            *active = None;
         }
-        drop(client);
+        drop(active);
         let hub = ::sentry::Hub::main();
-        if hub.client().as_ref().is_some_and(ours) {
+        if hub.client().as_ref().is_some_and(is_ours) {
             hub.bind_client(None);
         }
-        self.client.close(Some(timeout))
+        ours.close(Some(timeout))
+    }
+}
+
+impl Drop for Sentry {
+    fn drop(&mut self) {
+        self.stop(Duration::ZERO);
     }
 }
