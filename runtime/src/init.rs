@@ -5,7 +5,7 @@
 //! none knows it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::logs::LogExporter;
 use opentelemetry_sdk::trace::SpanExporter;
@@ -33,6 +33,10 @@ static INITIALISED: AtomicBool = AtomicBool::new(false);
 /// `exception.stacktrace`, and each span it unwinds through that o11y
 /// knows (an observed call, a request, a task run) gets an `exception`
 /// event. Set your own hook before `init()`, or chain the one you replace.
+///
+/// With the `sentry` feature and `sentry.dsn` (or `SENTRY_DSN`) set, it
+/// also starts the Sentry client: every error and panic reported on a span
+/// is sent as an event, redacted (see `docs/sentry.md`).
 ///
 /// Keep the returned [`Guard`] alive until the program ends: dropping it
 /// exports what is still queued, within `shutdown_timeout`.
@@ -235,6 +239,8 @@ impl Setup {
             value_length: config.limits.attribute_value_length,
         });
         db::set_query_words(&config.db);
+        #[cfg(feature = "sentry")]
+        let sentry = crate::sentry::Sentry::start(&config, redactor)?;
         let (queue, exporter) = start_export(&config, span_exporters, log_exporters, redactor)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];
@@ -267,6 +273,8 @@ impl Setup {
         export::set_active(exporter.clone());
         let guard = Guard {
             exporter,
+            #[cfg(feature = "sentry")]
+            sentry,
             timeout: config.shutdown_timeout,
             batching: log::Batching::start(config.logging.file_enabled),
         };
@@ -439,6 +447,10 @@ impl Summary {
 #[derive(Debug)]
 pub struct Guard {
     exporter: Option<std::sync::Arc<Exporter>>,
+    /// The Sentry client, when a DSN is set: closed (its events sent)
+    /// within the same shutdown timeout as the exporters.
+    #[cfg(feature = "sentry")]
+    sentry: Option<crate::sentry::Sentry>,
     timeout: Duration,
     /// Log lines to the log file, and to a standard output that is not a
     /// terminal, are written in batches while this lives (see `log::batch`).
@@ -447,13 +459,22 @@ pub struct Guard {
 
 impl Guard {
     /// Writes the log lines waiting in batches, and exports everything
-    /// queued so far, waiting at most the shutdown timeout. Returns false
-    /// when the deadline passed first.
+    /// queued so far (Sentry events too), waiting at most the shutdown
+    /// timeout. Returns false when the deadline passed first.
     pub fn flush(&self) -> bool {
         log::flush();
-        self.exporter
+        let deadline = Instant::now() + self.timeout;
+        let exported = self
+            .exporter
             .as_ref()
-            .is_none_or(|exporter| exporter.flush(self.timeout))
+            .is_none_or(|exporter| exporter.flush(remaining(deadline)));
+        #[cfg(feature = "sentry")]
+        let exported = self
+            .sentry
+            .as_ref()
+            .is_none_or(|sentry| sentry.flush(remaining(deadline)))
+            && exported;
+        exported
     }
 }
 
@@ -465,13 +486,25 @@ impl Drop for Guard {
         // Writes the batched log lines; later ones are written at once.
         drop(self.batching.take());
         let _ = std::io::stdout().flush();
+        // One deadline for every destination.
+        let deadline = Instant::now() + self.timeout;
+        #[cfg(feature = "sentry")]
+        if let Some(sentry) = self.sentry.take()
+            && !sentry.close(self.timeout)
+        {
+            eprintln!(
+                "o11y: the Sentry events still queued were not sent within {:?} \
+                 (shutdown_timeout); they are lost",
+                self.timeout
+            );
+        }
         let Some(exporter) = self.exporter.take() else {
             return;
         };
         export::forget(&exporter);
         let finished = match std::sync::Arc::try_unwrap(exporter) {
-            Ok(mut exporter) => exporter.shutdown(self.timeout),
-            Err(shared) => shared.flush(self.timeout),
+            Ok(mut exporter) => exporter.shutdown(remaining(deadline)),
+            Err(shared) => shared.flush(remaining(deadline)),
         };
         if !finished {
             eprintln!(
@@ -481,4 +514,9 @@ impl Drop for Guard {
             );
         }
     }
+}
+
+/// What is left of the time until `deadline`.
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
 }

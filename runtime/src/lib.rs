@@ -30,7 +30,7 @@
 //! | 4 | `trace` | ids, sampling, the span stage and its recordings, W3C propagation |
 //! | 5 | `log` | the log stage: line formatting, sinks, OTLP log records |
 //! | 6 | `export` | the export thread, its queues, OTLP encoding and transports |
-//! | 7 | `db` | fingerprints, N+1 scopes and detection, the sqlx bridge stage |
+//! | 7 | `db` `sentry` | fingerprints, N+1 scopes and detection, the sqlx bridge stage; failures as Sentry events, redacted, and their transport (feature `sentry`) |
 //! | 8 | `subscriber` | composes the stages: where spans live, the current span, each stage's part of a span's state |
 //! | 9 | `lifecycle` | one lifecycle for an instrumented operation: decision, clock, span, outcome (an `exception` event for an error or a panic; the panic hook), metrics with exemplar |
 //! | 10 | `observe` | the runtime side of `#[observe]` |
@@ -62,6 +62,8 @@ pub mod metrics_server;
 pub mod observe;
 mod percent;
 mod redact;
+#[cfg(feature = "sentry")]
+mod sentry;
 mod subscriber;
 pub mod task;
 pub mod trace;

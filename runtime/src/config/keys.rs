@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::redaction::{check_pattern, parse_pattern};
+use super::sentry::check_dsn;
 use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
 use super::value::{
     Refusal, check_endpoint, check_filter, check_header_name, check_key_name, check_listed_path,
@@ -426,6 +427,46 @@ declare_keys! {
         expected: "auto (as RUST_LIB_BACKTRACE / RUST_BACKTRACE say), on or off",
         default: [BacktraceMode::Auto],
         setter: errors_backtrace(mode),
+    }
+    /// The Sentry DSN errors and panics of observed code are sent to as events (feature `sentry`); unset: nothing of Sentry runs.
+    sentry.dsn: String => SentryDsn {
+        env: "O11Y_SENTRY_DSN",
+        alias: "SENTRY_DSN",
+        parse: |text| Ok(text.trim().to_owned()),
+        check: |dsn| check_dsn(dsn),
+        redact: credentials,
+        expected: "a Sentry DSN, https://<public key>@<host>/<project id>",
+        default: [unset],
+        setter: sentry_dsn(dsn: into),
+    }
+    /// The `environment` of Sentry events; unset: the profile's name.
+    sentry.environment: String => SentryEnvironment {
+        env: "O11Y_SENTRY_ENVIRONMENT",
+        alias: "SENTRY_ENVIRONMENT",
+        parse: |text| Ok(text.to_owned()),
+        check: |environment| refuse_if(environment.trim().is_empty()),
+        expected: "a non-empty name, like \"staging\"",
+        default: [unset],
+        setter: sentry_environment(environment: into),
+    }
+    /// The `release` of Sentry events; unset: `service_version`, else the `GIT_SHA` variable.
+    sentry.release: String => SentryRelease {
+        env: "O11Y_SENTRY_RELEASE",
+        alias: "SENTRY_RELEASE",
+        parse: |text| Ok(text.to_owned()),
+        check: |release| refuse_if(release.trim().is_empty()),
+        expected: "a non-empty release name, like \"checkout@1.4.2\"",
+        default: [unset],
+        setter: sentry_release(release: into),
+    }
+    /// The share of Sentry events sent, from 0.0 to 1.0.
+    sentry.event_sample_rate: f64 => SentryEventSampleRate {
+        env: "O11Y_SENTRY_EVENT_SAMPLE_RATE",
+        parse: parse_number,
+        check: |rate| refuse_if(!(rate.is_finite() && (0.0..=1.0).contains(rate))),
+        expected: "a number from 0.0 to 1.0",
+        default: [1.0],
+        setter: sentry_event_sample_rate(rate),
     }
     /// Secrets and personal data are scrubbed from spans, log lines, error texts, URLs and captured headers before they leave the process.
     redaction.enabled: bool => RedactionEnabled {

@@ -57,6 +57,10 @@
 //! | `db.capture_parameters` | `O11Y_DB_CAPTURE_PARAMETERS` |  | `false` | Query spans carry statements as written (literal values included) instead of their fingerprint. |
 //! | `db.trace_root_queries` | `O11Y_DB_TRACE_ROOT_QUERIES` |  | `false` | A query run outside any span (start-up statements, migrations, seeding) is a trace of its own; off, it is only counted in the metrics. |
 //! | `errors.backtrace` | `O11Y_ERRORS_BACKTRACE` |  | `auto` | When a panic's backtrace is captured for its `exception.stacktrace` and log line: `auto` (when `RUST_LIB_BACKTRACE`, else `RUST_BACKTRACE`, is set and not `0`, as the standard library reads them), `on` or `off`. |
+//! | `sentry.dsn` | `O11Y_SENTRY_DSN` | `SENTRY_DSN` | unset | The Sentry DSN errors and panics of observed code are sent to as events (feature `sentry`); unset: nothing of Sentry runs. |
+//! | `sentry.environment` | `O11Y_SENTRY_ENVIRONMENT` | `SENTRY_ENVIRONMENT` | unset | The `environment` of Sentry events; unset: the profile's name. |
+//! | `sentry.release` | `O11Y_SENTRY_RELEASE` | `SENTRY_RELEASE` | unset | The `release` of Sentry events; unset: `service_version`, else the `GIT_SHA` variable. |
+//! | `sentry.event_sample_rate` | `O11Y_SENTRY_EVENT_SAMPLE_RATE` |  | `1` | The share of Sentry events sent, from 0.0 to 1.0. |
 //! | `redaction.enabled` | `O11Y_REDACTION_ENABLED` |  | `true` | Secrets and personal data are scrubbed from spans, log lines, error texts, URLs and captured headers before they leave the process. |
 //! | `redaction.keys` | `O11Y_REDACTION_KEYS` |  | empty | Names added to the key rule (a field, attribute, query parameter or header so named has its whole value redacted), matched as words: `note` also covers `order_note`. |
 //! | `redaction.allow_keys` | `O11Y_REDACTION_ALLOW_KEYS` |  | empty | Names the key rule leaves alone (whole names; their text still goes through the patterns). |
@@ -192,6 +196,7 @@ mod file;
 mod keys;
 mod profile;
 mod redaction;
+mod sentry;
 mod sources;
 mod table;
 mod value;
@@ -208,6 +213,7 @@ pub use keys::{
 };
 pub use profile::{ParseProfileError, Profile};
 pub use redaction::{BuiltinPattern, RedactionConfig, RedactionPattern};
+pub use sentry::SentryConfig;
 pub use sources::ResolvedValue;
 pub(crate) use value::without_credentials;
 
@@ -246,6 +252,8 @@ pub struct Config {
     pub db: DbConfig,
     /// Errors and panics: what their `exception` events carry.
     pub errors: ErrorsConfig,
+    /// Where errors and panics go as Sentry events (feature `sentry`).
+    pub sentry: SentryConfig,
     /// What is scrubbed from every signal before it is written or exported.
     pub redaction: RedactionConfig,
     /// The OpenTelemetry attribute limits: value lengths, and the attributes,

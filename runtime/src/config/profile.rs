@@ -17,7 +17,7 @@ use super::keys::k;
 use super::table::default;
 use super::{
     Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig, LoggingConfig,
-    MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, TracingConfig,
+    MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig, TracingConfig,
 };
 
 /// A named set of defaults.
@@ -127,6 +127,12 @@ impl Profile {
             },
             errors: ErrorsConfig {
                 backtrace: default::<k::ErrorsBacktrace>(self),
+            },
+            sentry: SentryConfig {
+                dsn: default::<k::SentryDsn>(self),
+                environment: default::<k::SentryEnvironment>(self),
+                release: default::<k::SentryRelease>(self),
+                event_sample_rate: default::<k::SentryEventSampleRate>(self),
             },
             redaction: RedactionConfig {
                 enabled: default::<k::RedactionEnabled>(self),

@@ -54,6 +54,8 @@ pub(crate) use metrics::MetricsExporter;
 pub(crate) use otlp::{OtlpSpanExporter, build_log_exporter};
 pub(crate) use resource::resource;
 pub use stats::{ExportStats, stats};
+#[cfg(feature = "sentry")]
+pub(crate) use tls::{HttpsClient, default_client};
 
 /// At most this many spans or log records go into one export call.
 pub const MAX_BATCH: usize = 512;

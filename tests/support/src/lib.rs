@@ -54,8 +54,14 @@
 //! `ca_file()`, `log()`. It needs only python3, and follows the peers' rules
 //! (attached in a child, skipped or required like a peer).
 //!
+//! [`SentryReceiver`] stands in for Sentry: a listener in the test's own
+//! process (no peer to install) whose `dsn()` the child's `SENTRY_DSN`
+//! names; `events()`, `envelopes()`, `requests()` and `everything()` read
+//! back what the SDK posted.
+//!
 //! Also [`free_port`], [`peers_required`], [`read_jsonl`], [`wait_until`],
-//! [`named`], [`random_hex`], [`unix_now`], [`noop_context`], the std-only
+//! [`named`], [`random_hex`], [`unix_now`], [`noop_context`], the secrets corpus
+//! [`secrets`], the std-only
 //! HTTP/1.1 client [`http`], the axum server helpers [`server`], the lenient
 //! exposition reader [`exposition`] and the child-scenario helpers
 //! [`scenario`].
@@ -120,6 +126,8 @@ mod prometheus;
 mod redis;
 mod rotel;
 pub mod scenario;
+pub mod secrets;
+pub mod sentry;
 pub mod server;
 mod tls_proxy;
 
@@ -128,6 +136,7 @@ pub use postgres::Postgres;
 pub use prometheus::Prometheus;
 pub use redis::{Redis, Resp};
 pub use rotel::Rotel;
+pub use sentry::SentryReceiver;
 pub use tls_proxy::{ServerTls, TlsProxy};
 
 use std::cell::RefCell;
