@@ -30,19 +30,21 @@
 //! | 4 | `trace` | ids, sampling, the span stage and its recordings, W3C propagation |
 //! | 5 | `log` | the log stage: line formatting, sinks, OTLP log records |
 //! | 6 | `export` | the export thread, its queues, OTLP encoding and transports |
-//! | 7 | `db` | fingerprints, N+1 scopes and detection, the sqlx bridge stage |
+//! | 7 | `db` `console_store` | fingerprints, N+1 scopes and detection, the sqlx bridge stage; the dev console's store of recent traces and log lines, fed by the export thread |
 //! | 8 | `subscriber` | composes the stages: where spans live, the current span, each stage's part of a span's state |
 //! | 9 | `lifecycle` | one lifecycle for an instrumented operation: decision, clock, span, outcome (an `exception` event for an error or a panic; the panic hook), metrics with exemplar |
 //! | 10 | `observe` | the runtime side of `#[observe]` |
-//! | 11 | `context` | the context API over the current span |
+//! | 11 | `context` `dev_console` | the context API over the current span; the dev console's pages and OTLP receiver, one handler both HTTP servers call |
 //! | 12 | `http` `metrics_server` `task` | integrations: the HTTP server layer and client, the standalone metrics server, background tasks |
 //! | 13 | `init` | resolves the configuration, builds the stages, starts the export thread, returns the guard |
 
 mod callsite;
 mod clock;
 pub mod config;
+mod console_store;
 pub mod context;
 pub mod db;
+pub mod dev_console;
 mod error;
 mod error_text;
 pub mod export;

@@ -75,6 +75,17 @@ pub(crate) type FinishedSpan = Box<crate::trace::Recording>;
 /// A log record waiting for export, with the scope it was emitted under.
 pub(crate) type LogItem = Box<(SdkLogRecord, InstrumentationScope)>;
 
+/// Where the export thread also hands every batch it drains, spans after
+/// they are scrubbed: the dev console's store, which lives in a layer above
+/// and is given to [`Destinations::tap`] by `init()`. Runs on the export
+/// thread, off the request path.
+pub(crate) trait BatchTap: Send + Sync {
+    /// A batch of finished spans, left as they are for the exporters.
+    fn spans(&self, spans: &[FinishedSpan]);
+    /// A batch of log records.
+    fn logs(&self, logs: &[LogItem]);
+}
+
 /// Where finished telemetry goes; built by `init()` from the configuration.
 #[derive(Default)]
 pub(crate) struct Destinations {
@@ -85,6 +96,9 @@ pub(crate) struct Destinations {
     pub logs: Vec<Box<dyn DynLogExporter>>,
     /// The OTLP metrics push (`metrics.otlp_enabled`).
     pub metrics: Option<MetricsExporter>,
+    /// The dev console's store (`dev_console.enabled`), which sees every
+    /// span and log record even with no exporter configured.
+    pub tap: Option<Arc<dyn BatchTap>>,
 }
 
 /// Builds an exporter; runs on the export thread, inside its Tokio runtime,

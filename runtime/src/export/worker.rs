@@ -52,9 +52,10 @@ pub(super) fn run(
                 return;
             }
         };
+        let tapped = destinations.tap.is_some();
         let queue = ExportQueue::new(
-            destinations.otlp_spans.is_some() || !destinations.spans.is_empty(),
-            !destinations.logs.is_empty(),
+            destinations.otlp_spans.is_some() || !destinations.spans.is_empty() || tapped,
+            !destinations.logs.is_empty() || tapped,
         );
         let _ = ready.send(Ok(queue.clone()));
         let Some(queues) = queue.queues else { return };
@@ -194,6 +195,9 @@ impl Batcher {
         for span in &mut self.spans[..take] {
             scrub::span(span, self.redactor, max_chars);
         }
+        if let Some(tap) = &self.destinations.tap {
+            tap.spans(&self.spans[..take]);
+        }
         let otlp_request = self.destinations.otlp_spans.as_mut().map(|otlp| {
             let request = otlp.encode(self.spans[..take].iter().map(|span| &**span));
             otlp.send(request)
@@ -226,7 +230,10 @@ impl Batcher {
             let _ = queues.recycled.push(span);
         }
         let Some(send) = otlp_request else {
-            self.count_spans(count, failed.map_or(Ok(()), Err));
+            // Taken by the console's store alone, nothing left the process.
+            if !self.destinations.spans.is_empty() {
+                self.count_spans(count, failed.map_or(Ok(()), Err));
+            }
             return;
         };
         while self.in_flight.len() >= MAX_IN_FLIGHT {
@@ -245,6 +252,9 @@ impl Batcher {
     async fn export_logs(&mut self) {
         let take = self.logs.len().min(MAX_BATCH);
         let items: Vec<LogItem> = self.logs.drain(..take).collect();
+        if let Some(tap) = &self.destinations.tap {
+            tap.logs(&items);
+        }
         let refs: Vec<_> = items.iter().map(|item| (&item.0, &item.1)).collect();
         let count = items.len() as u64;
         let mut failed = None;
@@ -256,6 +266,8 @@ impl Batcher {
             }
         }
         match failed {
+            // Taken by the console's store alone, nothing left the process.
+            None if self.destinations.logs.is_empty() => {}
             None => LOGS_EXPORTED.inc_by(count),
             Some(error) => {
                 LOG_EXPORT_ERRORS.inc();
