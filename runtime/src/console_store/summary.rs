@@ -26,6 +26,8 @@ pub(crate) struct TraceSummary {
     pub(crate) method: Option<String>,
     /// `http.route`, else `url.path`, for a request.
     pub(crate) route: Option<String>,
+    /// `url.path`, with `?url.query` when there is one, for a request.
+    pub(crate) url: Option<String>,
     /// `http.response.status_code`, for a request.
     pub(crate) status: Option<u16>,
     /// Spans of database queries (`db.system` set).
@@ -83,6 +85,12 @@ pub(super) fn summarize(
             .attribute("http.route")
             .or_else(|| entry.attribute("url.path"))
             .map(str::to_owned),
+        url: entry
+            .attribute("url.path")
+            .map(|path| match entry.attribute("url.query") {
+                Some(query) => format!("{path}?{query}"),
+                None => path.to_owned(),
+            }),
         status,
         queries: spans.iter().filter(|span| is_query(span)).count(),
         spans: spans.len(),
@@ -147,6 +155,7 @@ mod tests {
         assert_eq!(summary.method.as_deref(), Some("GET"));
         assert_eq!(summary.route.as_deref(), Some("/orders"));
         assert_eq!(summary.status, Some(200));
+        assert_eq!(summary.url, None, "no url.path");
         assert_eq!((summary.queries, summary.spans), (2, 4));
         assert!(!summary.n_plus_one && !summary.error);
     }

@@ -57,6 +57,8 @@ where
     let prefix = dev_console::PREFIX;
     router
         .route(prefix, axum::routing::any(console))
+        // `/{*rest}` does not match an empty rest.
+        .route(&format!("{prefix}/"), axum::routing::any(console))
         .route(&format!("{prefix}/{{*rest}}"), axum::routing::any(console))
 }
 

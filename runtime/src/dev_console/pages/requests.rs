@@ -17,7 +17,7 @@ pub(in crate::dev_console) struct Filter {
     route: String,
     /// `200`, `4xx`, `5xx`, …: a status, or a class of them.
     status: String,
-    /// A part of the method, route, name, service or trace id.
+    /// A part of the method, route, URL, name, service or trace id.
     text: String,
 }
 
@@ -54,6 +54,7 @@ impl Filter {
         [
             summary.method.as_deref().unwrap_or(""),
             route,
+            summary.url.as_deref().unwrap_or(""),
             &summary.name,
             &summary.service,
             &id,
@@ -114,7 +115,7 @@ fn row(summary: &TraceSummary) -> Markup {
             td.mono { (time_of_day(summary.start)) }
             td { span.badge.svc { (summary.service) } }
             td { (summary.method.as_deref().unwrap_or("")) }
-            td { a href=(href) { (route) } }
+            td { a href=(href) title=(summary.url.as_deref().unwrap_or("")) { (route) } }
             td { @if let Some(status) = summary.status { (status) } }
             td.mono { (millis(summary.duration)) }
             td { (summary.queries) }
@@ -141,6 +142,7 @@ mod tests {
             service: Arc::from("quickstart"),
             method: Some("GET".into()),
             route: Some(route.into()),
+            url: Some("/orders/7?expand=items".into()),
             status,
             queries: 0,
             spans: 1,
@@ -162,6 +164,7 @@ mod tests {
         assert!(!Filter::from_query("status=4xx").matches(&summary("/x", None)));
         assert!(Filter::from_query("q=quickstart").matches(&orders));
         assert!(Filter::from_query("q=abab").matches(&orders), "trace id");
+        assert!(Filter::from_query("q=expand").matches(&orders), "the URL");
         assert!(!Filter::from_query("q=nothing").matches(&orders));
     }
 }
