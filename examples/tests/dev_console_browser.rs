@@ -107,17 +107,18 @@ async fn eventually<T, F: Future<Output = Result<T, String>>>(mut check: impl Fn
     }
 }
 
-/// The trace id of the newest request whose row matches the filter `query`.
-async fn trace_of(client: &Client, base: &str, query: &str) -> String {
+/// The trace id of the newest request listed for the filter `query` whose
+/// row matches the CSS selector `row`.
+async fn trace_of(client: &Client, base: &str, query: &str, row: &str) -> String {
     eventually(|| async {
         client
             .goto(&format!("{base}/o11y/?{query}"))
             .await
             .map_err(|e| e.to_string())?;
         let row = client
-            .find(Locator::Css("#requests tbody tr[data-trace-id]"))
+            .find(Locator::Css(&format!("#requests tbody {row}")))
             .await
-            .map_err(|e| format!("no request row for {query}: {e}"))?;
+            .map_err(|e| format!("no request row {row} for {query}: {e}"))?;
         row.attr("data-trace-id")
             .await
             .map_err(|e| e.to_string())?
@@ -192,7 +193,13 @@ async fn drive(driver: &Chromedriver, base: &str) {
     save_screenshot(&client, "dev-console-requests.png").await;
 
     // GET /orders: one fingerprint ×8, marked N+1, and its log lines.
-    let list = trace_of(&client, base, "route=%2Forders&status=200&q=GET").await;
+    let list = trace_of(
+        &client,
+        base,
+        "route=%2Forders&status=200",
+        r#"tr[data-method="GET"][data-route="/orders"]"#,
+    )
+    .await;
     client
         .goto(&format!("{base}/o11y/trace/{list}"))
         .await
@@ -241,7 +248,13 @@ async fn drive(driver: &Chromedriver, base: &str) {
     save_screenshot(&client, "dev-console-trace.png").await;
 
     // POST /orders: the worker's consumer span, from the other process.
-    let placed = trace_of(&client, base, "route=%2Forders&status=201").await;
+    let placed = trace_of(
+        &client,
+        base,
+        "route=%2Forders&status=201",
+        r#"tr[data-method="POST"][data-route="/orders"]"#,
+    )
+    .await;
     let consumer = eventually(|| async {
         client
             .goto(&format!("{base}/o11y/trace/{placed}"))
@@ -264,7 +277,7 @@ async fn drive(driver: &Chromedriver, base: &str) {
     assert!(producer.is_ok(), "the enqueueing side is on the same page");
 
     // The hostile header, recorded on the span, is text on the page.
-    let hostile = trace_of(&client, base, "q=hostile").await;
+    let hostile = trace_of(&client, base, "q=hostile", "tr[data-trace-id]").await;
     client
         .goto(&format!("{base}/o11y/trace/{hostile}"))
         .await
@@ -348,6 +361,6 @@ fn the_dev_console_shows_the_quickstart_and_its_worker_in_a_browser() {
         });
     assert!(out.stdout.contains("screenshot: "), "{}", out.combined());
     for line in out.stdout.lines().filter(|l| l.starts_with("screenshot: ")) {
-        eprintln!("{line}");
+        common::stderr_line(line);
     }
 }

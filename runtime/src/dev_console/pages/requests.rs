@@ -111,7 +111,9 @@ fn row(summary: &TraceSummary) -> Markup {
     let href = trace_href(&summary.trace_id);
     let route = summary.route.as_deref().unwrap_or(&summary.name);
     html! {
-        tr.row-link data-href=(href) data-trace-id=(crate::console_store::hex(&summary.trace_id)) {
+        tr.row-link data-href=(href) data-trace-id=(crate::console_store::hex(&summary.trace_id))
+            data-method=(summary.method.as_deref().unwrap_or("")) data-route=(route)
+            data-status=(summary.status.map(|s| s.to_string()).unwrap_or_default()) {
             td.mono { (time_of_day(summary.start)) }
             td { span.badge.svc { (summary.service) } }
             td { (summary.method.as_deref().unwrap_or("")) }
