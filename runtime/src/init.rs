@@ -204,6 +204,8 @@ impl Setup {
                 second_site,
             });
         }
+        // Refused under prod without allow_in_prod: before anything is installed.
+        let console = dev_console_store(&config)?;
         // The one snapshot every module derives its settings from.
         config::install(std::sync::Arc::new(config.clone()));
         let redactor = redact::install(redactor);
@@ -214,7 +216,6 @@ impl Setup {
             value_length: config.limits.attribute_value_length,
         });
         db::set_query_words(&config.db);
-        let console = dev_console_store(&config)?;
         console_store::install(console.clone());
         let tap = console.map(|store| store as std::sync::Arc<dyn export::BatchTap>);
         let (queue, exporter) =
@@ -240,7 +241,7 @@ impl Setup {
         let pipeline = subscriber::Pipeline {
             db: db::bridge(sampler, queue.span_sink()),
             spans: trace::SpanLayer::new(sampler, queue.span_sink(), redactor),
-            logs: log::LogLayer::new(sinks, otlp_logs, redactor),
+            logs: log::LogLayer::new(sinks, otlp_logs, queue.line_tap(), redactor),
         };
 
         // Before any call is timed: the first read would pay for it.

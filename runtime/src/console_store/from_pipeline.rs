@@ -1,13 +1,11 @@
 //! This process's telemetry in the store's form: a finished recording (on
-//! the export thread, after it was scrubbed) and an OTLP log record of the
-//! log stage.
+//! the export thread, after it was scrubbed) and a JSON line of the log
+//! stage (fields redacted already).
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use opentelemetry::logs::{AnyValue, Severity};
 use opentelemetry::trace::{self, Status};
-use opentelemetry_sdk::logs::SdkLogRecord;
 
 use super::{Level, SpanKind, StoredEvent, StoredLog, StoredSpan};
 use crate::trace::Recording;
@@ -80,51 +78,75 @@ pub(super) fn span(recording: &Recording, service: &Arc<str>) -> StoredSpan {
     }
 }
 
-/// A value as text, as the console shows it.
-pub(super) fn any_value_text(value: &AnyValue) -> String {
+/// A JSON value as the console shows it: strings as they are.
+fn json_text(value: &serde_json::Value) -> String {
     match value {
-        AnyValue::Int(i) => i.to_string(),
-        AnyValue::Double(f) => f.to_string(),
-        AnyValue::String(s) => s.as_str().to_owned(),
-        AnyValue::Boolean(b) => b.to_string(),
-        AnyValue::Bytes(bytes) => format!("{} bytes", bytes.len()),
-        AnyValue::ListAny(items) => {
-            let texts: Vec<String> = items.iter().map(any_value_text).collect();
-            format!("[{}]", texts.join(", "))
-        }
-        AnyValue::Map(map) => {
-            let mut texts: Vec<String> = map
-                .iter()
-                .map(|(key, value)| format!("{}: {}", key.as_str(), any_value_text(value)))
-                .collect();
-            texts.sort();
-            format!("{{{}}}", texts.join(", "))
-        }
-        _ => String::new(),
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 
-fn level(severity: Option<Severity>, text: Option<&str>) -> Level {
-    Level::from_severity(severity.map_or(0, |s| s as i32), text.unwrap_or(""))
+fn id<const N: usize>(value: Option<&serde_json::Value>) -> Option<[u8; N]> {
+    let text = value?.as_str()?;
+    if text.len() != 2 * N {
+        return None;
+    }
+    let mut id = [0u8; N];
+    for (i, byte) in id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(id)
 }
 
-/// A log record of the log stage as the store keeps it.
-pub(super) fn log(record: &SdkLogRecord, service: &Arc<str>) -> StoredLog {
-    let context = record.trace_context();
-    StoredLog {
-        time: record
-            .timestamp()
-            .or(record.observed_timestamp())
-            .map_or(0, unix_nanos),
-        level: level(record.severity_number(), record.severity_text()),
-        target: record.target().map(|t| t.to_string()).unwrap_or_default(),
-        message: record.body().map(any_value_text).unwrap_or_default(),
-        attributes: record
-            .attributes_iter()
-            .map(|(key, value)| (key.as_str().to_owned(), any_value_text(value)))
+/// A line of the log stage, as its JSON text (`log::format::json`), as the
+/// store keeps it; `None` for a text that is not such a line.
+pub(super) fn line(json: &[u8], service: &Arc<str>) -> Option<StoredLog> {
+    let serde_json::Value::Object(mut fields) = serde_json::from_slice(json).ok()? else {
+        return None;
+    };
+    let mut take = |key: &str| fields.remove(key);
+    let time = take("timestamp")
+        .and_then(|t| humantime::parse_rfc3339(t.as_str()?).ok())
+        .map_or(0, unix_nanos);
+    let level = take("level").map_or(Level::Info, |l| {
+        Level::from_severity(0, l.as_str().unwrap_or(""))
+    });
+    let message = take("event").as_ref().map(json_text).unwrap_or_default();
+    let target = take("logger").as_ref().map(json_text).unwrap_or_default();
+    let trace_id = id::<16>(take("trace_id").as_ref());
+    let span_id = id::<8>(take("span_id").as_ref());
+    Some(StoredLog {
+        time,
+        level,
+        target,
+        message,
+        attributes: fields
+            .iter()
+            .map(|(key, value)| (key.clone(), json_text(value)))
             .collect(),
-        trace_id: context.map(|c| c.trace_id.to_bytes()),
-        span_id: context.map(|c| c.span_id.to_bytes()),
+        trace_id,
+        span_id,
         service: service.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_line_becomes_a_stored_line() {
+        let json = br#"{"timestamp":"2026-12-08T00:36:08.021647Z","level":"warn","event":"n_plus_one_detected","logger":"o11y::db","file":"src/a.rs","trace_id":"cef957145a0a0302bdd4fb90990635a5","span_id":"a464a424a89ca4ab","count":8,"scope":"list_orders"}"#;
+        let line = line(json, &Arc::from("svc")).unwrap();
+        assert_eq!(line.level, Level::Warn);
+        assert_eq!(line.message, "n_plus_one_detected");
+        assert_eq!(line.target, "o11y::db");
+        assert_eq!(line.attribute("count"), Some("8"));
+        assert_eq!(line.attribute("scope"), Some("list_orders"));
+        assert_eq!(line.attribute("event"), None, "taken out");
+        assert_eq!(line.trace_id.map(|id| id[0]), Some(0xce));
+        assert_eq!(line.span_id.map(|id| id[7]), Some(0xab));
+        assert_eq!(line.time % 1_000_000_000, 21_647_000);
+        assert!(super::line(b"not json", &Arc::from("svc")).is_none());
     }
 }

@@ -3,7 +3,7 @@
 //! count and in bytes, the oldest going first.
 //!
 //! It is fed off the request path: the export thread hands it every batch
-//! of spans (already scrubbed) and log records it drains (the
+//! of spans (already scrubbed) and log lines it drains (the
 //! [`BatchTap`](crate::export::BatchTap) it implements), and the console's
 //! OTLP receiver adds what other processes send ([`from_otlp`]). The
 //! console's pages (`dev_console`, a layer above) read it through
@@ -23,7 +23,7 @@ pub(crate) use from_otlp::{decode_logs, decode_traces};
 pub(crate) use ring::Bounds;
 pub(crate) use summary::{TraceSummary, is_n_plus_one, is_query};
 
-use crate::export::{BatchTap, FinishedSpan, LogItem};
+use crate::export::{BatchTap, FinishedSpan, LineItem};
 use ring::Ring;
 
 /// A trace id, as bytes.
@@ -266,10 +266,10 @@ impl BatchTap for Store {
         self.add_spans(stored);
     }
 
-    fn logs(&self, logs: &[LogItem]) {
-        let stored = logs
+    fn lines(&self, lines: &[LineItem]) {
+        let stored = lines
             .iter()
-            .map(|item| from_pipeline::log(&item.0, &self.service))
+            .filter_map(|json| from_pipeline::line(json, &self.service))
             .collect();
         self.add_logs(stored);
     }

@@ -3,10 +3,10 @@
 //! `dev_console.max_bytes`) enforced after every addition by evicting the
 //! oldest trace (or, with none left, the oldest untraced line).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::summary::{self, TraceSummary};
-use super::{StoredLog, StoredSpan, TraceId, TraceView};
+use super::{SpanId, StoredLog, StoredSpan, TraceId, TraceView};
 
 /// Spans one trace keeps; later ones are counted, not kept. A worker's
 /// loop that is one long trace must not take the whole byte budget.
@@ -26,6 +26,9 @@ pub(crate) struct Bounds {
 #[derive(Debug, Default)]
 struct Trace {
     spans: Vec<StoredSpan>,
+    /// The ids of `spans`: a span that arrives twice (a process exporting
+    /// to its own console's receiver) is kept once.
+    span_ids: HashSet<SpanId>,
     logs: Vec<StoredLog>,
     bytes: usize,
     /// Spans and lines past the per-trace caps.
@@ -72,6 +75,9 @@ impl Ring {
             let trace = self.trace_mut(span.trace_id);
             if trace.spans.len() >= MAX_SPANS_PER_TRACE {
                 trace.dropped += 1;
+                continue;
+            }
+            if !trace.span_ids.insert(span.span_id) {
                 continue;
             }
             trace.spans.push(span);
@@ -293,10 +299,24 @@ mod tests {
     }
 
     #[test]
+    fn a_span_that_arrives_twice_is_kept_once() {
+        let mut ring = Ring::new(ROOMY);
+        ring.add_spans(vec![span(1, 1, 1, 0)]);
+        let bytes = ring.usage().1;
+        ring.add_spans(vec![span(1, 1, 1, 0), span(1, 2, 2, 0)]);
+        assert_eq!(ring.trace(&[1; 16]).unwrap().spans.len(), 2);
+        assert_eq!(ring.usage().1, bytes * 2);
+    }
+
+    #[test]
     fn a_trace_keeps_a_bounded_number_of_spans() {
         let mut ring = Ring::new(ROOMY);
         let spans = (0..MAX_SPANS_PER_TRACE + 10)
-            .map(|i| span(1, 1, i as u64, 0))
+            .map(|i| {
+                let mut span = span(1, 1, i as u64, 0);
+                span.span_id = (i as u64).to_be_bytes();
+                span
+            })
             .collect();
         ring.add_spans(spans);
         assert_eq!(

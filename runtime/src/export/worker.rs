@@ -15,7 +15,7 @@ use super::metrics::MetricsPush;
 use super::scrub;
 use super::{
     Control, Destinations, DestinationsFactory, EXPORT_INTERVAL, EXPORT_TIMEOUT, ExportQueue,
-    FinishedSpan, LogItem, MAX_BATCH, Queues,
+    FinishedSpan, LineItem, LogItem, MAX_BATCH, Queues,
 };
 use crate::metrics::own::{
     LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
@@ -55,7 +55,8 @@ pub(super) fn run(
         let tapped = destinations.tap.is_some();
         let queue = ExportQueue::new(
             destinations.otlp_spans.is_some() || !destinations.spans.is_empty() || tapped,
-            !destinations.logs.is_empty() || tapped,
+            !destinations.logs.is_empty(),
+            tapped,
         );
         let _ = ready.send(Ok(queue.clone()));
         let Some(queues) = queue.queues else { return };
@@ -114,6 +115,8 @@ struct Batcher {
     redactor: &'static Redactor,
     spans: Vec<FinishedSpan>,
     logs: Vec<LogItem>,
+    /// Log lines for the dev console's store.
+    lines: Vec<LineItem>,
     /// OTLP span requests sent and not answered yet: each yields its span
     /// count and how it ended.
     in_flight: JoinSet<(u64, Result<(), String>)>,
@@ -127,6 +130,7 @@ impl Batcher {
             redactor,
             spans: Vec::new(),
             logs: Vec::new(),
+            lines: Vec::new(),
             in_flight: JoinSet::new(),
             last_error_report: None,
         }
@@ -178,7 +182,14 @@ impl Batcher {
             if !self.logs.is_empty() {
                 self.export_logs().await;
             }
-            if !more_spans && !more_logs {
+            let more_lines = take_batch(queues.lines.as_ref(), &mut self.lines);
+            if let Some(tap) = &self.destinations.tap
+                && !self.lines.is_empty()
+            {
+                tap.lines(&self.lines);
+            }
+            self.lines.clear();
+            if !more_spans && !more_logs && !more_lines {
                 return;
             }
         }
@@ -252,9 +263,6 @@ impl Batcher {
     async fn export_logs(&mut self) {
         let take = self.logs.len().min(MAX_BATCH);
         let items: Vec<LogItem> = self.logs.drain(..take).collect();
-        if let Some(tap) = &self.destinations.tap {
-            tap.logs(&items);
-        }
         let refs: Vec<_> = items.iter().map(|item| (&item.0, &item.1)).collect();
         let count = items.len() as u64;
         let mut failed = None;
@@ -266,8 +274,6 @@ impl Batcher {
             }
         }
         match failed {
-            // Taken by the console's store alone, nothing left the process.
-            None if self.destinations.logs.is_empty() => {}
             None => LOGS_EXPORTED.inc_by(count),
             Some(error) => {
                 LOG_EXPORT_ERRORS.inc();
