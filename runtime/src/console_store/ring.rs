@@ -173,7 +173,7 @@ impl Ring {
             .flat_map(|trace| &trace.logs)
             .chain(&self.untraced)
             .collect();
-        all.sort_by(|a, b| b.time.cmp(&a.time));
+        all.sort_by_key(|log| std::cmp::Reverse(log.time));
         all.into_iter().take(limit).cloned().collect()
     }
 
