@@ -52,6 +52,9 @@ pub const DEFAULT_SERIES_CAP: usize = 2000;
 pub const DEFAULT_EXCLUDE_PATHS: &[&str] =
     &["/metrics", "/health", "/healthz", "/ready", "/favicon.ico"];
 
+/// `dev_console.allow_from` by default: loopback clients only.
+pub const DEFAULT_DEV_CONSOLE_ALLOW_FROM: &[&str] = &["127.0.0.0/8", "::1/128"];
+
 /// `redaction.replacement` by default: what replaces a redacted value.
 pub const DEFAULT_REDACTION_REPLACEMENT: &str = "[REDACTED]";
 
@@ -85,6 +88,8 @@ const EXPECT_BOOL: &str = "true or false (also 1/0, yes/no, on/off)";
 const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const MAX_N_PLUS_ONE_THRESHOLD: u32 = 1_000_000;
 const MAX_N_PLUS_ONE_MIN_DURATION: Duration = Duration::from_secs(60 * 60);
+/// The smallest `dev_console.max_bytes`: room for a few traces.
+const MIN_DEV_CONSOLE_BYTES: usize = 64 * 1024;
 const MIN_OTLP_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_OTLP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 const EXPECT_SPAN_LIMIT: &str = "a whole number (0 keeps none)";
@@ -362,6 +367,59 @@ declare_keys! {
         expected: EXPECT_BOOL,
         default: [true],
         setter: http_client_forward_request_id(forward),
+    }
+    /// The dev console (`/o11y/`: requests, traces, logs, N+1, metrics) is served by `o11y::http::routes()` and the standalone metrics server, and fed in-process; under `prod` it also needs `dev_console.allow_in_prod`.
+    dev_console.enabled: bool => DevConsoleEnabled {
+        env: "O11Y_DEV_CONSOLE_ENABLED",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [dev: true, prod: false, test: false],
+        setter: dev_console_enabled(enabled),
+    }
+    /// Lets `dev_console.enabled` turn the console on under the `prod` profile (a warning is logged at `init()`).
+    dev_console.allow_in_prod: bool => DevConsoleAllowInProd {
+        env: "O11Y_DEV_CONSOLE_ALLOW_IN_PROD",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [false],
+        setter: dev_console_allow_in_prod(allow),
+    }
+    /// The networks allowed to open the dev console and send it OTLP (others get 403); empty: every client.
+    dev_console.allow_from: Vec<IpNet> => DevConsoleAllowFrom {
+        env: "O11Y_DEV_CONSOLE_ALLOW_FROM",
+        list: ',' of parse_net,
+        expected: "IP networks in CIDR notation separated by commas, like \
+                   \"127.0.0.0/8,::1/128\" (a bare IP address means that one address; \
+                   in o11y.toml, also an array of strings)",
+        default: [DEFAULT_DEV_CONSOLE_ALLOW_FROM.iter().map(|net| net.parse().expect("a valid network")).collect()],
+        setter: dev_console_allow_from(nets: each IpNet),
+    }
+    /// The traces the dev console keeps in memory; the oldest go first.
+    dev_console.max_traces: usize => DevConsoleMaxTraces {
+        env: "O11Y_DEV_CONSOLE_MAX_TRACES",
+        parse: parse_whole,
+        check: |count| refuse_if(*count == 0),
+        expected: "a whole number of at least 1 (traces kept)",
+        default: [1000],
+        setter: dev_console_max_traces(count),
+    }
+    /// The bytes the dev console's traces and log lines may take in memory (estimated); the oldest traces go first.
+    dev_console.max_bytes: usize => DevConsoleMaxBytes {
+        env: "O11Y_DEV_CONSOLE_MAX_BYTES",
+        parse: parse_whole,
+        check: |bytes| refuse_if(*bytes < MIN_DEV_CONSOLE_BYTES),
+        expected: "a whole number of bytes of at least 65536, like 67108864 (64 MiB)",
+        default: [64 * 1024 * 1024],
+        setter: dev_console_max_bytes(bytes),
+    }
+    /// The largest OTLP request body the dev console's receiver (`/o11y/v1/traces`, `/o11y/v1/logs`) reads; larger ones get 413.
+    dev_console.max_body_bytes: usize => DevConsoleMaxBodyBytes {
+        env: "O11Y_DEV_CONSOLE_MAX_BODY_BYTES",
+        parse: parse_whole,
+        check: |bytes| refuse_if(*bytes == 0),
+        expected: "a whole number of bytes of at least 1, like 4194304 (4 MiB)",
+        default: [4 * 1024 * 1024],
+        setter: dev_console_max_body_bytes(bytes),
     }
     /// Queries of one fingerprint within one scope that make an N+1, at least 2.
     db.n_plus_one.threshold: u32 => DbNPlusOneThreshold {

@@ -16,8 +16,9 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig, LoggingConfig,
-    MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig, TracingConfig,
+    Config, DbConfig, DevConsoleConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig,
+    LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig,
+    TracingConfig,
 };
 
 /// A named set of defaults.
@@ -114,6 +115,14 @@ impl Profile {
                 client: HttpClientConfig {
                     forward_request_id: default::<k::HttpClientForwardRequestId>(self),
                 },
+            },
+            dev_console: DevConsoleConfig {
+                enabled: default::<k::DevConsoleEnabled>(self),
+                allow_in_prod: default::<k::DevConsoleAllowInProd>(self),
+                allow_from: default::<k::DevConsoleAllowFrom>(self),
+                max_traces: default::<k::DevConsoleMaxTraces>(self),
+                max_bytes: default::<k::DevConsoleMaxBytes>(self),
+                max_body_bytes: default::<k::DevConsoleMaxBodyBytes>(self),
             },
             db: DbConfig {
                 n_plus_one: NPlusOneConfig {
