@@ -224,10 +224,9 @@ impl SpanSink for Queues {
 impl LineTap for Queues {
     fn line(&self, json: &[u8]) {
         let Some(lines) = &self.lines else { return };
-        // Dropped uncounted when full: the console is a development aid, and
-        // its store keeps only the newest lines anyway.
-        if lines.push(json.into()).is_ok() {
-            self.pushed_one();
+        match lines.push(json.into()) {
+            Ok(()) => self.pushed_one(),
+            Err(_) => crate::metrics::own::DEV_CONSOLE_LINES_DROPPED.inc(),
         }
     }
 }
