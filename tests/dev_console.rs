@@ -6,6 +6,9 @@
 //!
 //! Tests that call `o11y::init()` run their body in a child process (see
 //! `tests/support`).
+// With the `off` feature no console is kept or served, whatever the keys
+// say (tests/lifecycle.rs checks that no export thread starts for it).
+#![cfg(not(feature = "off"))]
 
 use o11y_test_support as common;
 

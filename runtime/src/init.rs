@@ -305,12 +305,13 @@ fn instrumentation_flags(config: &Config) -> u8 {
 
 /// The dev console's store, when `dev_console.enabled` (refused under
 /// `prod` without `dev_console.allow_in_prod`). It needs the spans recorded,
-/// so tracing must be on too.
+/// so tracing must be on too. Never with the `off` feature: o11y records
+/// nothing then, and starts no thread for a console with nothing to show.
 fn dev_console_store(
     config: &Config,
 ) -> Result<Option<std::sync::Arc<console_store::Store>>, Error> {
     let console = &config.dev_console;
-    if !console.enabled {
+    if !console.enabled || cfg!(feature = "off") {
         return Ok(None);
     }
     if config.profile == Profile::Prod && !console.allow_in_prod {

@@ -15,10 +15,10 @@ pub(super) struct Settings {
     pub(super) max_body_bytes: usize,
 }
 
-/// Before `init()`: off.
+/// Before `init()`, and with the `off` feature (no store is kept): off.
 static SETTINGS: Derived<Settings> = Derived::new(|config: Option<&Config>| match config {
     Some(config) => Settings {
-        enabled: config.dev_console.enabled,
+        enabled: config.dev_console.enabled && !cfg!(feature = "off"),
         rules: AccessRules {
             allow_from: config.dev_console.allow_from.clone(),
             bearer_token: None,
