@@ -21,8 +21,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::operations::{check_routes, parse_route};
 use super::redaction::{check_pattern, parse_pattern};
 use super::sentry::check_dsn;
+use crate::slo::RouteObjective;
 use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
 use super::value::{
     Refusal, check_endpoint, check_filter, check_header_name, check_key_name, check_listed_path,
@@ -552,6 +554,37 @@ declare_keys! {
         expected: EXPECT_SPAN_LIMIT,
         default: [DEFAULT_SPAN_LIMIT],
         setter: limits_span_link_count(count),
+    }
+    /// Objectives of HTTP routes, for the rules and dashboards `o11y rules` and `o11y dashboards` generate; separated by `;`.
+    slo.routes: Vec<RouteObjective> => SloRoutes {
+        env: "O11Y_SLO_ROUTES",
+        list: ';' of parse_route,
+        check: |routes| check_routes(routes),
+        expected: "objectives separated by ';', each `[METHOD] ROUTE: OBJECTIVE` where the \
+                   objective is `success = 99.9`, `latency = 250ms at 99` (a bucket of \
+                   http_server_request_duration_seconds) or both, like \
+                   \"GET /orders/{id}: success = 99.9, latency = 250ms at 99\" \
+                   (in o11y.toml, also an array of strings)",
+        default: [Vec::new()],
+        setter: slo_routes(routes: each RouteObjective),
+    }
+    /// The generated alert on a route's p99 latency fires above this.
+    alerts.http_latency_p99: Duration => AlertsHttpLatencyP99 {
+        env: "O11Y_ALERTS_HTTP_LATENCY_P99",
+        parse: parse_duration,
+        check: |threshold| refuse_if(threshold.is_zero()),
+        expected: "a duration above 0, like \"1s\" or \"250ms\"",
+        default: [Duration::from_secs(1)],
+        setter: alerts_http_latency_p99(threshold),
+    }
+    /// The generated alert on a task's p95 wait in its queue fires above this.
+    alerts.task_queue_wait_p95: Duration => AlertsTaskQueueWaitP95 {
+        env: "O11Y_ALERTS_TASK_QUEUE_WAIT_P95",
+        parse: parse_duration,
+        check: |threshold| refuse_if(threshold.is_zero()),
+        expected: "a duration above 0, like \"1m\" or \"30s\"",
+        default: [Duration::from_secs(60)],
+        setter: alerts_task_queue_wait_p95(threshold),
     }
 
     qualified {

@@ -171,11 +171,16 @@
 //!
 //! [limits]
 //! attribute_value_length = 4096
+//!
+//! [slo]
+//! routes = ["GET /orders/{id}: success = 99.9, latency = 250ms at 99"]
 //! ```
 //!
 //! The `[db]` keys steer the N+1 detector and query spans: see the `db`
 //! module (`o11y::db`). The `[redaction]` keys and what they do:
-//! [`RedactionConfig`]; the `[limits]`: [`LimitsConfig`].
+//! [`RedactionConfig`]; the `[limits]`: [`LimitsConfig`]; the `[slo]` and
+//! `[alerts]` keys only shape the rules `o11y rules` generates:
+//! [`SloConfig`], [`AlertsConfig`].
 //!
 //! Longer than 500 lines because its documentation holds the reference of
 //! every key (the generated table) and of the profiles; the code is short.
@@ -194,6 +199,7 @@ mod env;
 mod error;
 mod file;
 mod keys;
+mod operations;
 mod profile;
 mod redaction;
 mod sentry;
@@ -213,6 +219,7 @@ pub use keys::{
 };
 pub use profile::{ParseProfileError, Profile};
 pub use redaction::{BuiltinPattern, RedactionConfig, RedactionPattern};
+pub use operations::{AlertsConfig, ROUTE_DURATION_METRIC, SloConfig};
 pub use sentry::SentryConfig;
 pub use sources::ResolvedValue;
 pub(crate) use value::without_credentials;
@@ -259,6 +266,10 @@ pub struct Config {
     /// The OpenTelemetry attribute limits: value lengths, and the attributes,
     /// events and links a span keeps.
     pub limits: LimitsConfig,
+    /// Objectives of HTTP routes, for the generated rules and dashboards.
+    pub slo: SloConfig,
+    /// Thresholds of the generated alert rules.
+    pub alerts: AlertsConfig,
     /// Where each value came from: see [`Config::resolved_values`].
     sources: sources::Sources,
 }

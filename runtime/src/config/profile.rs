@@ -16,8 +16,9 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig, LoggingConfig,
-    MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig, TracingConfig,
+    AlertsConfig, Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig, LoggingConfig,
+    MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig, SloConfig,
+    TracingConfig,
 };
 
 /// A named set of defaults.
@@ -146,6 +147,13 @@ impl Profile {
                 span_attribute_count: default::<k::LimitsSpanAttributeCount>(self),
                 span_event_count: default::<k::LimitsSpanEventCount>(self),
                 span_link_count: default::<k::LimitsSpanLinkCount>(self),
+            },
+            slo: SloConfig {
+                routes: default::<k::SloRoutes>(self),
+            },
+            alerts: AlertsConfig {
+                http_latency_p99: default::<k::AlertsHttpLatencyP99>(self),
+                task_queue_wait_p95: default::<k::AlertsTaskQueueWaitP95>(self),
             },
             sources: Default::default(),
         }
