@@ -23,7 +23,7 @@
 
 
 use super::args::{Args, Failure};
-use super::inventory::{Inventory, number};
+use super::inventory::{Inventory, number, promql_string};
 use super::slos::{self, Slo};
 use super::yaml::Yaml;
 use super::{Context, Outcome, Output};
@@ -154,7 +154,10 @@ fn http_alerts(inventory: &Inventory) -> Vec<Alert> {
     if !inventory.has(REQUESTS) {
         return Vec::new();
     }
-    let routes = format!("http_route!~\"{}\"", inventory.excluded_routes_regex());
+    let routes = format!(
+        "http_route!~{}",
+        promql_string(&inventory.excluded_routes_regex())
+    );
     let ratio = |class: &str| {
         let all = format!("sum by (job, http_route) (rate({REQUESTS}_count{{{routes}}}[5m]))");
         format!(
