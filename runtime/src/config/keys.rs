@@ -21,7 +21,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::operations::{check_routes, parse_route};
+use super::operations::{check_quantile_threshold, check_routes, parse_route};
 use super::redaction::{check_pattern, parse_pattern};
 use super::sentry::check_dsn;
 use crate::slo::RouteObjective;
@@ -572,8 +572,9 @@ declare_keys! {
     alerts.http_latency_p99: Duration => AlertsHttpLatencyP99 {
         env: "O11Y_ALERTS_HTTP_LATENCY_P99",
         parse: parse_duration,
-        check: |threshold| refuse_if(threshold.is_zero()),
-        expected: "a duration above 0, like \"1s\" or \"250ms\"",
+        check: check_quantile_threshold,
+        expected: "a duration above 0 and at most 10s (the largest bucket: a quantile of \
+                   the histogram is never above it), like \"1s\" or \"250ms\"",
         default: [Duration::from_secs(1)],
         setter: alerts_http_latency_p99(threshold),
     }
@@ -581,9 +582,10 @@ declare_keys! {
     alerts.task_queue_wait_p95: Duration => AlertsTaskQueueWaitP95 {
         env: "O11Y_ALERTS_TASK_QUEUE_WAIT_P95",
         parse: parse_duration,
-        check: |threshold| refuse_if(threshold.is_zero()),
-        expected: "a duration above 0, like \"1m\" or \"30s\"",
-        default: [Duration::from_secs(60)],
+        check: check_quantile_threshold,
+        expected: "a duration above 0 and at most 10s (the largest bucket: a quantile of \
+                   the histogram is never above it), like \"5s\" or \"500ms\"",
+        default: [Duration::from_secs(5)],
         setter: alerts_task_queue_wait_p95(threshold),
     }
 

@@ -43,6 +43,20 @@ pub struct AlertsConfig {
     pub task_queue_wait_p95: Duration,
 }
 
+/// An alert's quantile threshold: above 0, and not above the largest
+/// bucket of o11y's duration histograms, which `histogram_quantile` never
+/// answers more than (an alert above it could never fire).
+pub(super) fn check_quantile_threshold(threshold: &Duration) -> Result<(), Refusal> {
+    let largest = o11y_naming::DEFAULT_SECONDS_BUCKETS
+        .last()
+        .copied()
+        .unwrap_or(f64::MAX);
+    if threshold.is_zero() || threshold.as_secs_f64() > largest {
+        return Err(Refusal::plain());
+    }
+    Ok(())
+}
+
 /// One `slo.routes` item.
 pub(super) fn parse_route(text: &str) -> Result<RouteObjective, Refusal> {
     slo::parse_route(
