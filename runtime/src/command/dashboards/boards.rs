@@ -309,11 +309,17 @@ fn database(inventory: &Inventory) -> Board {
             "The share of queries that failed",
             "percentunit",
             vec![target(
-                format!(
-                    "sum by (db_system, db_operation_name) (rate(db_client_queries_total{{{}}}[{RATE}])) / sum by (db_system, db_operation_name) (rate(db_client_queries_total{{{}}}[{RATE}]))",
-                    sel(&["result=\"error\""]),
-                    sel(&[])
-                ),
+                {
+                    // No failed query yet is a ratio of 0, not an empty panel.
+                    let all = format!(
+                        "sum by (db_system, db_operation_name) (rate(db_client_queries_total{{{}}}[{RATE}]))",
+                        sel(&[])
+                    );
+                    format!(
+                        "(sum by (db_system, db_operation_name) (rate(db_client_queries_total{{{}}}[{RATE}])) or 0 * {all}) / {all}",
+                        sel(&["result=\"error\""])
+                    )
+                },
                 "{{db_system}} {{db_operation_name}}",
             )],
         ));
