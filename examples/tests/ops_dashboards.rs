@@ -35,7 +35,9 @@ fn substitute(expr: &str) -> String {
     let mut text = expr
         .replace("$__rate_interval", "1m")
         .replace("$__range", "10m");
-    for variable in ["job", "instance", "route", "method", "module", "function", "task", "slo"] {
+    for variable in [
+        "job", "instance", "route", "method", "module", "function", "task", "slo",
+    ] {
         text = text.replace(&format!("${variable}"), ".*");
     }
     assert!(!text.contains('$'), "a variable left in {text}");
@@ -63,7 +65,10 @@ fn query(prometheus: &Prometheus, promql: &str) -> Result<Vec<Value>, String> {
     if answer["status"] != "success" {
         return Err(format!("HTTP {}: {}", response.status, response.text()));
     }
-    Ok(answer["data"]["result"].as_array().cloned().unwrap_or_default())
+    Ok(answer["data"]["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
 }
 
 fn dashboards(dir: &Path) -> Vec<(String, Value)> {
@@ -87,7 +92,11 @@ fn every_panel_query_runs_on_prometheus_after_the_demo_traffic_and_shows_its_dat
     };
     let dir = ops::scratch("ops-dashboards");
     let boards_dir = dir.join("dashboards");
-    ops::run_command("dashboards", &format!("--out {}", boards_dir.display()), &dir);
+    ops::run_command(
+        "dashboards",
+        &format!("--out {}", boards_dir.display()),
+        &dir,
+    );
     // The rules, loaded: the SLO dashboard reads their recordings.
     let rules = prometheus.workdir().join("o11y-rules.yml");
     ops::run_command("rules", &format!("--out {}", rules.display()), &dir);
@@ -122,7 +131,9 @@ fn every_panel_query_runs_on_prometheus_after_the_demo_traffic_and_shows_its_dat
     );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for _ in 0..3 {
-        runtime.block_on(o11y_examples::demo::run(&base)).expect("demo traffic");
+        runtime
+            .block_on(o11y_examples::demo::run(&base))
+            .expect("demo traffic");
         std::thread::sleep(Duration::from_secs(2));
     }
     prometheus.wait_for_query(
@@ -160,9 +171,17 @@ fn every_panel_query_runs_on_prometheus_after_the_demo_traffic_and_shows_its_dat
             let (series, label) = inner.rsplit_once(", ").unwrap();
             let promql = substitute(&format!("count by ({label}) ({series})"));
             match query(&prometheus, &promql) {
-                Err(error) => errors.push(format!("{file} variable {}: {promql}: {error}", variable["name"])),
-                Ok(values) if values.is_empty() && metric_names(series).iter().all(|n| exists(n)) => {
-                    errors.push(format!("{file} variable {}: {promql} has no values", variable["name"]))
+                Err(error) => errors.push(format!(
+                    "{file} variable {}: {promql}: {error}",
+                    variable["name"]
+                )),
+                Ok(values)
+                    if values.is_empty() && metric_names(series).iter().all(|n| exists(n)) =>
+                {
+                    errors.push(format!(
+                        "{file} variable {}: {promql} has no values",
+                        variable["name"]
+                    ))
                 }
                 Ok(_) => {}
             }
@@ -214,7 +233,10 @@ fn every_panel_query_runs_on_prometheus_after_the_demo_traffic_and_shows_its_dat
         "o11y-slo.json: Burn rate (page windows: 1h, 6h)",
         "o11y-o11y.json: Spans",
     ] {
-        assert!(with_data.iter().any(|t| t == expected), "{expected} has no data: {with_data:?}");
+        assert!(
+            with_data.iter().any(|t| t == expected),
+            "{expected} has no data: {with_data:?}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -242,12 +264,20 @@ fn each_dashboard_has_what_grafana_needs_to_load_it() {
         let uid = board["uid"].as_str().unwrap();
         assert!(uid.len() <= 40 && !uid.is_empty(), "{file}: uid {uid}");
         assert!(uids.insert(uid.to_owned()), "{file}: uid {uid} twice");
-        assert!(board["title"].as_str().is_some_and(|t| t.starts_with("quickstart / ")), "{file}");
+        assert!(
+            board["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("quickstart / ")),
+            "{file}"
+        );
         assert_eq!(board["schemaVersion"], 39, "{file}");
         assert_eq!(board["__inputs"][0]["name"], "DS_PROMETHEUS", "{file}");
         assert_eq!(board["__inputs"][0]["pluginId"], "prometheus", "{file}");
         let variables = board["templating"]["list"].as_array().unwrap();
-        let names: Vec<&str> = variables.iter().map(|v| v["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = variables
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
         assert_eq!(&names[..2], ["datasource", "traces"], "{file}");
         assert_eq!(variables[0]["type"], "datasource");
         assert_eq!(variables[0]["current"]["value"], "${DS_PROMETHEUS}");
@@ -265,39 +295,66 @@ fn each_dashboard_has_what_grafana_needs_to_load_it() {
                 grid["w"].as_u64().unwrap(),
                 grid["h"].as_u64().unwrap(),
             );
-            assert!(w >= 1 && h >= 1 && x + w <= 24, "{file}: panel {id} at {grid}");
+            assert!(
+                w >= 1 && h >= 1 && x + w <= 24,
+                "{file}: panel {id} at {grid}"
+            );
             for cell in (x..x + w).flat_map(|cx| (y..y + h).map(move |cy| (cx, cy))) {
-                assert!(cells.insert(cell), "{file}: panel {id} overlaps another at {cell:?}");
+                assert!(
+                    cells.insert(cell),
+                    "{file}: panel {id} overlaps another at {cell:?}"
+                );
             }
             let kind = panel["type"].as_str().unwrap();
-            assert!(["row", "timeseries", "stat", "table"].contains(&kind), "{file}: {kind}");
+            assert!(
+                ["row", "timeseries", "stat", "table"].contains(&kind),
+                "{file}: {kind}"
+            );
             if kind == "row" {
                 continue;
             }
-            assert!(panel["title"].as_str().is_some_and(|t| !t.is_empty()), "{file}: {id}");
+            assert!(
+                panel["title"].as_str().is_some_and(|t| !t.is_empty()),
+                "{file}: {id}"
+            );
             assert_eq!(panel["datasource"]["uid"], "${datasource}", "{file}: {id}");
             let targets = panel["targets"].as_array().unwrap();
             assert!(!targets.is_empty(), "{file}: panel {id} has no query");
             let mut refs = HashSet::new();
             for target in targets {
-                assert!(refs.insert(target["refId"].as_str().unwrap()), "{file}: {id}");
+                assert!(
+                    refs.insert(target["refId"].as_str().unwrap()),
+                    "{file}: {id}"
+                );
                 assert_eq!(target["datasource"]["uid"], "${datasource}");
                 assert!(target["expr"].as_str().is_some_and(|e| !e.is_empty()));
             }
             // Latency panels ask for exemplars and link them to the trace datasource.
             if targets.iter().any(|t| t["exemplar"] == true) {
-                let link = panel["fieldConfig"]["defaults"]["links"][0]["url"].as_str().unwrap();
-                assert!(link.contains("${traces}") && link.contains("trace_id"), "{file}: {link}");
+                let link = panel["fieldConfig"]["defaults"]["links"][0]["url"]
+                    .as_str()
+                    .unwrap();
+                assert!(
+                    link.contains("${traces}") && link.contains("trace_id"),
+                    "{file}: {link}"
+                );
             }
         }
     }
-    let overview = &boards.iter().find(|(f, _)| f == "o11y-overview.json").unwrap().1;
+    let overview = &boards
+        .iter()
+        .find(|(f, _)| f == "o11y-overview.json")
+        .unwrap()
+        .1;
     let names: Vec<&str> = overview["templating"]["list"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["datasource", "traces", "job", "instance", "route", "method"]);
+    assert_eq!(
+        names,
+        ["datasource", "traces", "job", "instance", "route", "method"]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

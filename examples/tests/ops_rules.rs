@@ -34,14 +34,18 @@ fn series(name: &str, labels: &str) -> String {
 fn http_count(route: &str, status: &str) -> String {
     series(
         "http_server_request_duration_seconds_count",
-        &format!("http_route=\"{route}\",http_request_method=\"GET\",http_response_status_code=\"{status}\""),
+        &format!(
+            "http_route=\"{route}\",http_request_method=\"GET\",http_response_status_code=\"{status}\""
+        ),
     )
 }
 
 fn http_bucket(route: &str, status: &str, le: &str) -> String {
     series(
         "http_server_request_duration_seconds_bucket",
-        &format!("http_route=\"{route}\",http_request_method=\"GET\",http_response_status_code=\"{status}\",le=\"{le}\""),
+        &format!(
+            "http_route=\"{route}\",http_request_method=\"GET\",http_response_status_code=\"{status}\",le=\"{le}\""
+        ),
     )
 }
 
@@ -56,7 +60,10 @@ fn cases() -> Vec<Case> {
             alert: "HttpHigh5xxRatio",
             // /orders: 10 % 5xx; /orders/fast: 1 %; /health: all 5xx, but excluded.
             firing: vec!["severity=\"warning\",http_route=\"/orders\"".to_owned()],
-            loud: vec![(http_count("/orders", "500"), "0+10x40"), (http_count("/orders", "200"), "0+90x40")],
+            loud: vec![
+                (http_count("/orders", "500"), "0+10x40"),
+                (http_count("/orders", "200"), "0+90x40"),
+            ],
             quiet: vec![
                 (http_count("/orders/fast", "500"), "0+1x40"),
                 (http_count("/orders/fast", "200"), "0+99x40"),
@@ -67,7 +74,10 @@ fn cases() -> Vec<Case> {
             alert: "HttpHigh4xxRatio",
             // /orders/{id}: 20 % 404; the other routes answer no 4xx.
             firing: vec!["severity=\"warning\",http_route=\"/orders/{id}\"".to_owned()],
-            loud: vec![(http_count("/orders/{id}", "404"), "0+20x40"), (http_count("/orders/{id}", "200"), "0+80x40")],
+            loud: vec![
+                (http_count("/orders/{id}", "404"), "0+20x40"),
+                (http_count("/orders/{id}", "200"), "0+80x40"),
+            ],
             quiet: vec![(http_count("/orders/fast", "200"), "0+99x40")],
         },
         Case {
@@ -90,30 +100,66 @@ fn cases() -> Vec<Case> {
         Case {
             alert: "DbNPlusOneDetected",
             firing: vec!["severity=\"info\",scope=\"list_orders\"".to_owned()],
-            loud: vec![(series("db_n_plus_one_total", "scope=\"list_orders\""), "0+1x40")],
+            loud: vec![(
+                series("db_n_plus_one_total", "scope=\"list_orders\""),
+                "0+1x40",
+            )],
             quiet: vec![(series("db_n_plus_one_total", "scope=\"settled\""), "5+0x40")],
         },
         Case {
             alert: "DbMigrationsPending",
             // Pending for 10 minutes only: under the 15 of `for`.
             firing: vec!["severity=\"warning\",database=\"quickstart\"".to_owned()],
-            loud: vec![(series("db_migrations_pending", "database=\"quickstart\""), "1+0x40")],
+            loud: vec![(
+                series("db_migrations_pending", "database=\"quickstart\""),
+                "1+0x40",
+            )],
             quiet: vec![
-                (series("db_migrations_pending", "database=\"applied\""), "0+0x40"),
-                (series("db_migrations_pending", "database=\"brief\""), "1+0x9 0+0x30"),
+                (
+                    series("db_migrations_pending", "database=\"applied\""),
+                    "0+0x40",
+                ),
+                (
+                    series("db_migrations_pending", "database=\"brief\""),
+                    "1+0x9 0+0x30",
+                ),
             ],
         },
         Case {
             alert: "TaskHighFailureRate",
             firing: vec!["severity=\"warning\",task=\"confirm_order\"".to_owned()],
             loud: vec![
-                (series("task_runs_total", "task=\"confirm_order\",outcome=\"failed\""), "0+1x40"),
-                (series("task_runs_total", "task=\"confirm_order\",outcome=\"succeeded\""), "0+9x40"),
+                (
+                    series(
+                        "task_runs_total",
+                        "task=\"confirm_order\",outcome=\"failed\"",
+                    ),
+                    "0+1x40",
+                ),
+                (
+                    series(
+                        "task_runs_total",
+                        "task=\"confirm_order\",outcome=\"succeeded\"",
+                    ),
+                    "0+9x40",
+                ),
             ],
             quiet: vec![
-                (series("task_runs_total", "task=\"send_mail\",outcome=\"failed\""), "0+0x40"),
-                (series("task_runs_total", "task=\"send_mail\",outcome=\"retried\""), "0+5x40"),
-                (series("task_runs_total", "task=\"send_mail\",outcome=\"succeeded\""), "0+9x40"),
+                (
+                    series("task_runs_total", "task=\"send_mail\",outcome=\"failed\""),
+                    "0+0x40",
+                ),
+                (
+                    series("task_runs_total", "task=\"send_mail\",outcome=\"retried\""),
+                    "0+5x40",
+                ),
+                (
+                    series(
+                        "task_runs_total",
+                        "task=\"send_mail\",outcome=\"succeeded\"",
+                    ),
+                    "0+9x40",
+                ),
             ],
         },
         Case {
@@ -121,32 +167,86 @@ fn cases() -> Vec<Case> {
             // confirm_order waits 5 to 7.5 s (p95 about 7.4 s, over the 5 s default).
             firing: vec!["severity=\"warning\",task=\"confirm_order\"".to_owned()],
             loud: vec![
-                (series("task_queue_wait_seconds_bucket", "task=\"confirm_order\",le=\"5.0\""), "0+0x40"),
-                (series("task_queue_wait_seconds_bucket", "task=\"confirm_order\",le=\"7.5\""), "0+10x40"),
-                (series("task_queue_wait_seconds_bucket", "task=\"confirm_order\",le=\"+Inf\""), "0+10x40"),
+                (
+                    series(
+                        "task_queue_wait_seconds_bucket",
+                        "task=\"confirm_order\",le=\"5.0\"",
+                    ),
+                    "0+0x40",
+                ),
+                (
+                    series(
+                        "task_queue_wait_seconds_bucket",
+                        "task=\"confirm_order\",le=\"7.5\"",
+                    ),
+                    "0+10x40",
+                ),
+                (
+                    series(
+                        "task_queue_wait_seconds_bucket",
+                        "task=\"confirm_order\",le=\"+Inf\"",
+                    ),
+                    "0+10x40",
+                ),
             ],
             quiet: vec![
-                (series("task_queue_wait_seconds_bucket", "task=\"send_mail\",le=\"0.1\""), "0+10x40"),
-                (series("task_queue_wait_seconds_bucket", "task=\"send_mail\",le=\"+Inf\""), "0+10x40"),
+                (
+                    series(
+                        "task_queue_wait_seconds_bucket",
+                        "task=\"send_mail\",le=\"0.1\"",
+                    ),
+                    "0+10x40",
+                ),
+                (
+                    series(
+                        "task_queue_wait_seconds_bucket",
+                        "task=\"send_mail\",le=\"+Inf\"",
+                    ),
+                    "0+10x40",
+                ),
             ],
         },
         Case {
             alert: "O11ySpansDropped",
             firing: vec!["severity=\"warning\",instance=\"10.0.0.1:3000\"".to_owned()],
-            loud: vec![(series("o11y_spans_dropped_total", "instance=\"10.0.0.1:3000\""), "0+5x40")],
-            quiet: vec![(series("o11y_spans_dropped_total", "instance=\"10.0.0.2:3000\""), "3+0x40")],
+            loud: vec![(
+                series("o11y_spans_dropped_total", "instance=\"10.0.0.1:3000\""),
+                "0+5x40",
+            )],
+            quiet: vec![(
+                series("o11y_spans_dropped_total", "instance=\"10.0.0.2:3000\""),
+                "3+0x40",
+            )],
         },
         Case {
             alert: "O11yLogsDropped",
             firing: vec!["severity=\"warning\",instance=\"10.0.0.1:3000\"".to_owned()],
-            loud: vec![(series("o11y_logs_dropped_total", "instance=\"10.0.0.1:3000\""), "0+5x40")],
-            quiet: vec![(series("o11y_logs_dropped_total", "instance=\"10.0.0.2:3000\""), "0+0x40")],
+            loud: vec![(
+                series("o11y_logs_dropped_total", "instance=\"10.0.0.1:3000\""),
+                "0+5x40",
+            )],
+            quiet: vec![(
+                series("o11y_logs_dropped_total", "instance=\"10.0.0.2:3000\""),
+                "0+0x40",
+            )],
         },
         Case {
             alert: "O11yMetricSeriesOverflow",
             firing: vec!["severity=\"warning\",metric=\"orders_total\"".to_owned()],
-            loud: vec![(series("o11y_metric_series_overflow_total", "metric=\"orders_total\""), "0+1x40")],
-            quiet: vec![(series("o11y_metric_series_overflow_total", "metric=\"capped_once\""), "2+0x40")],
+            loud: vec![(
+                series(
+                    "o11y_metric_series_overflow_total",
+                    "metric=\"orders_total\"",
+                ),
+                "0+1x40",
+            )],
+            quiet: vec![(
+                series(
+                    "o11y_metric_series_overflow_total",
+                    "metric=\"capped_once\"",
+                ),
+                "2+0x40",
+            )],
         },
         Case {
             alert: "SloErrorBudgetBurnPage",
@@ -159,12 +259,33 @@ fn cases() -> Vec<Case> {
                 slo("GET /orders", "availability", "critical"),
             ],
             loud: vec![
-                (series("function_calls_total", &format!("{GET_ORDER},result=\"error\"")), "0+2x40"),
-                (series("function_calls_total", &format!("{GET_ORDER},result=\"ok\"")), "0+98x40"),
+                (
+                    series(
+                        "function_calls_total",
+                        &format!("{GET_ORDER},result=\"error\""),
+                    ),
+                    "0+2x40",
+                ),
+                (
+                    series(
+                        "function_calls_total",
+                        &format!("{GET_ORDER},result=\"ok\""),
+                    ),
+                    "0+98x40",
+                ),
             ],
             quiet: vec![
-                (series("function_calls_duration_seconds_bucket", &format!("{GET_ORDER},le=\"0.25\"")), "0+98x40"),
-                (series("function_calls_duration_seconds_count", GET_ORDER), "0+100x40"),
+                (
+                    series(
+                        "function_calls_duration_seconds_bucket",
+                        &format!("{GET_ORDER},le=\"0.25\""),
+                    ),
+                    "0+98x40",
+                ),
+                (
+                    series("function_calls_duration_seconds_count", GET_ORDER),
+                    "0+100x40",
+                ),
             ],
         },
         Case {
@@ -229,9 +350,17 @@ fn the_generated_rules_pass_promtool_check_and_every_alert_fires_only_when_it_mu
     let dir = ops::scratch("ops-rules");
     let rules = dir.join("rules.yml");
     let said = ops::run_command("rules", &format!("--out {}", rules.display()), &dir);
-    assert!(said.ends_with(&format!("written to {}\n", rules.display())), "{said}");
+    assert!(
+        said.ends_with(&format!("written to {}\n", rules.display())),
+        "{said}"
+    );
 
-    let checked = Command::new(&promtool).arg("check").arg("rules").arg(&rules).output().unwrap();
+    let checked = Command::new(&promtool)
+        .arg("check")
+        .arg("rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
     ops::assert_success("promtool check rules", &checked);
     let text = std::fs::read_to_string(&rules).unwrap();
 
@@ -239,16 +368,25 @@ fn the_generated_rules_pass_promtool_check_and_every_alert_fires_only_when_it_mu
     let generated = alert_names(&text);
     let tested: Vec<&str> = cases.iter().map(|c| c.alert).collect();
     for alert in &generated {
-        assert!(tested.contains(&alert.as_str()), "no unit test for the generated alert {alert}");
+        assert!(
+            tested.contains(&alert.as_str()),
+            "no unit test for the generated alert {alert}"
+        );
     }
     for alert in &tested {
-        assert!(generated.iter().any(|g| g == alert), "{alert} is not generated:\n{text}");
+        assert!(
+            generated.iter().any(|g| g == alert),
+            "{alert} is not generated:\n{text}"
+        );
     }
     for case in &cases {
         assert!(!case.firing.is_empty(), "{}: nothing fires", case.alert);
     }
     let quiet: usize = cases.iter().map(|c| c.quiet.len()).sum();
-    assert!(quiet >= cases.len() - 1, "each alert has series that must not fire");
+    assert!(
+        quiet >= cases.len() - 1,
+        "each alert has series that must not fire"
+    );
 
     std::fs::write(dir.join("tests.yml"), unit_tests(&cases)).unwrap();
     let tested = Command::new(&promtool)
@@ -275,7 +413,10 @@ fn the_stack_passes_promtool_check_config_and_docker_compose_config() {
         &format!("--out {} --app app.internal:3000", stack.display()),
         &dir,
     );
-    assert!(said.starts_with(&format!("stack written to {}", stack.display())), "{said}");
+    assert!(
+        said.starts_with(&format!("stack written to {}", stack.display())),
+        "{said}"
+    );
     for file in [
         "docker-compose.yml",
         "prometheus/prometheus.yml",
@@ -291,9 +432,16 @@ fn the_stack_passes_promtool_check_config_and_docker_compose_config() {
         assert!(stack.join(file).is_file(), "{file} is missing");
     }
     let prometheus = std::fs::read_to_string(stack.join("prometheus/prometheus.yml")).unwrap();
-    assert!(prometheus.contains("targets: [\"app.internal:3000\"]"), "{prometheus}");
-    let overview = std::fs::read_to_string(stack.join("grafana/dashboards/o11y-overview.json")).unwrap();
-    assert!(!overview.contains("${DS_PROMETHEUS}"), "provisioned dashboards name the datasource");
+    assert!(
+        prometheus.contains("targets: [\"app.internal:3000\"]"),
+        "{prometheus}"
+    );
+    let overview =
+        std::fs::read_to_string(stack.join("grafana/dashboards/o11y-overview.json")).unwrap();
+    assert!(
+        !overview.contains("${DS_PROMETHEUS}"),
+        "provisioned dashboards name the datasource"
+    );
 
     let checked = Command::new(&promtool)
         .args(["check", "config"])
@@ -318,7 +466,14 @@ fn the_stack_passes_promtool_check_config_and_docker_compose_config() {
     services.sort();
     assert_eq!(
         services,
-        ["grafana", "loki", "otel-collector", "prometheus", "pyroscope", "tempo"]
+        [
+            "grafana",
+            "loki",
+            "otel-collector",
+            "prometheus",
+            "pyroscope",
+            "tempo"
+        ]
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -186,8 +186,18 @@ mod tests {
 
     #[test]
     fn a_threshold_must_be_a_bucket_boundary() {
-        check_threshold("d", parse_duration("250ms").unwrap(), DEFAULT_SECONDS_BUCKETS).unwrap();
-        check_threshold("d", parse_duration("2.5s").unwrap(), DEFAULT_SECONDS_BUCKETS).unwrap();
+        check_threshold(
+            "d",
+            parse_duration("250ms").unwrap(),
+            DEFAULT_SECONDS_BUCKETS,
+        )
+        .unwrap();
+        check_threshold(
+            "d",
+            parse_duration("2.5s").unwrap(),
+            DEFAULT_SECONDS_BUCKETS,
+        )
+        .unwrap();
         let error = check_threshold("d", 0.3, DEFAULT_SECONDS_BUCKETS).unwrap_err();
         assert_eq!(
             error,

@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn a_threshold_between_buckets_names_them() {
         let error = parse_route("/a: latency = 300ms at 99", "d", BUCKETS).unwrap_err();
-        assert!(error.starts_with("`/a`: the latency threshold 300ms"), "{error}");
+        assert!(
+            error.starts_with("`/a`: the latency threshold 300ms"),
+            "{error}"
+        );
         assert!(error.ends_with("7.5s, 10s"), "{error}");
         for bad in ["success = 99", "GET a: success = 99", "a b c: success = 99"] {
             assert!(parse_route(bad, "d", BUCKETS).is_err(), "{bad}");

@@ -21,7 +21,6 @@
 //! their error ratio over each window, the objective, and the share of
 //! the 30-day error budget left, which the SLO dashboard reads.
 
-
 use super::args::{Args, Failure};
 use super::inventory::{Inventory, number, promql_string};
 use super::slos::{self, Slo};
@@ -96,8 +95,15 @@ struct Alert {
 impl Alert {
     fn yaml(self) -> Yaml {
         let mut labels = vec![("severity", Yaml::str(self.severity))];
-        labels.extend(self.extra_labels.into_iter().map(|(k, v)| (k, Yaml::Str(v))));
-        let mut rule = vec![("alert", Yaml::str(self.name)), ("expr", Yaml::Str(self.expr))];
+        labels.extend(
+            self.extra_labels
+                .into_iter()
+                .map(|(k, v)| (k, Yaml::Str(v))),
+        );
+        let mut rule = vec![
+            ("alert", Yaml::str(self.name)),
+            ("expr", Yaml::Str(self.expr)),
+        ];
         if !self.for_.is_empty() {
             rule.push(("for", Yaml::str(self.for_)));
         }
@@ -134,13 +140,37 @@ pub(super) fn rule_file(inventory: &Inventory) -> RuleFile {
         ]));
     };
     let to_yaml = |alerts: Vec<Alert>| alerts.into_iter().map(Alert::yaml).collect();
-    group(format!("o11y-{service}-http"), to_yaml(http_alerts(inventory)), true);
-    group(format!("o11y-{service}-db"), to_yaml(db_alerts(inventory)), true);
-    group(format!("o11y-{service}-tasks"), to_yaml(task_alerts(inventory)), true);
-    group(format!("o11y-{service}-self"), to_yaml(own_alerts(inventory)), true);
+    group(
+        format!("o11y-{service}-http"),
+        to_yaml(http_alerts(inventory)),
+        true,
+    );
+    group(
+        format!("o11y-{service}-db"),
+        to_yaml(db_alerts(inventory)),
+        true,
+    );
+    group(
+        format!("o11y-{service}-tasks"),
+        to_yaml(task_alerts(inventory)),
+        true,
+    );
+    group(
+        format!("o11y-{service}-self"),
+        to_yaml(own_alerts(inventory)),
+        true,
+    );
     let slos = slos::slos(inventory);
-    group(format!("o11y-{service}-slo-recordings"), slo_recordings(&slos), false);
-    group(format!("o11y-{service}-slo-alerts"), to_yaml(slo_alerts(&slos)), true);
+    group(
+        format!("o11y-{service}-slo-recordings"),
+        slo_recordings(&slos),
+        false,
+    );
+    group(
+        format!("o11y-{service}-slo-alerts"),
+        to_yaml(slo_alerts(&slos)),
+        true,
+    );
     RuleFile {
         yaml: Yaml::Map(vec![("groups", Yaml::List(groups))]),
         alerts: alert_count,
@@ -335,10 +365,11 @@ fn own_alerts(inventory: &Inventory) -> Vec<Alert> {
             severity: "warning",
             extra_labels: Vec::new(),
             summary: "{{ $labels.metric }} reached its series cap.".to_owned(),
-            description: "{{ $value }} recordings of {{ $labels.metric }} ({{ $labels.job }}) went \
+            description:
+                "{{ $value }} recordings of {{ $labels.metric }} ({{ $labels.job }}) went \
                           to its overflow series over the last 10 minutes: a label takes unbounded \
                           values."
-                .to_owned(),
+                    .to_owned(),
             runbook: "Find the label whose values grow without bound (an id, a raw path) and \
                       replace it with a bounded one; metrics.series_cap sets the cap.",
         });

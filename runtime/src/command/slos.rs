@@ -191,10 +191,7 @@ pub(super) fn slos(inventory: &Inventory) -> Vec<Slo> {
             };
             let mut selector = format!("http_route={}", promql_string(&route.route));
             if let Some(method) = &route.method {
-                selector.push_str(&format!(
-                    ",http_request_method={}",
-                    promql_string(method)
-                ));
+                selector.push_str(&format!(",http_request_method={}", promql_string(method)));
             }
             let count = format!("{ROUTE_DURATION_METRIC}_count");
             if let Some(success) = route.objective.success {

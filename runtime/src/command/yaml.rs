@@ -98,7 +98,10 @@ mod tests {
                     Yaml::List(vec![Yaml::Map(vec![
                         ("alert", Yaml::str("X")),
                         ("expr", Yaml::str("up{job=\"a\"} == 0")),
-                        ("labels", Yaml::Map(vec![("severity", Yaml::str("warning"))])),
+                        (
+                            "labels",
+                            Yaml::Map(vec![("severity", Yaml::str("warning"))]),
+                        ),
                     ])]),
                 ),
                 ("empty", Yaml::List(Vec::new())),

@@ -24,7 +24,6 @@ use std::time::Duration;
 use super::operations::{check_quantile_threshold, check_routes, parse_route};
 use super::redaction::{check_pattern, parse_pattern};
 use super::sentry::check_dsn;
-use crate::slo::RouteObjective;
 use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
 use super::value::{
     Refusal, check_endpoint, check_filter, check_header_name, check_key_name, check_listed_path,
@@ -36,6 +35,7 @@ use super::{
     BacktraceMode, Config, ConfigBuilder, IpNet, LogFormat, NPlusOneMode, OtlpProtocol, OtlpSignal,
     Profile, RedactionPattern,
 };
+use crate::slo::RouteObjective;
 
 /// `metrics.endpoint` by default: the path Prometheus scrapes unless told otherwise.
 pub const DEFAULT_METRICS_ENDPOINT: &str = "/metrics";

@@ -217,9 +217,9 @@ pub use keys::{
     DEFAULT_EXCLUDE_PATHS, DEFAULT_METRICS_ENDPOINT, DEFAULT_METRICS_LISTEN,
     DEFAULT_REDACTION_REPLACEMENT, DEFAULT_SERIES_CAP, DEFAULT_SPAN_LIMIT, KNOWN_KEYS, KnownKey,
 };
+pub use operations::{AlertsConfig, ROUTE_DURATION_METRIC, SloConfig};
 pub use profile::{ParseProfileError, Profile};
 pub use redaction::{BuiltinPattern, RedactionConfig, RedactionPattern};
-pub use operations::{AlertsConfig, ROUTE_DURATION_METRIC, SloConfig};
 pub use sentry::SentryConfig;
 pub use sources::ResolvedValue;
 pub(crate) use value::without_credentials;

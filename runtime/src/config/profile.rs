@@ -16,9 +16,9 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    AlertsConfig, Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig, LoggingConfig,
-    MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig, SloConfig,
-    TracingConfig,
+    AlertsConfig, Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig,
+    LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig,
+    SloConfig, TracingConfig,
 };
 
 /// A named set of defaults.

@@ -73,7 +73,7 @@ macro_rules! register_own_metric {
     ($metric:path) => {
         #[allow(unsafe_code)]
         const _: () = {
-            $crate::register_metric!(@origin $metric, true);
+    $crate::register_metric!(@origin $metric, true);
         };
     };
 }

@@ -35,7 +35,13 @@ fn board(inventory: &Inventory, slug: &str, title: &str, description: &str) -> B
     let service = &inventory.service;
     let uid: String = format!("o11y-{service}-{slug}")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     // Grafana's uids are at most 40 characters; the slug is kept.
     let uid = if uid.len() > 40 {
@@ -68,7 +74,12 @@ fn job_and_instance(board: &mut Board, series: &str) {
 }
 
 /// p50, p95 and p99 of `histogram` by `by`, with exemplars.
-fn quantiles(histogram: &str, selector: &str, by: &str, legend: &str) -> Vec<super::grafana::Target> {
+fn quantiles(
+    histogram: &str,
+    selector: &str,
+    by: &str,
+    legend: &str,
+) -> Vec<super::grafana::Target> {
     [0.5, 0.95, 0.99]
         .into_iter()
         .map(|q| {
@@ -224,13 +235,19 @@ fn functions(inventory: &Inventory) -> Board {
         });
     }
     let functions = sel(&["module=~\"$module\"", "function=~\"$function\""]);
-    let errors = sel(&["module=~\"$module\"", "function=~\"$function\"", "result=\"error\""]);
+    let errors = sel(&[
+        "module=~\"$module\"",
+        "function=~\"$function\"",
+        "result=\"error\"",
+    ]);
     board.panel(panel(
         "Calls by function",
         "Calls per second of each observed function",
         "ops",
         vec![target(
-            format!("sum by (module, function) (rate(function_calls_total{{{functions}}}[{RATE}]))"),
+            format!(
+                "sum by (module, function) (rate(function_calls_total{{{functions}}}[{RATE}]))"
+            ),
             "{{module}}::{{function}}",
         )],
     ));
@@ -380,10 +397,13 @@ fn tasks(inventory: &Inventory) -> Board {
         "Tasks",
         "Background task runs by outcome, failures, queue wait and runs in progress (celery-mixin's Tasks as the model)",
     );
-    let Some(series) = ["task_runs_total", "task_published_total", "task_in_progress"]
-        .into_iter()
-        .find(|name| inventory.has(name))
-    else {
+    let Some(series) = [
+        "task_runs_total",
+        "task_published_total",
+        "task_in_progress",
+    ]
+    .into_iter()
+    .find(|name| inventory.has(name)) else {
         return board;
     };
     job_and_instance(&mut board, series);
@@ -447,7 +467,10 @@ fn tasks(inventory: &Inventory) -> Board {
             "Runs in progress",
             "Task runs in progress, by task",
             "short",
-            vec![target(format!("sum by (task) (task_in_progress{{{tasks}}})"), "{{task}}")],
+            vec![target(
+                format!("sum by (task) (task_in_progress{{{tasks}}})"),
+                "{{task}}",
+            )],
         ));
     }
     if inventory.has("task_published_total") {
@@ -498,7 +521,10 @@ fn application_panel(entry: &CatalogEntry) -> Panel {
             entry.help,
             description,
             unit(entry.unit),
-            vec![target(format!("sum{by} ({}{{{selector}}})", entry.name), legend)],
+            vec![target(
+                format!("sum{by} ({}{{{selector}}})", entry.name),
+                legend,
+            )],
         ),
         MetricKind::Histogram => panel(
             entry.help,
@@ -601,8 +627,14 @@ fn objectives(inventory: &Inventory) -> Board {
         "The share of bad calls over 5 minutes, against 1 - objective",
         "percentunit",
         vec![
-            target(format!("{}{{{chosen}}}", slos::error_ratio("5m")), "{{slo}} {{sli}}"),
-            target(format!("1 - {}{{{chosen}}}", slos::OBJECTIVE), "budget {{slo}} {{sli}}"),
+            target(
+                format!("{}{{{chosen}}}", slos::error_ratio("5m")),
+                "{{slo}} {{sli}}",
+            ),
+            target(
+                format!("1 - {}{{{chosen}}}", slos::OBJECTIVE),
+                "budget {{slo}} {{sli}}",
+            ),
         ],
     ));
     let listed: Vec<String> = slos
@@ -612,7 +644,11 @@ fn objectives(inventory: &Inventory) -> Board {
                 Sli::Availability => "success",
                 Sli::Latency => "latency",
             };
-            format!("{} {what} {}%", slo.name, crate::command::inventory::number(slo.target * 100.0))
+            format!(
+                "{} {what} {}%",
+                slo.name,
+                crate::command::inventory::number(slo.target * 100.0)
+            )
         })
         .collect();
     board.panel(
@@ -620,7 +656,10 @@ fn objectives(inventory: &Inventory) -> Board {
             "Objectives",
             format!("Declared objectives: {}", listed.join("; ")),
             "percentunit",
-            vec![target(format!("{}{{{chosen}}}", slos::OBJECTIVE), "{{slo}} {{sli}}")],
+            vec![target(
+                format!("{}{{{chosen}}}", slos::OBJECTIVE),
+                "{{slo}} {{sli}}",
+            )],
         )
         .kind(Kind::Table, 12),
     );
@@ -642,7 +681,11 @@ fn own(inventory: &Inventory) -> Board {
     };
     job_and_instance(&mut board, series);
     let rate = |metric: &str, by: &str| {
-        let by = if by.is_empty() { String::new() } else { format!(" by ({by})") };
+        let by = if by.is_empty() {
+            String::new()
+        } else {
+            format!(" by ({by})")
+        };
         format!("sum{by} (rate({metric}{{{}}}[{RATE}]))", sel(&[]))
     };
     let present = |pairs: &[(&str, &str)]| {
@@ -654,25 +697,56 @@ fn own(inventory: &Inventory) -> Board {
     };
     let spans = present(&[
         ("o11y_spans_exported_total", "exported"),
-        ("o11y_spans_dropped_total", "dropped (queue full or export failed)"),
+        (
+            "o11y_spans_dropped_total",
+            "dropped (queue full or export failed)",
+        ),
         ("o11y_span_export_errors_total", "failed export calls"),
     ]);
     if !spans.is_empty() {
-        board.panel(panel("Spans", "Spans exported and dropped per second, and failed export calls", "ops", spans));
+        board.panel(panel(
+            "Spans",
+            "Spans exported and dropped per second, and failed export calls",
+            "ops",
+            spans,
+        ));
     }
     let logs = present(&[
         ("o11y_logs_exported_total", "exported"),
-        ("o11y_logs_dropped_total", "dropped (queue full or export failed)"),
+        (
+            "o11y_logs_dropped_total",
+            "dropped (queue full or export failed)",
+        ),
         ("o11y_log_export_errors_total", "failed export calls"),
-        ("o11y_metric_export_errors_total", "failed OTLP metric pushes"),
+        (
+            "o11y_metric_export_errors_total",
+            "failed OTLP metric pushes",
+        ),
     ]);
     if !logs.is_empty() {
-        board.panel(panel("Log records and metric pushes", "Log records exported and dropped per second, failed export calls", "ops", logs));
+        board.panel(panel(
+            "Log records and metric pushes",
+            "Log records exported and dropped per second, failed export calls",
+            "ops",
+            logs,
+        ));
     }
     for (metric, label, title) in [
-        ("o11y_metric_series_overflow_total", "metric", "Series overflow by metric"),
-        ("o11y_metrics_scrapes_refused_total", "reason", "Refused scrapes by reason"),
-        ("o11y_redactions_total", "signal, rule", "Redactions by signal and rule"),
+        (
+            "o11y_metric_series_overflow_total",
+            "metric",
+            "Series overflow by metric",
+        ),
+        (
+            "o11y_metrics_scrapes_refused_total",
+            "reason",
+            "Refused scrapes by reason",
+        ),
+        (
+            "o11y_redactions_total",
+            "signal, rule",
+            "Redactions by signal and rule",
+        ),
     ] {
         if inventory.has(metric) {
             let legend = label
@@ -680,7 +754,12 @@ fn own(inventory: &Inventory) -> Board {
                 .map(|l| format!("{{{{{l}}}}}"))
                 .collect::<Vec<_>>()
                 .join(" ");
-            board.panel(panel(title, inventory.metric(metric).map_or("", |m| m.help), "ops", vec![target(rate(metric, label), legend)]));
+            board.panel(panel(
+                title,
+                inventory.metric(metric).map_or("", |m| m.help),
+                "ops",
+                vec![target(rate(metric, label), legend)],
+            ));
         }
     }
     if inventory.has("o11y_build_info") {

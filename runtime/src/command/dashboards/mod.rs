@@ -17,7 +17,6 @@ use super::args::{Args, Failure};
 use super::inventory::Inventory;
 use super::{Context, Outcome, Output};
 
-
 pub(super) const USAGE: &str = "\
 usage: cargo o11y dashboards [--example NAME | --bin NAME | -p PACKAGE] --out DIR
        O11Y_COMMAND=dashboards O11Y_COMMAND_ARGS='--out DIR' <program>

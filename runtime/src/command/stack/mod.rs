@@ -117,9 +117,18 @@ fn write_stack(inventory: &Inventory, addresses: &Addresses, dir: &Path) -> Resu
     let files = [
         ("docker-compose.yml", COMPOSE.to_owned()),
         ("prometheus/prometheus.yml", prometheus),
-        ("prometheus/o11y-rules.yml", rules::rule_file(inventory).yaml.to_text()),
-        ("grafana/provisioning/datasources/o11y.yml", DATASOURCES.to_owned()),
-        ("grafana/provisioning/dashboards/o11y.yml", DASHBOARDS.to_owned()),
+        (
+            "prometheus/o11y-rules.yml",
+            rules::rule_file(inventory).yaml.to_text(),
+        ),
+        (
+            "grafana/provisioning/datasources/o11y.yml",
+            DATASOURCES.to_owned(),
+        ),
+        (
+            "grafana/provisioning/dashboards/o11y.yml",
+            DASHBOARDS.to_owned(),
+        ),
         ("tempo/tempo.yml", TEMPO.to_owned()),
         ("loki/loki.yml", LOKI.to_owned()),
         ("otel-collector/config.yml", COLLECTOR.to_owned()),
