@@ -90,8 +90,8 @@ pub(crate) fn parse(input: ParseStream<'_>, key: &Ident) -> syn::Result<Objectiv
                 return Err(syn::Error::new_spanned(
                     &part,
                     format!(
-                        "unknown part `{other}` of an objective{hint}: expected \
-                         `success = 99.9` and/or `latency = \"250ms\" at 99`"
+                        "unknown part `{other}` of an objective, which takes \
+                         `success = 99.9` and/or `latency = \"250ms\" at 99`{hint}"
                     ),
                 ));
             }

@@ -70,7 +70,7 @@ impl TaskArgs {
                 (key, "`span` cannot be turned off on a task: its span is what continues the producer's trace")
             }),
             common.objective.as_ref().map(|(key, _)| {
-                (key, "`objective` is not supported on a task yet: tasks are measured by task_runs_total, which the rules alert on by failure rate")
+                (key, "`objective` goes on an #[observe] function; a task's runs are watched by the TaskHighFailureRate alert of `o11y rules`")
             }),
         ];
         let mut errors: Option<syn::Error> = None;
