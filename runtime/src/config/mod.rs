@@ -70,6 +70,9 @@
 //! | `limits.span_attribute_count` | `O11Y_LIMITS_SPAN_ATTRIBUTE_COUNT` | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT` | `128` | The attributes a span keeps; past it, new keys are dropped and counted in the span's dropped count. |
 //! | `limits.span_event_count` | `O11Y_LIMITS_SPAN_EVENT_COUNT` | `OTEL_SPAN_EVENT_COUNT_LIMIT` | `128` | The events a span keeps; later ones are dropped and counted. |
 //! | `limits.span_link_count` | `O11Y_LIMITS_SPAN_LINK_COUNT` | `OTEL_SPAN_LINK_COUNT_LIMIT` | `128` | The links a span keeps; later ones are dropped and counted. |
+//! | `slo.routes` | `O11Y_SLO_ROUTES` |  | empty | Objectives of HTTP routes, for the rules and dashboards `o11y rules` and `o11y dashboards` generate; separated by `;`. |
+//! | `alerts.http_latency_p99` | `O11Y_ALERTS_HTTP_LATENCY_P99` |  | `1s` | The generated alert on a route's p99 latency fires above this. |
+//! | `alerts.task_queue_wait_p95` | `O11Y_ALERTS_TASK_QUEUE_WAIT_P95` |  | `5s` | The generated alert on a task's p95 wait in its queue fires above this. |
 //! <!-- end of key table -->
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it

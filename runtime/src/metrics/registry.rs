@@ -331,6 +331,7 @@ mod tests {
             metric: &BAD,
             file: "src/g.rs",
             line: 3,
+            own: false,
         }];
         let error = check_registrations(&registrations).unwrap_err().to_string();
         assert!(
