@@ -82,6 +82,8 @@ pub fn scratch(name: &str) -> PathBuf {
 /// A tool installed by the peer script `peer` (promtool by `prometheus`);
 /// `None` (the test skips) when it is missing, a failure under
 /// `O11Y_REQUIRE_PEERS=1`.
+// Each test binary compiles this module; ops_dashboards needs no tool.
+#[allow(dead_code)]
 pub fn tool(name: &str, peer: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
