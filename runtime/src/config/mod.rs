@@ -31,6 +31,10 @@
 //! | `tracing.otlp_endpoint` | `O11Y_TRACING_OTLP_ENDPOINT` | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` | unset | The collector's `http://` (or, with the `tls` feature, `https://`) URL; unset: nothing is sent. |
 //! | `tracing.otlp_protocol` | `O11Y_TRACING_OTLP_PROTOCOL` | `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` | `grpc` | The OTLP wire protocol: gRPC or HTTP/protobuf. |
 //! | `tracing.sample_rate` | `O11Y_TRACING_SAMPLE_RATE` | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | dev `1`, prod `0.01`, test `1` | The share of root traces kept (head sampling), from 0.0 to 1.0. |
+//! | `tracing.keep_errors` | `O11Y_TRACING_KEEP_ERRORS` |  | dev `true`, prod `true`, test `false` | Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when one of its spans failed (an error status, an `err`, a panic, a 5xx). |
+//! | `tracing.keep_slower_than` | `O11Y_TRACING_KEEP_SLOWER_THAN` |  | dev `off`, prod `1s`, test `off` | Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when that root took longer than this; `off`: never for its duration. |
+//! | `tracing.tail_max_spans_per_trace` | `O11Y_TRACING_TAIL_MAX_SPANS_PER_TRACE` |  | `1000` | Tail sampling: the spans held for one local trace, its root not counted; later ones are dropped and counted in `o11y_spans_dropped_total{reason="tail_trace_cap"}`. |
+//! | `tracing.tail_max_bytes` | `O11Y_TRACING_TAIL_MAX_BYTES` |  | `33554432` | Tail sampling: the bytes all held spans may take together; past it, spans are dropped and counted in `o11y_spans_dropped_total{reason="tail_bytes_cap"}`. |
 //! | `tracing.parent_based` | `O11Y_TRACING_PARENT_BASED` | `OTEL_TRACES_SAMPLER` | `true` | Children follow their parent's (local or remote) sampling decision. |
 //! | `tracing.console_exporter` | `O11Y_TRACING_CONSOLE_EXPORTER` |  | `false` | Also print finished spans to stderr (a development aid). |
 //! | `logging.format` | `O11Y_LOGGING_FORMAT` |  | dev `console`, prod `json`, test `console` | Log lines on stdout: `console` (human, colourised on a terminal) or `json` (one object per line). |
@@ -382,6 +386,16 @@ pub struct TracingConfig {
     pub sample_rate: f64,
     /// Children follow their parent's (local or remote) decision.
     pub parent_based: bool,
+    /// Tail sampling: keep a trace the head sampler left out when one of
+    /// its spans failed (see `docs/tail-sampling.md`).
+    pub keep_errors: bool,
+    /// Tail sampling: keep a trace the head sampler left out when its local
+    /// root took longer than this; `None`: never for its duration.
+    pub keep_slower_than: Option<std::time::Duration>,
+    /// Tail sampling: the spans held for one local trace, its root not counted.
+    pub tail_max_spans_per_trace: usize,
+    /// Tail sampling: the bytes all held spans may take together.
+    pub tail_max_bytes: usize,
     /// Also print finished spans to stderr (dev aid).
     pub console_exporter: bool,
     /// Each signal's own endpoint and protocol, when set
@@ -391,6 +405,13 @@ pub struct TracingConfig {
 }
 
 impl TracingConfig {
+    /// Whether a tail rule is on (`keep_errors`, or a `keep_slower_than`
+    /// threshold): then every span of a trace the head sampler left out is
+    /// recorded and held until its local root ends.
+    pub fn tail_sampling(&self) -> bool {
+        self.keep_errors || self.keep_slower_than.is_some()
+    }
+
     /// Where `signal` is exported over OTLP, by the OpenTelemetry rules: the
     /// signal's own endpoint, used as written, else
     /// [`otlp_endpoint`](Self::otlp_endpoint) with `/v1/<signal>` appended

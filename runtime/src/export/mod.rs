@@ -66,6 +66,7 @@ pub const QUEUE_CAPACITY: usize = 4096;
 /// (or the signal's own variable) instead when it is set.
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
+use crate::metrics::own::{SpanDrop, span_dropped};
 use crate::redact::Redactor;
 use crate::trace::SpanSink;
 
@@ -187,8 +188,14 @@ impl SpanSink for Queues {
         let Some(spans) = &self.spans else { return };
         match spans.push(span) {
             Ok(()) => self.pushed_one(),
-            Err(_) => crate::metrics::own::SPANS_DROPPED.inc(),
+            Err(_) => span_dropped(SpanDrop::QueueFull, 1),
         }
+    }
+
+    fn recycle(&self, mut span: FinishedSpan) {
+        span.clear_for_reuse();
+        // A full pool: the box is freed instead.
+        let _ = self.recycled.push(span);
     }
 }
 

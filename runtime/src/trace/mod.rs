@@ -2,7 +2,9 @@
 //! (o11y's own, a user's `#[tracing::instrument]`, tower's, sqlx's) W3C trace
 //! and span ids, takes the head-sampling decision once at creation, and for
 //! sampled spans only records attributes and hands the finished span to the
-//! export queue.
+//! export queue. With tail rules on, a span the head sampler left out is
+//! recorded too and held with its local trace until the tail rules decide
+//! (`tail`).
 //!
 //! A sampled-out span costs id generation and one small extension; it never
 //! visits its fields, reads the clock or allocates attribute storage. This is
@@ -21,6 +23,7 @@ pub(crate) mod finished;
 mod ids;
 mod sampler;
 mod span_data;
+pub(crate) mod tail;
 pub(crate) mod w3c;
 
 use std::borrow::Cow;
@@ -54,7 +57,8 @@ pub(crate) struct SpanState {
     /// server's request span): where per-request context, such as the
     /// user, is put for every line and span inside it.
     pub(crate) entry: bool,
-    /// Present only when the span is sampled and spans are exported; taken
+    /// Present only when the span is recorded (head-sampled, or held for
+    /// the tail rules) and spans are exported; taken
     /// when the span closes.
     pub(crate) recording: Option<Box<Recording>>,
     /// The W3C `tracestate` of a trace continued from another process, on
@@ -121,6 +125,16 @@ pub(crate) trait SpanSink: Send + Sync + std::fmt::Debug {
     fn recycled(&self) -> Option<Box<Recording>>;
     /// Queues a finished recording; a full queue drops and counts it.
     fn push(&self, recording: Box<Recording>);
+    /// Takes back a recording that will not be exported (a trace the tail
+    /// rules did not keep), for its box to be reused.
+    fn recycle(&self, recording: Box<Recording>) {
+        drop(recording);
+    }
+    /// Whether spans the head sampler left out are recorded too, for the
+    /// tail rules to decide on (see [`tail`]).
+    fn holds_unsampled(&self) -> bool {
+        false
+    }
 }
 
 /// The parts of a span that only a recorded span pays for. When the span
@@ -156,6 +170,15 @@ pub(crate) struct Recording {
     /// long-lived span (a worker's loop) that logs a warning per item would
     /// otherwise hold every one of them until it ends.
     pub(crate) dropped: Dropped,
+    /// A failure was reported on the span ([`Recording::set_error`]), which
+    /// the status does not show when the application set it `Ok`.
+    pub(crate) failed: bool,
+    /// The local trace the span is held in until its local root closes:
+    /// set when the head sampler left the trace out and tail rules record
+    /// it anyway (see [`tail`]).
+    pub(crate) held: Option<std::sync::Arc<tail::LocalTrace>>,
+    /// The span is the local root of its held trace: its close decides.
+    pub(crate) local_root: bool,
 }
 
 /// How many attributes, events and links a span's limits left out.
@@ -194,6 +217,9 @@ impl Recording {
             links: Vec::new(),
             status: Status::Unset,
             dropped: Dropped::default(),
+            failed: false,
+            held: None,
+            local_root: false,
         }
     }
 
@@ -230,6 +256,9 @@ impl Recording {
         self.trace_state = TraceState::NONE;
         self.status = Status::Unset;
         self.dropped = Dropped::default();
+        self.failed = false;
+        self.held = None;
+        self.local_root = false;
     }
 
     /// Adds an event, unless the span holds its limit of events already.
@@ -256,6 +285,7 @@ impl Recording {
     /// status `Ok` set by the application is final, as OpenTelemetry has
     /// it: only the attribute is added.
     pub(crate) fn set_error(&mut self, error_type: Cow<'static, str>, message: Option<String>) {
+        self.failed = true;
         match message {
             _ if self.status == Status::Ok => {}
             Some(message) => self.status = Status::error(message),
@@ -323,6 +353,9 @@ pub(crate) struct SpanLayer {
     pub(crate) sampler: Sampler,
     /// `None` when spans are not exported: nothing is recorded then.
     pub(crate) sink: Option<std::sync::Arc<dyn SpanSink>>,
+    /// The sink holds spans the head sampler left out for the tail rules:
+    /// every span is recorded.
+    pub(crate) tail: bool,
     /// Whose key rule recorded fields go through (the value patterns run
     /// on the export thread).
     redactor: &'static Redactor,
@@ -334,9 +367,11 @@ impl SpanLayer {
         sink: Option<std::sync::Arc<dyn SpanSink>>,
         redactor: &'static Redactor,
     ) -> Self {
+        let tail = sink.as_ref().is_some_and(|sink| sink.holds_unsampled());
         SpanLayer {
             sampler,
             sink,
+            tail,
             redactor,
         }
     }
@@ -361,11 +396,12 @@ impl SpanLayer {
             span_id,
             parent_span_id,
             sampled,
+            recorded,
             random,
             start,
             remote_parent,
         } = decision;
-        let sink = self.sink.as_deref().filter(|_| sampled);
+        let sink = self.sink.as_deref().filter(|_| recorded);
         let recording = sink.map(|sink| {
             let fresh = Recording {
                 parent_is_remote: remote_parent,
@@ -390,6 +426,15 @@ impl SpanLayer {
                 }
                 None => Box::new(fresh),
             };
+            if !sampled {
+                // Recorded for the tail rules: held in the parent's local
+                // trace, or the local root of a new one.
+                let parent_held = parent
+                    .filter(|parent| !remote_parent && parent.span_id == parent_span_id)
+                    .and_then(|parent| parent.recording.as_ref()?.held.clone());
+                recording.local_root = parent_held.is_none();
+                recording.held = Some(parent_held.unwrap_or_else(tail::LocalTrace::new_shared));
+            }
             attrs.record(&mut attributes::SpanFieldVisitor::new(
                 &mut recording,
                 self.redactor,
