@@ -185,6 +185,14 @@ fn observe(c: &mut Criterion) {
     });
     drop((dispatch, _guard));
 
+    // Tail rules on (prod's), not head-sampled, fast and successful: the
+    // call is recorded and held, then dropped with its trace.
+    let (dispatch, _guard) = o11y_tail_dispatch(0.0);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("observe_tail_dropped", |b| b.iter(|| observed(black_box(7))));
+    });
+    drop((dispatch, _guard));
+
     let (dispatch, _provider) = otel_dispatch(Sampler::AlwaysOff);
     tracing::dispatcher::with_default(&dispatch, || {
         group.bench_function("instrument_otel_off", |b| {
