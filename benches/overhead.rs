@@ -189,7 +189,9 @@ fn observe(c: &mut Criterion) {
     // call is recorded and held, then dropped with its trace.
     let (dispatch, _guard) = o11y_tail_dispatch(0.0);
     tracing::dispatcher::with_default(&dispatch, || {
-        group.bench_function("observe_tail_dropped", |b| b.iter(|| observed(black_box(7))));
+        group.bench_function("observe_tail_dropped", |b| {
+            b.iter(|| observed(black_box(7)))
+        });
     });
     drop((dispatch, _guard));
 

@@ -390,6 +390,7 @@ fn a_trace_over_the_per_trace_cap_arrives_truncated_and_its_drops_are_counted() 
         o11y_child("a_trace_over_the_per_trace_cap_arrives_truncated_and_its_drops_are_counted")
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.grpc_endpoint())
             .env("O11Y_TRACING_SAMPLE_RATE", "0")
+            .env("O11Y_TRACING_KEEP_ERRORS", "true")
             .env("O11Y_TRACING_TAIL_MAX_SPANS_PER_TRACE", "10")
             .run(|| {
                 let guard = o11y::init().expect("init");

@@ -201,10 +201,10 @@ declare_keys! {
         env: "O11Y_TRACING_KEEP_ERRORS",
         parse: parse_bool,
         expected: EXPECT_BOOL,
-        // Off under `test`: a test suite gets exactly the traces its
-        // sample rate asks for; under `dev` every trace is head-sampled at
-        // the default rate, so it only matters once the rate is lowered.
-        default: [dev: true, prod: true, test: false],
+        // Where head sampling keeps a few traces only. `dev` keeps every
+        // trace by default, where tail rules would only add work and an
+        // attribute; `test` gets exactly the traces its sample rate asks for.
+        default: [dev: false, prod: true, test: false],
         setter: keep_errors(keep),
     }
     /// Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when that root took longer than this; `off`: never for its duration.

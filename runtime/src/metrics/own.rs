@@ -67,6 +67,13 @@ fn span_drop_series() -> &'static [CounterHandle; 4] {
     SERIES.get_or_init(|| SpanDrop::ALL.map(|reason| SPANS_DROPPED.labels([reason.label()])))
 }
 
+/// Creates the series of every reason of `o11y_spans_dropped_total`, so
+/// that each is exposed at 0 before the first drop (from `init()`, and
+/// before any scrape, which may come before `init()`).
+pub fn create_span_drop_series() {
+    span_drop_series();
+}
+
 /// Counts `count` spans dropped for `reason`.
 pub fn span_dropped(reason: SpanDrop, count: u64) {
     span_drop_series()[reason as usize].inc_by(count);

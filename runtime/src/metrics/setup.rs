@@ -7,7 +7,7 @@
 use crate::config::Config;
 
 use super::family::set_global_series_cap;
-use super::own::{BUILD_INFO, SpanDrop, spans_dropped};
+use super::own::{BUILD_INFO, create_span_drop_series};
 use super::registry::{RegistryError, check};
 
 pub(crate) fn init(config: &Config) -> Result<(), RegistryError> {
@@ -17,7 +17,6 @@ pub(crate) fn init(config: &Config) -> Result<(), RegistryError> {
     BUILD_INFO
         .labels([&config.service_name, version, env!("CARGO_PKG_VERSION")])
         .set(1.0);
-    // Every reason of a span drop is exposed from the first scrape, at 0.
-    spans_dropped(SpanDrop::QueueFull);
+    create_span_drop_series();
     Ok(())
 }
