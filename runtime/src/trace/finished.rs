@@ -70,7 +70,7 @@ impl Parent {
     pub(crate) fn of(state: &SpanState) -> Parent {
         Parent {
             ids: state.as_parent(),
-            held: state.recording.as_ref().and_then(|r| r.held.clone()),
+            held: state.recording.as_ref().and_then(|r| r.hold.trace()),
         }
     }
 }
@@ -123,8 +123,7 @@ pub(crate) fn export(
         None => Box::new(fresh),
     };
     if !sampled {
-        recording.local_root = parent_held.is_none();
-        recording.held = Some(parent_held.unwrap_or_else(LocalTrace::new_shared));
+        recording.hold = super::tail::Hold::under(parent_held);
     }
     sink.push(recording);
 }

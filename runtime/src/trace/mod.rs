@@ -173,12 +173,10 @@ pub(crate) struct Recording {
     /// A failure was reported on the span ([`Recording::set_error`]), which
     /// the status does not show when the application set it `Ok`.
     pub(crate) failed: bool,
-    /// The local trace the span is held in until its local root closes:
-    /// set when the head sampler left the trace out and tail rules record
-    /// it anyway (see [`tail`]).
-    pub(crate) held: Option<std::sync::Arc<tail::LocalTrace>>,
-    /// The span is the local root of its held trace: its close decides.
-    pub(crate) local_root: bool,
+    /// Where the span is held until its local root closes, when the head
+    /// sampler left the trace out and tail rules record it anyway (see
+    /// [`tail`]); [`tail::Hold::No`] for a head-sampled span.
+    pub(crate) hold: tail::Hold,
 }
 
 /// How many attributes, events and links a span's limits left out.
@@ -218,8 +216,7 @@ impl Recording {
             status: Status::Unset,
             dropped: Dropped::default(),
             failed: false,
-            held: None,
-            local_root: false,
+            hold: tail::Hold::No,
         }
     }
 
@@ -257,8 +254,7 @@ impl Recording {
         self.status = Status::Unset;
         self.dropped = Dropped::default();
         self.failed = false;
-        self.held = None;
-        self.local_root = false;
+        self.hold = tail::Hold::No;
     }
 
     /// Adds an event, unless the span holds its limit of events already.
@@ -429,11 +425,10 @@ impl SpanLayer {
             if !sampled {
                 // Recorded for the tail rules: held in the parent's local
                 // trace, or the local root of a new one.
-                let parent_held = parent
+                let parent_trace = parent
                     .filter(|parent| !remote_parent && parent.span_id == parent_span_id)
-                    .and_then(|parent| parent.recording.as_ref()?.held.clone());
-                recording.local_root = parent_held.is_none();
-                recording.held = Some(parent_held.unwrap_or_else(tail::LocalTrace::new_shared));
+                    .and_then(|parent| parent.recording.as_ref()?.hold.trace());
+                recording.hold = tail::Hold::under(parent_trace);
             }
             attrs.record(&mut attributes::SpanFieldVisitor::new(
                 &mut recording,

@@ -9,11 +9,13 @@
 //!
 //! [`TailSink`] sits in front of the export queue's sink: head-sampled
 //! spans pass straight through (with reason `head`); a recording the span
-//! stage marked as [held](Recording::held) joins its [`LocalTrace`]. A
+//! stage marked as [held](Recording::hold) joins its [`LocalTrace`]. A
 //! span's children close before it does (each holds its parent open), so
 //! when the local root arrives, its trace is complete; a span that still
 //! arrives later (one reported after the root closed) follows the fate
-//! already decided.
+//! already decided. A local root's [`LocalTrace`] is made when its first
+//! child opens: a root without children (an observed call outside any
+//! span) is decided alone, with no allocation and no lock.
 //!
 //! Memory is bounded twice: a trace holds at most
 //! `tracing.tail_max_spans_per_trace` spans besides its root, and all
@@ -23,7 +25,7 @@
 //! trace always arrives with its root.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use opentelemetry::trace::{Event, Status};
@@ -71,6 +73,40 @@ pub(crate) struct TailRules {
     pub(crate) max_spans_per_trace: usize,
     /// Bytes held by all traces together.
     pub(crate) max_bytes: usize,
+}
+
+/// Where a recorded span goes when it closes, under tail rules.
+#[derive(Debug, Default)]
+pub(crate) enum Hold {
+    /// Not held: head-sampled (or tail rules off), exported as it closes.
+    #[default]
+    No,
+    /// The local root of a trace the head sampler left out: its close
+    /// decides. The trace's buffer exists once a child asked for it.
+    Root(OnceLock<Arc<LocalTrace>>),
+    /// Another span of such a trace, held in its buffer.
+    In(Arc<LocalTrace>),
+}
+
+impl Hold {
+    /// The hold of a span the head sampler left out, whose parent's local
+    /// trace is `parent` (`None`: the span is a local root).
+    pub(crate) fn under(parent: Option<Arc<LocalTrace>>) -> Hold {
+        match parent {
+            Some(trace) => Hold::In(trace),
+            None => Hold::Root(OnceLock::new()),
+        }
+    }
+
+    /// The local trace a child of this span joins; made by the first child
+    /// of a root. `None` for a span that is not held.
+    pub(crate) fn trace(&self) -> Option<Arc<LocalTrace>> {
+        match self {
+            Hold::No => None,
+            Hold::Root(trace) => Some(trace.get_or_init(LocalTrace::new_shared).clone()),
+            Hold::In(trace) => Some(trace.clone()),
+        }
+    }
 }
 
 /// The spans of one local trace the head sampler left out, held until its
@@ -158,12 +194,10 @@ impl TailSink {
         held.spans.push(span);
     }
 
-    /// Decides the fate of `trace` now that its root, `root`, closed: its
-    /// held spans and the root go to export or back to the pool.
-    fn settle(&self, trace: &LocalTrace, root: Box<Recording>) {
-        let mut held = trace.lock();
-        held.failed |= root.failed();
-        let reason = if self.rules.keep_errors && held.failed {
+    /// Why a local trace whose root is `root` is kept, if it is;
+    /// `failed`: a span of it failed.
+    fn reason(&self, root: &Recording, failed: bool) -> Option<Reason> {
+        if self.rules.keep_errors && failed {
             Some(Reason::Error)
         } else if self
             .rules
@@ -173,7 +207,23 @@ impl TailSink {
             Some(Reason::Slow)
         } else {
             None
-        };
+        }
+    }
+
+    /// Decides the fate of a local trace that is its root alone.
+    fn settle_alone(&self, root: Box<Recording>) {
+        match self.reason(&root, root.failed()) {
+            Some(reason) => self.export(root, reason),
+            None => self.inner.recycle(root),
+        }
+    }
+
+    /// Decides the fate of `trace` now that its root, `root`, closed: its
+    /// held spans and the root go to export or back to the pool.
+    fn settle(&self, trace: &LocalTrace, root: Box<Recording>) {
+        let mut held = trace.lock();
+        held.failed |= root.failed();
+        let reason = self.reason(&root, held.failed);
         held.fate = reason.map_or(Fate::Dropped, Fate::Kept);
         let spans = std::mem::take(&mut held.spans);
         self.held_bytes.fetch_sub(held.bytes, Ordering::Relaxed);
@@ -214,10 +264,13 @@ impl SpanSink for TailSink {
     }
 
     fn push(&self, mut span: Box<Recording>) {
-        match span.held.take() {
-            None => self.export(span, Reason::Head),
-            Some(trace) if span.local_root => self.settle(&trace, span),
-            Some(trace) => self.hold(&trace, span),
+        match std::mem::take(&mut span.hold) {
+            Hold::No => self.export(span, Reason::Head),
+            Hold::Root(trace) => match trace.into_inner() {
+                Some(trace) => self.settle(&trace, span),
+                None => self.settle_alone(span),
+            },
+            Hold::In(trace) => self.hold(&trace, span),
         }
     }
 

@@ -69,7 +69,7 @@ fn tail(rules: TailRules) -> (Arc<Queue>, TailSink) {
 }
 
 /// A span `id` of `trace` that ran for `millis`, held unless `trace` is
-/// `None` (head-sampled).
+/// `None` (head-sampled); the trace's root with `root`.
 fn span(id: u64, trace: Option<&Arc<LocalTrace>>, root: bool, millis: u64) -> Box<Recording> {
     let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
     let mut span = Box::new(Recording::new_for_test(
@@ -79,8 +79,11 @@ fn span(id: u64, trace: Option<&Arc<LocalTrace>>, root: bool, millis: u64) -> Bo
         start,
         start + Duration::from_millis(millis),
     ));
-    span.held = trace.cloned();
-    span.local_root = root;
+    span.hold = match (trace, root) {
+        (None, _) => Hold::No,
+        (Some(trace), true) => Hold::Root(OnceLock::from(trace.clone())),
+        (Some(trace), false) => Hold::In(trace.clone()),
+    };
     span
 }
 
@@ -213,5 +216,27 @@ fn the_caps_drop_and_count_but_never_the_root() {
         queue.exported().len(),
         3 + 4,
         "three held spans and four roots"
+    );
+}
+
+#[test]
+fn a_root_without_children_is_decided_alone_and_its_first_child_makes_the_trace() {
+    let (queue, sink) = tail(RULES);
+    let mut alone = span(1, None, false, 1);
+    alone.hold = Hold::under(None);
+    sink.push(alone);
+    assert_eq!(*queue.recycled.lock().unwrap(), 1, "fast: back to the pool");
+    let mut slow = span(2, None, false, 300);
+    slow.hold = Hold::under(None);
+    sink.push(slow);
+    assert_eq!(queue.exported(), [(2, reason("slow"))]);
+
+    let root = Hold::under(None);
+    let first = root.trace().expect("a root's trace");
+    let second = root.trace().expect("the same trace");
+    assert!(Arc::ptr_eq(&first, &second));
+    assert!(
+        Hold::No.trace().is_none(),
+        "a head-sampled span holds nothing"
     );
 }
