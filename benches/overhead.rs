@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{o11y_dispatch, otel_dispatch};
+use common::{o11y_dispatch, o11y_tail_dispatch, otel_dispatch};
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry_sdk::trace::Sampler;
 use tracing::Dispatch;
