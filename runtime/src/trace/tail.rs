@@ -118,6 +118,9 @@ pub(crate) struct LocalTrace {
 
 #[derive(Debug, Default)]
 struct Held {
+    /// Boxed on purpose: each box goes on to the export queue (or back to
+    /// the pool) as it is, one pointer, without moving the recording.
+    #[allow(clippy::vec_box)]
     spans: Vec<Box<Recording>>,
     /// What `spans` take, as counted against the global cap.
     bytes: usize,

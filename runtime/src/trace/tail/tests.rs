@@ -21,7 +21,7 @@ static META: tracing_core::Metadata<'static> = tracing::metadata! {
 /// came back to the pool.
 #[derive(Debug, Default)]
 struct Queue {
-    pushed: Mutex<Vec<Box<Recording>>>,
+    pushed: Mutex<Vec<Recording>>,
     recycled: Mutex<usize>,
 }
 
@@ -30,7 +30,7 @@ impl SpanSink for Queue {
         None
     }
     fn push(&self, recording: Box<Recording>) {
-        self.pushed.lock().unwrap().push(recording);
+        self.pushed.lock().unwrap().push(*recording);
     }
     fn recycle(&self, _: Box<Recording>) {
         *self.recycled.lock().unwrap() += 1;
