@@ -23,6 +23,8 @@ use axum::Json;
 use serde::Serialize;
 
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
+/// Requests that asked for an answer so far: each takes its number here.
+static ASKED: AtomicU64 = AtomicU64::new(0);
 static FAILED: AtomicU64 = AtomicU64::new(0);
 static SLOW: AtomicU64 = AtomicU64::new(0);
 
@@ -80,7 +82,8 @@ pub async fn answer(id: u64) -> Response {
     let Some((every, slow)) = *FAULTS else {
         return Json(order(id)).into_response();
     };
-    let number = REQUESTS.load(Ordering::Relaxed);
+    // A number of its own: requests waiting at once must not share one.
+    let number = ASKED.fetch_add(1, Ordering::Relaxed);
     if number % every == every / 2 {
         FAILED.fetch_add(1, Ordering::Relaxed);
         REQUESTS.fetch_add(1, Ordering::Relaxed);
