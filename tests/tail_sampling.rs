@@ -11,6 +11,10 @@
 //!
 //! Tests that call `o11y::init()` run their body in a child process (see
 //! `tests/support`).
+//!
+//! Longer than 500 lines because the two services of the app under test,
+//! the readers of what rotel received and four scenarios of their own
+//! configuration are one file: the scenarios share the app.
 #![cfg(all(
     feature = "axum",
     feature = "reqwest",
