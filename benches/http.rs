@@ -16,6 +16,11 @@
 //! - `o11y_prod_tail`: `o11y_prod` with the prod profile's tail rules on
 //!   (the other o11y cases have none): every request is recorded, and the
 //!   99 in 100 the head sampler leaves out are dropped when they end.
+//! - `o11y_dev`: the dev profile's defaults (every request sampled, DEBUG
+//!   level, access log), exported into the in-process sink, the dev console
+//!   off, JSON lines on standard output (so that they can be filtered out);
+//! - `o11y_dev_console`: the same with the dev console on (`dev_console.
+//!   enabled`, the dev profile's default): what its store adds to a request.
 //!
 //! `tests/http_allocations.rs` counts the heap allocations of the same
 //! request, which unlike its time do not move from run to run.
@@ -143,6 +148,25 @@ fn each_case(mut f: impl FnMut(&Case)) {
         if !tail {
             config = config.keep_errors(false).keep_slower_than(None);
         }
+        let (dispatch, guard) = o11y_dispatch_of(config);
+        let app = Router::new()
+            .route("/orders/{id}", get(observed_order))
+            .layer(o11y::http::layer());
+        f(&Case {
+            name,
+            app: router(app),
+            dispatch,
+            _guard: Some(guard),
+        });
+    }
+    for (name, console) in [("o11y_dev", false), ("o11y_dev_console", true)] {
+        let config = o11y::Config::builder()
+            .env_vars(Vec::<(String, String)>::new())
+            .no_config_file()
+            .profile(o11y::config::Profile::Dev)
+            .log_file_enabled(false)
+            .log_format(o11y::config::LogFormat::Json)
+            .dev_console_enabled(console);
         let (dispatch, guard) = o11y_dispatch_of(config);
         let app = Router::new()
             .route("/orders/{id}", get(observed_order))

@@ -13,6 +13,8 @@
 #   runtime/src/http/hostile_tests.rs        `baggage`, `X-Request-ID` (feature axum)
 #   runtime/src/config/hostile_tests.rs      config values, environments, `o11y.toml` files
 #   runtime/src/task/hostile_tests.rs        task envelopes (JSON) and message headers
+#   runtime/src/redact/hostile_tests.rs      text values: the redaction engine (no panic,
+#                                            no planted secret left, time linear in the text)
 # Each checks that reading never panics, and the invariants of its reader
 # (what is written reads back as written, what is accepted is what was
 # sent and stays within its limits, what is refused leaves nothing behind).

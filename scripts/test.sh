@@ -21,7 +21,7 @@ TEST_FEATURE_SETS=(
   "off"
   # The integrations together: one more build of every test binary, not one
   # per integration (clippy checks each alone below).
-  "axum reqwest sqlx tls"
+  "axum reqwest sqlx tls sentry"
 )
 # clippy runs once per entry (default features, everything compiled out, and
 # each integration on its own, so that no cfg combination breaks).
@@ -32,6 +32,7 @@ CLIPPY_FEATURE_SETS=(
   "sqlx"
   "reqwest"
   "tls"
+  "sentry"
 )
 ALL_STEPS=(peers fmt clippy package quickstart test doc)
 # The examples package turns on the integrations it shows (axum, sqlx):
@@ -184,7 +185,7 @@ if want doc; then
   run_step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
   # The integrations' documentation (and its links) exists only with them.
   run_step "cargo doc (axum reqwest sqlx tls)" env RUSTDOCFLAGS="-D warnings" \
-    cargo doc --workspace --no-deps --features "axum reqwest sqlx tls"
+    cargo doc --workspace --no-deps --features "axum reqwest sqlx tls sentry"
 fi
 
 printf '\n==== all steps passed (%s) in %ss\n' "${steps[*]}" "$((SECONDS - total_start))"

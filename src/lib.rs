@@ -113,7 +113,7 @@ pub use o11y_runtime::{
     Config, ConfigError, Error, ExportStats, FieldValue, Guard, Setup, flush, init, init_with,
     layer, log_context, span_attribute, tag,
 };
-pub use o11y_runtime::{config, db, export, register_metric, task};
+pub use o11y_runtime::{command, config, db, dev_console, export, register_metric, task};
 
 /// Metrics: the types `#[metric]` declares, the link-time catalog, the
 /// exposition, and the standalone `/metrics` server for processes without
@@ -148,6 +148,15 @@ pub use o11y_runtime::http;
 
 /// Re-exported so that `o11y::tracing::info!` works without another dependency line.
 pub use tracing;
+
+/// The Sentry SDK o11y sends errors and panics with (feature `sentry`, when
+/// `sentry.dsn` or `SENTRY_DSN` is set): `init()` binds its client to the
+/// SDK's main hub, so `o11y::sentry::capture_message(..)` and the other
+/// `sentry::*` calls go to the same project, through the same redaction.
+/// Do not call `sentry::init` as well: o11y's panic hook already reports
+/// every panic once.
+#[cfg(feature = "sentry")]
+pub use sentry;
 
 pub use o11y_macros::{LabelValue, metric, observe, task_traced};
 pub use o11y_runtime::metrics::{Counter, Gauge, Histogram, LabelValue};

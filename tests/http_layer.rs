@@ -11,6 +11,10 @@
 //!
 //! Tests that call `o11y::init()` run their body in a child process (see
 //! `tests/support`).
+//!
+//! One file past 500 lines, not several: each integration test file is a
+//! test binary of its own, linked once per feature set of `scripts/test.sh`
+//! (six), and the scenarios here share one app and its helpers.
 // With `off`, o11y never turns on, so the layer passes every request through.
 #![cfg(all(feature = "axum", not(feature = "off")))]
 

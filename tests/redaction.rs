@@ -21,64 +21,8 @@ use std::time::Duration;
 
 use common::exposition::sample_value;
 use common::scenario::{log_line, o11y_child, report_text, reported};
+use common::secrets::*;
 use serde_json::Value;
-
-// ---------------------------------------------------------------------------
-// The corpus.
-
-/// A password has no shape of its own: only a sensitive name finds it.
-const PASSWORD: &str = "hunter2-Pa55w0rd-leak";
-const EMAIL: &str = "ada.leak@example.com";
-const CARD: &str = "4111 1111 1111 1111";
-const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWFrIn0.c2lnLWxlYWstand0";
-/// Planted as `Bearer <this>`.
-const BEARER: &str = "t0k3n-leak-9f8e7d6c";
-const AWS_KEY: &str = "AKIALEAKLEAKLEAK1234";
-/// The body of the PEM block: what must not survive of it.
-const PEM_BODY: &str = "MIIEpLeakedPrivateKeyMaterial0123";
-const SSN: &str = "078-05-1120";
-
-/// Each secret as it must never be found, and what it is.
-const NEEDLES: &[(&str, &str)] = &[
-    ("password", PASSWORD),
-    ("e-mail address", EMAIL),
-    ("card number", CARD),
-    ("JWT", JWT),
-    ("bearer token", BEARER),
-    ("AWS access key id", AWS_KEY),
-    ("PEM private key", PEM_BODY),
-    ("SSN", SSN),
-];
-
-fn pem() -> String {
-    format!("-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----")
-}
-
-/// Every secret the value patterns find, in one text, between words that
-/// must stay.
-fn all_patterns() -> String {
-    format!(
-        "mail {EMAIL} card {CARD} jwt {JWT} auth Bearer {BEARER} key {AWS_KEY} pem {} ssn {SSN}",
-        pem()
-    )
-}
-
-/// [`all_patterns`] as it must come out: every secret replaced, every word
-/// around them kept.
-const ALL_REDACTED: &str = "mail [REDACTED] card [REDACTED] jwt [REDACTED] auth Bearer [REDACTED] \
-                            key [REDACTED] pem [REDACTED] ssn [REDACTED]";
-
-/// Fails naming the secret and the place it leaked into.
-#[track_caller]
-fn assert_no_secret(place: &str, text: &str) {
-    assert!(!text.is_empty(), "{place} is empty: nothing was checked");
-    for (what, needle) in NEEDLES {
-        assert!(
-            !text.contains(needle),
-            "the {what} {needle:?} leaked into {place}:\n{text}"
-        );
-    }
-}
 
 fn attribute<'a>(item: &'a Value, key: &str) -> &'a Value {
     &item["attributes"][key]

@@ -6,6 +6,10 @@
 //! lifecycle events as JSON log lines with the task's trace ids, and counts
 //! every outcome (succeeded, failed, retried, panicked, cancelled), with a
 //! worker that keeps running after a panicking task.
+//!
+//! One file past 500 lines, not several: each integration test file is a
+//! test binary of its own, linked once per feature set of `scripts/test.sh`
+//! (six), and the scenarios here share one app and its helpers.
 // With the `off` feature, #[task_traced] returns the function untouched:
 // what these tests check does not exist then; ui-tests/off covers that mode.
 #![cfg(not(feature = "off"))]

@@ -5,7 +5,7 @@
 //! none knows it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::logs::LogExporter;
 use opentelemetry_sdk::trace::SpanExporter;
@@ -13,11 +13,12 @@ use tracing_core::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::config::{self, Config, LogFormat, OtlpSignal};
+use crate::config::{self, Config, LogFormat, OtlpSignal, Profile};
 use crate::error::Error;
 use crate::export::{self, Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
 use crate::{
-    clock, db, flags, lifecycle, limits, log, metrics, observe, redact, subscriber, trace,
+    clock, command, console_store, db, flags, lifecycle, limits, log, metrics, observe, redact,
+    subscriber, trace,
 };
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
@@ -34,10 +35,28 @@ static INITIALISED: AtomicBool = AtomicBool::new(false);
 /// knows (an observed call, a request, a task run) gets an `exception`
 /// event. Set your own hook before `init()`, or chain the one you replace.
 ///
+/// With the `sentry` feature and `sentry.dsn` (or `SENTRY_DSN`) set, it
+/// also starts the Sentry client: every error and panic reported on a span
+/// is sent as an event, redacted (see `docs/sentry.md`).
+///
 /// Keep the returned [`Guard`] alive until the program ends: dropping it
 /// exports what is still queued, within `shutdown_timeout`.
+///
+/// With `O11Y_COMMAND` set (`cargo o11y check` sets it), `init()` runs that
+/// command instead, `check` or `catalog`, and exits the process with its
+/// status: see [`command`](crate::command). So do [`init_with`],
+/// [`layer`] and the [`Setup`] methods.
 pub fn init() -> Result<Guard, Error> {
-    Setup::new(Config::load()?).init()
+    let config = Config::load();
+    // Before the configuration's error is returned: `check` reports it.
+    if let Some(invocation) = command::requested() {
+        let context = command::Context {
+            config: config.as_ref(),
+            exporters_in_code: 0,
+        };
+        command::exit_with(&invocation, &context);
+    }
+    Setup::new(config?).init()
 }
 
 /// Like [`init`], with a configuration built in code (see [`Config::builder`]).
@@ -191,6 +210,14 @@ impl Setup {
             span_exporters,
             log_exporters,
         } = self;
+        // `O11Y_COMMAND`: the program runs a command instead, and exits.
+        if let Some(invocation) = command::requested() {
+            let context = command::Context {
+                config: Ok(&config),
+                exporters_in_code: span_exporters.len() + log_exporters.len(),
+            };
+            command::exit_with(&invocation, &context);
+        }
         // First: a bad custom pattern (in a configuration changed after it
         // was checked) fails before anything is set up.
         let redactor = redact::Redactor::new(&config.redaction)?;
@@ -203,6 +230,8 @@ impl Setup {
                 second_site,
             });
         }
+        // Refused under prod without allow_in_prod: before anything is installed.
+        let console = dev_console_store(&config)?;
         // The one snapshot every module derives its settings from.
         config::install(std::sync::Arc::new(config.clone()));
         let redactor = redact::install(redactor);
@@ -213,7 +242,12 @@ impl Setup {
             value_length: config.limits.attribute_value_length,
         });
         db::set_query_words(&config.db);
-        let (queue, exporter) = start_export(&config, span_exporters, log_exporters, redactor)?;
+        #[cfg(feature = "sentry")]
+        let sentry = crate::sentry::Sentry::start(&config, redactor)?;
+        console_store::install(console.clone());
+        let tap = console.map(|store| store as std::sync::Arc<dyn export::BatchTap>);
+        let (queue, exporter) =
+            start_export(&config, span_exporters, log_exporters, tap, redactor)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];
         if config.logging.file_enabled {
@@ -236,7 +270,7 @@ impl Setup {
         let pipeline = subscriber::Pipeline {
             db: db::bridge(sampler, span_sink.clone()),
             spans: trace::SpanLayer::new(sampler, span_sink, redactor),
-            logs: log::LogLayer::new(sinks, otlp_logs, redactor),
+            logs: log::LogLayer::new(sinks, otlp_logs, queue.line_tap(), redactor),
         };
 
         // Before any call is timed: the first read would pay for it.
@@ -246,6 +280,8 @@ impl Setup {
         export::set_active(exporter.clone());
         let guard = Guard {
             exporter,
+            #[cfg(feature = "sentry")]
+            sentry,
             timeout: config.shutdown_timeout,
             batching: log::Batching::start(config.logging.file_enabled),
         };
@@ -288,11 +324,36 @@ fn instrumentation_flags(config: &Config) -> u8 {
     flags
 }
 
-/// Starts the export thread when there is anywhere to export to.
+/// The dev console's store, when `dev_console.enabled` (refused under
+/// `prod` without `dev_console.allow_in_prod`). It needs the spans recorded,
+/// so tracing must be on too.
+fn dev_console_store(
+    config: &Config,
+) -> Result<Option<std::sync::Arc<console_store::Store>>, Error> {
+    let console = &config.dev_console;
+    if !console.enabled {
+        return Ok(None);
+    }
+    if config.profile == Profile::Prod && !console.allow_in_prod {
+        return Err(Error::DevConsoleInProd);
+    }
+    let bounds = console_store::Bounds {
+        max_traces: console.max_traces,
+        max_bytes: console.max_bytes,
+    };
+    Ok(Some(std::sync::Arc::new(console_store::Store::new(
+        bounds,
+        &config.service_name,
+    ))))
+}
+
+/// Starts the export thread when there is anywhere to export to (the dev
+/// console's store counts).
 fn start_export(
     config: &Config,
     mut span_exporters: Vec<Box<dyn DynSpanExporter>>,
     mut log_exporters: Vec<Box<dyn DynLogExporter>>,
+    tap: Option<std::sync::Arc<dyn export::BatchTap>>,
     redactor: &'static redact::Redactor,
 ) -> Result<(ExportQueue, Option<Exporter>), Error> {
     let tracing = &config.tracing;
@@ -330,6 +391,7 @@ fn start_export(
         && otlp_logs.is_none()
         && otlp_metrics.is_none()
         && !console
+        && tap.is_none()
         && span_exporters.is_empty()
         && log_exporters.is_empty()
     {
@@ -358,6 +420,7 @@ fn start_export(
                 metrics_interval,
             )?);
         }
+        destinations.tap = tap;
         destinations.spans.append(&mut span_exporters);
         destinations.logs.append(&mut log_exporters);
         for exporter in &mut destinations.spans {
@@ -382,6 +445,10 @@ struct Summary {
     sample_rate: f64,
     format: LogFormat,
     log_file: Option<String>,
+    /// The dev console keeps the spans.
+    console: bool,
+    /// The dev console is on under `prod` (`dev_console.allow_in_prod`).
+    console_in_prod: bool,
 }
 
 impl Summary {
@@ -400,10 +467,20 @@ impl Summary {
                 .logging
                 .file_enabled
                 .then(|| config.logging.file_path.display().to_string()),
+            console: config.dev_console.enabled,
+            console_in_prod: config.dev_console.enabled && config.profile == Profile::Prod,
         }
     }
 
     fn announce(self) {
+        if self.console_in_prod {
+            tracing::warn!(
+                target: "o11y",
+                "the dev console is on under the prod profile (dev_console.allow_in_prod): \
+                 every request's spans and log lines are kept in memory and shown at /o11y/ \
+                 to the clients of dev_console.allow_from"
+            );
+        }
         let log_file = self.log_file.as_deref().unwrap_or("off");
         let format = match self.format {
             LogFormat::Console => "console",
@@ -415,6 +492,13 @@ impl Summary {
                 profile = %self.profile, service = %self.service, otlp_endpoint = %endpoint,
                 sample_rate = self.sample_rate, log_format = format, log_file,
                 "o11y started: exporting spans to {endpoint}"
+            ),
+            (None, true) if self.console => tracing::info!(
+                target: "o11y",
+                profile = %self.profile, service = %self.service, sample_rate = self.sample_rate,
+                log_format = format, log_file,
+                "o11y started: no OTLP endpoint configured, so spans go to the dev console only \
+                 (/o11y/ on the app's o11y::http::routes() or o11y::metrics::serve)"
             ),
             (None, true) => tracing::info!(
                 target: "o11y",
@@ -438,6 +522,10 @@ impl Summary {
 #[derive(Debug)]
 pub struct Guard {
     exporter: Option<std::sync::Arc<Exporter>>,
+    /// The Sentry client, when a DSN is set: closed (its events sent)
+    /// within the same shutdown timeout as the exporters.
+    #[cfg(feature = "sentry")]
+    sentry: Option<crate::sentry::Sentry>,
     timeout: Duration,
     /// Log lines to the log file, and to a standard output that is not a
     /// terminal, are written in batches while this lives (see `log::batch`).
@@ -446,13 +534,22 @@ pub struct Guard {
 
 impl Guard {
     /// Writes the log lines waiting in batches, and exports everything
-    /// queued so far, waiting at most the shutdown timeout. Returns false
-    /// when the deadline passed first.
+    /// queued so far (Sentry events too), waiting at most the shutdown
+    /// timeout. Returns false when the deadline passed first.
     pub fn flush(&self) -> bool {
         log::flush();
-        self.exporter
+        let deadline = Instant::now() + self.timeout;
+        let exported = self
+            .exporter
             .as_ref()
-            .is_none_or(|exporter| exporter.flush(self.timeout))
+            .is_none_or(|exporter| exporter.flush(remaining(deadline)));
+        #[cfg(feature = "sentry")]
+        let exported = self
+            .sentry
+            .as_ref()
+            .is_none_or(|sentry| sentry.flush(remaining(deadline)))
+            && exported;
+        exported
     }
 }
 
@@ -464,13 +561,25 @@ impl Drop for Guard {
         // Writes the batched log lines; later ones are written at once.
         drop(self.batching.take());
         let _ = std::io::stdout().flush();
+        // One deadline for every destination.
+        let deadline = Instant::now() + self.timeout;
+        #[cfg(feature = "sentry")]
+        if let Some(sentry) = self.sentry.take()
+            && !sentry.close(self.timeout)
+        {
+            eprintln!(
+                "o11y: the Sentry events still queued were not sent within {:?} \
+                 (shutdown_timeout); they are lost",
+                self.timeout
+            );
+        }
         let Some(exporter) = self.exporter.take() else {
             return;
         };
         export::forget(&exporter);
         let finished = match std::sync::Arc::try_unwrap(exporter) {
-            Ok(mut exporter) => exporter.shutdown(self.timeout),
-            Err(shared) => shared.flush(self.timeout),
+            Ok(mut exporter) => exporter.shutdown(remaining(deadline)),
+            Err(shared) => shared.flush(remaining(deadline)),
         };
         if !finished {
             eprintln!(
@@ -480,4 +589,9 @@ impl Drop for Guard {
             );
         }
     }
+}
+
+/// What is left of the time until `deadline`.
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
 }

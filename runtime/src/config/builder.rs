@@ -46,6 +46,7 @@ impl Draft {
         if let Err(refusal) = check(&setting) {
             return Err(refusal.into_error(setting.key(), &raw, origin));
         }
+        self.config.sources.record(&setting, &origin);
         match setting {
             Setting::ResourceAttributes(pairs) => self.accept_attributes(pairs, &origin),
             other => {
@@ -272,7 +273,14 @@ impl ConfigBuilder {
             Some(pairs) => Env::from_pairs(pairs),
             None => Env::from_process()?,
         };
-        let from_file = match locate_file(&self.file, &env) {
+        let located = locate_file(&self.file, &env);
+        // Read when it exists: a missing default file is no error, and
+        // `file_entries` fails on any other one it cannot read.
+        let file_read = located
+            .as_ref()
+            .map(|file| file.path().to_owned())
+            .filter(|path| path.is_file());
+        let from_file = match located {
             Some(file) => file_entries(file)?,
             None => Vec::new(),
         };
@@ -301,6 +309,9 @@ impl ConfigBuilder {
             .unwrap_or_else(Profile::compiled_default);
 
         let mut draft = Draft::new(profile);
+        if let Some(path) = file_read {
+            draft.config.sources.set_file(path);
+        }
         for entry in entries {
             draft.accept(entry)?;
         }

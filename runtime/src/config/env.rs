@@ -274,9 +274,13 @@ pub(super) fn sdk_disabled_entries(env: &Env) -> Vec<Entry> {
 /// reported as unknown. A trailing `*` matches any suffix (the test
 /// tooling's variables, e.g. `O11Y_REQUIRE_PEERS`). `O11Y_PROFILE` is also a
 /// key; it is listed because it is read before everything else.
+/// `O11Y_COMMAND` and its arguments say what one run does (see the
+/// `command` module), not how the program is observed.
 const ENV_ALLOWLIST: &[&str] = &[
     "O11Y_PROFILE",
     "O11Y_CONFIG",
+    "O11Y_COMMAND",
+    "O11Y_COMMAND_ARGS",
     "O11Y_TEST*",
     "O11Y_REQUIRE*",
     "O11Y_PEERS*",
@@ -311,6 +315,8 @@ mod tests {
         assert!(env_allowed("O11Y_PROFILE"));
         assert!(env_allowed("O11Y_REQUIRE_PEERS"));
         assert!(env_allowed("O11Y_TEST_ANYTHING"));
+        assert!(env_allowed("O11Y_COMMAND"));
+        assert!(env_allowed("O11Y_COMMAND_ARGS"));
         assert!(!env_allowed("O11Y_CONFIGS"));
         assert!(!env_allowed("O11Y_TRACING_SAMPEL_RATE"));
     }

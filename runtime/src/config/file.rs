@@ -36,6 +36,13 @@ pub(super) struct ConfigFile {
     required: bool,
 }
 
+impl ConfigFile {
+    /// The file as it was named.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 pub(super) fn locate_file(choice: &FileChoice, env: &Env) -> Option<ConfigFile> {
     let (path, named_by, required) = match choice {
         FileChoice::None => return None,

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::redaction::{check_pattern, parse_pattern};
+use super::sentry::check_dsn;
 use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
 use super::value::{
     Refusal, check_endpoint, check_filter, check_header_name, check_key_name, check_listed_path,
@@ -50,6 +51,9 @@ pub const DEFAULT_SERIES_CAP: usize = 2000;
 /// unless told otherwise: scrapes, probes and the browser's icon request.
 pub const DEFAULT_EXCLUDE_PATHS: &[&str] =
     &["/metrics", "/health", "/healthz", "/ready", "/favicon.ico"];
+
+/// `dev_console.allow_from` by default: loopback clients only.
+pub const DEFAULT_DEV_CONSOLE_ALLOW_FROM: &[&str] = &["127.0.0.0/8", "::1/128"];
 
 /// `redaction.replacement` by default: what replaces a redacted value.
 pub const DEFAULT_REDACTION_REPLACEMENT: &str = "[REDACTED]";
@@ -92,6 +96,8 @@ const EXPECT_BOOL: &str = "true or false (also 1/0, yes/no, on/off)";
 const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const MAX_N_PLUS_ONE_THRESHOLD: u32 = 1_000_000;
 const MAX_N_PLUS_ONE_MIN_DURATION: Duration = Duration::from_secs(60 * 60);
+/// The smallest `dev_console.max_bytes`: room for a few traces.
+const MIN_DEV_CONSOLE_BYTES: usize = 64 * 1024;
 const MIN_OTLP_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_OTLP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 const EXPECT_SPAN_LIMIT: &str = "a whole number (0 keeps none)";
@@ -410,6 +416,59 @@ declare_keys! {
         default: [true],
         setter: http_client_forward_request_id(forward),
     }
+    /// The dev console (`/o11y/`: requests, traces, logs, N+1, metrics) is served by `o11y::http::routes()` and the standalone metrics server, and fed in-process; under `prod` it also needs `dev_console.allow_in_prod`.
+    dev_console.enabled: bool => DevConsoleEnabled {
+        env: "O11Y_DEV_CONSOLE_ENABLED",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [dev: true, prod: false, test: false],
+        setter: dev_console_enabled(enabled),
+    }
+    /// Lets `dev_console.enabled` turn the console on under the `prod` profile (a warning is logged at `init()`).
+    dev_console.allow_in_prod: bool => DevConsoleAllowInProd {
+        env: "O11Y_DEV_CONSOLE_ALLOW_IN_PROD",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [false],
+        setter: dev_console_allow_in_prod(allow),
+    }
+    /// The networks allowed to open the dev console and send it OTLP (others get 403); empty: every client.
+    dev_console.allow_from: Vec<IpNet> => DevConsoleAllowFrom {
+        env: "O11Y_DEV_CONSOLE_ALLOW_FROM",
+        list: ',' of parse_net,
+        expected: "IP networks in CIDR notation separated by commas, like \
+                   \"127.0.0.0/8,::1/128\" (a bare IP address means that one address; \
+                   in o11y.toml, also an array of strings)",
+        default: [DEFAULT_DEV_CONSOLE_ALLOW_FROM.iter().map(|net| net.parse().expect("a valid network")).collect()],
+        setter: dev_console_allow_from(nets: each IpNet),
+    }
+    /// The traces the dev console keeps in memory; the oldest go first.
+    dev_console.max_traces: usize => DevConsoleMaxTraces {
+        env: "O11Y_DEV_CONSOLE_MAX_TRACES",
+        parse: parse_whole,
+        check: |count| refuse_if(*count == 0),
+        expected: "a whole number of at least 1 (traces kept)",
+        default: [1000],
+        setter: dev_console_max_traces(count),
+    }
+    /// The bytes the dev console's traces and log lines may take in memory (estimated); the oldest traces go first.
+    dev_console.max_bytes: usize => DevConsoleMaxBytes {
+        env: "O11Y_DEV_CONSOLE_MAX_BYTES",
+        parse: parse_whole,
+        check: |bytes| refuse_if(*bytes < MIN_DEV_CONSOLE_BYTES),
+        expected: "a whole number of bytes of at least 65536, like 67108864 (64 MiB)",
+        default: [64 * 1024 * 1024],
+        setter: dev_console_max_bytes(bytes),
+    }
+    /// The largest OTLP request body the dev console's receiver (`/o11y/v1/traces`, `/o11y/v1/logs`) reads; larger ones get 413.
+    dev_console.max_body_bytes: usize => DevConsoleMaxBodyBytes {
+        env: "O11Y_DEV_CONSOLE_MAX_BODY_BYTES",
+        parse: parse_whole,
+        check: |bytes| refuse_if(*bytes == 0),
+        expected: "a whole number of bytes of at least 1, like 4194304 (4 MiB)",
+        default: [4 * 1024 * 1024],
+        setter: dev_console_max_body_bytes(bytes),
+    }
     /// Queries of one fingerprint within one scope that make an N+1, at least 2.
     db.n_plus_one.threshold: u32 => DbNPlusOneThreshold {
         env: "O11Y_DB_N_PLUS_ONE_THRESHOLD",
@@ -474,6 +533,46 @@ declare_keys! {
         expected: "auto (as RUST_LIB_BACKTRACE / RUST_BACKTRACE say), on or off",
         default: [BacktraceMode::Auto],
         setter: errors_backtrace(mode),
+    }
+    /// The Sentry DSN errors and panics of observed code are sent to as events (feature `sentry`); unset: nothing of Sentry runs.
+    sentry.dsn: String => SentryDsn {
+        env: "O11Y_SENTRY_DSN",
+        alias: "SENTRY_DSN",
+        parse: |text| Ok(text.trim().to_owned()),
+        check: |dsn| check_dsn(dsn),
+        redact: credentials,
+        expected: "a Sentry DSN, https://<public key>@<host>/<project id>",
+        default: [unset],
+        setter: sentry_dsn(dsn: into),
+    }
+    /// The `environment` of Sentry events; unset: the profile's name.
+    sentry.environment: String => SentryEnvironment {
+        env: "O11Y_SENTRY_ENVIRONMENT",
+        alias: "SENTRY_ENVIRONMENT",
+        parse: |text| Ok(text.to_owned()),
+        check: |environment| refuse_if(environment.trim().is_empty()),
+        expected: "a non-empty name, like \"staging\"",
+        default: [unset],
+        setter: sentry_environment(environment: into),
+    }
+    /// The `release` of Sentry events; unset: `service_version`, else the `GIT_SHA` variable.
+    sentry.release: String => SentryRelease {
+        env: "O11Y_SENTRY_RELEASE",
+        alias: "SENTRY_RELEASE",
+        parse: |text| Ok(text.to_owned()),
+        check: |release| refuse_if(release.trim().is_empty()),
+        expected: "a non-empty release name, like \"checkout@1.4.2\"",
+        default: [unset],
+        setter: sentry_release(release: into),
+    }
+    /// The share of Sentry events sent, from 0.0 to 1.0.
+    sentry.event_sample_rate: f64 => SentryEventSampleRate {
+        env: "O11Y_SENTRY_EVENT_SAMPLE_RATE",
+        parse: parse_number,
+        check: |rate| refuse_if(!(rate.is_finite() && (0.0..=1.0).contains(rate))),
+        expected: "a number from 0.0 to 1.0",
+        default: [1.0],
+        setter: sentry_event_sample_rate(rate),
     }
     /// Secrets and personal data are scrubbed from spans, log lines, error texts, URLs and captured headers before they leave the process.
     redaction.enabled: bool => RedactionEnabled {

@@ -54,6 +54,12 @@
 //! | `http.exclude_paths` | `O11Y_HTTP_EXCLUDE_PATHS` |  | `/metrics,/health,/healthz,/ready,/favicon.ico` | Request paths the HTTP server layer leaves alone (no span, log line or metrics), exact matches; empty: every path is observed. |
 //! | `http.capture_headers` | `O11Y_HTTP_CAPTURE_HEADERS` |  | empty | Request headers the HTTP server layer records on its span as `http.request.header.<name>`; sensitive ones (`authorization`, `cookie`, …) with their value redacted. |
 //! | `http.client.forward_request_id` | `O11Y_HTTP_CLIENT_FORWARD_REQUEST_ID` |  | `true` | Outbound calls through the HTTP client made inside a request carry that request's `X-Request-ID`. |
+//! | `dev_console.enabled` | `O11Y_DEV_CONSOLE_ENABLED` |  | dev `true`, prod `false`, test `false` | The dev console (`/o11y/`: requests, traces, logs, N+1, metrics) is served by `o11y::http::routes()` and the standalone metrics server, and fed in-process; under `prod` it also needs `dev_console.allow_in_prod`. |
+//! | `dev_console.allow_in_prod` | `O11Y_DEV_CONSOLE_ALLOW_IN_PROD` |  | `false` | Lets `dev_console.enabled` turn the console on under the `prod` profile (a warning is logged at `init()`). |
+//! | `dev_console.allow_from` | `O11Y_DEV_CONSOLE_ALLOW_FROM` |  | `127.0.0.0/8,::1/128` | The networks allowed to open the dev console and send it OTLP (others get 403); empty: every client. |
+//! | `dev_console.max_traces` | `O11Y_DEV_CONSOLE_MAX_TRACES` |  | `1000` | The traces the dev console keeps in memory; the oldest go first. |
+//! | `dev_console.max_bytes` | `O11Y_DEV_CONSOLE_MAX_BYTES` |  | `67108864` | The bytes the dev console's traces and log lines may take in memory (estimated); the oldest traces go first. |
+//! | `dev_console.max_body_bytes` | `O11Y_DEV_CONSOLE_MAX_BODY_BYTES` |  | `4194304` | The largest OTLP request body the dev console's receiver (`/o11y/v1/traces`, `/o11y/v1/logs`) reads; larger ones get 413. |
 //! | `db.n_plus_one.threshold` | `O11Y_DB_N_PLUS_ONE_THRESHOLD` |  | `5` | Queries of one fingerprint within one scope that make an N+1, at least 2. |
 //! | `db.n_plus_one.min_duration` | `O11Y_DB_N_PLUS_ONE_MIN_DURATION` |  | dev `0s`, prod `50ms`, test `0s` | The least wall time an N+1's queries must cover for a report (the union of their intervals: concurrent queries count once). |
 //! | `db.n_plus_one.allowlist` | `O11Y_DB_N_PLUS_ONE_ALLOWLIST` |  | empty | Scope names or statements never reported as an N+1, `*` matching anything; separated by `;` (statements contain commas). |
@@ -61,6 +67,10 @@
 //! | `db.capture_parameters` | `O11Y_DB_CAPTURE_PARAMETERS` |  | `false` | Query spans carry statements as written (literal values included) instead of their fingerprint. |
 //! | `db.trace_root_queries` | `O11Y_DB_TRACE_ROOT_QUERIES` |  | `false` | A query run outside any span (start-up statements, migrations, seeding) is a trace of its own; off, it is only counted in the metrics. |
 //! | `errors.backtrace` | `O11Y_ERRORS_BACKTRACE` |  | `auto` | When a panic's backtrace is captured for its `exception.stacktrace` and log line: `auto` (when `RUST_LIB_BACKTRACE`, else `RUST_BACKTRACE`, is set and not `0`, as the standard library reads them), `on` or `off`. |
+//! | `sentry.dsn` | `O11Y_SENTRY_DSN` | `SENTRY_DSN` | unset | The Sentry DSN errors and panics of observed code are sent to as events (feature `sentry`); unset: nothing of Sentry runs. |
+//! | `sentry.environment` | `O11Y_SENTRY_ENVIRONMENT` | `SENTRY_ENVIRONMENT` | unset | The `environment` of Sentry events; unset: the profile's name. |
+//! | `sentry.release` | `O11Y_SENTRY_RELEASE` | `SENTRY_RELEASE` | unset | The `release` of Sentry events; unset: `service_version`, else the `GIT_SHA` variable. |
+//! | `sentry.event_sample_rate` | `O11Y_SENTRY_EVENT_SAMPLE_RATE` |  | `1` | The share of Sentry events sent, from 0.0 to 1.0. |
 //! | `redaction.enabled` | `O11Y_REDACTION_ENABLED` |  | `true` | Secrets and personal data are scrubbed from spans, log lines, error texts, URLs and captured headers before they leave the process. |
 //! | `redaction.keys` | `O11Y_REDACTION_KEYS` |  | empty | Names added to the key rule (a field, attribute, query parameter or header so named has its whole value redacted), matched as words: `note` also covers `order_note`. |
 //! | `redaction.allow_keys` | `O11Y_REDACTION_ALLOW_KEYS` |  | empty | Names the key rule leaves alone (whole names; their text still goes through the patterns). |
@@ -74,6 +84,11 @@
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
 //! exists), and `XDG_STATE_HOME` / `HOME` for the default log file path.
+//! `O11Y_COMMAND` and `O11Y_COMMAND_ARGS` are not configuration: they make
+//! `init()` run a command instead of the program (`crate::command`).
+//!
+//! [`Config::resolved_values`] lists every key's value with its source
+//! (what `o11y check` prints), [`Config::config_file`] the file read.
 //!
 //! Value syntax, the same in the environment and in `o11y.toml` strings:
 //! booleans `true/false/1/0/yes/no/on/off` (any case); durations `"5s"`,
@@ -191,6 +206,8 @@ mod file;
 mod keys;
 mod profile;
 mod redaction;
+mod sentry;
+mod sources;
 mod table;
 mod value;
 
@@ -201,11 +218,14 @@ pub(crate) use active::{Derived, install};
 pub use builder::ConfigBuilder;
 pub use error::{ConfigError, Origin};
 pub use keys::{
-    DEFAULT_EXCLUDE_PATHS, DEFAULT_METRICS_ENDPOINT, DEFAULT_METRICS_LISTEN,
-    DEFAULT_REDACTION_REPLACEMENT, DEFAULT_SERIES_CAP, DEFAULT_SPAN_LIMIT, KNOWN_KEYS, KnownKey,
+    DEFAULT_DEV_CONSOLE_ALLOW_FROM, DEFAULT_EXCLUDE_PATHS, DEFAULT_METRICS_ENDPOINT,
+    DEFAULT_METRICS_LISTEN, DEFAULT_REDACTION_REPLACEMENT, DEFAULT_SERIES_CAP, DEFAULT_SPAN_LIMIT,
+    KNOWN_KEYS, KnownKey,
 };
 pub use profile::{ParseProfileError, Profile};
 pub use redaction::{BuiltinPattern, RedactionConfig, RedactionPattern};
+pub use sentry::SentryConfig;
+pub use sources::ResolvedValue;
 pub(crate) use value::without_credentials;
 
 /// Why an `https://` endpoint is refused in a build without TLS (by the
@@ -239,15 +259,21 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// The HTTP server layer.
     pub http: HttpConfig,
+    /// The dev console: whether it is served, to whom, and what it keeps.
+    pub dev_console: DevConsoleConfig,
     /// Database queries: N+1 detection, query text in spans.
     pub db: DbConfig,
     /// Errors and panics: what their `exception` events carry.
     pub errors: ErrorsConfig,
+    /// Where errors and panics go as Sentry events (feature `sentry`).
+    pub sentry: SentryConfig,
     /// What is scrubbed from every signal before it is written or exported.
     pub redaction: RedactionConfig,
     /// The OpenTelemetry attribute limits: value lengths, and the attributes,
     /// events and links a span keeps.
     pub limits: LimitsConfig,
+    /// Where each value came from: see [`Config::resolved_values`].
+    sources: sources::Sources,
 }
 
 /// The `[errors]` section: what o11y records of errors and panics.
@@ -641,6 +667,38 @@ pub struct HttpClientConfig {
     /// Outbound calls made inside a request carry its `X-Request-ID`, so
     /// that both services' log lines share it.
     pub forward_request_id: bool,
+}
+
+/// The `[dev_console]` section: the development console served at
+/// `/o11y/` by `o11y::http::routes()` (feature `axum`) and the standalone
+/// metrics server, with an OTLP/HTTP receiver for other processes.
+///
+/// ```
+/// let config = o11y_runtime::Config::builder()
+///     .no_config_file()
+///     .env_vars([("O11Y_PROFILE", "dev"), ("O11Y_DEV_CONSOLE_MAX_TRACES", "200")])
+///     .build()?;
+/// assert!(config.dev_console.enabled);
+/// assert_eq!(config.dev_console.max_traces, 200);
+/// # Ok::<(), o11y_runtime::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DevConsoleConfig {
+    /// Served and fed: on in `dev`, off in `prod` and `test`.
+    pub enabled: bool,
+    /// Under `prod`, `enabled` alone is refused at `init()`: this says it is
+    /// meant (and `init()` logs a warning).
+    pub allow_in_prod: bool,
+    /// The networks whose clients are served; others get 403. Empty: every
+    /// client. Loopback by default.
+    pub allow_from: Vec<IpNet>,
+    /// The traces kept in memory; the oldest go first.
+    pub max_traces: usize,
+    /// The bytes the kept traces and log lines may take (estimated).
+    pub max_bytes: usize,
+    /// The largest OTLP request body the receiver reads.
+    pub max_body_bytes: usize,
 }
 
 /// The `[limits]` section: OpenTelemetry's attribute limits

@@ -16,8 +16,9 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig, LoggingConfig,
-    MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, TracingConfig,
+    Config, DbConfig, DevConsoleConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig,
+    LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig,
+    TracingConfig,
 };
 
 /// A named set of defaults.
@@ -119,6 +120,14 @@ impl Profile {
                     forward_request_id: default::<k::HttpClientForwardRequestId>(self),
                 },
             },
+            dev_console: DevConsoleConfig {
+                enabled: default::<k::DevConsoleEnabled>(self),
+                allow_in_prod: default::<k::DevConsoleAllowInProd>(self),
+                allow_from: default::<k::DevConsoleAllowFrom>(self),
+                max_traces: default::<k::DevConsoleMaxTraces>(self),
+                max_bytes: default::<k::DevConsoleMaxBytes>(self),
+                max_body_bytes: default::<k::DevConsoleMaxBodyBytes>(self),
+            },
             db: DbConfig {
                 n_plus_one: NPlusOneConfig {
                     threshold: default::<k::DbNPlusOneThreshold>(self),
@@ -131,6 +140,12 @@ impl Profile {
             },
             errors: ErrorsConfig {
                 backtrace: default::<k::ErrorsBacktrace>(self),
+            },
+            sentry: SentryConfig {
+                dsn: default::<k::SentryDsn>(self),
+                environment: default::<k::SentryEnvironment>(self),
+                release: default::<k::SentryRelease>(self),
+                event_sample_rate: default::<k::SentryEventSampleRate>(self),
             },
             redaction: RedactionConfig {
                 enabled: default::<k::RedactionEnabled>(self),
@@ -145,6 +160,7 @@ impl Profile {
                 span_event_count: default::<k::LimitsSpanEventCount>(self),
                 span_link_count: default::<k::LimitsSpanLinkCount>(self),
             },
+            sources: Default::default(),
         }
     }
 }

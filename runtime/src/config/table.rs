@@ -356,7 +356,6 @@ macro_rules! declare_keys {
 
         /// The value of `key` in `config`, read where its dotted name says
         /// (`None` for keys stored by hand or whose default is computed).
-        #[cfg(test)]
         pub(super) fn read(config: &Config, key: Key) -> Option<Setting> {
             match key {
                 $(

@@ -121,6 +121,30 @@ pub(crate) fn settings(
     Ok(Tls { grpc, rustls })
 }
 
+/// hyper's client to `http://` and `https://` URLs, HTTP/1.1, trusting
+/// [`default_roots`]: for a destination that is not OTLP (Sentry), which
+/// the `OTEL_EXPORTER_OTLP_*CERTIFICATE*` variables are not about.
+#[cfg(feature = "sentry")]
+pub(crate) fn default_client() -> Result<HttpsClient, String> {
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let rustls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_root_certificates(default_roots())
+        .with_no_client_auth();
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(rustls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(connector),
+    )
+}
+
 /// The root certificates of `https://` requests without a CA file of their
 /// own: the system's (`rustls-native-certs`, which also reads
 /// `SSL_CERT_FILE` and `SSL_CERT_DIR`), else Mozilla's. Loaded once.

@@ -82,7 +82,6 @@ pub use self::layer::{HttpLayer, HttpService, ResponseFuture, layer};
 #[cfg(feature = "axum")]
 pub use self::route::UNMATCHED_ROUTE;
 #[cfg(feature = "axum")]
-#[cfg(feature = "axum")]
 pub use self::span::set_user;
 
 pub use crate::config::DEFAULT_EXCLUDE_PATHS;

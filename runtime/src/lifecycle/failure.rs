@@ -4,9 +4,14 @@
 //! that failed, the panic hook for a panic (in the span current when it
 //! happened). [`report`] puts the OpenTelemetry `exception` event on the
 //! failure's span, with `error.type` and status error, and answers that
-//! span's ids: the one place an error tracker (Sentry) is to be handed
-//! each failure, with them. A panic then records itself on every span it
-//! unwinds through with [`unwound`], which is not a new failure.
+//! span's ids, and hands the failure to the error tracker (Sentry, feature
+//! `sentry`, when a DSN is set) with where it happened: the span's ids,
+//! the request id, the span's name. An operation that made no span of its
+//! own (not sampled, tracing off) reports on `Span::none()`: the tracker
+//! still gets the failure, in the current span, named after the request
+//! it happened in (else after the span). A panic then records
+//! itself on every span it unwinds through with [`unwound`], which is not
+//! a new failure.
 
 use opentelemetry::trace::{SpanId, TraceId};
 
@@ -45,7 +50,28 @@ impl<'a> Failure<'a> {
 /// span's trace and span ids, recorded or not; `None` when o11y keeps no
 /// state for the span.
 pub(crate) fn report(span: &tracing::Span, failure: &Failure<'_>) -> Option<(TraceId, SpanId)> {
-    record_failure(span, &failure.exception, failure.recorded_in)
+    let ids = record_failure(span, &failure.exception, failure.recorded_in);
+    #[cfg(feature = "sentry")]
+    if crate::sentry::is_active() {
+        to_sentry(span, failure);
+    }
+    ids
+}
+
+/// Sends `failure` to Sentry, with where it happened.
+#[cfg(feature = "sentry")]
+#[cold]
+fn to_sentry(span: &tracing::Span, failure: &Failure<'_>) {
+    let scope = crate::subscriber::current::failure_scope(span);
+    let origin = crate::sentry::Origin {
+        ids: scope.ids,
+        request_id: scope.request_id,
+        // As Sentry names events: by the request they happened in.
+        transaction: scope.request.or_else(|| scope.name.clone()),
+        span_name: scope.name,
+    };
+    let panicked = failure.exception.error_type == super::panic::PANIC_TYPE;
+    crate::sentry::capture(&failure.exception, panicked, &origin);
 }
 
 /// Records on `span` a panic [reported](report) already, which unwinds

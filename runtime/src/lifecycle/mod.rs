@@ -185,11 +185,10 @@ impl Operation {
     }
 
     /// Marks the span failed by `failure`, an error the operation returned,
-    /// with its `exception` event (see [`failure::report`]).
+    /// with its `exception` event (see [`failure::report`]). Reported
+    /// without a span of its own too, for the error tracker.
     pub(crate) fn fail_with(&self, failure: &failure::Failure<'_>) {
-        if let Some(span) = &self.span {
-            failure::report(span, failure);
-        }
+        failure::report(self.span_or_none(), failure);
     }
 
     /// Marks the span failed by `panic`, unwinding through it (see

@@ -107,6 +107,14 @@ pub static LOGS_DROPPED: Counter = Counter::new(
     )
     .exemplars(false),
 );
+/// Log lines the dev console's store did not get: its queue was full.
+pub static DEV_CONSOLE_LINES_DROPPED: Counter = Counter::new(
+    MetricDesc::counter(
+        "o11y_dev_console_lines_dropped_total",
+        "Log lines the dev console did not receive because its queue was full",
+    )
+    .exemplars(false),
+);
 /// Log export calls that failed or timed out.
 pub static LOG_EXPORT_ERRORS: Counter = Counter::new(
     MetricDesc::counter(
@@ -158,6 +166,7 @@ register_own_metric!(SPANS_DROPPED);
 register_own_metric!(SPAN_EXPORT_ERRORS);
 register_own_metric!(LOGS_EXPORTED);
 register_own_metric!(LOGS_DROPPED);
+register_own_metric!(DEV_CONSOLE_LINES_DROPPED);
 register_own_metric!(LOG_EXPORT_ERRORS);
 register_own_metric!(METRIC_EXPORT_ERRORS);
 register_own_metric!(SERIES_OVERFLOW);

@@ -19,7 +19,8 @@
 //! fields' names when they are recorded, and its text (attributes, events,
 //! links, status, name) on the export thread, off the request path; query
 //! strings (`url.query`, `url.full`) and captured headers where the HTTP
-//! layer and client record them. Every redaction counts in
+//! layer and client record them; a Sentry event's text and data before it
+//! is queued (feature `sentry`). Every redaction counts in
 //! `o11y_redactions_total{signal,rule}`.
 //!
 //! `init()` builds the engine from the configuration and [`install`]s it;
@@ -52,15 +53,19 @@ pub(crate) enum Signal {
     Traces,
     /// Log lines: fields and messages, in every sink.
     Logs,
+    /// Error events sent to an error tracker (Sentry, feature `sentry`).
+    #[cfg_attr(not(feature = "sentry"), allow(dead_code))]
+    Errors,
 }
 
 impl Signal {
-    const ALL: [Signal; 2] = [Signal::Traces, Signal::Logs];
+    const ALL: [Signal; 3] = [Signal::Traces, Signal::Logs, Signal::Errors];
 
     fn label(self) -> &'static str {
         match self {
             Signal::Traces => "traces",
             Signal::Logs => "logs",
+            Signal::Errors => "errors",
         }
     }
 }
@@ -123,8 +128,8 @@ register_own_metric!(REDACTIONS);
 
 /// Each series' handle, made at its first redaction: no series shows
 /// before something was redacted.
-static HANDLES: [[OnceLock<CounterHandle>; RULES]; 2] =
-    [const { [const { OnceLock::new() }; RULES] }; 2];
+static HANDLES: [[OnceLock<CounterHandle>; RULES]; Signal::ALL.len()] =
+    [const { [const { OnceLock::new() }; RULES] }; Signal::ALL.len()];
 
 /// Counts `n` redactions of `rule` in `signal`.
 pub(crate) fn count(signal: Signal, rule: Rule, n: u64) {
@@ -297,5 +302,7 @@ pub(crate) fn active() -> &'static Redactor {
     redactor.unwrap_or(&DEFAULT)
 }
 
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod tests;

@@ -1,13 +1,12 @@
 //! The value rule: the patterns that find secrets and personal data inside
 //! text values (e-mail addresses, payment card numbers, JWTs, `Bearer`
 //! credentials, AWS access key ids, PEM private keys, US SSNs, phone
-//! numbers, and the configuration's own regular expressions), and the scan
-//! that decides which of them can match at all.
+//! numbers, and the configuration's own regular expressions).
 //!
 //! Most text holds none of them, and most of it is short (an id, a path, a
-//! message): a value costs one pass over its bytes, which looks for what
-//! each pattern cannot do without (an `@`, enough digits, `eyJ`, `bearer`,
-//! `AKIA`/`ASIA`, `-----`). Only the patterns whose mark was seen run, each
+//! message): a value costs one pass over its bytes ([`scan`]), which looks
+//! for what each pattern cannot do without (an `@`, enough digits, `eyJ`,
+//! `bearer`, `AKIA`/`ASIA`, `-----`). Only the patterns whose mark was seen run, each
 //! a `regex` (linear in the text, whatever it holds). What a regex cannot
 //! say is checked on its match: a card number's Luhn digit, an SSN's
 //! reserved numbers, and that neither is part of a longer run of digits.
@@ -22,10 +21,20 @@ use regex::Regex;
 
 use super::Rule;
 use crate::config::{BuiltinPattern, RedactionPattern};
+use scan::{Candidates, bit, candidates};
+
+mod scan;
 
 /// Whether a match of a pattern's regex, at this range of the text, is one
 /// (the regex found a candidate; this checks what it cannot say).
 type Accept = fn(&str, Range<usize>) -> bool;
+
+/// The bytes a refused match was part of a run of (digits, say): a match
+/// starting later in the run would be refused for the same reason, so the
+/// search goes on past it. Without it, a long run of digits would be
+/// searched again from each of its digits, its time the square of its
+/// length.
+type Run = fn(u8) -> bool;
 
 /// A built-in pattern, compiled.
 struct Builtin {
@@ -34,6 +43,7 @@ struct Builtin {
     /// Only the first capture group is the secret (`Bearer <this>`).
     group: bool,
     accept: Accept,
+    run: Run,
 }
 
 /// The built-in patterns, in [`BuiltinPattern::ALL`]'s order, compiled
@@ -42,7 +52,7 @@ static BUILTINS: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
     BuiltinPattern::ALL
         .into_iter()
         .map(|pattern| {
-            let (source, group, accept) = definition(pattern);
+            let (source, group, (accept, run)) = definition(pattern);
             Builtin {
                 pattern,
                 // Fixed expressions, tested below: they compile.
@@ -50,55 +60,76 @@ static BUILTINS: LazyLock<Vec<Builtin>> = LazyLock::new(|| {
                     .unwrap_or_else(|e| unreachable!("built-in pattern {source}: {e}")),
                 group,
                 accept,
+                run,
             }
         })
         .collect()
 });
 
 /// The expression of a built-in pattern, whether only its first group is
-/// the secret, and what its matches must also pass.
-fn definition(pattern: BuiltinPattern) -> (&'static str, bool, Accept) {
+/// the secret, what its matches must also pass and, when they do not, the
+/// run of bytes to search past.
+fn definition(pattern: BuiltinPattern) -> (&'static str, bool, (Accept, Run)) {
     match pattern {
         BuiltinPattern::PrivateKey => (
             // To the END line, or to the end of a text that was cut.
             r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)",
             false,
-            any,
+            ANY,
         ),
         BuiltinPattern::Jwt => (
             r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
             false,
-            any,
+            ANY,
         ),
         // A credential has a digit or a sign in it, or is long: "the
         // bearer of bad news" is prose.
         BuiltinPattern::Bearer => (
             r"(?i:bearer)[ \t]+([A-Za-z0-9._~+/-]*[0-9._~+/-][A-Za-z0-9._~+/-]*=*|[A-Za-z]{16,}=*)",
             true,
-            any,
+            ANY,
         ),
-        BuiltinPattern::AwsAccessKey => (r"(?:AKIA|ASIA)[A-Z0-9]{16}", false, alone_upper_alnum),
+        BuiltinPattern::AwsAccessKey => (
+            r"(?:AKIA|ASIA)[A-Z0-9]{16}",
+            false,
+            (alone_upper_alnum, upper_alnum),
+        ),
         BuiltinPattern::Email => (
             r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
             false,
-            any,
+            ANY,
         ),
         BuiltinPattern::CardNumber => (
             r"(?:[0-9]{4}[ -]){3}[0-9]{1,7}|[0-9]{4}[ -][0-9]{6}[ -][0-9]{5}|[0-9]{13,19}",
             false,
-            card_number,
+            (card_number, digit),
         ),
-        BuiltinPattern::UsSsn => (r"[0-9]{3}-[0-9]{2}-[0-9]{4}", false, us_ssn),
+        BuiltinPattern::UsSsn => (r"[0-9]{3}-[0-9]{2}-[0-9]{4}", false, (us_ssn, digit)),
         BuiltinPattern::Phone => (
             r"(?:\+[0-9]{1,3}[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}",
             false,
-            alone_digits,
+            (alone_digits, digit),
         ),
     }
 }
 
+/// Every match is one: nothing to search past.
+const ANY: (Accept, Run) = (any, none);
+
 fn any(_: &str, _: Range<usize>) -> bool {
     true
+}
+
+fn none(_: u8) -> bool {
+    false
+}
+
+fn digit(byte: u8) -> bool {
+    byte.is_ascii_digit()
+}
+
+fn upper_alnum(byte: u8) -> bool {
+    byte.is_ascii_uppercase() || byte.is_ascii_digit()
 }
 
 /// Not part of a longer run of digits.
@@ -112,10 +143,9 @@ fn alone_digits(text: &str, at: Range<usize>) -> bool {
 /// Not part of a longer run of capitals and digits.
 fn alone_upper_alnum(text: &str, at: Range<usize>) -> bool {
     let bytes = text.as_bytes();
-    let part = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
     let before = at.start.checked_sub(1).map(|i| bytes[i]);
     let after = bytes.get(at.end).copied();
-    !before.is_some_and(part) && !after.is_some_and(part)
+    !before.is_some_and(upper_alnum) && !after.is_some_and(upper_alnum)
 }
 
 /// 13 to 19 digits passing the Luhn check, not within a longer number.
@@ -161,159 +191,6 @@ fn us_ssn(text: &str, at: Range<usize>) -> bool {
     let ssn = &text[at];
     let (area, group, serial) = (&ssn[0..3], &ssn[4..6], &ssn[7..11]);
     area != "000" && area != "666" && !area.starts_with('9') && group != "00" && serial != "0000"
-}
-
-/// Which built-in patterns can match a text: a bit per [`BuiltinPattern::ALL`]
-/// index.
-type Candidates = u16;
-
-#[inline]
-fn bit(pattern: BuiltinPattern) -> Candidates {
-    let index = BuiltinPattern::ALL
-        .iter()
-        .position(|p| *p == pattern)
-        .unwrap_or(0);
-    1 << index
-}
-
-/// The least digits an SSN, a phone number and a card number have.
-const SSN_DIGITS: u32 = 9;
-const PHONE_DIGITS: u32 = 10;
-const CARD_DIGITS: u32 = 13;
-
-/// A byte in every byte of a word, and each byte's high bit.
-const ONES: u64 = u64::from_ne_bytes([1; 8]);
-const HIGHS: u64 = ONES << 7;
-
-/// The high bit of each byte of `word` that is `byte`, and maybe of a byte
-/// above one that is (a borrow crosses into it): a word with a bit set
-/// holds `byte` at the lowest one, and each flagged byte is looked at.
-#[inline(always)]
-fn bytes_equal(word: u64, byte: u8) -> u64 {
-    let x = word ^ (ONES * u64::from(byte));
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
-
-/// How many bytes of `word` are ASCII digits (exactly: no borrow or carry
-/// crosses bytes, the high bits being set aside first).
-#[inline(always)]
-fn digits_in(word: u64) -> u32 {
-    let low = word & !HIGHS;
-    let at_least_0 = low.wrapping_add(ONES * u64::from(0x80 - b'0'));
-    let above_9 = low.wrapping_add(ONES * u64::from(0x80 - b'9' - 1));
-    let digits = at_least_0 & !above_9 & !word & HIGHS;
-    // One bit per digit byte, moved to the bottom; a multiply sums the
-    // eight bytes into the top one.
-    ((digits >> 7).wrapping_mul(ONES) >> 56) as u32
-}
-
-/// The built-in patterns that can match `text`, in one pass over it, eight
-/// bytes at a time, with no branch per byte and no table: the digits are
-/// counted, and each pattern's mark looked for (an `@`; the `J` of `eyJ`,
-/// the `b` of `bearer`, the `A` of `AKIA`, the `-` of `-----`, each looked
-/// at where it is: [`marks_at`]). Most text has no mark and too few digits:
-/// then no pattern runs. Inlined: most texts are short, and a call's setup
-/// (the constants, the saved registers) would cost a good part of the scan.
-#[inline(always)]
-fn candidates(text: &[u8]) -> Candidates {
-    let mut digits = 0_u32;
-    let mut at = 0_u64;
-    let mut found: Candidates = 0;
-    let mut scan = |word: u64, start: usize, found: &mut Candidates| {
-        digits += digits_in(word);
-        at |= bytes_equal(word, b'@');
-        let starts = bytes_equal(word, b'J')
-            | bytes_equal(word | (ONES * 0x20), b'b')
-            | bytes_equal(word, b'A')
-            | bytes_equal(word, b'-');
-        if starts != 0 {
-            *found |= marks_at(text, start, starts);
-        }
-    };
-    let mut words = text.chunks_exact(8);
-    for (w, chunk) in (&mut words).enumerate() {
-        let mut bytes = [0; 8];
-        bytes.copy_from_slice(chunk);
-        scan(u64::from_le_bytes(bytes), w * 8, &mut found);
-    }
-    let tail = words.remainder();
-    if !tail.is_empty() {
-        // Padded with zeros: neither digits nor marks. Shifted in, byte by
-        // byte: a copy of a few bytes would be a call to `memcpy`.
-        let word = tail
-            .iter()
-            .rev()
-            .fold(0, |word, &byte| word << 8 | u64::from(byte));
-        scan(word, text.len() - tail.len(), &mut found);
-    }
-    if at != 0 {
-        found |= bit(BuiltinPattern::Email);
-    }
-    if digits >= SSN_DIGITS {
-        found |= by_digits(text);
-    }
-    found
-}
-
-/// The patterns of numbers (SSN, phone, card) that `text`, with enough
-/// digits in all, can hold: as many digits must follow each other, with at
-/// most two separators (` `, `-`, `.`, `(`, `)`, `+`) between two of them.
-/// The digits of hex ids, UUIDs and timestamps are cut off by letters and
-/// colons, so their patterns do not run.
-#[cold]
-fn by_digits(text: &[u8]) -> Candidates {
-    let (mut longest, mut run, mut separators) = (0_u32, 0_u32, 0_u32);
-    for &byte in text {
-        // Without a branch per byte: ids alternate digits and letters, which
-        // a branch would mispredict at every other byte.
-        let digit = u32::from(byte.is_ascii_digit());
-        let separator = matches!(byte, b' ' | b'-' | b'.' | b'(' | b')' | b'+');
-        let kept = u32::from(separator && run > 0 && separators < 2);
-        run = digit * (run + 1) + kept * run;
-        separators = kept * (separators + 1);
-        longest = longest.max(run);
-    }
-    let mut found: Candidates = 0;
-    if longest >= SSN_DIGITS {
-        found |= bit(BuiltinPattern::UsSsn);
-    }
-    if longest >= PHONE_DIGITS {
-        found |= bit(BuiltinPattern::Phone);
-    }
-    if longest >= CARD_DIGITS {
-        found |= bit(BuiltinPattern::CardNumber);
-    }
-    found
-}
-
-/// The patterns whose whole mark is at one of the bytes `flagged` (a high
-/// bit per byte) of the word starting at `start`: `eyJ` (ending there),
-/// `bearer` (any case), `AKIA`/`ASIA`, `-----`.
-#[cold]
-fn marks_at(text: &[u8], start: usize, mut flagged: u64) -> Candidates {
-    let mut found: Candidates = 0;
-    while flagged != 0 {
-        let i = start + (flagged.trailing_zeros() / 8) as usize;
-        flagged &= flagged - 1;
-        let after = text.get(i + 1..).unwrap_or_default();
-        let pattern = match text.get(i) {
-            Some(b'J') if text[..i].ends_with(b"ey") => BuiltinPattern::Jwt,
-            Some(b'b' | b'B')
-                if after
-                    .get(..5)
-                    .is_some_and(|rest| rest.eq_ignore_ascii_case(b"earer")) =>
-            {
-                BuiltinPattern::Bearer
-            }
-            Some(b'A') if after.starts_with(b"KIA") || after.starts_with(b"SIA") => {
-                BuiltinPattern::AwsAccessKey
-            }
-            Some(b'-') if after.starts_with(b"----") => BuiltinPattern::PrivateKey,
-            _ => continue,
-        };
-        found |= bit(pattern);
-    }
-    found
 }
 
 /// A custom pattern of the configuration, compiled.
@@ -388,7 +265,7 @@ impl ValueRule {
             let found = replace(
                 &builtin.regex,
                 builtin.group,
-                builtin.accept,
+                (builtin.accept, builtin.run),
                 &current,
                 replacement,
                 || matched(rule),
@@ -401,7 +278,7 @@ impl ValueRule {
             if let Some(replaced) = replace(
                 &custom.regex,
                 custom.group,
-                any,
+                ANY,
                 &current,
                 replacement,
                 || matched(Rule::Custom),
@@ -421,7 +298,7 @@ impl ValueRule {
 fn replace(
     regex: &Regex,
     group: bool,
-    accept: Accept,
+    (accept, run): (Accept, Run),
     text: &str,
     replacement: &str,
     mut matched: impl FnMut(),
@@ -454,10 +331,14 @@ fn replace(
             } else {
                 // Not one (a number that fails its check, or part of a
                 // longer one): a shorter match may start further in, like
-                // a card number after other groups of digits. Only the
-                // bounded patterns refuse matches, so this stays linear.
-                match text[found.start()..].chars().next() {
-                    Some(c) => at = found.start() + c.len_utf8(),
+                // a card number after other groups of digits, but not
+                // within the run it was refused for. Only the bounded
+                // patterns refuse matches, each searched once from past
+                // its run: linear in the text.
+                let rest = &text[found.start()..];
+                let past_run = rest.bytes().take_while(|&b| run(b)).count();
+                match rest.chars().next() {
+                    Some(c) => at = found.start() + past_run.max(c.len_utf8()),
                     None => break,
                 }
             }

@@ -267,3 +267,82 @@ pub(crate) fn record_failure(
         ids
     })
 }
+
+/// Where a failure happened, as an error tracker is told (see
+/// `lifecycle::failure`).
+#[cfg(feature = "sentry")]
+#[derive(Debug, Default)]
+pub(crate) struct FailureScope {
+    /// The failing span's trace and span ids.
+    pub(crate) ids: Option<(TraceId, SpanId)>,
+    /// The failing span's name: its recording's, else its callsite's.
+    pub(crate) name: Option<String>,
+    /// The nearest `request_id` log field, from the span outwards.
+    pub(crate) request_id: Option<String>,
+    /// The name of the request the failure happened in, from the span
+    /// outwards: its recording's (`GET /orders/{id}`), else its method and
+    /// path log fields.
+    pub(crate) request: Option<String>,
+}
+
+/// The [`FailureScope`] of `span`; of the current span when `span` is
+/// none (an operation that did not need one of its own fails inside its
+/// caller's). Empty when o11y keeps no state for it.
+#[cfg(feature = "sentry")]
+pub(crate) fn failure_scope(span: &tracing::Span) -> FailureScope {
+    tracing::dispatcher::get_default(|dispatch| {
+        let Some(spans) = Spans::of(dispatch) else {
+            return FailureScope::default();
+        };
+        let (id, metadata) = match span.id() {
+            Some(id) => (id, span.metadata()),
+            None => {
+                let Some(id) = spans.current_id(dispatch) else {
+                    return FailureScope::default();
+                };
+                (id, dispatch.current_span().metadata())
+            }
+        };
+        let recorded_name = |state: &SpanState| {
+            let recording = state.trace.recording.as_ref()?;
+            Some(recording.name.clone()?.into_owned())
+        };
+        let Some((ids, name)) = spans.with_state(&id, |state| {
+            let trace = &state.trace;
+            ((trace.trace_id, trace.span_id), recorded_name(state))
+        }) else {
+            return FailureScope::default();
+        };
+        let field = |state: &SpanState, key: &str| {
+            let fields = state.fields.as_slice();
+            let entry = fields.iter().find(|entry| entry.key == key)?;
+            Some(entry.value.to_string())
+        };
+        let (request_id, request) = spans
+            .with_enclosing_state(
+                &id,
+                |state| {
+                    let fields = state.fields.as_slice();
+                    fields.iter().any(|entry| entry.key == "request_id")
+                },
+                |state| {
+                    let method_and_path = || {
+                        Some(format!(
+                            "{} {}",
+                            field(state, "http.method")?,
+                            field(state, "path")?
+                        ))
+                    };
+                    let request = recorded_name(state).or_else(method_and_path);
+                    (field(state, "request_id"), request)
+                },
+            )
+            .unwrap_or_default();
+        FailureScope {
+            ids: Some(ids),
+            name: name.or_else(|| metadata.map(|metadata| metadata.name().to_owned())),
+            request_id,
+            request,
+        }
+    })
+}

@@ -41,7 +41,7 @@ pub use ids::SpanIds;
 #[cfg(test)]
 pub(crate) use recording::Dropped;
 pub(crate) use recording::Recording;
-pub(crate) use sampler::Sampler;
+pub(crate) use sampler::{Sampler, new_span_id, new_trace_id};
 use w3c::TraceState;
 
 /// What the span stage keeps for every live span: its ids, the sampling

@@ -14,7 +14,7 @@
 //!
 //! # Peers
 //!
-//! [`Rotel`], [`Prometheus`], [`Postgres`] and [`Redis`] each start a real
+//! [`Rotel`], [`Prometheus`], [`Postgres`], [`Redis`] and [`Chromedriver`] each start a real
 //! server on free loopback ports through `scripts/peers/<peer>.sh start`, in a
 //! fresh directory under the system temp dir, and stop it (and remove the
 //! directory) on drop. Set `O11Y_PEERS_KEEP_DIRS=1` to keep the directories
@@ -47,6 +47,9 @@
 //! - [`Postgres`]: `url()` (`postgres://postgres@127.0.0.1:P/o11y_test`),
 //!   `psql(sql)`.
 //! - [`Redis`]: `url()` (`redis://127.0.0.1:P`), `cmd(&[..]) -> Resp`.
+//! - [`Chromedriver`]: `url()` (the WebDriver endpoint of headless
+//!   Chromium, `http://127.0.0.1:P`), `log()`; [`artifacts_dir`] is where a
+//!   test leaves its screenshots (`<target>/o11y-artifacts/`).
 //!
 //! [`TlsProxy`] puts TLS in front of a peer's plain port (rotel cannot
 //! terminate TLS): `TlsProxy::start(port, || ServerTls { .. })`, with
@@ -54,8 +57,14 @@
 //! `ca_file()`, `log()`. It needs only python3, and follows the peers' rules
 //! (attached in a child, skipped or required like a peer).
 //!
+//! [`SentryReceiver`] stands in for Sentry: a listener in the test's own
+//! process (no peer to install) whose `dsn()` the child's `SENTRY_DSN`
+//! names; `events()`, `envelopes()`, `requests()` and `everything()` read
+//! back what the SDK posted.
+//!
 //! Also [`free_port`], [`peers_required`], [`read_jsonl`], [`wait_until`],
-//! [`named`], [`random_hex`], [`unix_now`], [`noop_context`], the std-only
+//! [`named`], [`random_hex`], [`unix_now`], [`noop_context`], the secrets corpus
+//! [`secrets`], the std-only
 //! HTTP/1.1 client [`http`], the axum server helpers [`server`], the lenient
 //! exposition reader [`exposition`] and the child-scenario helpers
 //! [`scenario`].
@@ -113,6 +122,7 @@
 //! `O11Y_TEST_PEERS`, which o11y's config allows.
 
 mod child;
+mod chromium;
 pub mod exposition;
 pub mod http;
 mod postgres;
@@ -120,14 +130,18 @@ mod prometheus;
 mod redis;
 mod rotel;
 pub mod scenario;
+pub mod secrets;
+pub mod sentry;
 pub mod server;
 mod tls_proxy;
 
 pub use child::{CHILD_ENV, ChildBuilder, ChildOutput, child, in_child, is_child};
+pub use chromium::{Chromedriver, artifacts_dir};
 pub use postgres::Postgres;
 pub use prometheus::Prometheus;
 pub use redis::{Redis, Resp};
 pub use rotel::Rotel;
+pub use sentry::SentryReceiver;
 pub use tls_proxy::{ServerTls, TlsProxy};
 
 use std::cell::RefCell;
