@@ -5,6 +5,7 @@
 //! cargo run --example quickstart                       # serve on 127.0.0.1:3000 (PORT overrides)
 //! cargo run --example quickstart -- --demo-traffic     # send a tour of requests to itself, print, exit
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo run --example quickstart
+//! # the dev console (dev profile): http://127.0.0.1:3000/o11y/
 //! REDIS_URL=redis://127.0.0.1:6379 cargo run --example quickstart   # tasks for `--example worker`
 //! ```
 
@@ -50,6 +51,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .then(|| config.logging.file_path.clone());
     let endpoint = config.tracing.otlp_endpoint.clone();
     let metrics_path = config.metrics.endpoint.clone();
+    let console = config.dev_console.enabled;
     let o11y = o11y::init_with(config)?;
 
     let migrator = store::migrator().await?;
@@ -91,7 +93,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("metrics: {base}{metrics_path}");
     println!("tasks: {tasks}");
-    println!("{}", o11y_examples::traces_banner(endpoint.as_deref()));
+    let console_url = console.then(|| format!("{base}{}/", o11y::dev_console::PREFIX));
+    println!(
+        "{}",
+        o11y_examples::traces_banner(endpoint.as_deref(), console_url.as_deref())
+    );
+    if let Some(console_url) = &console_url {
+        println!("{}", o11y_examples::console_receiver_banner(console_url));
+    }
     println!();
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -137,6 +146,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             Some(endpoint) => println!(
                 "- spans exported to {endpoint}: {} (dropped: {})",
                 stats.spans_exported, stats.spans_dropped
+            ),
+            None if console_url.is_some() => println!(
+                "- traces: the dev console shows them while the quickstart serves \
+                 (run it without --demo-traffic, then open {base}/o11y/)"
             ),
             None => println!(
                 "- spans: point OTEL_EXPORTER_OTLP_ENDPOINT at a collector to see the traces"

@@ -57,6 +57,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = builder.build()?;
     let endpoint = config.tracing.otlp_endpoint.clone();
     let metrics_path = config.metrics.endpoint.clone();
+    let console = config.dev_console.enabled;
     let o11y = o11y::init_with(config)?;
     let metrics = o11y::metrics::serve(("127.0.0.1", metrics_port)).map_err(|e| {
         format!("{e} (set {METRICS_PORT_VAR} to another port, e.g. when two workers run)")
@@ -68,7 +69,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         redacted(&url)
     );
     println!("metrics: http://{}{metrics_path}", metrics.local_addr());
-    println!("{}", o11y_examples::traces_banner(endpoint.as_deref()));
+    // Its own console, on the metrics listener: what this process alone did.
+    let console_url = console.then(|| {
+        format!(
+            "http://{}{}/",
+            metrics.local_addr(),
+            o11y::dev_console::PREFIX
+        )
+    });
+    println!(
+        "{}",
+        o11y_examples::traces_banner(endpoint.as_deref(), console_url.as_deref())
+    );
     println!();
 
     let (stop, stopping) = tokio::sync::watch::channel(false);

@@ -113,7 +113,7 @@ pub use o11y_runtime::{
     Config, ConfigError, Error, ExportStats, FieldValue, Guard, Setup, flush, init, init_with,
     layer, log_context, span_attribute, tag,
 };
-pub use o11y_runtime::{command, config, db, export, register_metric, task};
+pub use o11y_runtime::{command, config, db, dev_console, export, register_metric, task};
 
 /// Metrics: the types `#[metric]` declares, the link-time catalog, the
 /// exposition, and the standalone `/metrics` server for processes without

@@ -56,6 +56,15 @@ pub enum Error {
     /// The exporters could not be set up.
     #[error("cannot set up telemetry export: {0}")]
     Export(String),
+    /// `dev_console.enabled` under the `prod` profile without
+    /// `dev_console.allow_in_prod`.
+    #[error(
+        "dev_console.enabled is true under the prod profile: the dev console shows every \
+         request's spans and log lines to the clients of dev_console.allow_from; set \
+         dev_console.allow_in_prod = true (O11Y_DEV_CONSOLE_ALLOW_IN_PROD=true) as well if \
+         that is meant, or turn dev_console.enabled off"
+    )]
+    DevConsoleInProd,
     /// The standalone metrics server could not start (address in use, …).
     #[error("cannot serve metrics on {addr}: {source}")]
     MetricsServer {

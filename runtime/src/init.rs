@@ -13,11 +13,12 @@ use tracing_core::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::config::{self, Config, LogFormat, OtlpSignal};
+use crate::config::{self, Config, LogFormat, OtlpSignal, Profile};
 use crate::error::Error;
 use crate::export::{self, Destinations, DynLogExporter, DynSpanExporter, ExportQueue, Exporter};
 use crate::{
-    clock, command, db, flags, lifecycle, limits, log, metrics, observe, redact, subscriber, trace,
+    clock, command, console_store, db, flags, lifecycle, limits, log, metrics, observe, redact,
+    subscriber, trace,
 };
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
@@ -229,6 +230,8 @@ impl Setup {
                 second_site,
             });
         }
+        // Refused under prod without allow_in_prod: before anything is installed.
+        let console = dev_console_store(&config)?;
         // The one snapshot every module derives its settings from.
         config::install(std::sync::Arc::new(config.clone()));
         let redactor = redact::install(redactor);
@@ -241,7 +244,10 @@ impl Setup {
         db::set_query_words(&config.db);
         #[cfg(feature = "sentry")]
         let sentry = crate::sentry::Sentry::start(&config, redactor)?;
-        let (queue, exporter) = start_export(&config, span_exporters, log_exporters, redactor)?;
+        console_store::install(console.clone());
+        let tap = console.map(|store| store as std::sync::Arc<dyn export::BatchTap>);
+        let (queue, exporter) =
+            start_export(&config, span_exporters, log_exporters, tap, redactor)?;
 
         let mut sinks = vec![log::Sink::stdout(config.logging.format)];
         if config.logging.file_enabled {
@@ -260,10 +266,11 @@ impl Setup {
             config.tracing.sample_rate,
             config.tracing.parent_based,
         );
+        let span_sink = tail_sink(&config, queue.span_sink());
         let pipeline = subscriber::Pipeline {
-            db: db::bridge(sampler, queue.span_sink()),
-            spans: trace::SpanLayer::new(sampler, queue.span_sink(), redactor),
-            logs: log::LogLayer::new(sinks, otlp_logs, redactor),
+            db: db::bridge(sampler, span_sink.clone()),
+            spans: trace::SpanLayer::new(sampler, span_sink, redactor),
+            logs: log::LogLayer::new(sinks, otlp_logs, queue.line_tap(), redactor),
         };
 
         // Before any call is timed: the first read would pay for it.
@@ -282,6 +289,26 @@ impl Setup {
     }
 }
 
+/// The export queue's span sink, behind the tail rules when one is on.
+fn tail_sink(
+    config: &Config,
+    sink: Option<std::sync::Arc<dyn trace::SpanSink>>,
+) -> Option<std::sync::Arc<dyn trace::SpanSink>> {
+    let tracing = &config.tracing;
+    if !(tracing.enabled && tracing.tail_sampling()) {
+        return sink;
+    }
+    let rules = trace::tail::TailRules {
+        keep_errors: tracing.keep_errors,
+        keep_slower_than: tracing.keep_slower_than,
+        max_spans_per_trace: tracing.tail_max_spans_per_trace,
+        max_bytes: tracing.tail_max_bytes,
+    };
+    Some(std::sync::Arc::new(trace::tail::TailSink::new(
+        sink?, rules,
+    )))
+}
+
 /// What `#[observe]` does, read by every instrumented call in one load.
 fn instrumentation_flags(config: &Config) -> u8 {
     if cfg!(feature = "off") {
@@ -297,11 +324,36 @@ fn instrumentation_flags(config: &Config) -> u8 {
     flags
 }
 
-/// Starts the export thread when there is anywhere to export to.
+/// The dev console's store, when `dev_console.enabled` (refused under
+/// `prod` without `dev_console.allow_in_prod`). It needs the spans recorded,
+/// so tracing must be on too.
+fn dev_console_store(
+    config: &Config,
+) -> Result<Option<std::sync::Arc<console_store::Store>>, Error> {
+    let console = &config.dev_console;
+    if !console.enabled {
+        return Ok(None);
+    }
+    if config.profile == Profile::Prod && !console.allow_in_prod {
+        return Err(Error::DevConsoleInProd);
+    }
+    let bounds = console_store::Bounds {
+        max_traces: console.max_traces,
+        max_bytes: console.max_bytes,
+    };
+    Ok(Some(std::sync::Arc::new(console_store::Store::new(
+        bounds,
+        &config.service_name,
+    ))))
+}
+
+/// Starts the export thread when there is anywhere to export to (the dev
+/// console's store counts).
 fn start_export(
     config: &Config,
     mut span_exporters: Vec<Box<dyn DynSpanExporter>>,
     mut log_exporters: Vec<Box<dyn DynLogExporter>>,
+    tap: Option<std::sync::Arc<dyn export::BatchTap>>,
     redactor: &'static redact::Redactor,
 ) -> Result<(ExportQueue, Option<Exporter>), Error> {
     let tracing = &config.tracing;
@@ -339,6 +391,7 @@ fn start_export(
         && otlp_logs.is_none()
         && otlp_metrics.is_none()
         && !console
+        && tap.is_none()
         && span_exporters.is_empty()
         && log_exporters.is_empty()
     {
@@ -367,6 +420,7 @@ fn start_export(
                 metrics_interval,
             )?);
         }
+        destinations.tap = tap;
         destinations.spans.append(&mut span_exporters);
         destinations.logs.append(&mut log_exporters);
         for exporter in &mut destinations.spans {
@@ -391,6 +445,10 @@ struct Summary {
     sample_rate: f64,
     format: LogFormat,
     log_file: Option<String>,
+    /// The dev console keeps the spans.
+    console: bool,
+    /// The dev console is on under `prod` (`dev_console.allow_in_prod`).
+    console_in_prod: bool,
 }
 
 impl Summary {
@@ -409,10 +467,20 @@ impl Summary {
                 .logging
                 .file_enabled
                 .then(|| config.logging.file_path.display().to_string()),
+            console: config.dev_console.enabled,
+            console_in_prod: config.dev_console.enabled && config.profile == Profile::Prod,
         }
     }
 
     fn announce(self) {
+        if self.console_in_prod {
+            tracing::warn!(
+                target: "o11y",
+                "the dev console is on under the prod profile (dev_console.allow_in_prod): \
+                 every request's spans and log lines are kept in memory and shown at /o11y/ \
+                 to the clients of dev_console.allow_from"
+            );
+        }
         let log_file = self.log_file.as_deref().unwrap_or("off");
         let format = match self.format {
             LogFormat::Console => "console",
@@ -424,6 +492,13 @@ impl Summary {
                 profile = %self.profile, service = %self.service, otlp_endpoint = %endpoint,
                 sample_rate = self.sample_rate, log_format = format, log_file,
                 "o11y started: exporting spans to {endpoint}"
+            ),
+            (None, true) if self.console => tracing::info!(
+                target: "o11y",
+                profile = %self.profile, service = %self.service, sample_rate = self.sample_rate,
+                log_format = format, log_file,
+                "o11y started: no OTLP endpoint configured, so spans go to the dev console only \
+                 (/o11y/ on the app's o11y::http::routes() or o11y::metrics::serve)"
             ),
             (None, true) => tracing::info!(
                 target: "o11y",

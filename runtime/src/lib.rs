@@ -30,11 +30,11 @@
 //! | 4 | `trace` | ids, sampling, the span stage and its recordings, W3C propagation |
 //! | 5 | `log` | the log stage: line formatting, sinks, OTLP log records |
 //! | 6 | `export` | the export thread, its queues, OTLP encoding and transports |
-//! | 7 | `db` `sentry` | fingerprints, N+1 scopes and detection, the sqlx bridge stage; failures as Sentry events, redacted, and their transport (feature `sentry`) |
+//! | 7 | `console_store` `db` `sentry` | the dev console's store of recent traces and log lines, fed by the export thread; fingerprints, N+1 scopes and detection, the sqlx bridge stage; failures as Sentry events, redacted, and their transport (feature `sentry`) |
 //! | 8 | `subscriber` | composes the stages: where spans live, the current span, each stage's part of a span's state |
 //! | 9 | `lifecycle` | one lifecycle for an instrumented operation: decision, clock, span, outcome (an `exception` event for an error or a panic; the panic hook), metrics with exemplar |
 //! | 10 | `observe` | the runtime side of `#[observe]` |
-//! | 11 | `context` | the context API over the current span |
+//! | 11 | `context` `dev_console` | the context API over the current span; the dev console's pages and OTLP receiver, one handler both HTTP servers call |
 //! | 12 | `http` `metrics_server` `task` | integrations: the HTTP server layer and client, the standalone metrics server, background tasks |
 //! | 13 | `command` | what a program runs instead of itself under `O11Y_COMMAND`: `check` (is the set-up working?), `catalog` (the metric catalog), and what is generated from it: `dashboards`, `rules`, `stack` |
 //! | 14 | `init` | resolves the configuration, builds the stages, starts the export thread, returns the guard; runs the command `O11Y_COMMAND` names instead |
@@ -43,8 +43,10 @@ mod callsite;
 mod clock;
 pub mod command;
 pub mod config;
+mod console_store;
 pub mod context;
 pub mod db;
+pub mod dev_console;
 mod error;
 mod error_text;
 pub mod export;

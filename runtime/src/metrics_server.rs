@@ -3,7 +3,8 @@
 //! thread with a current-thread Tokio runtime, so it works in a sync
 //! program and beside any runtime of the application's. It answers `GET`
 //! (and `HEAD`) on `metrics.endpoint`, 404 on other paths and 405 on other
-//! methods, with the scrape answer and access rules of `metrics`.
+//! methods, with the scrape answer and access rules of `metrics`; with
+//! `dev_console.enabled`, the dev console under `/o11y/` (`dev_console`).
 //!
 //! ```no_run
 //! fn main() -> Result<(), o11y_runtime::Error> {
@@ -23,11 +24,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::ALLOW;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::oneshot;
 
+use crate::dev_console;
 use crate::error::Error;
 use crate::metrics::scrape_response;
 use crate::metrics::server::{active, plain};
@@ -156,7 +158,10 @@ async fn accept_loop(listener: std::net::TcpListener, mut stopped: oneshot::Rece
 
 async fn connection(stream: tokio::net::TcpStream, peer: SocketAddr) {
     let service = hyper::service::service_fn(move |request: Request<Incoming>| async move {
-        Ok::<_, Infallible>(handle(&request, peer.ip()).map(|body| Full::new(Bytes::from(body))))
+        if dev_console::enabled() && dev_console::is_console_path(request.uri().path()) {
+            return Ok::<_, Infallible>(console(request, peer.ip()).await.map(Full::new));
+        }
+        Ok(handle(&request, peer.ip()).map(|body| Full::new(Bytes::from(body))))
     });
     let served = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -166,6 +171,17 @@ async fn connection(stream: tokio::net::TcpStream, peer: SocketAddr) {
     if let Err(error) = served {
         tracing::debug!(target: "o11y::metrics", %error, %peer, "metrics connection ended with an error");
     }
+}
+
+/// The dev console: the body read up to `dev_console.max_body_bytes`, then
+/// the handler the axum routes call too.
+async fn console(request: Request<Incoming>, peer: IpAddr) -> Response<Bytes> {
+    let limit = dev_console::max_body_bytes();
+    let (parts, body) = request.into_parts();
+    let Ok(body) = Limited::new(body, limit).collect().await else {
+        return dev_console::too_large(limit);
+    };
+    dev_console::handle(Request::from_parts(parts, body.to_bytes()), Some(peer))
 }
 
 /// Routes a request of the standalone server.

@@ -27,9 +27,9 @@ use super::sentry::check_dsn;
 use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
 use super::value::{
     Refusal, check_endpoint, check_filter, check_header_name, check_key_name, check_listed_path,
-    check_path, check_token, parse_attributes, parse_backtrace, parse_bool, parse_duration,
-    parse_format, parse_mode, parse_net, parse_number, parse_protocol, parse_socket_addr,
-    parse_whole, redacted, refuse_if,
+    check_path, check_token, parse_attributes, parse_backtrace, parse_bool, parse_bytes,
+    parse_duration, parse_format, parse_mode, parse_net, parse_number, parse_protocol,
+    parse_socket_addr, parse_threshold, parse_whole, redacted, refuse_if,
 };
 use super::{
     BacktraceMode, Config, ConfigBuilder, IpNet, LogFormat, NPlusOneMode, OtlpProtocol, OtlpSignal,
@@ -54,12 +54,23 @@ pub const DEFAULT_SERIES_CAP: usize = 2000;
 pub const DEFAULT_EXCLUDE_PATHS: &[&str] =
     &["/metrics", "/health", "/healthz", "/ready", "/favicon.ico"];
 
+/// `dev_console.allow_from` by default: loopback clients only.
+pub const DEFAULT_DEV_CONSOLE_ALLOW_FROM: &[&str] = &["127.0.0.0/8", "::1/128"];
+
 /// `redaction.replacement` by default: what replaces a redacted value.
 pub const DEFAULT_REDACTION_REPLACEMENT: &str = "[REDACTED]";
 
 /// OpenTelemetry's default of the span limits: attributes, events and
 /// links a span keeps.
 pub const DEFAULT_SPAN_LIMIT: usize = 128;
+
+/// `tracing.tail_max_spans_per_trace` by default: a request with a few
+/// hundred queries still fits whole.
+pub const DEFAULT_TAIL_MAX_SPANS_PER_TRACE: usize = 1000;
+
+/// `tracing.tail_max_bytes` by default: 32 MiB of held spans, some tens of
+/// thousands of them.
+pub const DEFAULT_TAIL_MAX_BYTES: usize = 32 << 20;
 
 /// `OTEL_SDK_DISABLED=true`: tracing and every OTLP export off, whatever
 /// any other source says.
@@ -87,6 +98,8 @@ const EXPECT_BOOL: &str = "true or false (also 1/0, yes/no, on/off)";
 const MAX_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const MAX_N_PLUS_ONE_THRESHOLD: u32 = 1_000_000;
 const MAX_N_PLUS_ONE_MIN_DURATION: Duration = Duration::from_secs(60 * 60);
+/// The smallest `dev_console.max_bytes`: room for a few traces.
+const MIN_DEV_CONSOLE_BYTES: usize = 64 * 1024;
 const MIN_OTLP_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_OTLP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 const EXPECT_SPAN_LIMIT: &str = "a whole number (0 keeps none)";
@@ -190,6 +203,46 @@ declare_keys! {
         expected: "a number from 0.0 to 1.0",
         default: [dev: 1.0, prod: 0.01, test: 1.0],
         setter: sample_rate(rate),
+    }
+    /// Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when one of its spans failed (an error status, an `err`, a panic, a 5xx).
+    tracing.keep_errors: bool => KeepErrors {
+        env: "O11Y_TRACING_KEEP_ERRORS",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        // Where head sampling keeps a few traces only. `dev` keeps every
+        // trace by default, where tail rules would only add work and an
+        // attribute; `test` gets exactly the traces its sample rate asks for.
+        default: [dev: false, prod: true, test: false],
+        setter: keep_errors(keep),
+    }
+    /// Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when that root took longer than this; `off`: never for its duration.
+    tracing.keep_slower_than: Option<Duration> => KeepSlowerThan {
+        env: "O11Y_TRACING_KEEP_SLOWER_THAN",
+        parse: parse_threshold,
+        check: |threshold| refuse_if(threshold.is_some_and(|t| t.is_zero())),
+        expected: "a duration above 0, like \"1s\" or \"500ms\", a whole number of \
+                   milliseconds, or off",
+        default: [dev: None, prod: Some(Duration::from_secs(1)), test: None],
+        setter: keep_slower_than(threshold: into),
+    }
+    /// Tail sampling: the spans held for one local trace, its root not counted; later ones are dropped and counted in `o11y_spans_dropped_total{reason="tail_trace_cap"}`.
+    tracing.tail_max_spans_per_trace: usize => TailMaxSpansPerTrace {
+        env: "O11Y_TRACING_TAIL_MAX_SPANS_PER_TRACE",
+        parse: parse_whole,
+        check: |cap| refuse_if(*cap == 0),
+        expected: "a whole number of at least 1 (spans held per local trace)",
+        default: [DEFAULT_TAIL_MAX_SPANS_PER_TRACE],
+        setter: tail_max_spans_per_trace(cap),
+    }
+    /// Tail sampling: the bytes all held spans may take together; past it, spans are dropped and counted in `o11y_spans_dropped_total{reason="tail_bytes_cap"}`.
+    tracing.tail_max_bytes: usize => TailMaxBytes {
+        env: "O11Y_TRACING_TAIL_MAX_BYTES",
+        parse: parse_bytes,
+        check: |cap| refuse_if(*cap == 0),
+        expected: "a size above 0: a whole number of bytes, or one with a unit, like \
+                   \"64MiB\", \"512KiB\" or \"1GiB\"",
+        default: [DEFAULT_TAIL_MAX_BYTES],
+        setter: tail_max_bytes(bytes),
     }
     /// Children follow their parent's (local or remote) sampling decision.
     tracing.parent_based: bool => ParentBased {
@@ -364,6 +417,59 @@ declare_keys! {
         expected: EXPECT_BOOL,
         default: [true],
         setter: http_client_forward_request_id(forward),
+    }
+    /// The dev console (`/o11y/`: requests, traces, logs, N+1, metrics) is served by `o11y::http::routes()` and the standalone metrics server, and fed in-process; under `prod` it also needs `dev_console.allow_in_prod`.
+    dev_console.enabled: bool => DevConsoleEnabled {
+        env: "O11Y_DEV_CONSOLE_ENABLED",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [dev: true, prod: false, test: false],
+        setter: dev_console_enabled(enabled),
+    }
+    /// Lets `dev_console.enabled` turn the console on under the `prod` profile (a warning is logged at `init()`).
+    dev_console.allow_in_prod: bool => DevConsoleAllowInProd {
+        env: "O11Y_DEV_CONSOLE_ALLOW_IN_PROD",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        default: [false],
+        setter: dev_console_allow_in_prod(allow),
+    }
+    /// The networks allowed to open the dev console and send it OTLP (others get 403); empty: every client.
+    dev_console.allow_from: Vec<IpNet> => DevConsoleAllowFrom {
+        env: "O11Y_DEV_CONSOLE_ALLOW_FROM",
+        list: ',' of parse_net,
+        expected: "IP networks in CIDR notation separated by commas, like \
+                   \"127.0.0.0/8,::1/128\" (a bare IP address means that one address; \
+                   in o11y.toml, also an array of strings)",
+        default: [DEFAULT_DEV_CONSOLE_ALLOW_FROM.iter().map(|net| net.parse().expect("a valid network")).collect()],
+        setter: dev_console_allow_from(nets: each IpNet),
+    }
+    /// The traces the dev console keeps in memory; the oldest go first.
+    dev_console.max_traces: usize => DevConsoleMaxTraces {
+        env: "O11Y_DEV_CONSOLE_MAX_TRACES",
+        parse: parse_whole,
+        check: |count| refuse_if(*count == 0),
+        expected: "a whole number of at least 1 (traces kept)",
+        default: [1000],
+        setter: dev_console_max_traces(count),
+    }
+    /// The bytes the dev console's traces and log lines may take in memory (estimated); the oldest traces go first.
+    dev_console.max_bytes: usize => DevConsoleMaxBytes {
+        env: "O11Y_DEV_CONSOLE_MAX_BYTES",
+        parse: parse_whole,
+        check: |bytes| refuse_if(*bytes < MIN_DEV_CONSOLE_BYTES),
+        expected: "a whole number of bytes of at least 65536, like 67108864 (64 MiB)",
+        default: [64 * 1024 * 1024],
+        setter: dev_console_max_bytes(bytes),
+    }
+    /// The largest OTLP request body the dev console's receiver (`/o11y/v1/traces`, `/o11y/v1/logs`) reads; larger ones get 413.
+    dev_console.max_body_bytes: usize => DevConsoleMaxBodyBytes {
+        env: "O11Y_DEV_CONSOLE_MAX_BODY_BYTES",
+        parse: parse_whole,
+        check: |bytes| refuse_if(*bytes == 0),
+        expected: "a whole number of bytes of at least 1, like 4194304 (4 MiB)",
+        default: [4 * 1024 * 1024],
+        setter: dev_console_max_body_bytes(bytes),
     }
     /// Queries of one fingerprint within one scope that make an N+1, at least 2.
     db.n_plus_one.threshold: u32 => DbNPlusOneThreshold {

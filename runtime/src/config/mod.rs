@@ -31,6 +31,10 @@
 //! | `tracing.otlp_endpoint` | `O11Y_TRACING_OTLP_ENDPOINT` | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` | unset | The collector's `http://` (or, with the `tls` feature, `https://`) URL; unset: nothing is sent. |
 //! | `tracing.otlp_protocol` | `O11Y_TRACING_OTLP_PROTOCOL` | `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` | `grpc` | The OTLP wire protocol: gRPC or HTTP/protobuf. |
 //! | `tracing.sample_rate` | `O11Y_TRACING_SAMPLE_RATE` | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | dev `1`, prod `0.01`, test `1` | The share of root traces kept (head sampling), from 0.0 to 1.0. |
+//! | `tracing.keep_errors` | `O11Y_TRACING_KEEP_ERRORS` |  | dev `false`, prod `true`, test `false` | Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when one of its spans failed (an error status, an `err`, a panic, a 5xx). |
+//! | `tracing.keep_slower_than` | `O11Y_TRACING_KEEP_SLOWER_THAN` |  | dev `off`, prod `1s`, test `off` | Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when that root took longer than this; `off`: never for its duration. |
+//! | `tracing.tail_max_spans_per_trace` | `O11Y_TRACING_TAIL_MAX_SPANS_PER_TRACE` |  | `1000` | Tail sampling: the spans held for one local trace, its root not counted; later ones are dropped and counted in `o11y_spans_dropped_total{reason="tail_trace_cap"}`. |
+//! | `tracing.tail_max_bytes` | `O11Y_TRACING_TAIL_MAX_BYTES` |  | `33554432` | Tail sampling: the bytes all held spans may take together; past it, spans are dropped and counted in `o11y_spans_dropped_total{reason="tail_bytes_cap"}`. |
 //! | `tracing.parent_based` | `O11Y_TRACING_PARENT_BASED` | `OTEL_TRACES_SAMPLER` | `true` | Children follow their parent's (local or remote) sampling decision. |
 //! | `tracing.console_exporter` | `O11Y_TRACING_CONSOLE_EXPORTER` |  | `false` | Also print finished spans to stderr (a development aid). |
 //! | `logging.format` | `O11Y_LOGGING_FORMAT` |  | dev `console`, prod `json`, test `console` | Log lines on stdout: `console` (human, colourised on a terminal) or `json` (one object per line). |
@@ -50,6 +54,12 @@
 //! | `http.exclude_paths` | `O11Y_HTTP_EXCLUDE_PATHS` |  | `/metrics,/health,/healthz,/ready,/favicon.ico` | Request paths the HTTP server layer leaves alone (no span, log line or metrics), exact matches; empty: every path is observed. |
 //! | `http.capture_headers` | `O11Y_HTTP_CAPTURE_HEADERS` |  | empty | Request headers the HTTP server layer records on its span as `http.request.header.<name>`; sensitive ones (`authorization`, `cookie`, …) with their value redacted. |
 //! | `http.client.forward_request_id` | `O11Y_HTTP_CLIENT_FORWARD_REQUEST_ID` |  | `true` | Outbound calls through the HTTP client made inside a request carry that request's `X-Request-ID`. |
+//! | `dev_console.enabled` | `O11Y_DEV_CONSOLE_ENABLED` |  | dev `true`, prod `false`, test `false` | The dev console (`/o11y/`: requests, traces, logs, N+1, metrics) is served by `o11y::http::routes()` and the standalone metrics server, and fed in-process; under `prod` it also needs `dev_console.allow_in_prod`. |
+//! | `dev_console.allow_in_prod` | `O11Y_DEV_CONSOLE_ALLOW_IN_PROD` |  | `false` | Lets `dev_console.enabled` turn the console on under the `prod` profile (a warning is logged at `init()`). |
+//! | `dev_console.allow_from` | `O11Y_DEV_CONSOLE_ALLOW_FROM` |  | `127.0.0.0/8,::1/128` | The networks allowed to open the dev console and send it OTLP (others get 403); empty: every client. |
+//! | `dev_console.max_traces` | `O11Y_DEV_CONSOLE_MAX_TRACES` |  | `1000` | The traces the dev console keeps in memory; the oldest go first. |
+//! | `dev_console.max_bytes` | `O11Y_DEV_CONSOLE_MAX_BYTES` |  | `67108864` | The bytes the dev console's traces and log lines may take in memory (estimated); the oldest traces go first. |
+//! | `dev_console.max_body_bytes` | `O11Y_DEV_CONSOLE_MAX_BODY_BYTES` |  | `4194304` | The largest OTLP request body the dev console's receiver (`/o11y/v1/traces`, `/o11y/v1/logs`) reads; larger ones get 413. |
 //! | `db.n_plus_one.threshold` | `O11Y_DB_N_PLUS_ONE_THRESHOLD` |  | `5` | Queries of one fingerprint within one scope that make an N+1, at least 2. |
 //! | `db.n_plus_one.min_duration` | `O11Y_DB_N_PLUS_ONE_MIN_DURATION` |  | dev `0s`, prod `50ms`, test `0s` | The least wall time an N+1's queries must cover for a report (the union of their intervals: concurrent queries count once). |
 //! | `db.n_plus_one.allowlist` | `O11Y_DB_N_PLUS_ONE_ALLOWLIST` |  | empty | Scope names or statements never reported as an N+1, `*` matching anything; separated by `;` (statements contain commas). |
@@ -217,8 +227,9 @@ pub(crate) use active::{Derived, install};
 pub use builder::ConfigBuilder;
 pub use error::{ConfigError, Origin};
 pub use keys::{
-    DEFAULT_EXCLUDE_PATHS, DEFAULT_METRICS_ENDPOINT, DEFAULT_METRICS_LISTEN,
-    DEFAULT_REDACTION_REPLACEMENT, DEFAULT_SERIES_CAP, DEFAULT_SPAN_LIMIT, KNOWN_KEYS, KnownKey,
+    DEFAULT_DEV_CONSOLE_ALLOW_FROM, DEFAULT_EXCLUDE_PATHS, DEFAULT_METRICS_ENDPOINT,
+    DEFAULT_METRICS_LISTEN, DEFAULT_REDACTION_REPLACEMENT, DEFAULT_SERIES_CAP, DEFAULT_SPAN_LIMIT,
+    KNOWN_KEYS, KnownKey,
 };
 pub use operations::{AlertsConfig, ROUTE_DURATION_METRIC, SloConfig};
 pub use profile::{ParseProfileError, Profile};
@@ -258,6 +269,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// The HTTP server layer.
     pub http: HttpConfig,
+    /// The dev console: whether it is served, to whom, and what it keeps.
+    pub dev_console: DevConsoleConfig,
     /// Database queries: N+1 detection, query text in spans.
     pub db: DbConfig,
     /// Errors and panics: what their `exception` events carry.
@@ -413,6 +426,16 @@ pub struct TracingConfig {
     pub sample_rate: f64,
     /// Children follow their parent's (local or remote) decision.
     pub parent_based: bool,
+    /// Tail sampling: keep a trace the head sampler left out when one of
+    /// its spans failed (see `docs/tail-sampling.md`).
+    pub keep_errors: bool,
+    /// Tail sampling: keep a trace the head sampler left out when its local
+    /// root took longer than this; `None`: never for its duration.
+    pub keep_slower_than: Option<std::time::Duration>,
+    /// Tail sampling: the spans held for one local trace, its root not counted.
+    pub tail_max_spans_per_trace: usize,
+    /// Tail sampling: the bytes all held spans may take together.
+    pub tail_max_bytes: usize,
     /// Also print finished spans to stderr (dev aid).
     pub console_exporter: bool,
     /// Each signal's own endpoint and protocol, when set
@@ -422,6 +445,13 @@ pub struct TracingConfig {
 }
 
 impl TracingConfig {
+    /// Whether a tail rule is on (`keep_errors`, or a `keep_slower_than`
+    /// threshold): then every span of a trace the head sampler left out is
+    /// recorded and held until its local root ends.
+    pub fn tail_sampling(&self) -> bool {
+        self.keep_errors || self.keep_slower_than.is_some()
+    }
+
     /// Where `signal` is exported over OTLP, by the OpenTelemetry rules: the
     /// signal's own endpoint, used as written, else
     /// [`otlp_endpoint`](Self::otlp_endpoint) with `/v1/<signal>` appended
@@ -651,6 +681,38 @@ pub struct HttpClientConfig {
     /// Outbound calls made inside a request carry its `X-Request-ID`, so
     /// that both services' log lines share it.
     pub forward_request_id: bool,
+}
+
+/// The `[dev_console]` section: the development console served at
+/// `/o11y/` by `o11y::http::routes()` (feature `axum`) and the standalone
+/// metrics server, with an OTLP/HTTP receiver for other processes.
+///
+/// ```
+/// let config = o11y_runtime::Config::builder()
+///     .no_config_file()
+///     .env_vars([("O11Y_PROFILE", "dev"), ("O11Y_DEV_CONSOLE_MAX_TRACES", "200")])
+///     .build()?;
+/// assert!(config.dev_console.enabled);
+/// assert_eq!(config.dev_console.max_traces, 200);
+/// # Ok::<(), o11y_runtime::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DevConsoleConfig {
+    /// Served and fed: on in `dev`, off in `prod` and `test`.
+    pub enabled: bool,
+    /// Under `prod`, `enabled` alone is refused at `init()`: this says it is
+    /// meant (and `init()` logs a warning).
+    pub allow_in_prod: bool,
+    /// The networks whose clients are served; others get 403. Empty: every
+    /// client. Loopback by default.
+    pub allow_from: Vec<IpNet>,
+    /// The traces kept in memory; the oldest go first.
+    pub max_traces: usize,
+    /// The bytes the kept traces and log lines may take (estimated).
+    pub max_bytes: usize,
+    /// The largest OTLP request body the receiver reads.
+    pub max_body_bytes: usize,
 }
 
 /// The `[limits]` section: OpenTelemetry's attribute limits

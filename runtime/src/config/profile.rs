@@ -16,9 +16,9 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    AlertsConfig, Config, DbConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig,
-    LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig,
-    SloConfig, TracingConfig,
+    AlertsConfig, Config, DbConfig, DevConsoleConfig, ErrorsConfig, HttpClientConfig, HttpConfig,
+    LimitsConfig, LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig,
+    SentryConfig, SloConfig, TracingConfig,
 };
 
 /// A named set of defaults.
@@ -88,6 +88,10 @@ impl Profile {
                 otlp_protocol: default::<k::OtlpProtocol>(self),
                 sample_rate: default::<k::SampleRate>(self),
                 parent_based: default::<k::ParentBased>(self),
+                keep_errors: default::<k::KeepErrors>(self),
+                keep_slower_than: default::<k::KeepSlowerThan>(self),
+                tail_max_spans_per_trace: default::<k::TailMaxSpansPerTrace>(self),
+                tail_max_bytes: default::<k::TailMaxBytes>(self),
                 console_exporter: default::<k::ConsoleExporter>(self),
                 signals: OtlpSignals::default(),
             },
@@ -115,6 +119,14 @@ impl Profile {
                 client: HttpClientConfig {
                     forward_request_id: default::<k::HttpClientForwardRequestId>(self),
                 },
+            },
+            dev_console: DevConsoleConfig {
+                enabled: default::<k::DevConsoleEnabled>(self),
+                allow_in_prod: default::<k::DevConsoleAllowInProd>(self),
+                allow_from: default::<k::DevConsoleAllowFrom>(self),
+                max_traces: default::<k::DevConsoleMaxTraces>(self),
+                max_bytes: default::<k::DevConsoleMaxBytes>(self),
+                max_body_bytes: default::<k::DevConsoleMaxBodyBytes>(self),
             },
             db: DbConfig {
                 n_plus_one: NPlusOneConfig {

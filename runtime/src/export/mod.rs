@@ -68,14 +68,30 @@ pub const QUEUE_CAPACITY: usize = 4096;
 /// (or the signal's own variable) instead when it is set.
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
+use crate::log::LineTap;
+use crate::metrics::own::{SpanDrop, span_dropped};
 use crate::redact::Redactor;
 use crate::trace::SpanSink;
 
 /// A recorded span that closed, waiting for export.
 pub(crate) type FinishedSpan = Box<crate::trace::Recording>;
 
+/// A log line for the dev console's store: its JSON text.
+pub(crate) type LineItem = Box<[u8]>;
+
 /// A log record waiting for export, with the scope it was emitted under.
 pub(crate) type LogItem = Box<(SdkLogRecord, InstrumentationScope)>;
+
+/// Where the export thread also hands every batch it drains, spans after
+/// they are scrubbed: the dev console's store, which lives in a layer above
+/// and is given to [`Destinations::tap`] by `init()`. Runs on the export
+/// thread, off the request path.
+pub(crate) trait BatchTap: Send + Sync {
+    /// A batch of finished spans, left as they are for the exporters.
+    fn spans(&self, spans: &[FinishedSpan]);
+    /// A batch of log lines, each the JSON text the log stage wrote.
+    fn lines(&self, lines: &[LineItem]);
+}
 
 /// Where finished telemetry goes; built by `init()` from the configuration.
 #[derive(Default)]
@@ -87,6 +103,9 @@ pub(crate) struct Destinations {
     pub logs: Vec<Box<dyn DynLogExporter>>,
     /// The OTLP metrics push (`metrics.otlp_enabled`).
     pub metrics: Option<MetricsExporter>,
+    /// The dev console's store (`dev_console.enabled`), which sees every
+    /// span and log line even with no exporter configured.
+    pub tap: Option<Arc<dyn BatchTap>>,
 }
 
 /// Builds an exporter; runs on the export thread, inside its Tokio runtime,
@@ -112,7 +131,9 @@ pub(crate) struct Queues {
     /// another thread frees (glibc's arenas make that cross-thread pair slow).
     recycled: ArrayQueue<FinishedSpan>,
     logs: Option<ArrayQueue<LogItem>>,
-    /// Items pushed so far (both queues): every [`MAX_BATCH`]th push wakes
+    /// Log lines for the dev console's store (`dev_console.enabled`).
+    lines: Option<ArrayQueue<LineItem>>,
+    /// Items pushed so far (every queue): every [`MAX_BATCH`]th push wakes
     /// the export thread. Cheaper than `ArrayQueue::len`, which loops.
     pushed: AtomicUsize,
     batch_ready: Notify,
@@ -139,11 +160,12 @@ impl ExportQueue {
         ExportQueue { queues: None }
     }
 
-    fn new(spans: bool, logs: bool) -> Self {
+    fn new(spans: bool, logs: bool, lines: bool) -> Self {
         let queues = Queues {
             spans: spans.then(|| ArrayQueue::new(QUEUE_CAPACITY)),
             recycled: ArrayQueue::new(if spans { QUEUE_CAPACITY } else { 1 }),
             logs: logs.then(|| ArrayQueue::new(QUEUE_CAPACITY)),
+            lines: lines.then(|| ArrayQueue::new(QUEUE_CAPACITY)),
             pushed: AtomicUsize::new(0),
             batch_ready: Notify::new(),
         };
@@ -162,6 +184,12 @@ impl ExportQueue {
     /// The log stage's OTLP records go here, through the SDK's logger.
     pub(crate) fn log_processor(&self) -> impl LogProcessor + 'static {
         QueueProcessor(self.clone())
+    }
+
+    /// The log stage's line tap: `None` unless the dev console takes lines.
+    pub(crate) fn line_tap(&self) -> Option<Arc<dyn LineTap>> {
+        let queues = self.queues.as_ref().filter(|q| q.lines.is_some())?;
+        Some(queues.clone() as Arc<dyn LineTap>)
     }
 
     /// Whether log records are wanted at all.
@@ -189,7 +217,23 @@ impl SpanSink for Queues {
         let Some(spans) = &self.spans else { return };
         match spans.push(span) {
             Ok(()) => self.pushed_one(),
-            Err(_) => crate::metrics::own::SPANS_DROPPED.inc(),
+            Err(_) => span_dropped(SpanDrop::QueueFull, 1),
+        }
+    }
+
+    fn recycle(&self, mut span: FinishedSpan) {
+        span.clear_for_reuse();
+        // A full pool: the box is freed instead.
+        let _ = self.recycled.push(span);
+    }
+}
+
+impl LineTap for Queues {
+    fn line(&self, json: &[u8]) {
+        let Some(lines) = &self.lines else { return };
+        match lines.push(json.into()) {
+            Ok(()) => self.pushed_one(),
+            Err(_) => crate::metrics::own::DEV_CONSOLE_LINES_DROPPED.inc(),
         }
     }
 }

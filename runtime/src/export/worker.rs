@@ -15,11 +15,11 @@ use super::metrics::MetricsPush;
 use super::scrub;
 use super::{
     Control, Destinations, DestinationsFactory, EXPORT_INTERVAL, EXPORT_TIMEOUT, ExportQueue,
-    FinishedSpan, LogItem, MAX_BATCH, Queues,
+    FinishedSpan, LineItem, LogItem, MAX_BATCH, Queues,
 };
 use crate::metrics::own::{
-    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
-    SPANS_EXPORTED,
+    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_EXPORTED, SpanDrop,
+    span_dropped,
 };
 use crate::redact::Redactor;
 
@@ -52,9 +52,11 @@ pub(super) fn run(
                 return;
             }
         };
+        let tapped = destinations.tap.is_some();
         let queue = ExportQueue::new(
-            destinations.otlp_spans.is_some() || !destinations.spans.is_empty(),
+            destinations.otlp_spans.is_some() || !destinations.spans.is_empty() || tapped,
             !destinations.logs.is_empty(),
+            tapped,
         );
         let _ = ready.send(Ok(queue.clone()));
         let Some(queues) = queue.queues else { return };
@@ -113,6 +115,8 @@ struct Batcher {
     redactor: &'static Redactor,
     spans: Vec<FinishedSpan>,
     logs: Vec<LogItem>,
+    /// Log lines for the dev console's store.
+    lines: Vec<LineItem>,
     /// OTLP span requests sent and not answered yet: each yields its span
     /// count and how it ended.
     in_flight: JoinSet<(u64, Result<(), String>)>,
@@ -126,6 +130,7 @@ impl Batcher {
             redactor,
             spans: Vec::new(),
             logs: Vec::new(),
+            lines: Vec::new(),
             in_flight: JoinSet::new(),
             last_error_report: None,
         }
@@ -159,7 +164,7 @@ impl Batcher {
             Ok(()) => SPANS_EXPORTED.inc_by(count),
             Err(error) => {
                 SPAN_EXPORT_ERRORS.inc();
-                SPANS_DROPPED.inc_by(count);
+                span_dropped(SpanDrop::ExportFailed, count);
                 self.report("spans", count, &error);
             }
         }
@@ -177,7 +182,14 @@ impl Batcher {
             if !self.logs.is_empty() {
                 self.export_logs().await;
             }
-            if !more_spans && !more_logs {
+            let more_lines = take_batch(queues.lines.as_ref(), &mut self.lines);
+            if let Some(tap) = &self.destinations.tap
+                && !self.lines.is_empty()
+            {
+                tap.lines(&self.lines);
+            }
+            self.lines.clear();
+            if !more_spans && !more_logs && !more_lines {
                 return;
             }
         }
@@ -193,6 +205,9 @@ impl Batcher {
         let max_chars = crate::limits::value_length();
         for span in &mut self.spans[..take] {
             scrub::span(span, self.redactor, max_chars);
+        }
+        if let Some(tap) = &self.destinations.tap {
+            tap.spans(&self.spans[..take]);
         }
         let otlp_request = self.destinations.otlp_spans.as_mut().map(|otlp| {
             let request = otlp.encode(self.spans[..take].iter().map(|span| &**span));
@@ -226,7 +241,10 @@ impl Batcher {
             let _ = queues.recycled.push(span);
         }
         let Some(send) = otlp_request else {
-            self.count_spans(count, failed.map_or(Ok(()), Err));
+            // Taken by the console's store alone, nothing left the process.
+            if !self.destinations.spans.is_empty() {
+                self.count_spans(count, failed.map_or(Ok(()), Err));
+            }
             return;
         };
         while self.in_flight.len() >= MAX_IN_FLIGHT {

@@ -1,12 +1,14 @@
 //! The metrics endpoint as an axum route: `GET <metrics.endpoint>` answered
 //! like the standalone server does (content negotiation, access rules,
-//! refusals counted).
+//! refusals counted); and, with `dev_console.enabled`, the dev console
+//! under `/o11y/`, answered by the same handler as the standalone server's.
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 
+use crate::dev_console;
 use crate::metrics::{scrape_response, server};
 
 /// A router serving the metrics at `metrics.endpoint` (`/metrics` unless
@@ -32,6 +34,11 @@ use crate::metrics::{scrape_response, server};
 /// header lists `application/openmetrics-text` (Prometheus does), in
 /// Prometheus text 0.0.4 otherwise; other methods get axum's 405.
 ///
+/// With `dev_console.enabled` (the `dev` profile's default), it also
+/// serves the dev console at `/o11y/` (see `o11y::dev_console`) to the
+/// clients of `dev_console.allow_from` (loopback by default), which needs
+/// the client's address too.
+///
 /// With `metrics.allow_from` set, the client's address must be known: serve
 /// the app with `into_make_service_with_connect_info::<SocketAddr>()`, or
 /// every scrape is refused with 403 (fail closed). Behind a reverse proxy
@@ -43,13 +50,37 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let endpoint = server::active().endpoint.clone();
-    axum::Router::new().route(&endpoint, axum::routing::get(scrape))
+    let router = axum::Router::new().route(&endpoint, axum::routing::get(scrape));
+    if !dev_console::enabled() {
+        return router;
+    }
+    let prefix = dev_console::PREFIX;
+    router
+        .route(prefix, axum::routing::any(console))
+        // `/{*rest}` does not match an empty rest.
+        .route(&format!("{prefix}/"), axum::routing::any(console))
+        .route(&format!("{prefix}/{{*rest}}"), axum::routing::any(console))
+}
+
+fn peer_of(request: &Request) -> Option<std::net::IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
 }
 
 async fn scrape(request: Request) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    scrape_response(peer, request.headers()).map(axum::body::Body::from)
+    scrape_response(peer_of(&request), request.headers()).map(axum::body::Body::from)
+}
+
+/// The dev console: the body read up to `dev_console.max_body_bytes`, then
+/// the framework-agnostic handler.
+async fn console(request: Request) -> Response {
+    let peer = peer_of(&request);
+    let limit = dev_console::max_body_bytes();
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return dev_console::too_large(limit).map(axum::body::Body::from);
+    };
+    dev_console::handle(http::Request::from_parts(parts, body), peer).map(axum::body::Body::from)
 }

@@ -19,6 +19,9 @@ pub(crate) struct Settings {
     pub(crate) access_log: bool,
     /// Paths left alone, compared exactly with the request's path.
     exclude_paths: Box<[Box<str>]>,
+    /// The dev console is on: its paths (`/o11y/…`) are left alone too, so
+    /// that its pages and their polling do not fill it.
+    console: bool,
     /// The request headers recorded on the span.
     pub(crate) capture: Box<[CapturedHeader]>,
     /// What `url.query`, the captured headers and the request's log fields
@@ -37,8 +40,10 @@ pub(crate) struct CapturedHeader {
 }
 
 impl Settings {
+    /// The settings of `http`, the console's paths observed.
     fn from_config(http: &HttpConfig, redactor: &'static Redactor) -> Settings {
         Settings {
+            console: false,
             access_log: http.access_log,
             exclude_paths: http
                 .exclude_paths
@@ -69,6 +74,7 @@ impl Settings {
         self.exclude_paths
             .iter()
             .any(|excluded| **excluded == *path)
+            || (self.console && crate::dev_console::is_console_path(path))
     }
 }
 
@@ -79,7 +85,10 @@ static SETTINGS: Derived<Settings> = Derived::new(derive);
 /// installed with it); the defaults before `init()`.
 fn derive(config: Option<&Config>) -> Settings {
     match config {
-        Some(config) => Settings::from_config(&config.http, redact::active()),
+        Some(config) => Settings {
+            console: config.dev_console.enabled,
+            ..Settings::from_config(&config.http, redact::active())
+        },
         None => Settings {
             access_log: true,
             exclude_paths: super::DEFAULT_EXCLUDE_PATHS
@@ -87,6 +96,7 @@ fn derive(config: Option<&Config>) -> Settings {
                 .map(|p| (*p).into())
                 .collect(),
             capture: Box::new([]),
+            console: false,
             redactor: redact::active(),
         },
     }
@@ -125,6 +135,21 @@ mod tests {
         assert!(!settings.is_excluded("/healthz"));
         assert!(!settings.is_excluded("/metrics/x"));
         assert!(!settings.is_excluded("/"));
+        assert!(!settings.is_excluded("/o11y/"), "the console is off");
+    }
+
+    #[test]
+    fn the_console_paths_are_excluded_while_it_is_on() {
+        let settings = Settings {
+            console: true,
+            ..Settings::from_config(&http_config(&[], &[]), redact::active())
+        };
+        for path in ["/o11y", "/o11y/", "/o11y/trace/ab", "/o11y/v1/traces"] {
+            assert!(settings.is_excluded(path), "{path}");
+        }
+        for path in ["/o11yx", "/orders", "/"] {
+            assert!(!settings.is_excluded(path), "{path}");
+        }
     }
 
     #[test]

@@ -58,6 +58,15 @@ impl Sink {
     }
 }
 
+/// Where every line also goes, as its JSON text: the export queue, which
+/// lives in a layer above and hands the lines to the dev console's store on
+/// the export thread. A copy of a line the JSON sinks format anyway is the
+/// cheapest form to hand over on the request path.
+pub(crate) trait LineTap: Send + Sync + std::fmt::Debug {
+    /// Queues one JSON line (without its newline); a full queue drops it.
+    fn line(&self, json: &[u8]);
+}
+
 /// The ids and trace flags of the span a line is written in.
 pub(crate) type LineIds = crate::trace::Ids;
 
@@ -66,6 +75,8 @@ pub(crate) type LineIds = crate::trace::Ids;
 pub(crate) struct LogLayer {
     sinks: Vec<Sink>,
     otlp: Option<OtlpLogs>,
+    /// The dev console's lines (`dev_console.enabled`).
+    tap: Option<Arc<dyn LineTap>>,
     /// What fields and messages are redacted by, as they are collected.
     redactor: &'static Redactor,
 }
@@ -74,11 +85,13 @@ impl LogLayer {
     pub(crate) fn new(
         sinks: Vec<Sink>,
         otlp: Option<OtlpLogs>,
+        tap: Option<Arc<dyn LineTap>>,
         redactor: &'static Redactor,
     ) -> Self {
         LogLayer {
             sinks,
             otlp,
+            tap,
             redactor,
         }
     }
@@ -163,7 +176,7 @@ impl LogLayer {
 
         let (file, line_number) = crate::callsite::code_location(metadata);
 
-        if !self.sinks.is_empty() {
+        if !self.sinks.is_empty() || self.tap.is_some() {
             let line = format::Line {
                 timestamp: now,
                 level: *metadata.level(),
@@ -215,6 +228,12 @@ impl LogLayer {
                         } => batch::write_stdout(console.as_bytes(), urgent),
                         Sink::File(file) => file.write(json, urgent),
                     };
+                }
+                if let Some(tap) = &self.tap {
+                    if json.is_empty() {
+                        format::json(&line, json);
+                    }
+                    tap.line(json.strip_suffix(b"\n").unwrap_or(json));
                 }
             });
         }

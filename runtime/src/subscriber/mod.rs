@@ -408,7 +408,7 @@ mod tests {
         let pipeline = Pipeline {
             db: db::bridge(sampler, None),
             spans: SpanLayer::new(sampler, None, crate::redact::active()),
-            logs: LogLayer::new(Vec::new(), None, crate::redact::active()),
+            logs: LogLayer::new(Vec::new(), None, None, crate::redact::active()),
         };
         let filter = LevelDirectives::new(directives, directives.parse().expect("valid"));
         let subscriber = O11ySubscriber::new(pipeline, filter.tracks_spans());

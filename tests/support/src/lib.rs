@@ -14,7 +14,7 @@
 //!
 //! # Peers
 //!
-//! [`Rotel`], [`Prometheus`], [`Postgres`] and [`Redis`] each start a real
+//! [`Rotel`], [`Prometheus`], [`Postgres`], [`Redis`] and [`Chromedriver`] each start a real
 //! server on free loopback ports through `scripts/peers/<peer>.sh start`, in a
 //! fresh directory under the system temp dir, and stop it (and remove the
 //! directory) on drop. Set `O11Y_PEERS_KEEP_DIRS=1` to keep the directories
@@ -47,6 +47,9 @@
 //! - [`Postgres`]: `url()` (`postgres://postgres@127.0.0.1:P/o11y_test`),
 //!   `psql(sql)`.
 //! - [`Redis`]: `url()` (`redis://127.0.0.1:P`), `cmd(&[..]) -> Resp`.
+//! - [`Chromedriver`]: `url()` (the WebDriver endpoint of headless
+//!   Chromium, `http://127.0.0.1:P`), `log()`; [`artifacts_dir`] is where a
+//!   test leaves its screenshots (`<target>/o11y-artifacts/`).
 //!
 //! [`TlsProxy`] puts TLS in front of a peer's plain port (rotel cannot
 //! terminate TLS): `TlsProxy::start(port, || ServerTls { .. })`, with
@@ -119,6 +122,7 @@
 //! `O11Y_TEST_PEERS`, which o11y's config allows.
 
 mod child;
+mod chromium;
 pub mod exposition;
 pub mod http;
 mod postgres;
@@ -132,6 +136,7 @@ pub mod server;
 mod tls_proxy;
 
 pub use child::{CHILD_ENV, ChildBuilder, ChildOutput, child, in_child, is_child};
+pub use chromium::{Chromedriver, artifacts_dir};
 pub use postgres::Postgres;
 pub use prometheus::Prometheus;
 pub use redis::{Redis, Resp};
