@@ -34,18 +34,22 @@ pub(super) fn own(inventory: &Inventory) -> Board {
             .map(|(metric, legend)| target(rate(metric, ""), *legend))
             .collect::<Vec<_>>()
     };
-    let spans = present(&[
-        ("o11y_spans_exported_total", "exported"),
-        (
-            "o11y_spans_dropped_total",
-            "dropped (queue full or export failed)",
-        ),
-        ("o11y_span_export_errors_total", "failed export calls"),
-    ]);
+    let mut spans = present(&[("o11y_spans_exported_total", "exported")]);
+    if inventory.has("o11y_spans_dropped_total") {
+        // By reason: a full queue or a failed export, or tail sampling's caps.
+        spans.push(target(
+            rate("o11y_spans_dropped_total", "reason"),
+            "dropped ({{reason}})",
+        ));
+    }
+    spans.extend(present(&[(
+        "o11y_span_export_errors_total",
+        "failed export calls",
+    )]));
     if !spans.is_empty() {
         board.panel(panel(
             "Spans",
-            "Spans exported and dropped per second, and failed export calls",
+            "Spans exported, and dropped by reason, per second; failed export calls",
             "ops",
             spans,
         ));
