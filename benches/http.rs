@@ -13,6 +13,9 @@
 //! - `o11y_quiet`: the same without the access log;
 //! - `o11y_recorded`: the same as `o11y_prod`, every request sampled and
 //!   exported into an in-process sink;
+//! - `o11y_prod_tail`: `o11y_prod` with the prod profile's tail rules on
+//!   (the other o11y cases have none): every request is recorded, and the
+//!   99 in 100 the head sampler leaves out are dropped when they end.
 //! - `o11y_dev`: the dev profile's defaults (every request sampled, DEBUG
 //!   level, access log), exported into the in-process sink, the dev console
 //!   off, JSON lines on standard output (so that they can be filtered out);
@@ -131,14 +134,20 @@ fn each_case(mut f: impl FnMut(&Case)) {
         dispatch: Dispatch::new(tracing_subscriber::registry()),
         _guard: None,
     });
-    for (name, sample_rate, access_log) in [
-        ("o11y_prod", 0.01, true),
-        ("o11y_quiet", 0.01, false),
-        ("o11y_recorded", 1.0, true),
+    for (name, sample_rate, access_log, tail) in [
+        ("o11y_prod", 0.01, true, false),
+        ("o11y_quiet", 0.01, false, false),
+        ("o11y_recorded", 1.0, true, false),
+        // prod's tail rules on; the request is fast and answers 200: it is
+        // recorded, held and dropped (99 in 100) or head-sampled (1 in 100).
+        ("o11y_prod_tail", 0.01, true, true),
     ] {
-        let config = common::prod_config()
+        let mut config = common::prod_config()
             .sample_rate(sample_rate)
             .http_access_log(access_log);
+        if !tail {
+            config = config.keep_errors(false).keep_slower_than(None);
+        }
         let (dispatch, guard) = o11y_dispatch_of(config);
         let app = Router::new()
             .route("/orders/{id}", get(observed_order))

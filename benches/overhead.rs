@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{o11y_dispatch, otel_dispatch};
+use common::{o11y_dispatch, o11y_tail_dispatch, otel_dispatch};
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry_sdk::trace::Sampler;
 use tracing::Dispatch;
@@ -181,6 +181,16 @@ fn observe(c: &mut Criterion) {
         group.bench_function("observe_recorded", |b| b.iter(|| observed(black_box(7))));
         group.bench_function("observe_recorded_async", |b| {
             b.iter(|| run_ready(observed_async(black_box(7))))
+        });
+    });
+    drop((dispatch, _guard));
+
+    // Tail rules on (prod's), not head-sampled, fast and successful: the
+    // call is recorded and held, then dropped with its trace.
+    let (dispatch, _guard) = o11y_tail_dispatch(0.0);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("observe_tail_dropped", |b| {
+            b.iter(|| observed(black_box(7)))
         });
     });
     drop((dispatch, _guard));

@@ -18,10 +18,18 @@
 # O11Y_HTTP_ACCESS_LOG=false: what the access-log line costs; and as
 # "o11y-unredacted", with O11Y_REDACTION_ENABLED=false: what redaction costs
 # (bar: o11y/o11y-unredacted >= 0.97).
-# in two configurations:
-#   prod  JSON access log to a file, 1% sampling, metrics on     bar: o11y/bare >= 0.85
+# in three configurations:
+#   prod  JSON access log to a file, 1% sampling, metrics on, no tail rules
+#                                                                 bar: o11y/bare >= 0.85
 #   full  the same with 100% sampling, spans exported to rotel    bar: o11y/bare >= 0.65,
 #         and no span lost (exported vs received by rotel)
+#   prod-tail  prod with tail rules on (keep_errors, keep_slower_than 20ms), where
+#         1 request in 100 answers 500 and 1 in 100 sleeps 25 ms first (every
+#         server, BENCH_FAULT_EVERY=100): bare, floor, required, o11y, and
+#         "o11y-headonly" (the same workload with the tail rules off). Its line
+#         reports, from what rotel received, that every failed and every slow
+#         request's trace arrived whole (both spans) and how many head-sampled
+#         ones came along. Bars: o11y/required >= 0.90, o11y/o11y-headonly >= 0.95.
 # Both export to one rotel collector (counting spans by service.name).
 #
 # The server runs on core 0 (taskset -c 0), wrk and rotel on core 1
@@ -53,7 +61,7 @@ while [ "$#" -gt 0 ]; do
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h | --help) sed -n '2,43p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,51p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -156,12 +164,12 @@ settle() {
 }
 
 results="$work/results.tsv"
-printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\texport_us\tlog_lines\tuser_us\n' >"$results"
+printf 'config\tround\tserver\trps\tp99_ms\tcpu_us\trequests\terrors\tserved\texported\tdropped\treceived\texport_us\tlog_lines\tuser_us\tfailed\tslow\n' >"$results"
 
 # run CONFIG ROUND SERVER: one measured wrk run against one server.
 run() {
   local config="$1" round="$2" server="$3" rate port service out err
-  case "$config" in prod) rate=0.01 ;; full) rate=1.0 ;; esac
+  case "$config" in prod | prod-tail) rate=0.01 ;; full) rate=1.0 ;; esac
   port="$(free_port)"
   service="bench-$server-$config-$round"
   out="$work/$service.out"
@@ -172,11 +180,17 @@ run() {
     o11y*) env+=(O11Y_PROFILE=prod O11Y_TRACING_SAMPLE_RATE="$rate" O11Y_LOGGING_LEVEL=info O11Y_SHUTDOWN_TIMEOUT=30s) ;;
     standard) env+=(BENCH_SAMPLE_RATE="$rate" BENCH_LOG_FILE="$work/$service.log") ;;
   esac
+  # Tail rules only where the configuration says (prod has them by default).
+  case "$config/$server" in
+    prod-tail/o11y) env+=(O11Y_TRACING_KEEP_ERRORS=true O11Y_TRACING_KEEP_SLOWER_THAN=20ms) ;;
+    */o11y*) env+=(O11Y_TRACING_KEEP_ERRORS=false O11Y_TRACING_KEEP_SLOWER_THAN=off) ;;
+  esac
+  if [ "$config" = prod-tail ]; then env+=(BENCH_FAULT_EVERY=100 BENCH_SLOW_MS=25); fi
   if [ "$server" = o11y-quiet ]; then env+=(O11Y_HTTP_ACCESS_LOG=false); fi
   if [ "$server" = o11y-unredacted ]; then env+=(O11Y_REDACTION_ENABLED=false); fi
   # o11y writes its JSON lines to stdout: the access log file is where it goes.
-  local binary="${server%-quiet}"
-  env "${env[@]}" taskset -c 0 "$bin/${binary%-unredacted}" >"$out" 2>"$err" &
+  # o11y-quiet, o11y-unredacted and o11y-headonly are the o11y server.
+  env "${env[@]}" taskset -c 0 "$bin/${server%%-*}" >"$out" 2>"$err" &
   server_pid=$!
   if ! wait_port "$port" "$server_pid"; then
     cat "$err" >&2
@@ -205,7 +219,7 @@ run() {
   if [ -f "$log" ]; then log_lines="$(wc -l <"$log")"; fi
   rm -f "$out" "$work/$service.log"
   local got=0
-  case "$server" in o11y | o11y-quiet | o11y-unredacted | standard) got="$(settle "$service")" ;; esac
+  case "$server" in o11y* | standard) got="$(settle "$service")" ;; esac
   python3 - "$report" "$before" "$after" "$(getconf CLK_TCK)" "$(cat "$err")" "$got" \
     "$config" "$round" "$server" "$((export_after - export_before))" "$log_lines" \
     "$((user_after - user_before))" >>"$results" <<'PY'
@@ -228,7 +242,8 @@ export_us = int(export_ticks) / int(hz) * 1e6 / max(total, 1)
 print("\t".join(str(v) for v in (config, rnd, server, rps, p99, round(cpu_us, 2), total, errors,
                                   stat("requests"), stat("spans_exported"), stat("spans_dropped"),
                                   got if server != "bare" else "", round(export_us, 2), log_lines,
-                                  round(int(user_ticks) / int(hz) * 1e6 / max(total, 1), 2))))
+                                  round(int(user_ticks) / int(hz) * 1e6 / max(total, 1), 2),
+                                  stat("failed"), stat("slow"))))
 PY
   tail -n1 "$results" | awk -F'\t' '{printf "[bench-http] %-4s round %-2s %-10s %9.0f req/s  p99 %6.2f ms  cpu %6.1f us/req  log lines/request %.2f\n", $1, $2, $3, $4, $5, $6, ($9 > 0 ? $14 / $9 : 0)}' >&2
 }
@@ -240,9 +255,10 @@ for round in $(seq 1 "$ROUNDS"); do
     run prod "$round" o11y-unredacted
     continue
   fi
-  for config in prod full; do
+  for config in prod full prod-tail; do
     servers="bare o11y standard"
     if [ "$config" = prod ]; then servers="$servers floor required o11y-quiet o11y-unredacted"; fi
+    if [ "$config" = prod-tail ]; then servers="bare floor required o11y o11y-headonly"; fi
     for server in $servers; do
       run "$config" "$round" "$server"
     done
@@ -250,6 +266,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 cp "$results" "$target/results.tsv"
+cp "$counts" "$target/rotel-counts.json"
 if [ "$REDACTION_ONLY" = 1 ]; then
   python3 - "$results" <<'PY'
 import csv, statistics, sys
@@ -268,9 +285,10 @@ print(f"server CPU per request, off / on, median: {statistics.median(cpu):.3f} (
 PY
   exit 0
 fi
-python3 - "$results" <<'PY'
-import csv, statistics, sys
+python3 - "$results" "$counts" <<'PY'
+import csv, json, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+traces = json.load(open(sys.argv[2])).get("traces", {})
 def runs(config, server):
     return {r["round"]: r for r in rows if r["config"] == config and r["server"] == server}
 def med(config, server, key):
@@ -359,7 +377,46 @@ for r in rows:
     else:
         print(f"  round {r['round']} standard: served {served}, spans expected {expected}, received {received}, "
               f"lost {lost} ({100 * lost / max(expected, 1):.1f}%)")
-errors = sum(int(r["errors"]) for r in rows)
+print()
+print("prod-tail: 1 request in 100 answers 500, 1 in 100 sleeps 25 ms; o11y with tail rules")
+print("(keep_errors, keep_slower_than 20ms) at head rate 0.01, o11y-headonly the same without them")
+def per_round(config, a, b):
+    ra, rb = runs(config, a), runs(config, b)
+    return [float(ra[k]["rps"]) / float(rb[k]["rps"]) for k in ra if k in rb]
+tail_bars = (("required", 0.90), ("floor", None), ("o11y-headonly", 0.95), ("bare", None))
+for other, bar in tail_bars:
+    values = per_round("prod-tail", "o11y", other)
+    mid = statistics.median(values)
+    verdict = "" if bar is None else f" (bar ≥ {bar}: {'ok' if mid >= bar else 'MISSED'})"
+    ok &= bar is None or mid >= bar
+    print(f"  o11y / {other} req/s per round: {', '.join(f'{v:.3f}' for v in values)}; median **{mid:.3f}**{verdict}")
+print("  req/s medians: " + ", ".join(
+    f"{server} {med('prod-tail', server, 'rps'):,.0f}" for server in ("bare", "floor", "required", "o11y", "o11y-headonly")))
+print("  server CPU per request, medians: " + ", ".join(
+    f"{server} {med('prod-tail', server, 'cpu_us'):.1f} µs" for server in ("bare", "floor", "required", "o11y", "o11y-headonly")))
+for r in rows:
+    if r["config"] != "prod-tail" or r["server"] != "o11y":
+        continue
+    shapes = traces.get(f"bench-o11y-prod-tail-{r['round']}", {}).values()
+    failed_sent, slow_sent = int(r["failed"] or 0), int(r["slow"] or 0)
+    failed = [s for s in shapes if s[2]]
+    slow = [s for s in shapes if not s[2] and s[3] is not None and s[3] >= 20]
+    head = [s for s in shapes if s[1] == "head"]
+    whole = lambda found: sum(1 for s in found if s[0] == 2)
+    by_reason = lambda found, reason: sum(1 for s in found if s[1] == reason)
+    # Kept traces may outnumber the requests made to fail or sleep: a
+    # request slow by itself is kept too, and so is one wrk drops at the end
+    # of its run (cancelled, an error; made to sleep, it counts as slow sent).
+    arrived = len(failed) + len(slow) >= failed_sent + slow_sent
+    all_whole = whole(failed) == len(failed) and whole(slow) == len(slow)
+    ok &= arrived and all_whole
+    print(f"  round {r['round']} o11y: failed requests {failed_sent}, their traces received {len(failed)} "
+          f"({whole(failed)} whole; reason error {by_reason(failed, 'error')}, head {by_reason(failed, 'head')}); "
+          f"slow requests {slow_sent}, traces received {len(slow)} ({whole(slow)} whole; reason slow "
+          f"{by_reason(slow, 'slow')}, head {by_reason(slow, 'head')}); head-sampled traces {len(head)} "
+          f"of {int(r['served'] or 0)} requests served; {'every one arrived whole' if arrived and all_whole else 'MISSING TRACES'}")
+# prod-tail's 500s are its workload, not errors.
+errors = sum(int(r["errors"]) for r in rows if r["config"] != "prod-tail")
 if errors:
     print(f"\nwrk saw {errors} errors or non-2xx answers: see the work directory")
 print("\nbars:", "met" if ok and not lost_any else "MISSED" + ("" if ok else " (ratio)") + (" (spans lost)" if lost_any else ""))

@@ -171,6 +171,7 @@ pub mod __private {
         ObservedResult, SiteOptions, Sources, SourcesOfError, SourcesOfLocalError,
         SourcesOfSharedError, call_once, flags,
     };
+    pub use o11y_runtime::slo::{LatencyObjective, Objective};
     pub use o11y_runtime::task::{
         ErrorMessage, HasMessage, NoMessage, TaskRun, TaskSite, task_error,
     };

@@ -67,7 +67,10 @@ fn check_exposition(addr: SocketAddr, path: &str) {
         text.contains("# TYPE o11y_metrics_scrapes_refused counter\n"),
         "{text}"
     );
-    assert_eq!(sample(&text, "o11y_spans_dropped_total"), "0");
+    assert_eq!(
+        sample(&text, "o11y_spans_dropped_total{reason=\"queue_full\"}"),
+        "0"
+    );
 
     let only_openmetrics = get_from(addr, path, &[("Accept", "application/openmetrics-text")]);
     assert_eq!(only_openmetrics.header("content-type"), Some(OPENMETRICS));

@@ -35,13 +35,22 @@ pub fn prod_config() -> o11y::config::ConfigBuilder {
 
 /// The subscriber `init()` installs, in a dispatcher of its own,
 /// configured like `prod` but with the given tracing switch and sample
-/// rate, exporting into a [`Sink`].
+/// rate and no tail rules (head sampling alone), exporting into a [`Sink`].
 pub fn o11y_dispatch(tracing_enabled: bool, sample_rate: f64) -> (Dispatch, o11y::Guard) {
     o11y_dispatch_of(
         prod_config()
             .tracing_enabled(tracing_enabled)
-            .sample_rate(sample_rate),
+            .sample_rate(sample_rate)
+            .keep_errors(false)
+            .keep_slower_than(None),
     )
+}
+
+/// [`o11y_dispatch`] with `prod`'s tail rules (every failing trace, and
+/// every trace slower than 1 s, kept) at head rate `sample_rate`.
+#[allow(dead_code)] // not every bench measures tail sampling
+pub fn o11y_tail_dispatch(sample_rate: f64) -> (Dispatch, o11y::Guard) {
+    o11y_dispatch_of(prod_config().sample_rate(sample_rate))
 }
 
 /// The subscriber `init()` installs, configured by `config`, in a

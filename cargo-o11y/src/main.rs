@@ -30,6 +30,11 @@ Commands:
            the /metrics access settings; --json for one JSON document
   catalog  lists the link-time metric catalog; --json for a document of a stable
            schema, --out FILE to write it to a file
+  dashboards  writes Grafana dashboards for what the catalog holds (--out DIR)
+  rules    writes Prometheus alerting and recording rules, SLO burn-rate alerts
+           included (--out FILE)
+  stack    writes a Docker Compose stack: Grafana, Prometheus, Tempo, Loki, an
+           OpenTelemetry Collector, Pyroscope, with the dashboards and rules (--out DIR)
 
 Which program (as `cargo run` takes them):
   --example NAME         an example
@@ -46,7 +51,10 @@ Examples:
   cargo o11y check --example quickstart
   cargo o11y check --bin server --json
   OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo o11y check --bin server
-  cargo o11y catalog -p worker --json --out catalog.json";
+  cargo o11y catalog -p worker --json --out catalog.json
+  cargo o11y dashboards --example quickstart --out dashboards
+  cargo o11y rules --bin server --out rules.yml
+  cargo o11y stack --bin server --out stack --app host.docker.internal:8080";
 
 /// What to run: the command, its arguments, and `cargo run`'s.
 #[derive(Debug, PartialEq, Eq)]

@@ -71,8 +71,10 @@ pub fn spawn_server(
 
 /// An order, or a JSON 404. A missing order is an answer, not a failure:
 /// `Ok`, so neither the span nor the function's metrics count an error.
-/// An id that is not a whole number gets a JSON 400.
-#[o11y::observe]
+/// An id that is not a whole number gets a JSON 400. Its objective (99.9 %
+/// of calls succeed, 99 % within 250 ms) becomes recording rules, burn-rate
+/// alerts and the SLO dashboard (`cargo o11y rules`, `cargo o11y dashboards`).
+#[o11y::observe(objective(success = 99.9, latency = "250ms" at 99))]
 async fn get_order(
     State(state): State<AppState>,
     id: Result<Path<i64>, PathRejection>,

@@ -47,7 +47,17 @@ use proc_macro::TokenStream;
 /// | `concurrency` | maintain `function_calls_concurrent` |
 /// | `metrics = false` | no metrics |
 /// | `span = false` | no span |
+/// | `objective(success = 99.9, latency = "250ms" at 99)` | a service level objective (either part or both): `o11y rules` and `o11y dashboards` turn it into recording rules, burn-rate alerts and the SLO dashboard |
 /// | `crate = path` | where o11y is, when re-exported |
+///
+/// `objective`: `success` is the share of calls, in percent, that must not
+/// fail (`Err`, a panic, a cancellation); `latency = "250ms" at 99` says 99 %
+/// of calls finish within 250 ms, measured on
+/// `function_calls_duration_seconds`, so the threshold must be one of its
+/// buckets (5ms, 10ms, 25ms, 50ms, 75ms, 100ms, 250ms, 500ms, 750ms, 1s,
+/// 2.5s, 5s, 7.5s, 10s): another one is a compile error naming them.
+/// Percentages are above 0 and below 100; the objective is over 30 days.
+/// An `impl` block takes it per method, not for the whole block.
 ///
 /// Runnable examples are in the `o11y` crate's documentation.
 ///

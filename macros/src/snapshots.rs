@@ -36,6 +36,18 @@ fn observe_sync_fn() {
 }
 
 #[test]
+fn observe_objective() {
+    insta::assert_snapshot!(observe(
+        quote!(objective(success = 99.9, latency = "250ms" at 99)),
+        quote! {
+            fn lookup(id: u64) -> u64 {
+                id
+            }
+        },
+    ));
+}
+
+#[test]
 fn observe_plain_sync_fn() {
     insta::assert_snapshot!(observe(
         quote!(),

@@ -2,13 +2,23 @@
 //! conventions): the metric name's charset, the reserved `__` prefix,
 //! `_total` on counters and only on counters, the unit as a name suffix,
 //! required help text, label names (charset, reserved `__` prefix, `le` and
-//! `quantile`, duplicates) and histogram buckets.
+//! `quantile`, duplicates) and histogram buckets; and, in [`objective`],
+//! the rules of service level objectives measured on those histograms.
 //!
 //! Both `o11y-macros` and `o11y-runtime` depend on this crate, so that
 //! `#[metric]` rejects at compile time exactly what `init()` rejects at run
 //! time. It is pure functions on plain values, with no dependencies; the
 //! errors are the one-sentence messages both report. It is a part of o11y's
 //! implementation, published because the two crates are: depend on `o11y`.
+
+pub mod objective;
+
+/// The OpenTelemetry default bucket boundaries for durations in seconds,
+/// 5 ms to 10 s: the buckets of o11y's duration histograms, which a
+/// latency objective's threshold must be one of.
+pub const DEFAULT_SECONDS_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
 
 /// The type of a metric, as far as naming is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

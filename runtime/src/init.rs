@@ -266,9 +266,10 @@ impl Setup {
             config.tracing.sample_rate,
             config.tracing.parent_based,
         );
+        let span_sink = tail_sink(&config, queue.span_sink());
         let pipeline = subscriber::Pipeline {
-            db: db::bridge(sampler, queue.span_sink()),
-            spans: trace::SpanLayer::new(sampler, queue.span_sink(), redactor),
+            db: db::bridge(sampler, span_sink.clone()),
+            spans: trace::SpanLayer::new(sampler, span_sink, redactor),
             logs: log::LogLayer::new(sinks, otlp_logs, queue.line_tap(), redactor),
         };
 
@@ -286,6 +287,26 @@ impl Setup {
         };
         Ok((pipeline, guard))
     }
+}
+
+/// The export queue's span sink, behind the tail rules when one is on.
+fn tail_sink(
+    config: &Config,
+    sink: Option<std::sync::Arc<dyn trace::SpanSink>>,
+) -> Option<std::sync::Arc<dyn trace::SpanSink>> {
+    let tracing = &config.tracing;
+    if !(tracing.enabled && tracing.tail_sampling()) {
+        return sink;
+    }
+    let rules = trace::tail::TailRules {
+        keep_errors: tracing.keep_errors,
+        keep_slower_than: tracing.keep_slower_than,
+        max_spans_per_trace: tracing.tail_max_spans_per_trace,
+        max_bytes: tracing.tail_max_bytes,
+    };
+    Some(std::sync::Arc::new(trace::tail::TailSink::new(
+        sink?, rules,
+    )))
 }
 
 /// What `#[observe]` does, read by every instrumented call in one load.

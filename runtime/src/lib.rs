@@ -23,7 +23,7 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
-//! | 0 | `callsite` `clock` `error_text` `export_thread` `flags` `hex` `limits` `percent` `value` | foundations: code locations, the clock, error text, the export thread's mark, the one word the hot path reads first, hex, the attribute limits in force, percent-decoding, field values |
+//! | 0 | `callsite` `clock` `error_text` `export_thread` `flags` `hex` `limits` `percent` `slo` `value` | foundations: code locations, the clock, error text, the export thread's mark, the one word the hot path reads first, hex, the attribute limits in force, percent-decoding, service level objectives as data, field values |
 //! | 1 | `config` | keys, parsing, validation, profiles: plain data |
 //! | 2 | `metrics` | metric types, the link-time registry, exposition, the scrape answer and its access rules |
 //! | 3 | `error` `redact` | what `init()` and the servers it starts report; the redaction engine (key rule, value patterns, their counts) and the engine in force |
@@ -36,7 +36,7 @@
 //! | 10 | `observe` | the runtime side of `#[observe]` |
 //! | 11 | `context` `dev_console` | the context API over the current span; the dev console's pages and OTLP receiver, one handler both HTTP servers call |
 //! | 12 | `http` `metrics_server` `task` | integrations: the HTTP server layer and client, the standalone metrics server, background tasks |
-//! | 13 | `command` | what a program runs instead of itself under `O11Y_COMMAND`: `check` (is the set-up working?) and `catalog` (the metric catalog) |
+//! | 13 | `command` | what a program runs instead of itself under `O11Y_COMMAND`: `check` (is the set-up working?), `catalog` (the metric catalog), and what is generated from it: `dashboards`, `rules`, `stack` |
 //! | 14 | `init` | resolves the configuration, builds the stages, starts the export thread, returns the guard; runs the command `O11Y_COMMAND` names instead |
 
 mod callsite;
@@ -66,6 +66,7 @@ mod percent;
 mod redact;
 #[cfg(feature = "sentry")]
 mod sentry;
+pub mod slo;
 mod subscriber;
 pub mod task;
 pub mod trace;

@@ -11,7 +11,9 @@ use syn::{Expr, Ident, LitBool, LitStr, Path, Token, parenthesized};
 
 use crate::common::{Level, did_you_mean, duplicate};
 
-const ARGUMENTS: [&str; 11] = [
+use super::objective::{self, ObjectiveArg};
+
+const ARGUMENTS: [&str; 12] = [
     "name",
     "level",
     "fields",
@@ -22,6 +24,7 @@ const ARGUMENTS: [&str; 11] = [
     "concurrency",
     "metrics",
     "span",
+    "objective",
     "crate",
 ];
 
@@ -131,6 +134,7 @@ pub(crate) struct ObserveArgs {
     pub(crate) concurrency: Option<Ident>,
     pub(crate) metrics: Option<(Ident, LitBool)>,
     pub(crate) span: Option<(Ident, LitBool)>,
+    pub(crate) objective: Option<(Ident, ObjectiveArg)>,
     pub(crate) krate: Option<(Token![crate], Path)>,
 }
 
@@ -216,7 +220,7 @@ impl Parse for ObserveArgs {
                     format!(
                         "unknown argument `{other}` of #[observe]{hint}\n\
                          expected one of: name, level, fields, args, skip, err, ret, \
-                         concurrency, metrics, span, crate"
+                         concurrency, metrics, span, objective, crate"
                     ),
                 ));
             }
@@ -297,6 +301,10 @@ impl ObserveArgs {
                 let value = bool_value(input, &key)?;
                 set(&mut self.span, &key, (key.clone(), value))?;
             }
+            "objective" => {
+                let value = objective::parse(input, &key)?;
+                set(&mut self.objective, &key, (key.clone(), value))?;
+            }
             _ => return Ok(Some(key)),
         }
         Ok(None)
@@ -351,6 +359,9 @@ impl ObserveArgs {
             concurrency: method.concurrency.or_else(|| self.concurrency.clone()),
             metrics: method.metrics.or_else(|| self.metrics.clone()),
             span: method.span.or_else(|| self.span.clone()),
+            // Each method's own: an objective is one function's (the block's
+            // is refused where the block is expanded).
+            objective: method.objective,
             krate: method.krate.or_else(|| self.krate.clone()),
         }
     }
@@ -376,6 +387,13 @@ impl ObserveArgs {
             if let Some((key, _)) = &self.level {
                 push(syn::Error::new_spanned(key, format!("`level`{span_off}")));
             }
+        }
+        if let (Some((key, _)), false) = (&self.objective, self.metrics_enabled()) {
+            push(syn::Error::new_spanned(
+                key,
+                "`objective` is measured on the function's metrics: it has no effect with \
+                 `metrics = false`",
+            ));
         }
         if let (Some(key), false) = (&self.concurrency, self.metrics_enabled()) {
             push(syn::Error::new_spanned(

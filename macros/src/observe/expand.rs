@@ -374,6 +374,11 @@ fn site_static(
     };
     let level = span_level(args, krate);
     let name = span_name(args, sig, names);
+    let objective = args
+        .objective
+        .as_ref()
+        .map(|(_, objective)| objective.tokens(krate))
+        .unwrap_or_default();
     let (in_impl, path_fn) = if names.in_impl {
         (
             quote!(.in_impl(__o11y_path)),
@@ -396,7 +401,7 @@ fn site_static(
             ::core::file!(),
             ::core::line!(),
             &__O11Y_SITE,
-        )#in_impl;
+        )#in_impl #objective;
         #path_fn
         #krate::__private::list_site!(__O11Y_SITE);
     }

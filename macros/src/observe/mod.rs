@@ -3,6 +3,7 @@
 
 pub(crate) mod args;
 pub(crate) mod expand;
+pub(crate) mod objective;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
@@ -138,6 +139,7 @@ fn observe_impl(args: &ObserveArgs, mut block: ItemImpl) -> TokenStream {
         args.args.as_ref().map(|(key, _)| (key, "`args` goes on a method, not on the impl block")),
         args.skip.as_ref().map(|(key, _)| (key, "`skip` goes on a method of the block, to opt it out")),
         args.name.as_ref().map(|(key, _)| (key, "`name` goes on a method: each method's span has its own name")),
+        args.objective.as_ref().map(|(key, _)| (key, "`objective` goes on a method: each method's calls are measured on their own")),
     ];
     for (key, message) in misplaced.into_iter().flatten() {
         push(&mut errors, syn::Error::new_spanned(key, message));

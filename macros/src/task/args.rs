@@ -69,6 +69,9 @@ impl TaskArgs {
             common.span.as_ref().map(|(key, _)| {
                 (key, "`span` cannot be turned off on a task: its span is what continues the producer's trace")
             }),
+            common.objective.as_ref().map(|(key, _)| {
+                (key, "`objective` goes on an #[observe] function; a task's runs are watched by the TaskHighFailureRate alert of `o11y rules`")
+            }),
         ];
         let mut errors: Option<syn::Error> = None;
         for (key, message) in not_for_tasks.into_iter().flatten() {

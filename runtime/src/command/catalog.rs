@@ -16,7 +16,8 @@
 //!       "unit": "seconds",
 //!       "labels": ["http_request_method", "http_route", "http_response_status_code"],
 //!       "buckets": [0.005, 0.01, 0.025],
-//!       "declared_at": "runtime/src/http/metrics.rs:20"
+//!       "declared_at": "runtime/src/http/metrics.rs:20",
+//!       "origin": "o11y"
 //!     }
 //!   ]
 //! }
@@ -28,7 +29,9 @@
 //!   `histogram`; a counter's `name` ends in `_total`; `unit` is `null`
 //!   when none is declared; `buckets` are a histogram's upper bounds
 //!   (`+Inf` implied), empty for other types; `declared_at` is the
-//!   `file:line` of the declaration, as `file!()` spells it.
+//!   `file:line` of the declaration, as `file!()` spells it; `origin` is
+//!   `o11y` for o11y's own metrics (HTTP, database, tasks, its pipeline)
+//!   and `application` for the program's (`#[metric]`).
 //!
 //! A change that removes or redefines a field raises the schema version;
 //! new fields may be added within a version.
@@ -105,6 +108,7 @@ fn document(entries: &[CatalogEntry], service: Option<&str>) -> Value {
                 "labels": entry.labels,
                 "buckets": entry.buckets,
                 "declared_at": entry.declared_at,
+                "origin": if entry.own { "o11y" } else { "application" },
             })
         })
         .collect();

@@ -10,6 +10,9 @@
 //! |---|---|
 //! | `check` | checks the set-up: every configuration value with its source, the compiled features and profile, the OTLP endpoints (reachable, and a test span and log record acknowledged by the collector), the log file, the metric catalog linted as `promtool check metrics` does, and the `/metrics` access settings; `--json` for machines |
 //! | `catalog` | lists the link-time metric catalog: a table, or with `--json` a document of a stable schema (see [`CATALOG_SCHEMA_VERSION`]) |
+//! | `dashboards` | writes Grafana dashboards for what the catalog holds: overview, functions, database, tasks, the application's metrics, o11y itself, objectives |
+//! | `rules` | writes Prometheus alerting and recording rules: HTTP, database, tasks, o11y itself, and burn-rate alerts of the objectives |
+//! | `stack` | writes a Docker Compose stack (Grafana, Prometheus, Tempo, Loki, an OpenTelemetry Collector, Pyroscope) with the dashboards and rules in place |
 //!
 //! Arguments reach the command through `O11Y_COMMAND_ARGS`, split as a
 //! POSIX shell splits words (`--out "my dir"`), since the program's own
@@ -32,7 +35,13 @@
 mod args;
 mod catalog;
 mod check;
+mod dashboards;
+mod inventory;
 mod report;
+mod rules;
+mod slos;
+mod stack;
+mod yaml;
 
 use std::io::Write;
 
@@ -98,6 +107,21 @@ const COMMANDS: &[Command] = &[
         name: "catalog",
         usage: catalog::USAGE,
         run: catalog::run,
+    },
+    Command {
+        name: "dashboards",
+        usage: dashboards::USAGE,
+        run: dashboards::run,
+    },
+    Command {
+        name: "rules",
+        usage: rules::USAGE,
+        run: rules::run,
+    },
+    Command {
+        name: "stack",
+        usage: stack::USAGE,
+        run: stack::run,
     },
 ];
 
@@ -228,7 +252,7 @@ mod tests {
         assert_eq!(
             err.trim_end(),
             "o11y: unknown command `chek` (O11Y_COMMAND); did you mean `check`? \
-             The commands: check, catalog."
+             The commands: check, catalog, dashboards, rules, stack."
         );
     }
 

@@ -21,19 +21,21 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::operations::{check_quantile_threshold, check_routes, parse_route};
 use super::redaction::{check_pattern, parse_pattern};
 use super::sentry::check_dsn;
 use super::table::{Def, HasDefault, Redact, Scalar, declare_keys};
 use super::value::{
     Refusal, check_endpoint, check_filter, check_header_name, check_key_name, check_listed_path,
-    check_path, check_token, parse_attributes, parse_backtrace, parse_bool, parse_duration,
-    parse_format, parse_mode, parse_net, parse_number, parse_protocol, parse_socket_addr,
-    parse_whole, redacted, refuse_if,
+    check_path, check_token, parse_attributes, parse_backtrace, parse_bool, parse_bytes,
+    parse_duration, parse_format, parse_mode, parse_net, parse_number, parse_protocol,
+    parse_socket_addr, parse_threshold, parse_whole, redacted, refuse_if,
 };
 use super::{
     BacktraceMode, Config, ConfigBuilder, IpNet, LogFormat, NPlusOneMode, OtlpProtocol, OtlpSignal,
     Profile, RedactionPattern,
 };
+use crate::slo::RouteObjective;
 
 /// `metrics.endpoint` by default: the path Prometheus scrapes unless told otherwise.
 pub const DEFAULT_METRICS_ENDPOINT: &str = "/metrics";
@@ -61,6 +63,14 @@ pub const DEFAULT_REDACTION_REPLACEMENT: &str = "[REDACTED]";
 /// OpenTelemetry's default of the span limits: attributes, events and
 /// links a span keeps.
 pub const DEFAULT_SPAN_LIMIT: usize = 128;
+
+/// `tracing.tail_max_spans_per_trace` by default: a request with a few
+/// hundred queries still fits whole.
+pub const DEFAULT_TAIL_MAX_SPANS_PER_TRACE: usize = 1000;
+
+/// `tracing.tail_max_bytes` by default: 32 MiB of held spans, some tens of
+/// thousands of them.
+pub const DEFAULT_TAIL_MAX_BYTES: usize = 32 << 20;
 
 /// `OTEL_SDK_DISABLED=true`: tracing and every OTLP export off, whatever
 /// any other source says.
@@ -193,6 +203,46 @@ declare_keys! {
         expected: "a number from 0.0 to 1.0",
         default: [dev: 1.0, prod: 0.01, test: 1.0],
         setter: sample_rate(rate),
+    }
+    /// Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when one of its spans failed (an error status, an `err`, a panic, a 5xx).
+    tracing.keep_errors: bool => KeepErrors {
+        env: "O11Y_TRACING_KEEP_ERRORS",
+        parse: parse_bool,
+        expected: EXPECT_BOOL,
+        // Where head sampling keeps a few traces only. `dev` keeps every
+        // trace by default, where tail rules would only add work and an
+        // attribute; `test` gets exactly the traces its sample rate asks for.
+        default: [dev: false, prod: true, test: false],
+        setter: keep_errors(keep),
+    }
+    /// Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when that root took longer than this; `off`: never for its duration.
+    tracing.keep_slower_than: Option<Duration> => KeepSlowerThan {
+        env: "O11Y_TRACING_KEEP_SLOWER_THAN",
+        parse: parse_threshold,
+        check: |threshold| refuse_if(threshold.is_some_and(|t| t.is_zero())),
+        expected: "a duration above 0, like \"1s\" or \"500ms\", a whole number of \
+                   milliseconds, or off",
+        default: [dev: None, prod: Some(Duration::from_secs(1)), test: None],
+        setter: keep_slower_than(threshold: into),
+    }
+    /// Tail sampling: the spans held for one local trace, its root not counted; later ones are dropped and counted in `o11y_spans_dropped_total{reason="tail_trace_cap"}`.
+    tracing.tail_max_spans_per_trace: usize => TailMaxSpansPerTrace {
+        env: "O11Y_TRACING_TAIL_MAX_SPANS_PER_TRACE",
+        parse: parse_whole,
+        check: |cap| refuse_if(*cap == 0),
+        expected: "a whole number of at least 1 (spans held per local trace)",
+        default: [DEFAULT_TAIL_MAX_SPANS_PER_TRACE],
+        setter: tail_max_spans_per_trace(cap),
+    }
+    /// Tail sampling: the bytes all held spans may take together; past it, spans are dropped and counted in `o11y_spans_dropped_total{reason="tail_bytes_cap"}`.
+    tracing.tail_max_bytes: usize => TailMaxBytes {
+        env: "O11Y_TRACING_TAIL_MAX_BYTES",
+        parse: parse_bytes,
+        check: |cap| refuse_if(*cap == 0),
+        expected: "a size above 0: a whole number of bytes, or one with a unit, like \
+                   \"64MiB\", \"512KiB\" or \"1GiB\"",
+        default: [DEFAULT_TAIL_MAX_BYTES],
+        setter: tail_max_bytes(bytes),
     }
     /// Children follow their parent's (local or remote) sampling decision.
     tracing.parent_based: bool => ParentBased {
@@ -610,6 +660,39 @@ declare_keys! {
         expected: EXPECT_SPAN_LIMIT,
         default: [DEFAULT_SPAN_LIMIT],
         setter: limits_span_link_count(count),
+    }
+    /// Objectives of HTTP routes, for the rules and dashboards `o11y rules` and `o11y dashboards` generate; separated by `;`.
+    slo.routes: Vec<RouteObjective> => SloRoutes {
+        env: "O11Y_SLO_ROUTES",
+        list: ';' of parse_route,
+        check: |routes| check_routes(routes),
+        expected: "objectives separated by ';', each `[METHOD] ROUTE: OBJECTIVE` where the \
+                   objective is `success = 99.9`, `latency = 250ms at 99` (a bucket of \
+                   http_server_request_duration_seconds) or both, like \
+                   \"GET /orders/{id}: success = 99.9, latency = 250ms at 99\" \
+                   (in o11y.toml, also an array of strings)",
+        default: [Vec::new()],
+        setter: slo_routes(routes: each RouteObjective),
+    }
+    /// The generated alert on a route's p99 latency fires above this.
+    alerts.http_latency_p99: Duration => AlertsHttpLatencyP99 {
+        env: "O11Y_ALERTS_HTTP_LATENCY_P99",
+        parse: parse_duration,
+        check: check_quantile_threshold,
+        expected: "a duration above 0 and at most 10s (the largest bucket: a quantile of \
+                   the histogram is never above it), like \"1s\" or \"250ms\"",
+        default: [Duration::from_secs(1)],
+        setter: alerts_http_latency_p99(threshold),
+    }
+    /// The generated alert on a task's p95 wait in its queue fires above this.
+    alerts.task_queue_wait_p95: Duration => AlertsTaskQueueWaitP95 {
+        env: "O11Y_ALERTS_TASK_QUEUE_WAIT_P95",
+        parse: parse_duration,
+        check: check_quantile_threshold,
+        expected: "a duration above 0 and at most 10s (the largest bucket: a quantile of \
+                   the histogram is never above it), like \"5s\" or \"500ms\"",
+        default: [Duration::from_secs(5)],
+        setter: alerts_task_queue_wait_p95(threshold),
     }
 
     qualified {

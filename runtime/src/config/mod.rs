@@ -31,6 +31,10 @@
 //! | `tracing.otlp_endpoint` | `O11Y_TRACING_OTLP_ENDPOINT` | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` | unset | The collector's `http://` (or, with the `tls` feature, `https://`) URL; unset: nothing is sent. |
 //! | `tracing.otlp_protocol` | `O11Y_TRACING_OTLP_PROTOCOL` | `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL` | `grpc` | The OTLP wire protocol: gRPC or HTTP/protobuf. |
 //! | `tracing.sample_rate` | `O11Y_TRACING_SAMPLE_RATE` | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | dev `1`, prod `0.01`, test `1` | The share of root traces kept (head sampling), from 0.0 to 1.0. |
+//! | `tracing.keep_errors` | `O11Y_TRACING_KEEP_ERRORS` |  | dev `false`, prod `true`, test `false` | Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when one of its spans failed (an error status, an `err`, a panic, a 5xx). |
+//! | `tracing.keep_slower_than` | `O11Y_TRACING_KEEP_SLOWER_THAN` |  | dev `off`, prod `1s`, test `off` | Tail sampling: a trace the head sampler left out is still recorded, held until its local root ends, and exported whole when that root took longer than this; `off`: never for its duration. |
+//! | `tracing.tail_max_spans_per_trace` | `O11Y_TRACING_TAIL_MAX_SPANS_PER_TRACE` |  | `1000` | Tail sampling: the spans held for one local trace, its root not counted; later ones are dropped and counted in `o11y_spans_dropped_total{reason="tail_trace_cap"}`. |
+//! | `tracing.tail_max_bytes` | `O11Y_TRACING_TAIL_MAX_BYTES` |  | `33554432` | Tail sampling: the bytes all held spans may take together; past it, spans are dropped and counted in `o11y_spans_dropped_total{reason="tail_bytes_cap"}`. |
 //! | `tracing.parent_based` | `O11Y_TRACING_PARENT_BASED` | `OTEL_TRACES_SAMPLER` | `true` | Children follow their parent's (local or remote) sampling decision. |
 //! | `tracing.console_exporter` | `O11Y_TRACING_CONSOLE_EXPORTER` |  | `false` | Also print finished spans to stderr (a development aid). |
 //! | `logging.format` | `O11Y_LOGGING_FORMAT` |  | dev `console`, prod `json`, test `console` | Log lines on stdout: `console` (human, colourised on a terminal) or `json` (one object per line). |
@@ -76,6 +80,9 @@
 //! | `limits.span_attribute_count` | `O11Y_LIMITS_SPAN_ATTRIBUTE_COUNT` | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT` | `128` | The attributes a span keeps; past it, new keys are dropped and counted in the span's dropped count. |
 //! | `limits.span_event_count` | `O11Y_LIMITS_SPAN_EVENT_COUNT` | `OTEL_SPAN_EVENT_COUNT_LIMIT` | `128` | The events a span keeps; later ones are dropped and counted. |
 //! | `limits.span_link_count` | `O11Y_LIMITS_SPAN_LINK_COUNT` | `OTEL_SPAN_LINK_COUNT_LIMIT` | `128` | The links a span keeps; later ones are dropped and counted. |
+//! | `slo.routes` | `O11Y_SLO_ROUTES` |  | empty | Objectives of HTTP routes, for the rules and dashboards `o11y rules` and `o11y dashboards` generate; separated by `;`. |
+//! | `alerts.http_latency_p99` | `O11Y_ALERTS_HTTP_LATENCY_P99` |  | `1s` | The generated alert on a route's p99 latency fires above this. |
+//! | `alerts.task_queue_wait_p95` | `O11Y_ALERTS_TASK_QUEUE_WAIT_P95` |  | `5s` | The generated alert on a task's p95 wait in its queue fires above this. |
 //! <!-- end of key table -->
 //!
 //! Also read: `O11Y_CONFIG` (the config file; default `./o11y.toml` when it
@@ -177,11 +184,16 @@
 //!
 //! [limits]
 //! attribute_value_length = 4096
+//!
+//! [slo]
+//! routes = ["GET /orders/{id}: success = 99.9, latency = 250ms at 99"]
 //! ```
 //!
 //! The `[db]` keys steer the N+1 detector and query spans: see the `db`
 //! module (`o11y::db`). The `[redaction]` keys and what they do:
-//! [`RedactionConfig`]; the `[limits]`: [`LimitsConfig`].
+//! [`RedactionConfig`]; the `[limits]`: [`LimitsConfig`]; the `[slo]` and
+//! `[alerts]` keys only shape the rules `o11y rules` generates:
+//! [`SloConfig`], [`AlertsConfig`].
 //!
 //! Longer than 500 lines because its documentation holds the reference of
 //! every key (the generated table) and of the profiles; the code is short.
@@ -200,6 +212,7 @@ mod env;
 mod error;
 mod file;
 mod keys;
+mod operations;
 mod profile;
 mod redaction;
 mod sentry;
@@ -218,6 +231,7 @@ pub use keys::{
     DEFAULT_METRICS_LISTEN, DEFAULT_REDACTION_REPLACEMENT, DEFAULT_SERIES_CAP, DEFAULT_SPAN_LIMIT,
     KNOWN_KEYS, KnownKey,
 };
+pub use operations::{AlertsConfig, ROUTE_DURATION_METRIC, SloConfig};
 pub use profile::{ParseProfileError, Profile};
 pub use redaction::{BuiltinPattern, RedactionConfig, RedactionPattern};
 pub use sentry::SentryConfig;
@@ -268,6 +282,10 @@ pub struct Config {
     /// The OpenTelemetry attribute limits: value lengths, and the attributes,
     /// events and links a span keeps.
     pub limits: LimitsConfig,
+    /// Objectives of HTTP routes, for the generated rules and dashboards.
+    pub slo: SloConfig,
+    /// Thresholds of the generated alert rules.
+    pub alerts: AlertsConfig,
     /// Where each value came from: see [`Config::resolved_values`].
     sources: sources::Sources,
 }
@@ -408,6 +426,16 @@ pub struct TracingConfig {
     pub sample_rate: f64,
     /// Children follow their parent's (local or remote) decision.
     pub parent_based: bool,
+    /// Tail sampling: keep a trace the head sampler left out when one of
+    /// its spans failed (see `docs/tail-sampling.md`).
+    pub keep_errors: bool,
+    /// Tail sampling: keep a trace the head sampler left out when its local
+    /// root took longer than this; `None`: never for its duration.
+    pub keep_slower_than: Option<std::time::Duration>,
+    /// Tail sampling: the spans held for one local trace, its root not counted.
+    pub tail_max_spans_per_trace: usize,
+    /// Tail sampling: the bytes all held spans may take together.
+    pub tail_max_bytes: usize,
     /// Also print finished spans to stderr (dev aid).
     pub console_exporter: bool,
     /// Each signal's own endpoint and protocol, when set
@@ -417,6 +445,13 @@ pub struct TracingConfig {
 }
 
 impl TracingConfig {
+    /// Whether a tail rule is on (`keep_errors`, or a `keep_slower_than`
+    /// threshold): then every span of a trace the head sampler left out is
+    /// recorded and held until its local root ends.
+    pub fn tail_sampling(&self) -> bool {
+        self.keep_errors || self.keep_slower_than.is_some()
+    }
+
     /// Where `signal` is exported over OTLP, by the OpenTelemetry rules: the
     /// signal's own endpoint, used as written, else
     /// [`otlp_endpoint`](Self::otlp_endpoint) with `/v1/<signal>` appended

@@ -16,9 +16,9 @@ use std::str::FromStr;
 use super::keys::k;
 use super::table::default;
 use super::{
-    Config, DbConfig, DevConsoleConfig, ErrorsConfig, HttpClientConfig, HttpConfig, LimitsConfig,
-    LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig, SentryConfig,
-    TracingConfig,
+    AlertsConfig, Config, DbConfig, DevConsoleConfig, ErrorsConfig, HttpClientConfig, HttpConfig,
+    LimitsConfig, LoggingConfig, MetricsConfig, NPlusOneConfig, OtlpSignals, RedactionConfig,
+    SentryConfig, SloConfig, TracingConfig,
 };
 
 /// A named set of defaults.
@@ -88,6 +88,10 @@ impl Profile {
                 otlp_protocol: default::<k::OtlpProtocol>(self),
                 sample_rate: default::<k::SampleRate>(self),
                 parent_based: default::<k::ParentBased>(self),
+                keep_errors: default::<k::KeepErrors>(self),
+                keep_slower_than: default::<k::KeepSlowerThan>(self),
+                tail_max_spans_per_trace: default::<k::TailMaxSpansPerTrace>(self),
+                tail_max_bytes: default::<k::TailMaxBytes>(self),
                 console_exporter: default::<k::ConsoleExporter>(self),
                 signals: OtlpSignals::default(),
             },
@@ -155,6 +159,13 @@ impl Profile {
                 span_attribute_count: default::<k::LimitsSpanAttributeCount>(self),
                 span_event_count: default::<k::LimitsSpanEventCount>(self),
                 span_link_count: default::<k::LimitsSpanLinkCount>(self),
+            },
+            slo: SloConfig {
+                routes: default::<k::SloRoutes>(self),
+            },
+            alerts: AlertsConfig {
+                http_latency_p99: default::<k::AlertsHttpLatencyP99>(self),
+                task_queue_wait_p95: default::<k::AlertsTaskQueueWaitP95>(self),
             },
             sources: Default::default(),
         }

@@ -103,6 +103,17 @@ impl Scalar for Duration {
     }
 }
 
+/// A threshold that may be off (`tracing.keep_slower_than`).
+impl Scalar for Option<Duration> {
+    const KIND: Kind = Kind::Duration;
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Some(duration) => duration.show(f),
+            None => f.write_str("off"),
+        }
+    }
+}
+
 impl Scalar for PathBuf {
     const KIND: Kind = Kind::Text;
     fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -145,6 +145,33 @@ pub(super) fn parse_duration(text: &str) -> Result<Duration, Refusal> {
     humantime::parse_duration(text).map_err(|_| Refusal::plain())
 }
 
+/// A duration (see [`parse_duration`]), or `off` for none.
+pub(super) fn parse_threshold(text: &str) -> Result<Option<Duration>, Refusal> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    parse_duration(text).map(Some)
+}
+
+/// A size in bytes: a whole number, or one followed by a binary unit
+/// (`KiB`, `MiB`, `GiB`; also written `K`, `M`, `G`, any case).
+pub(super) fn parse_bytes(text: &str) -> Result<usize, Refusal> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: usize = number.parse().map_err(|_| Refusal::plain())?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        _ => return Err(Refusal::plain()),
+    };
+    number.checked_mul(1 << shift).ok_or_else(Refusal::plain)
+}
+
 pub(super) fn parse_mode(text: &str) -> Result<NPlusOneMode, Refusal> {
     match text.trim().to_ascii_lowercase().as_str() {
         "warn" => Ok(NPlusOneMode::Warn),

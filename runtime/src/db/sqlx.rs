@@ -233,7 +233,7 @@ impl SqlxLayer {
             finished::export(
                 &self.sampler,
                 self.sink.as_deref(),
-                current.and_then(|span| span.with_parts(|trace, _| trace.as_parent())),
+                current.and_then(|span| span.with_parts(|trace, _| finished::Parent::of(trace))),
                 settings::trace_root_queries(),
                 query::span(&query, &statement),
             );

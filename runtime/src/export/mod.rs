@@ -69,6 +69,7 @@ pub const QUEUE_CAPACITY: usize = 4096;
 pub const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 use crate::log::LineTap;
+use crate::metrics::own::{SpanDrop, span_dropped};
 use crate::redact::Redactor;
 use crate::trace::SpanSink;
 
@@ -216,8 +217,14 @@ impl SpanSink for Queues {
         let Some(spans) = &self.spans else { return };
         match spans.push(span) {
             Ok(()) => self.pushed_one(),
-            Err(_) => crate::metrics::own::SPANS_DROPPED.inc(),
+            Err(_) => span_dropped(SpanDrop::QueueFull, 1),
         }
+    }
+
+    fn recycle(&self, mut span: FinishedSpan) {
+        span.clear_for_reuse();
+        // A full pool: the box is freed instead.
+        let _ = self.recycled.push(span);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::metrics::own::{
     LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, METRIC_EXPORT_ERRORS, SPAN_EXPORT_ERRORS,
-    SPANS_DROPPED, SPANS_EXPORTED,
+    SPANS_EXPORTED, SpanDrop, spans_dropped,
 };
 
 /// A snapshot of the export counters since the process started.
@@ -15,6 +15,11 @@ pub struct ExportStats {
     pub spans_exported: u64,
     /// Spans dropped because the export queue was full (or exporting failed).
     pub spans_dropped: u64,
+    /// Spans tail sampling dropped because it held as many as it may: of
+    /// their trace (`tracing.tail_max_spans_per_trace`) or in all
+    /// (`tracing.tail_max_bytes`). A trace the tail rules do not keep is
+    /// not counted: that is sampling, not a loss.
+    pub spans_tail_dropped: u64,
     /// Export calls for spans that failed or timed out.
     pub span_export_errors: u64,
     /// Log records handed to an exporter that reported success.
@@ -36,7 +41,9 @@ pub struct ExportStats {
 pub fn stats() -> ExportStats {
     ExportStats {
         spans_exported: SPANS_EXPORTED.get(),
-        spans_dropped: SPANS_DROPPED.get(),
+        spans_dropped: spans_dropped(SpanDrop::QueueFull) + spans_dropped(SpanDrop::ExportFailed),
+        spans_tail_dropped: spans_dropped(SpanDrop::TailTraceCap)
+            + spans_dropped(SpanDrop::TailBytesCap),
         span_export_errors: SPAN_EXPORT_ERRORS.get(),
         logs_exported: LOGS_EXPORTED.get(),
         logs_dropped: LOGS_DROPPED.get(),

@@ -18,8 +18,8 @@ use super::{
     FinishedSpan, LineItem, LogItem, MAX_BATCH, Queues,
 };
 use crate::metrics::own::{
-    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_DROPPED,
-    SPANS_EXPORTED,
+    LOG_EXPORT_ERRORS, LOGS_DROPPED, LOGS_EXPORTED, SPAN_EXPORT_ERRORS, SPANS_EXPORTED, SpanDrop,
+    span_dropped,
 };
 use crate::redact::Redactor;
 
@@ -164,7 +164,7 @@ impl Batcher {
             Ok(()) => SPANS_EXPORTED.inc_by(count),
             Err(error) => {
                 SPAN_EXPORT_ERRORS.inc();
-                SPANS_DROPPED.inc_by(count);
+                span_dropped(SpanDrop::ExportFailed, count);
                 self.report("spans", count, &error);
             }
         }

@@ -258,7 +258,7 @@ impl OutboundCall {
             Some(_) => current_ids(),
             None => None,
         };
-        if operation.exemplar().is_some() {
+        if operation.recorded().is_some() {
             describe(span, method, request, &server_address, trace_state.as_ref());
         }
         if let Some(ids) = sent {
@@ -282,7 +282,7 @@ impl OutboundCall {
             Outcome::Dropped { .. } => None,
         };
         let exemplar = self.operation.exemplar();
-        if exemplar.is_some() {
+        if self.operation.recorded().is_some() {
             end_span(self.operation.span_or_none(), &outcome);
         }
         if self.metrics {

@@ -374,7 +374,7 @@ impl RequestGuard {
             scope.close_in(self.operation.span_or_none());
         }
         let status = outcome.status();
-        if let Some((trace_id, _)) = self.operation.exemplar() {
+        if let Some((trace_id, _)) = self.operation.recorded() {
             // A 5xx answered by a `CatchPanic` inside this layer has the
             // panic that caused it, if one happened in this request's trace
             // on this thread; any other 5xx is only an error status.

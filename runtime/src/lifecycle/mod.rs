@@ -51,7 +51,12 @@ pub(crate) type Exemplar = Option<(TraceId, SpanId)>;
 pub(crate) struct Operation {
     span: Option<tracing::Span>,
     clock: Clock,
-    exemplar: Exemplar,
+    /// The ids of the span when it is recorded.
+    recorded: Option<(TraceId, SpanId)>,
+    /// The span is head-sampled: exported for sure, so an exemplar may
+    /// link to it. A span held for the tail rules may be dropped when its
+    /// trace ends, after its metrics were recorded: it gets none.
+    sampled: bool,
 }
 
 /// A stopped operation's clock.
@@ -98,15 +103,15 @@ impl Operation {
         } else {
             None
         };
-        let (clock, span, exemplar) = match decision {
+        let (clock, span, recorded) = match decision {
             // Recorded: one wall-clock read serves the span and the duration.
-            Some(mut decision @ Decision { sampled: true, .. }) => {
+            Some(mut decision @ Decision { recorded: true, .. }) => {
                 let (clock, now) = Clock::wall();
                 decision.start = Some(now);
                 let span = with_decision(decision, make_span);
-                let exemplar =
+                let recorded =
                     (!span.is_disabled()).then_some((decision.trace_id, decision.span_id));
-                (clock, Some(span), exemplar)
+                (clock, Some(span), recorded)
             }
             Some(decision) if span_unless_recorded => (
                 Clock::mono(),
@@ -119,7 +124,8 @@ impl Operation {
         let operation = Operation {
             span,
             clock,
-            exemplar,
+            recorded,
+            sampled: decision.is_some_and(|decision| decision.sampled),
         };
         (operation, decision)
     }
@@ -140,10 +146,20 @@ impl Operation {
         self.span.as_ref().unwrap_or(&NONE)
     }
 
-    /// The ids of the span when it is recorded.
+    /// The ids of the span when it is recorded (head-sampled, or held for
+    /// the tail rules): what the integration describes its span for.
+    #[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
+    #[inline]
+    pub(crate) fn recorded(&self) -> Option<(TraceId, SpanId)> {
+        self.recorded
+    }
+
+    /// The ids of the span when it is head-sampled: what the operation's
+    /// metrics link to. Not those of a span held for the tail rules, which
+    /// may never be exported.
     #[inline]
     pub(crate) fn exemplar(&self) -> Exemplar {
-        self.exemplar
+        self.recorded.filter(|_| self.sampled)
     }
 
     /// How long the operation has run so far.

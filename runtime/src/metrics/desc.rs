@@ -7,10 +7,9 @@ use std::fmt;
 use super::naming;
 
 /// The OpenTelemetry default bucket boundaries for durations in seconds:
-/// 5 ms to 10 s.
-pub const DEFAULT_SECONDS_BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
+/// 5 ms to 10 s. (Defined with the naming rules, which the macros share:
+/// `#[observe(objective(..))]` checks a latency threshold against them.)
+pub const DEFAULT_SECONDS_BUCKETS: &[f64] = o11y_naming::DEFAULT_SECONDS_BUCKETS;
 
 /// The type of a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -63,6 +63,7 @@ impl Format {
 /// assert!(text.ends_with("# EOF\n"));
 /// ```
 pub fn render(format: Format) -> String {
+    super::own::create_span_drop_series();
     let mut metrics: Vec<&dyn Metric> = METRICS.iter().map(|r| r.metric).collect();
     metrics.sort_by_key(|m| m.desc().name);
     let mut out = String::with_capacity(4096);

@@ -5,7 +5,9 @@
 //! the count is about.
 
 use super::desc::MetricDesc;
-use super::types::{Counter, CounterVec, GaugeVec};
+use std::sync::OnceLock;
+
+use super::types::{Counter, CounterHandle, CounterVec, GaugeVec};
 use crate::metrics::register_own_metric;
 
 /// Spans handed to an exporter that reported success.
@@ -13,14 +15,74 @@ pub static SPANS_EXPORTED: Counter = Counter::new(
     MetricDesc::counter("o11y_spans_exported_total", "Spans exported successfully")
         .exemplars(false),
 );
-/// Spans dropped: queue full, or their export failed.
-pub static SPANS_DROPPED: Counter = Counter::new(
+/// Spans dropped, by [`SpanDrop`] reason; counted through [`span_dropped`].
+pub static SPANS_DROPPED: CounterVec<1> = CounterVec::new(
     MetricDesc::counter(
         "o11y_spans_dropped_total",
-        "Spans dropped because the export queue was full or their export failed",
+        "Spans dropped: the export queue was full, their export failed, or tail sampling \
+         held too many spans of one trace or too many bytes",
     )
+    .labels(&["reason"])
     .exemplars(false),
 );
+
+/// Why a span was dropped: the `reason` label of `o11y_spans_dropped_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanDrop {
+    /// The export queue was full.
+    QueueFull = 0,
+    /// Its export call failed or timed out.
+    ExportFailed = 1,
+    /// Tail sampling held `tracing.tail_max_spans_per_trace` spans of its
+    /// trace already.
+    TailTraceCap = 2,
+    /// Tail sampling held `tracing.tail_max_bytes` of spans already.
+    TailBytesCap = 3,
+}
+
+impl SpanDrop {
+    /// Every reason, in the order of their discriminants.
+    pub const ALL: [SpanDrop; 4] = [
+        SpanDrop::QueueFull,
+        SpanDrop::ExportFailed,
+        SpanDrop::TailTraceCap,
+        SpanDrop::TailBytesCap,
+    ];
+
+    /// The `reason` label.
+    pub fn label(self) -> &'static str {
+        match self {
+            SpanDrop::QueueFull => "queue_full",
+            SpanDrop::ExportFailed => "export_failed",
+            SpanDrop::TailTraceCap => "tail_trace_cap",
+            SpanDrop::TailBytesCap => "tail_bytes_cap",
+        }
+    }
+}
+
+/// The series of each reason, created together so that every reason is
+/// exposed (at 0) from the first scrape, and looked up once.
+fn span_drop_series() -> &'static [CounterHandle; 4] {
+    static SERIES: OnceLock<[CounterHandle; 4]> = OnceLock::new();
+    SERIES.get_or_init(|| SpanDrop::ALL.map(|reason| SPANS_DROPPED.labels([reason.label()])))
+}
+
+/// Creates the series of every reason of `o11y_spans_dropped_total`, so
+/// that each is exposed at 0 before the first drop (from `init()`, and
+/// before any scrape, which may come before `init()`).
+pub fn create_span_drop_series() {
+    span_drop_series();
+}
+
+/// Counts `count` spans dropped for `reason`.
+pub fn span_dropped(reason: SpanDrop, count: u64) {
+    span_drop_series()[reason as usize].inc_by(count);
+}
+
+/// Spans dropped for `reason` since the process started.
+pub fn spans_dropped(reason: SpanDrop) -> u64 {
+    span_drop_series()[reason as usize].get()
+}
 /// Span export calls that failed or timed out.
 pub static SPAN_EXPORT_ERRORS: Counter = Counter::new(
     MetricDesc::counter(

@@ -16,6 +16,10 @@ pub struct Registration {
     pub file: &'static str,
     /// The declaring line (`line!()`).
     pub line: u32,
+    /// Declared by o11y itself (its HTTP, database, task and pipeline
+    /// metrics), not by the application: the catalog's `origin`.
+    #[doc(hidden)]
+    pub own: bool,
 }
 
 impl Registration {
@@ -44,6 +48,9 @@ pub static METRICS: [Registration];
 #[macro_export]
 macro_rules! register_metric {
     ($metric:path) => {
+        $crate::register_metric!(@origin $metric, false);
+    };
+    (@origin $metric:path, $own:literal) => {
         const _: () = {
             // No `allow(unsafe_code)` for linkme's link-section static: the
             // lint does not look into other crates' macros, and an `allow`
@@ -54,6 +61,7 @@ macro_rules! register_metric {
                 metric: &$metric,
                 file: ::core::file!(),
                 line: ::core::line!(),
+                own: $own,
             };
         };
     };
@@ -65,7 +73,7 @@ macro_rules! register_own_metric {
     ($metric:path) => {
         #[allow(unsafe_code)]
         const _: () = {
-            $crate::register_metric!($metric);
+    $crate::register_metric!(@origin $metric, true);
         };
     };
 }
@@ -89,6 +97,8 @@ pub struct CatalogEntry {
     pub buckets: &'static [f64],
     /// Where it was declared, `file:line`.
     pub declared_at: String,
+    /// Declared by o11y itself rather than by the application.
+    pub own: bool,
 }
 
 /// Every registered metric, sorted by name: for tooling (dashboards, alert
@@ -110,6 +120,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
                     &[]
                 },
                 declared_at: registration.site(),
+                own: registration.own,
             }
         })
         .collect();
@@ -229,11 +240,13 @@ mod tests {
                 metric: &B,
                 file: "src/b.rs",
                 line: 20,
+                own: false,
             },
             Registration {
                 metric: &A,
                 file: "src/a.rs",
                 line: 10,
+                own: false,
             },
         ];
         let error = check_registrations(&registrations).unwrap_err().to_string();
@@ -251,11 +264,13 @@ mod tests {
                 metric: &A,
                 file: "src/a.rs",
                 line: 10,
+                own: false,
             },
             Registration {
                 metric: &A,
                 file: "src/a.rs",
                 line: 11,
+                own: false,
             },
         ];
         assert!(matches!(
@@ -278,11 +293,13 @@ mod tests {
                 metric: &JOBS_TOTAL,
                 file: "src/a.rs",
                 line: 1,
+                own: false,
             },
             Registration {
                 metric: &JOBS,
                 file: "src/b.rs",
                 line: 2,
+                own: false,
             },
         ];
         let error = check_registrations(&family).unwrap_err().to_string();
@@ -296,11 +313,13 @@ mod tests {
                 metric: &LATENCY,
                 file: "src/a.rs",
                 line: 1,
+                own: false,
             },
             Registration {
                 metric: &LATENCY_COUNT,
                 file: "src/b.rs",
                 line: 2,
+                own: false,
             },
         ];
         assert!(check_registrations(&samples).is_err());
@@ -312,6 +331,7 @@ mod tests {
             metric: &BAD,
             file: "src/g.rs",
             line: 3,
+            own: false,
         }];
         let error = check_registrations(&registrations).unwrap_err().to_string();
         assert!(

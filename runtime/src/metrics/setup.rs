@@ -1,12 +1,13 @@
 //! What `init()` does for metrics: refuse a registry with invalid or
 //! duplicate metrics, apply `metrics.series_cap` (a word every new series
-//! reads), and record what is running in `o11y_build_info`. The endpoint
+//! reads), record what is running in `o11y_build_info`, and expose each
+//! reason of `o11y_spans_dropped_total` at 0. The endpoint
 //! and its access rules come from the configuration in force.
 
 use crate::config::Config;
 
 use super::family::set_global_series_cap;
-use super::own::BUILD_INFO;
+use super::own::{BUILD_INFO, create_span_drop_series};
 use super::registry::{RegistryError, check};
 
 pub(crate) fn init(config: &Config) -> Result<(), RegistryError> {
@@ -16,5 +17,6 @@ pub(crate) fn init(config: &Config) -> Result<(), RegistryError> {
     BUILD_INFO
         .labels([&config.service_name, version, env!("CARGO_PKG_VERSION")])
         .set(1.0);
+    create_span_drop_series();
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! A call site: the `static` that `#[observe]` generates per function, with
 //! its names, the `tracing` callsite of its span, and the metric handles
 //! resolved on its first call; and the link-time list of every site, which
-//! `init()` checks for two functions that would share one series.
+//! `init()` checks for two functions that would share one series, and
+//! the `rules` and `dashboards` commands read for the functions' objectives.
 
 use std::sync::OnceLock;
 
@@ -12,6 +13,7 @@ use tracing::metadata::Kind;
 use tracing::{Level, Metadata, Span};
 
 use crate::metrics::{CounterHandle, GaugeHandle, HistogramHandle};
+use crate::slo::Objective;
 
 use super::guard::function_metrics;
 
@@ -69,6 +71,8 @@ pub struct FnSite {
     /// from which [`FnSite::function`] takes `Repo::find` once.
     path: Option<fn() -> &'static str>,
     qualified: OnceLock<&'static str>,
+    /// `#[observe(objective(..))]`: what the function's calls must meet.
+    objective: Option<Objective>,
 }
 
 impl FnSite {
@@ -104,7 +108,21 @@ impl FnSite {
             ),
             path: None,
             qualified: OnceLock::new(),
+            objective: None,
         }
+    }
+
+    /// The site of a function with an objective (checked by the attribute:
+    /// percentages in range, the threshold a bucket of
+    /// `function_calls_duration_seconds`).
+    pub const fn with_objective(mut self, objective: Objective) -> Self {
+        self.objective = Some(objective);
+        self
+    }
+
+    /// The function's objective, if it declares one.
+    pub fn objective(&self) -> Option<&Objective> {
+        self.objective.as_ref()
     }
 
     /// The site of a method observed alone: `path` is a function nested in
@@ -140,7 +158,7 @@ impl FnSite {
     }
 
     /// `file:line` of the function.
-    fn location(&self) -> String {
+    pub fn location(&self) -> String {
         format!(
             "{}:{}",
             self.metadata.file().unwrap_or("?"),

@@ -187,10 +187,10 @@ pub(crate) fn decide_with_remote_parent(parent: &RemoteParent) -> Option<Decisio
 /// span, as a root of its own only with `as_root`. Nothing happens when
 /// o11y is not the active subscriber.
 pub(crate) fn export_in_current(span: FinishedSpan, as_root: bool) {
-    let parent = current_ids();
-    let mut span = Some(span);
+    let parent = with_current_state(|state| finished::Parent::of(&state.trace));
+    let mut pending = Some((span, parent));
     tracing::dispatcher::get_default(|dispatch| {
-        if let (Some(layer), Some(span)) = (span_layer(dispatch), span.take()) {
+        if let (Some(layer), Some((span, parent))) = (span_layer(dispatch), pending.take()) {
             finished::export(&layer.sampler, layer.sink.as_deref(), parent, as_root, span);
         }
     });

@@ -30,8 +30,12 @@ pub(crate) struct Decision {
     pub(crate) span_id: SpanId,
     /// Its parent's id; invalid for a root.
     pub(crate) parent_span_id: SpanId,
-    /// Whether it will be recorded and exported.
+    /// The head sampler's decision: the trace is exported, and the W3C
+    /// `sampled` flag sent downstream.
     pub(crate) sampled: bool,
+    /// Whether the span will be recorded: head-sampled, or held for the
+    /// tail rules (see [`super::tail`]).
+    pub(crate) recorded: bool,
     /// The trace's W3C `random` flag (see [`Ids::random`]).
     pub(crate) random: bool,
     /// The span's start, when the caller read the clock already.
@@ -51,11 +55,13 @@ impl SpanLayer {
     #[inline]
     pub(crate) fn decide(&self, parent: Option<Ids>) -> Decision {
         let (trace_id, parent_span_id, parent_sampled, random) = lineage(parent);
+        let sampled = self.sampler.should_sample(trace_id, parent_sampled);
         Decision {
             trace_id,
             span_id: sampler::new_span_id(),
             parent_span_id,
-            sampled: self.sampler.should_sample(trace_id, parent_sampled),
+            sampled,
+            recorded: sampled || self.tail,
             random,
             start: None,
             remote_parent: false,
@@ -73,11 +79,13 @@ impl SpanLayer {
             sampled,
             random,
         } = parent.ids;
+        let sampled = self.sampler.should_sample(trace_id, Some(sampled));
         Decision {
             trace_id,
             span_id: sampler::new_span_id(),
             parent_span_id: span_id,
-            sampled: self.sampler.should_sample(trace_id, Some(sampled)),
+            sampled,
+            recorded: sampled || self.tail,
             random,
             start: None,
             remote_parent: true,

@@ -2,7 +2,8 @@
 //! with its duration once it has run. Such a span never exists as a
 //! `tracing` span: it is built here, with start = end − elapsed, as a child
 //! of the span current when it is reported, and goes straight to the export
-//! queue (when it is sampled; parent-based like any other span).
+//! queue (when it is sampled; parent-based like any other span), or, under
+//! tail rules, joins its parent's held trace.
 
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -15,7 +16,10 @@ use tracing_core::metadata::Kind;
 use tracing_core::subscriber::Interest;
 use tracing_core::{Level, Metadata};
 
-use super::{Ids, Recording, SpanSink, sampler};
+use std::sync::Arc;
+
+use super::tail::LocalTrace;
+use super::{Ids, Recording, SpanSink, SpanState, sampler};
 
 /// A finished span to export.
 #[derive(Debug)]
@@ -53,13 +57,33 @@ impl Callsite for DbCallsite {
     }
 }
 
+/// What a finished span takes from the span it is reported in: its ids,
+/// and the local trace it is held in under tail rules.
+#[derive(Debug, Clone)]
+pub(crate) struct Parent {
+    pub(crate) ids: Ids,
+    pub(crate) held: Option<Arc<LocalTrace>>,
+}
+
+impl Parent {
+    /// The parent that the span whose state is `state` is.
+    pub(crate) fn of(state: &SpanState) -> Parent {
+        Parent {
+            ids: state.as_parent(),
+            held: state.recording.as_ref().and_then(|r| r.hold.trace()),
+        }
+    }
+}
+
 /// Exports `span` as a child of `parent`, if the sampler keeps it and spans
 /// are exported at all (`sink`); without a parent, as a new root only with
-/// `as_root` (`db.trace_root_queries`).
+/// `as_root` (`db.trace_root_queries`). Under tail rules, a span the
+/// sampler leaves out joins its parent's held trace (or, as a root, is a
+/// local trace of its own, decided at once).
 pub(crate) fn export(
     sampler: &sampler::Sampler,
     sink: Option<&dyn SpanSink>,
-    parent: Option<Ids>,
+    parent: Option<Parent>,
     as_root: bool,
     span: FinishedSpan,
 ) {
@@ -68,10 +92,13 @@ pub(crate) fn export(
     if parent.is_none() && !as_root {
         return;
     }
+    let (parent, parent_held) = parent.map(|p| (p.ids, p.held)).unzip();
     let (trace_id, parent_span_id, parent_sampled, random) = super::decide::lineage(parent);
-    if !sampler.should_sample(trace_id, parent_sampled) {
+    let sampled = sampler.should_sample(trace_id, parent_sampled);
+    if !sampled && !sink.holds_unsampled() {
         return;
     }
+    let parent_held = parent_held.flatten();
     // A query span's parent is always a span of this process.
     let fresh = Recording {
         random,
@@ -88,12 +115,15 @@ pub(crate) fn export(
             span.start,
         )
     };
-    let recording = match sink.recycled() {
+    let mut recording = match sink.recycled() {
         Some(mut recycled) => {
             *recycled = fresh;
             recycled
         }
         None => Box::new(fresh),
     };
+    if !sampled {
+        recording.hold = super::tail::Hold::under(parent_held);
+    }
     sink.push(recording);
 }

@@ -2,7 +2,9 @@
 //! (o11y's own, a user's `#[tracing::instrument]`, tower's, sqlx's) W3C trace
 //! and span ids, takes the head-sampling decision once at creation, and for
 //! sampled spans only records attributes and hands the finished span to the
-//! export queue.
+//! export queue. With tail rules on, a span the head sampler left out is
+//! recorded too and held with its local trace until the tail rules decide
+//! (`tail`).
 //!
 //! A sampled-out span costs id generation and one small extension; it never
 //! visits its fields, reads the clock or allocates attribute storage. This is
@@ -19,17 +21,16 @@ pub(crate) mod decide;
 pub(crate) mod exception;
 pub(crate) mod finished;
 mod ids;
+mod recording;
 mod sampler;
 mod span_data;
+pub(crate) mod tail;
 pub(crate) mod w3c;
 
-use std::borrow::Cow;
 use std::time::SystemTime;
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{
-    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId,
-};
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, Status, TraceId};
 use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event as TracingEvent, Level};
 
@@ -37,6 +38,9 @@ use crate::export_thread::is_export_thread;
 use crate::redact::Redactor;
 pub(crate) use ids::Ids;
 pub use ids::SpanIds;
+#[cfg(test)]
+pub(crate) use recording::Dropped;
+pub(crate) use recording::Recording;
 pub(crate) use sampler::{Sampler, new_span_id, new_trace_id};
 use w3c::TraceState;
 
@@ -54,7 +58,8 @@ pub(crate) struct SpanState {
     /// server's request span): where per-request context, such as the
     /// user, is put for every line and span inside it.
     pub(crate) entry: bool,
-    /// Present only when the span is sampled and spans are exported; taken
+    /// Present only when the span is recorded (head-sampled, or held for
+    /// the tail rules) and spans are exported; taken
     /// when the span closes.
     pub(crate) recording: Option<Box<Recording>>,
     /// The W3C `tracestate` of a trace continued from another process, on
@@ -121,199 +126,15 @@ pub(crate) trait SpanSink: Send + Sync + std::fmt::Debug {
     fn recycled(&self) -> Option<Box<Recording>>;
     /// Queues a finished recording; a full queue drops and counts it.
     fn push(&self, recording: Box<Recording>);
-}
-
-/// The parts of a span that only a recorded span pays for. When the span
-/// closes, this box itself is queued for export (one pointer through the
-/// queue); the export thread writes it as OTLP protobuf (`export::wire`),
-/// or turns it into a `SpanData` for the SDK exporters.
-#[derive(Debug)]
-pub(crate) struct Recording {
-    pub(crate) trace_id: TraceId,
-    pub(crate) span_id: SpanId,
-    pub(crate) parent_span_id: SpanId,
-    /// The parent is a span of another process.
-    pub(crate) parent_is_remote: bool,
-    /// The trace's W3C `random` flag (see [`Ids::random`]), exported in the
-    /// span's flags beside `sampled`.
-    pub(crate) random: bool,
-    /// The W3C `tracestate` the trace arrived with, if any.
-    pub(crate) trace_state: TraceState,
-    pub(crate) end: SystemTime,
-    /// Name, target (the scope) and code location: read on the export
-    /// thread, so recording a span copies nothing from them.
-    pub(crate) metadata: &'static tracing_core::Metadata<'static>,
-    /// Set by an `otel.name` field.
-    pub(crate) name: Option<Cow<'static, str>>,
-    pub(crate) kind: SpanKind,
-    pub(crate) start: SystemTime,
-    pub(crate) attributes: Vec<KeyValue>,
-    pub(crate) events: Vec<Event>,
-    pub(crate) links: Vec<Link>,
-    pub(crate) status: Status,
-    /// What the span limits (`limits.span_*_count`, OpenTelemetry's 128
-    /// each by default) left out, exported as the span's dropped counts. A
-    /// long-lived span (a worker's loop) that logs a warning per item would
-    /// otherwise hold every one of them until it ends.
-    pub(crate) dropped: Dropped,
-}
-
-/// How many attributes, events and links a span's limits left out.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Dropped {
-    pub(crate) attributes: u32,
-    pub(crate) events: u32,
-    pub(crate) links: u32,
-}
-
-impl Recording {
-    /// A span of `metadata`'s callsite started at `start`, with nothing
-    /// else set yet: a local parent (or none), kind INTERNAL, no attributes.
-    #[inline]
-    pub(crate) fn new(
-        trace_id: TraceId,
-        span_id: SpanId,
-        parent_span_id: SpanId,
-        metadata: &'static tracing_core::Metadata<'static>,
-        start: SystemTime,
-    ) -> Self {
-        Recording {
-            trace_id,
-            span_id,
-            parent_span_id,
-            parent_is_remote: false,
-            random: false,
-            trace_state: TraceState::NONE,
-            end: SystemTime::UNIX_EPOCH,
-            metadata,
-            name: None,
-            kind: SpanKind::Internal,
-            start,
-            attributes: Vec::new(),
-            events: Vec::new(),
-            links: Vec::new(),
-            status: Status::Unset,
-            dropped: Dropped::default(),
-        }
+    /// Takes back a recording that will not be exported (a trace the tail
+    /// rules did not keep), for its box to be reused.
+    fn recycle(&self, recording: Box<Recording>) {
+        drop(recording);
     }
-
-    /// A root recording that ran from `start` to `end`.
-    #[cfg(test)]
-    pub(crate) fn new_for_test(
-        trace_id: TraceId,
-        span_id: SpanId,
-        metadata: &'static tracing_core::Metadata<'static>,
-        start: SystemTime,
-        end: SystemTime,
-    ) -> Self {
-        Recording {
-            end,
-            ..Recording::new(trace_id, span_id, SpanId::INVALID, metadata, start)
-        }
-    }
-
-    /// The W3C trace flags of the recorded span: sampled, and the trace's
-    /// `random` flag.
-    pub(crate) fn trace_flags(&self) -> TraceFlags {
-        TraceFlags::new(ids::trace_flags_byte(true, self.random))
-    }
-
-    /// Empties the recording once exported, keeping its attribute storage
-    /// for the span that reuses the box. Runs on the export thread, which
-    /// has just read these attributes: freeing them there finds them in its
-    /// cache, where the next span's thread would find them cold.
-    pub(crate) fn clear_for_reuse(&mut self) {
-        self.attributes.clear();
-        self.events = Vec::new();
-        self.links = Vec::new();
-        self.name = None;
-        self.trace_state = TraceState::NONE;
-        self.status = Status::Unset;
-        self.dropped = Dropped::default();
-    }
-
-    /// Adds an event, unless the span holds its limit of events already.
-    pub(crate) fn add_event(&mut self, event: Event) {
-        if self.events.len() < crate::limits::span_events() {
-            self.events.push(event);
-        } else {
-            self.dropped.events = self.dropped.events.saturating_add(1);
-        }
-    }
-
-    /// Adds a link, unless the span holds its limit of links already.
-    pub(crate) fn add_link(&mut self, link: Link) {
-        if self.links.len() < crate::limits::span_links() {
-            self.links.push(link);
-        } else {
-            self.dropped.links = self.dropped.links.saturating_add(1);
-        }
-    }
-
-    /// Marks the span failed: an `error.type` attribute and status error
-    /// (with `message`, else `error_type`); a message set earlier (an
-    /// `error!` event inside, `err`) is kept when `message` is `None`. A
-    /// status `Ok` set by the application is final, as OpenTelemetry has
-    /// it: only the attribute is added.
-    pub(crate) fn set_error(&mut self, error_type: Cow<'static, str>, message: Option<String>) {
-        match message {
-            _ if self.status == Status::Ok => {}
-            Some(message) => self.status = Status::error(message),
-            None if matches!(self.status, Status::Error { .. }) => {}
-            None => self.status = Status::error(error_type.clone()),
-        }
-        self.set_attribute(KeyValue::new("error.type", error_type));
-    }
-
-    /// Sets an attribute, replacing an earlier one of the same key.
-    /// Past the span's limit of attributes, a new key is dropped (and
-    /// counted); an existing one is still replaced.
-    pub(crate) fn set_attribute(&mut self, attribute: KeyValue) {
-        let kept = self.attributes.len();
-        match self
-            .attributes
-            .iter_mut()
-            .find(|kv| kv.key == attribute.key)
-        {
-            Some(existing) => *existing = attribute,
-            None if kept < crate::limits::span_attributes() => self.attributes.push(attribute),
-            None => self.dropped.attributes = self.dropped.attributes.saturating_add(1),
-        }
-    }
-}
-
-/// What an instrumentation that describes its spans directly, rather than
-/// through `tracing` fields (the HTTP server layer and client middleware),
-/// sets on a recording.
-#[cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code))]
-impl Recording {
-    /// Sets the exported name (what an `otel.name` field does).
-    pub(crate) fn set_name(&mut self, name: Cow<'static, str>) {
-        self.name = Some(name);
-    }
-
-    /// Sets the span kind (what an `otel.kind` field does).
-    pub(crate) fn set_kind(&mut self, kind: SpanKind) {
-        self.kind = kind;
-    }
-
-    /// Keeps the W3C `tracestate` the trace arrived with.
-    pub(crate) fn set_trace_state(&mut self, trace_state: TraceState) {
-        self.trace_state = trace_state;
-    }
-
-    /// Room for `additional` more attributes.
-    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
-    pub(crate) fn reserve_attributes(&mut self, additional: usize) {
-        self.attributes.reserve(additional);
-    }
-
-    /// The attributes of a span that has none yet (one without `tracing`
-    /// fields), to push to without looking for earlier keys.
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
-    pub(crate) fn fresh_attributes(&mut self) -> &mut Vec<KeyValue> {
-        debug_assert!(self.attributes.is_empty(), "not a fresh recording");
-        &mut self.attributes
+    /// Whether spans the head sampler left out are recorded too, for the
+    /// tail rules to decide on (see [`tail`]).
+    fn holds_unsampled(&self) -> bool {
+        false
     }
 }
 
@@ -323,6 +144,9 @@ pub(crate) struct SpanLayer {
     pub(crate) sampler: Sampler,
     /// `None` when spans are not exported: nothing is recorded then.
     pub(crate) sink: Option<std::sync::Arc<dyn SpanSink>>,
+    /// The sink holds spans the head sampler left out for the tail rules:
+    /// every span is recorded.
+    pub(crate) tail: bool,
     /// Whose key rule recorded fields go through (the value patterns run
     /// on the export thread).
     redactor: &'static Redactor,
@@ -334,9 +158,11 @@ impl SpanLayer {
         sink: Option<std::sync::Arc<dyn SpanSink>>,
         redactor: &'static Redactor,
     ) -> Self {
+        let tail = sink.as_ref().is_some_and(|sink| sink.holds_unsampled());
         SpanLayer {
             sampler,
             sink,
+            tail,
             redactor,
         }
     }
@@ -361,11 +187,12 @@ impl SpanLayer {
             span_id,
             parent_span_id,
             sampled,
+            recorded,
             random,
             start,
             remote_parent,
         } = decision;
-        let sink = self.sink.as_deref().filter(|_| sampled);
+        let sink = self.sink.as_deref().filter(|_| recorded);
         let recording = sink.map(|sink| {
             let fresh = Recording {
                 parent_is_remote: remote_parent,
@@ -390,6 +217,14 @@ impl SpanLayer {
                 }
                 None => Box::new(fresh),
             };
+            if !sampled {
+                // Recorded for the tail rules: held in the parent's local
+                // trace, or the local root of a new one.
+                let parent_trace = parent
+                    .filter(|parent| !remote_parent && parent.span_id == parent_span_id)
+                    .and_then(|parent| parent.recording.as_ref()?.hold.trace());
+                recording.hold = tail::Hold::under(parent_trace);
+            }
             attrs.record(&mut attributes::SpanFieldVisitor::new(
                 &mut recording,
                 self.redactor,

@@ -2,11 +2,12 @@
 
 use axum::extract::Path;
 use axum::routing::get;
-use axum::{Json, Router};
-use o11y_bench_http::{Order, order, report_requests, runtime, serve};
+use axum::Router;
+use axum::response::Response;
+use o11y_bench_http::{answer, report_requests, runtime, serve};
 
-async fn get_order(Path(id): Path<u64>) -> Json<Order> {
-    Json(order(id))
+async fn get_order(Path(id): Path<u64>) -> Response {
+    answer(id).await
 }
 
 fn main() {

@@ -7,12 +7,13 @@
 
 use axum::extract::Path;
 use axum::routing::get;
-use axum::{Json, Router};
-use o11y_bench_http::{Order, order, report_requests, runtime, serve};
+use axum::Router;
+use axum::response::Response;
+use o11y_bench_http::{answer, report_requests, runtime, serve};
 use tracing::Instrument;
 
-async fn get_order(Path(id): Path<u64>) -> Json<Order> {
-    async move { Json(order(id)) }
+async fn get_order(Path(id): Path<u64>) -> Response {
+    answer(id)
         .instrument(tracing::info_span!("get_order", order_id = id))
         .instrument(tracing::info_span!("HTTP request"))
         .await

@@ -32,8 +32,8 @@ use axum::extract::Path;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
-use o11y_bench_http::{Order, order, report_requests, runtime, serve};
+use axum::Router;
+use o11y_bench_http::{answer, report_requests, runtime, serve};
 use tower_service::Service;
 use tracing::Instrument;
 
@@ -267,13 +267,13 @@ fn timestamp(now: SystemTime, out: &mut Vec<u8>) {
     out.extend_from_slice(&digits);
 }
 
-async fn get_order(Path(id): Path<u64>) -> Json<Order> {
+async fn get_order(Path(id): Path<u64>) -> Response {
     let span = if *SPANS {
         tracing::info_span!("get_order", order_id = id)
     } else {
         tracing::Span::none()
     };
-    async move { Json(order(id)) }.instrument(span).await
+    answer(id).instrument(span).await
 }
 
 fn main() {

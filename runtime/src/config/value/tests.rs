@@ -267,3 +267,42 @@ fn backtrace_modes_are_parsed_and_others_refused() {
         );
     }
 }
+
+#[test]
+fn tail_thresholds_are_durations_or_off() {
+    for (text, threshold) in [
+        ("1s", Some(Duration::from_secs(1))),
+        ("250", Some(Duration::from_millis(250))),
+        (" OFF ", None),
+    ] {
+        assert_eq!(
+            parse_text(Key::KeepSlowerThan, text),
+            Ok(Setting::KeepSlowerThan(threshold))
+        );
+    }
+    assert!(parse_text(Key::KeepSlowerThan, "soon").is_err());
+    let zero = parse_text(Key::KeepSlowerThan, "0s").expect("a duration");
+    assert!(check(&zero).is_err(), "0 would keep every trace");
+}
+
+#[test]
+fn sizes_are_bytes_with_an_optional_binary_unit() {
+    for (text, bytes) in [
+        ("4096", 4096),
+        ("512KiB", 512 << 10),
+        ("64 MiB", 64 << 20),
+        ("1g", 1 << 30),
+    ] {
+        assert_eq!(parse_bytes(text), Ok(bytes), "{text}");
+    }
+    for refused in [
+        "",
+        "MiB",
+        "1.5MiB",
+        "-1",
+        "12 parsecs",
+        "99999999999999999999G",
+    ] {
+        assert!(parse_bytes(refused).is_err(), "{refused:?}");
+    }
+}

@@ -1,0 +1,4 @@
+#[o11y::observe(objective())]
+fn handler() {}
+
+fn main() {}
