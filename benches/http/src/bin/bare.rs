@@ -1,9 +1,9 @@
 //! Bare axum: the route and nothing else.
 
-use axum::extract::Path;
-use axum::routing::get;
 use axum::Router;
+use axum::extract::Path;
 use axum::response::Response;
+use axum::routing::get;
 use o11y_bench_http::{answer, report_requests, runtime, serve};
 
 async fn get_order(Path(id): Path<u64>) -> Response {

@@ -5,10 +5,10 @@
 //! recorded or logged. What any request context built on `tracing` spans
 //! costs before it does anything (prod configuration only).
 
-use axum::extract::Path;
-use axum::routing::get;
 use axum::Router;
+use axum::extract::Path;
 use axum::response::Response;
+use axum::routing::get;
 use o11y_bench_http::{answer, report_requests, runtime, serve};
 use tracing::Instrument;
 

@@ -1,10 +1,10 @@
 //! o11y: `init()` (configured by the environment the script sets), the
 //! server layer, the metrics route, and an `#[observe]` handler.
 
-use axum::extract::Path;
-use axum::routing::get;
 use axum::Router;
+use axum::extract::Path;
 use axum::response::Response;
+use axum::routing::get;
 use o11y_bench_http::{answer, report_requests, runtime, serve};
 
 #[o11y::observe(fields(order_id = id))]

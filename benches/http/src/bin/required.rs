@@ -28,11 +28,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use o11y_bench_http::{answer, report_requests, runtime, serve};
 use tower_service::Service;
 use tracing::Instrument;
