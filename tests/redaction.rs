@@ -171,14 +171,7 @@ fn secrets_reach_no_span_log_line_file_console_or_metric() {
     // What the collector received.
     let spans = rotel.wait_for_spans(Duration::from_secs(10), |spans| spans.len() >= 2);
     let logs = rotel.wait_for_logs(Duration::from_secs(10), |logs| logs.len() >= 3);
-    assert_no_secret(
-        "the spans rotel received",
-        &Value::from(spans.clone()).to_string(),
-    );
-    assert_no_secret(
-        "the logs rotel received",
-        &Value::from(logs.clone()).to_string(),
-    );
+    assert_rotel_received_no_secret(&spans, &logs);
 
     let vault = spans
         .iter()
@@ -370,14 +363,7 @@ mod http {
         let logs = rotel.wait_for_logs(Duration::from_secs(10), |logs| {
             logs.iter().any(|l| l["body"] == "paying order 4242")
         });
-        assert_no_secret(
-            "the spans rotel received",
-            &Value::from(spans.clone()).to_string(),
-        );
-        assert_no_secret(
-            "the logs rotel received",
-            &Value::from(logs.clone()).to_string(),
-        );
+        assert_rotel_received_no_secret(&spans, &logs);
 
         let server = spans
             .iter()

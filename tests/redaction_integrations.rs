@@ -240,7 +240,6 @@ mod sql {
     use std::time::Duration;
 
     use common::scenario::{current_thread_runtime, json_lines, log_line, o11y_child};
-    use serde_json::Value;
 
     #[o11y::observe]
     async fn register(pool: &sqlx::SqlitePool) -> usize {
@@ -327,14 +326,7 @@ mod sql {
                     .is_some_and(|b| b.starts_with("settling"))
             })
         });
-        assert_no_secret(
-            "the spans rotel received",
-            &Value::from(spans.clone()).to_string(),
-        );
-        assert_no_secret(
-            "the logs rotel received",
-            &Value::from(logs.clone()).to_string(),
-        );
+        assert_rotel_received_no_secret(&spans, &logs);
         let insert = spans
             .iter()
             .find(|s| s["name"] == "INSERT accounts")

@@ -23,7 +23,7 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
-//! | 0 | `callsite` `clock` `error_text` `export_thread` `flags` `hex` `limits` `percent` `slo` `value` | foundations: code locations, the clock, error text, the export thread's mark, the one word the hot path reads first, hex, the attribute limits in force, percent-decoding, service level objectives as data, field values |
+//! | 0 | `callsite` `clock` `error_text` `export_thread` `flags` `hex` `limits` `percent` `slo` `stderr_report` `value` | foundations: code locations, the clock, error text, the export thread's mark, the one word the hot path reads first, hex, the attribute limits in force, percent-decoding, service level objectives as data, o11y's own failures on stderr (at most once per interval), field values |
 //! | 1 | `config` | keys, parsing, validation, profiles: plain data |
 //! | 2 | `metrics` | metric types, the link-time registry, exposition, the scrape answer and its access rules |
 //! | 3 | `error` `redact` | what `init()` and the servers it starts report; the redaction engine (key rule, value patterns, their counts) and the engine in force |
@@ -67,6 +67,7 @@ mod redact;
 #[cfg(feature = "sentry")]
 mod sentry;
 pub mod slo;
+mod stderr_report;
 mod subscriber;
 pub mod task;
 pub mod trace;

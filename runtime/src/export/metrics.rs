@@ -31,7 +31,7 @@
 //! push carries the cumulative values, so the next one makes up for it.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsServiceRequest, ExportMetricsServiceResponse,
@@ -52,6 +52,7 @@ use crate::metrics::own::METRIC_EXPORT_ERRORS;
 use crate::metrics::{
     Exemplar, HistogramSnapshot, METRICS, Metric, MetricDesc, MetricKind, SeriesValue,
 };
+use crate::stderr_report::StderrReport;
 
 /// A failed push is reported at most this often.
 const ERROR_REPORT_INTERVAL: Duration = Duration::from_secs(30);
@@ -64,7 +65,7 @@ pub(crate) struct MetricsExporter {
     schema_url: String,
     start_time_unix_nano: u64,
     interval: Duration,
-    last_error_report: Mutex<Option<Instant>>,
+    errors: Mutex<StderrReport>,
 }
 
 impl MetricsExporter {
@@ -92,7 +93,7 @@ impl MetricsExporter {
             start_time_unix_nano: unix_nanos(SystemTime::now()),
             // The configuration allows 1 s and more; a zero period would panic.
             interval: interval.max(Duration::from_millis(100)),
-            last_error_report: Mutex::new(None),
+            errors: Mutex::new(StderrReport::every(ERROR_REPORT_INTERVAL)),
         })
     }
 
@@ -125,23 +126,14 @@ impl MetricsExporter {
     }
 
     fn report(&self, error: &str) {
-        let now = Instant::now();
-        let mut last = self
-            .last_error_report
+        self.errors
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if last.is_some_and(|at| now - at < ERROR_REPORT_INTERVAL) {
-            return;
-        }
-        *last = Some(now);
-        // Straight to stderr, as the span exporter does: a tracing event from
-        // the export thread is not recorded.
-        eprintln!(
-            "o11y: pushing metrics to {} failed: {error} (further failures are counted in \
-             o11y_metric_export_errors_total, reported at most every {}s)",
-            self.endpoint,
-            ERROR_REPORT_INTERVAL.as_secs()
-        );
+            .unwrap_or_else(|e| e.into_inner())
+            .write(format_args!(
+                "pushing metrics to {} failed: {error}; further failures are counted in \
+                 o11y_metric_export_errors_total",
+                self.endpoint
+            ));
     }
 }
 

@@ -22,6 +22,7 @@ use crate::metrics::own::{
     span_dropped,
 };
 use crate::redact::Redactor;
+use crate::stderr_report::StderrReport;
 
 /// A failed export is reported at most this often, so a collector that is
 /// down does not flood the logs.
@@ -120,7 +121,7 @@ struct Batcher {
     /// OTLP span requests sent and not answered yet: each yields its span
     /// count and how it ended.
     in_flight: JoinSet<(u64, Result<(), String>)>,
-    last_error_report: Option<std::time::Instant>,
+    errors: StderrReport,
 }
 
 impl Batcher {
@@ -132,7 +133,7 @@ impl Batcher {
             logs: Vec::new(),
             lines: Vec::new(),
             in_flight: JoinSet::new(),
-            last_error_report: None,
+            errors: StderrReport::every(ERROR_REPORT_INTERVAL),
         }
     }
 
@@ -284,21 +285,9 @@ impl Batcher {
     }
 
     fn report(&mut self, what: &str, count: u64, error: &str) {
-        let now = std::time::Instant::now();
-        if self
-            .last_error_report
-            .is_some_and(|at| now - at < ERROR_REPORT_INTERVAL)
-        {
-            return;
-        }
-        self.last_error_report = Some(now);
-        // Straight to stderr: a tracing event from here could be queued for
-        // the very exporter that is failing.
-        eprintln!(
-            "o11y: exporting {count} {what} failed: {error} (further failures are counted, \
-             reported at most every {}s)",
-            ERROR_REPORT_INTERVAL.as_secs()
-        );
+        self.errors.write(format_args!(
+            "exporting {count} {what} failed: {error}; further failures are counted"
+        ));
     }
 
     fn shutdown(&mut self) {

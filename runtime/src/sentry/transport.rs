@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 use crate::export::{EXPORT_TIMEOUT, HttpsClient, default_client};
 use crate::export_thread::mark_export_thread;
 use crate::metrics::{CounterHandle, CounterVec, MetricDesc, register_own_metric};
+use crate::stderr_report::StderrReport;
 
 /// Envelopes waiting for the thread; past it they are dropped.
 const QUEUE_CAPACITY: usize = 100;
@@ -196,7 +197,7 @@ struct Sender {
     auth: HeaderValue,
     user_agent: HeaderValue,
     limited_until: Option<Instant>,
-    last_error_report: Option<Instant>,
+    errors: StderrReport,
 }
 
 impl Sender {
@@ -214,7 +215,7 @@ impl Sender {
             user_agent: HeaderValue::from_str(user_agent)
                 .unwrap_or(HeaderValue::from_static("o11y")),
             limited_until: None,
-            last_error_report: None,
+            errors: StderrReport::every(ERROR_REPORT_INTERVAL),
         }
     }
 
@@ -305,21 +306,10 @@ impl Sender {
     }
 
     fn report(&mut self, error: &str) {
-        let now = Instant::now();
-        if self
-            .last_error_report
-            .is_some_and(|at| now - at < ERROR_REPORT_INTERVAL)
-        {
-            return;
-        }
-        self.last_error_report = Some(now);
-        // Straight to stderr: an error event from here would be captured
-        // for the very destination that is failing.
-        eprintln!(
-            "o11y: sending an event to Sentry failed: {error} (further failures are counted in \
-             o11y_sentry_events_total{{outcome=\"failed\"}}, reported at most every {}s)",
-            ERROR_REPORT_INTERVAL.as_secs()
-        );
+        self.errors.write(format_args!(
+            "sending an event to Sentry failed: {error}; further failures are counted in \
+             o11y_sentry_events_total{{outcome=\"failed\"}}"
+        ));
     }
 }
 

@@ -53,6 +53,19 @@ pub fn all_patterns() -> String {
 pub const ALL_REDACTED: &str = "mail [REDACTED] card [REDACTED] jwt [REDACTED] auth Bearer [REDACTED] \
                             key [REDACTED] pem [REDACTED] ssn [REDACTED]";
 
+/// No secret in the spans or the log records a collector received.
+#[track_caller]
+pub fn assert_rotel_received_no_secret(spans: &[serde_json::Value], logs: &[serde_json::Value]) {
+    assert_no_secret(
+        "the spans rotel received",
+        &serde_json::Value::from(spans).to_string(),
+    );
+    assert_no_secret(
+        "the logs rotel received",
+        &serde_json::Value::from(logs).to_string(),
+    );
+}
+
 /// Fails naming the secret and the place it leaked into.
 #[track_caller]
 pub fn assert_no_secret(place: &str, text: &str) {
