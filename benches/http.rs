@@ -118,6 +118,20 @@ struct Case {
     _guard: Option<o11y::Guard>,
 }
 
+/// The observed route under o11y's layer, with `config` installed.
+fn observed_case(name: &'static str, config: o11y::config::ConfigBuilder) -> Case {
+    let (dispatch, guard) = o11y_dispatch_of(config);
+    let app = Router::new()
+        .route("/orders/{id}", get(observed_order))
+        .layer(o11y::http::layer());
+    Case {
+        name,
+        app: router(app),
+        dispatch,
+        _guard: Some(guard),
+    }
+}
+
 /// Builds the cases one at a time: the o11y layers of a case configure the
 /// process (flags, HTTP settings) when they are built.
 fn each_case(mut f: impl FnMut(&Case)) {
@@ -148,16 +162,7 @@ fn each_case(mut f: impl FnMut(&Case)) {
         if !tail {
             config = config.keep_errors(false).keep_slower_than(None);
         }
-        let (dispatch, guard) = o11y_dispatch_of(config);
-        let app = Router::new()
-            .route("/orders/{id}", get(observed_order))
-            .layer(o11y::http::layer());
-        f(&Case {
-            name,
-            app: router(app),
-            dispatch,
-            _guard: Some(guard),
-        });
+        f(&observed_case(name, config));
     }
     for (name, console) in [("o11y_dev", false), ("o11y_dev_console", true)] {
         let config = o11y::Config::builder()
@@ -167,16 +172,7 @@ fn each_case(mut f: impl FnMut(&Case)) {
             .log_file_enabled(false)
             .log_format(o11y::config::LogFormat::Json)
             .dev_console_enabled(console);
-        let (dispatch, guard) = o11y_dispatch_of(config);
-        let app = Router::new()
-            .route("/orders/{id}", get(observed_order))
-            .layer(o11y::http::layer());
-        f(&Case {
-            name,
-            app: router(app),
-            dispatch,
-            _guard: Some(guard),
-        });
+        f(&observed_case(name, config));
     }
 }
 
